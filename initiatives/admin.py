@@ -1,0 +1,152 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from initiatives.models import (
+    CountableTarget,
+    Indicator,
+    IndicatorValue,
+    Initiative,
+    OnlineProcedure,
+    ProgressEntry,
+    ProjectUnderWay,
+    ReportSnapshot,
+    Review,
+    ReviewEvent,
+    StandardSystem,
+    SystemGroup,
+)
+
+
+class ProjectInline(admin.TabularInline):
+    model = ProjectUnderWay
+    extra = 0
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "title", "flag", "working_group", "lead_section", "is_public"]
+    list_display_links = ["code", "title"]
+    list_filter = ["policy__plan", "policy", "flag", "working_group", "lead_section", "is_public"]
+    search_fields = ["title", "description"]
+    list_select_related = ["policy", "working_group", "lead_section"]
+    filter_horizontal = ["national_items"]
+    inlines = [ProjectInline]
+
+    @admin.display(description="番号", ordering="policy__number")
+    def code(self, obj: Initiative) -> str:
+        return obj.code
+
+
+@admin.register(ProjectUnderWay)
+class ProjectUnderWayAdmin(SimpleHistoryAdmin):
+    list_display = ["era_label", "name", "section", "initiative"]
+    list_filter = ["section", "fiscal_year", "initiative__policy"]
+    search_fields = ["name", "section__name"]
+    list_select_related = ["section", "initiative", "initiative__policy"]
+
+
+@admin.register(ProgressEntry)
+class ProgressEntryAdmin(SimpleHistoryAdmin):
+    list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
+    list_filter = ["status", "fiscal_year", "initiative__policy", "initiative__working_group"]
+    search_fields = ["done_text", "next_steps", "issues_text", "initiative__title"]
+    list_select_related = ["initiative", "initiative__policy", "author"]
+    date_hierarchy = "entry_date"
+    autocomplete_fields = ["initiative"]
+    readonly_fields = ["fiscal_year"]
+
+
+class IndicatorValueInline(admin.TabularInline):
+    model = IndicatorValue
+    extra = 0
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "initiative", "unit", "direction", "baseline"]
+    list_filter = ["direction", "initiative__policy"]
+    search_fields = ["name", "initiative__title"]
+    list_select_related = ["initiative", "initiative__policy"]
+    autocomplete_fields = ["initiative"]
+    inlines = [IndicatorValueInline]
+
+
+@admin.register(IndicatorValue)
+class IndicatorValueAdmin(SimpleHistoryAdmin):
+    list_display = ["indicator", "fiscal_year", "target", "actual", "grade_display"]
+    list_filter = ["fiscal_year"]
+    search_fields = ["indicator__name"]
+    list_select_related = ["indicator"]
+
+    @admin.display(description="評価")
+    def grade_display(self, obj: IndicatorValue) -> str:
+        return obj.grade
+
+
+class ReviewEventInline(admin.TabularInline):
+    model = ReviewEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["from_state", "to_state", "actor", "comment", "at"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(SimpleHistoryAdmin):
+    list_display = ["initiative", "fiscal_year", "state", "self_grade", "carry_over"]
+    list_filter = ["state", "fiscal_year", "self_grade", "carry_over", "initiative__policy"]
+    search_fields = ["initiative__title", "plan_text", "do_text", "check_text", "act_text"]
+    list_select_related = ["initiative", "initiative__policy"]
+    autocomplete_fields = ["initiative"]
+    inlines = [ReviewEventInline]
+
+
+@admin.register(ReviewEvent)
+class ReviewEventAdmin(admin.ModelAdmin):
+    list_display = ["review", "from_state", "to_state", "actor", "at"]
+    list_filter = ["to_state"]
+    search_fields = ["comment", "review__initiative__title"]
+    list_select_related = ["review", "review__initiative", "review__initiative__policy", "actor"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the state history is append-only
+
+
+@admin.register(CountableTarget)
+class CountableTargetAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "code", "target_count", "deadline_fy"]
+    list_filter = ["plan"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(OnlineProcedure)
+class OnlineProcedureAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "name", "category", "channel", "section", "status", "online_on"]
+    list_filter = ["status", "channel", "section", "category"]
+    search_fields = ["name", "category", "note"]
+    list_select_related = ["section"]
+
+
+@admin.register(SystemGroup)
+class SystemGroupAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "target", "schedule_row"]
+    list_filter = ["target"]
+    search_fields = ["number"]
+
+
+@admin.register(StandardSystem)
+class StandardSystemAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "name", "group", "phase", "section", "planned_on", "migrated_on"]
+    list_filter = ["group", "phase", "section"]
+    search_fields = ["name", "note"]
+    list_select_related = ["group", "section"]
+
+
+@admin.register(ReportSnapshot)
+class ReportSnapshotAdmin(admin.ModelAdmin):
+    list_display = ["title", "fiscal_year", "taken_on", "taken_by"]
+    list_filter = ["fiscal_year", "plan"]
+    search_fields = ["title"]
+    readonly_fields = ["data", "taken_at", "taken_by"]

@@ -1,0 +1,634 @@
+"""Initiatives (取り組み) and everything that tracks their progress."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from kahoku_dx import era
+from plans.models import FY_VALIDATORS, BasicPolicy, NationalItem, Plan, ScheduleRow, circled
+from workgroups.models import Section, WorkingGroup
+
+
+class InitiativeQuerySet(models.QuerySet["Initiative"]):
+    def for_plan(self, plan: Plan) -> InitiativeQuerySet:
+        return self.filter(policy__plan=plan)
+
+    def with_relations(self) -> InitiativeQuerySet:
+        return self.select_related(
+            "policy", "policy__plan", "working_group", "lead_section"
+        ).prefetch_related("national_items")
+
+
+class InitiativeManager(models.Manager.from_queryset(InitiativeQuerySet)):  # type: ignore[misc]
+    def get_by_natural_key(self, plan_code: str, policy_number: int, number: int) -> Initiative:
+        return self.get(policy__plan__code=plan_code, policy__number=policy_number, number=number)
+
+
+class Initiative(models.Model):
+    class Flag(models.TextChoices):
+        NONE = "", "なし"
+        NATIONAL_PRIORITY = "national_priority", "国が挙げる重点取組事項"
+        MUNICIPAL_DX = "municipal_dx", "自治体DXの取組みとあわせて取り組むべき事項"
+
+    policy = models.ForeignKey(
+        BasicPolicy, verbose_name="基本方針", on_delete=models.PROTECT, related_name="initiatives"
+    )
+    number = models.PositiveSmallIntegerField("取り組み番号")
+    title = models.CharField("取り組み", max_length=300)
+    description = models.TextField("内容", blank=True)
+    flag = models.CharField("区分", max_length=20, choices=Flag.choices, blank=True, default="")
+    national_items = models.ManyToManyField(
+        NationalItem,
+        verbose_name="デジタル・ガバメント推進項目",
+        blank=True,
+        related_name="initiatives",
+    )
+    working_group = models.ForeignKey(
+        WorkingGroup,
+        verbose_name="担当WG",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="initiatives",
+    )
+    lead_section = models.ForeignKey(
+        Section,
+        verbose_name="主管課",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_initiatives",
+    )
+    weight = models.DecimalField(
+        "重み",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="基本方針ごとの進捗集計で使う重み。空欄なら単純平均。",
+    )
+    carried_from = models.ForeignKey(
+        "self",
+        verbose_name="前計画からの引継ぎ元",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="carried_to",
+    )
+    is_public = models.BooleanField("公開ページに掲載", default=False)
+    public_fields = models.JSONField(
+        "公開する項目", default=list, blank=True, help_text="公開ページに出す項目のキーの一覧"
+    )
+    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    history = HistoricalRecords(m2m_fields=[national_items])
+
+    objects = InitiativeManager()
+
+    class Meta:
+        verbose_name = "取り組み"
+        verbose_name_plural = "取り組み"
+        ordering = ["policy__plan", "policy__number", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "number"], name="uniq_initiative_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def natural_key(self) -> tuple[str, int, int]:
+        return (*self.policy.natural_key(), self.number)
+
+    natural_key.dependencies = ["plans.basicpolicy"]  # type: ignore[attr-defined]
+
+    @property
+    def code(self) -> str:
+        """ "2.3" = 基本方針2 取り組み.3, the way staff refer to it."""
+        return f"{self.policy.number}.{self.number}"
+
+
+class ProjectUnderWay(models.Model):
+    """既に取り組んでいる事業等, e.g. "R3 電子申請サービス開始:情報推進課"."""
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="projects"
+    )
+    era_label = models.CharField(
+        "年(和暦表記)", max_length=10, help_text="計画の表記: H30, R03 など"
+    )
+    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
+    name = models.CharField("事業名", max_length=300)
+    section = models.ForeignKey(
+        Section, verbose_name="担当課", on_delete=models.PROTECT, related_name="projects"
+    )
+    order = models.PositiveSmallIntegerField("表示順", default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "既に取り組んでいる事業"
+        verbose_name_plural = "既に取り組んでいる事業"
+        ordering = ["initiative", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "name"], name="uniq_project_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.era_label} {self.name}:{self.section.name}"
+
+    def clean(self) -> None:
+        if self.era_label:
+            try:
+                year = era.parse_era_year(self.era_label)
+            except era.EraError as exc:
+                raise ValidationError({"era_label": str(exc)}) from exc
+            if self.fiscal_year and self.fiscal_year != year:
+                raise ValidationError({"fiscal_year": "年度が和暦表記と一致しません。"})
+            self.fiscal_year = year
+
+
+class ProgressStatus(models.TextChoices):
+    NOT_STARTED = "not_started", "未着手"
+    ON_TRACK = "on_track", "順調"
+    DELAYED = "delayed", "遅れ"
+    DONE = "done", "完了"
+    CANCELLED = "cancelled", "中止"
+
+
+class ProgressEntry(models.Model):
+    initiative = models.ForeignKey(
+        Initiative,
+        verbose_name="取り組み",
+        on_delete=models.CASCADE,
+        related_name="progress_entries",
+    )
+    entry_date = models.DateField("日付", default=date.today)
+    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS, editable=False)
+    status = models.CharField(
+        "状況", max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.ON_TRACK
+    )
+    percent = models.PositiveSmallIntegerField(
+        "進捗率(%)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="該当する場合のみ(0〜100)",
+    )
+    done_text = models.TextField("実施内容", blank=True)
+    next_steps = models.TextField("次の予定", blank=True)
+    issues_text = models.TextField("課題", blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="記録者",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="progress_entries",
+    )
+    created_at = models.DateTimeField("作成日時", auto_now_add=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "進捗記録"
+        verbose_name_plural = "進捗記録"
+        ordering = ["-entry_date", "-id"]
+        indexes = [models.Index(fields=["initiative", "-entry_date"], name="progress_init_date")]
+
+    def __str__(self) -> str:
+        return f"{self.initiative.code} {self.entry_date} {self.get_status_display()}"
+
+    def clean(self) -> None:
+        if self.entry_date:
+            self.fiscal_year = era.fiscal_year_of(self.entry_date)
+        if self.status == ProgressStatus.DONE and self.percent is not None and self.percent < 100:
+            raise ValidationError({"percent": "状況が「完了」の場合、進捗率は100%にしてください。"})
+
+
+class Indicator(models.Model):
+    """A KPI of an initiative, with a target and an actual per fiscal year."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "大きいほど良い"
+        LOWER = "lower", "小さいほど良い"
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="indicators"
+    )
+    name = models.CharField("指標名", max_length=200)
+    unit = models.CharField("単位", max_length=30, blank=True)
+    direction = models.CharField(
+        "評価の向き", max_length=10, choices=Direction.choices, default=Direction.HIGHER
+    )
+    baseline = models.DecimalField("基準値", max_digits=14, decimal_places=2, null=True, blank=True)
+    baseline_fy = models.PositiveIntegerField("基準年度", null=True, blank=True)
+    order = models.PositiveSmallIntegerField("表示順", default=0)
+    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "指標(KPI)"
+        verbose_name_plural = "指標(KPI)"
+        ordering = ["initiative", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["initiative", "name"], name="uniq_indicator_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grade(models.TextChoices):
+    A = "A", "A(目標を上回る)"
+    B = "B", "B(概ね目標どおり)"
+    C = "C", "C(目標を下回る)"
+    D = "D", "D(評価できない)"
+
+
+# The grade rule, stated once and shown on the pages that show a grade.
+GRADE_A_RATIO = Decimal("1.10")
+GRADE_B_RATIO = Decimal("0.90")
+GRADE_RULE_TEXT = (
+    "達成率 = 実績 ÷ 目標(小さいほど良い指標は 目標 ÷ 実績)。"
+    "A: 110%以上、B: 90%以上110%未満、C: 90%未満、D: 目標または実績が未入力。"
+)
+
+
+class IndicatorValue(models.Model):
+    indicator = models.ForeignKey(
+        Indicator, verbose_name="指標", on_delete=models.CASCADE, related_name="values"
+    )
+    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
+    target = models.DecimalField("目標値", max_digits=14, decimal_places=2, null=True, blank=True)
+    actual = models.DecimalField("実績値", max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.CharField("備考", max_length=300, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "指標の目標・実績"
+        verbose_name_plural = "指標の目標・実績"
+        ordering = ["indicator", "fiscal_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "fiscal_year"], name="uniq_indicator_value_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator} {era.era_label(self.fiscal_year)}"
+
+    @property
+    def achievement(self) -> Decimal | None:
+        """Achievement ratio (1 = exactly on target), or None when not assessable."""
+        if self.target is None or self.actual is None:
+            return None
+        if self.indicator.direction == Indicator.Direction.LOWER:
+            if self.actual == 0:
+                return GRADE_A_RATIO if self.target >= 0 else None
+            return self.target / self.actual
+        if self.target == 0:
+            return None
+        return self.actual / self.target
+
+    @property
+    def grade(self) -> str:
+        ratio = self.achievement
+        if ratio is None:
+            return Grade.D
+        if ratio >= GRADE_A_RATIO:
+            return Grade.A
+        if ratio >= GRADE_B_RATIO:
+            return Grade.B
+        return Grade.C
+
+
+class Review(models.Model):
+    """The yearly PDCA review of one initiative."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "下書き"
+        SUBMITTED = "submitted", "提出済"
+        RETURNED = "returned", "差戻し"
+        CHECKED = "checked", "確認済"
+        APPROVED = "approved", "承認済"
+
+    class CarryOver(models.TextChoices):
+        UNDECIDED = "", "未定"
+        CONTINUE = "continue", "継続"
+        EXPAND = "expand", "拡充"
+        REVISE = "revise", "見直し"
+        COMPLETE = "complete", "完了"
+        NEXT_PLAN = "next_plan", "次期計画へ引継ぎ"
+        ABOLISH = "abolish", "廃止"
+
+    initiative = models.ForeignKey(
+        Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="reviews"
+    )
+    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
+    plan_text = models.TextField("Plan(計画)", blank=True)
+    do_text = models.TextField("Do(実行)", blank=True)
+    check_text = models.TextField("Check(評価)", blank=True)
+    act_text = models.TextField("Act(改善)", blank=True)
+    self_grade = models.CharField("自己評価", max_length=1, choices=Grade.choices, blank=True)
+    carry_over = models.CharField(
+        "次年度・次期計画への方針", max_length=20, choices=CarryOver.choices, blank=True, default=""
+    )
+    carry_over_note = models.TextField("方針の説明", blank=True)
+    state = models.CharField("状態", max_length=20, choices=State.choices, default=State.DRAFT)
+    due_date = models.DateField("提出期限", null=True, blank=True)
+    updated_at = models.DateTimeField("更新日時", auto_now=True)
+    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "PDCA振り返り"
+        verbose_name_plural = "PDCA振り返り"
+        ordering = ["-fiscal_year", "initiative"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "fiscal_year"], name="uniq_review_initiative_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.initiative.code} {era.era_label(self.fiscal_year, short=False)}の振り返り"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == self.State.APPROVED
+
+
+class ReviewEvent(models.Model):
+    """One move of a review through its states: who, when, why."""
+
+    review = models.ForeignKey(
+        Review, verbose_name="振り返り", on_delete=models.CASCADE, related_name="events"
+    )
+    from_state = models.CharField("変更前", max_length=20, choices=Review.State.choices, blank=True)
+    to_state = models.CharField("変更後", max_length=20, choices=Review.State.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作者",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="review_events",
+    )
+    comment = models.TextField("コメント", blank=True)
+    at = models.DateTimeField("日時", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "振り返りの操作履歴"
+        verbose_name_plural = "振り返りの操作履歴"
+        ordering = ["review", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.review}: {self.get_from_state_display()} → {self.get_to_state_display()}"
+
+
+class CountableTargetManager(models.Manager["CountableTarget"]):
+    def get_by_natural_key(self, code: str) -> CountableTarget:
+        return self.get(code=code)
+
+
+class CountableTarget(models.Model):
+    """A countable goal of the plan (27 online procedures, 20 standardised systems)."""
+
+    code = models.SlugField("コード", max_length=50, unique=True)
+    plan = models.ForeignKey(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="countable_targets"
+    )
+    name = models.CharField("目標名", max_length=200)
+    target_count = models.PositiveIntegerField("目標数")
+    deadline_fy = models.PositiveIntegerField(
+        "期限(年度末)", validators=FY_VALIDATORS, help_text="この年度の末日(3月31日)が期限"
+    )
+    initiative = models.ForeignKey(
+        Initiative,
+        verbose_name="取り組み",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="countable_targets",
+    )
+    schedule_row = models.ForeignKey(
+        ScheduleRow,
+        verbose_name="表4-1の行",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="countable_targets",
+    )
+    history = HistoricalRecords()
+
+    objects = CountableTargetManager()
+
+    class Meta:
+        verbose_name = "数値目標"
+        verbose_name_plural = "数値目標"
+        ordering = ["plan", "deadline_fy"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.code,)
+
+    @property
+    def deadline(self) -> date:
+        return era.fiscal_year_end(self.deadline_fy)
+
+    @property
+    def deadline_label(self) -> str:
+        return f"{era.era_label(self.deadline_fy, short=False)}末({self.deadline:%Y-%m-%d})"
+
+
+class OnlineProcedure(models.Model):
+    """One of the 27 procedures to bring online by R4年度末."""
+
+    class Channel(models.TextChoices):
+        PITTARI = "pittari", "ぴったりサービス"
+        CITY = "city", "市の電子申請サービス"
+        VENDOR = "vendor", "ベンダー提供の申請サービス"
+        OTHER = "other", "その他"
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", "未着手"
+        PREPARING = "preparing", "準備中"
+        ONLINE = "online", "オンライン化済"
+
+    target = models.ForeignKey(
+        CountableTarget,
+        verbose_name="数値目標",
+        on_delete=models.PROTECT,
+        related_name="procedures",
+    )
+    number = models.PositiveSmallIntegerField("番号")
+    name = models.CharField("手続名", max_length=300)
+    category = models.CharField("分野", max_length=100, blank=True, help_text="子育て、介護 など")
+    channel = models.CharField("申請手段", max_length=20, choices=Channel.choices, blank=True)
+    section = models.ForeignKey(
+        Section,
+        verbose_name="担当課",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="online_procedures",
+    )
+    status = models.CharField(
+        "状況", max_length=20, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    online_on = models.DateField("オンライン化日", null=True, blank=True)
+    note = models.TextField("備考", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "オンライン化手続"
+        verbose_name_plural = "オンライン化手続"
+        ordering = ["target", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "number"], name="uniq_procedure_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+    def clean(self) -> None:
+        if self.status == self.Status.ONLINE and self.online_on is None:
+            raise ValidationError(
+                {"online_on": "オンライン化済の場合はオンライン化日を入力してください。"}
+            )
+        if self.online_on and self.status != self.Status.ONLINE:
+            raise ValidationError(
+                {"status": "オンライン化日がある場合、状況は「オンライン化済」にしてください。"}
+            )
+
+
+class SystemGroupManager(models.Manager["SystemGroup"]):
+    def get_by_natural_key(self, target_code: str, number: int) -> SystemGroup:
+        return self.get(target__code=target_code, number=number)
+
+
+class SystemGroup(models.Model):
+    """第1〜第3グループ of the 20 standardisation target systems."""
+
+    target = models.ForeignKey(
+        CountableTarget, verbose_name="数値目標", on_delete=models.PROTECT, related_name="groups"
+    )
+    number = models.PositiveSmallIntegerField("グループ番号")
+    schedule_row = models.ForeignKey(
+        ScheduleRow,
+        verbose_name="表4-1の行",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="system_groups",
+    )
+    history = HistoricalRecords()
+
+    objects = SystemGroupManager()
+
+    class Meta:
+        verbose_name = "標準化対象システムのグループ"
+        verbose_name_plural = "標準化対象システムのグループ"
+        ordering = ["target", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["target", "number"], name="uniq_system_group")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, int]:
+        return (self.target.code, self.number)
+
+    @property
+    def name(self) -> str:
+        return f"第{self.number}グループ"
+
+
+class StandardSystem(models.Model):
+    """One of the 20 systems to move to the standardised (Government Cloud) systems."""
+
+    class Phase(models.TextChoices):
+        NOT_STARTED = "not_started", "未着手"
+        SPEC_REVIEW = "spec_review", "標準仕様の確認"
+        FIT_GAP = "fit_gap", "Fit&Gap分析"
+        PROCUREMENT = "procurement", "調達・契約"
+        MIGRATING = "migrating", "移行・テスト"
+        DONE = "done", "移行完了(稼働)"
+
+    group = models.ForeignKey(
+        SystemGroup, verbose_name="グループ", on_delete=models.PROTECT, related_name="systems"
+    )
+    number = models.PositiveSmallIntegerField("番号", unique=True)
+    name = models.CharField("業務・システム名", max_length=100)
+    section = models.ForeignKey(
+        Section,
+        verbose_name="主管課",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="standard_systems",
+    )
+    phase = models.CharField(
+        "移行フェーズ", max_length=20, choices=Phase.choices, default=Phase.NOT_STARTED
+    )
+    planned_on = models.DateField("移行予定日", null=True, blank=True)
+    migrated_on = models.DateField("移行完了日", null=True, blank=True)
+    note = models.TextField("備考", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "標準化対象システム"
+        verbose_name_plural = "標準化対象システム"
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.marker}{self.name}"
+
+    @property
+    def marker(self) -> str:
+        return circled(self.number)
+
+    def clean(self) -> None:
+        if self.phase == self.Phase.DONE and self.migrated_on is None:
+            raise ValidationError({"migrated_on": "移行完了の場合は移行完了日を入力してください。"})
+        if self.migrated_on and self.phase != self.Phase.DONE:
+            raise ValidationError(
+                {"phase": "移行完了日がある場合、フェーズは「移行完了(稼働)」にしてください。"}
+            )
+
+
+class ReportSnapshot(models.Model):
+    """A frozen picture of progress for a headquarters meeting."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="snapshots"
+    )
+    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
+    title = models.CharField("表題", max_length=200)
+    taken_on = models.DateField("基準日", default=date.today)
+    taken_at = models.DateTimeField("作成日時", auto_now_add=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="作成者",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    data = models.JSONField("内容", default=dict)
+
+    class Meta:
+        verbose_name = "本部会議資料(スナップショット)"
+        verbose_name_plural = "本部会議資料(スナップショット)"
+        ordering = ["-taken_at"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.taken_on})"

@@ -1,0 +1,105 @@
+"""Plain `make_*` helpers and the personas every view test uses, built in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+
+from initiatives.models import Initiative, ProgressEntry, Review
+from plans.models import Plan
+from plans.services import plan_load_file
+from workgroups.models import (
+    HeadquartersMember,
+    Section,
+    StaffProfile,
+    WorkingGroup,
+    WorkingGroupMembership,
+)
+from workgroups.services import staff_create
+
+User = get_user_model()
+PLAN_CODE = "kahoku-dx-r3-r8"
+PASSWORD = "kahoku-Test-pass-2026"
+
+
+def load_plan() -> Plan:
+    plan = Plan.objects.filter(code=PLAN_CODE).first()
+    if plan is None:
+        plan_load_file()
+        plan = Plan.objects.get(code=PLAN_CODE)
+    return plan
+
+
+def make_user(
+    username: str,
+    *,
+    role: str = StaffProfile.Role.STAFF,
+    section: str | None = None,
+    display_name: str = "",
+) -> Any:
+    return staff_create(
+        username=username,
+        password=PASSWORD,
+        role=role,
+        section=Section.objects.get(name=section) if section else None,
+        display_name=display_name or username,
+        email=f"{username}@city.kahoku.example",
+    )
+
+
+def make_membership(user: Any, wg: WorkingGroup, *, leader: bool = False) -> WorkingGroupMembership:
+    role = WorkingGroupMembership.Role.LEADER if leader else WorkingGroupMembership.Role.MEMBER
+    return WorkingGroupMembership.objects.create(working_group=wg, user=user, role=role)
+
+
+def initiative(code: str) -> Initiative:
+    policy_number, number = (int(x) for x in code.split("."))
+    return Initiative.objects.select_related("policy", "working_group").get(
+        policy__plan__code=PLAN_CODE, policy__number=policy_number, number=number
+    )
+
+
+def make_progress(ini: Initiative, *, author: Any = None, **kwargs: Any) -> ProgressEntry:
+    kwargs.setdefault("entry_date", date(2026, 10, 1))
+    entry = ProgressEntry(initiative=ini, author=author, **kwargs)
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+def make_review(ini: Initiative, fiscal_year: int = 2026, **kwargs: Any) -> Review:
+    return Review.objects.create(initiative=ini, fiscal_year=fiscal_year, **kwargs)
+
+
+@dataclass
+class Personas:
+    """Who can do what, after domain.md §6 (healthchecks' BaseTestCase idea)."""
+
+    secretariat: Any
+    hq: Any
+    leader: Any  # WG長 of 情報推進課WG
+    member: Any  # member of 情報推進課WG
+    other_member: Any  # member of 総務課WG only
+    viewer: Any  # logged-in staff with no WG
+    wg: WorkingGroup
+    other_wg: WorkingGroup
+
+
+def make_personas() -> Personas:
+    plan = load_plan()
+    wg = WorkingGroup.objects.get(plan=plan, name="情報推進課WG")
+    other_wg = WorkingGroup.objects.get(plan=plan, name="総務課WG")
+    secretariat = make_user("secretariat", role=StaffProfile.Role.SECRETARIAT, section="情報推進課")
+    hq = make_user("honbucho", role=StaffProfile.Role.HEADQUARTERS, display_name="本部長")
+    HeadquartersMember.objects.filter(title="市長").update(user=hq)
+    leader = make_user("leader", section="情報推進課")
+    make_membership(leader, wg, leader=True)
+    member = make_user("member", section="情報推進課")
+    make_membership(member, wg)
+    other_member = make_user("other", section="総務課")
+    make_membership(other_member, other_wg)
+    viewer = make_user("viewer", section="市民生活課")
+    return Personas(secretariat, hq, leader, member, other_member, viewer, wg, other_wg)

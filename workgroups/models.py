@@ -1,0 +1,269 @@
+"""The organisation that runs the plan: sections, HQ, WGs, the secretariat, staff."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history import register
+from simple_history.models import HistoricalRecords
+
+from plans.models import Plan
+
+
+class SectionManager(models.Manager["Section"]):
+    def get_by_natural_key(self, name: str) -> Section:
+        return self.get(name=name)
+
+
+class Section(models.Model):
+    """A 課 of the city office; people and files refer to it by name."""
+
+    name = models.CharField("課名", max_length=100, unique=True)
+    department = models.CharField("部", max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField("表示順", default=0)
+    is_active = models.BooleanField("有効", default=True)
+    history = HistoricalRecords()
+
+    objects = SectionManager()
+
+    class Meta:
+        verbose_name = "課"
+        verbose_name_plural = "課"
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.name,)
+
+
+class Secretariat(models.Model):
+    """事務局: the section that runs progress management for a plan (情報推進課)."""
+
+    plan = models.OneToOneField(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="secretariat"
+    )
+    section = models.ForeignKey(
+        Section, verbose_name="事務局の課", on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "事務局"
+        verbose_name_plural = "事務局"
+
+    def __str__(self) -> str:
+        return f"事務局({self.section.name})"
+
+
+class Headquarters(models.Model):
+    """DX推進本部: 本部長 = the mayor, members = 部課長."""
+
+    plan = models.OneToOneField(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="headquarters"
+    )
+    name = models.CharField("名称", max_length=100, default="かほく市DX推進本部")
+    established_fy = models.PositiveIntegerField("設置年度", null=True, blank=True)
+    description = models.TextField("役割", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "DX推進本部"
+        verbose_name_plural = "DX推進本部"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HeadquartersMember(models.Model):
+    class Role(models.TextChoices):
+        CHIEF = "chief", "本部長"
+        DEPUTY = "deputy", "副本部長"
+        MEMBER = "member", "本部員"
+
+    headquarters = models.ForeignKey(
+        Headquarters, verbose_name="本部", on_delete=models.CASCADE, related_name="members"
+    )
+    role = models.CharField("役割", max_length=10, choices=Role.choices, default=Role.MEMBER)
+    title = models.CharField("職名", max_length=100, help_text="例: 市長、総務部長")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="ユーザー",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="hq_memberships",
+    )
+    section = models.ForeignKey(
+        Section, verbose_name="所属課", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    order = models.PositiveSmallIntegerField("表示順", default=0)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "本部員"
+        verbose_name_plural = "本部員"
+        ordering = ["headquarters", "order", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["headquarters", "title"], name="uniq_hq_member_title")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} {self.title}"
+
+
+class WorkingGroupManager(models.Manager["WorkingGroup"]):
+    def get_by_natural_key(self, plan_code: str, name: str) -> WorkingGroup:
+        return self.get(plan__code=plan_code, name=name)
+
+
+class WorkingGroup(models.Model):
+    """DX推進WG: normally one per lead section; may span several sections."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="working_groups"
+    )
+    name = models.CharField("WG名", max_length=100)
+    lead_section = models.ForeignKey(
+        Section,
+        verbose_name="主管課",
+        on_delete=models.PROTECT,
+        related_name="led_working_groups",
+    )
+    sections = models.ManyToManyField(
+        Section, verbose_name="構成課", related_name="working_groups", blank=True
+    )
+    established_fy = models.PositiveIntegerField("設置年度", null=True, blank=True)
+    description = models.TextField("説明", blank=True)
+    history = HistoricalRecords(m2m_fields=[sections])
+
+    objects = WorkingGroupManager()
+
+    class Meta:
+        verbose_name = "DX推進WG"
+        verbose_name_plural = "DX推進WG"
+        ordering = ["plan", "name"]
+        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="uniq_wg_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str, str]:
+        return (self.plan.code, self.name)
+
+    natural_key.dependencies = ["plans.plan"]  # type: ignore[attr-defined]
+
+    @property
+    def leaders(self) -> list:
+        return [
+            m.user for m in self.memberships.all() if m.role == WorkingGroupMembership.Role.LEADER
+        ]
+
+
+class WorkingGroupMembership(models.Model):
+    class Role(models.TextChoices):
+        LEADER = "leader", "WG長"
+        MEMBER = "member", "WGメンバー"
+
+    working_group = models.ForeignKey(
+        WorkingGroup, verbose_name="WG", on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="ユーザー",
+        on_delete=models.CASCADE,
+        related_name="wg_memberships",
+    )
+    role = models.CharField("役割", max_length=10, choices=Role.choices, default=Role.MEMBER)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "WGメンバー"
+        verbose_name_plural = "WGメンバー"
+        ordering = ["working_group", "role", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["working_group", "user"], name="uniq_wg_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.working_group} / {self.user} ({self.get_role_display()})"
+
+
+class ExternalAdvisor(models.Model):
+    """外部リソース: advisors attached to the plan or to one WG."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="advisors"
+    )
+    name = models.CharField("氏名・団体名", max_length=200)
+    affiliation = models.CharField("所属", max_length=200, blank=True)
+    expertise = models.CharField("専門分野", max_length=200, blank=True)
+    working_group = models.ForeignKey(
+        WorkingGroup,
+        verbose_name="担当WG",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="advisors",
+    )
+    start_date = models.DateField("委嘱開始日", null=True, blank=True)
+    end_date = models.DateField("委嘱終了日", null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "外部アドバイザー"
+        verbose_name_plural = "外部アドバイザー"
+        ordering = ["plan", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "委嘱終了日は開始日以降にしてください。"})
+
+
+class StaffProfile(models.Model):
+    """A Django user as city staff: their section and portal role.
+
+    WG leadership and membership live in WorkingGroupMembership, HQ seats in
+    HeadquartersMember; the role here is what the person does office-wide.
+    """
+
+    class Role(models.TextChoices):
+        STAFF = "staff", "職員"
+        SECRETARIAT = "secretariat", "事務局"
+        HEADQUARTERS = "headquarters", "本部"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="ユーザー",
+        on_delete=models.CASCADE,
+        related_name="profile",
+    )
+    display_name = models.CharField("表示名", max_length=100, blank=True)
+    section = models.ForeignKey(
+        Section,
+        verbose_name="所属課",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff",
+    )
+    role = models.CharField("役割", max_length=20, choices=Role.choices, default=Role.STAFF)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "職員プロフィール"
+        verbose_name_plural = "職員プロフィール"
+        ordering = ["section__order", "user__username"]
+
+    def __str__(self) -> str:
+        return self.display_name or self.user.get_username()
+
+
+# Accounts are changed in the admin too (activation, e-mail, staff flag): keep their history.
+register(get_user_model(), app=__package__, table_name="workgroups_historicaluser")
