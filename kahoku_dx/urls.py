@@ -10,6 +10,10 @@ admin.site.index_title = "データ管理"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("initiatives/", include("initiatives.urls")),
+    path("excel/", include("plans.excel_urls")),
+    path("plan/", include("plans.urls")),
+    path("public/", include("plans.public_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
