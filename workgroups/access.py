@@ -1,0 +1,86 @@
+"""Who a user is in the plan's organisation; every app's access module starts here.
+
+Views never decide roles themselves: they call `roles_for(user)` (cached per user object
+for the request) and the per-app `get_<thing>_for_user` helpers built on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.mixins import AccessMixin
+from django.core.exceptions import PermissionDenied
+
+from workgroups.models import StaffProfile, WorkingGroupMembership
+
+
+@dataclass(frozen=True)
+class Roles:
+    authenticated: bool = False
+    secretariat: bool = False
+    headquarters: bool = False
+    led_wg_ids: frozenset[int] = field(default_factory=frozenset)
+    member_wg_ids: frozenset[int] = field(default_factory=frozenset)  # includes led WGs
+
+    @property
+    def reads_everything(self) -> bool:
+        """The secretariat and HQ read every WG's work; other staff read too (read-only)."""
+        return self.authenticated
+
+    def can_edit_wg(self, wg_id: int | None) -> bool:
+        """Log progress / edit within a WG: its members and leaders, and the secretariat."""
+        return self.secretariat or (wg_id is not None and wg_id in self.member_wg_ids)
+
+    def leads_wg(self, wg_id: int | None) -> bool:
+        return wg_id is not None and wg_id in self.led_wg_ids
+
+
+ANONYMOUS = Roles()
+
+
+def roles_for(user: Any) -> Roles:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return ANONYMOUS
+    cached = getattr(user, "_portal_roles", None)
+    if cached is not None:
+        return cached
+    profile = StaffProfile.objects.filter(user=user).only("role").first()
+    role = profile.role if profile else StaffProfile.Role.STAFF
+    memberships = list(
+        WorkingGroupMembership.objects.filter(user=user).values_list("working_group_id", "role")
+    )
+    roles = Roles(
+        authenticated=True,
+        secretariat=role == StaffProfile.Role.SECRETARIAT or user.is_superuser,
+        headquarters=role == StaffProfile.Role.HEADQUARTERS or user.hq_memberships.exists(),
+        led_wg_ids=frozenset(
+            wg for wg, r in memberships if r == WorkingGroupMembership.Role.LEADER
+        ),
+        member_wg_ids=frozenset(wg for wg, _ in memberships),
+    )
+    user._portal_roles = roles
+    return roles
+
+
+class SecretariatRequiredMixin(AccessMixin):
+    """Secretariat-only screens: anonymous → login, other staff → 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not roles_for(request.user).secretariat:
+            raise PermissionDenied("この操作は事務局(情報推進課)のみ行えます。")
+        return super().dispatch(request, *args, **kwargs)
+
+
+class SecretariatOrHeadquartersMixin(AccessMixin):
+    """Management screens (dashboards, reports): secretariat and headquarters."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        roles = roles_for(request.user)
+        if not (roles.secretariat or roles.headquarters):
+            raise PermissionDenied("この画面は事務局と推進本部のみ閲覧できます。")
+        return super().dispatch(request, *args, **kwargs)
