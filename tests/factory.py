@@ -103,3 +103,30 @@ def make_personas() -> Personas:
     make_membership(other_member, other_wg)
     viewer = make_user("viewer", section="市民生活課")
     return Personas(secretariat, hq, leader, member, other_member, viewer, wg, other_wg)
+
+
+# --- issue 3: progress, indicators, reviews, countable targets ------------------------------
+
+REVIEW_COMPLETE = {
+    "plan_text": "計画",
+    "do_text": "実行",
+    "check_text": "評価",
+    "act_text": "改善",
+    "self_grade": "B",
+}
+
+
+def make_indicator(ini: Initiative, name: str = "オンライン申請件数", **kwargs: Any) -> Any:
+    from initiatives.models import Indicator
+
+    return Indicator.objects.create(initiative=ini, name=name, **kwargs)
+
+
+def make_procedure(number: int = 1, name: str = "児童手当の認定請求", **kwargs: Any) -> Any:
+    from initiatives.models import CountableTarget, OnlineProcedure
+
+    target = CountableTarget.objects.get(code="online-procedures")
+    proc = OnlineProcedure(target=target, number=number, name=name, **kwargs)
+    proc.full_clean()
+    proc.save()
+    return proc
