@@ -238,7 +238,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             "entry": entry,
             "conflict": conflict,
             "conflict_fields": conflict and _snapshot(conflict, PROGRESS_FIELDS),
-            "history": entry.history.select_related("history_user")[:20],
+            "history": entry.history.select_related("history_user", "history_user__profile")[:20],
         },
     )
 
