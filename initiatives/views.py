@@ -382,6 +382,17 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
             {"review": review, "message": services.MSG_REVIEW_LOCKED},
             status=403,
         )
+    if (
+        request.method == "GET"
+        and review is not None
+        and review.state not in services.EDITABLE_STATES
+    ):
+        messages.warning(
+            request,
+            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
+            "内容を直す場合は、事務局に差戻しを依頼してください。",
+        )
+        return redirect("initiatives:review", review.pk)
     initial: dict[str, Any] = {}
     if review is not None:
         initial = {name: getattr(review, name) for name in REVIEW_FIELDS}

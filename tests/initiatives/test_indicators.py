@@ -101,3 +101,18 @@ def test_bad_indicator_input_is_explained_and_kept(client, personas):
     assert "「令和3年2月」は年月を表しており、年度ではありません。" in body
     assert "数値を入力してください。" in body
     assert 'value="重複する指標"' in body
+
+
+def test_duplicate_indicator_name_is_refused_by_the_service(client, personas):
+    ini = initiative("2.1")
+    make_indicator(ini, name="重複する指標")
+    client.force_login(personas.leader)
+    response = client.post(
+        reverse("initiatives:indicator_create", args=[ini.pk]),
+        {"name": "重複する指標", "direction": "higher", "target_2026": "5"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == [
+        "この取り組みには「重複する指標」という指標がすでにあります。"
+    ]
+    assert Indicator.objects.filter(initiative=ini).count() == 1
