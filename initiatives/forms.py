@@ -173,3 +173,8 @@ class StandardSystemForm(forms.ModelForm):
             "migrated_on": DATE_WIDGET,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class ReviewsOpenForm(forms.Form):
+    fiscal_year = FiscalYearField(label="年度")
+    due_date = forms.DateField(label="提出期限", widget=DATE_WIDGET)

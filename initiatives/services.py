@@ -317,6 +317,44 @@ def review_save(
     return review
 
 
+@transaction.atomic
+def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, int]:
+    """Start the year's PDCA round: a draft review with a due date for every initiative.
+
+    Secretariat only. Reviews already being written (draft/returned) get the new due date;
+    submitted, checked and approved ones are left alone. Returns (created, updated).
+    """
+    if not roles_for(actor).secretariat:
+        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+    if era.fiscal_year_of(due_date) < fiscal_year:
+        raise ValidationError(
+            {
+                "due_date": f"提出期限は{era.format_fiscal_year(fiscal_year)}以降の日付にしてください。"
+            }
+        )
+    initiatives = initiatives_for_fiscal_year(fiscal_year).order_by("pk")
+    existing = {
+        r.initiative_id: r
+        for r in Review.objects.select_for_update(of=("self",)).filter(
+            fiscal_year=fiscal_year, initiative__in=initiatives
+        )
+    }
+    created = updated = 0
+    for ini in initiatives:
+        review = existing.get(ini.pk)
+        if review is None:
+            review = Review(initiative=ini, fiscal_year=fiscal_year, due_date=due_date)
+            _save(review, actor)
+            _event(review, actor, "", State.DRAFT, f"一括作成(提出期限 {due_date:%Y-%m-%d})")
+            created += 1
+        elif review.state in EDITABLE_STATES and review.due_date != due_date:
+            review.due_date = due_date
+            review.version += 1
+            _save(review, actor)
+            updated += 1
+    return created, updated
+
+
 def _move(
     *,
     actor: Any,

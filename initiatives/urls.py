@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/indicators/new/", views.indicator_create, name="indicator_create"),
     path("indicators/<int:pk>/edit/", views.indicator_edit, name="indicator_edit"),
     path("<int:pk>/reviews/<int:fy>/edit/", views.review_edit, name="review_edit"),
+    path("reviews/open/", views.reviews_open, name="reviews_open"),
     path("reviews/<int:pk>/", views.review_detail, name="review"),
     path("reviews/<int:pk>/submit/", views.review_submit, name="review_submit"),
     path("reviews/<int:pk>/return/", views.review_return, name="review_return"),

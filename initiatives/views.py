@@ -40,6 +40,7 @@ from initiatives.forms import (
     ProgressEntryForm,
     ReviewForm,
     ReviewMoveForm,
+    ReviewsOpenForm,
     StandardSystemForm,
 )
 from initiatives.models import GRADE_RULE_TEXT, OnlineProcedure, Review, StandardSystem
@@ -136,6 +137,9 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
             initiatives=initiatives,
             progress=selectors.plan_progress(fiscal_year),
             filtered=bool(data or wg or section),
+            open_form=ReviewsOpenForm(initial={"fiscal_year": fiscal_year})
+            if roles_for(self.request.user).secretariat
+            else None,
         )
         return ctx
 
@@ -432,6 +436,36 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
             "conflict_fields": conflict and _snapshot(conflict, REVIEW_FIELDS),
         },
     )
+
+
+@login_required
+@require_POST
+def reviews_open(request: HttpRequest) -> HttpResponse:
+    """Secretariat: create the year's reviews with a due date (from the list page)."""
+    if not roles_for(request.user).secretariat:
+        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+    form = ReviewsOpenForm(request.POST)
+    if form.is_valid():
+        fy = form.cleaned_data["fiscal_year"]
+        try:
+            created, updated = services.reviews_open(
+                actor=request.user, fiscal_year=fy, due_date=form.cleaned_data["due_date"]
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request,
+                f"{era.format_fiscal_year(fy)}の振り返りを{created}件作成し、"
+                f"{updated}件の提出期限を更新しました。",
+            )
+        return redirect(f"{reverse('initiatives:list')}?fy={fy}")
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+    return redirect("initiatives:list")
 
 
 def _review_move(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:

@@ -55,6 +55,8 @@ TABLE = [
     ("check",             "post", "initiatives:review_check",     "review", {}, "submitted",  302, 403, 403, 403, 403, 302, 403),
     ("approve by GET",    "get",  "initiatives:review_approve",   "review", None, "checked",  302, 405, 405, 405, 405, 405, 405),
     ("approve",           "post", "initiatives:review_approve",   "review", {}, "checked",    302, 403, 403, 403, 403, 403, 302),
+    ("open by GET",       "get",  "initiatives:reviews_open",     None,    None, None,        302, 405, 405, 405, 405, 405, 405),
+    ("open reviews",      "post", "initiatives:reviews_open",     None,    {"fiscal_year": "R8", "due_date": "2027-01-31"}, None, 302, 403, 403, 403, 403, 302, 403),
     ("submit missing",    "post", "initiatives:review_submit",    "nope",  {}, None,          302, 404, 404, 404, 404, 404, 404),
     ("procedures",        "get",  "initiatives:procedures",       None,    None, None,        302, 200, 200, 200, 200, 200, 200),
     ("procedure new",     "get",  "initiatives:procedure_create", None,    None, None,        302, 403, 200, 403, 200, 200, 403),

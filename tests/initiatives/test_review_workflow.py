@@ -155,3 +155,30 @@ def test_full_role_walk_through(client, personas, monkeypatch):
     assert (review.state, review.do_text) == ("approved", "8件を公開した")
     detail = client.get(reverse("initiatives:review", args=[review.pk])).content.decode()
     assert "ロックされています" in detail and "内容を編集" not in detail
+
+
+def test_secretariat_opens_the_year_with_a_due_date(client, personas):
+    submitted = Review.objects.create(
+        initiative=initiative("2.1"), fiscal_year=2026, state=Review.State.SUBMITTED
+    )
+    draft = Review.objects.create(initiative=initiative("2.2"), fiscal_year=2026)
+    client.force_login(personas.secretariat)
+    url = reverse("initiatives:reviews_open")
+    response = client.post(url, {"fiscal_year": "R8", "due_date": "2026-03-01"}, follow=True)
+    assert "提出期限は令和8年度 (2026年度)以降の日付にしてください。" in _messages(response)
+    assert Review.objects.count() == 2
+    response = client.post(url, {"fiscal_year": "R8", "due_date": ""}, follow=True)
+    assert "提出期限: このフィールドは必須です。" in _messages(response)
+    response = client.post(url, {"fiscal_year": "R8", "due_date": "2027-01-31"}, follow=True)
+    assert "令和8年度 (2026年度)の振り返りを11件作成し、1件の提出期限を更新しました。" in _messages(
+        response
+    )
+    assert Review.objects.filter(fiscal_year=2026, due_date=date(2027, 1, 31)).count() == 12
+    submitted.refresh_from_db()
+    draft.refresh_from_db()
+    assert submitted.due_date is None and submitted.state == "submitted"
+    assert (draft.due_date, draft.version) == (date(2027, 1, 31), 2)
+    new = Review.objects.get(initiative=initiative("4.1"))
+    assert list(new.events.values_list("to_state", "comment")) == [
+        ("draft", "一括作成(提出期限 2027-01-31)")
+    ]
