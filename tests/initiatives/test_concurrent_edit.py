@@ -102,3 +102,18 @@ def test_service_enforces_roles_without_the_view(personas):
             status="delayed",
         )
     assert ProgressEntry.objects.get(pk=entry.pk).status == "on_track"
+
+
+def test_stale_indicator_save_is_refused(client, personas):
+    from tests.factory import make_indicator
+
+    ind = make_indicator(initiative("2.1"), name="申請件数")
+    url = reverse("initiatives:indicator_edit", args=[ind.pk])
+    form = {"name": "申請件数", "direction": "higher", "version": "1"}
+    client.force_login(personas.secretariat)
+    client.post(url, {**form, "target_2026": "300"})
+    client.force_login(personas.leader)
+    response = client.post(url, {**form, "target_2026": "500", "unit": "件"})
+    assert CONFLICT.format("指標") in response.content.decode()
+    assert response.context["form"].data["target_2026"] == "500"
+    assert ind.values.get(fiscal_year=2026).target == 300
