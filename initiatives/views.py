@@ -114,7 +114,11 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
             .values_list("number", "title")
             .distinct()
         ]
-        form = InitiativeFilterForm(self.request.GET or None, policies=policies)
+        form = InitiativeFilterForm(
+            self.request.GET or None,
+            policies=policies,
+            initial={"fy": era.era_label(_current_fy())},
+        )
         data: dict[str, Any] = {}
         if form.is_bound:
             form.is_valid()  # invalid filters are shown with their message and ignored
