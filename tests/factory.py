@@ -103,3 +103,28 @@ def make_personas() -> Personas:
     make_membership(other_member, other_wg)
     viewer = make_user("viewer", section="市民生活課")
     return Personas(secretariat, hq, leader, member, other_member, viewer, wg, other_wg)
+
+
+# --- Excel import/export helpers (issue 4) ---------------------------------------------------
+
+
+def xlsx_bytes(rows: list[list[Any]], *, title: str = "Sheet1") -> bytes:
+    """A plain workbook as a person would type it (no safe-cell processing on purpose)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def upload(data: bytes, name: str = "upload.xlsx") -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
