@@ -269,9 +269,14 @@ def _code(i: Initiative) -> str:
     return f"{i.policy.number}.{i.number}"
 
 
-def _label(choices: type[models.TextChoices]) -> Callable[[str], str]:
+def _label(choices: type[models.TextChoices], attr: str) -> Callable[[Any], str]:
     labels = dict(choices.choices)
-    return lambda value: str(labels.get(value, value)) if value else ""
+
+    def export(obj: Any) -> str:
+        value = getattr(obj, attr)
+        return str(labels.get(value, value)) if value else ""
+
+    return export
 
 
 def _get(attr: str) -> Callable[[Any], Any]:
@@ -303,7 +308,7 @@ INITIATIVES = Spec(
             "区分",
             "flag",
             p_choice(Initiative.Flag),
-            _label(Initiative.Flag),
+            _label(Initiative.Flag, "flag"),
             False,
             "国が挙げる重点取組事項 / 自治体DXの取組みとあわせて取り組むべき事項 / 空欄",
         ),
@@ -385,7 +390,7 @@ PROGRESS = Spec(
             "状況",
             "status",
             p_choice(ProgressStatus),
-            _label(ProgressStatus),
+            _label(ProgressStatus, "status"),
             True,
             "未着手 / 順調 / 遅れ / 完了 / 中止",
         ),
@@ -482,7 +487,7 @@ PROCEDURES = Spec(
             "申請手段",
             "channel",
             p_choice(OnlineProcedure.Channel),
-            _label(OnlineProcedure.Channel),
+            _label(OnlineProcedure.Channel, "channel"),
             False,
             "ぴったりサービス / 市の電子申請サービス / ベンダー提供の申請サービス / その他",
         ),
@@ -491,7 +496,7 @@ PROCEDURES = Spec(
             "状況",
             "status",
             p_choice(OnlineProcedure.Status),
-            _label(OnlineProcedure.Status),
+            _label(OnlineProcedure.Status, "status"),
             True,
             "未着手 / 準備中 / オンライン化済",
         ),
@@ -524,7 +529,7 @@ SYSTEMS = Spec(
             "移行フェーズ",
             "phase",
             p_choice(StandardSystem.Phase),
-            _label(StandardSystem.Phase),
+            _label(StandardSystem.Phase, "phase"),
             True,
             "未着手 / 標準仕様の確認 / Fit&Gap分析 / 調達・契約 / 移行・テスト / 移行完了(稼働)",
         ),
@@ -675,6 +680,8 @@ class ImportResult:
 def _shown(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, Initiative):
+        return value.code
     if isinstance(value, models.Model):
         return str(getattr(value, "name", None) or value)
     if isinstance(value, bool):

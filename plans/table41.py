@@ -292,8 +292,10 @@ def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
                     1 for c in range(col, min(col + col_span, last_year_col + 1)) if c in year_cols
                 )
             cells[fy] = ParsedCell(fy, text, col_span, row_span, r, col)
-        if not item_value and not sub_value and not cells and not item_covered:
-            continue  # empty row (e.g. trailing rows Excel keeps formatted)
+        if not item_value and not sub_value and not cells:
+            # An empty line (cleared by hand, or trailing rows Excel keeps formatted), even
+            # inside the merged 項目 cell, carries nothing: it is not a schedule line.
+            continue
         if item_value and not item_covered:
             items.append(ParsedItem(item_value, r))
         elif not items:
@@ -381,17 +383,22 @@ def cell_kind(text: str, *, is_lease: bool) -> str:
 
 def _match_rows(old: list[ScheduleRow], new: list[ParsedRow]) -> list[ScheduleRow | None]:
     """Pair file lines with stored lines: a 副項目 that is unique on both sides pairs by
-    name (so a removed or inserted lease line does not shift the others); the remaining
-    lines pair by position; what is left over is added or removed."""
+    name (so a removed or inserted lease line does not shift the others); lines without a
+    副項目 (or with a repeated one) pair by position; what is left over is added or removed."""
     old_subs = [o.sub_title for o in old]
     new_subs = [n.sub_title for n in new]
     unique = {s for s in new_subs if s and new_subs.count(s) == 1 and old_subs.count(s) == 1}
     result: list[ScheduleRow | None] = [
         old[old_subs.index(n.sub_title)] if n.sub_title in unique else None for n in new
     ]
-    rest = [o for o in old if o.sub_title not in unique]
+    # A 副項目 found on one side only is a line added or removed, never a rename.
+    rest = [
+        o for o in old if o.sub_title not in unique and (not o.sub_title or o.sub_title in new_subs)
+    ]
     for i, n in enumerate(new):
-        if n.sub_title not in unique and rest:
+        if n.sub_title in unique or (n.sub_title and n.sub_title not in old_subs):
+            continue
+        if rest:
             result[i] = rest.pop(0)
     return result
 
