@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,8 +72,22 @@ def _quote(name: str) -> str:
     return quote(name)
 
 
+STASH_MAX_AGE = 24 * 60 * 60  # seconds; abandoned previews are removed after this
+
+
+def _sweep() -> None:
+    cutoff = time.time() - STASH_MAX_AGE
+    for path in UPLOAD_DIR.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue
+
+
 def _stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerprint: str) -> str:
     UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
+    _sweep()
     token = secrets.token_urlsafe(24)
     (UPLOAD_DIR / token).write_bytes(data)
     stash = request.session.get(SESSION_KEY, {})
@@ -215,6 +230,8 @@ def _read_upload(upload: Any) -> bytes:
 class BulkExportView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         spec = _spec(slug)
+        if fmt not in ("xlsx", "csv"):
+            raise Http404("この形式ではダウンロードできません。")
         plan = current_plan()
         stamp = timezone.localdate().isoformat()
         if fmt == "csv":
