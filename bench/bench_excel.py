@@ -107,8 +107,8 @@ def main() -> None:
         data = stream_workbook([("進捗記録", bulk.PROGRESS.header(), rows)])
 
         def clear() -> None:
+            ProgressEntry.objects.all().delete()  # records "-" history rows, so clear after
             ProgressEntry.history.all().delete()
-            ProgressEntry.objects.all().delete()
 
         # --- ours: read + validate + bulk write with history ------------------------------
         t = time.perf_counter()

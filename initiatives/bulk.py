@@ -639,7 +639,8 @@ class RowResult:
                 continue
             value = getattr(self.new_obj, c.attr)
             if value not in (None, ""):
-                out.append(FieldChange(c.header, "", _shown(value)))
+                f = self.new_obj._meta.get_field(c.attr)
+                out.append(FieldChange(c.header, "", _display(f, value)))
         return out
 
     @property
@@ -832,7 +833,8 @@ def parse_import(
             for k, v in fields.items():
                 old = getattr(obj, k)
                 if old != v:
-                    diffs.append(FieldChange(_verbose(spec, k), _shown(old), _shown(v)))
+                    f = model_fields[k]
+                    diffs.append(FieldChange(_verbose(spec, k), _display(f, old), _display(f, v)))
                     setattr(obj, k, v)
                     changed_fields.add(k)
             action = "changed" if diffs else "unchanged"
@@ -888,6 +890,13 @@ def parse_import(
         results,
         list(new_indicators.values()),
     )
+
+
+def _display(f: models.Field, value: Any) -> str:
+    """A value as the preview shows it: choices by their Japanese label."""
+    if f.choices and value not in (None, ""):
+        return str(dict(f.flatchoices).get(value, value))
+    return _shown(value)
 
 
 def _blank(f: models.Field | None) -> Any:

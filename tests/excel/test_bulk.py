@@ -176,3 +176,121 @@ def test_bulk_permissions(client, plan, personas):
     client.force_login(personas.secretariat)
     assert client.get(reverse("excel:bulk_confirm", args=["progress"])).status_code == 405
     assert client.get(reverse("excel:bulk_import", args=["nope"])).status_code == 404
+
+
+def test_initiatives_update_and_add_through_bulk_history(plan, personas):
+    header = bulk.INITIATIVES.header()
+    data = xlsx_bytes(
+        [
+            header,
+            [
+                "2.1",
+                "行政手続のオンライン化",
+                None,
+                "国が挙げる重点取組事項",
+                "情報推進課WG",
+                "情報推進課",
+                2,
+                "○",
+            ],
+            [
+                "2.5",
+                "窓口のキャッシュレス化",
+                "窓口での手数料支払い",
+                None,
+                "総務課WG",
+                "総務課",
+                None,
+                "×",
+            ],
+        ]
+    )
+    result = bulk.bulk_import(
+        slug="initiatives", plan=plan, data=data, filename="i.xlsx", user=personas.secretariat
+    )
+    assert result.counts() == {"added": 1, "changed": 1, "unchanged": 0}
+    changed = initiative("2.1")
+    assert (changed.title, changed.weight, changed.is_public, changed.version) == (
+        "行政手続のオンライン化",
+        Decimal("2.00"),
+        True,
+        2,
+    )
+    assert changed.history.first().history_user == personas.secretariat
+    added = initiative("2.5")
+    assert (added.title, added.working_group.name, added.lead_section.name) == (
+        "窓口のキャッシュレス化",
+        "総務課WG",
+        "総務課",
+    )
+
+
+def test_procedures_and_systems_use_natural_keys(plan, personas):
+    from initiatives.models import OnlineProcedure, StandardSystem
+
+    data = xlsx_bytes(
+        [
+            bulk.PROCEDURES.header(),
+            [
+                1,
+                "児童手当の認定請求",
+                "子育て",
+                "ぴったりサービス",
+                "子育て支援課",
+                "オンライン化済",
+                "2023/3/1",
+            ],
+        ]
+    )
+    bulk.bulk_import(
+        slug="procedures", plan=plan, data=data, filename="p.xlsx", user=personas.secretariat
+    )
+    proc = OnlineProcedure.objects.get(number=1)
+    assert (proc.target.code, proc.channel, proc.section.name, proc.online_on) == (
+        "online-procedures",
+        "pittari",
+        "子育て支援課",
+        date(2023, 3, 1),
+    )
+    data = xlsx_bytes(
+        [
+            bulk.SYSTEMS.header(),
+            ["⑱", "第3グループ", "戸籍", "市民生活課", "調達・契約", "2025-12-01"],
+        ]
+    )
+    result = bulk.bulk_import(
+        slug="systems", plan=plan, data=data, filename="s.xlsx", user=personas.secretariat
+    )
+    assert [(c.label, c.old, c.new) for c in result.rows[0].changes] == [
+        ("主管課", "", "市民生活課"),
+        ("移行フェーズ", "未着手", "調達・契約"),
+        ("移行予定日", "", "2025-12-01"),
+    ]
+    system = StandardSystem.objects.get(number=18)
+    assert (system.phase, system.section.name, system.planned_on) == (
+        "procurement",
+        "市民生活課",
+        date(2025, 12, 1),
+    )
+
+
+def test_csv_upload_with_errors_shows_them_all_and_writes_nothing(client, plan, personas):
+    client.force_login(personas.secretariat)
+    csv_text = ",".join(HEADER) + "\r\n2.1,2026-05-01,順調,40\r\n2.2,2026-05-01,保留,\r\n"
+    url = reverse("excel:bulk_import", args=["progress"])
+    response = client.post(url, {"file": upload(csv_text.encode("cp932"), "progress.csv")})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "ファイルを取り込めません(1件の問題)。何も書き込まれていません。" in body
+    assert "シート「CSV」3行目 C列(状況)の「保留」: 選択肢にありません。" in body
+    assert ProgressEntry.objects.count() == 0
+    response = client.post(
+        url, {"file": upload(csv_text.replace("保留", "遅れ").encode("utf-8-sig"), "p.csv")}
+    )
+    assert response.status_code == 200
+    assert response.context["counts"] == {"added": 2, "changed": 0, "unchanged": 0}
+    response = client.post(url, {"file": upload(b"\x89PNG\r\n\x1a\n", "p.png")})
+    assert response.status_code == 400
+    assert (
+        "Excelファイル(.xlsx)またはCSVファイルとして読み込めません。" in response.content.decode()
+    )
