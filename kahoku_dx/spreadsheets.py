@@ -101,15 +101,25 @@ def write_only_cell(ws: Any, value: Any) -> WriteOnlyCell:
     return cell
 
 
+def stream_value(ws: Any, value: Any) -> Any:
+    """What to append to a write-only sheet: a plain value when openpyxl would store it as
+    it is, a text-forced cell only when the text looks like a formula (fast path)."""
+    if isinstance(value, str):
+        value = clean_text(value)
+        if value.startswith(FORMULA_PREFIXES):
+            return write_only_cell(ws, value)
+    return value
+
+
 def stream_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
     """A streamed (write-only) workbook: per sheet a title, a header row and data rows."""
     wb = openpyxl.Workbook(write_only=True)
     for title, header, rows in sheets:
         ws = wb.create_sheet(title=clean_text(title)[:31])
         ws.freeze_panes = "A2"
-        ws.append([write_only_cell(ws, h) for h in header])
+        ws.append([stream_value(ws, h) for h in header])
         for row in rows:
-            ws.append([write_only_cell(ws, v) for v in row])
+            ws.append([stream_value(ws, v) for v in row])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
