@@ -439,6 +439,12 @@ def schedule_import_apply(
 
 
 def _delete_row(row: ScheduleRow, user: Any) -> None:
+    from plans.table41 import linked_to_row
+
+    # SET_NULL would unlink these with a plain UPDATE and no history; do it visibly.
+    for obj in linked_to_row(row):
+        obj.schedule_row = None
+        _save_with_user(obj, user)
     for cell in row.cells.all():
         _delete_with_user(cell, user)
     lease = Lease.objects.filter(schedule_row=row).first()

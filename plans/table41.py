@@ -17,6 +17,7 @@ import io
 import json
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import openpyxl
 from django.core.exceptions import ValidationError
@@ -125,8 +126,16 @@ def export_schedule(plan: Plan, *, today: date | None = None) -> bytes:
         set_cell(ws, first, 1, item.title)
         if r > first:
             merges.append((first, 1, r, 1))
+    covered: set[tuple[int, int]] = set()
     for r1, c1, r2, c2 in merges:
-        ws.merge_cells(start_row=r1, start_column=c1, end_row=min(r2, max(r, r1)), end_column=c2)
+        r2 = min(r2, max(r, r1))
+        area = {(rr, cc) for rr in range(r1, r2 + 1) for cc in range(c1, c2 + 1)}
+        # Never let a span swallow another cell's text or overlap another merge (Excel
+        # would call the file corrupt); such a span is left unmerged instead.
+        if area & covered or any(ws.cell(rr, cc).value is not None for rr, cc in area - {(r1, c1)}):
+            continue
+        covered |= area
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
 
     ws.column_dimensions["A"].width = 42
     ws.column_dimensions["B"].width = 30
@@ -563,9 +572,28 @@ def diff_schedule(plan: Plan, parsed: ParsedSchedule) -> ScheduleDiff:
                     "",
                 )
             )
+    removed_rows = [r for ip in plans for r in ip.removed_rows]
+    removed_rows += [r for it in removed_items for r in it.rows.all()]
+    for row in removed_rows:
+        for obj in linked_to_row(row):
+            changes.append(
+                Change(
+                    "changed", f"{obj._meta.verbose_name}「{obj}」", "表4-1の行", str(row), "(なし)"
+                )
+            )
     if errors:
         raise SpreadsheetError(*errors)
     return ScheduleDiff(plans, removed_items, changes)
+
+
+def linked_to_row(row: ScheduleRow) -> list[Any]:
+    """Countable targets and system groups pointing at a schedule line (unlinked on removal)."""
+    from initiatives.models import CountableTarget, SystemGroup
+
+    return [
+        *CountableTarget.objects.filter(schedule_row=row).order_by("pk"),
+        *SystemGroup.objects.filter(schedule_row=row).order_by("pk"),
+    ]
 
 
 def preview_schedule(plan: Plan, data: bytes, filename: str) -> ScheduleDiff:

@@ -284,3 +284,36 @@ def test_permissions(client, plan, personas):
         == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     assert "Excel入出力" in client.get(reverse("excel:index")).content.decode()
+
+
+def test_removing_a_line_unlinks_targets_with_history(plan, personas):
+    from initiatives.models import CountableTarget
+
+    wb = openpyxl.load_workbook(io.BytesIO(table41.export_schedule(plan, today=TODAY)))
+    ws = wb.active
+    r = find_row(ws, "オンライン申請")
+    for col in range(1, 9):
+        ws.cell(r, col).value = None
+    buf = io.BytesIO()
+    wb.save(buf)
+    diff = schedule_import_apply(
+        plan=plan, data=buf.getvalue(), filename="x.xlsx", user=personas.secretariat
+    )
+    assert ("changed", "数値目標「行政手続のオンライン化(27申請)」", "表4-1の行") in [
+        (c.action, c.target, c.field) for c in diff.changes
+    ]
+    target = CountableTarget.objects.get(code="online-procedures")
+    assert target.schedule_row is None
+    assert target.history.first().history_user == personas.secretariat
+    assert not ScheduleItem.objects.filter(title="オンライン申請").exists()
+
+
+def test_overlapping_spans_are_not_merged_over_other_text(plan):
+    cell = ScheduleCell.objects.get(row__item__title="オンライン申請", fiscal_year=2022)
+    cell.col_span = 3
+    cell.save()
+    ScheduleCell.objects.create(row=cell.row, fiscal_year=2023, text="中間確認")
+    ws = sheet_of(table41.export_schedule(plan, today=TODAY))
+    r = find_row(ws, "オンライン申請")
+    assert ws.cell(r, 5).value == "中間確認"
+    assert not [m for m in ws.merged_cells.ranges if m.min_row == r and m.min_col == 4]
