@@ -294,3 +294,54 @@ def test_csv_upload_with_errors_shows_them_all_and_writes_nothing(client, plan, 
     assert (
         "Excelファイル(.xlsx)またはCSVファイルとして読み込めません。" in response.content.decode()
     )
+
+
+def _bad_files():
+    from kahoku_dx import spreadsheets as ss
+    from tests.excel.test_spreadsheets import BILLION_LAUGHS, _with_member
+
+    good = xlsx_bytes([HEADER, ["2.1", "2026-05-01", "順調"]])
+    return [
+        ("photo.xlsx", b"\x89PNG\r\n\x1a\n" + b"\0" * 64, ss.NOT_SPREADSHEET_OR_CSV),
+        ("notes.xlsx", "取り組み番号,日付\n".encode(), ss.NOT_SPREADSHEET_OR_CSV),
+        (
+            "bomb.xlsx",
+            _with_member(good, "xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024)),
+            ss.ZIP_BOMB,
+        ),
+        ("lol.xlsx", _with_member(good, "xl/worksheets/sheet1.xml", BILLION_LAUGHS), ss.XML_ENTITY),
+    ]
+
+
+@pytest.mark.parametrize(
+    "name, data, message",
+    _bad_files(),
+    ids=lambda v: v if isinstance(v, str) and v.endswith("xlsx") else "",
+)
+def test_bad_files_are_refused_on_the_bulk_screen(client, plan, personas, name, data, message):
+    client.force_login(personas.secretariat)
+    response = client.post(
+        reverse("excel:bulk_import", args=["progress"]), {"file": upload(data, name)}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert ProgressEntry.objects.count() == 0
+
+
+def test_confirm_refuses_when_data_changed_after_the_preview(client, plan, personas):
+    entry = make_progress(initiative("2.1"), entry_date=date(2026, 5, 1), percent=10)
+    data = xlsx_bytes([HEADER, ["2.1", "2026-05-01", "順調", 40]])
+    client.force_login(personas.secretariat)
+    response = client.post(reverse("excel:bulk_import", args=["progress"]), {"file": upload(data)})
+    token = response.context["token"]
+    entry.percent = 20
+    entry.save()
+    response = client.post(
+        reverse("excel:bulk_confirm", args=["progress"]), {"token": token}, follow=True
+    )
+    assert (
+        "プレビューの後にデータが変更されました。もう一度ファイルを読み込んで確認してください。"
+        in response.content.decode()
+    )
+    entry.refresh_from_db()
+    assert entry.percent == 20
