@@ -1,4 +1,5 @@
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from initiatives.models import (
@@ -15,6 +16,29 @@ from initiatives.models import (
     StandardSystem,
     SystemGroup,
 )
+from initiatives.resources import (
+    ADMIN_FORMATS,
+    IndicatorValueResource,
+    InitiativeResource,
+    OnlineProcedureResource,
+    ProgressEntryResource,
+    ProjectUnderWayResource,
+    StandardSystemResource,
+)
+from kahoku_dx.spreadsheets import SpreadsheetError
+
+
+class ImportExportHistoryAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    """Admin import/export (natural keys, safe files) on top of the history admin."""
+
+    formats = ADMIN_FORMATS
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        # Our safety checks explain themselves in Japanese; show that, not the class name.
+        if isinstance(e.__cause__, SpreadsheetError):
+            form.add_error("import_file", " ".join(e.__cause__.messages))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
 
 class ProjectInline(admin.TabularInline):
@@ -23,7 +47,8 @@ class ProjectInline(admin.TabularInline):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(SimpleHistoryAdmin):
+class InitiativeAdmin(ImportExportHistoryAdmin):
+    resource_classes = [InitiativeResource]
     list_display = ["code", "title", "flag", "working_group", "lead_section", "is_public"]
     list_display_links = ["code", "title"]
     list_filter = ["policy__plan", "policy", "flag", "working_group", "lead_section", "is_public"]
@@ -38,7 +63,8 @@ class InitiativeAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ProjectUnderWay)
-class ProjectUnderWayAdmin(SimpleHistoryAdmin):
+class ProjectUnderWayAdmin(ImportExportHistoryAdmin):
+    resource_classes = [ProjectUnderWayResource]
     list_display = ["era_label", "name", "section", "initiative"]
     list_filter = ["section", "fiscal_year", "initiative__policy"]
     search_fields = ["name", "section__name"]
@@ -46,7 +72,8 @@ class ProjectUnderWayAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(ProgressEntry)
-class ProgressEntryAdmin(SimpleHistoryAdmin):
+class ProgressEntryAdmin(ImportExportHistoryAdmin):
+    resource_classes = [ProgressEntryResource]
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
     list_filter = ["status", "fiscal_year", "initiative__policy", "initiative__working_group"]
     search_fields = ["done_text", "next_steps", "issues_text", "initiative__title"]
@@ -72,7 +99,8 @@ class IndicatorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(IndicatorValue)
-class IndicatorValueAdmin(SimpleHistoryAdmin):
+class IndicatorValueAdmin(ImportExportHistoryAdmin):
+    resource_classes = [IndicatorValueResource]
     list_display = ["indicator", "fiscal_year", "target", "actual", "grade_display"]
     list_filter = ["fiscal_year"]
     search_fields = ["indicator__name"]
@@ -122,7 +150,8 @@ class CountableTargetAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(OnlineProcedure)
-class OnlineProcedureAdmin(SimpleHistoryAdmin):
+class OnlineProcedureAdmin(ImportExportHistoryAdmin):
+    resource_classes = [OnlineProcedureResource]
     list_display = ["number", "name", "category", "channel", "section", "status", "online_on"]
     list_filter = ["status", "channel", "section", "category"]
     search_fields = ["name", "category", "note"]
@@ -137,7 +166,8 @@ class SystemGroupAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(StandardSystem)
-class StandardSystemAdmin(SimpleHistoryAdmin):
+class StandardSystemAdmin(ImportExportHistoryAdmin):
+    resource_classes = [StandardSystemResource]
     list_display = ["number", "name", "group", "phase", "section", "planned_on", "migrated_on"]
     list_filter = ["group", "phase", "section"]
     search_fields = ["name", "note"]

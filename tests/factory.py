@@ -130,3 +130,28 @@ def make_procedure(number: int = 1, name: str = "児童手当の認定請求", *
     proc.full_clean()
     proc.save()
     return proc
+
+
+# --- Excel import/export helpers (issue 4) ---------------------------------------------------
+
+
+def xlsx_bytes(rows: list[list[Any]], *, title: str = "Sheet1") -> bytes:
+    """A plain workbook as a person would type it (no safe-cell processing on purpose)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def upload(data: bytes, name: str = "upload.xlsx") -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)

@@ -1,0 +1,327 @@
+"""Excel in and out for the secretariat: table 4-1 and the bulk sheets, always preview first.
+
+Upload → checks and full validation → preview of every change. The uploaded bytes stay on
+the server (a temp file named by a random token, its SHA-256 kept in the session); the
+confirm POST carries only the token, so nothing the browser re-posts is trusted. Confirm
+re-reads the stored file and writes in one transaction through the services.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views import View
+
+from initiatives import bulk
+from kahoku_dx import era
+from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
+from plans import table41
+from plans.models import Plan
+from plans.services import ScheduleChangedError, schedule_import_apply
+from workgroups.access import SecretariatRequiredMixin
+
+SESSION_KEY = "excel_imports"
+UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_imports"
+SCHEDULE = "schedule"
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="ファイル",
+        help_text="Excel(.xlsx)。取り込み前に変更内容を確認する画面が表示されます。",
+    )
+
+
+class BulkUploadForm(UploadForm):
+    file = forms.FileField(
+        label="ファイル",
+        help_text="Excel(.xlsx)または CSV(UTF-8/Shift_JIS)。取り込み前に変更内容を確認する画面が表示されます。",
+    )
+
+
+def current_plan() -> Plan:
+    today_fy = era.current_fiscal_year(timezone.localdate())
+    plans = list(Plan.objects.order_by("-start_fy"))
+    for plan in plans:
+        if plan.covers(today_fy):
+            return plan
+    if not plans:
+        raise Http404("計画が登録されていません。")
+    return plans[0]
+
+
+def download(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+STASH_MAX_AGE = 24 * 60 * 60  # seconds; abandoned previews are removed after this
+
+
+def _sweep() -> None:
+    cutoff = time.time() - STASH_MAX_AGE
+    for path in UPLOAD_DIR.iterdir():
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+        except OSError:
+            continue
+
+
+def _stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerprint: str) -> str:
+    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
+    _sweep()
+    token = secrets.token_urlsafe(24)
+    (UPLOAD_DIR / token).write_bytes(data)
+    stash = request.session.get(SESSION_KEY, {})
+    stash[token] = {
+        "kind": kind,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "filename": filename,
+        "fingerprint": fingerprint,
+    }
+    request.session[SESSION_KEY] = stash
+    return token
+
+
+def _unstash(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | None:
+    entry = request.session.get(SESSION_KEY, {}).get(token)
+    path = UPLOAD_DIR / token
+    if not entry or entry["kind"] != kind or "/" in token or not path.is_file():
+        return None
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        return None
+    return data, entry
+
+
+def _forget(request: HttpRequest, token: str) -> None:
+    stash = request.session.get(SESSION_KEY, {})
+    stash.pop(token, None)
+    request.session[SESSION_KEY] = stash
+    (UPLOAD_DIR / token).unlink(missing_ok=True)
+
+
+EXPIRED = (
+    "確認の期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んで読み込んでください。"
+)
+
+
+class ExcelIndexView(SecretariatRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request,
+            "excel/index.html",
+            {"plan": current_plan(), "specs": list(bulk.SPECS.values())},
+        )
+
+
+class ScheduleExportView(SecretariatRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        plan = current_plan()
+        data = table41.export_schedule(plan, today=timezone.localdate())
+        return download(data, f"表4-1_スケジュール_{plan.code}.xlsx", XLSX_CONTENT_TYPE)
+
+
+class ScheduleImportView(SecretariatRequiredMixin, View):
+    template_name = "excel/import_form.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request,
+            self.template_name,
+            {"form": UploadForm(), "title": "表4-1 スケジュールの取り込み"},
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = UploadForm(request.POST, request.FILES)
+        ctx: dict[str, Any] = {"form": form, "title": "表4-1 スケジュールの取り込み"}
+        if not form.is_valid():
+            return render(request, self.template_name, ctx, status=400)
+        upload = form.cleaned_data["file"]
+        plan = current_plan()
+        try:
+            data = _read_upload(upload)
+            diff = table41.preview_schedule(plan, data, upload.name)
+        except SpreadsheetError as exc:
+            ctx["file_errors"] = exc.messages
+            return render(request, self.template_name, ctx, status=400)
+        token = (
+            _stash(request, SCHEDULE, data, upload.name, diff.fingerprint) if diff.changes else ""
+        )
+        return render(
+            request,
+            "excel/schedule_preview.html",
+            {
+                "diff": diff,
+                "counts": diff.counts(),
+                "token": token,
+                "filename": upload.name,
+                "plan": plan,
+            },
+        )
+
+
+class ScheduleConfirmView(SecretariatRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        token = request.POST.get("token", "")
+        stashed = _unstash(request, SCHEDULE, token)
+        if stashed is None:
+            messages.error(request, EXPIRED)
+            return redirect("excel:schedule_import")
+        data, entry = stashed
+        try:
+            diff = schedule_import_apply(
+                plan=current_plan(),
+                data=data,
+                filename=entry["filename"],
+                user=request.user,
+                expected_fingerprint=entry["fingerprint"],
+            )
+        except (SpreadsheetError, ScheduleChangedError) as exc:
+            _forget(request, token)
+            text = " ".join(exc.messages) if isinstance(exc, SpreadsheetError) else str(exc)
+            messages.error(request, text)
+            return redirect("excel:schedule_import")
+        _forget(request, token)
+        c = diff.counts()
+        messages.success(
+            request,
+            f"表4-1を更新しました(追加 {c['added']}件、変更 {c['changed']}件、削除 {c['removed']}件)。",
+        )
+        return redirect("excel:index")
+
+
+def _spec(slug: str) -> bulk.Spec:
+    spec = bulk.SPECS.get(slug)
+    if spec is None:
+        raise Http404("この種類のデータはありません。")
+    return spec
+
+
+def _read_upload(upload: Any) -> bytes:
+    from django.conf import settings
+
+    from kahoku_dx.spreadsheets import check_size
+
+    check_size(upload.size, settings.MAX_UPLOAD_BYTES)
+    return upload.read()
+
+
+class BulkExportView(SecretariatRequiredMixin, View):
+    def get(self, request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+        spec = _spec(slug)
+        if fmt not in ("xlsx", "csv"):
+            raise Http404("この形式ではダウンロードできません。")
+        plan = current_plan()
+        stamp = timezone.localdate().isoformat()
+        if fmt == "csv":
+            return download(
+                bulk.export_csv(spec, plan), f"{spec.title}_{stamp}.csv", CSV_CONTENT_TYPE
+            )
+        return download(
+            bulk.export_xlsx(spec, plan), f"{spec.title}_{stamp}.xlsx", XLSX_CONTENT_TYPE
+        )
+
+
+class BulkTemplateView(SecretariatRequiredMixin, View):
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        spec = _spec(slug)
+        return download(
+            bulk.template_xlsx(spec), f"{spec.title}_テンプレート.xlsx", XLSX_CONTENT_TYPE
+        )
+
+
+class BulkImportView(SecretariatRequiredMixin, View):
+    template_name = "excel/import_form.html"
+
+    def get(self, request: HttpRequest, slug: str) -> HttpResponse:
+        spec = _spec(slug)
+        return render(
+            request,
+            self.template_name,
+            {"form": BulkUploadForm(), "spec": spec, "title": f"{spec.title}の取り込み"},
+        )
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        spec = _spec(slug)
+        form = BulkUploadForm(request.POST, request.FILES)
+        ctx: dict[str, Any] = {"form": form, "spec": spec, "title": f"{spec.title}の取り込み"}
+        if not form.is_valid():
+            return render(request, self.template_name, ctx, status=400)
+        upload = form.cleaned_data["file"]
+        try:
+            data = _read_upload(upload)
+            result = bulk.parse_import(
+                spec, data, upload.name, plan=current_plan(), user=request.user
+            )
+        except SpreadsheetError as exc:
+            ctx["file_errors"] = exc.messages
+            return render(request, self.template_name, ctx, status=400)
+        counts = result.counts()
+        changed = counts["added"] + counts["changed"]
+        token = _stash(request, slug, data, upload.name, result.fingerprint) if changed else ""
+        return render(
+            request,
+            "excel/bulk_preview.html",
+            {
+                "spec": spec,
+                "result": result,
+                "counts": counts,
+                "token": token,
+                "filename": upload.name,
+                "limit": bulk.PREVIEW_LIMIT,
+                "truncated": changed > bulk.PREVIEW_LIMIT,
+            },
+        )
+
+
+class BulkConfirmView(SecretariatRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, slug: str) -> HttpResponse:
+        spec = _spec(slug)
+        token = request.POST.get("token", "")
+        stashed = _unstash(request, slug, token)
+        if stashed is None:
+            messages.error(request, EXPIRED)
+            return redirect("excel:bulk_import", slug=slug)
+        data, entry = stashed
+        try:
+            result = bulk.bulk_import(
+                slug=slug,
+                plan=current_plan(),
+                data=data,
+                filename=entry["filename"],
+                user=request.user,
+                expected_fingerprint=entry["fingerprint"],
+            )
+        except SpreadsheetError as exc:
+            _forget(request, token)
+            messages.error(request, " ".join(exc.messages))
+            return redirect("excel:bulk_import", slug=slug)
+        _forget(request, token)
+        c = result.counts()
+        messages.success(
+            request, f"{spec.title}を取り込みました(追加 {c['added']}件、変更 {c['changed']}件)。"
+        )
+        return redirect("excel:index")

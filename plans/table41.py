@@ -1,0 +1,601 @@
+"""Table 4-1 (スケジュール予定) in the plan's own spreadsheet layout: export, read back, diff.
+
+The layout: a title row, then the header 項目 / 副項目 / R3 (2021) … R8 (2026), then one
+spreadsheet row per schedule line. The 項目 cell is merged down over the item's lines; a
+ScheduleCell with row_span / col_span is a merged range. Reading accepts what Excel or
+LibreOffice save after a person edited it: any title rows above the header (the header is
+the row whose cell reads 項目), years in any form `era.parse_fiscal_year` accepts, merged
+cells, an empty 項目 cell continuing the item above, trailing empty rows and columns.
+
+Writes live in `plans.services.schedule_import_apply`; this module only reads and compares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import openpyxl
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.page import PageMargins
+
+from kahoku_dx import era
+from kahoku_dx.spreadsheets import (
+    SpreadsheetError,
+    cell_error,
+    column_letter,
+    display_value,
+    load_full_workbook,
+    set_cell,
+    validate_upload,
+)
+from plans.models import LEASE_STATUSES, MARKERS, Plan, ScheduleCell, ScheduleItem, ScheduleRow
+
+SHEET_TITLE = "表4-1"
+ITEM_HEADER = "項目"
+SUB_HEADER = "副項目"
+TITLE_ROW = 1
+HEADER_ROW = 2
+
+_thin = Side(style="thin", color="808080")
+BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
+HEADER_FILL = PatternFill("solid", fgColor="E3E8EF")
+CURRENT_FY_FILL = PatternFill("solid", fgColor="FFF2B3")
+CURRENT_FY_HEADER_FILL = PatternFill("solid", fgColor="FFD966")
+
+
+def table_title(plan: Plan) -> str:
+    return (
+        f"表4-1 スケジュール予定({era.era_label(plan.start_fy, short=False)}〜"
+        f"{era.era_label(plan.end_fy, short=False)})"
+    )
+
+
+def schedule_items(plan: Plan) -> list[ScheduleItem]:
+    return list(
+        ScheduleItem.objects.filter(plan=plan)
+        .order_by("order")
+        .prefetch_related("rows__cells", "rows__lease")
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------------
+
+
+def export_schedule(plan: Plan, *, today: date | None = None) -> bytes:
+    """The plan's table 4-1 as an .xlsx file (bytes)."""
+    years = plan.fiscal_years
+    current = era.current_fiscal_year(today or timezone.localdate())
+    last_col = 2 + len(years)
+    year_col = {fy: 3 + i for i, fy in enumerate(years)}
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = SHEET_TITLE
+
+    title = set_cell(ws, TITLE_ROW, 1, table_title(plan))
+    title.font = Font(bold=True, size=14)
+    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=last_col)
+
+    headers = [ITEM_HEADER, SUB_HEADER] + [era.short_header(fy) for fy in years]
+    for col, text in enumerate(headers, start=1):
+        cell = set_cell(ws, HEADER_ROW, col, text)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = BORDER
+        cell.fill = HEADER_FILL
+        if col >= 3 and years[col - 3] == current:
+            cell.fill = CURRENT_FY_HEADER_FILL
+
+    wrap = Alignment(wrap_text=True, vertical="top")
+    centre = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    r = HEADER_ROW
+    merges: list[tuple[int, int, int, int]] = []
+    for item in schedule_items(plan):
+        rows = sorted(item.rows.all(), key=lambda x: x.line)
+        first = r + 1
+        for row in rows:
+            r += 1
+            for col in range(1, last_col + 1):
+                cell = ws.cell(row=r, column=col)
+                cell.border = BORDER
+                cell.alignment = wrap
+                if col >= 3 and years[col - 3] == current:
+                    cell.fill = CURRENT_FY_FILL
+            set_cell(ws, r, 2, row.sub_title or None)
+            for c in row.cells.all():
+                if c.fiscal_year not in year_col:
+                    continue
+                col = year_col[c.fiscal_year]
+                cell = set_cell(ws, r, col, c.text)
+                if c.kind == ScheduleCell.Kind.MARKER:
+                    cell.alignment = centre
+                end_col = min(col + c.col_span - 1, last_col)
+                if c.col_span > 1 or c.row_span > 1:
+                    merges.append((r, col, r + c.row_span - 1, end_col))
+        if not rows:
+            continue
+        set_cell(ws, first, 1, item.title)
+        if r > first:
+            merges.append((first, 1, r, 1))
+    covered: set[tuple[int, int]] = set()
+    for r1, c1, r2, c2 in merges:
+        r2 = min(r2, max(r, r1))
+        area = {(rr, cc) for rr in range(r1, r2 + 1) for cc in range(c1, c2 + 1)}
+        # Never let a span swallow another cell's text or overlap another merge (Excel
+        # would call the file corrupt); such a span is left unmerged instead.
+        if area & covered or any(ws.cell(rr, cc).value is not None for rr, cc in area - {(r1, c1)}):
+            continue
+        covered |= area
+        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
+
+    ws.column_dimensions["A"].width = 42
+    ws.column_dimensions["B"].width = 30
+    for col in year_col.values():
+        ws.column_dimensions[column_letter(col)].width = 18
+    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=3)
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ParsedCell:
+    fiscal_year: int
+    text: str
+    col_span: int = 1
+    row_span: int = 1
+    sheet_row: int = 0
+    sheet_col: int = 0
+
+
+@dataclass
+class ParsedRow:
+    sub_title: str
+    sheet_row: int
+    cells: dict[int, ParsedCell] = field(default_factory=dict)
+
+
+@dataclass
+class ParsedItem:
+    title: str
+    sheet_row: int
+    rows: list[ParsedRow] = field(default_factory=list)
+
+
+@dataclass
+class ParsedSchedule:
+    sheet: str
+    years: list[int]
+    header_labels: dict[int, str]
+    items: list[ParsedItem]
+    sub_col: int = 2
+
+
+_text = display_value
+
+
+def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
+    """Parse an uploaded table 4-1 workbook. Raises SpreadsheetError with every problem."""
+    validate_upload(data, filename)
+    wb = load_full_workbook(data)
+    errors: list[str] = []
+    ws = None
+    header_row = None
+    for candidate in wb.worksheets:
+        for row in candidate.iter_rows(min_row=1, max_row=min(candidate.max_row, 30)):
+            if any(_text(c.value) == ITEM_HEADER for c in row):
+                ws, header_row = candidate, row[0].row
+                break
+        if ws is not None:
+            break
+    if ws is None or header_row is None:
+        raise SpreadsheetError(
+            f"見出し行(「{ITEM_HEADER}」「{SUB_HEADER}」と年度の列)が見つかりません。"
+            "表4-1のエクスポートファイルを編集して使ってください。"
+        )
+    sheet = ws.title
+    header = [_text(c.value) for c in ws[header_row]]
+    item_col = header.index(ITEM_HEADER) + 1
+    if SUB_HEADER not in header:
+        raise SpreadsheetError(
+            cell_error(
+                sheet,
+                header_row,
+                item_col + 1,
+                "",
+                header[item_col] if len(header) > item_col else "",
+                f"「{SUB_HEADER}」の列が見つかりません。",
+            )
+        )
+    sub_col = header.index(SUB_HEADER) + 1
+    year_cols: dict[int, int] = {}
+    labels: dict[int, str] = {}
+    for col in range(sub_col + 1, len(header) + 1):
+        label = header[col - 1]
+        if not label:
+            continue  # trailing empty columns
+        try:
+            fy = era.parse_fiscal_year(label)
+        except era.EraError as exc:
+            errors.append(cell_error(sheet, header_row, col, "見出し", label, str(exc)))
+            continue
+        if not plan.covers(fy):
+            errors.append(
+                cell_error(
+                    sheet,
+                    header_row,
+                    col,
+                    "見出し",
+                    label,
+                    f"計画期間({plan.period_label})外の年度です。",
+                )
+            )
+            continue
+        if fy in year_cols.values():
+            errors.append(
+                cell_error(sheet, header_row, col, "見出し", label, "年度が重複しています。")
+            )
+            continue
+        year_cols[col] = fy
+        labels[fy] = label
+    missing = [fy for fy in plan.fiscal_years if fy not in year_cols.values()]
+    if missing and not errors:
+        errors.append(
+            f"シート「{sheet}」{header_row}行目: 年度の列が足りません"
+            f"({'、'.join(era.short_header(fy) for fy in missing)})。"
+        )
+    if errors:
+        raise SpreadsheetError(*errors)
+
+    # Merged ranges: anchor -> (row_span, col_span); covered cells -> anchor
+    anchors: dict[tuple[int, int], tuple[int, int]] = {}
+    covered: dict[tuple[int, int], tuple[int, int]] = {}
+    for rng in ws.merged_cells.ranges:
+        anchors[(rng.min_row, rng.min_col)] = (
+            rng.max_row - rng.min_row + 1,
+            rng.max_col - rng.min_col + 1,
+        )
+        for rr in range(rng.min_row, rng.max_row + 1):
+            for cc in range(rng.min_col, rng.max_col + 1):
+                if (rr, cc) != (rng.min_row, rng.min_col):
+                    covered[(rr, cc)] = (rng.min_row, rng.min_col)
+
+    last_year_col = max(year_cols)
+    items: list[ParsedItem] = []
+    for r in range(header_row + 1, ws.max_row + 1):
+        item_value = _text(ws.cell(row=r, column=item_col).value)
+        sub_value = _text(ws.cell(row=r, column=sub_col).value)
+        item_covered = (r, item_col) in covered
+        cells: dict[int, ParsedCell] = {}
+        for col, fy in year_cols.items():
+            if (r, col) in covered:
+                continue
+            text = _text(ws.cell(row=r, column=col).value)
+            if not text:
+                continue
+            row_span, col_span = anchors.get((r, col), (1, 1))
+            if col_span > 1:
+                # only year columns count; a merge reaching beyond the table is clipped
+                col_span = sum(
+                    1 for c in range(col, min(col + col_span, last_year_col + 1)) if c in year_cols
+                )
+            cells[fy] = ParsedCell(fy, text, col_span, row_span, r, col)
+        if not item_value and not sub_value and not cells:
+            # An empty line (cleared by hand, or trailing rows Excel keeps formatted), even
+            # inside the merged 項目 cell, carries nothing: it is not a schedule line.
+            continue
+        if item_value and not item_covered:
+            items.append(ParsedItem(item_value, r))
+        elif not items:
+            errors.append(
+                cell_error(
+                    sheet,
+                    r,
+                    item_col,
+                    ITEM_HEADER,
+                    item_value,
+                    "最初の行の項目が空です。項目名を入力してください。",
+                )
+            )
+            continue
+        items[-1].rows.append(ParsedRow(sub_value, r, cells))
+    if errors:
+        raise SpreadsheetError(*errors)
+    if not items:
+        raise SpreadsheetError(f"シート「{sheet}」にスケジュールの行がありません。")
+    return ParsedSchedule(sheet, list(year_cols.values()), labels, items, sub_col)
+
+
+# --------------------------------------------------------------------------------------------
+# Comparing with the database
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    action: str  # "added" | "changed" | "removed"
+    target: str
+    field: str = ""
+    old: str = ""
+    new: str = ""
+
+    @property
+    def action_label(self) -> str:
+        return {"added": "追加", "changed": "変更", "removed": "削除"}[self.action]
+
+
+@dataclass
+class RowPlan:
+    """What to do with one spreadsheet row (matched to `row` if it exists)."""
+
+    parsed: ParsedRow
+    row: ScheduleRow | None
+    line: int
+    is_lease: bool
+
+
+@dataclass
+class ItemPlan:
+    parsed: ParsedItem
+    item: ScheduleItem | None
+    order: int
+    rows: list[RowPlan] = field(default_factory=list)
+    removed_rows: list[ScheduleRow] = field(default_factory=list)
+
+
+@dataclass
+class ScheduleDiff:
+    items: list[ItemPlan]
+    removed_items: list[ScheduleItem]
+    changes: list[Change]
+
+    @property
+    def fingerprint(self) -> str:
+        raw = json.dumps([c.__dict__ for c in self.changes], ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def counts(self) -> dict[str, int]:
+        out = {"added": 0, "changed": 0, "removed": 0}
+        for c in self.changes:
+            out[c.action] += 1
+        return out
+
+
+def cell_kind(text: str, *, is_lease: bool) -> str:
+    if text in MARKERS:
+        return ScheduleCell.Kind.MARKER
+    if is_lease:
+        return ScheduleCell.Kind.STATUS
+    return ScheduleCell.Kind.TEXT
+
+
+def _match_rows(old: list[ScheduleRow], new: list[ParsedRow]) -> list[ScheduleRow | None]:
+    """Pair file lines with stored lines: a 副項目 that is unique on both sides pairs by
+    name (so a removed or inserted lease line does not shift the others); lines without a
+    副項目 (or with a repeated one) pair by position; what is left over is added or removed."""
+    old_subs = [o.sub_title for o in old]
+    new_subs = [n.sub_title for n in new]
+    unique = {s for s in new_subs if s and new_subs.count(s) == 1 and old_subs.count(s) == 1}
+    result: list[ScheduleRow | None] = [
+        old[old_subs.index(n.sub_title)] if n.sub_title in unique else None for n in new
+    ]
+    # A 副項目 found on one side only is a line added or removed, never a rename.
+    rest = [
+        o for o in old if o.sub_title not in unique and (not o.sub_title or o.sub_title in new_subs)
+    ]
+    for i, n in enumerate(new):
+        if n.sub_title in unique or (n.sub_title and n.sub_title not in old_subs):
+            continue
+        if rest:
+            result[i] = rest.pop(0)
+    return result
+
+
+def _cell_label(fy: int) -> str:
+    return era.short_header(fy)
+
+
+def _span_text(col_span: int, row_span: int) -> str:
+    parts = []
+    if col_span > 1:
+        parts.append(f"横{col_span}年度")
+    if row_span > 1:
+        parts.append(f"縦{row_span}行")
+    return "・".join(parts) + "結合" if parts else "結合なし"
+
+
+def diff_schedule(plan: Plan, parsed: ParsedSchedule) -> ScheduleDiff:
+    """Compare a parsed file with the database; raises SpreadsheetError on invalid content."""
+    old_items = schedule_items(plan)
+    by_title: dict[str, list[ScheduleItem]] = {}
+    for it in old_items:
+        by_title.setdefault(it.title, []).append(it)
+    plans: list[ItemPlan] = []
+    changes: list[Change] = []
+    errors: list[str] = []
+    matched_ids: set[int] = set()
+    year_col_label = parsed.header_labels
+
+    for order, p_item in enumerate(parsed.items, start=1):
+        candidates = by_title.get(p_item.title, [])
+        item = candidates.pop(0) if candidates else None
+        ip = ItemPlan(p_item, item, order)
+        plans.append(ip)
+        if item is None:
+            changes.append(Change("added", f"項目「{p_item.title}」", "項目", "", p_item.title))
+            old_rows: list[ScheduleRow] = []
+        else:
+            matched_ids.add(item.pk)
+            old_rows = sorted(item.rows.all(), key=lambda x: x.line)
+        lease_item = any(hasattr(r, "lease") for r in old_rows) if old_rows else False
+        matches = _match_rows(old_rows, p_item.rows)
+        matched_rows = {m.pk for m in matches if m is not None}
+        for line, (p_row, row) in enumerate(zip(p_item.rows, matches, strict=True), start=1):
+            is_lease = lease_item or (row is not None and hasattr(row, "lease"))
+            ip.rows.append(RowPlan(p_row, row, line, is_lease))
+            target = f"「{p_item.title}」{line}行目"
+            if is_lease and not p_row.sub_title:
+                errors.append(
+                    cell_error(
+                        parsed.sheet,
+                        p_row.sheet_row,
+                        parsed.sub_col,
+                        SUB_HEADER,
+                        "",
+                        "リースの行には副項目(リース名)を入力してください。",
+                    )
+                )
+            if row is None:
+                changes.append(Change("added", target, "行", "", p_row.sub_title or "(副項目なし)"))
+                old_cells: dict[int, ScheduleCell] = {}
+            else:
+                if row.sub_title != p_row.sub_title:
+                    changes.append(
+                        Change("changed", target, SUB_HEADER, row.sub_title, p_row.sub_title)
+                    )
+                old_cells = {c.fiscal_year: c for c in row.cells.all()}
+            for fy, pc in p_row.cells.items():
+                kind = cell_kind(pc.text, is_lease=is_lease)
+                probe = ScheduleCell(
+                    fiscal_year=fy,
+                    kind=kind,
+                    text=pc.text,
+                    col_span=pc.col_span,
+                    row_span=pc.row_span,
+                )
+                try:
+                    probe.full_clean(
+                        exclude=["row"], validate_unique=False, validate_constraints=False
+                    )
+                except ValidationError as exc:
+                    for messages in exc.message_dict.values():
+                        for m in messages:
+                            if (
+                                is_lease
+                                and kind == ScheduleCell.Kind.STATUS
+                                and pc.text not in LEASE_STATUSES
+                            ):
+                                m = f"リースの状況は {'、'.join(LEASE_STATUSES)} のいずれかを入力してください。"
+                            errors.append(
+                                cell_error(
+                                    parsed.sheet,
+                                    pc.sheet_row,
+                                    pc.sheet_col,
+                                    year_col_label.get(fy, ""),
+                                    pc.text,
+                                    m,
+                                )
+                            )
+                    continue
+                cell_target = f"{target} {_cell_label(fy)}"
+                old = old_cells.get(fy)
+                if old is None:
+                    changes.append(Change("added", cell_target, "セル", "", pc.text))
+                    continue
+                if old.text != pc.text:
+                    changes.append(Change("changed", cell_target, "内容", old.text, pc.text))
+                if (old.col_span, old.row_span) != (pc.col_span, pc.row_span):
+                    changes.append(
+                        Change(
+                            "changed",
+                            cell_target,
+                            "結合",
+                            _span_text(old.col_span, old.row_span),
+                            _span_text(pc.col_span, pc.row_span),
+                        )
+                    )
+            for fy, old in sorted(old_cells.items()):
+                if fy not in p_row.cells:
+                    changes.append(
+                        Change("removed", f"{target} {_cell_label(fy)}", "セル", old.text, "")
+                    )
+        if row_line_changes := [
+            (m, line) for line, m in enumerate(matches, start=1) if m is not None and m.line != line
+        ]:
+            for m, line in row_line_changes:
+                changes.append(
+                    Change(
+                        "changed",
+                        f"「{p_item.title}」{m.line}行目",
+                        "行番号",
+                        str(m.line),
+                        str(line),
+                    )
+                )
+        for old_row in old_rows:
+            if old_row.pk not in matched_rows:
+                ip.removed_rows.append(old_row)
+                changes.append(
+                    Change(
+                        "removed",
+                        f"「{p_item.title}」{old_row.line}行目",
+                        "行",
+                        old_row.sub_title or "(副項目なし)",
+                        "",
+                    )
+                )
+        if item is not None and item.order != order:
+            changes.append(
+                Change("changed", f"項目「{p_item.title}」", "表示順", str(item.order), str(order))
+            )
+    removed_items = [it for it in old_items if it.pk not in matched_ids]
+    for it in removed_items:
+        changes.append(Change("removed", f"項目「{it.title}」", "項目", it.title, ""))
+        for row in sorted(it.rows.all(), key=lambda x: x.line):
+            changes.append(
+                Change(
+                    "removed",
+                    f"「{it.title}」{row.line}行目",
+                    "行",
+                    row.sub_title or "(副項目なし)",
+                    "",
+                )
+            )
+    removed_rows = [r for ip in plans for r in ip.removed_rows]
+    removed_rows += [r for it in removed_items for r in it.rows.all()]
+    for row in removed_rows:
+        for obj in linked_to_row(row):
+            changes.append(
+                Change(
+                    "changed", f"{obj._meta.verbose_name}「{obj}」", "表4-1の行", str(row), "(なし)"
+                )
+            )
+    if errors:
+        raise SpreadsheetError(*errors)
+    return ScheduleDiff(plans, removed_items, changes)
+
+
+def linked_to_row(row: ScheduleRow) -> list[Any]:
+    """Countable targets and system groups pointing at a schedule line (unlinked on removal)."""
+    from initiatives.models import CountableTarget, SystemGroup
+
+    return [
+        *CountableTarget.objects.filter(schedule_row=row).order_by("pk"),
+        *SystemGroup.objects.filter(schedule_row=row).order_by("pk"),
+    ]
+
+
+def preview_schedule(plan: Plan, data: bytes, filename: str) -> ScheduleDiff:
+    """Read and compare; raises SpreadsheetError listing every problem in the file."""
+    return diff_schedule(plan, read_schedule(data, filename, plan))
