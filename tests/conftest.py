@@ -3,6 +3,23 @@ import pytest
 from tests.factory import Personas, load_plan, make_personas
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the real plan once into the test database; every test starts from it.
+
+    Live-server (transactional) tests flush the database; `load_plan()` below loads it
+    again for any test that runs after them.
+    """
+    with django_db_blocker.unblock():
+        load_plan()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Personas log in with real passwords; a cheap hasher keeps the permission tables fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def plan(db):
     """The real Kahoku plan from fixtures/, loaded through the same loader staff use."""
