@@ -74,6 +74,12 @@ class ProjectUnderWayAdmin(ImportExportHistoryAdmin):
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(ImportExportHistoryAdmin):
     resource_classes = [ProgressEntryResource]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1  # a portal user editing the old version gets the conflict message
+        super().save_model(request, obj, form, change)
+
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
     list_filter = ["status", "fiscal_year", "initiative__policy", "initiative__working_group"]
     search_fields = ["done_text", "next_steps", "issues_text", "initiative__title"]
@@ -129,6 +135,26 @@ class ReviewAdmin(SimpleHistoryAdmin):
     list_select_related = ["initiative", "initiative__policy"]
     autocomplete_fields = ["initiative"]
     inlines = [ReviewEventInline]
+    # States move only through the portal's actions (initiatives.services), which check the
+    # role and record a ReviewEvent; an approved review is locked here as well.
+    readonly_fields = ["state"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return [f.name for f in obj._meta.fields if f.editable] + ["state"]
+        if obj is None:
+            return []  # a new review starts as 下書き (the model default)
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        if obj is not None and obj.is_locked:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1  # a portal user editing the old version gets the conflict message
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(ReviewEvent)

@@ -93,3 +93,40 @@ def test_admin_is_closed_to_non_staff(client, populated):
     response = client.get(reverse("admin:initiatives_initiative_changelist"))
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_admin_cannot_move_a_review_state_or_edit_an_approved_review(client, populated):
+    from initiatives.models import Review
+
+    client.force_login(populated.secretariat)
+    review = Review.objects.get()
+    url = reverse("admin:initiatives_review_change", args=[review.pk])
+    form = {
+        "initiative": review.initiative_id,
+        "fiscal_year": 2026,
+        "plan_text": "管理画面で編集",
+        "state": "approved",
+        "events-TOTAL_FORMS": 1,
+        "events-INITIAL_FORMS": 1,
+        "events-MIN_NUM_FORMS": 0,
+        "events-MAX_NUM_FORMS": 1000,
+        "events-0-id": review.events.get().pk,
+        "events-0-review": review.pk,
+    }
+    response = client.post(url, form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    review.refresh_from_db()
+    assert review.plan_text == "管理画面で編集"
+    assert review.state == "draft"  # the state field is read-only in the admin
+    assert review.version == 2
+
+    Review.objects.filter(pk=review.pk).update(state="approved")
+    body = client.get(url).content.decode()
+    assert 'name="plan_text"' not in body  # locked: shown, not editable
+    assert (
+        client.post(
+            reverse("admin:initiatives_review_delete", args=[review.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert Review.objects.filter(pk=review.pk).exists()
