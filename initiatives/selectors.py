@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from initiatives.models import Initiative, ProgressEntry, ProgressStatus
+from initiatives.models import (
+    Indicator,
+    Initiative,
+    ProgressEntry,
+    ProgressStatus,
+    ProjectUnderWay,
+    Review,
+    ReviewEvent,
+)
+from plans.models import BasicPolicy, Plan
 
 ROLLUP_RULE_TEXT = (
     "各取り組みの進捗率は、その年度の最新の進捗記録の進捗率です"
@@ -75,3 +85,132 @@ def rollup(initiatives: Iterable[Initiative]) -> Rollup:
         return Rollup(None, counted, total)
     percent = (weighted_sum / weight_total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return Rollup(percent, counted, total)
+
+
+# --- screens (issue 3) ---------------------------------------------------------------------
+
+NONE = "none"  # filter value for "nothing logged" / "no review yet"
+
+
+def initiatives_for_fiscal_year(fiscal_year: int) -> QuerySet[Initiative]:
+    """Initiatives of the plan(s) whose period covers the fiscal year, with what lists show."""
+    return Initiative.objects.with_relations().filter(
+        policy__plan__start_fy__lte=fiscal_year, policy__plan__end_fy__gte=fiscal_year
+    )
+
+
+def initiatives_with_list_columns(
+    queryset: QuerySet[Initiative], fiscal_year: int
+) -> QuerySet[Initiative]:
+    """Latest progress of the FY, the FY's review (state, pk) and the last entry of any FY."""
+    review = Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fiscal_year)
+    last_entry = ProgressEntry.objects.filter(initiative=OuterRef("pk")).order_by(
+        "-entry_date", "-id"
+    )
+    return initiatives_with_latest_progress(queryset, fiscal_year).annotate(
+        review_state=Subquery(review.values("state")[:1]),
+        review_pk=Subquery(review.values("pk")[:1]),
+        last_entry_date=Subquery(last_entry.values("entry_date")[:1]),
+    )
+
+
+def initiatives_for_list(
+    *,
+    fiscal_year: int,
+    today: date,
+    policy: int | None = None,
+    wg: int | None = None,
+    section: int | None = None,
+    status: str | None = None,
+    review: str | None = None,
+    stale_days: int | None = None,
+) -> QuerySet[Initiative]:
+    """The initiative list with its GET filters (the dashboards link here with the same names)."""
+    qs = initiatives_with_list_columns(initiatives_for_fiscal_year(fiscal_year), fiscal_year)
+    if policy is not None:
+        qs = qs.filter(policy__number=policy)
+    if wg is not None:
+        qs = qs.filter(working_group_id=wg)
+    if section is not None:
+        qs = qs.filter(lead_section_id=section)
+    if status:
+        qs = (
+            qs.filter(latest_status__isnull=True)
+            if status == NONE
+            else qs.filter(latest_status=status)
+        )
+    if review:
+        qs = (
+            qs.filter(review_state__isnull=True)
+            if review == NONE
+            else qs.filter(review_state=review)
+        )
+    if stale_days is not None:
+        cutoff = today - timedelta(days=stale_days)
+        qs = qs.filter(Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=cutoff))
+    return qs.order_by("policy__plan__start_fy", "policy__number", "number")
+
+
+@dataclass(frozen=True)
+class PolicyProgress:
+    policy: BasicPolicy
+    rollup: Rollup
+
+
+@dataclass(frozen=True)
+class PlanProgress:
+    plan: Plan | None
+    fiscal_year: int
+    overall: Rollup
+    policies: list[PolicyProgress]
+    rule_text: str = ROLLUP_RULE_TEXT
+
+
+def plan_progress(fiscal_year: int) -> PlanProgress:
+    """Roll-up of the whole plan and of each basic policy for one fiscal year (2 queries)."""
+    initiatives = list(
+        initiatives_with_latest_progress(
+            Initiative.objects.select_related("policy", "policy__plan").filter(
+                policy__plan__start_fy__lte=fiscal_year, policy__plan__end_fy__gte=fiscal_year
+            ),
+            fiscal_year,
+        ).order_by("policy__plan__start_fy", "policy__number", "number")
+    )
+    by_policy: dict[int, list[Initiative]] = {}
+    policies: dict[int, BasicPolicy] = {}
+    for ini in initiatives:
+        by_policy.setdefault(ini.policy_id, []).append(ini)
+        policies[ini.policy_id] = ini.policy
+    return PlanProgress(
+        plan=initiatives[0].policy.plan if initiatives else None,
+        fiscal_year=fiscal_year,
+        overall=rollup(initiatives),
+        policies=[PolicyProgress(policies[pid], rollup(items)) for pid, items in by_policy.items()],
+    )
+
+
+def initiative_detail(pk: int) -> Initiative | None:
+    """One initiative with everything its page shows, in a fixed number of queries."""
+    return (
+        Initiative.objects.with_relations()
+        .prefetch_related(
+            Prefetch("projects", ProjectUnderWay.objects.select_related("section")),
+            Prefetch(
+                "progress_entries",
+                ProgressEntry.objects.select_related("author", "author__profile"),
+            ),
+            Prefetch("indicators", Indicator.objects.prefetch_related("values")),
+            Prefetch(
+                "reviews",
+                Review.objects.prefetch_related(
+                    Prefetch(
+                        "events",
+                        ReviewEvent.objects.select_related("actor", "actor__profile"),
+                    )
+                ),
+            ),
+            "countable_targets",
+        )
+        .filter(pk=pk)
+        .first()
+    )

@@ -1,6 +1,10 @@
-# Routes for issue 3 — progress, indicators, PDCA reviews, countable targets.
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from initiatives import views
 
 app_name = "initiatives"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.initiative_list, name="list"),
+    path("<int:pk>/", views.initiative_detail, name="detail"),
+]

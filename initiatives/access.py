@@ -1,0 +1,139 @@
+"""Who may read and write what in the initiatives app (domain.md §6).
+
+Reads are open to every logged-in member of staff, so a missing object is the only
+"outside scope" case (404). Writes are decided here and enforced again in services.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from initiatives.models import (
+    Indicator,
+    Initiative,
+    OnlineProcedure,
+    ProgressEntry,
+    Review,
+    StandardSystem,
+)
+from initiatives.selectors import initiative_detail
+from workgroups.access import Roles, roles_for
+
+# --- predicates (used by views *and* services) ---------------------------------------------
+
+
+def can_log_progress(roles: Roles, initiative: Initiative) -> bool:
+    """WG members (and leaders) log progress on their WG's initiatives; the secretariat on all."""
+    return roles.can_edit_wg(initiative.working_group_id)
+
+
+def can_manage_initiative(roles: Roles, initiative: Initiative) -> bool:
+    """Indicators, targets and the PDCA review: the WG leader and the secretariat."""
+    return roles.secretariat or roles.leads_wg(initiative.working_group_id)
+
+
+def can_edit_countable(roles: Roles, initiative_wg_id: int | None) -> bool:
+    """Online procedures / standard systems: the secretariat and the WG of the linked initiative."""
+    return roles.can_edit_wg(initiative_wg_id)
+
+
+def review_moves_for(roles: Roles, review: Review) -> set[str]:
+    """The state moves this user may make now: a subset of submit/return/check/approve."""
+    State = Review.State
+    moves: set[str] = set()
+    ini = review.initiative
+    if review.state in (State.DRAFT, State.RETURNED) and can_manage_initiative(roles, ini):
+        moves.add("submit")
+    if review.state == State.SUBMITTED and roles.secretariat:
+        moves |= {"return", "check"}
+    if review.state == State.CHECKED and roles.headquarters:
+        moves.add("approve")
+    return moves
+
+
+# --- object getters: (obj, can_edit) -------------------------------------------------------
+
+
+def get_initiative_for_user(user: Any, pk: int, *, detail: bool = False) -> tuple[Initiative, bool]:
+    """The initiative and whether the user may log progress on it.
+
+    ``detail=True`` prefetches everything the initiative page shows.
+    """
+    if detail:
+        ini = initiative_detail(pk)
+    else:
+        ini = Initiative.objects.with_relations().filter(pk=pk).first()
+    if ini is None:
+        raise Http404("取り組みが見つかりません。")
+    return ini, can_log_progress(roles_for(user), ini)
+
+
+def get_progress_entry_for_user(
+    user: Any, initiative_pk: int, pk: int
+) -> tuple[ProgressEntry, bool]:
+    entry = (
+        ProgressEntry.objects.select_related(
+            "initiative", "initiative__policy", "initiative__working_group", "author"
+        )
+        .filter(pk=pk, initiative_id=initiative_pk)
+        .first()
+    )
+    if entry is None:
+        raise Http404("進捗記録が見つかりません。")
+    return entry, can_log_progress(roles_for(user), entry.initiative)
+
+
+def get_indicator_for_user(user: Any, pk: int) -> tuple[Indicator, bool]:
+    ind = (
+        Indicator.objects.select_related(
+            "initiative", "initiative__policy", "initiative__working_group"
+        )
+        .prefetch_related("values")
+        .filter(pk=pk)
+        .first()
+    )
+    if ind is None:
+        raise Http404("指標が見つかりません。")
+    return ind, can_manage_initiative(roles_for(user), ind.initiative)
+
+
+def get_review_for_user(user: Any, pk: int) -> tuple[Review, bool]:
+    """The review and whether the user may edit its text (draft/returned, leader or secretariat)."""
+    review = (
+        Review.objects.select_related(
+            "initiative", "initiative__policy", "initiative__working_group"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if review is None:
+        raise Http404("振り返りが見つかりません。")
+    return review, can_manage_initiative(roles_for(user), review.initiative)
+
+
+def get_procedure_for_user(user: Any, pk: int) -> tuple[OnlineProcedure, bool]:
+    proc = (
+        OnlineProcedure.objects.select_related("target", "target__initiative", "section")
+        .filter(pk=pk)
+        .first()
+    )
+    if proc is None:
+        raise Http404("手続が見つかりません。")
+    wg_id = proc.target.initiative.working_group_id if proc.target.initiative else None
+    return proc, can_edit_countable(roles_for(user), wg_id)
+
+
+def get_system_for_user(user: Any, pk: int) -> tuple[StandardSystem, bool]:
+    system = (
+        StandardSystem.objects.select_related(
+            "group", "group__target", "group__target__initiative", "section"
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if system is None:
+        raise Http404("システムが見つかりません。")
+    ini = system.group.target.initiative
+    return system, can_edit_countable(roles_for(user), ini.working_group_id if ini else None)

@@ -1,0 +1,61 @@
+"""Display helpers for fiscal years, statuses and people (Japanese office conventions)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from kahoku_dx import era
+
+register = template.Library()
+
+
+@register.filter
+def fy(value: Any) -> str:
+    """2026 -> "令和8年度 (2026年度)"."""
+    try:
+        return era.format_fiscal_year(int(value))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def fy_short(value: Any) -> str:
+    """2026 -> "R8 (2026)"."""
+    try:
+        return era.short_header(int(value))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def badge(value: Any) -> str:
+    """A status value as its CSS badge class: "not_started" -> "badge-not-started"."""
+    return f"badge-{str(value or 'none').replace('_', '-')}"
+
+
+@register.filter
+def person(user: Any) -> str:
+    """A user as staff know them: the profile's display name, else the login name."""
+    if user is None:
+        return "(削除されたユーザー)"
+    profile = getattr(user, "profile", None)
+    name = getattr(profile, "display_name", "") if profile else ""
+    return name or user.get_full_name() or user.get_username()
+
+
+@register.filter
+def status_label(value: Any) -> str:
+    """A ProgressStatus value as its Japanese label."""
+    from initiatives.models import ProgressStatus
+
+    return dict(ProgressStatus.choices).get(value, "") if value else ""
+
+
+@register.filter
+def review_label(value: Any) -> str:
+    """A Review.State value as its Japanese label."""
+    from initiatives.models import Review
+
+    return dict(Review.State.choices).get(value, "") if value else ""
