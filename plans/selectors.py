@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from initiatives.models import (
@@ -29,9 +29,11 @@ from initiatives.models import (
     SystemGroup,
 )
 from initiatives.selectors import (
+    NONE,
     ROLLUP_RULE_TEXT,
     Rollup,
     initiatives_with_latest_progress,
+    initiatives_with_list_columns,
     progress_percent,
     rollup,
 )
@@ -50,7 +52,7 @@ ONLINE_TARGET_CODE = "online-procedures"
 SYSTEMS_TARGET_CODE = "standard-systems"
 DEFAULT_STALE_DAYS = 60
 RECENT_CHANGES_LIMIT = 15
-NO_STATUS = "none"  # the initiative list's filter value for "nothing logged this year"
+NO_STATUS = NONE  # the initiative list's filter value for "nothing logged" / "no review"
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,8 +149,8 @@ class Dashboard:
     plan: Plan
     fiscal_year: int
     today: date
-    reference_date: date  # "without progress for N days" counts back from here
     stale_days: int
+    stale_cutoff: date
     overall: Rollup
     policies: list[Group]
     working_groups: list[Group]
@@ -176,7 +178,10 @@ def _status_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
 
 
 def dashboard_initiatives(plan: Plan, fiscal_year: int) -> QuerySet[Initiative]:
-    return initiatives_with_latest_progress(
+    """The plan's initiatives with the same annotations the initiative list filters on
+    (latest progress of the year, the year's review, the last entry of any year), so every
+    number on the dashboard equals the length of the list it links to."""
+    return initiatives_with_list_columns(
         Initiative.objects.for_plan(plan).select_related(
             "policy", "working_group", "lead_section"
         ),
@@ -193,6 +198,7 @@ def dashboard_for(
     changes_limit: int = RECENT_CHANGES_LIMIT,
 ) -> Dashboard:
     initiatives = list(dashboard_initiatives(plan, fiscal_year))
+    targets = {t.code: t for t in CountableTarget.objects.filter(plan=plan)}
     policies = list(BasicPolicy.objects.filter(plan=plan).order_by("number"))
     wgs = list(WorkingGroup.objects.filter(plan=plan).order_by("name"))
 
@@ -221,23 +227,18 @@ def dashboard_for(
         for wg in wgs
     ]
 
-    # For a past year "N days without progress" is measured from that year's last day.
-    reference = min(today, era.fiscal_year_end(fiscal_year))
-    cutoff = reference - timedelta(days=stale_days)
+    # Same rule as the list's stale_days filter: the last entry of any year is older than
+    # N days before today, or there is none.
+    cutoff = today - timedelta(days=stale_days)
     delayed = [i for i in initiatives if i.latest_status == ProgressStatus.DELAYED]
-    stale = [
-        i
-        for i in initiatives
-        if i.latest_status not in (ProgressStatus.DONE, ProgressStatus.CANCELLED)
-        and (i.latest_date is None or i.latest_date < cutoff)
-    ]
+    stale = [i for i in initiatives if i.last_entry_date is None or i.last_entry_date < cutoff]
 
     return Dashboard(
         plan=plan,
         fiscal_year=fiscal_year,
         today=today,
-        reference_date=reference,
         stale_days=stale_days,
+        stale_cutoff=cutoff,
         overall=rollup(initiatives),
         policies=policy_groups,
         working_groups=wg_groups,
@@ -246,9 +247,9 @@ def dashboard_for(
         milestones=milestones_for(plan, fiscal_year),
         delayed=delayed,
         stale=stale,
-        review_counts=review_counts_for(plan, fiscal_year, len(initiatives)),
-        burnup=online_burnup(plan, today),
-        systems=systems_board(plan, today),
+        review_counts=review_counts(initiatives),
+        burnup=online_burnup(targets.get(ONLINE_TARGET_CODE), today),
+        systems=systems_board(targets.get(SYSTEMS_TARGET_CODE), today),
         changes=recent_changes(plan, limit=changes_limit),
     )
 
@@ -261,24 +262,14 @@ def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
     return [c for c in cells if c.fiscal_year + c.col_span - 1 >= fiscal_year]
 
 
-def review_counts_for(plan: Plan, fiscal_year: int, initiative_count: int) -> list[tuple]:
-    counts = dict(
-        Review.objects.filter(initiative__policy__plan=plan, fiscal_year=fiscal_year)
-        .values_list("state")
-        .annotate(n=Count("id"))
-        .values_list("state", "n")
-    )
+def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
+    counts = Counter(i.review_state or NO_STATUS for i in initiatives)
     rows = [(value, str(label), counts.get(value, 0)) for value, label in Review.State.choices]
-    rows.append((NO_STATUS, "未作成", max(initiative_count - sum(counts.values()), 0)))
+    rows.append((NO_STATUS, "未作成", counts.get(NO_STATUS, 0)))
     return rows
 
 
-def _targets(plan: Plan) -> dict[str, CountableTarget]:
-    return {t.code: t for t in CountableTarget.objects.filter(plan=plan)}
-
-
-def online_burnup(plan: Plan, today: date) -> BurnUp:
-    target = CountableTarget.objects.filter(plan=plan, code=ONLINE_TARGET_CODE).first()
+def online_burnup(target: CountableTarget | None, today: date) -> BurnUp:
     if target is None:
         return BurnUp(None, 0, 0, [], 0, None, None)
     rows = list(
@@ -303,8 +294,7 @@ def online_burnup(plan: Plan, today: date) -> BurnUp:
     )
 
 
-def systems_board(plan: Plan, today: date) -> SystemsBoard:
-    target = CountableTarget.objects.filter(plan=plan, code=SYSTEMS_TARGET_CODE).first()
+def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
     phases = [(v, str(label)) for v, label in StandardSystem.Phase.choices]
     if target is None:
         return SystemsBoard(None, [], phases, {}, 0, 0, None, None, [], [])

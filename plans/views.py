@@ -34,17 +34,19 @@ def _default_fy(plan: Plan, current: int) -> int:
     return min(max(current, plan.start_fy), plan.end_fy)
 
 
-def _plan_and_year(form, current: int) -> tuple[Plan | None, int]:
-    plans = selectors.plans_for_selection()
-    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+def _plan_and_year(form, current: int, plans: list[Plan]) -> tuple[Plan | None, int]:
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the fields that passed; the others fall back
+        data = form.cleaned_data
     plan = data.get("plan") or selectors.default_plan(plans, current)
     if plan is None:
         return None, current
     return plan, data.get("fy") or _default_fy(plan, current)
 
 
-def _year_choices() -> list[tuple[int, str]]:
-    years = sorted({fy for p in selectors.plans_for_selection() for fy in p.fiscal_years})
+def _year_choices(plans: list[Plan]) -> list[tuple[int, str]]:
+    years = sorted({fy for p in plans for fy in p.fiscal_years})
     return [(fy, era.format_fiscal_year(fy)) for fy in years]
 
 
@@ -56,14 +58,15 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
         today = timezone.localdate()
         current = era.current_fiscal_year(today)
         form = DashboardFilterForm(self.request.GET or None)
-        plan, fy = _plan_and_year(form, current)
+        plans = selectors.plans_for_selection()
+        plan, fy = _plan_and_year(form, current, plans)
         stale_days = selectors.DEFAULT_STALE_DAYS
-        if form.is_bound and form.is_valid() and form.cleaned_data.get("stale_days"):
+        if form.is_bound and form.cleaned_data.get("stale_days"):
             stale_days = form.cleaned_data["stale_days"]
         ctx.update(
             form=form,
-            plans=selectors.plans_for_selection(),
-            year_choices=_year_choices(),
+            plans=plans,
+            year_choices=_year_choices(plans),
             current_fy=current,
             dashboard=selectors.dashboard_for(
                 plan=plan, fiscal_year=fy, today=today, stale_days=stale_days

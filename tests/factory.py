@@ -103,3 +103,33 @@ def make_personas() -> Personas:
     make_membership(other_member, other_wg)
     viewer = make_user("viewer", section="市民生活課")
     return Personas(secretariat, hq, leader, member, other_member, viewer, wg, other_wg)
+
+
+# --- issue 5: dashboards, reports, public page -------------------------------------------
+
+
+def make_procedure(number: int, *, online_on: date | None = None, name: str = "") -> Any:
+    from initiatives.models import CountableTarget, OnlineProcedure
+
+    target = CountableTarget.objects.get(code="online-procedures")
+    proc = OnlineProcedure(
+        target=target,
+        number=number,
+        name=name or f"手続{number}",
+        status=OnlineProcedure.Status.ONLINE if online_on else OnlineProcedure.Status.NOT_STARTED,
+        online_on=online_on,
+    )
+    proc.full_clean()
+    proc.save()
+    return proc
+
+
+def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None) -> Any:
+    from initiatives.models import StandardSystem
+
+    system = StandardSystem.objects.get(number=number)
+    system.phase = phase
+    system.migrated_on = migrated_on
+    system.full_clean()
+    system.save()
+    return system
