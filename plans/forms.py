@@ -23,8 +23,11 @@ class FiscalYearField(forms.CharField):
 
 class PlanFilterForm(forms.Form):
     plan = forms.ModelChoiceField(
-        label="計画", queryset=Plan.objects.order_by("start_fy"), to_field_name="code",
-        required=False, empty_label=None,
+        label="計画",
+        queryset=Plan.objects.order_by("start_fy"),
+        to_field_name="code",
+        required=False,
+        empty_label=None,
     )
     fy = FiscalYearField(label="年度", required=False, help_text="例: R7、令和7年度、2025")
 
@@ -42,7 +45,10 @@ class PlanFilterForm(forms.Form):
 
 class DashboardFilterForm(PlanFilterForm):
     stale_days = forms.IntegerField(
-        label="進捗の記録がない日数", required=False, min_value=1, max_value=3650,
+        label="進捗の記録がない日数",
+        required=False,
+        min_value=1,
+        max_value=3650,
         help_text="この日数より長く進捗が記録されていない取り組みを表示します。",
         error_messages={
             "invalid": "日数は半角数字で入力してください。",
@@ -54,25 +60,30 @@ class DashboardFilterForm(PlanFilterForm):
 
 class SnapshotForm(forms.Form):
     title = forms.CharField(
-        label="表題", max_length=200, help_text="例: 令和8年度 第1回DX推進本部会議",
+        label="表題",
+        max_length=200,
+        help_text="例: 令和8年度 第1回DX推進本部会議",
         error_messages={"required": "表題を入力してください。"},
     )
-    fy = FiscalYearField(
-        label="年度", error_messages={"required": "年度を入力してください。"}
-    )
+    fy = FiscalYearField(label="年度", error_messages={"required": "年度を入力してください。"})
 
 
 class CompareForm(forms.Form):
     plan = forms.ModelChoiceField(
-        label="計画", queryset=Plan.objects.order_by("start_fy"), to_field_name="code",
-        required=False, empty_label=None,
+        label="計画",
+        queryset=Plan.objects.order_by("start_fy"),
+        to_field_name="code",
+        required=False,
+        empty_label=None,
     )
     start = forms.DateField(
-        label="比較元の日付", required=False,
+        label="比較元の日付",
+        required=False,
         error_messages={"invalid": "日付は 2022-02-28 の形で入力してください。"},
     )
     end = forms.DateField(
-        label="比較先の日付", required=False,
+        label="比較先の日付",
+        required=False,
         error_messages={"invalid": "日付は 2022-02-28 の形で入力してください。"},
     )
     version_from = forms.ModelChoiceField(
@@ -91,12 +102,16 @@ class CompareForm(forms.Form):
 
 class CarryOverForm(forms.Form):
     source = forms.ModelChoiceField(
-        label="引継ぎ元の計画", queryset=Plan.objects.order_by("start_fy"),
-        to_field_name="code", error_messages={"required": "引継ぎ元の計画を選んでください。"},
+        label="引継ぎ元の計画",
+        queryset=Plan.objects.order_by("start_fy"),
+        to_field_name="code",
+        error_messages={"required": "引継ぎ元の計画を選んでください。"},
     )
     target = forms.ModelChoiceField(
-        label="引継ぎ先の計画", queryset=Plan.objects.order_by("start_fy"),
-        to_field_name="code", error_messages={"required": "引継ぎ先の計画を選んでください。"},
+        label="引継ぎ先の計画",
+        queryset=Plan.objects.order_by("start_fy"),
+        to_field_name="code",
+        error_messages={"required": "引継ぎ先の計画を選んでください。"},
     )
 
     def clean(self):

@@ -182,9 +182,7 @@ def dashboard_initiatives(plan: Plan, fiscal_year: int) -> QuerySet[Initiative]:
     (latest progress of the year, the year's review, the last entry of any year), so every
     number on the dashboard equals the length of the list it links to."""
     return initiatives_with_list_columns(
-        Initiative.objects.for_plan(plan).select_related(
-            "policy", "working_group", "lead_section"
-        ),
+        Initiative.objects.for_plan(plan).select_related("policy", "working_group", "lead_section"),
         fiscal_year,
     ).order_by("policy__number", "number")
 
@@ -272,9 +270,7 @@ def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
 def online_burnup(target: CountableTarget | None, today: date) -> BurnUp:
     if target is None:
         return BurnUp(None, 0, 0, [], 0, None, None)
-    rows = list(
-        OnlineProcedure.objects.filter(target=target).values_list("online_on", flat=True)
-    )
+    rows = list(OnlineProcedure.objects.filter(target=target).values_list("online_on", flat=True))
     dates = sorted(d for d in rows if d is not None)
     points: list[BurnUpPoint] = []
     for i, d in enumerate(dates, start=1):
@@ -352,26 +348,32 @@ def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
             ProgressEntry.history.filter(initiative__policy__plan=plan).select_related(
                 "initiative__policy"
             ),
-            lambda h: f"{_ini_code(h)} {h.entry_date:%Y-%m-%d} "
-            f"{ProgressStatus(h.status).label}"
-            + (f" {h.percent}%" if h.percent is not None else ""),
+            lambda h: (
+                f"{_ini_code(h)} {h.entry_date:%Y-%m-%d} "
+                f"{ProgressStatus(h.status).label}"
+                + (f" {h.percent}%" if h.percent is not None else "")
+            ),
         ),
         (
             Review,
             Review.history.filter(initiative__policy__plan=plan).select_related(
                 "initiative__policy"
             ),
-            lambda h: f"{_ini_code(h)} {era.era_label(h.fiscal_year, short=False)}"
-            f"({Review.State(h.state).label})",
+            lambda h: (
+                f"{_ini_code(h)} {era.era_label(h.fiscal_year, short=False)}"
+                f"({Review.State(h.state).label})"
+            ),
         ),
         (
             IndicatorValue,
             IndicatorValue.history.filter(indicator__initiative__policy__plan=plan).select_related(
                 "indicator__initiative__policy"
             ),
-            lambda h: f"{h.indicator.name} {era.era_label(h.fiscal_year)}"
-            if h.indicator
-            else era.era_label(h.fiscal_year),
+            lambda h: (
+                f"{h.indicator.name} {era.era_label(h.fiscal_year)}"
+                if h.indicator
+                else era.era_label(h.fiscal_year)
+            ),
         ),
         (
             OnlineProcedure,
@@ -381,14 +383,17 @@ def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
         (
             StandardSystem,
             StandardSystem.history.filter(group__target__plan=plan),
-            lambda h: f"{StandardSystem(number=h.number).marker}{h.name} "
-            f"({StandardSystem.Phase(h.phase).label})",
+            lambda h: (
+                f"{StandardSystem(number=h.number).marker}{h.name} "
+                f"({StandardSystem.Phase(h.phase).label})"
+            ),
         ),
         (
             ScheduleCell,
             ScheduleCell.history.filter(row__item__plan=plan).select_related("row__item"),
-            lambda h: f"{h.row.item.title[:20] if h.row else ''} "
-            f"{era.era_label(h.fiscal_year)}: {h.text}",
+            lambda h: (
+                f"{h.row.item.title[:20] if h.row else ''} {era.era_label(h.fiscal_year)}: {h.text}"
+            ),
         ),
         (
             BasicPolicy,
@@ -479,9 +484,7 @@ def schedule_matrix(plan: Plan, current_fy: int) -> tuple[list[int], list[Matrix
                 for y in span_years:
                     if (r, y) != (index, fy):
                         covered.add((r, y))
-            cells.append(
-                MatrixCell(fy, cell, col_span, row_span, current=current_fy in span_years)
-            )
+            cells.append(MatrixCell(fy, cell, col_span, row_span, current=current_fy in span_years))
         item_rowspan = 0
         if row.item_id not in seen_items:
             seen_items.add(row.item_id)

@@ -276,9 +276,7 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
         messages.success(
             request, f"{len(created)}件の取り組みを「{target.name}」へ引き継ぎました。"
         )
-        return redirect(
-            f"{reverse('plans:carry_over')}?source={source.code}&target={target.code}"
-        )
+        return redirect(f"{reverse('plans:carry_over')}?source={source.code}&target={target.code}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -300,15 +298,22 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         plan = self._plan()
         initiatives = (
-            list(Initiative.objects.for_plan(plan).select_related("policy").order_by(
-                "policy__number", "number"
-            ))
+            list(
+                Initiative.objects.for_plan(plan)
+                .select_related("policy")
+                .order_by("policy__number", "number")
+            )
             if plan
             else []
         )
         rows = [
-            (ini, [(key, label, key in (ini.public_fields or [])) for key, label in
-                   selectors.PUBLIC_FIELDS.items()])
+            (
+                ini,
+                [
+                    (key, label, key in (ini.public_fields or []))
+                    for key, label in selectors.PUBLIC_FIELDS.items()
+                ],
+            )
             for ini in initiatives
         ]
         ctx.update(plan=plan, rows=rows, public_fields=selectors.PUBLIC_FIELDS)

@@ -89,7 +89,14 @@ def test_figures_match_the_data(client, data):
         "none": 9,
     }
     reviews = {label: n for _, label, n in d.review_counts}
-    assert reviews == {"下書き": 1, "提出済": 1, "差戻し": 0, "確認済": 0, "承認済": 1, "未作成": 10}
+    assert reviews == {
+        "下書き": 1,
+        "提出済": 1,
+        "差戻し": 0,
+        "確認済": 0,
+        "承認済": 1,
+        "未作成": 10,
+    }
     assert [i.code for i in d.delayed] == ["2.2"]
     # Default 60 days before 2026-11-24 = 2026-09-25: 2.2 (June) and the nine never logged.
     assert sorted(i.code for i in d.stale) == sorted(

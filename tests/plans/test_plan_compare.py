@@ -74,7 +74,10 @@ def test_bad_dates_are_explained(client, personas):
 def next_plan(personas):
     current = personas.wg.plan
     nxt = Plan.objects.create(
-        code="kahoku-dx-r9-r13", name="第2期かほく市DX推進計画", start_fy=2027, end_fy=2031,
+        code="kahoku-dx-r9-r13",
+        name="第2期かほく市DX推進計画",
+        start_fy=2027,
+        end_fy=2031,
         predecessor=current,
     )
     make_review(initiative("2.1"), fiscal_year=2026, carry_over="continue", state="approved")
@@ -119,7 +122,9 @@ def test_preview_then_carry_over(client, personas, next_plan):
 def test_carry_over_refuses_a_plan_that_is_not_later(client, personas, next_plan):
     current, nxt = next_plan
     client.force_login(personas.secretariat)
-    response = client.post(reverse("plans:carry_over"), {"source": nxt.code, "target": current.code})
+    response = client.post(
+        reverse("plans:carry_over"), {"source": nxt.code, "target": current.code}
+    )
     assert response.status_code == 400
     assert "令和13年度 (2031年度)より後に始まる計画を選んでください。" in response.content.decode()
     from django.core.exceptions import ValidationError
@@ -132,7 +137,9 @@ def test_carry_over_refuses_a_plan_that_is_not_later(client, personas, next_plan
 def test_carry_over_is_secretariat_only(client, personas, next_plan, role):
     current, nxt = next_plan
     client.force_login(getattr(personas, role))
-    response = client.post(reverse("plans:carry_over"), {"source": current.code, "target": nxt.code})
+    response = client.post(
+        reverse("plans:carry_over"), {"source": current.code, "target": nxt.code}
+    )
     assert response.status_code == 403
     assert not Initiative.objects.filter(policy__plan=nxt).exists()
 
