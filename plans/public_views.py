@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from kahoku_dx import era
 from plans import selectors
 from plans.models import Plan
+from plans.reports import csv_safe
 
 CSV_COLUMNS = [
     ("code", "番号"),
@@ -94,7 +95,7 @@ def progress_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([label for _, label in CSV_COLUMNS])
     for r in records:
-        writer.writerow(_csv_row(r))
+        writer.writerow([csv_safe(v) for v in _csv_row(r)])
     # UTF-8 with BOM so that Excel on Windows opens it in the right encoding.
     response = HttpResponse(
         ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"

@@ -113,29 +113,45 @@ def report_snapshot_create(
 # Excel
 # --------------------------------------------------------------------------------------------
 
-# Characters XML 1.0 cannot hold (openpyxl raises IllegalCharacterError on them).
-_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
+# The shared safe-cell helper (kahoku_dx/spreadsheets.py, issue 4) is used when it exists;
+# until then the same two rules are applied here: text that looks like a formula is stored
+# as a text cell (never evaluated), and characters XML cannot hold are dropped.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 
-try:  # the shared helper (issue 4) when it exists
-    from kahoku_dx.spreadsheets import safe_cell as _shared_safe_cell  # type: ignore
+try:
+    from kahoku_dx.spreadsheets import csv_safe, set_cell  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on whether issue 4 is merged
-    _shared_safe_cell = None
+
+    def set_cell(ws: Any, row: int, column: int, value: Any) -> Any:
+        cell = ws.cell(row=row, column=column)
+        if isinstance(value, str):
+            value = _ILLEGAL_XML.sub("", value)
+        cell.value = value
+        if isinstance(value, str) and cell.data_type != "s":
+            cell.data_type = "s"  # openpyxl took "=..." for a formula
+        return cell
+
+    def csv_safe(value: Any) -> str:
+        if value is None:
+            return ""
+        text = _ILLEGAL_XML.sub("", str(value))
+        if isinstance(value, str) and text.startswith(_FORMULA_START):
+            return "'" + text
+        return text
 
 
-def safe_cell(value: Any) -> Any:
-    """Text that a spreadsheet would read as a formula is stored as text (leading quote)."""
-    if _shared_safe_cell is not None:
-        return _shared_safe_cell(value)
-    if not isinstance(value, str):
-        return value
-    if value.startswith(_FORMULA_START):
-        value = "'" + value
-    return _ILLEGAL_XML.sub("", value)
+class _Rows:
+    """Appends rows to a worksheet, every cell through set_cell()."""
 
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.row = 0
 
-def _append(ws, values: list[Any]) -> None:
-    ws.append([safe_cell(v) for v in values])
+    def append(self, values: list[Any]) -> None:
+        self.row += 1
+        for column, value in enumerate(values, start=1):
+            set_cell(self.ws, self.row, column, value)
 
 
 def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
@@ -143,17 +159,17 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "概要"
-    _append(ws, [snapshot.title])
+    out = _Rows(ws)
+    out.append([snapshot.title])
     ws["A1"].font = Font(bold=True, size=14)
-    _append(ws, ["計画", data["plan"]["name"]])
-    _append(ws, ["年度", data["fiscal_year_label"]])
-    _append(ws, ["基準日", data["taken_on"]])
-    _append(ws, ["集計方法", data["rollup_rule"]])
+    out.append(["計画", data["plan"]["name"]])
+    out.append(["年度", data["fiscal_year_label"]])
+    out.append(["基準日", data["taken_on"]])
+    out.append(["集計方法", data["rollup_rule"]])
     ws["B5"].alignment = Alignment(wrap_text=True)
-    _append(ws, [])
-    _append(ws, ["区分", "進捗率(%)", "集計対象", "取り組み数"])
-    _append(
-        ws,
+    out.append([])
+    out.append(["区分", "進捗率(%)", "集計対象", "取り組み数"])
+    out.append(
         [
             "計画全体",
             data["overall"]["percent"],
@@ -162,23 +178,24 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
         ],
     )
     for row in data["policies"] + data["working_groups"]:
-        _append(ws, [row["label"], row["percent"], row["counted"], row["total"]])
-    _append(ws, [])
-    _append(ws, ["進捗状況", "件数"])
+        out.append([row["label"], row["percent"], row["counted"], row["total"]])
+    out.append([])
+    out.append(["進捗状況", "件数"])
     for row in data["status_counts"]:
-        _append(ws, [row["label"], row["count"]])
-    _append(ws, [])
-    _append(ws, ["PDCA振り返り", "件数"])
+        out.append([row["label"], row["count"]])
+    out.append([])
+    out.append(["PDCA振り返り", "件数"])
     for row in data["review_counts"]:
-        _append(ws, [row["label"], row["count"]])
-    _append(ws, [])
+        out.append([row["label"], row["count"]])
+    out.append([])
     online, systems = data["online"], data["systems"]
-    _append(ws, ["オンライン化済の手続", f"{online['online']} / {online['target']}"])
-    _append(ws, ["標準化システム移行完了", f"{systems['done']} / {systems['total']}"])
+    out.append(["オンライン化済の手続", f"{online['online']} / {online['target']}"])
+    out.append(["標準化システム移行完了", f"{systems['done']} / {systems['total']}"])
     ws.column_dimensions["A"].width = 40
     ws.column_dimensions["B"].width = 60
 
     ws2 = wb.create_sheet("取り組み別")
+    out2 = _Rows(ws2)
     headers = [
         "番号",
         "取り組み",
@@ -191,12 +208,11 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
         "方針",
         "評価(Check)",
     ]
-    _append(ws2, headers)
+    out2.append(headers)
     for cell in ws2[1]:
         cell.font = Font(bold=True)
     for i in data["initiatives"]:
-        _append(
-            ws2,
+        out2.append(
             [
                 i["code"],
                 i["title"],

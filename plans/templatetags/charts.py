@@ -188,3 +188,10 @@ def manages_plan(user: object) -> bool:
 
     roles = roles_for(user)
     return roles.secretariat or roles.headquarters
+
+
+@register.filter
+def is_secretariat(user: object) -> bool:
+    from workgroups.access import roles_for
+
+    return roles_for(user).secretariat

@@ -161,3 +161,10 @@ def test_publication_is_secretariat_only(client, personas, role):
     client.logout()
     response = client.get(reverse("plans:publication"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
+
+
+def test_csv_cells_cannot_become_formulas(client, published):
+    Initiative.objects.filter(pk=published[1].pk).update(description="=1+2 と書かれた説明")
+    text = client.get(reverse("public:csv")).content.decode("utf-8-sig")
+    row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "2.2")
+    assert row[3] == "'=1+2 と書かれた説明"

@@ -9,7 +9,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from initiatives.models import ProgressEntry, ReportSnapshot, Review
-from plans.reports import safe_cell
+from plans.reports import csv_safe
 from tests.factory import initiative, make_progress, make_review
 
 pytestmark = pytest.mark.django_db
@@ -102,9 +102,10 @@ def test_formula_text_is_stored_as_text(client, data):
     snapshot = ReportSnapshot.objects.get()
     response = client.get(reverse("plans:report_excel", args=[snapshot.pk]))
     wb = load_workbook(BytesIO(response.content))
-    r21 = next(r for r in wb["取り組み別"].iter_rows(values_only=True) if r[0] == "2.1")
-    assert r21[9] == '\'=HYPERLINK("http://x","y")'
-    assert safe_cell("-1+2") == "'-1+2" and safe_cell("a\x01b") == "ab" and safe_cell(3) == 3
+    r21 = next(r for r in wb["取り組み別"].iter_rows() if r[0].value == "2.1")
+    assert r21[9].value == '=HYPERLINK("http://x","y")'
+    assert r21[9].data_type == "s"  # a text cell, never evaluated as a formula
+    assert csv_safe("-1+2") == "'-1+2" and csv_safe("a\x01b") == "ab" and csv_safe(3) == "3"
 
 
 def test_bad_input_keeps_what_was_typed(client, data):

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from initiatives.models import (
@@ -86,7 +87,9 @@ class Command(BaseCommand):
             statuses = [s for s, _ in ProgressStatus.choices]
             weights = [1, 6, 2, 2, 1]
             start = era.fiscal_year_start(years[0])
-            days = (era.fiscal_year_end(years[-1]) - start).days
+            # Progress is logged up to today, never in the future.
+            last = min(era.fiscal_year_end(years[-1]), timezone.localdate())
+            days = (last - start).days
             progress = []
             for _ in range(entries):
                 day = start + timedelta(days=rng.randrange(days + 1))
