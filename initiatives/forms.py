@@ -69,3 +69,107 @@ class InitiativeFilterForm(forms.Form):
         self.fields["wg"].queryset = WorkingGroup.objects.order_by("name")
         self.fields["fy"].widget.attrs.update({"size": 12, "placeholder": "例: R8 / 2026"})
         self.fields["stale_days"].widget.attrs.update({"size": 6})
+
+
+class VersionedForm(forms.ModelForm):
+    """A model form for a fresh instance plus the version the user started from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class ProgressEntryForm(VersionedForm):
+    class Meta:
+        model = ProgressEntry
+        fields = ["entry_date", "status", "percent", "done_text", "next_steps", "issues_text"]
+        widgets = {
+            "entry_date": DATE_WIDGET,
+            "done_text": forms.Textarea(attrs={"rows": 4}),
+            "next_steps": forms.Textarea(attrs={"rows": 3}),
+            "issues_text": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class ReviewForm(VersionedForm):
+    class Meta:
+        model = Review
+        fields = [
+            "plan_text",
+            "do_text",
+            "check_text",
+            "act_text",
+            "self_grade",
+            "carry_over",
+            "carry_over_note",
+            "due_date",
+        ]
+        widgets = {
+            "plan_text": forms.Textarea(attrs={"rows": 4}),
+            "do_text": forms.Textarea(attrs={"rows": 4}),
+            "check_text": forms.Textarea(attrs={"rows": 4}),
+            "act_text": forms.Textarea(attrs={"rows": 4}),
+            "carry_over_note": forms.Textarea(attrs={"rows": 3}),
+            "due_date": DATE_WIDGET,
+        }
+        help_texts = {
+            "plan_text": "その年度に計画したこと",
+            "do_text": "実際に行ったこと",
+            "check_text": "計画と実績の比較、指標の達成状況",
+            "act_text": "次年度に向けた改善",
+        }
+
+    def __init__(self, *args: Any, can_set_due_date: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not can_set_due_date:
+            self.fields["due_date"].disabled = True
+            self.fields["due_date"].help_text = "提出期限は事務局が設定します。"
+
+
+class ReviewMoveForm(forms.Form):
+    comment = forms.CharField(
+        label="コメント", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class IndicatorForm(VersionedForm):
+    baseline_fy = FiscalYearField(label="基準年度", required=False, help_text="例: R3、2021")
+
+    class Meta:
+        model = Indicator
+        fields = ["name", "unit", "direction", "baseline", "baseline_fy"]
+
+    def __init__(self, *args: Any, fiscal_years: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fiscal_years = fiscal_years
+        for fy in fiscal_years:
+            label = era.format_fiscal_year(fy)
+            for kind, text in (("target", "目標値"), ("actual", "実績値")):
+                self.fields[f"{kind}_{fy}"] = forms.DecimalField(
+                    label=f"{label} {text}", required=False, max_digits=14, decimal_places=2
+                )
+
+    def year_rows(self) -> list[tuple[int, Any, Any]]:
+        return [(fy, self[f"target_{fy}"], self[f"actual_{fy}"]) for fy in self.fiscal_years]
+
+    def values(self) -> dict[int, tuple[Any, Any]]:
+        return {
+            fy: (self.cleaned_data.get(f"target_{fy}"), self.cleaned_data.get(f"actual_{fy}"))
+            for fy in self.fiscal_years
+        }
+
+
+class OnlineProcedureForm(forms.ModelForm):
+    class Meta:
+        model = OnlineProcedure
+        fields = ["name", "category", "channel", "section", "status", "online_on", "note"]
+        widgets = {"online_on": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3})}
+
+
+class StandardSystemForm(forms.ModelForm):
+    class Meta:
+        model = StandardSystem
+        fields = ["phase", "planned_on", "migrated_on", "section", "note"]
+        widgets = {
+            "planned_on": DATE_WIDGET,
+            "migrated_on": DATE_WIDGET,
+            "note": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -6,19 +6,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 
 from initiatives.models import (
+    CountableTarget,
     Indicator,
     Initiative,
+    OnlineProcedure,
     ProgressEntry,
     ProgressStatus,
     ProjectUnderWay,
     Review,
     ReviewEvent,
+    StandardSystem,
 )
+from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
+from workgroups.access import Roles
 
 ROLLUP_RULE_TEXT = (
     "各取り組みの進捗率は、その年度の最新の進捗記録の進捗率です"
@@ -110,6 +117,7 @@ def initiatives_with_list_columns(
     return initiatives_with_latest_progress(queryset, fiscal_year).annotate(
         review_state=Subquery(review.values("state")[:1]),
         review_pk=Subquery(review.values("pk")[:1]),
+        review_due=Subquery(review.values("due_date")[:1]),
         last_entry_date=Subquery(last_entry.values("entry_date")[:1]),
     )
 
@@ -214,3 +222,117 @@ def initiative_detail(pk: int) -> Initiative | None:
         .filter(pk=pk)
         .first()
     )
+
+
+def latest_of_year(initiative: Initiative, fiscal_year: int) -> ProgressEntry | None:
+    """The latest entry of the year from the prefetched timeline (no query)."""
+    for entry in initiative.progress_entries.all():  # ordered newest first
+        if entry.fiscal_year == fiscal_year:
+            return entry
+    return None
+
+
+def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:
+    """What is the user's to do this fiscal year; a fixed number of queries whatever the data."""
+    base = initiatives_for_fiscal_year(fiscal_year)
+    mine = (
+        list(
+            initiatives_with_list_columns(
+                base.filter(working_group_id__in=roles.member_wg_ids), fiscal_year
+            ).order_by("policy__number", "number")
+        )
+        if roles.member_wg_ids
+        else []
+    )
+    led = [ini for ini in mine if roles.leads_wg(ini.working_group_id)]
+    reviews_due = [ini for ini in led if ini.review_state in (None, Review.State.DRAFT)]
+    reviews_returned = [ini for ini in led if ini.review_state == Review.State.RETURNED]
+    waiting = Review.objects.select_related(
+        "initiative", "initiative__policy", "initiative__working_group"
+    ).order_by("-fiscal_year", "initiative__policy__number", "initiative__number")
+    to_check = list(waiting.filter(state=Review.State.SUBMITTED)) if roles.secretariat else []
+    to_approve = list(waiting.filter(state=Review.State.CHECKED)) if roles.headquarters else []
+    return {
+        "my_initiatives": mine,
+        "reviews_due": reviews_due,
+        "reviews_returned": reviews_returned,
+        "to_check": to_check,
+        "to_approve": to_approve,
+        "roles": roles,
+    }
+
+
+PROCEDURES_CODE = "online-procedures"
+SYSTEMS_CODE = "standard-systems"
+
+
+def countable_target(code: str) -> CountableTarget:
+    target = CountableTarget.objects.select_related("initiative").filter(code=code).first()
+    if target is None:
+        raise Http404("数値目標が登録されていません。計画データを読み込んでください。")
+    return target
+
+
+def countable_wg_id(target: CountableTarget | None) -> int | None:
+    return target.initiative.working_group_id if target and target.initiative else None
+
+
+def _deadline_info(target: CountableTarget, done: int, today: date) -> dict[str, Any]:
+    days_left = era.days_until_fiscal_year_end(target.deadline_fy, today)
+    return {
+        "done": done,
+        "target_count": target.target_count,
+        "percent": min(100, round(done * 100 / target.target_count)) if target.target_count else 0,
+        "deadline_label": target.deadline_label,
+        "days_left": days_left,
+        "days_over": -days_left,
+        "achieved": done >= target.target_count,
+    }
+
+
+def procedures_overview(*, status: str | None, today: date) -> dict[str, Any]:
+    """The 27 online procedures: "x / 27" against R4年度末, and the (filtered) list."""
+    target = countable_target(PROCEDURES_CODE)
+    all_procs = list(target.procedures.select_related("section"))
+    online = [p for p in all_procs if p.status == OnlineProcedure.Status.ONLINE]
+    by_deadline = [p for p in online if p.online_on and p.online_on <= target.deadline]
+    shown = [p for p in all_procs if status is None or p.status == status]
+    return {
+        "target": target,
+        "procedures": shown,
+        "registered": len(all_procs),
+        "online_by_deadline": len(by_deadline),
+        "summary": _deadline_info(target, len(online), today),
+        "statuses": OnlineProcedure.Status.choices,
+    }
+
+
+def systems_overview(
+    *, group: int | None, phase: str | None, overdue: bool, today: date
+) -> dict[str, Any]:
+    """The 20 standardised systems: "x / 20" against R7年度末, and the (filtered) list."""
+    target = countable_target(SYSTEMS_CODE)
+    systems = list(
+        StandardSystem.objects.filter(group__target=target).select_related("group", "section")
+    )
+    done = [s for s in systems if s.phase == StandardSystem.Phase.DONE]
+    passed = target.deadline < today
+    for s in systems:
+        s.is_overdue = s.phase != StandardSystem.Phase.DONE and (
+            passed or (s.planned_on is not None and s.planned_on < today)
+        )
+    shown = [
+        s
+        for s in systems
+        if (group is None or s.group.number == group)
+        and (phase is None or s.phase == phase)
+        and (not overdue or s.is_overdue)
+    ]
+    groups = sorted({s.group.number for s in systems})
+    return {
+        "target": target,
+        "systems": shown,
+        "groups": groups,
+        "summary": _deadline_info(target, len(done), today),
+        "overdue_count": sum(1 for s in systems if s.is_overdue),
+    }

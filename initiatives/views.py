@@ -1,24 +1,56 @@
-"""Screens for progress, indicators, PDCA reviews and the two countable targets (thin views)."""
+"""Screens for progress, indicators, PDCA reviews and the two countable targets.
+
+Views stay thin: access.py says who may do what (404/403), services.py writes, selectors.py
+reads. Writes by GET answer 405 (@require_POST / @require_http_methods).
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import TemplateView
 
-from initiatives import selectors
-from initiatives.access import get_initiative_for_user
-from initiatives.forms import InitiativeFilterForm
+from initiatives import selectors, services
+from initiatives.access import (
+    can_edit_countable,
+    can_manage_initiative,
+    get_indicator_for_user,
+    get_initiative_for_user,
+    get_procedure_for_user,
+    get_progress_entry_for_user,
+    get_review_for_user,
+    get_system_for_user,
+    review_moves_for,
+)
+from initiatives.forms import (
+    IndicatorForm,
+    InitiativeFilterForm,
+    OnlineProcedureForm,
+    ProgressEntryForm,
+    ReviewForm,
+    ReviewMoveForm,
+    StandardSystemForm,
+)
+from initiatives.models import GRADE_RULE_TEXT, Review, StandardSystem
 from kahoku_dx import era
 from plans.models import BasicPolicy
+from workgroups.access import roles_for
+
+GET_POST = require_http_methods(["GET", "POST"])
 
 
-def _today():
+def _today() -> date:
     return timezone.localdate()
 
 
@@ -26,9 +58,48 @@ def _current_fy() -> int:
     return era.current_fiscal_year(_today())
 
 
+def _form_error(form: BaseForm, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form, on the field when there is one."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _conflict(form: BaseForm, exc: services.EditConflict) -> None:
+    """Keep the user's text in the form, explain, and let a deliberate re-save win."""
+    form.add_error(None, str(exc))
+    form.data = form.data.copy()
+    form.data["version"] = str(exc.current.version)
+
+
+def _snapshot(obj: Any, names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """What is saved now, as (label, shown value) pairs, for the conflict panel."""
+    rows = []
+    for name in names:
+        field = obj._meta.get_field(name)
+        value = getattr(obj, f"get_{name}_display")() if field.choices else getattr(obj, name)
+        rows.append((str(field.verbose_name), "" if value is None else value))
+    return rows
+
+
+def _fields(form: BaseForm, *names: str) -> dict[str, Any]:
+    return {name: form.cleaned_data[name] for name in names}
+
+
+# --- home ----------------------------------------------------------------------------------
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    fiscal_year = _current_fy()
+    context = selectors.home_for_user(roles_for(request.user), fiscal_year)
+    context["fiscal_year"] = fiscal_year
+    return render(request, "home.html", context)
+
+
+# --- initiatives ---------------------------------------------------------------------------
 
 
 class InitiativeListView(LoginRequiredMixin, TemplateView):
@@ -75,6 +146,427 @@ initiative_list = InitiativeListView.as_view()
 @login_required
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ini, can_log = get_initiative_for_user(request.user, pk, detail=True)
+    roles = roles_for(request.user)
+    fiscal_years = ini.policy.plan.fiscal_years
+    reviews = {r.fiscal_year: r for r in ini.reviews.all()}
+    indicators = [
+        (ind, [(fy, {v.fiscal_year: v for v in ind.values.all()}.get(fy)) for fy in fiscal_years])
+        for ind in ini.indicators.all()
+    ]
+    current = _current_fy()
     return render(
-        request, "initiatives/initiative_detail.html", {"initiative": ini, "can_log": can_log}
+        request,
+        "initiatives/initiative_detail.html",
+        {
+            "initiative": ini,
+            "can_log": can_log,
+            "can_manage": can_manage_initiative(roles, ini),
+            "fiscal_years": fiscal_years,
+            "current_fy": current,
+            "indicators": indicators,
+            "review_rows": [(fy, reviews.get(fy)) for fy in fiscal_years],
+            "latest": selectors.latest_of_year(ini, current),
+            "grade_rule": GRADE_RULE_TEXT,
+            "rollup_rule": selectors.ROLLUP_RULE_TEXT,
+        },
     )
+
+
+# --- progress entries ----------------------------------------------------------------------
+
+PROGRESS_FIELDS = ("entry_date", "status", "percent", "done_text", "next_steps", "issues_text")
+
+
+@login_required
+@GET_POST
+def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
+    ini, can_log = get_initiative_for_user(request.user, pk)
+    if not can_log:
+        raise PermissionDenied(services.MSG_PROGRESS_DENIED)
+    form = ProgressEntryForm(
+        request.POST if request.method == "POST" else None, initial={"entry_date": _today()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_entry_create(
+                actor=request.user, initiative=ini, **_fields(form, *PROGRESS_FIELDS)
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "進捗を記録しました。")
+            return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#progress")
+    return render(
+        request, "initiatives/progress_form.html", {"form": form, "initiative": ini, "entry": None}
+    )
+
+
+@login_required
+@GET_POST
+def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
+    entry, can_log = get_progress_entry_for_user(request.user, pk, entry_pk)
+    if not can_log:
+        raise PermissionDenied(services.MSG_PROGRESS_DENIED)
+    initial = {name: getattr(entry, name) for name in PROGRESS_FIELDS}
+    form = ProgressEntryForm(
+        request.POST if request.method == "POST" else None,
+        initial={**initial, "version": entry.version},
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_entry_update(
+                actor=request.user,
+                entry=entry,
+                version=form.cleaned_data["version"],
+                **_fields(form, *PROGRESS_FIELDS),
+            )
+        except services.EditConflict as exc:
+            conflict = exc.current
+            _conflict(form, exc)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+            return redirect(reverse("initiatives:detail", args=[pk]) + "#progress")
+    return render(
+        request,
+        "initiatives/progress_form.html",
+        {
+            "form": form,
+            "initiative": entry.initiative,
+            "entry": entry,
+            "conflict": conflict,
+            "conflict_fields": conflict and _snapshot(conflict, PROGRESS_FIELDS),
+            "history": entry.history.select_related("history_user")[:20],
+        },
+    )
+
+
+# --- indicators ----------------------------------------------------------------------------
+
+INDICATOR_FIELDS = ("name", "unit", "direction", "baseline", "baseline_fy")
+
+
+@login_required
+@GET_POST
+def indicator_create(request: HttpRequest, pk: int) -> HttpResponse:
+    ini, _ = get_initiative_for_user(request.user, pk)
+    if not can_manage_initiative(roles_for(request.user), ini):
+        raise PermissionDenied(services.MSG_MANAGE_DENIED)
+    form = IndicatorForm(
+        request.POST if request.method == "POST" else None,
+        fiscal_years=ini.policy.plan.fiscal_years,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.indicator_create(
+                actor=request.user,
+                initiative=ini,
+                values=form.values(),
+                **_fields(form, *INDICATOR_FIELDS),
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "指標を登録しました。")
+            return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#indicators")
+    return render(
+        request,
+        "initiatives/indicator_form.html",
+        {"form": form, "initiative": ini, "indicator": None, "grade_rule": GRADE_RULE_TEXT},
+    )
+
+
+@login_required
+@GET_POST
+def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    ind, can_edit = get_indicator_for_user(request.user, pk)
+    if not can_edit:
+        raise PermissionDenied(services.MSG_MANAGE_DENIED)
+    ini = ind.initiative
+    fiscal_years = ini.policy.plan.fiscal_years
+    initial: dict[str, Any] = {name: getattr(ind, name) for name in INDICATOR_FIELDS}
+    initial["version"] = ind.version
+    for value in ind.values.all():
+        initial[f"target_{value.fiscal_year}"] = value.target
+        initial[f"actual_{value.fiscal_year}"] = value.actual
+    form = IndicatorForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        fiscal_years=fiscal_years,
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.indicator_update(
+                actor=request.user,
+                indicator=ind,
+                version=form.cleaned_data["version"],
+                values=form.values(),
+                **_fields(form, *INDICATOR_FIELDS),
+            )
+        except services.EditConflict as exc:
+            conflict = exc.current
+            _conflict(form, exc)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "指標を更新しました。")
+            return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#indicators")
+    return render(
+        request,
+        "initiatives/indicator_form.html",
+        {
+            "form": form,
+            "initiative": ini,
+            "indicator": ind,
+            "conflict": conflict,
+            "conflict_fields": conflict and _snapshot(conflict, INDICATOR_FIELDS),
+            "grade_rule": GRADE_RULE_TEXT,
+        },
+    )
+
+
+# --- PDCA reviews --------------------------------------------------------------------------
+
+REVIEW_FIELDS = (
+    "plan_text",
+    "do_text",
+    "check_text",
+    "act_text",
+    "self_grade",
+    "carry_over",
+    "carry_over_note",
+    "due_date",
+)
+
+
+@login_required
+def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    review, can_edit = get_review_for_user(request.user, pk)
+    moves = review_moves_for(roles_for(request.user), review)
+    events = review.events.select_related("actor", "actor__profile")
+    return render(
+        request,
+        "initiatives/review_detail.html",
+        {
+            "review": review,
+            "initiative": review.initiative,
+            "can_edit": can_edit
+            and not review.is_locked
+            and review.state in services.EDITABLE_STATES,
+            "moves": moves,
+            "events": events,
+            "move_form": ReviewMoveForm(),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
+    ini, _ = get_initiative_for_user(request.user, pk)
+    if not ini.policy.plan.covers(fy):
+        raise Http404("計画期間外の年度です。")
+    roles = roles_for(request.user)
+    if not can_manage_initiative(roles, ini):
+        raise PermissionDenied(services.MSG_MANAGE_DENIED)
+    review = Review.objects.filter(initiative=ini, fiscal_year=fy).first()
+    if review is not None and review.is_locked:
+        return render(
+            request,
+            "initiatives/review_locked.html",
+            {"review": review, "message": services.MSG_REVIEW_LOCKED},
+            status=403,
+        )
+    initial: dict[str, Any] = {}
+    if review is not None:
+        initial = {name: getattr(review, name) for name in REVIEW_FIELDS}
+        initial["version"] = review.version
+    form = ReviewForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        can_set_due_date=roles.secretariat,
+    )
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.review_save(
+                actor=request.user,
+                initiative=ini,
+                fiscal_year=fy,
+                version=form.cleaned_data["version"],
+                **_fields(form, *REVIEW_FIELDS),
+            )
+        except services.EditConflict as exc:
+            conflict = exc.current
+            _conflict(form, exc)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "振り返りを保存しました。")
+            return redirect("initiatives:review", saved.pk)
+    return render(
+        request,
+        "initiatives/review_form.html",
+        {
+            "form": form,
+            "initiative": ini,
+            "fiscal_year": fy,
+            "review": review,
+            "conflict": conflict,
+            "conflict_fields": conflict and _snapshot(conflict, REVIEW_FIELDS),
+        },
+    )
+
+
+def _review_move(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+    review, _ = get_review_for_user(request.user, pk)
+    form = ReviewMoveForm(request.POST)
+    form.is_valid()
+    try:
+        action(actor=request.user, review=review, comment=form.cleaned_data.get("comment", ""))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, done)
+    return redirect("initiatives:review", review.pk)
+
+
+@login_required
+@require_POST
+def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_move(request, pk, services.review_submit, "振り返りを提出しました。")
+
+
+@login_required
+@require_POST
+def review_return(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_move(request, pk, services.review_return, "振り返りを差し戻しました。")
+
+
+@login_required
+@require_POST
+def review_check(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_move(
+        request, pk, services.review_check, "振り返りを確認済にしました(推進本部の承認待ち)。"
+    )
+
+
+@login_required
+@require_POST
+def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    return _review_move(
+        request, pk, services.review_approve, "振り返りを承認しました。以後は変更できません。"
+    )
+
+
+# --- the two countable targets -------------------------------------------------------------
+
+PROCEDURE_FIELDS = ("name", "category", "channel", "section", "status", "online_on", "note")
+SYSTEM_FIELDS = ("phase", "planned_on", "migrated_on", "section", "note")
+
+
+@login_required
+def procedure_list(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    data = selectors.procedures_overview(status=status or None, today=_today())
+    data["can_edit"] = data["target"] is not None and can_edit_countable(
+        roles_for(request.user), selectors.countable_wg_id(data["target"])
+    )
+    data["status"] = status
+    return render(request, "initiatives/procedure_list.html", data)
+
+
+@login_required
+@GET_POST
+def procedure_create(request: HttpRequest) -> HttpResponse:
+    target = selectors.countable_target(selectors.PROCEDURES_CODE)
+    if not can_edit_countable(roles_for(request.user), selectors.countable_wg_id(target)):
+        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+    form = OnlineProcedureForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.online_procedure_create(
+                actor=request.user, target=target, **_fields(form, *PROCEDURE_FIELDS)
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, "手続を登録しました。")
+            return redirect("initiatives:procedures")
+    return render(
+        request,
+        "initiatives/procedure_form.html",
+        {"form": form, "procedure": None, "target": target},
+    )
+
+
+@login_required
+@GET_POST
+def procedure_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    procedure, can_edit = get_procedure_for_user(request.user, pk)
+    if not can_edit:
+        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+    form = OnlineProcedureForm(
+        request.POST if request.method == "POST" else None,
+        initial={name: getattr(procedure, name) for name in PROCEDURE_FIELDS},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.online_procedure_update(
+                actor=request.user, procedure=procedure, **_fields(form, *PROCEDURE_FIELDS)
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"「{form.cleaned_data['name']}」を更新しました。")
+            return redirect("initiatives:procedures")
+    return render(
+        request,
+        "initiatives/procedure_form.html",
+        {"form": form, "procedure": procedure, "target": procedure.target},
+    )
+
+
+@login_required
+def system_list(request: HttpRequest) -> HttpResponse:
+    group = request.GET.get("group", "")
+    phase = request.GET.get("phase", "")
+    overdue = request.GET.get("overdue") == "1"
+    data = selectors.systems_overview(
+        group=int(group) if group.isdigit() else None,
+        phase=phase if phase in StandardSystem.Phase.values else None,
+        overdue=overdue,
+        today=_today(),
+    )
+    data["can_edit"] = data["target"] is not None and can_edit_countable(
+        roles_for(request.user), selectors.countable_wg_id(data["target"])
+    )
+    data.update(group=group, phase=phase, overdue=overdue, phases=StandardSystem.Phase.choices)
+    return render(request, "initiatives/system_list.html", data)
+
+
+@login_required
+@GET_POST
+def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    system, can_edit = get_system_for_user(request.user, pk)
+    if not can_edit:
+        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+    form = StandardSystemForm(
+        request.POST if request.method == "POST" else None,
+        initial={name: getattr(system, name) for name in SYSTEM_FIELDS},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.standard_system_update(
+                actor=request.user, system=system, **_fields(form, *SYSTEM_FIELDS)
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"{system}を更新しました。")
+            return redirect("initiatives:systems")
+    return render(request, "initiatives/system_form.html", {"form": form, "system": system})

@@ -118,7 +118,7 @@ class SystemsBoard:
     total: int
     deadline: date | None
     days_left: int | None
-    overdue: list[StandardSystem]  # not migrated by the deadline, once it has passed
+    overdue: list[StandardSystem]  # not migrated, past R7年度末 or their own planned date
     migrated_late: list[StandardSystem]  # migrated, but after the deadline
 
     def rows(self) -> list[tuple[SystemGroup, list[tuple[str, str, list[StandardSystem]]]]]:
@@ -305,7 +305,13 @@ def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
         cells[(s.group_id, s.phase)].append(s)
     deadline = target.deadline
     done = StandardSystem.Phase.DONE
-    overdue = [s for s in systems if s.phase != done and today > deadline]
+    # Same rule as the systems list's overdue=1 filter: not migrated, and R7年度末 or the
+    # system's own planned date has passed.
+    overdue = [
+        s
+        for s in systems
+        if s.phase != done and (today > deadline or (s.planned_on and s.planned_on < today))
+    ]
     late = [s for s in systems if s.migrated_on and s.migrated_on > deadline]
     return SystemsBoard(
         target=target,

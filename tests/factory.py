@@ -105,23 +105,40 @@ def make_personas() -> Personas:
     return Personas(secretariat, hq, leader, member, other_member, viewer, wg, other_wg)
 
 
-# --- issue 5: dashboards, reports, public page -------------------------------------------
+# --- issue 3: progress, indicators, reviews, countable targets ------------------------------
+
+REVIEW_COMPLETE = {
+    "plan_text": "計画",
+    "do_text": "実行",
+    "check_text": "評価",
+    "act_text": "改善",
+    "self_grade": "B",
+}
 
 
-def make_procedure(number: int, *, online_on: date | None = None, name: str = "") -> Any:
+def make_indicator(ini: Initiative, name: str = "オンライン申請件数", **kwargs: Any) -> Any:
+    from initiatives.models import Indicator
+
+    return Indicator.objects.create(initiative=ini, name=name, **kwargs)
+
+
+def make_procedure(number: int = 1, name: str = "児童手当の認定請求", **kwargs: Any) -> Any:
     from initiatives.models import CountableTarget, OnlineProcedure
 
     target = CountableTarget.objects.get(code="online-procedures")
-    proc = OnlineProcedure(
-        target=target,
-        number=number,
-        name=name or f"手続{number}",
-        status=OnlineProcedure.Status.ONLINE if online_on else OnlineProcedure.Status.NOT_STARTED,
-        online_on=online_on,
-    )
+    proc = OnlineProcedure(target=target, number=number, name=name, **kwargs)
     proc.full_clean()
     proc.save()
     return proc
+
+
+# --- issue 5: dashboards, reports, public page -------------------------------------------
+
+
+def make_online_procedure(number: int, *, online_on: date | None = None) -> Any:
+    """A procedure of the 27, online since ``online_on`` (or not started)."""
+    status = "online" if online_on else "not_started"
+    return make_procedure(number, f"手続{number}", status=status, online_on=online_on)
 
 
 def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None) -> Any:

@@ -59,3 +59,13 @@ def review_label(value: Any) -> str:
     from initiatives.models import Review
 
     return dict(Review.State.choices).get(value, "") if value else ""
+
+
+@register.filter
+def minutes(value: Any) -> int | str:
+    """A timedelta as whole minutes, rounded up (used for the lockout cool-off)."""
+    try:
+        seconds = value.total_seconds()
+    except AttributeError:
+        return ""
+    return max(1, int(-(-seconds // 60)))

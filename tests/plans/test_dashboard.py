@@ -13,7 +13,7 @@ from initiatives.models import ProgressEntry
 from tests.factory import (
     PLAN_CODE,
     initiative,
-    make_procedure,
+    make_online_procedure,
     make_progress,
     make_review,
     set_system_phase,
@@ -44,9 +44,9 @@ def data(personas):
     make_review(i22, state="submitted")
     make_review(i31, state="approved")
     make_review(i41, fiscal_year=2025, state="approved")  # another year: not counted
-    make_procedure(1, online_on=date(2022, 6, 1))
-    make_procedure(2, online_on=date(2023, 5, 1))
-    make_procedure(3)
+    make_online_procedure(1, online_on=date(2022, 6, 1))
+    make_online_procedure(2, online_on=date(2023, 5, 1))
+    make_online_procedure(3)
     set_system_phase(1, "done", migrated_on=date(2025, 12, 1))
     set_system_phase(9, "fit_gap")
     return personas
@@ -284,9 +284,40 @@ def test_query_count_does_not_grow_with_data(client, data):
             )
     bulk_create_with_history(entries, ProgressEntry, default_user=data.member)
     for n in range(4, 28):
-        make_procedure(n, online_on=date(2022, 4, 1 + n % 28))
+        make_online_procedure(n, online_on=date(2022, 4, 1 + n % 28))
     for code in ("1.1", "2.3", "3.2"):
         make_review(initiative(code), state="checked")
     large = _count_queries(client, data.secretariat)
     assert small == large
     assert small <= 23
+
+
+def test_target_numbers_link_to_the_procedures_and_systems_lists(client, data):
+    html = get(client, data.secretariat).content.decode()
+    links = {}
+    for href, value in _links(html):
+        path, query = _query(href)
+        links[(path, tuple(sorted(query.items())))] = (href.replace("&amp;", "&"), value)
+    procedures = reverse("initiatives:procedures")
+    systems = reverse("initiatives:systems")
+    href, value = links[(procedures, (("status", "online"),))]
+    assert value == "2"
+    listed = client.get(href)
+    assert len(listed.context["procedures"]) == 2
+    href, value = links[(systems, (("group", "2"), ("phase", "fit_gap")))]
+    assert value == "1"
+    assert [s.number for s in client.get(href).context["systems"]] == [9]
+    href, value = links[(systems, (("overdue", "1"),))]
+    assert value == "19"
+    assert len(client.get(href).context["systems"]) == 19
+    href, value = links[(systems, (("phase", "not_started"),))]
+    assert value == "18"
+
+
+def test_a_planned_date_in_the_past_counts_as_overdue(client, data, monkeypatch):
+    from initiatives.models import StandardSystem
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: date(2025, 11, 24))
+    StandardSystem.objects.filter(number=5).update(planned_on=date(2025, 10, 1))
+    d = get(client, data.secretariat, fy="2025").context["dashboard"]
+    assert [s.number for s in d.systems.overdue] == [5]

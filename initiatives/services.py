@@ -1,0 +1,659 @@
+"""Writes for progress, indicators, PDCA reviews and the countable targets.
+
+The browser forms, the Excel import and the admin all come through here, so the rules
+(who may write, the review state machine, optimistic locking) hold everywhere. Errors are
+Japanese and user-facing: PermissionDenied for "not yours", ValidationError for bad input or
+a move that is not possible now, EditConflict when someone else saved first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mass_mail
+from django.db import transaction
+from django.db.models import Max, Q
+from django.urls import reverse
+
+from initiatives.access import can_edit_countable, can_log_progress, can_manage_initiative
+from initiatives.models import (
+    CountableTarget,
+    Indicator,
+    IndicatorValue,
+    Initiative,
+    OnlineProcedure,
+    ProgressEntry,
+    ProgressStatus,
+    Review,
+    ReviewEvent,
+    StandardSystem,
+)
+from initiatives.selectors import initiatives_for_fiscal_year, initiatives_with_list_columns
+from kahoku_dx import era
+from workgroups.access import roles_for
+from workgroups.models import Section, WorkingGroupMembership
+
+State = Review.State
+
+MSG_PROGRESS_DENIED = "この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。"
+MSG_MANAGE_DENIED = "この操作は、担当WGのWG長と事務局(情報推進課)のみ行えます。"
+MSG_COUNTABLE_DENIED = "この目標の管理は、事務局と関連する取り組みの担当WGのみ行えます。"
+MSG_REVIEW_LOCKED = (
+    "この振り返りは承認済のためロックされています。内容の変更や状態の変更はできません。"
+)
+MSG_RETURN_COMMENT = "差戻しの理由(コメント)を入力してください。"
+MSG_DUE_DATE_DENIED = "提出期限は事務局のみ設定できます。"
+
+
+class EditConflict(Exception):
+    """The object changed since the user opened the form; nothing was saved."""
+
+    def __init__(self, what: str, current: Any) -> None:
+        self.current = current
+        super().__init__(
+            f"ほかの職員が先にこの{what}を更新したため、保存しませんでした。"
+            "あなたの入力内容はフォームに残っています。"
+            "「現在保存されている内容」と見比べて、必要な内容を反映してからもう一度保存してください。"
+        )
+
+
+def _check_version(obj: Any, version: int | None, what: str) -> None:
+    if version is None or obj.version != version:
+        raise EditConflict(what, obj)
+
+
+def _save(obj: Any, actor: Any) -> None:
+    obj.full_clean()
+    obj._history_user = actor  # simple-history: who made this change, also outside a request
+    obj.save()
+
+
+# --- progress entries ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def progress_entry_create(
+    *,
+    actor: Any,
+    initiative: Initiative,
+    entry_date: date,
+    status: str,
+    percent: int | None = None,
+    done_text: str = "",
+    next_steps: str = "",
+    issues_text: str = "",
+) -> ProgressEntry:
+    if not can_log_progress(roles_for(actor), initiative):
+        raise PermissionDenied(MSG_PROGRESS_DENIED)
+    entry = ProgressEntry(
+        initiative=initiative,
+        entry_date=entry_date,
+        status=status,
+        percent=percent,
+        done_text=done_text,
+        next_steps=next_steps,
+        issues_text=issues_text,
+        author=actor,
+    )
+    _save(entry, actor)
+    return entry
+
+
+@transaction.atomic
+def progress_entry_update(
+    *,
+    actor: Any,
+    entry: ProgressEntry,
+    version: int | None,
+    entry_date: date,
+    status: str,
+    percent: int | None = None,
+    done_text: str = "",
+    next_steps: str = "",
+    issues_text: str = "",
+) -> ProgressEntry:
+    """Edit an entry; the previous text stays in its history. Refused if someone saved first."""
+    if not can_log_progress(roles_for(actor), entry.initiative):
+        raise PermissionDenied(MSG_PROGRESS_DENIED)
+    current = ProgressEntry.objects.select_for_update().get(pk=entry.pk)
+    _check_version(current, version, "進捗記録")
+    current.entry_date = entry_date
+    current.status = status
+    current.percent = percent
+    current.done_text = done_text
+    current.next_steps = next_steps
+    current.issues_text = issues_text
+    current.version += 1
+    _save(current, actor)
+    return current
+
+
+# --- indicators (KPI) ----------------------------------------------------------------------
+
+IndicatorValues = Mapping[int, tuple[Decimal | None, Decimal | None]]
+
+
+def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: Any) -> None:
+    existing = {v.fiscal_year: v for v in indicator.values.all()}
+    for fiscal_year, (target, actual) in sorted(values.items()):
+        value = existing.get(fiscal_year)
+        if value is None:
+            if target is None and actual is None:
+                continue
+            value = IndicatorValue(indicator=indicator, fiscal_year=fiscal_year)
+        elif value.target == target and value.actual == actual:
+            continue
+        value.target, value.actual = target, actual
+        _save(value, actor)
+
+
+@transaction.atomic
+def indicator_create(
+    *,
+    actor: Any,
+    initiative: Initiative,
+    name: str,
+    unit: str = "",
+    direction: str = Indicator.Direction.HIGHER,
+    baseline: Decimal | None = None,
+    baseline_fy: int | None = None,
+    values: IndicatorValues | None = None,
+) -> Indicator:
+    if not can_manage_initiative(roles_for(actor), initiative):
+        raise PermissionDenied(MSG_MANAGE_DENIED)
+    order = (initiative.indicators.aggregate(m=Max("order"))["m"] or 0) + 1
+    indicator = Indicator(
+        initiative=initiative,
+        name=name,
+        unit=unit,
+        direction=direction,
+        baseline=baseline,
+        baseline_fy=baseline_fy,
+        order=order,
+    )
+    _save(indicator, actor)
+    _indicator_values_set(indicator, values or {}, actor)
+    return indicator
+
+
+@transaction.atomic
+def indicator_update(
+    *,
+    actor: Any,
+    indicator: Indicator,
+    version: int | None,
+    name: str,
+    unit: str = "",
+    direction: str = Indicator.Direction.HIGHER,
+    baseline: Decimal | None = None,
+    baseline_fy: int | None = None,
+    values: IndicatorValues | None = None,
+) -> Indicator:
+    """Edit an indicator and its targets/actuals per fiscal year (the grade follows)."""
+    if not can_manage_initiative(roles_for(actor), indicator.initiative):
+        raise PermissionDenied(MSG_MANAGE_DENIED)
+    current = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    _check_version(current, version, "指標")
+    current.name, current.unit, current.direction = name, unit, direction
+    current.baseline, current.baseline_fy = baseline, baseline_fy
+    current.version += 1
+    _save(current, actor)
+    _indicator_values_set(current, values or {}, actor)
+    return current
+
+
+# --- the yearly PDCA review ----------------------------------------------------------------
+
+REVIEW_TEXT_FIELDS = (
+    "plan_text",
+    "do_text",
+    "check_text",
+    "act_text",
+    "self_grade",
+    "carry_over",
+    "carry_over_note",
+)
+EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+
+
+def _event(review: Review, actor: Any, from_state: str, to_state: str, comment: str = "") -> None:
+    event = ReviewEvent(
+        review=review, actor=actor, from_state=from_state, to_state=to_state, comment=comment
+    )
+    event.full_clean()
+    event.save()
+
+
+def _locked_review(review: Review) -> Review:
+    current = Review.objects.select_for_update().select_related("initiative").get(pk=review.pk)
+    if current.is_locked:
+        raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
+    return current
+
+
+@transaction.atomic
+def review_save(
+    *,
+    actor: Any,
+    initiative: Initiative,
+    fiscal_year: int,
+    version: int | None,
+    plan_text: str = "",
+    do_text: str = "",
+    check_text: str = "",
+    act_text: str = "",
+    self_grade: str = "",
+    carry_over: str = "",
+    carry_over_note: str = "",
+    due_date: date | None = None,
+) -> Review:
+    """Create or edit the review of one initiative and fiscal year (draft or returned only).
+
+    ``version`` is None when the user started from an empty form; if someone created the
+    review meanwhile, that is a conflict like any other. ``due_date`` is the secretariat's:
+    others pass the value they were shown.
+    """
+    roles = roles_for(actor)
+    if not can_manage_initiative(roles, initiative):
+        raise PermissionDenied(MSG_MANAGE_DENIED)
+    review = (
+        Review.objects.select_for_update()
+        .filter(initiative=initiative, fiscal_year=fiscal_year)
+        .first()
+    )
+    texts = {
+        "plan_text": plan_text,
+        "do_text": do_text,
+        "check_text": check_text,
+        "act_text": act_text,
+        "self_grade": self_grade,
+        "carry_over": carry_over,
+        "carry_over_note": carry_over_note,
+    }
+    if review is None:
+        if version is not None:
+            # The form was for a review that no longer exists (deleted in the admin).
+            raise ValidationError("この振り返りは削除されています。もう一度作成してください。")
+        if due_date is not None and not roles.secretariat:
+            raise PermissionDenied(MSG_DUE_DATE_DENIED)
+        review = Review(initiative=initiative, fiscal_year=fiscal_year, due_date=due_date, **texts)
+        _save(review, actor)
+        _event(review, actor, "", State.DRAFT, "作成")
+        return review
+    if review.is_locked:
+        raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
+    _check_version(review, version, "振り返り")
+    if review.state not in EDITABLE_STATES:
+        raise ValidationError(
+            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
+            "内容を直す場合は、事務局に差戻しを依頼してください。",
+            code="state",
+        )
+    if due_date != review.due_date:
+        if not roles.secretariat:
+            raise PermissionDenied(MSG_DUE_DATE_DENIED)
+        review.due_date = due_date
+    for name, value in texts.items():
+        setattr(review, name, value)
+    review.version += 1
+    _save(review, actor)
+    return review
+
+
+def _move(
+    *,
+    actor: Any,
+    review: Review,
+    allowed_from: tuple[str, ...],
+    to_state: str,
+    verb: str,
+    permitted: Callable[[Review], bool],
+    denied_message: str,
+    comment: str = "",
+    validate: Callable[[Review], None] | None = None,
+) -> Review:
+    """Lock, then check in the order a user can act on: locked, role, state, content."""
+    current = _locked_review(review)
+    if not permitted(current):
+        raise PermissionDenied(denied_message)
+    if current.state not in allowed_from:
+        raise ValidationError(
+            f"この振り返りは「{current.get_state_display()}」のため、{verb}できません。",
+            code="state",
+        )
+    if validate is not None:
+        validate(current)
+    from_state = current.state
+    current.state = to_state
+    current.version += 1
+    _save(current, actor)
+    _event(current, actor, from_state, to_state, comment.strip())
+    return current
+
+
+def _require_complete(review: Review) -> None:
+    missing = [
+        str(Review._meta.get_field(name).verbose_name)
+        for name in ("plan_text", "do_text", "check_text", "act_text", "self_grade")
+        if not getattr(review, name).strip()
+    ]
+    if missing:
+        raise ValidationError(
+            f"提出する前に、次の項目を入力してください: {'、'.join(missing)}", code="incomplete"
+        )
+
+
+@transaction.atomic
+def review_submit(*, actor: Any, review: Review, comment: str = "") -> Review:
+    """下書き/差戻し → 提出済, by the WG leader or the secretariat. Plan–Act and a grade needed."""
+    roles = roles_for(actor)
+    return _move(
+        actor=actor,
+        review=review,
+        allowed_from=EDITABLE_STATES,
+        to_state=State.SUBMITTED,
+        verb="提出",
+        permitted=lambda r: can_manage_initiative(roles, r.initiative),
+        denied_message="振り返りの提出は、担当WGのWG長と事務局のみ行えます。",
+        comment=comment,
+        validate=_require_complete,
+    )
+
+
+@transaction.atomic
+def review_return(*, actor: Any, review: Review, comment: str) -> Review:
+    """提出済 → 差戻し, by the secretariat, always with the reason."""
+
+    def require_comment(_: Review) -> None:
+        if not comment.strip():
+            raise ValidationError({"comment": MSG_RETURN_COMMENT})
+
+    return _move(
+        actor=actor,
+        review=review,
+        allowed_from=(State.SUBMITTED,),
+        to_state=State.RETURNED,
+        verb="差戻し",
+        permitted=lambda r: roles_for(actor).secretariat,
+        denied_message="差戻しは事務局(情報推進課)のみ行えます。",
+        comment=comment,
+        validate=require_comment,
+    )
+
+
+@transaction.atomic
+def review_check(*, actor: Any, review: Review, comment: str = "") -> Review:
+    """提出済 → 確認済, by the secretariat (forwards it to headquarters)."""
+    return _move(
+        actor=actor,
+        review=review,
+        allowed_from=(State.SUBMITTED,),
+        to_state=State.CHECKED,
+        verb="確認済に",
+        permitted=lambda r: roles_for(actor).secretariat,
+        denied_message="確認は事務局(情報推進課)のみ行えます。",
+        comment=comment,
+    )
+
+
+@transaction.atomic
+def review_approve(*, actor: Any, review: Review, comment: str = "") -> Review:
+    """確認済 → 承認済, by headquarters. The review is locked from then on."""
+    return _move(
+        actor=actor,
+        review=review,
+        allowed_from=(State.CHECKED,),
+        to_state=State.APPROVED,
+        verb="承認",
+        permitted=lambda r: roles_for(actor).headquarters,
+        denied_message="承認はDX推進本部のみ行えます。",
+        comment=comment,
+    )
+
+
+# --- the two countable targets -------------------------------------------------------------
+
+
+def _countable_wg_id(target: CountableTarget) -> int | None:
+    return target.initiative.working_group_id if target.initiative_id else None
+
+
+@transaction.atomic
+def online_procedure_create(
+    *,
+    actor: Any,
+    target: CountableTarget,
+    name: str,
+    category: str = "",
+    channel: str = "",
+    section: Section | None = None,
+    status: str = OnlineProcedure.Status.NOT_STARTED,
+    online_on: date | None = None,
+    note: str = "",
+    number: int | None = None,
+) -> OnlineProcedure:
+    if not can_edit_countable(roles_for(actor), _countable_wg_id(target)):
+        raise PermissionDenied(MSG_COUNTABLE_DENIED)
+    if number is None:
+        number = (target.procedures.aggregate(m=Max("number"))["m"] or 0) + 1
+    procedure = OnlineProcedure(
+        target=target,
+        number=number,
+        name=name,
+        category=category,
+        channel=channel,
+        section=section,
+        status=status,
+        online_on=online_on,
+        note=note,
+    )
+    _save(procedure, actor)
+    return procedure
+
+
+@transaction.atomic
+def online_procedure_update(
+    *,
+    actor: Any,
+    procedure: OnlineProcedure,
+    name: str,
+    category: str = "",
+    channel: str = "",
+    section: Section | None = None,
+    status: str = OnlineProcedure.Status.NOT_STARTED,
+    online_on: date | None = None,
+    note: str = "",
+) -> OnlineProcedure:
+    current = (
+        OnlineProcedure.objects.select_for_update()
+        .select_related("target", "target__initiative")
+        .get(pk=procedure.pk)
+    )
+    if not can_edit_countable(roles_for(actor), _countable_wg_id(current.target)):
+        raise PermissionDenied(MSG_COUNTABLE_DENIED)
+    current.name, current.category, current.channel = name, category, channel
+    current.section, current.status, current.online_on = section, status, online_on
+    current.note = note
+    _save(current, actor)
+    return current
+
+
+@transaction.atomic
+def standard_system_update(
+    *,
+    actor: Any,
+    system: StandardSystem,
+    phase: str,
+    planned_on: date | None = None,
+    migrated_on: date | None = None,
+    section: Section | None = None,
+    note: str = "",
+) -> StandardSystem:
+    current = (
+        StandardSystem.objects.select_for_update()
+        .select_related("group__target__initiative")
+        .get(pk=system.pk)
+    )
+    if not can_edit_countable(roles_for(actor), _countable_wg_id(current.group.target)):
+        raise PermissionDenied(MSG_COUNTABLE_DENIED)
+    current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
+    current.section, current.note = section, note
+    _save(current, actor)
+    return current
+
+
+# --- reminders -----------------------------------------------------------------------------
+
+
+@dataclass
+class ReminderMail:
+    to: str
+    user: Any
+    subject: str
+    body: str
+
+
+@dataclass
+class _Todo:
+    user: Any
+    due: list[Review] = field(default_factory=list)
+    returned: list[Review] = field(default_factory=list)
+    stale: list[Initiative] = field(default_factory=list)
+
+
+def _link(base_url: str, path: str) -> str:
+    return f"{base_url.rstrip('/')}{path}"
+
+
+def _returned_comment(review: Review) -> str:
+    comments = [e.comment for e in review.events.all() if e.to_state == State.RETURNED]
+    return comments[-1] if comments else ""
+
+
+def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMail]:
+    """One Japanese mail per person with what they should do (see send_reminders).
+
+    WG leaders: reviews in draft due within ``days`` days (or overdue) and returned reviews.
+    WG members (leaders included): their WG's initiatives of the current fiscal year without a
+    progress entry for ``days`` days, unless the year's latest status is 完了 or 中止.
+    """
+    fiscal_year = era.current_fiscal_year(today)
+    horizon = today + timedelta(days=days)
+    stale_before = today - timedelta(days=days)
+    todos: dict[int, _Todo] = {}
+
+    memberships = list(
+        WorkingGroupMembership.objects.filter(user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user", "user__profile")
+    )
+    leaders: dict[int, list[Any]] = {}
+    members: dict[int, list[Any]] = {}
+    for m in memberships:
+        members.setdefault(m.working_group_id, []).append(m.user)
+        if m.role == WorkingGroupMembership.Role.LEADER:
+            leaders.setdefault(m.working_group_id, []).append(m.user)
+
+    def todo(user: Any) -> _Todo:
+        return todos.setdefault(user.pk, _Todo(user))
+
+    reviews = (
+        Review.objects.filter(initiative__working_group__isnull=False)
+        .filter(
+            Q(state=State.RETURNED)
+            | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
+        )
+        .select_related("initiative", "initiative__policy")
+        .prefetch_related("events")
+        .order_by("due_date", "initiative__policy__number", "initiative__number")
+    )
+    for review in reviews:
+        for user in leaders.get(review.initiative.working_group_id, []):
+            bucket = todo(user).returned if review.state == State.RETURNED else todo(user).due
+            bucket.append(review)
+
+    initiatives = initiatives_with_list_columns(
+        initiatives_for_fiscal_year(fiscal_year).filter(working_group__isnull=False),
+        fiscal_year,
+    ).filter(Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=stale_before))
+    for ini in initiatives.order_by("policy__number", "number"):
+        if ini.latest_status in (ProgressStatus.DONE, ProgressStatus.CANCELLED):
+            continue
+        for user in members.get(ini.working_group_id, []):
+            todo(user).stale.append(ini)
+
+    mails = []
+    for item in todos.values():
+        lines = [
+            f"{_display_name(item.user)} 様",
+            "",
+            "かほく市DX推進ポータルからのお知らせです。",
+            "",
+        ]
+        if item.due:
+            lines.append("■ 提出期限が近い(または過ぎた)PDCA振り返り")
+            for r in item.due:
+                left = (r.due_date - today).days
+                when = f"あと{left}日" if left >= 0 else f"{-left}日超過"
+                lines.append(
+                    f"・{r.initiative} ({era.format_fiscal_year(r.fiscal_year)})"
+                    f" 提出期限: {r.due_date:%Y-%m-%d}({when})"
+                )
+                lines.append(f"  {_link(base_url, reverse('initiatives:review', args=[r.pk]))}")
+            lines.append("")
+        if item.returned:
+            lines.append("■ 差し戻されたPDCA振り返り(修正して再提出してください)")
+            for r in item.returned:
+                lines.append(f"・{r.initiative} ({era.format_fiscal_year(r.fiscal_year)})")
+                comment = _returned_comment(r)
+                if comment:
+                    lines.append(f"  差戻しコメント: {comment}")
+                lines.append(f"  {_link(base_url, reverse('initiatives:review', args=[r.pk]))}")
+            lines.append("")
+        if item.stale:
+            lines.append(f"■ {days}日以上進捗が記録されていない取り組み")
+            for ini in item.stale:
+                last = f"{ini.last_entry_date:%Y-%m-%d}" if ini.last_entry_date else "記録なし"
+                lines.append(f"・{ini}(最終記録日: {last})")
+                lines.append(f"  {_link(base_url, reverse('initiatives:detail', args=[ini.pk]))}")
+            lines.append("")
+        lines += [
+            "このメールは送信専用です。ご不明な点は情報推進課(DX推進事務局)へお問い合わせください。",
+        ]
+        parts = []
+        if item.due or item.returned:
+            parts.append(f"振り返り{len(item.due) + len(item.returned)}件")
+        if item.stale:
+            parts.append(f"進捗未更新{len(item.stale)}件")
+        mails.append(
+            ReminderMail(
+                to=item.user.email,
+                user=item.user,
+                subject=f"【かほく市DX推進ポータル】対応のお願い({'・'.join(parts)})",
+                body="\n".join(lines) + "\n",
+            )
+        )
+    mails.sort(key=lambda m: m.user.get_username())
+    return mails
+
+
+def _display_name(user: Any) -> str:
+    profile = getattr(user, "profile", None)
+    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
+
+
+def reminders_send(*, today: date, days: int, base_url: str) -> list[ReminderMail]:
+    """Send the reminder mails through settings.EMAIL_BACKEND; returns what was sent."""
+    mails = reminder_mails(today=today, days=days, base_url=base_url)
+    if mails:
+        send_mass_mail(
+            [(m.subject, m.body, settings.DEFAULT_FROM_EMAIL, [m.to]) for m in mails],
+            fail_silently=False,
+        )
+    return mails
