@@ -121,7 +121,7 @@ def progress_entry_update(
     """Edit an entry; the previous text stays in its history. Refused if someone saved first."""
     if not can_log_progress(roles_for(actor), entry.initiative):
         raise PermissionDenied(MSG_PROGRESS_DENIED)
-    current = ProgressEntry.objects.select_for_update().get(pk=entry.pk)
+    current = ProgressEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
     _check_version(current, version, "進捗記録")
     current.entry_date = entry_date
     current.status = status
@@ -137,6 +137,11 @@ def progress_entry_update(
 # --- indicators (KPI) ----------------------------------------------------------------------
 
 IndicatorValues = Mapping[int, tuple[Decimal | None, Decimal | None]]
+
+
+def _indicator_name_free(initiative: Initiative, name: str, exclude_pk: int | None = None) -> None:
+    if initiative.indicators.filter(name=name).exclude(pk=exclude_pk).exists():
+        raise ValidationError({"name": f"この取り組みには「{name}」という指標がすでにあります。"})
 
 
 def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: Any) -> None:
@@ -167,6 +172,7 @@ def indicator_create(
 ) -> Indicator:
     if not can_manage_initiative(roles_for(actor), initiative):
         raise PermissionDenied(MSG_MANAGE_DENIED)
+    _indicator_name_free(initiative, name)
     order = (initiative.indicators.aggregate(m=Max("order"))["m"] or 0) + 1
     indicator = Indicator(
         initiative=initiative,
@@ -198,8 +204,9 @@ def indicator_update(
     """Edit an indicator and its targets/actuals per fiscal year (the grade follows)."""
     if not can_manage_initiative(roles_for(actor), indicator.initiative):
         raise PermissionDenied(MSG_MANAGE_DENIED)
-    current = Indicator.objects.select_for_update().get(pk=indicator.pk)
+    current = Indicator.objects.select_for_update(of=("self",)).get(pk=indicator.pk)
     _check_version(current, version, "指標")
+    _indicator_name_free(current.initiative, name, exclude_pk=current.pk)
     current.name, current.unit, current.direction = name, unit, direction
     current.baseline, current.baseline_fy = baseline, baseline_fy
     current.version += 1
@@ -231,7 +238,11 @@ def _event(review: Review, actor: Any, from_state: str, to_state: str, comment: 
 
 
 def _locked_review(review: Review) -> Review:
-    current = Review.objects.select_for_update().select_related("initiative").get(pk=review.pk)
+    current = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("initiative")
+        .get(pk=review.pk)
+    )
     if current.is_locked:
         raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
     return current
@@ -263,7 +274,7 @@ def review_save(
     if not can_manage_initiative(roles, initiative):
         raise PermissionDenied(MSG_MANAGE_DENIED)
     review = (
-        Review.objects.select_for_update()
+        Review.objects.select_for_update(of=("self",))
         .filter(initiative=initiative, fiscal_year=fiscal_year)
         .first()
     )
@@ -471,7 +482,7 @@ def online_procedure_update(
     note: str = "",
 ) -> OnlineProcedure:
     current = (
-        OnlineProcedure.objects.select_for_update()
+        OnlineProcedure.objects.select_for_update(of=("self",))
         .select_related("target", "target__initiative")
         .get(pk=procedure.pk)
     )
@@ -496,7 +507,7 @@ def standard_system_update(
     note: str = "",
 ) -> StandardSystem:
     current = (
-        StandardSystem.objects.select_for_update()
+        StandardSystem.objects.select_for_update(of=("self",))
         .select_related("group__target__initiative")
         .get(pk=system.pk)
     )

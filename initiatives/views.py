@@ -42,7 +42,7 @@ from initiatives.forms import (
     ReviewMoveForm,
     StandardSystemForm,
 )
-from initiatives.models import GRADE_RULE_TEXT, Review, StandardSystem
+from initiatives.models import GRADE_RULE_TEXT, OnlineProcedure, Review, StandardSystem
 from kahoku_dx import era
 from plans.models import BasicPolicy
 from workgroups.access import roles_for
@@ -238,7 +238,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             "entry": entry,
             "conflict": conflict,
             "conflict_fields": conflict and _snapshot(conflict, PROGRESS_FIELDS),
-            "history": entry.history.select_related("history_user")[:20],
+            "history": entry.history.select_related("history_user", "history_user__profile")[:20],
         },
     )
 
@@ -346,7 +346,8 @@ REVIEW_FIELDS = (
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_user(request.user, pk)
     moves = review_moves_for(roles_for(request.user), review)
-    events = review.events.select_related("actor", "actor__profile")
+    events = list(review.events.select_related("actor", "actor__profile"))
+    returns = [e.comment for e in events if e.to_state == Review.State.RETURNED]
     return render(
         request,
         "initiatives/review_detail.html",
@@ -358,6 +359,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and review.state in services.EDITABLE_STATES,
             "moves": moves,
             "events": events,
+            "return_comment": returns[-1] if returns else "",
             "move_form": ReviewMoveForm(),
         },
     )
@@ -380,6 +382,17 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
             {"review": review, "message": services.MSG_REVIEW_LOCKED},
             status=403,
         )
+    if (
+        request.method == "GET"
+        and review is not None
+        and review.state not in services.EDITABLE_STATES
+    ):
+        messages.warning(
+            request,
+            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
+            "内容を直す場合は、事務局に差戻しを依頼してください。",
+        )
+        return redirect("initiatives:review", review.pk)
     initial: dict[str, Any] = {}
     if review is not None:
         initial = {name: getattr(review, name) for name in REVIEW_FIELDS}
@@ -472,6 +485,8 @@ SYSTEM_FIELDS = ("phase", "planned_on", "migrated_on", "section", "note")
 @login_required
 def procedure_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
+    if status not in OnlineProcedure.Status.values:
+        status = ""
     data = selectors.procedures_overview(status=status or None, today=_today())
     data["can_edit"] = data["target"] is not None and can_edit_countable(
         roles_for(request.user), selectors.countable_wg_id(data["target"])

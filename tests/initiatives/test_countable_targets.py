@@ -1,0 +1,108 @@
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from initiatives.models import OnlineProcedure, StandardSystem
+from tests.factory import make_procedure
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def today(monkeypatch):
+    def set_today(value):
+        monkeypatch.setattr("initiatives.views._today", lambda: value)
+
+    set_today(date(2023, 3, 1))
+    return set_today
+
+
+def test_procedures_count_against_r4_year_end(client, personas, today):
+    make_procedure(1, "児童手当の認定請求", status="online", online_on=date(2022, 10, 1))
+    make_procedure(2, "保育施設等の利用申込", status="online", online_on=date(2023, 3, 31))
+    make_procedure(3, "介護保険の要介護認定申請", status="preparing")
+    client.force_login(personas.viewer)
+    response = client.get(reverse("initiatives:procedures"))
+    body = response.content.decode()
+    assert "2 / 27" in body
+    assert "令和4年度末(2023-03-31)" in body
+    assert "期限まであと30日" in body
+    assert [p.number for p in response.context["procedures"]] == [1, 2, 3]
+    response = client.get(reverse("initiatives:procedures"), {"status": "preparing"})
+    assert [p.number for p in response.context["procedures"]] == [3]
+
+
+def test_member_of_linked_wg_adds_and_edits_a_procedure(client, personas, today):
+    client.force_login(personas.member)  # 情報推進課WG runs initiative 2.1
+    response = client.post(
+        reverse("initiatives:procedure_create"),
+        {"name": "転出届", "channel": "pittari", "status": "online", "online_on": ""},
+    )
+    assert response.status_code == 200
+    assert "オンライン化済の場合はオンライン化日を入力してください。" in response.content.decode()
+    assert 'value="転出届"' in response.content.decode()
+    response = client.post(
+        reverse("initiatives:procedure_create"),
+        {"name": "転出届", "channel": "pittari", "status": "online", "online_on": "2023-02-01"},
+        follow=True,
+    )
+    proc = OnlineProcedure.objects.get(name="転出届")
+    assert (proc.number, proc.channel, proc.online_on) == (1, "pittari", date(2023, 2, 1))
+    assert "1 / 27" in response.content.decode()
+    client.post(
+        reverse("initiatives:procedure_edit", args=[proc.pk]),
+        {
+            "name": "転出届(マイナポータル)",
+            "channel": "pittari",
+            "status": "online",
+            "online_on": "2023-02-01",
+        },
+    )
+    proc.refresh_from_db()
+    assert proc.name == "転出届(マイナポータル)"
+
+
+def test_systems_x_of_20_and_filters(client, personas, today):
+    today(date(2026, 5, 1))  # R7年度末 (2026-03-31) has passed
+    StandardSystem.objects.filter(number__in=[1, 2]).update(
+        phase="done", migrated_on=date(2026, 1, 10)
+    )
+    StandardSystem.objects.filter(number=18).update(phase="migrating")
+    client.force_login(personas.hq)
+    url = reverse("initiatives:systems")
+    response = client.get(url)
+    body = response.content.decode()
+    assert "2 / 20" in body and "令和7年度末(2026-03-31)" in body and "期限を31日超過" in body
+    assert len(response.context["systems"]) == 20
+    assert [s.number for s in client.get(url, {"group": 3}).context["systems"]] == [18, 19, 20]
+    assert [s.number for s in client.get(url, {"phase": "migrating"}).context["systems"]] == [18]
+    overdue = [s.number for s in client.get(url, {"overdue": "1"}).context["systems"]]
+    assert overdue == list(range(3, 21))
+
+
+def test_overdue_before_the_deadline_is_a_passed_planned_date(client, personas, today):
+    today(date(2025, 6, 1))
+    StandardSystem.objects.filter(number=5).update(planned_on=date(2025, 5, 1))
+    StandardSystem.objects.filter(number=6).update(planned_on=date(2025, 9, 1))
+    client.force_login(personas.viewer)
+    response = client.get(reverse("initiatives:systems"), {"overdue": "1"})
+    assert [s.number for s in response.context["systems"]] == [5]
+
+
+def test_secretariat_records_a_migration(client, personas, today):
+    system = StandardSystem.objects.get(number=1)
+    client.force_login(personas.secretariat)
+    url = reverse("initiatives:system_edit", args=[system.pk])
+    response = client.post(url, {"phase": "fit_gap", "migrated_on": "2025-12-01"})
+    assert (
+        "移行完了日がある場合、フェーズは「移行完了(稼働)」にしてください。"
+        in response.content.decode()
+    )
+    response = client.post(
+        url, {"phase": "done", "migrated_on": "2025-12-01", "planned_on": "2025-11-30"}
+    )
+    assert response.status_code == 302
+    system.refresh_from_db()
+    assert (system.phase, system.migrated_on) == ("done", date(2025, 12, 1))
+    assert system.history.first().history_user == personas.secretariat
