@@ -248,7 +248,9 @@ def dashboard_for(
         review_counts=review_counts(initiatives),
         burnup=online_burnup(targets.get(ONLINE_TARGET_CODE), today),
         systems=systems_board(targets.get(SYSTEMS_TARGET_CODE), today),
-        changes=recent_changes(plan, limit=changes_limit),
+        changes=recent_changes(
+            plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
+        ),
     )
 
 
@@ -341,8 +343,13 @@ def _ini_code(h: Any) -> str:
     return f"{ini.policy.number}.{ini.number}"
 
 
-def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
-    """(model, historical queryset limited to the plan, describe(historical) -> str)."""
+def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, Any]]:
+    """(model, historical queryset limited to the plan, describe(historical) -> str).
+
+    Rows are limited by the plan's initiative ids rather than by a join to the plan: with
+    the join the database sorts every history row of the plan; with the id list it walks
+    the history_date index backwards and stops after ``limit`` rows.
+    """
     return [
         (
             Initiative,
@@ -351,7 +358,7 @@ def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
         ),
         (
             ProgressEntry,
-            ProgressEntry.history.filter(initiative__policy__plan=plan).select_related(
+            ProgressEntry.history.filter(initiative_id__in=ids).select_related(
                 "initiative__policy"
             ),
             lambda h: (
@@ -362,9 +369,7 @@ def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
         ),
         (
             Review,
-            Review.history.filter(initiative__policy__plan=plan).select_related(
-                "initiative__policy"
-            ),
+            Review.history.filter(initiative_id__in=ids).select_related("initiative__policy"),
             lambda h: (
                 f"{_ini_code(h)} {era.era_label(h.fiscal_year, short=False)}"
                 f"({Review.State(h.state).label})"
@@ -372,7 +377,7 @@ def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
         ),
         (
             IndicatorValue,
-            IndicatorValue.history.filter(indicator__initiative__policy__plan=plan).select_related(
+            IndicatorValue.history.filter(indicator__initiative_id__in=ids).select_related(
                 "indicator__initiative__policy"
             ),
             lambda h: (
@@ -409,9 +414,16 @@ def _history_sources(plan: Plan) -> list[tuple[type, QuerySet, Any]]:
     ]
 
 
-def recent_changes(plan: Plan, *, limit: int = RECENT_CHANGES_LIMIT) -> list[Change]:
+def recent_changes(
+    plan: Plan, *, limit: int = RECENT_CHANGES_LIMIT, initiative_ids: list[int] | None = None
+) -> list[Change]:
+    """The newest ``limit`` changes across the plan's models: one query per model."""
+    if limit <= 0:
+        return []
+    if initiative_ids is None:
+        initiative_ids = list(Initiative.objects.for_plan(plan).values_list("pk", flat=True))
     changes: list[Change] = []
-    for model, qs, describe in _history_sources(plan):
+    for model, qs, describe in _history_sources(plan, initiative_ids):
         rows = qs.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
         for h in rows:
             user = h.history_user
