@@ -63,7 +63,9 @@ def test_lines_link_to_their_initiative_or_target(client, personas):
     assert f'href="{reverse("initiatives:detail", args=[initiative("3.1").pk])}"' in html
     procedures = reverse("initiatives:procedures")
     assert f'<a href="{procedures}">行政手続のオンライン化(27申請)</a>' in html
-    assert f'<a href="{reverse("initiatives:systems")}?group=2">第2グループのシステム一覧</a>' in html
+    assert (
+        f'<a href="{reverse("initiatives:systems")}?group=2">第2グループのシステム一覧</a>' in html
+    )
 
 
 def test_col_span_is_honoured(client, personas):
