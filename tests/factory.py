@@ -155,3 +155,23 @@ def upload(data: bytes, name: str = "upload.xlsx") -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+# --- issue 5: dashboards, reports, public page -------------------------------------------
+
+
+def make_online_procedure(number: int, *, online_on: date | None = None) -> Any:
+    """A procedure of the 27, online since ``online_on`` (or not started)."""
+    status = "online" if online_on else "not_started"
+    return make_procedure(number, f"手続{number}", status=status, online_on=online_on)
+
+
+def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None) -> Any:
+    from initiatives.models import StandardSystem
+
+    system = StandardSystem.objects.get(number=number)
+    system.phase = phase
+    system.migrated_on = migrated_on
+    system.full_clean()
+    system.save()
+    return system

@@ -1,0 +1,21 @@
+"""Who may open which plan object (house style: views never fetch by pk themselves)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+
+from initiatives.models import ReportSnapshot
+from workgroups.access import roles_for
+
+
+def get_snapshot_for_user(user: Any, pk: int) -> tuple[ReportSnapshot, bool]:
+    """A meeting report: secretariat and HQ read it; only the secretariat makes them."""
+    roles = roles_for(user)
+    if not (roles.secretariat or roles.headquarters):
+        raise Http404
+    snapshot = ReportSnapshot.objects.select_related("plan", "taken_by").filter(pk=pk).first()
+    if snapshot is None:
+        raise Http404("会議資料が見つかりません。")
+    return snapshot, roles.secretariat

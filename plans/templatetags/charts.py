@@ -1,0 +1,197 @@
+"""Server-side SVG charts and links behind numbers; no JavaScript, no CDN.
+
+Each chart carries role="img", a <title> and a <desc> stating the same figures in words,
+so a screen reader hears what a sighted user sees; pages add a data table as well.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from django import template
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+def filtered_url(urlname: str, **params: object) -> str:
+    """reverse() plus the list's GET filters; "" while the list view does not exist yet."""
+    try:
+        url = reverse(urlname)
+    except NoReverseMatch:
+        return ""
+    query = {k: v for k, v in params.items() if v is not None and v != ""}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+@register.simple_tag
+def list_url(urlname: str, **params: object) -> str:
+    return filtered_url(urlname, **params)
+
+
+@register.simple_tag
+def count_link(value: object, urlname: str, label: str = "", **params: object) -> SafeString:
+    """A number that links to the list behind it, with the same filters."""
+    url = filtered_url(urlname, **params)
+    hidden = format_html('<span class="visually-hidden">{}</span>', label) if label else ""
+    if not url:
+        return format_html("{}{}", value, hidden)
+    return format_html('<a class="count-link" href="{}">{}{}</a>', url, value, hidden)
+
+
+def _fmt(percent: Decimal | float | int | None) -> str:
+    return "—" if percent is None else f"{percent}%"
+
+
+@register.simple_tag
+def progress_bar(percent: Decimal | int | None, label: str = "") -> SafeString:
+    """A 0–100% bar; the figure is also printed beside it."""
+    width = 200
+    value = 0.0 if percent is None else max(0.0, min(100.0, float(percent)))
+    text = f"{label}: 進捗率 {_fmt(percent)}" if label else f"進捗率 {_fmt(percent)}"
+    if percent is None:
+        text = f"{label}: 進捗率の記録なし" if label else "進捗率の記録なし"
+    filled = round(width * value / 100, 1)
+    return format_html(
+        '<svg class="chart-bar" viewBox="0 0 {w} 14" width="{w}" height="14" role="img" '
+        'aria-label="{t}"><title>{t}</title>'
+        '<rect class="chart-bar-track" x="0" y="0" width="{w}" height="14" rx="2"></rect>'
+        '<rect class="chart-bar-fill" x="0" y="0" width="{f}" height="14" rx="2"></rect>'
+        "</svg>",
+        w=width,
+        t=text,
+        f=filled,
+    )
+
+
+@register.simple_tag
+def burnup_chart(burnup, today: date) -> SafeString:
+    """Cumulative procedures online over time against the target line and the deadline."""
+    if burnup.target is None:
+        return mark_safe("")
+    target_count = burnup.target_count
+    start = min([p.day for p in burnup.points] + [date(burnup.deadline.year - 2, 4, 1)])
+    end = max([p.day for p in burnup.points] + [burnup.deadline, today])
+    span = max((end - start).days, 1)
+    w, h, left, right, top, bottom = 640, 260, 44, 16, 16, 36
+    plot_w, plot_h = w - left - right, h - top - bottom
+    y_max = max(target_count, burnup.online, 1)
+
+    def x(d: date) -> float:
+        return round(left + plot_w * (d - start).days / span, 1)
+
+    def y(n: int) -> float:
+        return round(top + plot_h - plot_h * n / y_max, 1)
+
+    path = [f"M{x(start)},{y(0)}"]
+    for p in burnup.points:
+        path.append(f"H{x(p.day)}V{y(p.count)}")
+    path.append(f"H{x(min(today, end))}")
+
+    years = list(range(start.year, end.year + 1))
+    ticks = format_html_join(
+        "",
+        '<line class="chart-grid" x1="{0}" y1="{1}" x2="{0}" y2="{2}"></line>'
+        '<text class="chart-tick" x="{0}" y="{3}" text-anchor="middle">{4}</text>',
+        (
+            (x(date(yr, 1, 1)), top, top + plot_h, h - bottom + 16, str(yr))
+            for yr in years
+            if start <= date(yr, 1, 1) <= end
+        ),
+    )
+    desc = (
+        f"オンライン化済の手続は目標{target_count}件のうち{burnup.online}件です。"
+        f"期限({burnup.deadline:%Y年%m月%d日})までにオンライン化したのは"
+        f"{burnup.online_by_deadline}件です。"
+    )
+    return format_html(
+        '<svg class="chart-burnup" viewBox="0 0 {w} {h}" role="img" aria-labelledby="burnup-title '
+        'burnup-desc"><title id="burnup-title">オンライン化済の手続数の推移</title>'
+        '<desc id="burnup-desc">{desc}</desc>'
+        '<line class="chart-axis" x1="{left}" y1="{base}" x2="{right_x}" y2="{base}"></line>'
+        '<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{base}"></line>'
+        "{ticks}"
+        '<line class="chart-target" x1="{left}" y1="{ty}" x2="{right_x}" y2="{ty}"></line>'
+        '<text class="chart-label" x="{left_label}" y="{ty_label}">目標 {target}件</text>'
+        '<line class="chart-deadline" x1="{dx}" y1="{top}" x2="{dx}" y2="{base}"></line>'
+        '<text class="chart-label" x="{dx_label}" y="{top_label}">期限</text>'
+        '<line class="chart-today" x1="{tx}" y1="{top}" x2="{tx}" y2="{base}"></line>'
+        '<path class="chart-line" d="{path}"></path>'
+        '<text class="chart-tick" x="{y_label_x}" y="{base}" text-anchor="end">0</text>'
+        '<text class="chart-tick" x="{y_label_x}" y="{ymax_y}" text-anchor="end">{ymax}</text>'
+        "</svg>",
+        w=w,
+        h=h,
+        desc=desc,
+        left=left,
+        top=top,
+        base=top + plot_h,
+        right_x=left + plot_w,
+        ticks=ticks,
+        ty=y(target_count),
+        ty_label=y(target_count) - 4,
+        left_label=left + 4,
+        target=target_count,
+        dx=x(burnup.deadline),
+        dx_label=x(burnup.deadline) + 4,
+        top_label=top + 12,
+        tx=x(min(today, end)),
+        path="".join(path),
+        y_label_x=left - 6,
+        ymax_y=y(y_max) + 4,
+        ymax=y_max,
+    )
+
+
+@register.simple_tag
+def object_url(urlname: str, *args: object) -> str:
+    """reverse() with args; "" while the target view does not exist yet."""
+    try:
+        return reverse(urlname, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+@register.filter
+def fy_label(fy: int) -> str:
+    from kahoku_dx import era
+
+    return era.format_fiscal_year(int(fy))
+
+
+@register.filter
+def fy_short(fy: int) -> str:
+    from kahoku_dx import era
+
+    return era.era_label(int(fy))
+
+
+@register.filter
+def lookup(mapping: dict, key: object) -> object:
+    return mapping.get(key, 0) if mapping else 0
+
+
+@register.filter
+def dashify(value: object) -> str:
+    """on_track -> on-track, for the .badge-* classes."""
+    return str(value).replace("_", "-")
+
+
+@register.filter
+def manages_plan(user: object) -> bool:
+    """Secretariat or headquarters: the people the management screens are for."""
+    from workgroups.access import roles_for
+
+    roles = roles_for(user)
+    return roles.secretariat or roles.headquarters
+
+
+@register.filter
+def is_secretariat(user: object) -> bool:
+    from workgroups.access import roles_for
+
+    return roles_for(user).secretariat

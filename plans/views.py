@@ -1,0 +1,335 @@
+"""Management screens: dashboard, table 4-1, meeting reports, plan comparison, carry-over,
+publication. Thin views: forms validate, selectors read, services write."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+from django.views.generic import TemplateView
+
+from initiatives.models import Initiative, ReportSnapshot
+from kahoku_dx import era
+from plans import selectors
+from plans.access import get_snapshot_for_user
+from plans.forms import CarryOverForm, CompareForm, DashboardFilterForm, SnapshotForm
+from plans.models import Plan, PlanVersion
+from plans.reports import report_snapshot_create, snapshot_workbook
+from plans.services import (
+    initiative_publication_update,
+    plan_carry_over,
+    plan_carry_over_preview,
+)
+from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
+
+
+def _default_fy(plan: Plan, current: int) -> int:
+    return min(max(current, plan.start_fy), plan.end_fy)
+
+
+def _plan_and_year(form, current: int, plans: list[Plan]) -> tuple[Plan | None, int]:
+    data: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # cleaned_data keeps the fields that passed; the others fall back
+        data = form.cleaned_data
+    plan = data.get("plan") or selectors.default_plan(plans, current)
+    if plan is None:
+        return None, current
+    return plan, data.get("fy") or _default_fy(plan, current)
+
+
+def _year_choices(plans: list[Plan]) -> list[tuple[int, str]]:
+    years = sorted({fy for p in plans for fy in p.fiscal_years})
+    return [(fy, era.format_fiscal_year(fy)) for fy in years]
+
+
+class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
+    template_name = "plans/dashboard.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        current = era.current_fiscal_year(today)
+        form = DashboardFilterForm(self.request.GET or None)
+        plans = selectors.plans_for_selection()
+        plan, fy = _plan_and_year(form, current, plans)
+        stale_days = selectors.DEFAULT_STALE_DAYS
+        if form.is_bound and form.cleaned_data.get("stale_days"):
+            stale_days = form.cleaned_data["stale_days"]
+        ctx.update(
+            form=form,
+            plans=plans,
+            year_choices=_year_choices(plans),
+            current_fy=current,
+            dashboard=selectors.dashboard_for(
+                plan=plan, fiscal_year=fy, today=today, stale_days=stale_days
+            )
+            if plan
+            else None,
+        )
+        return ctx
+
+
+class ScheduleView(LoginRequiredMixin, TemplateView):
+    """Table 4-1 is the plan itself: every member of staff may read it."""
+
+    template_name = "plans/schedule.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        current = era.current_fiscal_year(timezone.localdate())
+        plans = selectors.plans_for_selection()
+        code = self.request.GET.get("plan")
+        plan = next((p for p in plans if p.code == code), None) or selectors.default_plan(
+            plans, current
+        )
+        years, rows = selectors.schedule_matrix(plan, current) if plan else ([], [])
+        ctx.update(
+            plan=plan,
+            plans=plans,
+            years=[(fy, era.short_header(fy), fy == current) for fy in years],
+            rows=rows,
+            current_fy=current,
+            unknown_plan=bool(code) and (plan is None or plan.code != code),
+        )
+        return ctx
+
+
+# --------------------------------------------------------------------------------------------
+# Headquarters meeting reports
+# --------------------------------------------------------------------------------------------
+
+
+class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
+    template_name = "plans/report_list.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        current = era.current_fiscal_year(today)
+        plans = selectors.plans_for_selection()
+        plan = selectors.default_plan(plans, current)
+        ctx.setdefault(
+            "form",
+            SnapshotForm(
+                initial={
+                    "fy": era.era_label(_default_fy(plan, current)) if plan else "",
+                    "title": f"{era.era_label(current, short=False)} DX推進本部会議資料",
+                }
+            ),
+        )
+        ctx.update(
+            snapshots=ReportSnapshot.objects.select_related("plan", "taken_by").order_by(
+                "-taken_at"
+            ),
+            can_create=roles_for(self.request.user).secretariat,
+            plan=plan,
+        )
+        return ctx
+
+
+class ReportCreateView(SecretariatRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = SnapshotForm(request.POST)
+        today = timezone.localdate()
+        plans = selectors.plans_for_selection()
+        if form.is_valid():
+            fy = form.cleaned_data["fy"]
+            plan = selectors.default_plan(plans, fy)
+            if plan is None or not plan.covers(fy):
+                form.add_error("fy", f"{era.format_fiscal_year(fy)}を含む計画がありません。")
+            else:
+                snapshot = report_snapshot_create(
+                    plan=plan,
+                    fiscal_year=fy,
+                    title=form.cleaned_data["title"],
+                    today=today,
+                    user=request.user,
+                )
+                messages.success(request, f"会議資料「{snapshot.title}」を作成しました。")
+                return redirect("plans:report_detail", pk=snapshot.pk)
+        # Re-render the list with the bound form so nothing typed is lost.
+        list_view = ReportListView()
+        list_view.setup(request)
+        return list_view.render_to_response(list_view.get_context_data(form=form), status=400)
+
+
+class ReportDetailView(SecretariatOrHeadquartersMixin, TemplateView):
+    template_name = "plans/report_detail.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        snapshot, can_edit = get_snapshot_for_user(self.request.user, kwargs["pk"])
+        ctx.update(snapshot=snapshot, data=snapshot.data, can_edit=can_edit)
+        return ctx
+
+
+class ReportExcelView(SecretariatOrHeadquartersMixin, View):
+    def get(self, request, pk: int):
+        snapshot, _ = get_snapshot_for_user(request.user, pk)
+        response = HttpResponse(
+            snapshot_workbook(snapshot),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = (
+            f"attachment; filename=report-{snapshot.fiscal_year}-{snapshot.pk}.xlsx"
+        )
+        return response
+
+
+# --------------------------------------------------------------------------------------------
+# Plan versions: comparison and carry-over
+# --------------------------------------------------------------------------------------------
+
+
+class CompareView(SecretariatOrHeadquartersMixin, TemplateView):
+    template_name = "plans/compare.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        today = timezone.localdate()
+        plans = selectors.plans_for_selection()
+        form = CompareForm(self.request.GET or None)
+        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+        plan = data.get("plan") or selectors.default_plan(plans, era.current_fiscal_year(today))
+        versions = list(PlanVersion.objects.filter(plan=plan).order_by("issued_fy", "number"))
+        start = end = None
+        if data.get("version_from"):
+            start = selectors.version_moment(data["version_from"])
+        elif data.get("start"):
+            start = selectors.day_end(data["start"])
+        if data.get("version_to"):
+            end = selectors.version_moment(data["version_to"])
+        elif data.get("end"):
+            end = selectors.day_end(data["end"])
+        if start is None and versions:
+            start = selectors.version_moment(versions[-1])
+        if end is None:
+            end = selectors.day_end(today)
+        differences = []
+        if plan and start and end:
+            if end < start:
+                start, end = end, start
+            differences = selectors.plan_differences(plan, start, end)
+        ctx.update(
+            form=form,
+            plan=plan,
+            plans=plans,
+            versions=versions,
+            start=start,
+            end=end,
+            differences=differences,
+            earliest=selectors.earliest_history(plan) if plan else None,
+        )
+        return ctx
+
+
+class CarryOverView(SecretariatRequiredMixin, TemplateView):
+    """GET: preview (nothing written). POST: carry over, then show what was created."""
+
+    template_name = "plans/carry_over.html"
+
+    def _form(self, data):
+        plans = selectors.plans_for_selection()
+        initial = {}
+        if len(plans) >= 2:
+            initial = {"source": plans[-2].code, "target": plans[-1].code}
+        elif plans:
+            initial = {"source": plans[0].code}
+        return CarryOverForm(data or None, initial=initial)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        form = kwargs.get("form") or self._form(self.request.GET)
+        lines = []
+        if form.is_bound and form.is_valid():
+            lines = plan_carry_over_preview(
+                source_plan=form.cleaned_data["source"], target_plan=form.cleaned_data["target"]
+            )
+        ctx.update(
+            form=form,
+            lines=lines,
+            to_create=sum(1 for line in lines if line.action == "create"),
+            plans=selectors.plans_for_selection(),
+        )
+        return ctx
+
+    def post(self, request):
+        form = self._form(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+        try:
+            created = plan_carry_over(source_plan=source, target_plan=target, user=request.user)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.render_to_response(self.get_context_data(form=form), status=400)
+        messages.success(
+            request, f"{len(created)}件の取り組みを「{target.name}」へ引き継ぎました。"
+        )
+        return redirect(f"{reverse('plans:carry_over')}?source={source.code}&target={target.code}")
+
+
+# --------------------------------------------------------------------------------------------
+# Publication on the public page
+# --------------------------------------------------------------------------------------------
+
+
+class PublicationView(SecretariatRequiredMixin, TemplateView):
+    template_name = "plans/publication.html"
+
+    def _plan(self) -> Plan | None:
+        plans = selectors.plans_for_selection()
+        code = self.request.GET.get("plan") or self.request.POST.get("plan")
+        return next((p for p in plans if p.code == code), None) or selectors.default_plan(
+            plans, era.current_fiscal_year(timezone.localdate())
+        )
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        plan = self._plan()
+        initiatives = (
+            list(
+                Initiative.objects.for_plan(plan)
+                .select_related("policy")
+                .order_by("policy__number", "number")
+            )
+            if plan
+            else []
+        )
+        rows = [
+            (
+                ini,
+                [
+                    (key, label, key in (ini.public_fields or []))
+                    for key, label in selectors.PUBLIC_FIELDS.items()
+                ],
+            )
+            for ini in initiatives
+        ]
+        ctx.update(plan=plan, rows=rows, public_fields=selectors.PUBLIC_FIELDS)
+        return ctx
+
+    def post(self, request):
+        plan = self._plan()
+        if plan is None:
+            return redirect("plans:publication")
+        post = request.POST
+        changes: dict[int, tuple[bool, list[str]]] = {}
+        for pk in Initiative.objects.for_plan(plan).values_list("pk", flat=True):
+            if f"row-{pk}" not in post:
+                continue
+            fields = [k for k in selectors.PUBLIC_FIELDS if f"field-{pk}-{k}" in post]
+            changes[pk] = (f"public-{pk}" in post, fields)
+        count = initiative_publication_update(changes=changes, plan=plan, user=request.user)
+        messages.success(request, f"公開設定を保存しました({count}件を変更)。")
+        return redirect(f"{reverse('plans:publication')}?plan={plan.code}")
