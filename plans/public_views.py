@@ -16,9 +16,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from kahoku_dx import era
+from kahoku_dx.spreadsheets import csv_safe
 from plans import selectors
 from plans.models import Plan
-from plans.reports import csv_safe
 
 CSV_COLUMNS = [
     ("code", "番号"),

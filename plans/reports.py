@@ -6,7 +6,6 @@ the day it was taken, whatever happens to the data, the labels or the roll-up af
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -18,6 +17,7 @@ from openpyxl.styles import Alignment, Font
 from initiatives.models import ProgressStatus, ReportSnapshot, Review
 from initiatives.selectors import ROLLUP_RULE_TEXT, Rollup, progress_percent
 from kahoku_dx import era
+from kahoku_dx.spreadsheets import set_cell
 from plans.models import Plan
 from plans.selectors import dashboard_for
 
@@ -112,33 +112,6 @@ def report_snapshot_create(
 # --------------------------------------------------------------------------------------------
 # Excel
 # --------------------------------------------------------------------------------------------
-
-# The shared safe-cell helper (kahoku_dx/spreadsheets.py, issue 4) is used when it exists;
-# until then the same two rules are applied here: text that looks like a formula is stored
-# as a text cell (never evaluated), and characters XML cannot hold are dropped.
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
-
-try:
-    from kahoku_dx.spreadsheets import csv_safe, set_cell  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on whether issue 4 is merged
-
-    def set_cell(ws: Any, row: int, column: int, value: Any) -> Any:
-        cell = ws.cell(row=row, column=column)
-        if isinstance(value, str):
-            value = _ILLEGAL_XML.sub("", value)
-        cell.value = value
-        if isinstance(value, str) and cell.data_type != "s":
-            cell.data_type = "s"  # openpyxl took "=..." for a formula
-        return cell
-
-    def csv_safe(value: Any) -> str:
-        if value is None:
-            return ""
-        text = _ILLEGAL_XML.sub("", str(value))
-        if isinstance(value, str) and text.startswith(_FORMULA_START):
-            return "'" + text
-        return text
 
 
 class _Rows:

@@ -179,19 +179,3 @@ def lookup(mapping: dict, key: object) -> object:
 def dashify(value: object) -> str:
     """on_track -> on-track, for the .badge-* classes."""
     return str(value).replace("_", "-")
-
-
-@register.filter
-def manages_plan(user: object) -> bool:
-    """Secretariat or headquarters: the people the management screens are for."""
-    from workgroups.access import roles_for
-
-    roles = roles_for(user)
-    return roles.secretariat or roles.headquarters
-
-
-@register.filter
-def is_secretariat(user: object) -> bool:
-    from workgroups.access import roles_for
-
-    return roles_for(user).secretariat
