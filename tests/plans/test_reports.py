@@ -144,3 +144,15 @@ def test_permissions(client, data):
     response = client.get(detail)
     assert response.status_code == 302 and reverse("login") in response["Location"]
     assert ReportSnapshot.objects.count() == 1
+
+
+def test_report_list_survives_a_deleted_author(client, data):
+    """taken_by is SET_NULL: the list must still render when the author's account is gone."""
+    author = data.viewer
+    create(client, data.secretariat)
+    ReportSnapshot.objects.update(taken_by=author)
+    author.delete()
+    client.force_login(data.secretariat)
+    response = client.get(reverse("plans:report_list"))
+    assert response.status_code == 200
+    assert "第1回DX推進本部会議" in response.content.decode()
