@@ -16,6 +16,8 @@ from django.test import Client
 from django.urls import include, path
 
 from kahoku_dx.urls import urlpatterns as project_urlpatterns
+from tests.factory import PASSWORD, make_user
+from workgroups.models import StaffProfile
 
 SECRET_TEXT = "secret-detail-7f3a password=hunter2 host=db.internal"
 
@@ -92,9 +94,7 @@ def test_security_headers_on_the_login_page(client):
     assert response.cookies["csrftoken"]["samesite"] == "Lax"
 
 
-def test_session_cookie_is_httponly_and_samesite(client, plan):
-    from tests.factory import PASSWORD, make_user
-
+def test_session_cookie_is_httponly_and_samesite(client):
     make_user("cookie-user")
     response = client.post(
         "/accounts/login/",
@@ -181,7 +181,7 @@ def test_database_error_in_a_view_is_a_japanese_503_that_leaks_nothing(quiet_cli
     assert records[0].path == "/test-db-down/"
 
 
-def test_database_error_outside_the_view_is_a_503_too(quiet_client, monkeypatch, plan):
+def test_database_error_outside_the_view_is_a_503_too(quiet_client, monkeypatch):
     """The session is read by middleware, before any view: the outage page still appears."""
     from django.contrib.sessions.backends.db import SessionStore
 
@@ -198,50 +198,52 @@ def test_database_error_outside_the_view_is_a_503_too(quiet_client, monkeypatch,
     _assert_no_leak(body)
 
 
-def test_csrf_failure_page_is_japanese(plan):
+def test_csrf_failure_page_is_japanese():
     csrf_client = Client(enforce_csrf_checks=True)
     response = csrf_client.post("/accounts/login/", {"username": "a", "password": "b"})
     assert response.status_code == 403
     assert "送信を受け付けできませんでした。" in response.content.decode()
 
 
-def test_disabled_user_is_logged_out_on_the_next_request(client, personas):
-    client.force_login(personas.member)
+def test_disabled_user_is_logged_out_on_the_next_request(client):
+    member = make_user("member")
+    client.force_login(member)
     assert client.get("/").status_code == 200
     session_key = client.session.session_key
-    personas.member.is_active = False
-    personas.member.save()
+    member.is_active = False
+    member.save()
 
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
     assert not Session.objects.filter(session_key=session_key).exists()
     # Re-enabling the account does not revive the old session.
-    personas.member.is_active = True
-    personas.member.save()
+    member.is_active = True
+    member.save()
     client.cookies["sessionid"] = session_key
     assert client.get("/").status_code == 302
 
 
-def test_deleted_user_is_logged_out_on_the_next_request(client, personas):
-    client.force_login(personas.viewer)
+def test_deleted_user_is_logged_out_on_the_next_request(client):
+    viewer = make_user("viewer")
+    client.force_login(viewer)
     session_key = client.session.session_key
-    personas.viewer.delete()
+    viewer.delete()
     assert client.get("/").status_code == 302
     assert not Session.objects.filter(session_key=session_key).exists()
 
 
-def test_active_user_keeps_the_session(client, personas):
-    client.force_login(personas.member)
+def test_active_user_keeps_the_session(client):
+    client.force_login(make_user("member"))
     session_key = client.session.session_key
     assert client.get("/").status_code == 200
     assert client.get("/").status_code == 200
     assert Session.objects.filter(session_key=session_key).exists()
 
 
-def test_oversized_upload_is_refused_before_parsing(client, settings, personas):
+def test_oversized_upload_is_refused_before_parsing(client, settings):
     settings.MAX_UPLOAD_BYTES = 1024 * 1024
-    client.force_login(personas.secretariat)
+    client.force_login(make_user("jimu", role=StaffProfile.Role.SECRETARIAT))
     too_big = 1024 * 1024 + 256 * 1024 + 1
     response = client.generic(
         "POST",
