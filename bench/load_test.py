@@ -7,8 +7,8 @@ production (deploy/gunicorn.conf.py, DJANGO_ENV=production), logs every user in,
 for --duration seconds each user loops: home page, admin index, initiative list and
 change forms, the progress list filtered to one initiative (30,000+ rows table), and
 real HTTP writes — the admin's progress-entry add form, GET then POST. Think time
-between clicks is 1–5 s (--think-min/--think-max). Prints p50/p95 latency per page, errors (must be 0), and
-checks that every acknowledged write is in the database exactly once.
+between clicks is 1–5 s (--think-min/--think-max). Prints p50/p95 latency per page,
+errors (must be 0), and checks that every acknowledged write is in the database exactly once.
 Only talks to 127.0.0.1. Exit status 1 if any check fails.
 """
 
@@ -47,6 +47,8 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--db", default="kahoku_i6_bench")
     parser.add_argument("--keep-db", action="store_true")
+    parser.add_argument("--think-min", type=float, default=1.0, help="seconds between clicks")
+    parser.add_argument("--think-max", type=float, default=5.0)
     parser.add_argument(
         "--max-iterations", type=int, default=10000, help="per user, a safety bound"
     )
@@ -146,7 +148,7 @@ def main() -> int:
     try:
         for th in threads:
             th.start()
-            time.sleep(0.05)  # staff arrive over a few seconds, not in one instant
+            time.sleep(0.3)  # staff arrive over ~15 s, not all in one instant
         for th in threads:
             th.join(timeout=args.duration + 120)
         elapsed = time.monotonic() - started

@@ -266,3 +266,17 @@ def test_upload_within_the_limit_reaches_the_view(client, settings):
 def test_no_account_exists_after_migrate_and_load_plan(plan):
     """Production starts with no user at all: the first one is made by create_secretariat."""
     assert get_user_model().objects.count() == 0
+
+
+def test_repeated_wrong_passwords_lock_the_account_with_a_japanese_page(client, settings):
+    make_user("target")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post("/accounts/login/", {"username": "target", "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/accounts/login/", {"username": "target", "password": "wrong"})
+    assert response.status_code == 429
+    response = client.post("/accounts/login/", {"username": "target", "password": PASSWORD})
+    assert response.status_code == 429
+    body = response.content.decode()
+    assert "このアカウントのログインを一時的にロックしました。" in body
+    assert "_auth_user_id" not in client.session
