@@ -80,3 +80,12 @@ def test_secretariat_reaches_the_initiatives_in_the_admin(page, live_server, per
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(13)
     expect(page.locator("#result_list")).to_contain_text("オンライン")
+
+
+def test_not_found_page_is_japanese_and_accessible(page, live_server, db):
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.get_by_role("heading", level=1)).to_have_text("ページが見つかりません。")
+    expect(page.get_by_role("link", name="ホームへ戻る")).to_be_visible()
+    axe_check(page)
