@@ -489,3 +489,22 @@ def test_create_secretariat_refuses_an_existing_name_and_a_missing_password(plan
     monkeypatch.delenv("SECRETARIAT_PASSWORD")
     with pytest.raises(CommandError, match="環境変数 SECRETARIAT_PASSWORD で渡すか"):
         call_command("create_secretariat", "--username", "suzuki")
+
+
+@pytest.mark.django_db
+def test_create_secretariat_prompts_for_the_password_twice(plan, monkeypatch):
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError, call_command
+
+    from workgroups.management.commands import create_secretariat
+
+    monkeypatch.delenv("SECRETARIAT_PASSWORD", raising=False)
+    monkeypatch.setattr(create_secretariat.sys.stdin, "isatty", lambda: True)
+    answers = iter(["Kahoku-Typed-2026!", "Kahoku-Typo-2026!"])
+    monkeypatch.setattr(create_secretariat.getpass, "getpass", lambda prompt: next(answers))
+    with pytest.raises(CommandError, match="確認用のパスワードが一致しません。"):
+        call_command("create_secretariat", "--username", "sato")
+
+    answers = iter(["Kahoku-Typed-2026!", "Kahoku-Typed-2026!"])
+    call_command("create_secretariat", "--username", "sato")
+    assert get_user_model().objects.get(username="sato").check_password("Kahoku-Typed-2026!")
