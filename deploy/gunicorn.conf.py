@@ -26,6 +26,39 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn's control socket defaults to one path per user ($HOME/.gunicorn/gunicorn.ctl):
+# two instances on one host would take it from each other. systemd signals do the same
+# job; give GUNICORN_CONTROL_SOCKET a per-instance path to use `gunicornc`.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+control_socket_disable = not control_socket
 # Limit header sizes; the body limit is MAX_UPLOAD_BYTES in Django.
 limit_request_line = 8190
 limit_request_fields = 100
+
+# gunicorn's own messages (worker boot, timeouts) as JSON lines too, like the app's.
+if (
+    os.environ.get(
+        "LOG_FORMAT", "json" if os.environ.get("DJANGO_ENV") == "production" else "plain"
+    )
+    == "json"
+):
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "kahoku_dx.logging.JsonFormatter"}},
+        "handlers": {
+            "json_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        # gunicorn merges this over its defaults key by key: root and both of its loggers
+        # must name a handler defined here.
+        "root": {"handlers": ["json_console"], "level": "INFO"},
+        "loggers": {
+            "gunicorn.error": {"handlers": ["json_console"], "level": "INFO", "propagate": False},
+            # Django writes the access line (with request id and user); no second one.
+            "gunicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }

@@ -427,12 +427,14 @@ def test_production_site_two_processes_behave_as_one(production_site):
     lines = []
     for proc in production_site["procs"]:
         _, err = proc.communicate(timeout=20)
-        lines += [json.loads(x) for x in err.splitlines() if x.startswith("{")]
+        assert [x for x in err.splitlines() if x.strip() and not x.startswith("{")] == []
+        lines += [json.loads(x) for x in err.splitlines() if x.strip()]
     access = [x for x in lines if x["logger"] == "kahoku_dx.request"]
     home = [x for x in access if x["path"] == "/" and x["status"] == 200]
     assert home and home[0]["user"] == "jimu1"
     assert all(re.fullmatch(r"[0-9a-f]{32}", x["request_id"]) for x in access)
     assert {x["status"] for x in access} >= {200, 302, 429}
+    assert any(x["logger"] == "gunicorn.error" and "Booting worker" in x["message"] for x in lines)
 
 
 # --- create_secretariat ---------------------------------------------------------------------
