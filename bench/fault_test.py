@@ -199,6 +199,7 @@ def main() -> int:
     threads += [threading.Thread(target=writer, args=(n,)) for n in (4, 5, 6)]
     threads += [threading.Thread(target=health)]
     stopped_at = started_at = ready_at = None
+    down_at = 0.0
     try:
         for th in threads:
             th.start()
@@ -208,6 +209,8 @@ def main() -> int:
         if not args.dry_run:
             print(f"[{stopped_at:5.1f}s] stopping PostgreSQL", flush=True)
             pg_ctl("stop")
+            down_at = time.monotonic() - t0
+            print(f"[{down_at:5.1f}s] PostgreSQL is down", flush=True)
         time.sleep(outage)
     finally:
         # Always bring PostgreSQL back, whatever happened above.
@@ -244,7 +247,8 @@ def main() -> int:
     print()
     print(
         f"== fault test: PostgreSQL {'NOT stopped (dry run)' if args.dry_run else 'stopped'} "
-        f"at {stopped_at:.1f}s, started at {started_at:.1f}s, accepting at {ready_at:.1f}s =="
+        f"at {stopped_at:.1f}s (down at {down_at:.1f}s), started at {started_at:.1f}s, "
+        f"accepting at {ready_at:.1f}s: unavailable for {ready_at - stopped_at:.1f}s =="
     )
     for name in ("before", "outage", "after"):
         counts = Counter((k, s) for _, p, k, s, _n in events if p == name)
