@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test browser lint
+.PHONY: run test e2e install install-test browser lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ browser:
 test: install-test browser
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+
+# Only the real-browser tests (Playwright + Debian chromium); failures leave screenshots in test-artifacts/
+e2e: install-test browser
+	$(BIN)/python -m pytest tests/e2e
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from initiatives.views import home
+from kahoku_dx.health import healthz
 
 admin.site.site_header = "かほく市DX推進ポータル 管理画面"
 admin.site.site_title = "かほく市DX推進ポータル"
@@ -10,6 +11,7 @@ admin.site.index_title = "データ管理"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
     path("initiatives/", include("initiatives.urls")),
     path("excel/", include("plans.excel_urls")),
     path("plan/", include("plans.urls")),
@@ -18,6 +20,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "kahoku_dx.views.bad_request"
+handler403 = "kahoku_dx.views.permission_denied"
+handler404 = "kahoku_dx.views.page_not_found"
+handler500 = "kahoku_dx.views.server_error"
 
 if settings.DEBUG:  # pragma: no cover - development convenience only
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

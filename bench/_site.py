@@ -1,0 +1,320 @@
+"""Shared by bench/load_test.py and bench/fault_test.py: a throwaway PostgreSQL database,
+a large data set, gunicorn started as in production, and a small HTTP client.
+
+`python bench/_site.py generate --entries N` runs inside Django (DATABASE_URL set by the
+caller) and fills the database; everything else runs outside Django and talks HTTP/SQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PG = {"host": "127.0.0.1", "port": "5432", "user": "postgres"}
+BENCH_PASSWORD = "Kahoku-Bench-2026!"
+
+
+# --- database ------------------------------------------------------------------------------
+
+
+def pg_url(name: str) -> str:
+    return f"postgres://{PG['user']}@{PG['host']}:{PG['port']}/{name}"
+
+
+def pg_args() -> list[str]:
+    return ["-h", PG["host"], "-p", PG["port"], "-U", PG["user"]]
+
+
+def sql(name: str, query: str, params: tuple = ()) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(
+        host=PG["host"], port=PG["port"], user=PG["user"], dbname=name, autocommit=True
+    ) as conn:
+        cur = conn.execute(query, params)
+        return cur.fetchall() if cur.description else []
+
+
+def site_env(db_name: str, static_root: Path, **extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(60),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": pg_url(db_name),
+        "STATIC_ROOT": str(static_root),
+        "LOG_LEVEL": "WARNING",  # keep the access log out of the figures' way
+        "AXES_FAILURE_LIMIT": "1000",
+    }
+    env.pop("REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def prepare_database(db_name: str, env: dict[str, str], *, entries: int, users: int) -> None:
+    subprocess.run(["dropdb", *pg_args(), "--if-exists", "--force", db_name], check=True)
+    subprocess.run(["createdb", *pg_args(), db_name], check=True)
+    manage(env, "migrate", "--noinput")
+    manage(env, "load_plan")
+    manage(env, "collectstatic", "--noinput")
+    result = subprocess.run(
+        [PYTHON, str(Path(__file__)), "generate", "--entries", str(entries), "--users", str(users)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"data generation failed:\n{result.stderr}")
+    print(result.stdout.strip())
+
+
+def drop_database(db_name: str) -> None:
+    subprocess.run(["dropdb", *pg_args(), "--if-exists", "--force", db_name], check=False)
+
+
+def generate(entries: int, users: int) -> None:
+    """A large data set: staff, years of progress entries (with history), reviews, indicators."""
+    import random
+    from datetime import date, timedelta
+
+    import django
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kahoku_dx.settings")
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+    from django.db import transaction
+    from simple_history.utils import bulk_create_with_history
+
+    from initiatives.models import (
+        Indicator,
+        IndicatorValue,
+        Initiative,
+        ProgressEntry,
+        ProgressStatus,
+        Review,
+    )
+    from kahoku_dx import era
+    from workgroups.models import StaffProfile
+    from workgroups.services import staff_create
+
+    rng = random.Random(2026)
+    User = get_user_model()
+    started = time.monotonic()
+    hashed = make_password(BENCH_PASSWORD)
+    with transaction.atomic():
+        staff = []
+        for i in range(1, users + 1):
+            # The simulated staff work in the admin (the only write screens in this tree).
+            user = staff_create(
+                username=f"bench{i:03d}",
+                role=StaffProfile.Role.SECRETARIAT,
+                display_name=f"負荷試験 職員{i:03d}",
+            )
+            User.objects.filter(pk=user.pk).update(password=hashed)
+            staff.append(user)
+        for i in range(1, 301):
+            staff_create(username=f"staff{i:03d}", display_name=f"職員{i:03d}")
+
+        initiatives = list(Initiative.objects.all())
+        statuses = [ProgressStatus.NOT_STARTED, ProgressStatus.ON_TRACK, ProgressStatus.DELAYED]
+        start = date(2021, 4, 1)
+        span = (date(2026, 11, 30) - start).days
+        batch = []
+        for n in range(entries):
+            day = start + timedelta(days=rng.randrange(span))
+            batch.append(
+                ProgressEntry(
+                    initiative=rng.choice(initiatives),
+                    entry_date=day,
+                    fiscal_year=era.fiscal_year_of(day),
+                    status=rng.choice(statuses),
+                    percent=rng.randrange(0, 100),
+                    done_text=f"説明会・打合せを実施（記録{n}）。対象課と手順を確認した。",
+                    next_steps="次回は運用手順書を更新する。",
+                    author=rng.choice(staff),
+                )
+            )
+        bulk_create_with_history(batch, ProgressEntry, batch_size=2000)
+
+        reviews = [
+            Review(initiative=ini, fiscal_year=fy, plan_text="計画", do_text="実行")
+            for ini in initiatives
+            for fy in range(2021, 2027)
+        ]
+        bulk_create_with_history(reviews, Review, batch_size=500)
+        indicators = [
+            Indicator(initiative=ini, name=f"指標{k}", unit="件", order=k)
+            for ini in initiatives
+            for k in range(1, 4)
+        ]
+        bulk_create_with_history(indicators, Indicator, batch_size=500)
+        values = [
+            IndicatorValue(indicator=ind, fiscal_year=fy, target=100, actual=rng.randrange(120))
+            for ind in Indicator.objects.all()
+            for fy in range(2021, 2027)
+        ]
+        bulk_create_with_history(values, IndicatorValue, batch_size=2000)
+    print(
+        f"data set: {User.objects.count()} users, {ProgressEntry.objects.count()} progress entries "
+        f"(+{ProgressEntry.history.count()} history rows), {Review.objects.count()} reviews, "
+        f"{IndicatorValue.objects.count()} indicator values, {len(initiatives)} initiatives "
+        f"— generated in {time.monotonic() - started:.1f} s"
+    )
+
+
+# --- gunicorn ------------------------------------------------------------------------------
+
+
+def start_gunicorn(env: dict[str, str], port: int, workers: int = 2) -> subprocess.Popen:
+    log = open(ROOT / "test-artifacts" / f"gunicorn-{port}.log", "w")
+    proc = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+        env={**env, "WEB_CONCURRENCY": str(workers)},
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    for _ in range(150):
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited; see test-artifacts/gunicorn-{port}.log")
+        try:
+            status, _ = Client(port).get("/healthz")
+            if status == 200:
+                return proc
+        except OSError:
+            pass
+        time.sleep(0.1)
+    stop_gunicorn(proc)
+    raise SystemExit("gunicorn did not become healthy")
+
+
+def stop_gunicorn(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def free_port(candidates: range) -> int:
+    import socket
+
+    for port in candidates:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) != 0:
+                return port
+    raise SystemExit(f"no free port in {candidates}")
+
+
+# --- HTTP client ---------------------------------------------------------------------------
+
+
+class Client:
+    """One staff member's browser: keep-alive connection, cookies, CSRF, behind the TLS proxy.
+    Talks to 127.0.0.1 only."""
+
+    def __init__(self, port: int, timeout: float = 30):
+        self.port = port
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _request(self, method: str, path: str, body: str | None, headers: dict[str, str]):
+        headers = {
+            "Host": f"127.0.0.1:{self.port}",
+            "X-Forwarded-Proto": "https",
+            "Accept-Language": "ja",
+            **headers,
+        }
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        for attempt in (1, 2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=headers)
+                response = self.conn.getresponse()
+                text = response.read().decode("utf-8", "replace")
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # gunicorn closed an idle keep-alive connection: reconnect once.
+                # A POST is never resent: it could write twice.
+                self.conn.close()
+                self.conn = None
+                if attempt == 2 or method != "GET":
+                    raise
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name] = rest.split(";", 1)[0]
+        if response.getheader("Connection", "").lower() == "close":
+            self.conn.close()
+            self.conn = None
+        return response.status, text
+
+    def get(self, path: str) -> tuple[int, str]:
+        return self._request("GET", path, None, {})
+
+    def post(self, path: str, data: dict | list) -> tuple[int, str]:
+        token = self.cookies.get("csrftoken", "")
+        fields = list(data.items()) if isinstance(data, dict) else list(data)
+        body = urlencode([("csrfmiddlewaretoken", token), *fields])
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": f"https://127.0.0.1:{self.port}",
+            "Referer": f"https://127.0.0.1:{self.port}{path}",
+        }
+        return self._request("POST", path, body, headers)
+
+    def login(self, username: str, password: str = BENCH_PASSWORD) -> int:
+        self.get("/accounts/login/")
+        status, _ = self.post("/accounts/login/", {"username": username, "password": password})
+        return status
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * pct / 100
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def form_prefix(page: str) -> str:
+    match = re.search(r'name="([\w-]+)-TOTAL_FORMS"', page)
+    return match[1] if match else ""
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["generate"])
+    parser.add_argument("--entries", type=int, default=30000)
+    parser.add_argument("--users", type=int, default=50)
+    args = parser.parse_args()
+    generate(args.entries, args.users)
