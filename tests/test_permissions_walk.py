@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,8 +34,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from initiatives.models import Indicator, IndicatorValue, ReviewEvent
-from tests.factory import Personas, initiative, make_progress, make_review
+from initiatives.models import (
+    Indicator,
+    IndicatorValue,
+    OnlineProcedure,
+    ReportSnapshot,
+    ReviewEvent,
+    StandardSystem,
+)
+from plans.reports import report_snapshot_create
+from tests.factory import Personas, initiative, make_procedure, make_progress, make_review
 
 pytestmark = pytest.mark.django_db
 
@@ -69,6 +78,28 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
         "object_id": s.initiative.pk,
     },
     "admin:auth_user_password_change": lambda s: {"id": s.personas.member.pk},
+    # issue 3: progress, indicators, reviews, countable targets
+    "initiatives:detail": lambda s: {"pk": s.initiative.pk},
+    "initiatives:progress_create": lambda s: {"pk": s.initiative.pk},
+    "initiatives:progress_edit": lambda s: {"pk": s.initiative.pk, "entry_pk": s.progress.pk},
+    "initiatives:indicator_create": lambda s: {"pk": s.initiative.pk},
+    "initiatives:indicator_edit": lambda s: {"pk": s.indicator.pk},
+    "initiatives:review_edit": lambda s: {"pk": s.initiative.pk, "fy": s.review.fiscal_year},
+    "initiatives:review": lambda s: {"pk": s.review.pk},
+    "initiatives:review_submit": lambda s: {"pk": s.review.pk},
+    "initiatives:review_return": lambda s: {"pk": s.review.pk},
+    "initiatives:review_check": lambda s: {"pk": s.review.pk},
+    "initiatives:review_approve": lambda s: {"pk": s.review.pk},
+    "initiatives:procedure_edit": lambda s: {"pk": s.obj(OnlineProcedure).pk},
+    "initiatives:system_edit": lambda s: {"pk": s.obj(StandardSystem).pk},
+    # issue 4: bulk sheets (one sheet stands for all: they share the views)
+    "excel:bulk_export": lambda s: {"slug": "progress", "fmt": "xlsx"},
+    "excel:bulk_template": lambda s: {"slug": "progress"},
+    "excel:bulk_import": lambda s: {"slug": "progress"},
+    "excel:bulk_confirm": lambda s: {"slug": "progress"},
+    # issue 5: meeting reports
+    "plans:report_detail": lambda s: {"pk": s.obj(ReportSnapshot).pk},
+    "plans:report_excel": lambda s: {"pk": s.obj(ReportSnapshot).pk},
 }
 
 # Anonymous users may open these without being sent to the login page.
@@ -192,6 +223,14 @@ def samples(personas) -> Samples:
     ReviewEvent.objects.create(review=review, to_state="draft", actor=personas.leader)
     indicator = Indicator.objects.create(initiative=ini, name="オンライン化手続数", unit="件")
     IndicatorValue.objects.create(indicator=indicator, fiscal_year=2022, target=27, actual=20)
+    make_procedure()
+    report_snapshot_create(
+        plan=ini.policy.plan,
+        fiscal_year=2026,
+        title="本部会議",
+        today=date(2026, 11, 24),
+        user=personas.secretariat,
+    )
     # One failed login so the axes admin pages have a row.
     Client().post("/accounts/login/", {"username": "member", "password": "wrong"})
     return Samples(personas, ini, other, progress, review, indicator)
