@@ -111,7 +111,7 @@ MIDDLEWARE = [
     "kahoku_dx.middleware.UploadLimitMiddleware",
     "kahoku_dx.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "kahoku_dx.i18n.PortalLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -291,3 +291,19 @@ def test_the_language_switch_in_the_header_turns_the_pages_english(client, db):
     html = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert '<html lang="en">' in html
     assert "<h1>Log in</h1>" in html
+
+
+@pytest.mark.django_db
+def test_browser_language_does_not_switch_the_portal_to_english(client):
+    """Japanese by default: only the language switch (its cookie) turns English on."""
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    body = response.content.decode()
+    assert '<html lang="ja">' in body
+    assert "ログイン" in body and "Log in" not in body
+    assert response["Content-Language"] == "ja"
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "xx"  # unknown value: still Japanese
+    assert '<html lang="ja">' in client.get("/accounts/login/").content.decode()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ja")
+    assert '<html lang="en">' in response.content.decode()
+    assert response["Content-Language"] == "en"
