@@ -71,14 +71,36 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
-def prepare_database(db_name: str, env: dict[str, str], *, entries: int, users: int) -> None:
+def prepare_database(
+    db_name: str, env: dict[str, str], *, entries: int, users: int, initiatives: int = 0
+) -> None:
+    """A fresh database with the plan, staff accounts and activity.
+
+    With ``initiatives``, the plan-scale data set comes from issue 5's generate_bench_data
+    (that many initiatives, ``entries`` progress entries with history, reviews, procedures)
+    and the generator below adds only the staff; otherwise it spreads ``entries`` over the
+    plan's own 13 initiatives (small and quick, for the fault test).
+    """
     subprocess.run(["dropdb", *pg_args(), "--if-exists", "--force", db_name], check=True)
     subprocess.run(["createdb", *pg_args(), db_name], check=True)
     manage(env, "migrate", "--noinput")
     manage(env, "load_plan")
     manage(env, "collectstatic", "--noinput")
+    if initiatives:
+        print(
+            manage(
+                env,
+                "generate_bench_data",
+                "--initiatives",
+                str(initiatives),
+                "--entries",
+                str(entries),
+            ).strip()
+        )
+    command = [PYTHON, str(Path(__file__)), "generate", "--users", str(users)]
+    command += ["--entries", "0", "--staff-only"] if initiatives else ["--entries", str(entries)]
     result = subprocess.run(
-        [PYTHON, str(Path(__file__)), "generate", "--entries", str(entries), "--users", str(users)],
+        command,
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -93,7 +115,7 @@ def drop_database(db_name: str) -> None:
     subprocess.run(["dropdb", *pg_args(), "--if-exists", "--force", db_name], check=False)
 
 
-def generate(entries: int, users: int) -> None:
+def generate(entries: int, users: int, staff_only: bool = False) -> None:
     """A large data set: staff, years of progress entries (with history), reviews, indicators."""
     import random
     from datetime import date, timedelta
@@ -127,7 +149,7 @@ def generate(entries: int, users: int) -> None:
     with transaction.atomic():
         staff = []
         for i in range(1, users + 1):
-            # The simulated staff work in the admin (the only write screens in this tree).
+            # Secretariat staff: they may log progress on every initiative and import Excel.
             user = staff_create(
                 username=f"bench{i:03d}",
                 role=StaffProfile.Role.SECRETARIAT,
@@ -137,6 +159,9 @@ def generate(entries: int, users: int) -> None:
             staff.append(user)
         for i in range(1, 301):
             staff_create(username=f"staff{i:03d}", display_name=f"職員{i:03d}")
+        if staff_only:
+            print(f"staff: {User.objects.count()} users ({users} secretariat bench users)")
+            return
 
         initiatives = list(Initiative.objects.all())
         statuses = [ProgressStatus.NOT_STARTED, ProgressStatus.ON_TRACK, ProgressStatus.DELAYED]
@@ -244,7 +269,9 @@ class Client:
         self.cookies: dict[str, str] = {}
         self.conn: http.client.HTTPConnection | None = None
 
-    def _request(self, method: str, path: str, body: str | None, headers: dict[str, str]):
+    def _request(
+        self, method: str, path: str, body: str | bytes | None, headers: dict[str, str], raw=False
+    ):
         headers = {
             "Host": f"127.0.0.1:{self.port}",
             "X-Forwarded-Proto": "https",
@@ -259,7 +286,8 @@ class Client:
             try:
                 self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
-                text = response.read().decode("utf-8", "replace")
+                content = response.read()
+                text = content if raw else content.decode("utf-8", "replace")
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # gunicorn closed an idle keep-alive connection: reconnect once.
@@ -279,6 +307,30 @@ class Client:
 
     def get(self, path: str) -> tuple[int, str]:
         return self._request("GET", path, None, {})
+
+    def get_bytes(self, path: str) -> tuple[int, bytes]:
+        return self._request("GET", path, None, {}, raw=True)
+
+    def post_file(self, path: str, field: str, filename: str, content: bytes) -> tuple[int, str]:
+        """A multipart upload, as the browser sends a file input."""
+        boundary = f"----kahoku{os.getpid()}{time.monotonic_ns()}"
+        token = self.cookies.get("csrftoken", "")
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"'
+                f"\r\n\r\n{token}\r\n"
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+                f'filename="{filename}"\r\nContent-Type: application/octet-stream\r\n\r\n'
+            ).encode()
+            + content
+            + f"\r\n--{boundary}--\r\n".encode()
+        )
+        headers = {
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Origin": f"https://127.0.0.1:{self.port}",
+            "Referer": f"https://127.0.0.1:{self.port}{path}",
+        }
+        return self._request("POST", path, body, headers)
 
     def post(self, path: str, data: dict | list) -> tuple[int, str]:
         token = self.cookies.get("csrftoken", "")
@@ -316,5 +368,6 @@ if __name__ == "__main__":
     parser.add_argument("command", choices=["generate"])
     parser.add_argument("--entries", type=int, default=30000)
     parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--staff-only", action="store_true")
     args = parser.parse_args()
-    generate(args.entries, args.users)
+    generate(args.entries, args.users, staff_only=args.staff_only)

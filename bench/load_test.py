@@ -1,27 +1,34 @@
 """Load test: 50 simulated staff against gunicorn (2 workers) + PostgreSQL, large data set.
 
-    .venv/bin/python bench/load_test.py [--duration 180] [--users 50] [--entries 30000]
+    .venv/bin/python bench/load_test.py [--duration 180] [--users 50] [--initiatives 1000]
+        [--entries 50000]
 
 Builds a throwaway database (kahoku_i6_bench unless --db), starts gunicorn as in
 production (deploy/gunicorn.conf.py, DJANGO_ENV=production), logs every user in, then
-for --duration seconds each user loops: home page, admin index, initiative list and
-change forms, the progress list filtered to one initiative (30,000+ rows table), and
-real HTTP writes — the admin's progress-entry add form, GET then POST. Think time
+for --duration seconds each user loops over the portal's own pages: home, the dashboard,
+the initiative list and pages, table 4-1, and real HTTP writes through the progress form
+(GET then POST). One of them, the secretariat clerk, also re-imports table 4-1 from Excel
+every few clicks (export, edit one cell, preview, confirm). Think time
 between clicks is 1–5 s (--think-min/--think-max). Prints p50/p95 latency per page,
-errors (must be 0), and checks that every acknowledged write is in the database exactly once.
+errors (must be 0), and checks that every acknowledged write is in the database exactly
+once, with its history, and that every confirmed import is in the cell's history.
 Only talks to 127.0.0.1. Exit status 1 if any check fails.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import random
+import re
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import openpyxl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -43,7 +50,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=180, help="seconds of load (default 180)")
     parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--entries", type=int, default=30000, help="progress entries to generate")
+    parser.add_argument("--entries", type=int, default=50000, help="progress entries to generate")
+    parser.add_argument("--initiatives", type=int, default=1000, help="initiatives to generate")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--db", default="kahoku_i6_bench")
     parser.add_argument("--keep-db", action="store_true")
@@ -58,7 +66,9 @@ def main() -> int:
     static_root = Path(tempfile.mkdtemp(prefix="kahoku-bench-static-"))
     env = site_env(args.db, static_root)
     print(f"preparing database {args.db} ...", flush=True)
-    prepare_database(args.db, env, entries=args.entries, users=args.users)
+    prepare_database(
+        args.db, env, entries=args.entries, users=args.users, initiatives=args.initiatives
+    )
     initiative_ids = [r[0] for r in sql(args.db, "SELECT id FROM initiatives_initiative")]
     progress_before = sql(args.db, "SELECT count(*) FROM initiatives_progressentry")[0][0]
 
@@ -81,6 +91,39 @@ def main() -> int:
                 return False
         return True
 
+    imported: list[str] = []
+
+    def import_schedule(client: Client, marker: str) -> None:
+        """Export table 4-1, change this plan's R8 cell of one line, preview, confirm."""
+        t = time.monotonic()
+        status, content = client.get_bytes("/excel/schedule/export/")
+        if not record("import_export", t, status, 200):
+            return
+        workbook = openpyxl.load_workbook(io.BytesIO(content))
+        sheet = workbook.active
+        rows = list(sheet.iter_rows())
+        header = next(r for r in rows if r[0].value == "項目")
+        column = [c.value for c in header].index("R8 (2026)")
+        row = next(r for r in rows if r[0].value == "かほく市総合計画")
+        row[column].value = marker
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        t = time.monotonic()
+        status, body = client.post_file(
+            "/excel/schedule/import/", "file", "table41.xlsx", buffer.getvalue()
+        )
+        if not record("import_preview", t, status, 200, body):
+            return
+        token = re.search(r'name="token" value="([^"]+)"', body)
+        if token is None:
+            record("import_preview", t, 0, 200, "no preview token: " + body[:200])
+            return
+        t = time.monotonic()
+        status, body = client.post("/excel/schedule/confirm/", {"token": token[1]})
+        if record("import_confirm", t, status, 302, body):
+            with lock:
+                imported.append(marker)
+
     def staff_member(n: int, deadline: float) -> None:
         rng = random.Random(n)
         client = Client(port)
@@ -91,44 +134,42 @@ def main() -> int:
                 if time.monotonic() >= deadline:
                     break
                 ini = rng.choice(initiative_ids)
+                if n == 1 and i % 6 == 5:
+                    # The first staff member is the secretariat clerk re-importing table 4-1.
+                    import_schedule(client, f"負荷試験-{run_id}-{i}")
+                    time.sleep(rng.uniform(args.think_min, args.think_max))
+                    continue
                 action = rng.choices(
-                    ["home", "admin", "initiatives", "initiative", "progress_list", "write"],
-                    weights=[25, 10, 15, 20, 15, 15],
+                    ["home", "dashboard", "initiatives", "initiative", "schedule", "write"],
+                    weights=[20, 10, 15, 20, 10, 25],
                 )[0]
                 t = time.monotonic()
-                if action == "home":
-                    status, body = client.get("/")
-                    record(action, t, status, 200, body)
-                elif action == "admin":
-                    status, body = client.get("/admin/")
-                    record(action, t, status, 200, body)
-                elif action == "initiatives":
-                    status, body = client.get("/admin/initiatives/initiative/")
-                    record(action, t, status, 200, body)
-                elif action == "initiative":
-                    status, body = client.get(f"/admin/initiatives/initiative/{ini}/change/")
-                    record(action, t, status, 200, body)
-                elif action == "progress_list":
-                    status, body = client.get(
-                        f"/admin/initiatives/progressentry/?initiative__id__exact={ini}"
-                    )
+                path = {
+                    "home": "/",
+                    "dashboard": "/plan/dashboard/",
+                    "initiatives": "/initiatives/",
+                    "initiative": f"/initiatives/{ini}/",
+                    "schedule": "/plan/schedule/",
+                }.get(action)
+                if path is not None:
+                    status, body = client.get(path)
                     record(action, t, status, 200, body)
                 else:
-                    status, body = client.get("/admin/initiatives/progressentry/add/")
+                    form_path = f"/initiatives/{ini}/progress/new/"
+                    status, body = client.get(form_path)
                     if record("write_form", t, status, 200, body):
                         marker = f"bench-{run_id}-u{n:03d}-{i}"
                         t = time.monotonic()
                         status, body = client.post(
-                            "/admin/initiatives/progressentry/add/",
+                            form_path,
                             {
-                                "initiative": ini,
                                 "entry_date": "2026-11-20",
                                 "status": "on_track",
                                 "percent": rng.randrange(100),
                                 "done_text": marker,
                                 "next_steps": "負荷試験",
                                 "issues_text": "",
-                                "author": "",
+                                "version": "",
                             },
                         )
                         if record("write_post", t, status, 302, body):
@@ -174,6 +215,17 @@ def main() -> int:
         (f"bench-{run_id}-%",),
     )[0][0]
     progress_after = sql(args.db, "SELECT count(*) FROM initiatives_progressentry")[0][0]
+    cell_now = sql(
+        args.db,
+        "SELECT c.text FROM plans_schedulecell c JOIN plans_schedulerow r ON r.id = c.row_id"
+        " JOIN plans_scheduleitem i ON i.id = r.item_id"
+        " WHERE i.title = 'かほく市総合計画' AND c.fiscal_year = 2026",
+    )
+    import_history = sql(
+        args.db,
+        "SELECT count(*) FROM plans_historicalschedulecell WHERE text LIKE %s",
+        (f"負荷試験-{run_id}-%",),
+    )[0][0]
     if not args.keep_db:
         drop_database(args.db)
 
@@ -182,18 +234,21 @@ def main() -> int:
     print()
     print(
         f"== load test: {args.users} staff, {elapsed:.0f} s, gunicorn {args.workers} workers, "
-        f"PostgreSQL, {progress_before} progress entries =="
+        f"PostgreSQL, {len(initiative_ids)} initiatives, {progress_before} progress entries =="
     )
     print(f"{'page':<15}{'requests':>10}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}")
     for kind in [
         "login",
         "home",
-        "admin",
+        "dashboard",
         "initiatives",
         "initiative",
-        "progress_list",
+        "schedule",
         "write_form",
         "write_post",
+        "import_export",
+        "import_preview",
+        "import_confirm",
     ]:
         values = latencies.get(kind, [])
         if values:
@@ -218,8 +273,18 @@ def main() -> int:
         f"history rows: {history_rows}; missing: {len(missing)}; "
         f"progress entries {progress_before} -> {progress_after}"
     )
+    last_import = imported[-1] if imported else None
+    print(
+        f"table 4-1 imports confirmed: {len(imported)}; history rows of the edited cell: "
+        f"{import_history}; cell now holds the last import: "
+        f"{bool(cell_now) and cell_now[0][0] == last_import}"
+    )
     ok = (
         not errors
+        and imported
+        and cell_now
+        and cell_now[0][0] == last_import
+        and import_history == len(imported)
         and written
         and db_rows == len(written) == len(markers)
         and not missing
