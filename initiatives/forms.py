@@ -16,22 +16,10 @@ from initiatives.models import (
 )
 from initiatives.selectors import NONE
 from kahoku_dx import era
+from kahoku_dx.forms import FiscalYearField
 from workgroups.models import Section, WorkingGroup
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class FiscalYearField(forms.CharField):
-    """Accepts 2026, R8, 令和8年度, FY2026 … and returns the western fiscal year."""
-
-    def to_python(self, value: Any) -> int | None:  # type: ignore[override]
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        try:
-            return era.parse_fiscal_year(value)
-        except era.EraError as exc:
-            raise forms.ValidationError(str(exc)) from exc
 
 
 class InitiativeFilterForm(forms.Form):

@@ -338,16 +338,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- PDCA reviews --------------------------------------------------------------------------
 
-REVIEW_FIELDS = (
-    "plan_text",
-    "do_text",
-    "check_text",
-    "act_text",
-    "self_grade",
-    "carry_over",
-    "carry_over_note",
-    "due_date",
-)
+REVIEW_FIELDS = tuple(ReviewForm.Meta.fields)
 
 
 @login_required

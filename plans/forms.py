@@ -5,20 +5,8 @@ from __future__ import annotations
 from django import forms
 
 from kahoku_dx import era
+from kahoku_dx.forms import FiscalYearField
 from plans.models import Plan, PlanVersion
-
-
-class FiscalYearField(forms.CharField):
-    """Accepts R3, 令和3年度, 2021, FY2021 … (domain.md §5)."""
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if not value:
-            return None
-        try:
-            return era.parse_fiscal_year(value)
-        except era.EraError as exc:
-            raise forms.ValidationError(str(exc)) from exc
 
 
 class PlanFilterForm(forms.Form):
