@@ -81,7 +81,7 @@ def main() -> None:
 
     fy = 2026
     pages = [
-        ("dashboard (plans:dashboard)", f"/plan/dashboard/?fy={fy}"),
+        ("dashboard (reporting:dashboard)", f"/plan/dashboard/?fy={fy}"),
         ("admin initiative changelist", "/admin/initiatives/initiative/"),
         ("admin changelist, all rows", "/admin/initiatives/initiative/?all="),
     ]

@@ -81,12 +81,12 @@ def main() -> None:
     old_name = connection.settings_dict["NAME"]
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from initiatives import bulk
         from initiatives.models import ProgressEntry
         from initiatives.resources import ProgressEntryResource
         from kahoku_dx.spreadsheets import stream_workbook
         from plans.models import Plan
-        from plans.services import plan_load_file
+        from reporting import bulk
+        from reporting.services.loading import plan_load_file
         from workgroups.models import StaffProfile
         from workgroups.services import staff_create
 

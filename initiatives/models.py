@@ -31,6 +31,15 @@ class InitiativeManager(models.Manager.from_queryset(InitiativeQuerySet)):  # ty
         return self.get(policy__plan__code=plan_code, policy__number=policy_number, number=number)
 
 
+# What may be shown on the public page, field key -> label (the only keys is_public can open).
+PUBLIC_FIELDS: dict[str, str] = {
+    "description": "取り組みの内容",
+    "progress": "今年度の進み具合",
+    "projects": "すでに取り組んでいる事業",
+    "indicators": "目標と実績(指標)",
+}
+
+
 class Initiative(models.Model):
     class Flag(models.TextChoices):
         NONE = "", "なし"

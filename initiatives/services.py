@@ -23,6 +23,7 @@ from django.urls import reverse
 
 from initiatives.access import can_edit_countable, can_log_progress, can_manage_initiative
 from initiatives.models import (
+    PUBLIC_FIELDS,
     CountableTarget,
     Indicator,
     IndicatorValue,
@@ -36,6 +37,8 @@ from initiatives.models import (
 )
 from initiatives.selectors import initiatives_for_fiscal_year, initiatives_with_list_columns
 from kahoku_dx import era
+from kahoku_dx.history import save_with_user
+from plans.models import Plan
 from workgroups.access import roles_for
 from workgroups.models import Section, WorkingGroupMembership
 
@@ -68,12 +71,6 @@ def _check_version(obj: Any, version: int | None, what: str) -> None:
         raise EditConflict(what, obj)
 
 
-def _save(obj: Any, actor: Any) -> None:
-    obj.full_clean()
-    obj._history_user = actor  # simple-history: who made this change, also outside a request
-    obj.save()
-
-
 # --- progress entries ----------------------------------------------------------------------
 
 
@@ -101,7 +98,7 @@ def progress_entry_create(
         issues_text=issues_text,
         author=actor,
     )
-    _save(entry, actor)
+    save_with_user(entry, actor)
     return entry
 
 
@@ -130,7 +127,7 @@ def progress_entry_update(
     current.next_steps = next_steps
     current.issues_text = issues_text
     current.version += 1
-    _save(current, actor)
+    save_with_user(current, actor)
     return current
 
 
@@ -155,7 +152,7 @@ def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: 
         elif value.target == target and value.actual == actual:
             continue
         value.target, value.actual = target, actual
-        _save(value, actor)
+        save_with_user(value, actor)
 
 
 @transaction.atomic
@@ -183,7 +180,7 @@ def indicator_create(
         baseline_fy=baseline_fy,
         order=order,
     )
-    _save(indicator, actor)
+    save_with_user(indicator, actor)
     _indicator_values_set(indicator, values or {}, actor)
     return indicator
 
@@ -210,7 +207,7 @@ def indicator_update(
     current.name, current.unit, current.direction = name, unit, direction
     current.baseline, current.baseline_fy = baseline, baseline_fy
     current.version += 1
-    _save(current, actor)
+    save_with_user(current, actor)
     _indicator_values_set(current, values or {}, actor)
     return current
 
@@ -294,7 +291,7 @@ def review_save(
         if due_date is not None and not roles.secretariat:
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review = Review(initiative=initiative, fiscal_year=fiscal_year, due_date=due_date, **texts)
-        _save(review, actor)
+        save_with_user(review, actor)
         _event(review, actor, "", State.DRAFT, "作成")
         return review
     if review.is_locked:
@@ -313,7 +310,7 @@ def review_save(
     for name, value in texts.items():
         setattr(review, name, value)
     review.version += 1
-    _save(review, actor)
+    save_with_user(review, actor)
     return review
 
 
@@ -344,13 +341,13 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
         review = existing.get(ini.pk)
         if review is None:
             review = Review(initiative=ini, fiscal_year=fiscal_year, due_date=due_date)
-            _save(review, actor)
+            save_with_user(review, actor)
             _event(review, actor, "", State.DRAFT, f"一括作成(提出期限 {due_date:%Y-%m-%d})")
             created += 1
         elif review.state in EDITABLE_STATES and review.due_date != due_date:
             review.due_date = due_date
             review.version += 1
-            _save(review, actor)
+            save_with_user(review, actor)
             updated += 1
     return created, updated
 
@@ -381,7 +378,7 @@ def _move(
     from_state = current.state
     current.state = to_state
     current.version += 1
-    _save(current, actor)
+    save_with_user(current, actor)
     _event(current, actor, from_state, to_state, comment.strip())
     return current
 
@@ -502,7 +499,7 @@ def online_procedure_create(
         online_on=online_on,
         note=note,
     )
-    _save(procedure, actor)
+    save_with_user(procedure, actor)
     return procedure
 
 
@@ -529,7 +526,7 @@ def online_procedure_update(
     current.name, current.category, current.channel = name, category, channel
     current.section, current.status, current.online_on = section, status, online_on
     current.note = note
-    _save(current, actor)
+    save_with_user(current, actor)
     return current
 
 
@@ -553,7 +550,7 @@ def standard_system_update(
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
     current.section, current.note = section, note
-    _save(current, actor)
+    save_with_user(current, actor)
     return current
 
 
@@ -706,3 +703,32 @@ def reminders_send(*, today: date, days: int, base_url: str) -> list[ReminderMai
             fail_silently=False,
         )
     return mails
+
+
+# --- publication on the public page ------------------------------------------------------
+
+
+def initiative_publication_update(
+    *, changes: dict[int, tuple[bool, list[str]]], plan: Plan, user: Any
+) -> int:
+    """Set is_public / public_fields for initiatives of ``plan``; returns how many changed.
+
+    ``changes`` maps initiative pk -> (is_public, allowed field keys). Unknown keys are
+    rejected so that nothing outside PUBLIC_FIELDS can ever be marked for publication.
+    """
+    changed = 0
+    with transaction.atomic():
+        for ini in Initiative.objects.for_plan(plan).filter(pk__in=list(changes)):
+            is_public, fields = changes[ini.pk]
+            unknown = [f for f in fields if f not in PUBLIC_FIELDS]
+            if unknown:
+                raise ValidationError(f"公開できない項目です: {'、'.join(unknown)}")
+            ordered = [f for f in PUBLIC_FIELDS if f in fields]
+            if ini.is_public == is_public and list(ini.public_fields or []) == ordered:
+                continue
+            ini.is_public = is_public
+            ini.public_fields = ordered
+            ini.version += 1
+            save_with_user(ini, user)
+            changed += 1
+    return changed

@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "plans",
     "workgroups",
     "initiatives",
+    "reporting",
 ]
 
 MIDDLEWARE = [

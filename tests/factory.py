@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 
 from initiatives.models import Initiative, ProgressEntry, Review
 from plans.models import Plan
-from plans.services import plan_load_file
+from reporting.services.loading import plan_load_file
 from workgroups.models import (
     HeadquartersMember,
     Section,

@@ -24,7 +24,7 @@ BASE_DIR = Path(settings.BASE_DIR)
 PO_PATH = BASE_DIR / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO_PATH = PO_PATH.with_suffix(".mo")
 TEMPLATE_DIR = BASE_DIR / "templates"
-PYTHON_DIRS = ["kahoku_dx", "plans", "initiatives", "workgroups"]
+PYTHON_DIRS = ["kahoku_dx", "plans", "workgroups", "initiatives", "reporting"]
 
 # Self-contained error pages: rendered without the template engine, so no {% translate %}.
 STANDALONE_PAGES = {"400.html", "500.html", "503_db.html", "csrf_failure.html"}
@@ -176,9 +176,9 @@ def test_the_source_scan_finds_the_strings_we_know_about():
     """Guard the guard: the extractor really sees translate, blocktranslate and _()."""
     assert (None, "ホーム") in template_messages(TEMPLATE_DIR / "includes" / "nav.html")
     assert ("資料の作成者", "作成") in template_messages(
-        TEMPLATE_DIR / "plans" / "report_detail.html"
+        TEMPLATE_DIR / "reporting" / "report_detail.html"
     )
-    dashboard = template_messages(TEMPLATE_DIR / "plans" / "dashboard.html")
+    dashboard = template_messages(TEMPLATE_DIR / "reporting" / "dashboard.html")
     assert (None, "%(fy)sのマイルストーン（表4-1）") in dashboard
     assert (None, "件（取り組み一覧）") in dashboard
     assert (None, "English") in python_messages(BASE_DIR / "kahoku_dx" / "settings.py")

@@ -42,7 +42,7 @@ from initiatives.models import (
     ReviewEvent,
     StandardSystem,
 )
-from plans.reports import report_snapshot_create
+from reporting.reports import report_snapshot_create
 from tests.factory import Personas, initiative, make_procedure, make_progress, make_review
 
 pytestmark = pytest.mark.django_db
@@ -98,8 +98,8 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     "excel:bulk_import": lambda s: {"slug": "progress"},
     "excel:bulk_confirm": lambda s: {"slug": "progress"},
     # issue 5: meeting reports
-    "plans:report_detail": lambda s: {"pk": s.obj(ReportSnapshot).pk},
-    "plans:report_excel": lambda s: {"pk": s.obj(ReportSnapshot).pk},
+    "reporting:report_detail": lambda s: {"pk": s.obj(ReportSnapshot).pk},
+    "reporting:report_excel": lambda s: {"pk": s.obj(ReportSnapshot).pk},
 }
 
 # Anonymous users may open these without being sent to the login page.

@@ -4,7 +4,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def upload_dir(tmp_path, monkeypatch):
     """Previewed uploads are kept in a per-test directory, not the shared temp folder."""
-    from plans import excel_views
+    from reporting import excel_views
 
     monkeypatch.setattr(excel_views, "UPLOAD_DIR", tmp_path / "imports")
     return tmp_path / "imports"

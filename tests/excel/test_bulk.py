@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from initiatives import bulk
 from initiatives.models import Indicator, IndicatorValue, ProgressEntry
 from kahoku_dx.spreadsheets import SpreadsheetError
+from reporting import bulk
 from tests.factory import initiative, make_progress, upload, xlsx_bytes
 
 HEADER = bulk.PROGRESS.header()

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from kahoku_dx.spreadsheets import SpreadsheetError
-from plans import table41
 from plans.models import Lease, ScheduleCell, ScheduleItem, ScheduleRow
-from plans.services import schedule_import_apply
+from reporting import table41
+from reporting.services.schedule import schedule_import_apply
 from tests.factory import upload, xlsx_bytes
 
 TODAY = date(2026, 10, 1)  # FY2026 = R8

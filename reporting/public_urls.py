@@ -1,7 +1,7 @@
 # Routes for issue 5 — public progress page and open data (no login).
 from django.urls import path
 
-from plans import public_views
+from reporting import public_views
 
 app_name = "public"
 

@@ -1,9 +1,9 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
 from django.urls import path
 
-from plans import views
+from reporting import views
 
-app_name = "plans"
+app_name = "reporting"
 
 urlpatterns = [
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),

@@ -1,6 +1,6 @@
 """The public progress page for citizens: no login, only what the secretariat published.
 
-HTML, CSV and JSON are all rendered from selectors.public_records(), which copies only the
+HTML, CSV and JSON are all rendered from public_records(), which copies only the
 allowed keys, so a field that is not published never reaches any of the three.
 """
 
@@ -15,10 +15,12 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from initiatives.models import PUBLIC_FIELDS
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import csv_safe
-from plans import selectors
 from plans.models import Plan
+from plans.selectors import current_plan
+from reporting.selectors.public import public_records
 
 CSV_COLUMNS = [
     ("code", "番号"),
@@ -36,12 +38,12 @@ CSV_COLUMNS = [
 
 def _plan_and_year() -> tuple[Plan | None, int]:
     fy = era.current_fiscal_year(timezone.localdate())
-    return selectors.default_plan(selectors.plans_for_selection(), fy), fy
+    return current_plan(fy), fy
 
 
 def _records() -> tuple[Plan | None, int, list[dict]]:
     plan, fy = _plan_and_year()
-    return plan, fy, selectors.public_records(plan, fy) if plan else []
+    return plan, fy, public_records(plan, fy) if plan else []
 
 
 @require_GET
@@ -112,7 +114,7 @@ def progress_json(request: HttpRequest) -> HttpResponse:
         "fiscal_year": fy,
         "fiscal_year_label": era.format_fiscal_year(fy),
         "generated_on": timezone.localdate().isoformat(),
-        "fields": {k: v for k, v in selectors.PUBLIC_FIELDS.items()},
+        "fields": {k: v for k, v in PUBLIC_FIELDS.items()},
         "initiatives": records,
     }
     return HttpResponse(

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from plans.services import DEFAULT_PLAN_FILE, plan_load_file
+from reporting.services.loading import DEFAULT_PLAN_FILE, plan_load_file
 
 
 class Command(BaseCommand):

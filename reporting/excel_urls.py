@@ -1,7 +1,7 @@
 # Routes for issue 4 — Excel/CSV import and export (secretariat only).
 from django.urls import path
 
-from plans import excel_views as views
+from reporting import excel_views as views
 
 app_name = "excel"
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from initiatives.models import Initiative
 from plans.models import BasicPolicy, Plan, PlanVersion, ScheduleCell
-from plans.services import plan_carry_over
+from reporting.services.carry_over import plan_carry_over
 from tests.factory import initiative, make_review
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_changes_since_a_version(client, history_since_2022):
     ScheduleCell.objects.get(text="DX推進本部設置").delete()
     client.force_login(personas.secretariat)
     v10 = PlanVersion.objects.get(number="1.0")
-    response = client.get(reverse("plans:compare"), {"version_from": v10.pk})
+    response = client.get(reverse("reporting:compare"), {"version_from": v10.pk})
     assert response.status_code == 200
     diffs = {(d.kind, d.model, d.key): d for d in response.context["differences"]}
     changed = diffs[("変更", "取り組み", "2.2")]
@@ -55,17 +55,19 @@ def test_changes_since_a_version(client, history_since_2022):
 
 def test_no_changes_between_two_early_dates(client, history_since_2022):
     client.force_login(history_since_2022.hq)
-    response = client.get(reverse("plans:compare"), {"start": "2022-03-01", "end": "2022-04-01"})
+    response = client.get(
+        reverse("reporting:compare"), {"start": "2022-03-01", "end": "2022-04-01"}
+    )
     assert response.context["differences"] == []
     assert "この期間に変更はありません。" in response.content.decode()
 
 
 def test_bad_dates_are_explained(client, personas):
     client.force_login(personas.secretariat)
-    html = client.get(reverse("plans:compare"), {"start": "2022/13/01"}).content.decode()
+    html = client.get(reverse("reporting:compare"), {"start": "2022/13/01"}).content.decode()
     assert "日付は 2022-02-28 の形で入力してください。" in html
     html = client.get(
-        reverse("plans:compare"), {"start": "2023-01-01", "end": "2022-01-01"}
+        reverse("reporting:compare"), {"start": "2023-01-01", "end": "2022-01-01"}
     ).content.decode()
     assert "比較先の日付は比較元の日付以降にしてください。" in html
 
@@ -91,7 +93,7 @@ def next_plan(personas):
 def test_preview_then_carry_over(client, personas, next_plan):
     current, nxt = next_plan
     client.force_login(personas.secretariat)
-    url = reverse("plans:carry_over")
+    url = reverse("reporting:carry_over")
     params = {"source": current.code, "target": nxt.code}
     response = client.get(url, params)
     assert response.status_code == 200
@@ -123,7 +125,7 @@ def test_carry_over_refuses_a_plan_that_is_not_later(client, personas, next_plan
     current, nxt = next_plan
     client.force_login(personas.secretariat)
     response = client.post(
-        reverse("plans:carry_over"), {"source": nxt.code, "target": current.code}
+        reverse("reporting:carry_over"), {"source": nxt.code, "target": current.code}
     )
     assert response.status_code == 400
     assert "令和13年度 (2031年度)より後に始まる計画を選んでください。" in response.content.decode()
@@ -138,7 +140,7 @@ def test_carry_over_is_secretariat_only(client, personas, next_plan, role):
     current, nxt = next_plan
     client.force_login(getattr(personas, role))
     response = client.post(
-        reverse("plans:carry_over"), {"source": current.code, "target": nxt.code}
+        reverse("reporting:carry_over"), {"source": current.code, "target": nxt.code}
     )
     assert response.status_code == 403
     assert not Initiative.objects.filter(policy__plan=nxt).exists()
@@ -146,7 +148,7 @@ def test_carry_over_is_secretariat_only(client, personas, next_plan, role):
 
 def test_compare_permissions(client, personas):
     client.force_login(personas.viewer)
-    assert client.get(reverse("plans:compare")).status_code == 403
+    assert client.get(reverse("reporting:compare")).status_code == 403
     client.logout()
-    response = client.get(reverse("plans:compare"))
+    response = client.get(reverse("reporting:compare"))
     assert response.status_code == 302 and reverse("login") in response["Location"]

@@ -32,7 +32,7 @@ def data(personas):
 def create(client, user, **post):
     client.force_login(user)
     return client.post(
-        reverse("plans:report_create"), {"title": "第1回DX推進本部会議", "fy": "R8", **post}
+        reverse("reporting:report_create"), {"title": "第1回DX推進本部会議", "fy": "R8", **post}
     )
 
 
@@ -40,7 +40,7 @@ def test_snapshot_is_created_and_stays_fixed(client, data):
     response = create(client, data.secretariat)
     snapshot = ReportSnapshot.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("plans:report_detail", args=[snapshot.pk])
+    assert response["Location"] == reverse("reporting:report_detail", args=[snapshot.pk])
     assert snapshot.fiscal_year == 2026 and snapshot.taken_on == TODAY
     assert snapshot.taken_by == data.secretariat
     html = client.get(response["Location"]).content.decode()
@@ -55,7 +55,7 @@ def test_snapshot_is_created_and_stays_fixed(client, data):
     i21.save()
 
     snapshot.refresh_from_db()
-    html = client.get(reverse("plans:report_detail", args=[snapshot.pk])).content.decode()
+    html = client.get(reverse("reporting:report_detail", args=[snapshot.pk])).content.decode()
     assert 'id="report-overall">40.0%' in html
     assert "行政サービスのオンライン化" in html and "名称変更後の取り組み" not in html
     row = next(i for i in snapshot.data["initiatives"] if i["code"] == "2.1")
@@ -69,7 +69,7 @@ def test_snapshot_is_created_and_stays_fixed(client, data):
 def test_report_is_printable_on_a4(client, data):
     create(client, data.secretariat)
     snapshot = ReportSnapshot.objects.get()
-    html = client.get(reverse("plans:report_detail", args=[snapshot.pk])).content.decode()
+    html = client.get(reverse("reporting:report_detail", args=[snapshot.pk])).content.decode()
     assert 'class="no-print"' in html  # links and buttons are hidden when printed
     with open("static/css/portal.css", encoding="utf-8") as fh:
         css = fh.read()
@@ -83,7 +83,7 @@ def test_excel_download(client, data):
     i21 = initiative("2.1")
     ProgressEntry.objects.filter(initiative=i21).delete()  # data moves on; Excel does not
     client.force_login(data.hq)
-    response = client.get(reverse("plans:report_excel", args=[snapshot.pk]))
+    response = client.get(reverse("reporting:report_excel", args=[snapshot.pk]))
     assert response.status_code == 200
     assert "attachment;" in response["Content-Disposition"]
     wb = load_workbook(BytesIO(response.content))
@@ -100,7 +100,7 @@ def test_formula_text_is_stored_as_text(client, data):
     Review.objects.filter(initiative=i21).update(check_text='=HYPERLINK("http://x","y")')
     create(client, data.secretariat)
     snapshot = ReportSnapshot.objects.get()
-    response = client.get(reverse("plans:report_excel", args=[snapshot.pk]))
+    response = client.get(reverse("reporting:report_excel", args=[snapshot.pk]))
     wb = load_workbook(BytesIO(response.content))
     r21 = next(r for r in wb["取り組み別"].iter_rows() if r[0].value == "2.1")
     assert r21[9].value == '=HYPERLINK("http://x","y")'
@@ -124,22 +124,29 @@ def test_bad_input_keeps_what_was_typed(client, data):
 def test_permissions(client, data):
     create(client, data.secretariat)
     snapshot = ReportSnapshot.objects.get()
-    detail = reverse("plans:report_detail", args=[snapshot.pk])
+    detail = reverse("reporting:report_detail", args=[snapshot.pk])
     # HQ reads but does not create
     client.force_login(data.hq)
-    assert client.get(reverse("plans:report_list")).status_code == 200
+    assert client.get(reverse("reporting:report_list")).status_code == 200
     assert client.get(detail).status_code == 200
     assert (
-        client.post(reverse("plans:report_create"), {"title": "x", "fy": "R8"}).status_code == 403
+        client.post(reverse("reporting:report_create"), {"title": "x", "fy": "R8"}).status_code
+        == 403
     )
     # staff without a role
     client.force_login(data.viewer)
-    for url in (reverse("plans:report_list"), detail, reverse("plans:report_excel", args=[1])):
+    for url in (
+        reverse("reporting:report_list"),
+        detail,
+        reverse("reporting:report_excel", args=[1]),
+    ):
         assert client.get(url).status_code == 403
     # GET on the write
     client.force_login(data.secretariat)
-    assert client.get(reverse("plans:report_create")).status_code == 405
-    assert client.get(reverse("plans:report_detail", args=[snapshot.pk + 99])).status_code == 404
+    assert client.get(reverse("reporting:report_create")).status_code == 405
+    assert (
+        client.get(reverse("reporting:report_detail", args=[snapshot.pk + 99])).status_code == 404
+    )
     client.logout()
     response = client.get(detail)
     assert response.status_code == 302 and reverse("login") in response["Location"]
@@ -153,6 +160,6 @@ def test_report_list_survives_a_deleted_author(client, data):
     ReportSnapshot.objects.update(taken_by=author)
     author.delete()
     client.force_login(data.secretariat)
-    response = client.get(reverse("plans:report_list"))
+    response = client.get(reverse("reporting:report_list"))
     assert response.status_code == 200
     assert "第1回DX推進本部会議" in response.content.decode()

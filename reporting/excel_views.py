@@ -22,12 +22,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
 
-from initiatives import bulk
-from kahoku_dx import era
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
-from plans import table41
 from plans.models import Plan
-from plans.services import ScheduleChangedError, schedule_import_apply
+from plans.selectors import current_plan as plans_current_plan
+from reporting import bulk, table41
+from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
 from workgroups.access import SecretariatRequiredMixin
 
 SESSION_KEY = "excel_imports"
@@ -50,14 +49,11 @@ class BulkUploadForm(UploadForm):
 
 
 def current_plan() -> Plan:
-    today_fy = era.current_fiscal_year(timezone.localdate())
-    plans = list(Plan.objects.order_by("-start_fy"))
-    for plan in plans:
-        if plan.covers(today_fy):
-            return plan
-    if not plans:
+    """The plan the Excel screens work on: plans.selectors.current_plan, or 404 if none."""
+    plan = plans_current_plan()
+    if plan is None:
         raise Http404("計画が登録されていません。")
-    return plans[0]
+    return plan
 
 
 def download(data: bytes, filename: str, content_type: str) -> HttpResponse:

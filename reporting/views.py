@@ -15,18 +15,16 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from initiatives.models import Initiative, ReportSnapshot
+from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
+from initiatives.services import initiative_publication_update
 from kahoku_dx import era
-from plans import selectors
-from plans.access import get_snapshot_for_user
-from plans.forms import CarryOverForm, CompareForm, DashboardFilterForm, SnapshotForm
 from plans.models import Plan, PlanVersion
-from plans.reports import report_snapshot_create, snapshot_workbook
-from plans.services import (
-    initiative_publication_update,
-    plan_carry_over,
-    plan_carry_over_preview,
-)
+from plans.selectors import default_plan, plans_for_selection
+from reporting.access import get_snapshot_for_user
+from reporting.forms import CarryOverForm, CompareForm, DashboardFilterForm, SnapshotForm
+from reporting.reports import report_snapshot_create, snapshot_workbook
+from reporting.selectors import compare, dashboard, schedule
+from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
 
 
@@ -39,7 +37,7 @@ def _plan_and_year(form, current: int, plans: list[Plan]) -> tuple[Plan | None, 
     if form.is_bound:
         form.is_valid()  # cleaned_data keeps the fields that passed; the others fall back
         data = form.cleaned_data
-    plan = data.get("plan") or selectors.default_plan(plans, current)
+    plan = data.get("plan") or default_plan(plans, current)
     if plan is None:
         return None, current
     return plan, data.get("fy") or _default_fy(plan, current)
@@ -51,16 +49,16 @@ def _year_choices(plans: list[Plan]) -> list[tuple[int, str]]:
 
 
 class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "plans/dashboard.html"
+    template_name = "reporting/dashboard.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         today = timezone.localdate()
         current = era.current_fiscal_year(today)
         form = DashboardFilterForm(self.request.GET or None)
-        plans = selectors.plans_for_selection()
+        plans = plans_for_selection()
         plan, fy = _plan_and_year(form, current, plans)
-        stale_days = selectors.DEFAULT_STALE_DAYS
+        stale_days = dashboard.DEFAULT_STALE_DAYS
         if form.is_bound and form.cleaned_data.get("stale_days"):
             stale_days = form.cleaned_data["stale_days"]
         ctx.update(
@@ -68,7 +66,7 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
             plans=plans,
             year_choices=_year_choices(plans),
             current_fy=current,
-            dashboard=selectors.dashboard_for(
+            dashboard=dashboard.dashboard_for(
                 plan=plan, fiscal_year=fy, today=today, stale_days=stale_days
             )
             if plan
@@ -80,17 +78,15 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
 class ScheduleView(LoginRequiredMixin, TemplateView):
     """Table 4-1 is the plan itself: every member of staff may read it."""
 
-    template_name = "plans/schedule.html"
+    template_name = "reporting/schedule.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         current = era.current_fiscal_year(timezone.localdate())
-        plans = selectors.plans_for_selection()
+        plans = plans_for_selection()
         code = self.request.GET.get("plan")
-        plan = next((p for p in plans if p.code == code), None) or selectors.default_plan(
-            plans, current
-        )
-        years, rows = selectors.schedule_matrix(plan, current) if plan else ([], [])
+        plan = next((p for p in plans if p.code == code), None) or default_plan(plans, current)
+        years, rows = schedule.schedule_matrix(plan, current) if plan else ([], [])
         ctx.update(
             plan=plan,
             plans=plans,
@@ -108,14 +104,14 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
 
 
 class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "plans/report_list.html"
+    template_name = "reporting/report_list.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         today = timezone.localdate()
         current = era.current_fiscal_year(today)
-        plans = selectors.plans_for_selection()
-        plan = selectors.default_plan(plans, current)
+        plans = plans_for_selection()
+        plan = default_plan(plans, current)
         ctx.setdefault(
             "form",
             SnapshotForm(
@@ -141,10 +137,10 @@ class ReportCreateView(SecretariatRequiredMixin, View):
     def post(self, request):
         form = SnapshotForm(request.POST)
         today = timezone.localdate()
-        plans = selectors.plans_for_selection()
+        plans = plans_for_selection()
         if form.is_valid():
             fy = form.cleaned_data["fy"]
-            plan = selectors.default_plan(plans, fy)
+            plan = default_plan(plans, fy)
             if plan is None or not plan.covers(fy):
                 form.add_error("fy", f"{era.format_fiscal_year(fy)}を含む計画がありません。")
             else:
@@ -156,7 +152,7 @@ class ReportCreateView(SecretariatRequiredMixin, View):
                     user=request.user,
                 )
                 messages.success(request, f"会議資料「{snapshot.title}」を作成しました。")
-                return redirect("plans:report_detail", pk=snapshot.pk)
+                return redirect("reporting:report_detail", pk=snapshot.pk)
         # Re-render the list with the bound form so nothing typed is lost.
         list_view = ReportListView()
         list_view.setup(request)
@@ -164,7 +160,7 @@ class ReportCreateView(SecretariatRequiredMixin, View):
 
 
 class ReportDetailView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "plans/report_detail.html"
+    template_name = "reporting/report_detail.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
@@ -192,34 +188,34 @@ class ReportExcelView(SecretariatOrHeadquartersMixin, View):
 
 
 class CompareView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "plans/compare.html"
+    template_name = "reporting/compare.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         today = timezone.localdate()
-        plans = selectors.plans_for_selection()
+        plans = plans_for_selection()
         form = CompareForm(self.request.GET or None)
         data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        plan = data.get("plan") or selectors.default_plan(plans, era.current_fiscal_year(today))
+        plan = data.get("plan") or default_plan(plans, era.current_fiscal_year(today))
         versions = list(PlanVersion.objects.filter(plan=plan).order_by("issued_fy", "number"))
         start = end = None
         if data.get("version_from"):
-            start = selectors.version_moment(data["version_from"])
+            start = compare.version_moment(data["version_from"])
         elif data.get("start"):
-            start = selectors.day_end(data["start"])
+            start = compare.day_end(data["start"])
         if data.get("version_to"):
-            end = selectors.version_moment(data["version_to"])
+            end = compare.version_moment(data["version_to"])
         elif data.get("end"):
-            end = selectors.day_end(data["end"])
+            end = compare.day_end(data["end"])
         if start is None and versions:
-            start = selectors.version_moment(versions[-1])
+            start = compare.version_moment(versions[-1])
         if end is None:
-            end = selectors.day_end(today)
+            end = compare.day_end(today)
         differences = []
         if plan and start and end:
             if end < start:
                 start, end = end, start
-            differences = selectors.plan_differences(plan, start, end)
+            differences = compare.plan_differences(plan, start, end)
         ctx.update(
             form=form,
             plan=plan,
@@ -228,7 +224,7 @@ class CompareView(SecretariatOrHeadquartersMixin, TemplateView):
             start=start,
             end=end,
             differences=differences,
-            earliest=selectors.earliest_history(plan) if plan else None,
+            earliest=compare.earliest_history(plan) if plan else None,
         )
         return ctx
 
@@ -236,10 +232,10 @@ class CompareView(SecretariatOrHeadquartersMixin, TemplateView):
 class CarryOverView(SecretariatRequiredMixin, TemplateView):
     """GET: preview (nothing written). POST: carry over, then show what was created."""
 
-    template_name = "plans/carry_over.html"
+    template_name = "reporting/carry_over.html"
 
     def _form(self, data):
-        plans = selectors.plans_for_selection()
+        plans = plans_for_selection()
         initial = {}
         if len(plans) >= 2:
             initial = {"source": plans[-2].code, "target": plans[-1].code}
@@ -259,7 +255,7 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
             form=form,
             lines=lines,
             to_create=sum(1 for line in lines if line.action == "create"),
-            plans=selectors.plans_for_selection(),
+            plans=plans_for_selection(),
         )
         return ctx
 
@@ -276,7 +272,9 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
         messages.success(
             request, f"{len(created)}件の取り組みを「{target.name}」へ引き継ぎました。"
         )
-        return redirect(f"{reverse('plans:carry_over')}?source={source.code}&target={target.code}")
+        return redirect(
+            f"{reverse('reporting:carry_over')}?source={source.code}&target={target.code}"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -285,12 +283,12 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
 
 
 class PublicationView(SecretariatRequiredMixin, TemplateView):
-    template_name = "plans/publication.html"
+    template_name = "reporting/publication.html"
 
     def _plan(self) -> Plan | None:
-        plans = selectors.plans_for_selection()
+        plans = plans_for_selection()
         code = self.request.GET.get("plan") or self.request.POST.get("plan")
-        return next((p for p in plans if p.code == code), None) or selectors.default_plan(
+        return next((p for p in plans if p.code == code), None) or default_plan(
             plans, era.current_fiscal_year(timezone.localdate())
         )
 
@@ -311,25 +309,25 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
                 ini,
                 [
                     (key, label, key in (ini.public_fields or []))
-                    for key, label in selectors.PUBLIC_FIELDS.items()
+                    for key, label in PUBLIC_FIELDS.items()
                 ],
             )
             for ini in initiatives
         ]
-        ctx.update(plan=plan, rows=rows, public_fields=selectors.PUBLIC_FIELDS)
+        ctx.update(plan=plan, rows=rows, public_fields=PUBLIC_FIELDS)
         return ctx
 
     def post(self, request):
         plan = self._plan()
         if plan is None:
-            return redirect("plans:publication")
+            return redirect("reporting:publication")
         post = request.POST
         changes: dict[int, tuple[bool, list[str]]] = {}
         for pk in Initiative.objects.for_plan(plan).values_list("pk", flat=True):
             if f"row-{pk}" not in post:
                 continue
-            fields = [k for k in selectors.PUBLIC_FIELDS if f"field-{pk}-{k}" in post]
+            fields = [k for k in PUBLIC_FIELDS if f"field-{pk}-{k}" in post]
             changes[pk] = (f"public-{pk}" in post, fields)
         count = initiative_publication_update(changes=changes, plan=plan, user=request.user)
         messages.success(request, f"公開設定を保存しました({count}件を変更)。")
-        return redirect(f"{reverse('plans:publication')}?plan={plan.code}")
+        return redirect(f"{reverse('reporting:publication')}?plan={plan.code}")

@@ -132,7 +132,7 @@ def test_write_methods_are_refused(client, plan):
 def test_secretariat_marks_publication(client, personas):
     i31 = initiative("3.1")
     client.force_login(personas.secretariat)
-    url = reverse("plans:publication")
+    url = reverse("reporting:publication")
     assert client.get(url).status_code == 200
     response = client.post(
         url,
@@ -156,10 +156,10 @@ def test_secretariat_marks_publication(client, personas):
 @pytest.mark.parametrize("role", ["hq", "leader", "viewer"])
 def test_publication_is_secretariat_only(client, personas, role):
     client.force_login(getattr(personas, role))
-    assert client.get(reverse("plans:publication")).status_code == 403
-    assert client.post(reverse("plans:publication")).status_code == 403
+    assert client.get(reverse("reporting:publication")).status_code == 403
+    assert client.post(reverse("reporting:publication")).status_code == 403
     client.logout()
-    response = client.get(reverse("plans:publication"))
+    response = client.get(reverse("reporting:publication"))
     assert response.status_code == 302 and reverse("login") in response["Location"]
 
 

@@ -19,7 +19,7 @@ from initiatives.selectors import ROLLUP_RULE_TEXT, Rollup, progress_percent
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import set_cell
 from plans.models import Plan
-from plans.selectors import dashboard_for
+from reporting.selectors.dashboard import dashboard_for
 
 SNAPSHOT_SCHEMA = 1
 
@@ -38,7 +38,7 @@ def snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any
         r.initiative_id: r
         for r in Review.objects.filter(initiative__policy__plan=plan, fiscal_year=fiscal_year)
     }
-    from plans.selectors import dashboard_initiatives
+    from reporting.selectors.dashboard import dashboard_initiatives
 
     initiatives = []
     for ini in dashboard_initiatives(plan, fiscal_year):

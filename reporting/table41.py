@@ -7,7 +7,7 @@ LibreOffice save after a person edited it: any title rows above the header (the 
 the row whose cell reads 項目), years in any form `era.parse_fiscal_year` accepts, merged
 cells, an empty 項目 cell continuing the item above, trailing empty rows and columns.
 
-Writes live in `plans.services.schedule_import_apply`; this module only reads and compares.
+Writes live in `reporting.services.schedule.schedule_import_apply`; this module only reads and compares.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from initiatives.models import (
 )
 from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
-from plans.services import plan_load_file
+from reporting.services.loading import plan_load_file
 from workgroups.models import WorkingGroup
 
 BENCH_PREFIX = "ベンチ取り組み"

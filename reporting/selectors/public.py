@@ -1,0 +1,101 @@
+"""Reads for the public page and open data."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from initiatives.models import (
+    PUBLIC_FIELDS,
+    Indicator,
+    IndicatorValue,
+    Initiative,
+    ProgressStatus,
+    ProjectUnderWay,
+)
+from initiatives.selectors import (
+    initiatives_with_latest_progress,
+    progress_percent,
+)
+from kahoku_dx import era
+from plans.models import (
+    Plan,
+)
+
+# --------------------------------------------------------------------------------------------
+# Public page: one serialiser for HTML, CSV and JSON, so nothing unpublished can leak
+# --------------------------------------------------------------------------------------------
+
+
+def public_initiatives_queryset(plan: Plan, fiscal_year: int) -> QuerySet[Initiative]:
+    return initiatives_with_latest_progress(
+        Initiative.objects.filter(policy__plan=plan, is_public=True)
+        .select_related("policy")
+        .prefetch_related(
+            Prefetch(
+                "projects",
+                queryset=ProjectUnderWay.objects.select_related("section").order_by("order"),
+            ),
+            Prefetch(
+                "indicators",
+                queryset=Indicator.objects.order_by("order", "name").prefetch_related(
+                    Prefetch("values", queryset=IndicatorValue.objects.order_by("fiscal_year"))
+                ),
+            ),
+        ),
+        fiscal_year,
+    ).order_by("policy__number", "number")
+
+
+def _decimal(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+
+
+def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
+    """What citizens may see of one initiative: title and policy, plus the allowed fields."""
+    allowed = {f for f in (ini.public_fields or []) if f in PUBLIC_FIELDS}
+    record: dict[str, Any] = {
+        "code": ini.code,
+        "policy": f"基本方針{ini.policy.number} {ini.policy.title}",
+        "title": ini.title,
+    }
+    if "description" in allowed:
+        record["description"] = ini.description
+    if "progress" in allowed:
+        status = ini.latest_status
+        record["progress"] = {
+            "fiscal_year": era.format_fiscal_year(fiscal_year),
+            "status": ProgressStatus(status).label if status else "まだ記録がありません",
+            "percent": progress_percent(status, ini.latest_percent),
+            "updated_on": ini.latest_date.isoformat() if ini.latest_date else None,
+        }
+    if "projects" in allowed:
+        record["projects"] = [
+            {"year": p.era_label, "name": p.name, "section": p.section.name}
+            for p in ini.projects.all()
+        ]
+    if "indicators" in allowed:
+        record["indicators"] = [
+            {
+                "name": ind.name,
+                "unit": ind.unit,
+                "values": [
+                    {
+                        "fiscal_year": era.format_fiscal_year(v.fiscal_year),
+                        "target": _decimal(v.target),
+                        "actual": _decimal(v.actual),
+                    }
+                    for v in ind.values.all()
+                ],
+            }
+            for ind in ini.indicators.all()
+        ]
+    return record
+
+
+def public_records(plan: Plan, fiscal_year: int) -> list[dict[str, Any]]:
+    return [public_record(i, fiscal_year) for i in public_initiatives_queryset(plan, fiscal_year)]

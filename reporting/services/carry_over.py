@@ -1,0 +1,128 @@
+"""Carrying initiatives over into the next plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from kahoku_dx.history import save_with_user
+from plans.models import (
+    BasicPolicy,
+    Plan,
+)
+
+# --------------------------------------------------------------------------------------------
+# Carrying initiatives over into the next plan (issue 5)
+# --------------------------------------------------------------------------------------------
+
+CARRY_OVER_DECISIONS = ("continue", "expand", "revise", "next_plan")
+
+
+@dataclass
+class CarryOverLine:
+    initiative: Any
+    review: Any  # the initiative's latest PDCA review in the source plan
+    action: str  # "create" | "exists" | "skip"
+    reason: str
+
+
+def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[CarryOverLine]:
+    """What plan_carry_over would do, without writing anything."""
+    from initiatives.models import Initiative, Review
+
+    initiatives = list(
+        Initiative.objects.for_plan(source_plan)
+        .select_related("policy", "working_group", "lead_section")
+        .order_by("policy__number", "number")
+    )
+    latest: dict[int, Any] = {}
+    for review in Review.objects.filter(initiative__policy__plan=source_plan).order_by(
+        "initiative_id", "-fiscal_year"
+    ):
+        latest.setdefault(review.initiative_id, review)
+    already = set(
+        Initiative.objects.filter(
+            policy__plan=target_plan, carried_from__in=initiatives
+        ).values_list("carried_from_id", flat=True)
+    )
+    lines = []
+    for ini in initiatives:
+        review = latest.get(ini.pk)
+        if review is None:
+            lines.append(CarryOverLine(ini, None, "skip", "振り返りがありません"))
+        elif review.carry_over not in CARRY_OVER_DECISIONS:
+            reason = f"方針が「{review.get_carry_over_display()}」のため引き継ぎません"
+            lines.append(CarryOverLine(ini, review, "skip", reason))
+        elif ini.pk in already:
+            lines.append(CarryOverLine(ini, review, "exists", "引継ぎ済みです"))
+        else:
+            lines.append(
+                CarryOverLine(ini, review, "create", f"方針「{review.get_carry_over_display()}」")
+            )
+    return lines
+
+
+def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[Any]:
+    """Create the next plan's policies and initiatives for initiatives the PDCA review
+    decided to carry on (継続/拡充/見直し/次期計画へ引継ぎ), setting ``carried_from``.
+
+    Running it twice creates nothing new. Policies are matched by number; an initiative
+    keeps its number unless the target policy already uses it.
+    """
+    from initiatives.models import Initiative
+    from workgroups.models import WorkingGroup
+
+    if source_plan.pk == target_plan.pk:
+        raise ValidationError("引継ぎ先には別の計画を選んでください。")
+    if target_plan.start_fy <= source_plan.end_fy:
+        raise ValidationError(
+            "引継ぎ先の計画は、引継ぎ元の計画期間の後に始まる計画を選んでください。"
+        )
+    created = []
+    with transaction.atomic():
+        lines = plan_carry_over_preview(source_plan=source_plan, target_plan=target_plan)
+        policies = {p.number: p for p in BasicPolicy.objects.filter(plan=target_plan)}
+        wgs = {wg.name: wg for wg in WorkingGroup.objects.filter(plan=target_plan)}
+        used = set(
+            Initiative.objects.filter(policy__plan=target_plan).values_list(
+                "policy__number", "number"
+            )
+        )
+        for line in lines:
+            if line.action != "create":
+                continue
+            src = line.initiative
+            policy = policies.get(src.policy.number)
+            if policy is None:
+                policy = BasicPolicy(
+                    plan=target_plan,
+                    number=src.policy.number,
+                    title=src.policy.title,
+                    heading=src.policy.heading,
+                    summary=src.policy.summary,
+                    classification=src.policy.classification,
+                )
+                save_with_user(policy, user)
+                policies[policy.number] = policy
+            number = src.number
+            while (policy.number, number) in used:
+                number += 1
+            used.add((policy.number, number))
+            ini = Initiative(
+                policy=policy,
+                number=number,
+                title=src.title,
+                description=src.description,
+                flag=src.flag,
+                working_group=wgs.get(src.working_group.name) if src.working_group else None,
+                lead_section=src.lead_section,
+                weight=src.weight,
+                carried_from=src,
+            )
+            save_with_user(ini, user)
+            ini.national_items.set(src.national_items.all())
+            created.append(ini)
+    return created
