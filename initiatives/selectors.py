@@ -67,21 +67,39 @@ def progress_percent(status: str | None, percent: int | None) -> int | None:
 
 @dataclass(frozen=True)
 class Rollup:
+    """One aggregate and what it rests on: every figure shown for a group of initiatives.
+
+    ``percent`` is the (weighted) average over the initiatives that have a value (``counted``);
+    ``reported`` of ``total`` initiatives have a progress record in the fiscal year. A figure
+    with ``reported < total`` must never be shown without saying so.
+    """
+
     percent: Decimal | None  # None when no initiative has a value
     counted: int
     total: int
+    reported: int = 0
+
+    @property
+    def unreported(self) -> int:
+        return self.total - self.reported
+
+    @property
+    def complete(self) -> bool:
+        """Every initiative has reported: the percentage speaks for the whole group."""
+        return self.total > 0 and self.reported == self.total
 
 
 def rollup(initiatives: Iterable[Initiative]) -> Rollup:
     """Roll annotated initiatives (see above) up into one percentage, by ROLLUP_RULE_TEXT."""
     weighted_sum = Decimal(0)
     weight_total = Decimal(0)
-    counted = total = 0
+    counted = total = reported = 0
     for ini in initiatives:
         total += 1
-        value = progress_percent(
-            getattr(ini, "latest_status", None), getattr(ini, "latest_percent", None)
-        )
+        status = getattr(ini, "latest_status", None)
+        if status is not None:
+            reported += 1
+        value = progress_percent(status, getattr(ini, "latest_percent", None))
         if value is None:
             continue
         weight = ini.weight if ini.weight is not None else Decimal(1)
@@ -89,9 +107,9 @@ def rollup(initiatives: Iterable[Initiative]) -> Rollup:
         weight_total += weight
         counted += 1
     if not weight_total:
-        return Rollup(None, counted, total)
+        return Rollup(None, counted, total, reported)
     percent = (weighted_sum / weight_total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return Rollup(percent, counted, total)
+    return Rollup(percent, counted, total, reported)
 
 
 # --- screens (issue 3) ---------------------------------------------------------------------

@@ -39,3 +39,19 @@ def test_weights_and_cancelled(plan):
 def test_nothing_logged_gives_no_number(plan):
     result = rollup(_annotated(plan, fy=2021))
     assert result.percent is None and result.total == 13
+
+
+def test_rollup_says_how_many_reported():
+    """One initiative of three reported: the figure rests on one, and says so."""
+    from types import SimpleNamespace
+
+    from initiatives.selectors import rollup
+
+    items = [
+        SimpleNamespace(latest_status="on_track", latest_percent=60, weight=None),
+        SimpleNamespace(latest_status=None, latest_percent=None, weight=None),
+        SimpleNamespace(latest_status=None, latest_percent=None, weight=None),
+    ]
+    r = rollup(items)
+    assert (str(r.percent), r.counted, r.reported, r.total, r.unreported) == ("60.0", 1, 1, 3, 2)
+    assert not r.complete
