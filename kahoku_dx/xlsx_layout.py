@@ -1,0 +1,248 @@
+"""How a workbook the portal writes looks on paper: the one home for print set-up.
+
+A city office prints its sheets on A4, landscape when wide, fitted to the page width, with
+the header repeated on every page. Text that wraps must have a row height that shows it
+(Excel and LibreOffice do not grow rows by themselves for files written by a program), so
+row heights are estimated from the text's display width: a Japanese character takes about
+two columns of width, a Latin one about one.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FONT = Font(bold=True)
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+LINE_HEIGHT_PT = 15.0  # one line of 11 pt text (Calibri / 游ゴシック), with leading
+MIN_WIDTH = 6.0
+MAX_WIDTH = 60.0
+# Number formats for people (和暦 dates, percent) and for machines (ISO dates).
+WAREKI_DATE_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日";@'
+ISO_DATE_FORMAT = "yyyy-mm-dd"
+PERCENT_FORMAT = "0%"
+PERCENT_1DP_FORMAT = "0.0%"
+
+
+def text_width(text: str) -> int:
+    """Display width in spreadsheet columns: wide (CJK, full-width) characters count 2."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _display(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return "令和00年00月00日"  # the widest 和暦 form a date cell shows
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def lines_needed(text: str, width: float) -> int:
+    """How many lines ``text`` takes in a column ``width`` wide (wrapping on every line)."""
+    usable = max(width - 1.0, 1.0)  # cell padding
+    return sum(max(1, math.ceil(text_width(part) / usable)) for part in text.split("\n")) or 1
+
+
+def fit_columns(
+    ws: Any,
+    *,
+    header_row: int,
+    first_column: int = 1,
+    last_column: int | None = None,
+    min_width: float = MIN_WIDTH,
+    max_width: float = MAX_WIDTH,
+    fixed: dict[int, float] | None = None,
+) -> dict[int, float]:
+    """Set each column's width from its content (header included), within bounds."""
+    last_column = last_column or ws.max_column
+    fixed = fixed or {}
+    widths: dict[int, float] = {}
+    merged = _merged_cells(ws)
+    for col in range(first_column, last_column + 1):
+        if col in fixed:
+            widths[col] = fixed[col]
+            continue
+        best = min_width
+        for row in range(header_row, ws.max_row + 1):
+            if (row, col) in merged:
+                continue  # a merged cell's text spreads over several columns
+            text = _display(ws.cell(row=row, column=col).value)
+            longest = max((text_width(p) for p in text.split("\n")), default=0)
+            best = max(best, min(longest + 2.0, max_width))
+        widths[col] = best
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    return widths
+
+
+def _merged_cells(ws: Any) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """(row, col) of every cell inside a merged range -> the range's bounds."""
+    out: dict[tuple[int, int], tuple[int, int, int, int]] = {}
+    for rng in ws.merged_cells.ranges:
+        bounds = (rng.min_row, rng.min_col, rng.max_row, rng.max_col)
+        for r in range(rng.min_row, rng.max_row + 1):
+            for c in range(rng.min_col, rng.max_col + 1):
+                out[(r, c)] = bounds
+    return out
+
+
+def _column_width(ws: Any, col: int) -> float:
+    width = ws.column_dimensions[get_column_letter(col)].width
+    return float(width) if width else 8.43  # Excel's default width
+
+
+def fit_row_heights(ws: Any, *, first_row: int, last_row: int | None = None) -> None:
+    """Give every row the height its wrapped text needs, merged ranges included.
+
+    A value merged over several columns wraps in their summed width; one merged over several
+    rows shares their heights, and the last row of the range takes what is still missing.
+    """
+    last_row = last_row or ws.max_row
+    merged = _merged_cells(ws)
+    need: dict[int, float] = {}
+    spans: list[tuple[int, int, float]] = []
+    for row in range(first_row, last_row + 1):
+        for cell in ws[row]:
+            if cell.value is None:
+                continue
+            bounds = merged.get((row, cell.column))
+            if bounds and (bounds[0], bounds[1]) != (row, cell.column):
+                continue
+            r1, c1, r2, c2 = bounds or (row, cell.column, row, cell.column)
+            width = sum(_column_width(ws, c) for c in range(c1, c2 + 1))
+            lines = lines_needed(_display(cell.value), width)
+            font = cell.font.sz if cell.font is not None and cell.font.sz else 11
+            height = lines * LINE_HEIGHT_PT * float(font) / 11.0
+            if r2 > r1:
+                spans.append((r1, r2, height))
+            else:
+                need[row] = max(need.get(row, LINE_HEIGHT_PT), height)
+    for r1, r2, height in spans:
+        have = sum(need.get(r, LINE_HEIGHT_PT) for r in range(r1, r2 + 1))
+        if have < height:
+            need[r2] = need.get(r2, LINE_HEIGHT_PT) + (height - have)
+    for row, height in need.items():
+        ws.row_dimensions[row].height = round(height, 1)
+
+
+def style_header(ws: Any, *, row: int, first_column: int = 1, last_column: int | None = None):
+    """Bold, filled, bordered, centred header cells that wrap."""
+    last_column = last_column or ws.max_column
+    for col in range(first_column, last_column + 1):
+        cell = ws.cell(row=row, column=col)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.border = BORDER
+        cell.alignment = HEADER_ALIGNMENT
+
+
+def wrap_body(ws: Any, *, first_row: int, last_row: int | None = None) -> None:
+    """Borders and top-aligned wrapping for every cell of the body."""
+    last_row = last_row or ws.max_row
+    for row in ws.iter_rows(min_row=first_row, max_row=last_row):
+        for cell in row:
+            cell.border = BORDER
+            if not (cell.alignment and cell.alignment.horizontal):
+                cell.alignment = WRAP_TOP
+
+
+def print_setup(
+    ws: Any,
+    *,
+    landscape: bool,
+    header_rows: tuple[int, int] | None,
+    freeze: str | None = None,
+    title: str = "",
+) -> None:
+    """A4, fitted to the page width, header rows on every page, page numbers in the footer."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+    ws.print_options.horizontalCentered = True
+    if header_rows:
+        ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
+    if freeze:
+        ws.freeze_panes = freeze
+    if title:
+        ws.oddHeader.left.text = title[:200]
+    ws.oddFooter.center.text = "&P / &N"
+    ws.oddFooter.right.text = "印刷日 &D"
+
+
+def add_choices(
+    ws: Any, *, column: int, choices: Sequence[str], first_row: int, last_row: int, title: str
+) -> DataValidation | None:
+    """A drop-down list for a choice column (Excel's list validation, ≤ 255 characters)."""
+    joined = ",".join(choices)
+    if not choices or len(joined) > 255 or any("," in c or '"' in c for c in choices):
+        return None
+    dv = DataValidation(
+        type="list",
+        formula1=f'"{joined}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="入力できない値です",
+        error=f"{title}は一覧から選んでください。",
+        promptTitle=title[:32],
+        prompt="一覧から選んでください。"[:255],
+    )
+    letter = get_column_letter(column)
+    dv.add(f"{letter}{first_row}:{letter}{last_row}")
+    ws.add_data_validation(dv)
+    return dv
+
+
+def layout_table(
+    ws: Any,
+    *,
+    header_row: int,
+    landscape: bool,
+    title: str = "",
+    fixed_widths: dict[int, float] | None = None,
+    number_formats: dict[int, str] | None = None,
+    freeze_column: int = 1,
+) -> None:
+    """The whole treatment for a plain table sheet whose header is at ``header_row``."""
+    last_col = ws.max_column
+    style_header(ws, row=header_row, last_column=last_col)
+    wrap_body(ws, first_row=header_row + 1)
+    for col, fmt in (number_formats or {}).items():
+        for (cell,) in ws.iter_rows(
+            min_row=header_row + 1, max_row=ws.max_row, min_col=col, max_col=col
+        ):
+            cell.number_format = fmt
+    fit_columns(ws, header_row=header_row, fixed=fixed_widths)
+    fit_row_heights(ws, first_row=1)
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(last_col)}{max(ws.max_row, header_row)}"
+    print_setup(
+        ws,
+        landscape=landscape,
+        header_rows=(header_row, header_row),
+        freeze=f"{get_column_letter(freeze_column + 1)}{header_row + 1}",
+        title=title,
+    )
+
+
+def iter_text_cells(ws: Any) -> Iterable[Any]:
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value:
+                yield cell
