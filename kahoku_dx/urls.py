@@ -13,6 +13,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     path("initiatives/", include("initiatives.urls")),
+    path("organisation/", include("workgroups.urls")),
     path("excel/", include("reporting.excel_urls")),
     path("plan/", include("reporting.urls")),
     path("public/", include("reporting.public_urls")),

@@ -100,6 +100,10 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     # issue 5: meeting reports
     "reporting:report_detail": lambda s: {"pk": s.obj(ReportSnapshot).pk},
     "reporting:report_excel": lambda s: {"pk": s.obj(ReportSnapshot).pk},
+    # issue 11: staff and roles
+    "workgroups:staff_edit": lambda s: {"pk": s.personas.member.pk},
+    "workgroups:staff_set_active": lambda s: {"pk": s.personas.member.pk},
+    "workgroups:staff_password": lambda s: {"pk": s.personas.member.pk},
 }
 
 # Anonymous users may open these without being sent to the login page.

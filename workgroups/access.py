@@ -84,3 +84,16 @@ class SecretariatOrHeadquartersMixin(AccessMixin):
         if not (roles.secretariat or roles.headquarters):
             raise PermissionDenied("この画面は事務局と推進本部のみ閲覧できます。")
         return super().dispatch(request, *args, **kwargs)
+
+
+def get_staff_for_user(user: Any, pk: int) -> Any:
+    """A staff account for the staff screens: the secretariat manages everyone (else 403)."""
+    from django.contrib.auth import get_user_model
+    from django.http import Http404
+
+    if not roles_for(user).secretariat:
+        raise PermissionDenied("職員の管理は事務局(情報推進課)のみ行えます。")
+    person = get_user_model().objects.select_related("profile").filter(pk=pk).first()
+    if person is None:
+        raise Http404("職員が見つかりません。")
+    return person

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ImproperlyConfigured
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
-from workgroups.models import Section, StaffProfile
+from plans.models import Plan
+from workgroups.models import (
+    Headquarters,
+    HeadquartersMember,
+    Section,
+    StaffProfile,
+    WorkingGroup,
+    WorkingGroupMembership,
+)
 
 User = get_user_model()
 
@@ -84,3 +99,264 @@ def dev_login_ensure(*, username: str = "jimukyoku") -> tuple[User, str]:
         user.save()
         user.groups.add(secretariat_group_ensure())
     return user, password
+
+
+# --------------------------------------------------------------------------------------------
+# Staff and roles, run by the secretariat from the portal (no admin needed)
+# --------------------------------------------------------------------------------------------
+
+MSG_SELF_DEACTIVATE = "自分自身のアカウントを無効にすることはできません。"
+MSG_SUPERUSER = "システム管理者(スーパーユーザー)のアカウントは、システム管理者のみ変更できます。"
+MSG_WG_PLAN = "このWGは選択した計画のWGではありません。"
+
+
+def _guard(actor: Any, user: Any) -> None:
+    """Nobody but a superuser changes a superuser: the portal never grants or edits them."""
+    if user.is_superuser and not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(MSG_SUPERUSER)
+
+
+def _history(obj: Any, actor: Any) -> None:
+    if actor is not None:
+        obj._history_user = actor
+
+
+@transaction.atomic
+def staff_update(
+    *,
+    actor: Any,
+    user: Any,
+    display_name: str,
+    email: str,
+    section: Section | None,
+    role: str,
+) -> Any:
+    """Change a person's name, mail, section and office-wide role, with history naming actor.
+
+    Making someone secretariat gives them the admin's data screens (is_staff and the
+    secretariat group); taking it away removes both. Superuser status is never touched.
+    """
+    _guard(actor, user)
+    user.last_name = display_name
+    user.email = email
+    user.is_staff = role == StaffProfile.Role.SECRETARIAT or user.is_superuser
+    user.full_clean(exclude=["password"])
+    _history(user, actor)
+    user.save()
+    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    profile.display_name = display_name
+    profile.section = section
+    profile.role = role
+    profile.full_clean()
+    _history(profile, actor)
+    profile.save()
+    group = secretariat_group_ensure()
+    if role == StaffProfile.Role.SECRETARIAT:
+        user.groups.add(group)
+    else:
+        user.groups.remove(group)
+    return user
+
+
+@transaction.atomic
+def staff_set_active(*, actor: Any, user: Any, active: bool) -> Any:
+    """Activate or deactivate an account; a deactivated person's sessions end at once.
+
+    Staff are never deleted: their progress entries, reviews and history keep their name.
+    """
+    _guard(actor, user)
+    if not active and actor is not None and user.pk == actor.pk:
+        raise ValidationError(MSG_SELF_DEACTIVATE)
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    _history(user, actor)
+    user.save(update_fields=["is_active"])
+    if not active:
+        sessions_end_for(user)
+    return user
+
+
+def sessions_end_for(user: Any) -> int:
+    """Delete every stored session of ``user`` (the database session store is authoritative).
+
+    An inactive user is refused by the authentication backend on the next request anyway;
+    deleting the sessions also clears them from the cache in front of the database.
+    """
+    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
+    from django.contrib.sessions.models import Session
+    from django.core.cache import caches
+
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    ended = 0
+    now = timezone.now()
+    pk = str(user.pk)
+    for session in Session.objects.filter(expire_date__gt=now).iterator():
+        if session.get_decoded().get("_auth_user_id") == pk:
+            cache.delete(KEY_PREFIX + session.session_key)
+            session.delete()
+            ended += 1
+    return ended
+
+
+@transaction.atomic
+def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
+    """Set a new password (validated by AUTH_PASSWORD_VALIDATORS); other sessions end."""
+    _guard(actor, user)
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    _history(user, actor)
+    user.save(update_fields=["password"])
+    sessions_end_for(user)
+    return user
+
+
+def staff_password_link(*, user: Any) -> str:
+    """A one-time set-password link (Django's reset token: void once the password changes)."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def staff_send_password_link(*, actor: Any, user: Any) -> str:
+    """Mail the person a one-time link to set their own password; returns the address used."""
+    _guard(actor, user)
+    if not user.email:
+        raise ValidationError("メールアドレスが登録されていないため、リンクを送れません。")
+    if not user.is_active:
+        raise ValidationError("無効なアカウントにはリンクを送れません。先に有効にしてください。")
+    link = staff_password_link(user=user)
+    name = getattr(getattr(user, "profile", None), "display_name", "") or user.get_username()
+    body = (
+        f"{name} 様\n\n"
+        "かほく市DX推進ポータルのパスワードを設定するためのリンクをお送りします。\n"
+        "次のリンクを開き、新しいパスワードを設定してください。\n\n"
+        f"{link}\n\n"
+        f"ユーザー名: {user.get_username()}\n"
+        "このリンクは一度だけ使えます。心当たりがない場合は、情報推進課(事務局)に連絡してください。\n"
+    )
+    send_mail(
+        "【かほく市DX推進ポータル】パスワード設定のご案内",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+    return user.email
+
+
+@transaction.atomic
+def staff_set_wg_roles(
+    *, actor: Any, user: Any, plan: Plan, roles: dict[int, str | None]
+) -> list[str]:
+    """Make ``user`` leader or member of the plan's WGs, or take them out (None).
+
+    ``roles`` maps WG id -> WorkingGroupMembership.Role value or None. Returns a line per
+    change, for the message shown to the secretariat.
+    """
+    _guard(actor, user)
+    wgs = {wg.pk: wg for wg in WorkingGroup.objects.filter(plan=plan)}
+    unknown = [pk for pk in roles if pk not in wgs]
+    if unknown:
+        raise ValidationError(MSG_WG_PLAN)
+    current = {
+        m.working_group_id: m
+        for m in WorkingGroupMembership.objects.filter(user=user, working_group__plan=plan)
+    }
+    changes: list[str] = []
+    for wg_id, role in roles.items():
+        membership = current.get(wg_id)
+        if role is None:
+            if membership is not None:
+                _history(membership, actor)
+                membership.delete()
+                changes.append(f"{wgs[wg_id].name}: 外しました")
+            continue
+        if membership is None:
+            membership = WorkingGroupMembership(working_group=wgs[wg_id], user=user)
+        elif membership.role == role:
+            continue
+        membership.role = role
+        membership.full_clean()
+        _history(membership, actor)
+        membership.save()
+        changes.append(f"{wgs[wg_id].name}: {membership.get_role_display()}")
+    return changes
+
+
+@transaction.atomic
+def staff_set_hq_seat(
+    *, actor: Any, user: Any, plan: Plan, role: str | None, title: str = ""
+) -> HeadquartersMember | None:
+    """Give ``user`` a seat at the plan's DX headquarters (role, 職名), or take it away."""
+    _guard(actor, user)
+    hq = Headquarters.objects.filter(plan=plan).first()
+    if hq is None:
+        raise ValidationError("この計画にはDX推進本部が登録されていません。")
+    seat = HeadquartersMember.objects.filter(headquarters=hq, user=user).first()
+    if role is None:
+        if seat is not None:
+            _history(seat, actor)
+            seat.delete()
+        return None
+    title = title.strip()
+    if not title:
+        raise ValidationError({"hq_title": "本部での職名を入力してください(例: 総務部長)。"})
+    if seat is None:
+        seat = HeadquartersMember(headquarters=hq, user=user)
+    seat.role = role
+    seat.title = title
+    seat.section = getattr(getattr(user, "profile", None), "section", None)
+    taken = HeadquartersMember.objects.filter(headquarters=hq, title=title).exclude(pk=seat.pk)
+    if taken.exists():
+        raise ValidationError({"hq_title": f"職名「{title}」の本部員はすでに登録されています。"})
+    seat.full_clean()
+    _history(seat, actor)
+    seat.save()
+    return seat
+
+
+@transaction.atomic
+def staff_save(
+    *,
+    actor: Any,
+    user: Any | None,
+    plan: Plan | None,
+    username: str = "",
+    display_name: str,
+    email: str,
+    section: Section | None,
+    role: str,
+    wg_roles: dict[int, str | None],
+    hq_role: str | None,
+    hq_title: str = "",
+) -> tuple[Any, list[str]]:
+    """The staff screen's one write: the person, their WG roles and HQ seat, all or nothing.
+
+    ``user`` None creates the account (without a usable password: the secretariat then sets
+    one or mails a set-password link).
+    """
+    if user is None:
+        user = staff_create(
+            username=username, role=role, section=section, display_name=display_name, email=email
+        )
+        _history(user, actor)
+        changes = ["アカウントを作成しました"]
+    else:
+        staff_update(
+            actor=actor,
+            user=user,
+            display_name=display_name,
+            email=email,
+            section=section,
+            role=role,
+        )
+        changes = []
+    if plan is not None:
+        changes += staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=wg_roles)
+        if (
+            hq_role
+            or HeadquartersMember.objects.filter(headquarters__plan=plan, user=user).exists()
+        ):
+            staff_set_hq_seat(actor=actor, user=user, plan=plan, role=hq_role, title=hq_title)
+    return user, changes

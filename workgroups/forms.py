@@ -1,0 +1,135 @@
+"""Forms for the staff and roles screens: they only validate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+
+from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
+
+User = get_user_model()
+
+NO_ROLE = ""
+WG_ROLE_CHOICES = [(NO_ROLE, "—(参加しない)")] + list(WorkingGroupMembership.Role.choices)
+HQ_ROLE_CHOICES = [(NO_ROLE, "—(本部員ではない)")] + list(HeadquartersMember.Role.choices)
+
+
+class StaffFilterForm(forms.Form):
+    q = forms.CharField(
+        label="検索", required=False, max_length=100, help_text="氏名・ユーザー名・メール"
+    )
+    section = forms.ModelChoiceField(
+        label="所属課", queryset=Section.objects.all(), required=False, empty_label="すべて"
+    )
+    active = forms.ChoiceField(
+        label="状態",
+        required=False,
+        choices=[("", "すべて"), ("1", "有効"), ("0", "無効")],
+    )
+
+
+class StaffForm(forms.Form):
+    username = forms.CharField(
+        label="ユーザー名",
+        max_length=150,
+        help_text="ログインに使う名前(半角英数字と @ . + - _)。例: k.yamada",
+        error_messages={"required": "ユーザー名を入力してください。"},
+    )
+    display_name = forms.CharField(
+        label="氏名",
+        max_length=100,
+        error_messages={"required": "氏名を入力してください。"},
+    )
+    email = forms.EmailField(
+        label="メールアドレス",
+        required=False,
+        help_text="パスワード設定リンクと通知の送り先です。",
+        error_messages={"invalid": "メールアドレスの形式が正しくありません。"},
+    )
+    section = forms.ModelChoiceField(
+        label="所属課",
+        queryset=Section.objects.filter(is_active=True),
+        required=False,
+        empty_label="—(未設定)",
+    )
+    role = forms.ChoiceField(
+        label="ポータルでの役割",
+        choices=StaffProfile.Role.choices,
+        initial=StaffProfile.Role.STAFF,
+        help_text="事務局はすべてを管理できます。本部は全体を閲覧し、振り返りを承認します。"
+        "職員はWGに参加すると担当の取り組みを記録でき、WGに参加しなければ閲覧のみです。",
+    )
+
+    def __init__(self, *args: Any, instance: Any = None, **kwargs: Any) -> None:
+        self.instance = instance
+        super().__init__(*args, **kwargs)
+        if instance is not None:
+            del self.fields["username"]
+
+    def clean_username(self) -> str:
+        name = self.cleaned_data["username"].strip()
+        User.username_validator(name)
+        if User.objects.filter(username__iexact=name).exists():
+            raise forms.ValidationError(f"ユーザー名「{name}」はすでに使われています。")
+        return name
+
+
+class StaffRolesForm(forms.Form):
+    """One choice per WG of the plan (none / member / leader) and the HQ seat."""
+
+    hq_role = forms.ChoiceField(label="DX推進本部", choices=HQ_ROLE_CHOICES, required=False)
+    hq_title = forms.CharField(
+        label="本部での職名", max_length=100, required=False, help_text="例: 総務部長、市長"
+    )
+
+    def __init__(self, *args: Any, working_groups: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.working_groups = working_groups
+        for wg in working_groups:
+            self.fields[f"wg_{wg.pk}"] = forms.ChoiceField(
+                label=wg.name, choices=WG_ROLE_CHOICES, required=False
+            )
+
+    def wg_fields(self) -> list[Any]:
+        return [self[f"wg_{wg.pk}"] for wg in self.working_groups]
+
+    def wg_roles(self) -> dict[int, str | None]:
+        return {wg.pk: self.cleaned_data.get(f"wg_{wg.pk}") or None for wg in self.working_groups}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("hq_role") and not (data.get("hq_title") or "").strip():
+            self.add_error("hq_title", "本部での職名を入力してください(例: 総務部長)。")
+        return data
+
+
+class SetPasswordForm(forms.Form):
+    password1 = forms.CharField(
+        label="新しいパスワード",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="新しいパスワード(確認)",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 and p2 and p1 != p2:
+            self.add_error("password2", "確認のパスワードが一致しません。")
+        elif p1:
+            try:
+                password_validation.validate_password(p1, self.user)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return data

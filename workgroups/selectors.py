@@ -1,0 +1,55 @@
+"""Reads of the organisation: the staff list the secretariat manages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
+
+from plans.models import Plan
+from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
+
+User = get_user_model()
+
+STAFF_PAGE_SIZE = 50
+
+
+def staff_queryset(
+    *, plan: Plan | None, section_id: int | None = None, active: str = "", q: str = ""
+) -> QuerySet[Any]:
+    """People with their section, WG roles and HQ seat in ``plan`` (a fixed number of queries)."""
+    memberships = WorkingGroupMembership.objects.select_related("working_group").order_by(
+        "working_group__name"
+    )
+    seats = HeadquartersMember.objects.select_related("headquarters")
+    if plan is not None:
+        memberships = memberships.filter(working_group__plan=plan)
+        seats = seats.filter(headquarters__plan=plan)
+    users = (
+        User.objects.select_related("profile", "profile__section")
+        .prefetch_related(
+            Prefetch("wg_memberships", queryset=memberships, to_attr="plan_memberships"),
+            Prefetch("hq_memberships", queryset=seats, to_attr="plan_seats"),
+        )
+        .order_by("profile__section__order", "profile__section__name", "username")
+    )
+    if section_id:
+        users = users.filter(profile__section_id=section_id)
+    if active == "1":
+        users = users.filter(is_active=True)
+    elif active == "0":
+        users = users.filter(is_active=False)
+    q = q.strip()[:100]
+    if q:
+        users = users.filter(
+            Q(username__icontains=q)
+            | Q(last_name__icontains=q)
+            | Q(profile__display_name__icontains=q)
+            | Q(email__icontains=q)
+        )
+    return users
+
+
+def staff_profile_of(user: Any) -> StaffProfile | None:
+    return StaffProfile.objects.filter(user=user).select_related("section").first()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from workgroups import views
+
+app_name = "workgroups"
+
+urlpatterns = [
+    path("staff/", views.staff_list, name="staff_list"),
+    path("staff/new/", views.staff_create, name="staff_create"),
+    path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
+    path("staff/<int:pk>/active/", views.staff_set_active, name="staff_set_active"),
+    path("staff/<int:pk>/password/", views.staff_password, name="staff_password"),
+]

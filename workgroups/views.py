@@ -1,0 +1,186 @@
+"""Staff and roles screens: the secretariat runs people, WG roles and HQ seats here.
+
+`/admin/` stays for superusers; nothing in the yearly cycle needs it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from plans.selectors import current_plan
+from workgroups import selectors, services
+from workgroups.access import get_staff_for_user, roles_for
+from workgroups.forms import SetPasswordForm, StaffFilterForm, StaffForm, StaffRolesForm
+from workgroups.models import HeadquartersMember, WorkingGroup, WorkingGroupMembership
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _require_secretariat(request: HttpRequest) -> None:
+    if not roles_for(request.user).secretariat:
+        raise PermissionDenied("職員の管理は事務局(情報推進課)のみ行えます。")
+
+
+def _form_error(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def staff_list(request: HttpRequest) -> HttpResponse:
+    _require_secretariat(request)
+    form = StaffFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    plan = current_plan()
+    section = data.get("section")
+    users = selectors.staff_queryset(
+        plan=plan,
+        section_id=section.pk if section else None,
+        active=data.get("active") or "",
+        q=data.get("q") or "",
+    )
+    page = Paginator(users, selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "workgroups/staff_list.html",
+        {"form": form, "page_obj": page, "people": page.object_list, "plan": plan},
+    )
+
+
+def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    if person is None or plan is None:
+        return initial
+    for m in WorkingGroupMembership.objects.filter(user=person, working_group__plan=plan):
+        initial[f"wg_{m.working_group_id}"] = m.role
+    seat = HeadquartersMember.objects.filter(user=person, headquarters__plan=plan).first()
+    if seat is not None:
+        initial["hq_role"] = seat.role
+        initial["hq_title"] = seat.title
+    return initial
+
+
+def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
+    plan = current_plan()
+    wgs = list(WorkingGroup.objects.filter(plan=plan).order_by("name")) if plan else []
+    if person is None:
+        initial: dict[str, Any] = {}
+    else:
+        profile = selectors.staff_profile_of(person)
+        initial = {
+            "display_name": (profile.display_name if profile else "") or person.last_name,
+            "email": person.email,
+            "section": profile.section if profile else None,
+            "role": profile.role if profile else "staff",
+        }
+    form = StaffForm(request.POST or None, instance=person, initial=initial)
+    roles_form = StaffRolesForm(
+        request.POST or None, working_groups=wgs, initial=_roles_initial(person, plan)
+    )
+    if request.method == "POST" and form.is_valid() and roles_form.is_valid():
+        try:
+            saved, changes = services.staff_save(
+                actor=request.user,
+                user=person,
+                plan=plan,
+                username=form.cleaned_data.get("username", ""),
+                display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
+                section=form.cleaned_data["section"],
+                role=form.cleaned_data["role"],
+                wg_roles=roles_form.wg_roles(),
+                hq_role=roles_form.cleaned_data.get("hq_role") or None,
+                hq_title=roles_form.cleaned_data.get("hq_title", ""),
+            )
+        except ValidationError as exc:
+            on_roles = hasattr(exc, "error_dict") and set(exc.error_dict) <= {"hq_title"}
+            _form_error(roles_form if on_roles else form, exc)
+        else:
+            name = form.cleaned_data["display_name"]
+            messages.success(request, f"{name}さんを保存しました。" + "、".join(changes))
+            if person is None:
+                return redirect("workgroups:staff_password", pk=saved.pk)
+            return redirect("workgroups:staff_edit", pk=saved.pk)
+    return render(
+        request,
+        "workgroups/staff_form.html",
+        {"form": form, "roles_form": roles_form, "person": person, "plan": plan},
+    )
+
+
+@login_required
+@GET_POST
+def staff_create(request: HttpRequest) -> HttpResponse:
+    _require_secretariat(request)
+    return _staff_form_page(request, None)
+
+
+@login_required
+@GET_POST
+def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_staff_for_user(request.user, pk)
+    if person.is_superuser and not request.user.is_superuser:
+        raise PermissionDenied(services.MSG_SUPERUSER)
+    return _staff_form_page(request, person)
+
+
+@login_required
+@require_POST
+def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_staff_for_user(request.user, pk)
+    active = request.POST.get("active") == "1"
+    try:
+        services.staff_set_active(actor=request.user, user=person, active=active)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if active:
+            messages.success(request, f"{person.get_username()} を有効にしました。")
+        else:
+            messages.success(
+                request,
+                f"{person.get_username()} を無効にしました。ログイン中の画面も直ちに終了します。"
+                "記録と履歴はそのまま残ります。",
+            )
+    return redirect("workgroups:staff_edit", pk=person.pk)
+
+
+@login_required
+@GET_POST
+def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_staff_for_user(request.user, pk)
+    if person.is_superuser and not request.user.is_superuser:
+        raise PermissionDenied(services.MSG_SUPERUSER)
+    form = SetPasswordForm(
+        request.POST if request.POST.get("action") == "set" else None, user=person
+    )
+    if request.method == "POST":
+        if request.POST.get("action") == "link":
+            try:
+                address = services.staff_send_password_link(actor=request.user, user=person)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+            else:
+                messages.success(request, f"パスワード設定リンクを {address} に送りました。")
+                return redirect("workgroups:staff_edit", pk=person.pk)
+        elif form.is_valid():
+            services.staff_set_password(
+                actor=request.user, user=person, password=form.cleaned_data["password1"]
+            )
+            messages.success(
+                request,
+                f"{person.get_username()} のパスワードを設定しました。本人に安全な方法で伝えてください。",
+            )
+            return redirect("workgroups:staff_edit", pk=person.pk)
+    return render(request, "workgroups/staff_password.html", {"form": form, "person": person})
