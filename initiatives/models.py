@@ -151,6 +151,20 @@ class ProjectUnderWay(models.Model):
     def __str__(self) -> str:
         return f"{self.era_label} {self.name}:{self.section.name}"
 
+    @property
+    def section_then(self) -> str:
+        """The section's name in the project's year (a later rename does not rewrite it)."""
+        return self.section.name_as_of(self.fiscal_year)
+
+    @property
+    def section_now(self) -> str | None:
+        """Today's name, or successors' names if the section was merged or split; None if same."""
+        successors = (
+            [s.name for s in self.section.successors.all()] if self.section.ended_fy else []
+        )
+        now = "・".join(successors) if successors else self.section.name
+        return None if now == self.section_then else now
+
     def clean(self) -> None:
         if self.era_label:
             try:

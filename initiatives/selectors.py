@@ -220,7 +220,12 @@ def initiative_detail(pk: int) -> Initiative | None:
     return (
         Initiative.objects.with_relations()
         .prefetch_related(
-            Prefetch("projects", ProjectUnderWay.objects.select_related("section")),
+            Prefetch(
+                "projects",
+                ProjectUnderWay.objects.select_related("section").prefetch_related(
+                    "section__names", "section__successors"
+                ),
+            ),
             Prefetch(
                 "progress_entries",
                 ProgressEntry.objects.select_related("author", "author__profile"),

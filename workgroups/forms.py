@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 
+from kahoku_dx.forms import FiscalYearField
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
 
 User = get_user_model()
@@ -133,3 +134,60 @@ class SetPasswordForm(forms.Form):
             except forms.ValidationError as exc:
                 self.add_error("password1", exc)
         return data
+
+
+FY_HELP = "例: R9、令和9年度、2027(4月1日からの年度)"
+
+
+def _active_sections():
+    return Section.objects.filter(ended_fy__isnull=True).order_by("order", "name")
+
+
+class SectionRenameForm(forms.Form):
+    section = forms.ModelChoiceField(label="課", queryset=_active_sections(), empty_label=None)
+    new_name = forms.CharField(label="新しい課名", max_length=100)
+    effective_fy = FiscalYearField(label="適用年度", help_text=FY_HELP)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["section"].queryset = _active_sections()
+
+
+class SectionMergeForm(forms.Form):
+    sources = forms.ModelMultipleChoiceField(
+        label="統合する課",
+        queryset=_active_sections(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "統合する課を選んでください。"},
+        help_text="統合先が既存の課なら、その課も含めて選ぶか、統合後の課名にその名前を入力します。",
+    )
+    target_name = forms.CharField(
+        label="統合後の課名", max_length=100, help_text="既存の課名なら、その課に統合します。"
+    )
+    effective_fy = FiscalYearField(label="適用年度", help_text=FY_HELP)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["sources"].queryset = _active_sections()
+
+
+class SectionSplitForm(forms.Form):
+    source = forms.ModelChoiceField(
+        label="分割する課", queryset=_active_sections(), empty_label=None
+    )
+    new_names = forms.CharField(
+        label="分割後の課名",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text="1行に1つ。2つ以上。",
+    )
+    effective_fy = FiscalYearField(label="適用年度", help_text=FY_HELP)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = _active_sections()
+
+    def names(self) -> list[str]:
+        return [
+            line.strip() for line in self.cleaned_data["new_names"].splitlines() if line.strip()
+        ]

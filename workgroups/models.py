@@ -16,6 +16,12 @@ class SectionManager(models.Manager["Section"]):
     def get_by_natural_key(self, name: str) -> Section:
         return self.get(name=name)
 
+    def renamed_from(self, name: str) -> Section | None:
+        """The section that was called ``name`` before a rename (None if none was)."""
+        if self.filter(name=name).exists():
+            return None
+        return self.filter(names__previous_name=name).order_by("names__valid_from_fy").first()
+
 
 class Section(models.Model):
     """A 課 of the city office; people and files refer to it by name."""
@@ -24,8 +30,21 @@ class Section(models.Model):
     department = models.CharField("部", max_length=100, blank=True)
     order = models.PositiveSmallIntegerField("表示順", default=0)
     is_active = models.BooleanField("有効", default=True)
-    history = HistoricalRecords()
-
+    ended_fy = models.PositiveIntegerField(
+        "最終年度",
+        null=True,
+        blank=True,
+        help_text="統合・分割で廃止された課の、存在した最後の年度",
+    )
+    predecessors = models.ManyToManyField(
+        "self",
+        verbose_name="前身の課",
+        symmetrical=False,
+        related_name="successors",
+        blank=True,
+        help_text="統合・分割の前の課(統合先・分割先から見た元の課)",
+    )
+    history = HistoricalRecords(m2m_fields=[predecessors])
     objects = SectionManager()
 
     class Meta:
@@ -38,6 +57,55 @@ class Section(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.name,)
+
+    def name_as_of(self, fiscal_year: int | None) -> str:
+        """The section's name in ``fiscal_year``: a rename never rewrites older records.
+
+        Uses prefetched ``names`` when present (prefetch "section__names" on lists).
+        """
+        if fiscal_year is None:
+            return self.name
+        names = sorted(self.names.all(), key=lambda n: n.valid_from_fy)
+        if not names:
+            return self.name
+        current = names[0].previous_name
+        for entry in names:
+            if entry.valid_from_fy <= fiscal_year:
+                current = entry.name
+        return current
+
+    def ended_by(self, fiscal_year: int) -> bool:
+        """True when the section no longer exists in ``fiscal_year`` (merged or split)."""
+        return self.ended_fy is not None and self.ended_fy < fiscal_year
+
+
+class SectionName(models.Model):
+    """A rename of a section from a fiscal year on (組織改編): older records keep the old name.
+
+    ``previous_name`` is the name before this rename, so the first rename also records
+    the section's original name.
+    """
+
+    section = models.ForeignKey(
+        Section, verbose_name="課", on_delete=models.CASCADE, related_name="names"
+    )
+    name = models.CharField("新しい課名", max_length=100)
+    previous_name = models.CharField("変更前の課名", max_length=100)
+    valid_from_fy = models.PositiveIntegerField("適用年度")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "課名の変更"
+        verbose_name_plural = "課名の変更"
+        ordering = ["section", "valid_from_fy"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["section", "valid_from_fy"], name="uniq_section_name_from"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.previous_name} → {self.name}({self.valid_from_fy}年度から)"
 
 
 class Secretariat(models.Model):

@@ -53,3 +53,16 @@ def staff_queryset(
 
 def staff_profile_of(user: Any) -> StaffProfile | None:
     return StaffProfile.objects.filter(user=user).select_related("section").first()
+
+
+def sections_with_history() -> list[Any]:
+    """Every section with its dated names, predecessors, successors and staff count."""
+    from django.db.models import Count
+
+    from workgroups.models import Section
+
+    return list(
+        Section.objects.prefetch_related("names", "predecessors", "successors")
+        .annotate(staff_count=Count("staff", distinct=True))
+        .order_by("ended_fy", "order", "name")
+    )

@@ -22,6 +22,7 @@ from workgroups.models import (
     Headquarters,
     HeadquartersMember,
     Section,
+    SectionName,
     StaffProfile,
     WorkingGroup,
     WorkingGroupMembership,
@@ -360,3 +361,179 @@ def staff_save(
         ):
             staff_set_hq_seat(actor=actor, user=user, plan=plan, role=hq_role, title=hq_title)
     return user, changes
+
+
+# --------------------------------------------------------------------------------------------
+# Sections renamed, merged and split from a fiscal year on (組織改編). Past records keep the
+# section they had at their date: they point at the same Section, whose names are dated.
+# --------------------------------------------------------------------------------------------
+
+
+def _section_names_in_use(exclude: Section | None = None) -> set[str]:
+    qs = Section.objects.all()
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return set(qs.values_list("name", flat=True))
+
+
+@transaction.atomic
+def section_rename(
+    *, actor: Any, section: Section, new_name: str, effective_fy: int, today_fy: int
+) -> SectionName:
+    """Rename ``section`` from ``effective_fy`` on; records of earlier years keep the old name.
+
+    The name in force today becomes ``Section.name`` at once when the rename is effective
+    now or earlier; a rename for a later year waits for `apply_section_names` (cron, 4月1日).
+    """
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValidationError({"new_name": "新しい課名を入力してください。"})
+    if new_name in _section_names_in_use(exclude=section):
+        raise ValidationError({"new_name": f"課名「{new_name}」はほかの課が使っています。"})
+    if effective_fy > today_fy + 1:
+        raise ValidationError(
+            {"effective_fy": "名称変更は今年度か来年度からのものを登録してください。"}
+        )
+    previous = section.name_as_of(effective_fy - 1)
+    if previous == new_name:
+        raise ValidationError({"new_name": "今の課名と同じです。"})
+    entry = SectionName.objects.filter(section=section, valid_from_fy=effective_fy).first()
+    if entry is None:
+        entry = SectionName(section=section, valid_from_fy=effective_fy)
+    entry.name = new_name
+    entry.previous_name = previous
+    entry.full_clean()
+    _history(entry, actor)
+    entry.save()
+    section_names_apply(actor=actor, today_fy=today_fy, sections=[section])
+    return entry
+
+
+def section_names_apply(
+    *, actor: Any, today_fy: int, sections: list[Section] | None = None
+) -> list[Section]:
+    """Make each section's current name the one in force in ``today_fy``; returns changed."""
+    changed = []
+    for section in sections or Section.objects.prefetch_related("names"):
+        name = section.name_as_of(today_fy)
+        if name != section.name:
+            section.name = name
+            section.full_clean()
+            _history(section, actor)
+            section.save()
+            changed.append(section)
+    return changed
+
+
+def _move_current_references(*, actor: Any, source: Section, target: Section) -> int:
+    """Point what is current (staff, WGs, initiatives, HQ seats) at ``target``.
+
+    Dated records (projects under way, history) keep ``source``: that is the point.
+    """
+    moved = 0
+    for profile in StaffProfile.objects.filter(section=source):
+        profile.section = target
+        _history(profile, actor)
+        profile.save()
+        moved += 1
+    for wg in WorkingGroup.objects.filter(lead_section=source):
+        wg.lead_section = target
+        _history(wg, actor)
+        wg.save()
+        moved += 1
+    for wg in WorkingGroup.objects.filter(sections=source):
+        wg.sections.remove(source)
+        wg.sections.add(target)
+        moved += 1
+    for seat in HeadquartersMember.objects.filter(section=source):
+        seat.section = target
+        _history(seat, actor)
+        seat.save()
+        moved += 1
+    return moved
+
+
+@transaction.atomic
+def section_merge(
+    *,
+    actor: Any,
+    sources: list[Section],
+    target_name: str,
+    effective_fy: int,
+    today_fy: int,
+) -> Section:
+    """Merge ``sources`` into one section from ``effective_fy``: into an existing one of them
+    (when ``target_name`` is one of their names) or a new section.
+
+    Merged-away sections end in ``effective_fy - 1`` and stay, so that past records keep
+    them; staff, WGs and HQ seats move to the merged section now.
+    """
+    target_name = target_name.strip()
+    if not target_name:
+        raise ValidationError({"target_name": "統合後の課名を入力してください。"})
+    if effective_fy > today_fy + 1:
+        raise ValidationError(
+            {"effective_fy": "統合は今年度か来年度からのものを登録してください。"}
+        )
+    ended = [s.name for s in sources if s.ended_fy is not None]
+    if ended:
+        raise ValidationError(f"すでに統合・分割で廃止された課です: {'、'.join(ended)}")
+    target = Section.objects.filter(name=target_name).first()
+    involved = {s.pk for s in sources} | ({target.pk} if target else set())
+    if len(involved) < 2:
+        raise ValidationError("統合する課を2つ以上選んでください(統合先の課も含めて)。")
+    if target is None:
+        first = sources[0]
+        target = Section(name=target_name, department=first.department, order=first.order)
+        target.full_clean()
+        _history(target, actor)
+        target.save()
+    for source in sources:
+        if source.pk == target.pk:
+            continue
+        source.ended_fy = effective_fy - 1
+        source.is_active = effective_fy > today_fy
+        _history(source, actor)
+        source.save()
+        target.predecessors.add(source)
+        if effective_fy <= today_fy:
+            _move_current_references(actor=actor, source=source, target=target)
+    return target
+
+
+@transaction.atomic
+def section_split(
+    *, actor: Any, source: Section, new_names: list[str], effective_fy: int, today_fy: int
+) -> list[Section]:
+    """Split ``source`` into new sections from ``effective_fy``; ``source`` ends the year before.
+
+    What is current (staff, WGs) cannot be divided by rule: it stays on the ended section
+    and the set-up checklist lists it until the secretariat reassigns it.
+    """
+    names = [n.strip() for n in new_names if n.strip()]
+    if len(names) < 2:
+        raise ValidationError({"new_names": "分割後の課名を2つ以上入力してください。"})
+    if len(set(names)) != len(names):
+        raise ValidationError({"new_names": "分割後の課名が重複しています。"})
+    taken = [n for n in names if n in _section_names_in_use()]
+    if taken:
+        raise ValidationError(
+            {"new_names": f"課名「{'、'.join(taken)}」はほかの課が使っています。"}
+        )
+    if effective_fy > today_fy + 1:
+        raise ValidationError(
+            {"effective_fy": "分割は今年度か来年度からのものを登録してください。"}
+        )
+    created = []
+    for i, name in enumerate(names):
+        section = Section(name=name, department=source.department, order=source.order + i)
+        section.full_clean()
+        _history(section, actor)
+        section.save()
+        section.predecessors.add(source)
+        created.append(section)
+    source.ended_fy = effective_fy - 1
+    source.is_active = effective_fy > today_fy
+    _history(source, actor)
+    source.save()
+    return created

@@ -10,4 +10,5 @@ urlpatterns = [
     path("staff/<int:pk>/", views.staff_edit, name="staff_edit"),
     path("staff/<int:pk>/active/", views.staff_set_active, name="staff_set_active"),
     path("staff/<int:pk>/password/", views.staff_password, name="staff_password"),
+    path("sections/", views.sections, name="sections"),
 ]

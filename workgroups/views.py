@@ -13,12 +13,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from kahoku_dx import era
 from plans.selectors import current_plan
 from workgroups import selectors, services
 from workgroups.access import get_staff_for_user, roles_for
-from workgroups.forms import SetPasswordForm, StaffFilterForm, StaffForm, StaffRolesForm
+from workgroups.forms import (
+    SectionMergeForm,
+    SectionRenameForm,
+    SectionSplitForm,
+    SetPasswordForm,
+    StaffFilterForm,
+    StaffForm,
+    StaffRolesForm,
+)
 from workgroups.models import HeadquartersMember, WorkingGroup, WorkingGroupMembership
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -184,3 +194,77 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("workgroups:staff_edit", pk=person.pk)
     return render(request, "workgroups/staff_password.html", {"form": form, "person": person})
+
+
+# --------------------------------------------------------------------------------------------
+# Sections: renamed, merged and split from a fiscal year on
+# --------------------------------------------------------------------------------------------
+
+SECTION_FORMS = {
+    "rename": SectionRenameForm,
+    "merge": SectionMergeForm,
+    "split": SectionSplitForm,
+}
+
+
+def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
+    data = form.cleaned_data
+    if kind == "rename":
+        entry = services.section_rename(
+            actor=actor,
+            section=data["section"],
+            new_name=data["new_name"],
+            effective_fy=data["effective_fy"],
+            today_fy=today_fy,
+        )
+        return f"{era.format_fiscal_year(entry.valid_from_fy)}から「{entry.previous_name}」を「{entry.name}」に改称します。"
+    if kind == "merge":
+        target = services.section_merge(
+            actor=actor,
+            sources=list(data["sources"]),
+            target_name=data["target_name"],
+            effective_fy=data["effective_fy"],
+            today_fy=today_fy,
+        )
+        return f"{era.format_fiscal_year(data['effective_fy'])}から「{target.name}」に統合します。"
+    created = services.section_split(
+        actor=actor,
+        source=data["source"],
+        new_names=form.names(),
+        effective_fy=data["effective_fy"],
+        today_fy=today_fy,
+    )
+    return (
+        f"{era.format_fiscal_year(data['effective_fy'])}から「{data['source'].name}」を"
+        f"「{'」「'.join(s.name for s in created)}」に分割します。職員とWGの所属を見直してください。"
+    )
+
+
+@login_required
+@GET_POST
+def sections(request: HttpRequest) -> HttpResponse:
+    _require_secretariat(request)
+    today_fy = era.current_fiscal_year(timezone.localdate())
+    kind = request.POST.get("kind") if request.method == "POST" else None
+    forms_by_kind = {
+        k: cls(request.POST if kind == k else None, prefix=k) for k, cls in SECTION_FORMS.items()
+    }
+    if kind in SECTION_FORMS:
+        form = forms_by_kind[kind]
+        if form.is_valid():
+            try:
+                done = _section_write(kind, form, request.user, today_fy)
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect("workgroups:sections")
+    return render(
+        request,
+        "workgroups/section_list.html",
+        {
+            "sections": selectors.sections_with_history(),
+            "forms": forms_by_kind,
+            "today_fy": today_fy,
+        },
+    )

@@ -178,7 +178,9 @@ def plan_load_document(
 
         sections = {}
         for order, name in enumerate(data["sections"], start=1):
-            sections[name] = up(Section, {"name": name}, {"order": order})
+            # A section renamed since (組織改編) is the same section: never load it twice.
+            renamed = Section.objects.renamed_from(name)
+            sections[name] = renamed or up(Section, {"name": name}, {"order": order})
 
         up(Secretariat, {"plan": plan}, {"section": sections[data["secretariat"]]})
         hq_data = data["headquarters"]
