@@ -87,7 +87,15 @@ class PlanVersion(models.Model):
         "策定年月", null=True, blank=True, help_text="月単位の場合はその月の1日"
     )
     summary = models.TextField("主な変更内容", blank=True)
-    history = HistoricalRecords()
+    content = models.JSONField(
+        "確定時の内容",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="版の確定時に凍結した計画の内容(基本方針・取り組み・事業・指標・表4-1)",
+    )
+    frozen_at = models.DateTimeField("内容の確定日時", null=True, blank=True, editable=False)
+    history = HistoricalRecords(excluded_fields=["content"])
 
     objects = PlanVersionManager()
 
@@ -116,6 +124,51 @@ class PlanVersion(models.Model):
         if self.issued_on:
             return era.format_era_month(self.issued_on.year, self.issued_on.month)
         return era.era_label(self.issued_fy, short=False)
+
+
+class PlanChapter(models.Model):
+    """A narrative chapter of a plan version (1 背景と目的 … 5 基本方針), as editable text.
+
+    ``body`` is plain text: paragraphs separated by a blank line, a line starting with
+    "### " is a sub-heading and one starting with "- " a bullet. Chapters with data of
+    their own (table 4-1, the basic policies, chapter 6) are rendered from the data after
+    their text.
+    """
+
+    version = models.ForeignKey(
+        PlanVersion, verbose_name="版", on_delete=models.CASCADE, related_name="chapters"
+    )
+    number = models.PositiveSmallIntegerField("章")
+    title = models.CharField("章題", max_length=200)
+    body = models.TextField("本文", blank=True, max_length=50000)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "計画の章"
+        verbose_name_plural = "計画の章"
+        ordering = ["version", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "number"], name="uniq_chapter_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    def blocks(self) -> list[tuple[str, str]]:
+        """The body as (kind, text) blocks: "h" sub-heading, "li" bullet, "p" paragraph."""
+        out: list[tuple[str, str]] = []
+        for raw in self.body.split("\n\n"):
+            for line in raw.splitlines():
+                text = line.strip()
+                if not text:
+                    continue
+                if text.startswith("### "):
+                    out.append(("h", text[4:].strip()))
+                elif text.startswith("- "):
+                    out.append(("li", text[2:].strip()))
+                else:
+                    out.append(("p", text))
+        return out
 
 
 class RelatedPlan(models.Model):

@@ -18,6 +18,7 @@ from plans.models import (
     Lease,
     NationalItem,
     Plan,
+    PlanChapter,
     PlanVersion,
     RelatedPlan,
     ScheduleCell,
@@ -150,7 +151,7 @@ def plan_load_document(
             },
         )
         for v in data["versions"]:
-            up(
+            version = up(
                 PlanVersion,
                 {"plan": plan, "number": v["number"]},
                 {
@@ -159,6 +160,12 @@ def plan_load_document(
                     "summary": v["summary"],
                 },
             )
+            for chapter in v.get("chapters", []):
+                up(
+                    PlanChapter,
+                    {"version": version, "number": chapter["number"]},
+                    {"title": chapter["title"], "body": chapter["body"]},
+                )
         for order, rp in enumerate(data["related_plans"], start=1):
             up(
                 RelatedPlan,

@@ -1,0 +1,171 @@
+"""A plan's content as one plain dict: what a version freezes, compares and prints.
+
+The same dict is built live from the database (a draft, or a version not frozen yet) and
+stored on PlanVersion.content when a version is adopted, so the document, the print view
+and the comparison never care where it came from. Keys are names and numbers (never ids),
+values are JSON types only.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch
+
+from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
+from kahoku_dx import era
+from plans.models import BasicPolicy, Plan, PlanVersion, ScheduleItem, ScheduleRow
+
+CONTENT_FORMAT = 1
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral() else float(value)
+
+
+def _chapters(version: PlanVersion | None) -> list[dict[str, Any]]:
+    if version is None:
+        return []
+    return [
+        {"number": c.number, "title": c.title, "body": c.body}
+        for c in version.chapters.order_by("number")
+    ]
+
+
+def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str, Any]:
+    """The plan as it stands now in the database (a fixed number of queries)."""
+    initiatives = (
+        Initiative.objects.filter(policy__plan=plan)
+        .select_related("working_group", "lead_section")
+        .prefetch_related(
+            Prefetch(
+                "projects",
+                ProjectUnderWay.objects.select_related("section")
+                .prefetch_related("section__names")
+                .order_by("order"),
+            ),
+            Prefetch(
+                "indicators",
+                Indicator.objects.order_by("order", "name").prefetch_related(
+                    Prefetch("values", IndicatorValue.objects.order_by("fiscal_year"))
+                ),
+            ),
+        )
+        .order_by("number")
+    )
+    policies = BasicPolicy.objects.filter(plan=plan).prefetch_related(
+        Prefetch("initiatives", initiatives)
+    )
+    items = ScheduleItem.objects.filter(plan=plan).prefetch_related(
+        Prefetch("rows", ScheduleRow.objects.prefetch_related("cells").order_by("line"))
+    )
+    return {
+        "format": CONTENT_FORMAT,
+        "plan": {
+            "code": plan.code,
+            "name": plan.name,
+            "theme": plan.theme,
+            "goal": plan.goal,
+            "start_fy": plan.start_fy,
+            "end_fy": plan.end_fy,
+            "period": plan.period_label,
+        },
+        "version": (
+            {
+                "number": version.number,
+                "label": version.label,
+                "issued": version.issued_label,
+                "summary": version.summary,
+            }
+            if version is not None
+            else None
+        ),
+        "chapters": _chapters(version),
+        "policies": [
+            {
+                "number": p.number,
+                "title": p.title,
+                "heading": p.heading,
+                "summary": p.summary,
+                "classification": p.classification,
+                "initiatives": [_initiative(i) for i in p.initiatives.all()],
+            }
+            for p in policies.order_by("number")
+        ],
+        "schedule": {
+            "years": plan.fiscal_years,
+            "items": [
+                {
+                    "title": item.title,
+                    "rows": [
+                        {
+                            "sub_title": row.sub_title,
+                            "cells": [
+                                {
+                                    "fiscal_year": c.fiscal_year,
+                                    "text": c.text,
+                                    "kind": c.kind,
+                                    "col_span": c.col_span,
+                                    "row_span": c.row_span,
+                                }
+                                for c in sorted(row.cells.all(), key=lambda c: c.fiscal_year)
+                            ],
+                        }
+                        for row in item.rows.all()
+                    ],
+                }
+                for item in items.order_by("order")
+            ],
+        },
+    }
+
+
+def _initiative(ini: Initiative) -> dict[str, Any]:
+    return {
+        "code": ini.code,
+        "number": ini.number,
+        "title": ini.title,
+        "description": ini.description,
+        "flag": ini.get_flag_display() if ini.flag else "",
+        "working_group": ini.working_group.name if ini.working_group else "",
+        "lead_section": ini.lead_section.name if ini.lead_section else "",
+        "carried_from": ini.carried_from_id is not None,
+        "projects": [
+            {
+                "era_label": pr.era_label,
+                "fiscal_year": pr.fiscal_year,
+                "name": pr.name,
+                "section": pr.section.name_as_of(pr.fiscal_year),
+            }
+            for pr in ini.projects.all()
+        ],
+        "indicators": [
+            {
+                "name": ind.name,
+                "unit": ind.unit,
+                "direction": ind.get_direction_display(),
+                "baseline": _number(ind.baseline),
+                "baseline_fy": ind.baseline_fy,
+                "targets": {
+                    str(v.fiscal_year): _number(v.target)
+                    for v in ind.values.all()
+                    if v.target is not None
+                },
+            }
+            for ind in ini.indicators.all()
+        ],
+    }
+
+
+def version_content(version: PlanVersion) -> dict[str, Any]:
+    """A version's frozen content, or (not frozen yet) the plan as it stands with its chapters."""
+    if version.content:
+        return version.content
+    return plan_content(version.plan, version=version)
+
+
+def fy_header(fiscal_year: int) -> str:
+    return era.short_header(fiscal_year)

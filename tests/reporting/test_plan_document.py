@@ -1,0 +1,158 @@
+"""The plan as the published document: .docx read back with python-docx, and by LibreOffice."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from django.core.management import call_command
+
+from initiatives.models import Initiative, ProjectUnderWay
+from plans.models import BasicPolicy, PlanChapter, PlanVersion
+from reporting.document import plan_document
+from reporting.plan_content import version_content
+from tests.factory import PLAN_CODE
+
+pytestmark = pytest.mark.django_db
+
+
+def _export(tmp_path: Path) -> docx.document.Document:
+    out = tmp_path / "plan.docx"
+    call_command(
+        "export_plan_document",
+        "--plan",
+        PLAN_CODE,
+        "--version",
+        "1.0",
+        "--output",
+        str(out),
+        stdout=io.StringIO(),
+    )
+    return docx.Document(str(out))
+
+
+def _text(document) -> str:
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts += [c.text for c in row.cells]
+    return "\n".join(parts)
+
+
+def test_document_has_the_plan_s_chapters_as_real_headings(plan, tmp_path):
+    document = _export(tmp_path)
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [
+        "目次",
+        "1. かほく市DX推進計画の背景と目的",
+        "2. かほく市DX推進計画の位置付け",
+        "3. かほく市DX推進計画の推進体制",
+        "4. 計画期間",
+        "5. 基本方針",
+        "6. 取組内容について",
+    ]
+    assert document.paragraphs[6].text == "かほく市DX推進計画"  # the cover's title
+    assert any(p.text == "【第1.0版】" for p in document.paragraphs[:10])
+    assert any(p.text == "令和4年2月" for p in document.paragraphs[:12])
+    xml = document.element.xml
+    assert 'TOC \\o "1-2"' in xml  # a real table-of-contents field
+    text = _text(document)
+    # the source's typo 令和8年度(2023年度) is corrected; chapter text comes from the plan
+    assert "令和3年度(2021年度)から令和8年度(2026年度)までとします" in text
+    assert "デジタル・ガバメント実行計画" in text
+
+
+def test_document_carries_every_policy_initiative_and_project(plan, tmp_path):
+    text = _text(_export(tmp_path))
+    for policy in BasicPolicy.objects.filter(plan=plan):
+        assert policy.title in text
+    initiatives = Initiative.objects.filter(policy__plan=plan)
+    assert initiatives.count() == 13
+    for ini in initiatives:
+        assert f"取り組み{ini.code} {ini.title}" in text
+    projects = ProjectUnderWay.objects.filter(initiative__policy__plan=plan)
+    assert projects.count() == 22
+    for project in projects:
+        assert f"{project.era_label} {project.name}:{project.section.name}" in text
+
+
+def test_table_4_1_is_a_real_table_with_years_and_merged_cells(plan, tmp_path):
+    document = _export(tmp_path)
+    (table,) = document.tables
+    header = [c.text for c in table.rows[0].cells]
+    assert header == [
+        "項目",
+        "副項目",
+        "R3 (2021)",
+        "R4 (2022)",
+        "R5 (2023)",
+        "R6 (2024)",
+        "R7 (2025)",
+        "R8 (2026)",
+    ]
+    xml = table._tbl.xml
+    assert "w:vMerge" in xml  # 項目 merged down over its rows, the R7 milestone over 3 groups
+    assert "w:tblHeader" in xml  # header repeated on every page
+    texts = {c.text for row in table.rows for c in row.cells}
+    assert "年度末迄に27申請のオンライン化完了" in texts
+    assert any("ガバメント・クラウド" in t for t in texts)
+
+
+def test_edited_chapter_text_and_renamed_sections_show_as_of_their_time(plan, personas):
+    from workgroups.models import Section
+    from workgroups.services import section_rename
+
+    version = PlanVersion.objects.get(plan=plan, number="1.0")
+    chapter = PlanChapter.objects.get(version=version, number=2)
+    chapter.body += "\n\n### 追記\n\n- 箇条書きの追記"
+    chapter.save()
+    section_rename(
+        actor=personas.secretariat,
+        section=Section.objects.get(name="長寿介護課"),
+        new_name="介護福祉課",
+        effective_fy=2026,
+        today_fy=2026,
+    )
+    document = docx.Document(io.BytesIO(plan_document(version_content(version))))
+    paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
+    assert ("Heading 2", "追記") in paragraphs
+    assert ("List Bullet", "箇条書きの追記") in paragraphs
+    assert any("長寿介護課" in t for _, t in paragraphs)  # the H30 project as it was
+
+
+def test_libreoffice_converts_the_document_to_pdf(plan, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    assert soffice, "LibreOffice (soffice) is required: make browser installs it"
+    source = tmp_path / "plan.docx"
+    source.write_bytes(
+        plan_document(version_content(PlanVersion.objects.get(plan=plan, number="1.0")))
+    )
+    result = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path}/lo",
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    pdf = tmp_path / "plan.pdf"
+    assert result.returncode == 0, result.stderr
+    assert pdf.exists() and pdf.stat().st_size > 10_000
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=60
+    ).stdout
+    flat = "".join(text.split())  # pdftotext spaces Latin runs inside Japanese text
+    assert "表4-1スケジュール予定" in flat
+    assert "6.取組内容について" in flat
+    assert "年度末迄に27申請のオンライン化完了" in flat
