@@ -17,6 +17,15 @@ class PlanManager(models.Manager["Plan"]):
         return self.get(code=code)
 
 
+class PlanStatus(models.TextChoices):
+    """A plan's life: drafted from the one before, adopted (決定) on a date, then in force."""
+
+    DRAFT = "draft", "策定中"
+    ADOPTED = "adopted", "決定"
+    IN_FORCE = "in_force", "施行中"
+    ENDED = "ended", "終了"
+
+
 class Plan(models.Model):
     """One DX plan with its period; the plan after R8 lives beside this one."""
 
@@ -35,6 +44,10 @@ class Plan(models.Model):
         related_name="successors",
     )
     description = models.TextField("説明", blank=True)
+    status = models.CharField(
+        "状態", max_length=12, choices=PlanStatus.choices, default=PlanStatus.IN_FORCE
+    )
+    adopted_on = models.DateField("決定日", null=True, blank=True)
     history = HistoricalRecords()
 
     objects = PlanManager()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from kahoku_dx import era
@@ -115,3 +117,84 @@ class CarryOverForm(forms.Form):
                     "始まる計画を選んでください。",
                 )
         return data
+
+
+class NextPlanForm(forms.Form):
+    code = forms.SlugField(
+        label="計画コード", max_length=50, help_text="半角英数字とハイフン。例: kahoku-dx-r9-r13"
+    )
+    name = forms.CharField(label="計画名", max_length=200)
+    theme = forms.CharField(
+        label="理念(テーマ)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+    start_fy = FiscalYearField(label="開始年度", help_text="例: R9")
+    end_fy = FiscalYearField(label="終了年度", help_text="例: R13")
+    version_number = forms.CharField(label="版", max_length=10, initial="2.0")
+
+    def __init__(self, *args: Any, source: Plan | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if source is not None and not self.is_bound:
+            length = source.end_fy - source.start_fy
+            self.initial.update(
+                start_fy=era.era_label(source.end_fy + 1),
+                end_fy=era.era_label(source.end_fy + 1 + length),
+                theme=source.theme,
+                name=source.name,
+            )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        if Plan.objects.filter(code=code).exists():
+            raise forms.ValidationError(f"計画コード「{code}」はすでに使われています。")
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start_fy") and data.get("end_fy") and data["end_fy"] < data["start_fy"]:
+            self.add_error("end_fy", "終了年度は開始年度以降にしてください。")
+        return data
+
+
+class AdoptForm(forms.Form):
+    adopted_on = forms.DateField(label="決定日", help_text="例: 2027-02-20")
+    summary = forms.CharField(
+        label="主な変更内容",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+
+class ChapterForm(forms.Form):
+    title = forms.CharField(label="章題", max_length=200)
+    body = forms.CharField(
+        label="本文",
+        widget=forms.Textarea(attrs={"rows": 20}),
+        required=False,
+        max_length=50000,
+        help_text="段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。",
+    )
+
+
+def _source_choices() -> list[tuple[str, str]]:
+    choices = []
+    for plan in Plan.objects.prefetch_related("versions").order_by("start_fy", "code"):
+        for v in plan.versions.order_by("issued_fy", "number"):
+            state = "確定" if v.frozen_at else "下書き"
+            choices.append((f"v{v.pk}", f"{plan.name} {v.label}({state})"))
+        choices.append((f"p{plan.code}", f"{plan.name}(現在の内容)"))
+    return choices
+
+
+class VersionCompareForm(forms.Form):
+    a = forms.ChoiceField(label="比較元")
+    b = forms.ChoiceField(label="比較先")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = _source_choices()
+        self.fields["a"].choices = choices
+        self.fields["b"].choices = choices

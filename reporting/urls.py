@@ -1,7 +1,7 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
 from django.urls import path
 
-from reporting import views
+from reporting import version_views, views
 
 app_name = "reporting"
 
@@ -15,4 +15,19 @@ urlpatterns = [
     path("compare/", views.CompareView.as_view(), name="compare"),
     path("carry-over/", views.CarryOverView.as_view(), name="carry_over"),
     path("publication/", views.PublicationView.as_view(), name="publication"),
+    path("versions/", version_views.VersionListView.as_view(), name="versions"),
+    path("versions/compare/", version_views.VersionCompareView.as_view(), name="version_compare"),
+    path(
+        "versions/<int:pk>/document.docx",
+        version_views.VersionDocumentView.as_view(),
+        name="version_document",
+    ),
+    path(
+        "versions/<int:pk>/print/", version_views.VersionPrintView.as_view(), name="version_print"
+    ),
+    path(
+        "versions/<int:pk>/chapters/<int:number>/",
+        version_views.ChapterEditView.as_view(),
+        name="chapter_edit",
+    ),
 ]

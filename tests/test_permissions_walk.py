@@ -42,6 +42,7 @@ from initiatives.models import (
     ReviewEvent,
     StandardSystem,
 )
+from plans.models import PlanVersion
 from reporting.reports import report_snapshot_create
 from tests.factory import Personas, initiative, make_procedure, make_progress, make_review
 
@@ -100,6 +101,10 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     # issue 5: meeting reports
     "reporting:report_detail": lambda s: {"pk": s.obj(ReportSnapshot).pk},
     "reporting:report_excel": lambda s: {"pk": s.obj(ReportSnapshot).pk},
+    # issue 12: plan versions
+    "reporting:version_document": lambda s: {"pk": s.obj(PlanVersion).pk},
+    "reporting:version_print": lambda s: {"pk": s.obj(PlanVersion).pk},
+    "reporting:chapter_edit": lambda s: {"pk": s.obj(PlanVersion).pk, "number": 1},
     # issue 11: staff and roles
     "workgroups:staff_edit": lambda s: {"pk": s.personas.member.pk},
     "workgroups:staff_set_active": lambda s: {"pk": s.personas.member.pk},

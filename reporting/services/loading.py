@@ -25,6 +25,7 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
+from reporting.services.versions import version_freeze
 
 DEFAULT_PLAN_FILE = Path(settings.BASE_DIR) / "fixtures" / "kahoku_dx_plan.json"
 
@@ -324,6 +325,17 @@ def plan_load_document(
             for name in g["systems"]:
                 number += 1
                 up(StandardSystem, {"number": number}, {"name": name, "group": group})
+
+        # The document's own version is frozen as loaded: comparisons and the printed plan
+        # of that version show the document, whatever staff edit afterwards.
+        for v in data["versions"]:
+            if v.get("freeze"):
+                version = PlanVersion.objects.get(plan=plan, number=v["number"])
+                if reset or not version.content:
+                    frozen_at = version.frozen_at
+                    version_freeze(actor=user, version=version, refreeze=True)
+                    if version.frozen_at != frozen_at:
+                        report.count(report.updated, PlanVersion)
     return report
 
 

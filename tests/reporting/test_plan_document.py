@@ -102,26 +102,40 @@ def test_table_4_1_is_a_real_table_with_years_and_merged_cells(plan, tmp_path):
     assert any("ガバメント・クラウド" in t for t in texts)
 
 
-def test_edited_chapter_text_and_renamed_sections_show_as_of_their_time(plan, personas):
-    from workgroups.models import Section
-    from workgroups.services import section_rename
+def test_frozen_version_prints_as_adopted_and_a_draft_prints_its_edited_text(plan, personas):
+    from plans.models import PlanStatus
+    from reporting.services.versions import plan_create_next
 
     version = PlanVersion.objects.get(plan=plan, number="1.0")
+    assert version.frozen_at is not None  # frozen as loaded
     chapter = PlanChapter.objects.get(version=version, number=2)
-    chapter.body += "\n\n### 追記\n\n- 箇条書きの追記"
+    chapter.body += "\n\n### 追記"
     chapter.save()
-    section_rename(
+    frozen = docx.Document(io.BytesIO(plan_document(version_content(version))))
+    assert "追記" not in [p.text for p in frozen.paragraphs]
+
+    nxt = plan_create_next(
         actor=personas.secretariat,
-        section=Section.objects.get(name="長寿介護課"),
-        new_name="介護福祉課",
-        effective_fy=2026,
-        today_fy=2026,
+        source=plan,
+        code="kahoku-dx-r9-r13",
+        name="第2期かほく市DX推進計画",
+        theme=plan.theme,
+        start_fy=2027,
+        end_fy=2031,
+        version_number="2.0",
     )
-    document = docx.Document(io.BytesIO(plan_document(version_content(version))))
+    assert nxt.status == PlanStatus.DRAFT
+    draft = nxt.versions.get()
+    assert draft.frozen_at is None
+    new_chapter = draft.chapters.get(number=2)  # copied from 第1.0版, to be rewritten
+    new_chapter.body = "令和9年度からの計画です。\n\n### 新しい節\n\n- 箇条書き"
+    new_chapter.save()
+    document = docx.Document(io.BytesIO(plan_document(version_content(draft))))
     paragraphs = [(p.style.name, p.text) for p in document.paragraphs]
-    assert ("Heading 2", "追記") in paragraphs
-    assert ("List Bullet", "箇条書きの追記") in paragraphs
-    assert any("長寿介護課" in t for _, t in paragraphs)  # the H30 project as it was
+    assert ("Normal", "令和9年度からの計画です。") in paragraphs
+    assert ("Heading 2", "新しい節") in paragraphs
+    assert ("List Bullet", "箇条書き") in paragraphs
+    assert any(t == "【第2.0版】" for _, t in paragraphs)
 
 
 def test_libreoffice_converts_the_document_to_pdf(plan, tmp_path):

@@ -1,0 +1,190 @@
+"""Differences between two plan contents (reporting.plan_content dicts), frozen or live.
+
+Items are matched by their keys in the plan (policy number, initiative number within its
+policy, project and indicator names, table 4-1 item title and line, chapter number), never
+by database ids, so a version frozen years ago compares with today's draft. Changed text
+carries a character-level diff: Japanese has no spaces to diff words by.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any
+
+ADDED, CHANGED, REMOVED = "追加", "変更", "削除"
+MAX_DIFF_CHARS = 20_000  # per text: longer texts are shown whole, before and after
+
+
+@dataclass
+class FieldChange:
+    label: str
+    before: str
+    after: str
+
+    @property
+    def ops(self) -> list[tuple[str, str]]:
+        """("equal" | "insert" | "delete", text) runs, character by character."""
+        if len(self.before) + len(self.after) > MAX_DIFF_CHARS:
+            return [("delete", self.before), ("insert", self.after)]
+        matcher = difflib.SequenceMatcher(None, self.before, self.after, autojunk=False)
+        out: list[tuple[str, str]] = []
+        for tag, a1, a2, b1, b2 in matcher.get_opcodes():
+            if tag == "equal":
+                out.append(("equal", self.before[a1:a2]))
+                continue
+            if a2 > a1:
+                out.append(("delete", self.before[a1:a2]))
+            if b2 > b1:
+                out.append(("insert", self.after[b1:b2]))
+        return out
+
+
+@dataclass
+class Difference:
+    kind: str  # 追加 / 変更 / 削除
+    area: str  # 基本方針 / 取り組み / …
+    key: str
+    title: str
+    changes: list[FieldChange] = field(default_factory=list)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return "、".join(f"{k}: {v}" for k, v in sorted(value.items()))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _compare(
+    out: list[Difference],
+    area: str,
+    before: dict[str, dict[str, Any]],
+    after: dict[str, dict[str, Any]],
+    fields: list[tuple[str, str]],
+    title: str,
+) -> None:
+    for key in list(before) + [k for k in after if k not in before]:
+        a, b = before.get(key), after.get(key)
+        if a is None and b is not None:
+            out.append(Difference(ADDED, area, key, _text(b.get(title))))
+        elif b is None and a is not None:
+            out.append(Difference(REMOVED, area, key, _text(a.get(title))))
+        elif a is not None and b is not None:
+            changes = [
+                FieldChange(label, _text(a.get(name)), _text(b.get(name)))
+                for name, label in fields
+                if _text(a.get(name)) != _text(b.get(name))
+            ]
+            if changes:
+                out.append(Difference(CHANGED, area, key, _text(b.get(title)), changes))
+
+
+def _index(content: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    policies: dict[str, dict[str, Any]] = {}
+    initiatives: dict[str, dict[str, Any]] = {}
+    projects: dict[str, dict[str, Any]] = {}
+    indicators: dict[str, dict[str, Any]] = {}
+    for p in content.get("policies", []):
+        policies[f"基本方針{p['number']}"] = p
+        for i in p.get("initiatives", []):
+            code = f"{p['number']}.{i['number']}"
+            initiatives[code] = i
+            for pr in i.get("projects", []):
+                projects[f"{code} {pr['name']}"] = {**pr, "where": code}
+            for ind in i.get("indicators", []):
+                indicators[f"{code} {ind['name']}"] = ind
+    cells: dict[str, dict[str, Any]] = {}
+    for item in content.get("schedule", {}).get("items", []):
+        for line, row in enumerate(item.get("rows", []), start=1):
+            label = item["title"] + (f" / {row['sub_title']}" if row.get("sub_title") else "")
+            label = label if line == 1 or row.get("sub_title") else f"{item['title']} ({line}行目)"
+            for c in row.get("cells", []):
+                cells[f"{label} / {c['fiscal_year']}年度"] = {**c, "label": label}
+    chapters = {f"第{c['number']}章": c for c in content.get("chapters", [])}
+    return {
+        "policies": policies,
+        "initiatives": initiatives,
+        "projects": projects,
+        "indicators": indicators,
+        "cells": cells,
+        "chapters": chapters,
+    }
+
+
+def content_differences(before: dict[str, Any], after: dict[str, Any]) -> list[Difference]:
+    """What changed from ``before`` to ``after``: added, changed and removed, in plan order."""
+    a, b = _index(before), _index(after)
+    out: list[Difference] = []
+    plan_fields = [
+        ("name", "計画名"),
+        ("theme", "理念(テーマ)"),
+        ("goal", "目標"),
+        ("period", "計画期間"),
+    ]
+    _compare(
+        out,
+        "計画",
+        {"計画": before.get("plan", {})},
+        {"計画": after.get("plan", {})},
+        plan_fields,
+        "name",
+    )
+    _compare(
+        out, "章", a["chapters"], b["chapters"], [("title", "章題"), ("body", "本文")], "title"
+    )
+    _compare(
+        out,
+        "基本方針",
+        a["policies"],
+        b["policies"],
+        [
+            ("title", "基本方針"),
+            ("heading", "見出し"),
+            ("summary", "概要"),
+            ("classification", "分類の説明"),
+        ],
+        "title",
+    )
+    _compare(
+        out,
+        "取り組み",
+        a["initiatives"],
+        b["initiatives"],
+        [
+            ("title", "取り組み"),
+            ("description", "内容"),
+            ("flag", "区分"),
+            ("working_group", "担当WG"),
+            ("lead_section", "主管課"),
+        ],
+        "title",
+    )
+    _compare(
+        out,
+        "既に取り組んでいる事業",
+        a["projects"],
+        b["projects"],
+        [("era_label", "年"), ("section", "担当課")],
+        "name",
+    )
+    _compare(
+        out,
+        "指標",
+        a["indicators"],
+        b["indicators"],
+        [("unit", "単位"), ("direction", "方向"), ("baseline", "基準値"), ("targets", "目標値")],
+        "name",
+    )
+    _compare(
+        out,
+        "表4-1",
+        a["cells"],
+        b["cells"],
+        [("text", "内容"), ("col_span", "横の結合"), ("row_span", "縦の結合")],
+        "text",
+    )
+    return out

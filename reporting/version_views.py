@@ -1,0 +1,224 @@
+"""Plan versions: the next plan's lifecycle, chapters, the document, comparison of contents.
+
+Secretariat and HQ read; only the secretariat drafts, edits chapters, adopts and puts in force.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from urllib.parse import quote
+
+import openpyxl
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.generic import TemplateView, View
+
+from kahoku_dx import era, xlsx_layout
+from kahoku_dx.history import save_with_user
+from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
+from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
+from reporting.content_diff import content_differences
+from reporting.document import DOCX_CONTENT_TYPE, document_filename, plan_document
+from reporting.forms import AdoptForm, ChapterForm, NextPlanForm, VersionCompareForm
+from reporting.plan_content import plan_content, version_content
+from reporting.services import versions as services
+from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
+
+
+def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def _version(pk: int) -> PlanVersion:
+    version = PlanVersion.objects.select_related("plan").filter(pk=pk).first()
+    if version is None:
+        raise Http404("計画の版が見つかりません。")
+    return version
+
+
+def _require_secretariat(request: Any) -> None:
+    if not roles_for(request.user).secretariat:
+        raise PermissionDenied("この操作は事務局(情報推進課)のみ行えます。")
+
+
+def _errors(request: Any, exc: ValidationError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
+    """Every plan with its status and versions; the secretariat drafts and adopts here."""
+
+    template_name = "reporting/versions.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        plans = list(
+            Plan.objects.prefetch_related("versions")
+            .select_related("predecessor")
+            .order_by("start_fy", "code")
+        )
+        last = plans[-1] if plans else None
+        ctx.update(
+            plans=plans,
+            next_form=kwargs.get("next_form") or NextPlanForm(source=last),
+            adopt_form=kwargs.get("adopt_form") or AdoptForm(),
+            can_edit=roles_for(self.request.user).secretariat,
+            source=last,
+            has_draft=any(p.status == PlanStatus.DRAFT for p in plans),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        _require_secretariat(request)
+        action = request.POST.get("action")
+        plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
+        if plan is None:
+            raise Http404("計画が見つかりません。")
+        try:
+            if action == "next":
+                form = NextPlanForm(request.POST, source=plan)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(next_form=form))
+                nxt = services.plan_create_next(
+                    actor=request.user, source=plan, **form.cleaned_data
+                )
+                messages.success(
+                    request, f"次期計画「{nxt.name}」({nxt.period_label})を作成しました。"
+                )
+            elif action == "adopt":
+                form = AdoptForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(adopt_form=form))
+                version = services.plan_adopt(actor=request.user, plan=plan, **form.cleaned_data)
+                messages.success(
+                    request, f"「{plan.name}」{version.label}を決定し、内容を確定しました。"
+                )
+            elif action == "in_force":
+                services.plan_put_in_force(actor=request.user, plan=plan)
+                messages.success(request, f"「{plan.name}」を施行中にしました。")
+            else:
+                return HttpResponse("不明な操作です。", status=400)
+        except ValidationError as exc:
+            _errors(request, exc)
+        return redirect("reporting:versions")
+
+
+class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
+    def get(self, request, pk: int):
+        content = version_content(_version(pk))
+        return _attachment(plan_document(content), document_filename(content), DOCX_CONTENT_TYPE)
+
+
+class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
+    """The plan as a document, for the browser's A4 print."""
+
+    template_name = "reporting/version_print.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        version = _version(kwargs["pk"])
+        content = version_content(version)
+        chapters = [
+            {**c, "blocks": PlanChapter(body=c["body"]).blocks()} for c in content["chapters"]
+        ]
+        years = [(fy, era.short_header(fy)) for fy in content["schedule"]["years"]]
+        ctx.update(version=version, content=content, chapters=chapters, years=years)
+        return ctx
+
+
+class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
+    template_name = "reporting/chapter_form.html"
+
+    def _chapter(self, pk: int, number: int) -> PlanChapter:
+        version = _version(pk)
+        if version.frozen_at is not None:
+            raise PermissionDenied(
+                "確定した版の本文は変更できません。次の版の下書きで編集してください。"
+            )
+        chapter = version.chapters.filter(number=number).first()
+        if chapter is None:
+            raise Http404("章が見つかりません。")
+        return chapter
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        chapter = self._chapter(kwargs["pk"], kwargs["number"])
+        ctx.update(
+            chapter=chapter,
+            form=kwargs.get("form")
+            or ChapterForm(initial={"title": chapter.title, "body": chapter.body}),
+        )
+        return ctx
+
+    def post(self, request, *args, **kwargs):
+        _require_secretariat(request)
+        chapter = self._chapter(kwargs["pk"], kwargs["number"])
+        form = ChapterForm(request.POST)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, **kwargs))
+        chapter.title = form.cleaned_data["title"]
+        chapter.body = form.cleaned_data["body"]
+        save_with_user(chapter, request.user)
+        messages.success(request, f"第{chapter.number}章「{chapter.title}」を保存しました。")
+        return redirect("reporting:versions")
+
+
+def _source_content(value: str) -> tuple[str, dict[str, Any]]:
+    """ "v<pk>" is a version (its frozen content); "p<code>" is a plan as it stands now."""
+    if value.startswith("v") and value[1:].isdigit():
+        version = _version(int(value[1:]))
+        state = "確定" if version.frozen_at else "下書き"
+        return f"{version.plan.name} {version.label}({state})", version_content(version)
+    plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
+    if plan is None:
+        raise Http404("比較する計画が見つかりません。")
+    return f"{plan.name}(現在の内容)", plan_content(plan)
+
+
+class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
+    template_name = "reporting/version_compare.html"
+
+    def _compare(self) -> dict[str, Any]:
+        form = VersionCompareForm(self.request.GET or None)
+        ctx: dict[str, Any] = {"form": form, "differences": None}
+        if form.is_bound and form.is_valid():
+            a_label, a = _source_content(form.cleaned_data["a"])
+            b_label, b = _source_content(form.cleaned_data["b"])
+            ctx.update(a_label=a_label, b_label=b_label, differences=content_differences(a, b))
+        return ctx
+
+    def get(self, request, *args, **kwargs):
+        ctx = self._compare()
+        if request.GET.get("format") == "xlsx" and ctx["differences"] is not None:
+            return _attachment(_differences_workbook(ctx), "計画の比較.xlsx", XLSX_CONTENT_TYPE)
+        return self.render_to_response(self.get_context_data(**ctx))
+
+
+def _differences_workbook(ctx: dict[str, Any]) -> bytes:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "比較"
+    set_cell(ws, 1, 1, f"{ctx['a_label']} → {ctx['b_label']}")
+    header = ["区分", "対象", "番号・位置", "名称", "項目", "変更前", "変更後"]
+    for col, text in enumerate(header, start=1):
+        set_cell(ws, 3, col, text)
+    row = 3
+    for d in ctx["differences"]:
+        for change in d.changes or [None]:
+            row += 1
+            values = [d.kind, d.area, d.key, d.title]
+            values += [change.label, change.before, change.after] if change else ["", "", ""]
+            for col, value in enumerate(values, start=1):
+                set_cell(ws, row, col, value)
+    xlsx_layout.layout_table(
+        ws, header_row=3, landscape=True, title="計画の比較", fixed_widths={6: 50, 7: 50}
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
