@@ -16,6 +16,7 @@ urlpatterns = [
     path("carry-over/", views.CarryOverView.as_view(), name="carry_over"),
     path("publication/", views.PublicationView.as_view(), name="publication"),
     path("versions/", version_views.VersionListView.as_view(), name="versions"),
+    path("summary/", version_views.SummaryView.as_view(), name="summary"),
     path("versions/compare/", version_views.VersionCompareView.as_view(), name="version_compare"),
     path(
         "versions/<int:pk>/document.docx",
