@@ -92,10 +92,17 @@ class UploadLimitMiddleware:
             )
             body = loader.render_to_string("413.html", {"limit_mb": _megabytes(limit)})
             response = HttpResponse(body, status=413)
-            # The unread body must not be reused for another request on this connection.
-            response["Connection"] = "close"
+            if not _is_wsgiref(request):
+                # gunicorn: close rather than read the unwanted body to find the next request.
+                response["Connection"] = "close"
             return response
         return self.get_response(request)
+
+
+def _is_wsgiref(request: HttpRequest) -> bool:
+    """runserver and the live test server (wsgiref) answer a bare 500 when the application
+    sets a hop-by-hop header such as Connection (PEP 3333); they drain the body themselves."""
+    return request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/")
 
 
 def _megabytes(n: int) -> str:
