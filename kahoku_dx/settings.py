@@ -170,7 +170,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Concurrent writes queue up (for up to `timeout` seconds) instead of failing:
+            # a transaction that begins by reading and then writes cannot take the write
+            # lock while another one holds it, and SQLite refuses at once ("database is
+            # locked", the 503 page) instead of waiting. IMMEDIATE takes the lock at BEGIN.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 
