@@ -184,7 +184,12 @@ class ProgressStatus(models.TextChoices):
     CANCELLED = "cancelled", "中止"
 
 
+MSG_PROGRESS_DATE_TAKEN = "この日付の進捗記録はすでにあります。既存の記録を編集してください。"
+
+
 class ProgressEntry(models.Model):
+    """One record per initiative per date: a second report on the same day edits the first."""
+
     initiative = models.ForeignKey(
         Initiative,
         verbose_name="取り組み",
@@ -224,6 +229,13 @@ class ProgressEntry(models.Model):
         verbose_name_plural = "進捗記録"
         ordering = ["-entry_date", "-id"]
         indexes = [models.Index(fields=["initiative", "-entry_date"], name="progress_init_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "entry_date"],
+                name="uniq_progress_date",
+                violation_error_message=MSG_PROGRESS_DATE_TAKEN,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.initiative.code} {self.entry_date} {self.get_status_display()}"

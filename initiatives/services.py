@@ -17,12 +17,13 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 
 from initiatives.access import can_edit_countable, can_log_progress, can_manage_initiative
 from initiatives.models import (
+    MSG_PROGRESS_DATE_TAKEN,
     PUBLIC_FIELDS,
     CountableTarget,
     Indicator,
@@ -66,12 +67,49 @@ class EditConflict(Exception):
         )
 
 
+class ProgressDateTaken(ValidationError):
+    """The initiative already has a progress entry on this date; ``existing`` is that entry."""
+
+    def __init__(self, existing: ProgressEntry) -> None:
+        self.existing = existing
+        super().__init__({"entry_date": [ValidationError(MSG_PROGRESS_DATE_TAKEN, code="unique")]})
+
+
 def _check_version(obj: Any, version: int | None, what: str) -> None:
     if version is None or obj.version != version:
         raise EditConflict(what, obj)
 
 
 # --- progress entries ----------------------------------------------------------------------
+
+
+def _progress_entry_on(
+    initiative: Initiative, entry_date: date, *, exclude_pk: int | None
+) -> ProgressEntry | None:
+    return (
+        ProgressEntry.objects.filter(initiative=initiative, entry_date=entry_date)
+        .exclude(pk=exclude_pk)
+        .first()
+    )
+
+
+def _save_progress_entry(entry: ProgressEntry, actor: Any) -> None:
+    """Save, or raise ProgressDateTaken when the initiative already has an entry that day.
+
+    Checked first for the usual case; when two saves race past the check, the database's
+    unique constraint refuses the second one and it gets the same message, not a 500.
+    """
+    taken = _progress_entry_on(entry.initiative, entry.entry_date, exclude_pk=entry.pk)
+    if taken is not None:
+        raise ProgressDateTaken(taken)
+    try:
+        with transaction.atomic():  # a savepoint: PostgreSQL can go on after the refusal
+            save_with_user(entry, actor)
+    except IntegrityError:
+        taken = _progress_entry_on(entry.initiative, entry.entry_date, exclude_pk=entry.pk)
+        if taken is None:
+            raise
+        raise ProgressDateTaken(taken) from None
 
 
 @transaction.atomic
@@ -98,7 +136,7 @@ def progress_entry_create(
         issues_text=issues_text,
         author=actor,
     )
-    save_with_user(entry, actor)
+    _save_progress_entry(entry, actor)
     return entry
 
 
@@ -127,7 +165,7 @@ def progress_entry_update(
     current.next_steps = next_steps
     current.issues_text = issues_text
     current.version += 1
-    save_with_user(current, actor)
+    _save_progress_entry(current, actor)
     return current
 
 

@@ -194,18 +194,24 @@ def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
     form = ProgressEntryForm(
         request.POST if request.method == "POST" else None, initial={"entry_date": _today()}
     )
+    taken = None
     if request.method == "POST" and form.is_valid():
         try:
             services.progress_entry_create(
                 actor=request.user, initiative=ini, **_fields(form, *PROGRESS_FIELDS)
             )
+        except services.ProgressDateTaken as exc:
+            taken = exc.existing
+            _form_error(form, exc)
         except ValidationError as exc:
             _form_error(form, exc)
         else:
             messages.success(request, "進捗を記録しました。")
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#progress")
     return render(
-        request, "initiatives/progress_form.html", {"form": form, "initiative": ini, "entry": None}
+        request,
+        "initiatives/progress_form.html",
+        {"form": form, "initiative": ini, "entry": None, "taken": taken},
     )
 
 
@@ -220,7 +226,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         initial={**initial, "version": entry.version},
     )
-    conflict = None
+    conflict = taken = None
     if request.method == "POST" and form.is_valid():
         try:
             services.progress_entry_update(
@@ -232,6 +238,9 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
         except services.EditConflict as exc:
             conflict = exc.current
             _conflict(form, exc)
+        except services.ProgressDateTaken as exc:
+            taken = exc.existing
+            _form_error(form, exc)
         except ValidationError as exc:
             _form_error(form, exc)
         else:
@@ -244,6 +253,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             "form": form,
             "initiative": entry.initiative,
             "entry": entry,
+            "taken": taken,
             "conflict": conflict,
             "conflict_fields": conflict and _snapshot(conflict, PROGRESS_FIELDS),
             "history": entry.history.select_related("history_user", "history_user__profile")[:20],

@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.utils.functional import empty
 
+from kahoku_dx.client_ip import client_ip
 from kahoku_dx.logging import request_id_var
 
 access_log = logging.getLogger("kahoku_dx.request")
@@ -36,6 +37,7 @@ class RequestLogMiddleware:
         incoming = request.META.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _REQUEST_ID_RE.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
+        request.client_ip = client_ip(request)
         token = request_id_var.set(request_id)
         started = time.monotonic()
         try:
@@ -53,6 +55,7 @@ class RequestLogMiddleware:
                     "status": response.status_code,
                     "duration_ms": duration_ms,
                     "user": _username(request),
+                    "client_ip": request.client_ip,
                 },
             )
             return response
@@ -82,13 +85,24 @@ class UploadLimitMiddleware:
             length = 0
         limit = settings.MAX_UPLOAD_BYTES
         if length > limit + UPLOAD_OVERHEAD_BYTES:
-            access_log.warning("upload refused: %s bytes", length, extra={"bytes": length})
+            access_log.warning(
+                "upload refused: %s bytes",
+                length,
+                extra={"bytes": length, "client_ip": client_ip(request)},
+            )
             body = loader.render_to_string("413.html", {"limit_mb": _megabytes(limit)})
             response = HttpResponse(body, status=413)
-            # The unread body must not be reused for another request on this connection.
-            response["Connection"] = "close"
+            if not _is_wsgiref(request):
+                # gunicorn: close rather than read the unwanted body to find the next request.
+                response["Connection"] = "close"
             return response
         return self.get_response(request)
+
+
+def _is_wsgiref(request: HttpRequest) -> bool:
+    """runserver and the live test server (wsgiref) answer a bare 500 when the application
+    sets a hop-by-hop header such as Connection (PEP 3333); they drain the body themselves."""
+    return request.META.get("SERVER_SOFTWARE", "").startswith("WSGIServer/")
 
 
 def _megabytes(n: int) -> str:

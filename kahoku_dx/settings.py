@@ -14,6 +14,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kahoku_dx.client_ip import parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -56,6 +58,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDRs; empty when unset."""
+    values = env_list(name, [])
+    try:
+        parse_networks(values)
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            f"環境変数 {name}={os.environ[name]!r} に IP アドレスでも CIDR でもない値があります"
+            f" ({exc})。"
+        ) from exc
+    return values
 
 
 DJANGO_ENV = env_str("DJANGO_ENV", "development")
@@ -156,7 +171,11 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
-            "OPTIONS": {"timeout": 20},
+            # Concurrent writes queue up (for up to `timeout` seconds) instead of failing:
+            # a transaction that begins by reading and then writes cannot take the write
+            # lock while another one holds it, and SQLite refuses at once ("database is
+            # locked", the 503 page) instead of waiting. IMMEDIATE takes the lock at BEGIN.
+            "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
         }
     }
 
@@ -191,7 +210,10 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
-AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0)
+# Behind the TLS proxy every request comes from 127.0.0.1: the client is read from
+# X-Forwarded-For, but only when the request really came through one of these proxies.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
+AXES_CLIENT_IP_CALLABLE = "kahoku_dx.client_ip.client_ip"
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 PERSONAS = ("anonymous", "viewer", "member", "other_member", "leader", "secretariat", "hq")
 
-PROGRESS_POST = {"entry_date": "2026-10-01", "status": "on_track", "percent": "10"}
+# Another day than the entry make_progress() creates: one entry per initiative per date.
+PROGRESS_POST = {"entry_date": "2026-10-02", "status": "on_track", "percent": "10"}
 INDICATOR_POST = {"name": "指標X", "direction": "higher", "version": "1", "target_2026": "10"}
 REVIEW_POST = {**REVIEW_COMPLETE, "version": "1"}
 PROCEDURE_POST = {"name": "新しい手続", "status": "not_started"}

@@ -1,6 +1,6 @@
 """Pages list their data in a number of queries that does not grow with the rows."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
@@ -81,7 +81,8 @@ def test_detail_does_not_grow_with_entries_indicators_reviews(client, personas):
 
     def add(n):
         for i in range(n):
-            make_progress(ini, author=personas.member, entry_date=date(2026, 4, 1 + i), percent=i)
+            day = date(2026, 4, 1) + timedelta(days=ini.progress_entries.count())
+            make_progress(ini, author=personas.member, entry_date=day, percent=i)
             ind = make_indicator(ini, name=f"指標{ini.indicators.count()}")
             ind.values.create(fiscal_year=2026, target=10, actual=i)
             ind.values.create(fiscal_year=2025, target=10, actual=10)

@@ -119,7 +119,7 @@ def test_query_count_is_fixed(client, published, name):
         ini.is_public = True
         ini.public_fields = ["description", "progress", "projects", "indicators"]
         ini.save()
-        make_progress(ini, status="on_track", percent=30)
+        make_progress(ini, status="on_track", percent=30, entry_date=date(2026, 11, 1))
         ind = Indicator.objects.create(initiative=ini, name=f"指標{ini.pk}")
         IndicatorValue.objects.create(indicator=ind, fiscal_year=2025, target=1, actual=1)
     assert _count(client, url) == small
