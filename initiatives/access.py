@@ -6,10 +6,12 @@ Reads are open to every logged-in member of staff, so a missing object is the on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404
 
+from initiatives import workflow
 from initiatives.models import (
     Indicator,
     Initiative,
@@ -19,6 +21,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from initiatives.selectors import initiative_detail
+from initiatives.workflow import BY_HEADQUARTERS, BY_MANAGER, BY_SECRETARIAT, Move
 from workgroups.access import Roles, roles_for
 
 # --- predicates (used by views *and* services) ---------------------------------------------
@@ -39,18 +42,24 @@ def can_edit_countable(roles: Roles, initiative_wg_id: int | None) -> bool:
     return roles.can_edit_wg(initiative_wg_id)
 
 
-def review_moves_for(roles: Roles, review: Review) -> set[str]:
-    """The state moves this user may make now: a subset of submit/return/check/approve."""
-    State = Review.State
-    moves: set[str] = set()
-    ini = review.initiative
-    if review.state in (State.DRAFT, State.RETURNED) and can_manage_initiative(roles, ini):
-        moves.add("submit")
-    if review.state == State.SUBMITTED and roles.secretariat:
-        moves |= {"return", "check"}
-    if review.state == State.CHECKED and roles.headquarters:
-        moves.add("approve")
-    return moves
+# What each role key of the review transition table (workflow.MOVES) means for a user.
+MOVE_ROLES: dict[str, Callable[[Roles, Review], bool]] = {
+    BY_MANAGER: lambda roles, review: can_manage_initiative(roles, review.initiative),
+    BY_SECRETARIAT: lambda roles, review: roles.secretariat,
+    BY_HEADQUARTERS: lambda roles, review: roles.headquarters,
+}
+
+
+def may_make_move(roles: Roles, review: Review, move: Move) -> bool:
+    """Whether the user has the role the move needs (the state is checked separately)."""
+    return MOVE_ROLES[move.by](roles, review)
+
+
+def review_moves_for(roles: Roles, review: Review) -> list[Move]:
+    """The moves this user may make now, in the table's order (the page's buttons)."""
+    return [
+        m for m in workflow.MOVES if review.state in m.sources and may_make_move(roles, review, m)
+    ]
 
 
 # --- object getters: (obj, can_edit) -------------------------------------------------------

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import TemplateView
 
-from initiatives import selectors, services
+from initiatives import selectors, services, workflow
 from initiatives.access import (
     can_edit_countable,
     can_manage_initiative,
@@ -344,7 +344,9 @@ REVIEW_FIELDS = tuple(ReviewForm.Meta.fields)
 @login_required
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_user(request.user, pk)
-    moves = review_moves_for(roles_for(request.user), review)
+    moves = [
+        workflow.offered(m, review.state) for m in review_moves_for(roles_for(request.user), review)
+    ]
     events = list(review.events.select_related("actor", "actor__profile"))
     returns = [e.comment for e in events if e.to_state == Review.State.RETURNED]
     return render(
@@ -355,7 +357,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "initiative": review.initiative,
             "can_edit": can_edit
             and not review.is_locked
-            and review.state in services.EDITABLE_STATES,
+            and review.state in workflow.EDITABLE_STATES,
             "moves": moves,
             "events": events,
             "return_comment": returns[-1] if returns else "",
@@ -384,7 +386,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     if (
         request.method == "GET"
         and review is not None
-        and review.state not in services.EDITABLE_STATES
+        and review.state not in workflow.EDITABLE_STATES
     ):
         messages.warning(
             request,
@@ -463,46 +465,26 @@ def reviews_open(request: HttpRequest) -> HttpResponse:
     return redirect("initiatives:list")
 
 
-def _review_move(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+@login_required
+@require_POST
+def review_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+    """One URL per move of workflow.MOVES (see urls.py); the service decides if it may happen."""
     review, _ = get_review_for_user(request.user, pk)
     form = ReviewMoveForm(request.POST)
     form.is_valid()
     try:
-        action(actor=request.user, review=review, comment=form.cleaned_data.get("comment", ""))
+        services.review_move(
+            actor=request.user,
+            review=review,
+            move=move,
+            comment=form.cleaned_data.get("comment", ""),
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, done)
+        messages.success(request, workflow.move_named(move).done)
     return redirect("initiatives:review", review.pk)
-
-
-@login_required
-@require_POST
-def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(request, pk, services.review_submit, "振り返りを提出しました。")
-
-
-@login_required
-@require_POST
-def review_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(request, pk, services.review_return, "振り返りを差し戻しました。")
-
-
-@login_required
-@require_POST
-def review_check(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(
-        request, pk, services.review_check, "振り返りを確認済にしました(推進本部の承認待ち)。"
-    )
-
-
-@login_required
-@require_POST
-def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(
-        request, pk, services.review_approve, "振り返りを承認しました。以後は変更できません。"
-    )
 
 
 # --- the two countable targets -------------------------------------------------------------
