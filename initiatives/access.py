@@ -13,6 +13,7 @@ from django.http import Http404
 
 from initiatives import workflow
 from initiatives.models import (
+    CountableTarget,
     Indicator,
     Initiative,
     OnlineProcedure,
@@ -37,9 +38,9 @@ def can_manage_initiative(roles: Roles, initiative: Initiative) -> bool:
     return roles.secretariat or roles.leads_wg(initiative.working_group_id)
 
 
-def can_edit_countable(roles: Roles, initiative_wg_id: int | None) -> bool:
-    """Online procedures / standard systems: the secretariat and the WG of the linked initiative."""
-    return roles.can_edit_wg(initiative_wg_id)
+def can_edit_countable(roles: Roles, target: CountableTarget) -> bool:
+    """Online procedures / standard systems: the secretariat and the target's WG."""
+    return roles.can_edit_wg(target.working_group_id)
 
 
 # What each role key of the review transition table (workflow.MOVES) means for a user.
@@ -130,8 +131,7 @@ def get_procedure_for_user(user: Any, pk: int) -> tuple[OnlineProcedure, bool]:
     )
     if proc is None:
         raise Http404("手続が見つかりません。")
-    wg_id = proc.target.initiative.working_group_id if proc.target.initiative else None
-    return proc, can_edit_countable(roles_for(user), wg_id)
+    return proc, can_edit_countable(roles_for(user), proc.target)
 
 
 def get_system_for_user(user: Any, pk: int) -> tuple[StandardSystem, bool]:
@@ -144,5 +144,4 @@ def get_system_for_user(user: Any, pk: int) -> tuple[StandardSystem, bool]:
     )
     if system is None:
         raise Http404("システムが見つかりません。")
-    ini = system.group.target.initiative
-    return system, can_edit_countable(roles_for(user), ini.working_group_id if ini else None)
+    return system, can_edit_countable(roles_for(user), system.group.target)

@@ -450,6 +450,15 @@ class CountableTarget(models.Model):
         return (self.code,)
 
     @property
+    def working_group_id(self) -> int | None:
+        """The WG answerable for this target: the WG of its linked initiative (None if unlinked).
+
+        The one definition of "the WG of a countable target"; access checks ask it. Load the
+        target with select_related("initiative") and this costs no query.
+        """
+        return self.initiative.working_group_id if self.initiative_id else None
+
+    @property
     def deadline(self) -> date:
         return era.fiscal_year_end(self.deadline_fy)
 

@@ -273,10 +273,6 @@ def countable_target(code: str) -> CountableTarget:
     return target
 
 
-def countable_wg_id(target: CountableTarget | None) -> int | None:
-    return target.initiative.working_group_id if target and target.initiative else None
-
-
 def _deadline_info(target: CountableTarget, done: int, today: date) -> dict[str, Any]:
     days_left = era.days_until_fiscal_year_end(target.deadline_fy, today)
     return {

@@ -418,10 +418,6 @@ def review_approve(*, actor: Any, review: Review, comment: str = "") -> Review:
 # --- the two countable targets -------------------------------------------------------------
 
 
-def _countable_wg_id(target: CountableTarget) -> int | None:
-    return target.initiative.working_group_id if target.initiative_id else None
-
-
 @transaction.atomic
 def online_procedure_create(
     *,
@@ -436,7 +432,7 @@ def online_procedure_create(
     note: str = "",
     number: int | None = None,
 ) -> OnlineProcedure:
-    if not can_edit_countable(roles_for(actor), _countable_wg_id(target)):
+    if not can_edit_countable(roles_for(actor), target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     if number is None:
         number = (target.procedures.aggregate(m=Max("number"))["m"] or 0) + 1
@@ -473,7 +469,7 @@ def online_procedure_update(
         .select_related("target", "target__initiative")
         .get(pk=procedure.pk)
     )
-    if not can_edit_countable(roles_for(actor), _countable_wg_id(current.target)):
+    if not can_edit_countable(roles_for(actor), current.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     current.name, current.category, current.channel = name, category, channel
     current.section, current.status, current.online_on = section, status, online_on
@@ -498,7 +494,7 @@ def standard_system_update(
         .select_related("group__target__initiative")
         .get(pk=system.pk)
     )
-    if not can_edit_countable(roles_for(actor), _countable_wg_id(current.group.target)):
+    if not can_edit_countable(roles_for(actor), current.group.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
     current.section, current.note = section, note

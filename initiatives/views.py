@@ -499,9 +499,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     if status not in OnlineProcedure.Status.values:
         status = ""
     data = selectors.procedures_overview(status=status or None, today=_today())
-    data["can_edit"] = data["target"] is not None and can_edit_countable(
-        roles_for(request.user), selectors.countable_wg_id(data["target"])
-    )
+    data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
     data["status"] = status
     return render(request, "initiatives/procedure_list.html", data)
 
@@ -510,7 +508,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def procedure_create(request: HttpRequest) -> HttpResponse:
     target = selectors.countable_target(selectors.PROCEDURES_CODE)
-    if not can_edit_countable(roles_for(request.user), selectors.countable_wg_id(target)):
+    if not can_edit_countable(roles_for(request.user), target):
         raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
     form = OnlineProcedureForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -568,9 +566,7 @@ def system_list(request: HttpRequest) -> HttpResponse:
         overdue=overdue,
         today=_today(),
     )
-    data["can_edit"] = data["target"] is not None and can_edit_countable(
-        roles_for(request.user), selectors.countable_wg_id(data["target"])
-    )
+    data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
     data.update(group=group, phase=phase, overdue=overdue, phases=StandardSystem.Phase.choices)
     return render(request, "initiatives/system_list.html", data)
 
