@@ -102,7 +102,7 @@ NONE = "none"  # filter value for "nothing logged" / "no review yet"
 def initiatives_for_fiscal_year(fiscal_year: int) -> QuerySet[Initiative]:
     """Initiatives of the plan(s) whose period covers the fiscal year, with what lists show."""
     return Initiative.objects.with_relations().filter(
-        policy__plan__start_fy__lte=fiscal_year, policy__plan__end_fy__gte=fiscal_year
+        Plan.covering(fiscal_year, via="policy__plan")
     )
 
 
@@ -179,7 +179,7 @@ def plan_progress(fiscal_year: int) -> PlanProgress:
     initiatives = list(
         initiatives_with_latest_progress(
             Initiative.objects.select_related("policy", "policy__plan").filter(
-                policy__plan__start_fy__lte=fiscal_year, policy__plan__end_fy__gte=fiscal_year
+                Plan.covering(fiscal_year, via="policy__plan")
             ),
             fiscal_year,
         ).order_by("policy__plan__start_fy", "policy__number", "number")
