@@ -337,6 +337,12 @@ class Review(models.Model):
         NEXT_PLAN = "next_plan", "次期計画へ引継ぎ"
         ABOLISH = "abolish", "廃止"
 
+    # The decisions that carry an initiative into the next plan (the carry-over preview, the
+    # carry-over itself and its page all ask this set, through carries_over).
+    CARRYING_DECISIONS = frozenset(
+        {CarryOver.CONTINUE, CarryOver.EXPAND, CarryOver.REVISE, CarryOver.NEXT_PLAN}
+    )
+
     initiative = models.ForeignKey(
         Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="reviews"
     )
@@ -372,6 +378,11 @@ class Review(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.state == self.State.APPROVED
+
+    @property
+    def carries_over(self) -> bool:
+        """Whether this review's decision carries the initiative into the next plan."""
+        return self.carry_over in self.CARRYING_DECISIONS
 
 
 class ReviewEvent(models.Model):
