@@ -266,7 +266,8 @@ GRADE_A_RATIO = Decimal("1.10")
 GRADE_B_RATIO = Decimal("0.90")
 GRADE_RULE_TEXT = (
     "達成率 = 実績 ÷ 目標(小さいほど良い指標は 目標 ÷ 実績)。"
-    "A: 110%以上、B: 90%以上110%未満、C: 90%未満、D: 目標または実績が未入力。"
+    f"A: {GRADE_A_RATIO:.0%}以上、B: {GRADE_B_RATIO:.0%}以上{GRADE_A_RATIO:.0%}未満、"
+    f"C: {GRADE_B_RATIO:.0%}未満、D: 目標または実績が未入力。"
 )
 
 

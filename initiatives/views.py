@@ -43,7 +43,13 @@ from initiatives.forms import (
     ReviewsOpenForm,
     StandardSystemForm,
 )
-from initiatives.models import GRADE_RULE_TEXT, OnlineProcedure, Review, StandardSystem
+from initiatives.models import (
+    GRADE_RULE_TEXT,
+    IndicatorValue,
+    OnlineProcedure,
+    Review,
+    StandardSystem,
+)
 from kahoku_dx import era
 from plans.models import BasicPolicy
 from workgroups.access import roles_for
@@ -157,10 +163,19 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = roles_for(request.user)
     fiscal_years = ini.policy.plan.fiscal_years
     reviews = {r.fiscal_year: r for r in ini.reviews.all()}
-    indicators = [
-        (ind, [(fy, {v.fiscal_year: v for v in ind.values.all()}.get(fy)) for fy in fiscal_years])
-        for ind in ini.indicators.all()
-    ]
+    indicators = []
+    for ind in ini.indicators.all():
+        values = {v.fiscal_year: v for v in ind.values.all()}
+        # A year with nothing entered is an empty value, graded by the same rule (D).
+        indicators.append(
+            (
+                ind,
+                [
+                    (fy, values.get(fy) or IndicatorValue(indicator=ind, fiscal_year=fy))
+                    for fy in fiscal_years
+                ],
+            )
+        )
     current = _current_fy()
     return render(
         request,
