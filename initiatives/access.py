@@ -38,6 +38,11 @@ def can_manage_initiative(roles: Roles, initiative: Initiative) -> bool:
     return roles.secretariat or roles.leads_wg(initiative.working_group_id)
 
 
+def can_run_review_round(roles: Roles) -> bool:
+    """Opening the year's PDCA reviews and setting their due dates: the secretariat."""
+    return roles.secretariat
+
+
 def can_edit_countable(roles: Roles, target: CountableTarget) -> bool:
     """Online procedures / standard systems: the secretariat and the target's WG."""
     return roles.can_edit_wg(target.working_group_id)

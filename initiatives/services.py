@@ -25,6 +25,7 @@ from initiatives.access import (
     can_edit_countable,
     can_log_progress,
     can_manage_initiative,
+    can_run_review_round,
     may_make_move,
 )
 from initiatives.models import (
@@ -57,6 +58,7 @@ MSG_REVIEW_LOCKED = (
     "この振り返りは承認済のためロックされています。内容の変更や状態の変更はできません。"
 )
 MSG_DUE_DATE_DENIED = "提出期限は事務局のみ設定できます。"
+MSG_REVIEWS_OPEN_DENIED = "振り返りの一括作成は事務局(情報推進課)のみ行えます。"
 
 
 class EditConflict(Exception):
@@ -292,7 +294,7 @@ def review_save(
         if version is not None:
             # The form was for a review that no longer exists (deleted in the admin).
             raise ValidationError("この振り返りは削除されています。もう一度作成してください。")
-        if due_date is not None and not roles.secretariat:
+        if due_date is not None and not can_run_review_round(roles):
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review = Review(initiative=initiative, fiscal_year=fiscal_year, due_date=due_date, **texts)
         save_with_user(review, actor)
@@ -308,7 +310,7 @@ def review_save(
             code="state",
         )
     if due_date != review.due_date:
-        if not roles.secretariat:
+        if not can_run_review_round(roles):
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review.due_date = due_date
     for name, value in texts.items():
@@ -325,8 +327,8 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
     Secretariat only. Reviews already being written (draft/returned) get the new due date;
     submitted, checked and approved ones are left alone. Returns (created, updated).
     """
-    if not roles_for(actor).secretariat:
-        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+    if not can_run_review_round(roles_for(actor)):
+        raise PermissionDenied(MSG_REVIEWS_OPEN_DENIED)
     if era.fiscal_year_of(due_date) < fiscal_year:
         raise ValidationError(
             {

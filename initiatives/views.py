@@ -25,6 +25,7 @@ from initiatives import selectors, services, workflow
 from initiatives.access import (
     can_edit_countable,
     can_manage_initiative,
+    can_run_review_round,
     get_indicator_for_user,
     get_initiative_for_user,
     get_procedure_for_user,
@@ -148,7 +149,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
             progress=selectors.plan_progress(fiscal_year),
             filtered=bool(data or wg or section),
             open_form=ReviewsOpenForm(initial={"fiscal_year": fiscal_year})
-            if roles_for(self.request.user).secretariat
+            if can_run_review_round(roles_for(self.request.user))
             else None,
         )
         return ctx
@@ -416,7 +417,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     form = ReviewForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
-        can_set_due_date=roles.secretariat,
+        can_set_due_date=can_run_review_round(roles),
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -454,8 +455,8 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
 @require_POST
 def reviews_open(request: HttpRequest) -> HttpResponse:
     """Secretariat: create the year's reviews with a due date (from the list page)."""
-    if not roles_for(request.user).secretariat:
-        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+    if not can_run_review_round(roles_for(request.user)):
+        raise PermissionDenied(services.MSG_REVIEWS_OPEN_DENIED)
     form = ReviewsOpenForm(request.POST)
     if form.is_valid():
         fy = form.cleaned_data["fiscal_year"]
