@@ -106,6 +106,23 @@ def initiatives_for_fiscal_year(fiscal_year: int) -> QuerySet[Initiative]:
     )
 
 
+def stale_cutoff(today: date, days: int) -> date:
+    return today - timedelta(days=days)
+
+
+# "Progress not logged for N days": the last entry (of any fiscal year) is older than N days
+# before today, or there is none. The list filter, the dashboard (which links to that filter)
+# and the reminder mails use these two forms of it, on annotated initiatives.
+def stale_filter(today: date, days: int) -> Q:
+    cutoff = stale_cutoff(today, days)
+    return Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=cutoff)
+
+
+def is_stale(initiative: Initiative, today: date, days: int) -> bool:
+    last = initiative.last_entry_date  # type: ignore[attr-defined]
+    return last is None or last < stale_cutoff(today, days)
+
+
 def initiatives_with_list_columns(
     queryset: QuerySet[Initiative], fiscal_year: int
 ) -> QuerySet[Initiative]:
@@ -154,8 +171,7 @@ def initiatives_for_list(
             else qs.filter(review_state=review)
         )
     if stale_days is not None:
-        cutoff = today - timedelta(days=stale_days)
-        qs = qs.filter(Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=cutoff))
+        qs = qs.filter(stale_filter(today, stale_days))
     return qs.order_by("policy__plan__start_fy", "policy__number", "number")
 
 

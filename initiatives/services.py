@@ -41,7 +41,11 @@ from initiatives.models import (
     ReviewEvent,
     StandardSystem,
 )
-from initiatives.selectors import initiatives_for_fiscal_year, initiatives_with_list_columns
+from initiatives.selectors import (
+    initiatives_for_fiscal_year,
+    initiatives_with_list_columns,
+    stale_filter,
+)
 from initiatives.workflow import EDITABLE_STATES, MSG_RETURN_COMMENT, move_named
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
@@ -541,7 +545,6 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
     """
     fiscal_year = era.current_fiscal_year(today)
     horizon = today + timedelta(days=days)
-    stale_before = today - timedelta(days=days)
     todos: dict[int, _Todo] = {}
 
     memberships = list(
@@ -577,7 +580,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
     initiatives = initiatives_with_list_columns(
         initiatives_for_fiscal_year(fiscal_year).filter(working_group__isnull=False),
         fiscal_year,
-    ).filter(Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=stale_before))
+    ).filter(stale_filter(today, days))
     for ini in initiatives.order_by("policy__number", "number"):
         if ini.latest_status in (ProgressStatus.DONE, ProgressStatus.CANCELLED):
             continue
