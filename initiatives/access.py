@@ -6,11 +6,14 @@ Reads are open to every logged-in member of staff, so a missing object is the on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404
 
+from initiatives import workflow
 from initiatives.models import (
+    CountableTarget,
     Indicator,
     Initiative,
     OnlineProcedure,
@@ -19,6 +22,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from initiatives.selectors import initiative_detail
+from initiatives.workflow import BY_HEADQUARTERS, BY_MANAGER, BY_SECRETARIAT, Move
 from workgroups.access import Roles, roles_for
 
 # --- predicates (used by views *and* services) ---------------------------------------------
@@ -34,23 +38,34 @@ def can_manage_initiative(roles: Roles, initiative: Initiative) -> bool:
     return roles.secretariat or roles.leads_wg(initiative.working_group_id)
 
 
-def can_edit_countable(roles: Roles, initiative_wg_id: int | None) -> bool:
-    """Online procedures / standard systems: the secretariat and the WG of the linked initiative."""
-    return roles.can_edit_wg(initiative_wg_id)
+def can_run_review_round(roles: Roles) -> bool:
+    """Opening the year's PDCA reviews and setting their due dates: the secretariat."""
+    return roles.secretariat
 
 
-def review_moves_for(roles: Roles, review: Review) -> set[str]:
-    """The state moves this user may make now: a subset of submit/return/check/approve."""
-    State = Review.State
-    moves: set[str] = set()
-    ini = review.initiative
-    if review.state in (State.DRAFT, State.RETURNED) and can_manage_initiative(roles, ini):
-        moves.add("submit")
-    if review.state == State.SUBMITTED and roles.secretariat:
-        moves |= {"return", "check"}
-    if review.state == State.CHECKED and roles.headquarters:
-        moves.add("approve")
-    return moves
+def can_edit_countable(roles: Roles, target: CountableTarget) -> bool:
+    """Online procedures / standard systems: the secretariat and the target's WG."""
+    return roles.can_edit_wg(target.working_group_id)
+
+
+# What each role key of the review transition table (workflow.MOVES) means for a user.
+MOVE_ROLES: dict[str, Callable[[Roles, Review], bool]] = {
+    BY_MANAGER: lambda roles, review: can_manage_initiative(roles, review.initiative),
+    BY_SECRETARIAT: lambda roles, review: roles.secretariat,
+    BY_HEADQUARTERS: lambda roles, review: roles.headquarters,
+}
+
+
+def may_make_move(roles: Roles, review: Review, move: Move) -> bool:
+    """Whether the user has the role the move needs (the state is checked separately)."""
+    return MOVE_ROLES[move.by](roles, review)
+
+
+def review_moves_for(roles: Roles, review: Review) -> list[Move]:
+    """The moves this user may make now, in the table's order (the page's buttons)."""
+    return [
+        m for m in workflow.MOVES if review.state in m.sources and may_make_move(roles, review, m)
+    ]
 
 
 # --- object getters: (obj, can_edit) -------------------------------------------------------
@@ -121,8 +136,7 @@ def get_procedure_for_user(user: Any, pk: int) -> tuple[OnlineProcedure, bool]:
     )
     if proc is None:
         raise Http404("手続が見つかりません。")
-    wg_id = proc.target.initiative.working_group_id if proc.target.initiative else None
-    return proc, can_edit_countable(roles_for(user), wg_id)
+    return proc, can_edit_countable(roles_for(user), proc.target)
 
 
 def get_system_for_user(user: Any, pk: int) -> tuple[StandardSystem, bool]:
@@ -135,5 +149,4 @@ def get_system_for_user(user: Any, pk: int) -> tuple[StandardSystem, bool]:
     )
     if system is None:
         raise Http404("システムが見つかりません。")
-    ini = system.group.target.initiative
-    return system, can_edit_countable(roles_for(user), ini.working_group_id if ini else None)
+    return system, can_edit_countable(roles_for(user), system.group.target)

@@ -292,7 +292,8 @@ GRADE_A_RATIO = Decimal("1.10")
 GRADE_B_RATIO = Decimal("0.90")
 GRADE_RULE_TEXT = (
     "達成率 = 実績 ÷ 目標(小さいほど良い指標は 目標 ÷ 実績)。"
-    "A: 110%以上、B: 90%以上110%未満、C: 90%未満、D: 目標または実績が未入力。"
+    f"A: {GRADE_A_RATIO:.0%}以上、B: {GRADE_B_RATIO:.0%}以上{GRADE_A_RATIO:.0%}未満、"
+    f"C: {GRADE_B_RATIO:.0%}未満、D: 目標または実績が未入力。"
 )
 
 
@@ -363,6 +364,12 @@ class Review(models.Model):
         NEXT_PLAN = "next_plan", "次期計画へ引継ぎ"
         ABOLISH = "abolish", "廃止"
 
+    # The decisions that carry an initiative into the next plan (the carry-over preview, the
+    # carry-over itself and its page all ask this set, through carries_over).
+    CARRYING_DECISIONS = frozenset(
+        {CarryOver.CONTINUE, CarryOver.EXPAND, CarryOver.REVISE, CarryOver.NEXT_PLAN}
+    )
+
     initiative = models.ForeignKey(
         Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="reviews"
     )
@@ -398,6 +405,11 @@ class Review(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.state == self.State.APPROVED
+
+    @property
+    def carries_over(self) -> bool:
+        """Whether this review's decision carries the initiative into the next plan."""
+        return self.carry_over in self.CARRYING_DECISIONS
 
 
 class ReviewEvent(models.Model):
@@ -474,6 +486,15 @@ class CountableTarget(models.Model):
 
     def natural_key(self) -> tuple[str]:
         return (self.code,)
+
+    @property
+    def working_group_id(self) -> int | None:
+        """The WG answerable for this target: the WG of its linked initiative (None if unlinked).
+
+        The one definition of "the WG of a countable target"; access checks ask it. Load the
+        target with select_related("initiative") and this costs no query.
+        """
+        return self.initiative.working_group_id if self.initiative_id else None
 
     @property
     def deadline(self) -> date:

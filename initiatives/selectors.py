@@ -120,8 +120,25 @@ NONE = "none"  # filter value for "nothing logged" / "no review yet"
 def initiatives_for_fiscal_year(fiscal_year: int) -> QuerySet[Initiative]:
     """Initiatives of the plan(s) whose period covers the fiscal year, with what lists show."""
     return Initiative.objects.with_relations().filter(
-        policy__plan__start_fy__lte=fiscal_year, policy__plan__end_fy__gte=fiscal_year
+        Plan.covering(fiscal_year, via="policy__plan")
     )
+
+
+def stale_cutoff(today: date, days: int) -> date:
+    return today - timedelta(days=days)
+
+
+# "Progress not logged for N days": the last entry (of any fiscal year) is older than N days
+# before today, or there is none. The list filter, the dashboard (which links to that filter)
+# and the reminder mails use these two forms of it, on annotated initiatives.
+def stale_filter(today: date, days: int) -> Q:
+    cutoff = stale_cutoff(today, days)
+    return Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=cutoff)
+
+
+def is_stale(initiative: Initiative, today: date, days: int) -> bool:
+    last = initiative.last_entry_date  # type: ignore[attr-defined]
+    return last is None or last < stale_cutoff(today, days)
 
 
 def initiatives_with_list_columns(
@@ -172,8 +189,7 @@ def initiatives_for_list(
             else qs.filter(review_state=review)
         )
     if stale_days is not None:
-        cutoff = today - timedelta(days=stale_days)
-        qs = qs.filter(Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=cutoff))
+        qs = qs.filter(stale_filter(today, stale_days))
     return qs.order_by("policy__plan__start_fy", "policy__number", "number")
 
 
@@ -197,7 +213,7 @@ def plan_progress(fiscal_year: int) -> PlanProgress:
     initiatives = list(
         initiatives_with_latest_progress(
             Initiative.objects.select_related("policy", "policy__plan").filter(
-                policy__plan__start_fy__lte=fiscal_year, policy__plan__end_fy__gte=fiscal_year
+                Plan.covering(fiscal_year, via="policy__plan")
             ),
             fiscal_year,
         ).order_by("policy__plan__start_fy", "policy__number", "number")
@@ -294,10 +310,6 @@ def countable_target(code: str) -> CountableTarget:
     if target is None:
         raise Http404("数値目標が登録されていません。計画データを読み込んでください。")
     return target
-
-
-def countable_wg_id(target: CountableTarget | None) -> int | None:
-    return target.initiative.working_group_id if target and target.initiative else None
 
 
 def _deadline_info(target: CountableTarget, done: int, today: date) -> dict[str, Any]:

@@ -8,7 +8,7 @@ a move that is not possible now, EditConflict when someone else saved first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,7 +21,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
 
-from initiatives.access import can_edit_countable, can_log_progress, can_manage_initiative
+from initiatives.access import (
+    can_edit_countable,
+    can_log_progress,
+    can_manage_initiative,
+    can_run_review_round,
+    may_make_move,
+)
 from initiatives.models import (
     MSG_PROGRESS_DATE_TAKEN,
     PUBLIC_FIELDS,
@@ -36,7 +42,12 @@ from initiatives.models import (
     ReviewEvent,
     StandardSystem,
 )
-from initiatives.selectors import initiatives_for_fiscal_year, initiatives_with_list_columns
+from initiatives.selectors import (
+    initiatives_for_fiscal_year,
+    initiatives_with_list_columns,
+    stale_filter,
+)
+from initiatives.workflow import EDITABLE_STATES, MSG_RETURN_COMMENT, move_named
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
 from plans.models import Plan
@@ -51,8 +62,8 @@ MSG_COUNTABLE_DENIED = "この目標の管理は、事務局と関連する取�
 MSG_REVIEW_LOCKED = (
     "この振り返りは承認済のためロックされています。内容の変更や状態の変更はできません。"
 )
-MSG_RETURN_COMMENT = "差戻しの理由(コメント)を入力してください。"
 MSG_DUE_DATE_DENIED = "提出期限は事務局のみ設定できます。"
+MSG_REVIEWS_OPEN_DENIED = "振り返りの一括作成は事務局(情報推進課)のみ行えます。"
 
 
 class EditConflict(Exception):
@@ -261,7 +272,6 @@ REVIEW_TEXT_FIELDS = (
     "carry_over",
     "carry_over_note",
 )
-EDITABLE_STATES = (State.DRAFT, State.RETURNED)
 
 
 def _event(review: Review, actor: Any, from_state: str, to_state: str, comment: str = "") -> None:
@@ -326,7 +336,7 @@ def review_save(
         if version is not None:
             # The form was for a review that no longer exists (deleted in the admin).
             raise ValidationError("この振り返りは削除されています。もう一度作成してください。")
-        if due_date is not None and not roles.secretariat:
+        if due_date is not None and not can_run_review_round(roles):
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review = Review(initiative=initiative, fiscal_year=fiscal_year, due_date=due_date, **texts)
         save_with_user(review, actor)
@@ -342,7 +352,7 @@ def review_save(
             code="state",
         )
     if due_date != review.due_date:
-        if not roles.secretariat:
+        if not can_run_review_round(roles):
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review.due_date = due_date
     for name, value in texts.items():
@@ -359,8 +369,8 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
     Secretariat only. Reviews already being written (draft/returned) get the new due date;
     submitted, checked and approved ones are left alone. Returns (created, updated).
     """
-    if not roles_for(actor).secretariat:
-        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+    if not can_run_review_round(roles_for(actor)):
+        raise PermissionDenied(MSG_REVIEWS_OPEN_DENIED)
     if era.fiscal_year_of(due_date) < fiscal_year:
         raise ValidationError(
             {
@@ -390,34 +400,30 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
     return created, updated
 
 
-def _move(
-    *,
-    actor: Any,
-    review: Review,
-    allowed_from: tuple[str, ...],
-    to_state: str,
-    verb: str,
-    permitted: Callable[[Review], bool],
-    denied_message: str,
-    comment: str = "",
-    validate: Callable[[Review], None] | None = None,
-) -> Review:
-    """Lock, then check in the order a user can act on: locked, role, state, content."""
+@transaction.atomic
+def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> Review:
+    """Make one move of the transition table (workflow.MOVES) on a review.
+
+    Lock, then check in the order a user can act on: locked, role, state, content.
+    """
+    step = move_named(move)
     current = _locked_review(review)
-    if not permitted(current):
-        raise PermissionDenied(denied_message)
-    if current.state not in allowed_from:
+    if not may_make_move(roles_for(actor), current, step):
+        raise PermissionDenied(step.denied)
+    if current.state not in step.sources:
         raise ValidationError(
-            f"この振り返りは「{current.get_state_display()}」のため、{verb}できません。",
+            f"この振り返りは「{current.get_state_display()}」のため、{step.verb}できません。",
             code="state",
         )
-    if validate is not None:
-        validate(current)
+    if step.comment_required and not comment.strip():
+        raise ValidationError({"comment": MSG_RETURN_COMMENT})
+    if step.requires_complete:
+        _require_complete(current)
     from_state = current.state
-    current.state = to_state
+    current.state = step.target
     current.version += 1
     save_with_user(current, actor)
-    _event(current, actor, from_state, to_state, comment.strip())
+    _event(current, actor, from_state, step.target, comment.strip())
     return current
 
 
@@ -433,79 +439,27 @@ def _require_complete(review: Review) -> None:
         )
 
 
-@transaction.atomic
 def review_submit(*, actor: Any, review: Review, comment: str = "") -> Review:
-    """下書き/差戻し → 提出済, by the WG leader or the secretariat. Plan–Act and a grade needed."""
-    roles = roles_for(actor)
-    return _move(
-        actor=actor,
-        review=review,
-        allowed_from=EDITABLE_STATES,
-        to_state=State.SUBMITTED,
-        verb="提出",
-        permitted=lambda r: can_manage_initiative(roles, r.initiative),
-        denied_message="振り返りの提出は、担当WGのWG長と事務局のみ行えます。",
-        comment=comment,
-        validate=_require_complete,
-    )
+    """下書き/差戻し → 提出済 (workflow.MOVES "submit")."""
+    return review_move(actor=actor, review=review, move="submit", comment=comment)
 
 
-@transaction.atomic
 def review_return(*, actor: Any, review: Review, comment: str) -> Review:
-    """提出済 → 差戻し, by the secretariat, always with the reason."""
-
-    def require_comment(_: Review) -> None:
-        if not comment.strip():
-            raise ValidationError({"comment": MSG_RETURN_COMMENT})
-
-    return _move(
-        actor=actor,
-        review=review,
-        allowed_from=(State.SUBMITTED,),
-        to_state=State.RETURNED,
-        verb="差戻し",
-        permitted=lambda r: roles_for(actor).secretariat,
-        denied_message="差戻しは事務局(情報推進課)のみ行えます。",
-        comment=comment,
-        validate=require_comment,
-    )
+    """提出済 → 差戻し, always with the reason (workflow.MOVES "return")."""
+    return review_move(actor=actor, review=review, move="return", comment=comment)
 
 
-@transaction.atomic
 def review_check(*, actor: Any, review: Review, comment: str = "") -> Review:
-    """提出済 → 確認済, by the secretariat (forwards it to headquarters)."""
-    return _move(
-        actor=actor,
-        review=review,
-        allowed_from=(State.SUBMITTED,),
-        to_state=State.CHECKED,
-        verb="確認済に",
-        permitted=lambda r: roles_for(actor).secretariat,
-        denied_message="確認は事務局(情報推進課)のみ行えます。",
-        comment=comment,
-    )
+    """提出済 → 確認済 (workflow.MOVES "check")."""
+    return review_move(actor=actor, review=review, move="check", comment=comment)
 
 
-@transaction.atomic
 def review_approve(*, actor: Any, review: Review, comment: str = "") -> Review:
-    """確認済 → 承認済, by headquarters. The review is locked from then on."""
-    return _move(
-        actor=actor,
-        review=review,
-        allowed_from=(State.CHECKED,),
-        to_state=State.APPROVED,
-        verb="承認",
-        permitted=lambda r: roles_for(actor).headquarters,
-        denied_message="承認はDX推進本部のみ行えます。",
-        comment=comment,
-    )
+    """確認済 → 承認済; the review is locked from then on (workflow.MOVES "approve")."""
+    return review_move(actor=actor, review=review, move="approve", comment=comment)
 
 
 # --- the two countable targets -------------------------------------------------------------
-
-
-def _countable_wg_id(target: CountableTarget) -> int | None:
-    return target.initiative.working_group_id if target.initiative_id else None
 
 
 @transaction.atomic
@@ -522,7 +476,7 @@ def online_procedure_create(
     note: str = "",
     number: int | None = None,
 ) -> OnlineProcedure:
-    if not can_edit_countable(roles_for(actor), _countable_wg_id(target)):
+    if not can_edit_countable(roles_for(actor), target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     if number is None:
         number = (target.procedures.aggregate(m=Max("number"))["m"] or 0) + 1
@@ -559,7 +513,7 @@ def online_procedure_update(
         .select_related("target", "target__initiative")
         .get(pk=procedure.pk)
     )
-    if not can_edit_countable(roles_for(actor), _countable_wg_id(current.target)):
+    if not can_edit_countable(roles_for(actor), current.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     current.name, current.category, current.channel = name, category, channel
     current.section, current.status, current.online_on = section, status, online_on
@@ -584,7 +538,7 @@ def standard_system_update(
         .select_related("group__target__initiative")
         .get(pk=system.pk)
     )
-    if not can_edit_countable(roles_for(actor), _countable_wg_id(current.group.target)):
+    if not can_edit_countable(roles_for(actor), current.group.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
     current.section, current.note = section, note
@@ -629,7 +583,6 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
     """
     fiscal_year = era.current_fiscal_year(today)
     horizon = today + timedelta(days=days)
-    stale_before = today - timedelta(days=days)
     todos: dict[int, _Todo] = {}
 
     memberships = list(
@@ -665,7 +618,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
     initiatives = initiatives_with_list_columns(
         initiatives_for_fiscal_year(fiscal_year).filter(working_group__isnull=False),
         fiscal_year,
-    ).filter(Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=stale_before))
+    ).filter(stale_filter(today, days))
     for ini in initiatives.order_by("policy__number", "number"):
         if ini.latest_status in (ProgressStatus.DONE, ProgressStatus.CANCELLED):
             continue

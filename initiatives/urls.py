@@ -1,6 +1,7 @@
 from django.urls import path
 
 from initiatives import views
+from initiatives.workflow import MOVES
 
 app_name = "initiatives"
 
@@ -14,10 +15,16 @@ urlpatterns = [
     path("<int:pk>/reviews/<int:fy>/edit/", views.review_edit, name="review_edit"),
     path("reviews/open/", views.reviews_open, name="reviews_open"),
     path("reviews/<int:pk>/", views.review_detail, name="review"),
-    path("reviews/<int:pk>/submit/", views.review_submit, name="review_submit"),
-    path("reviews/<int:pk>/return/", views.review_return, name="review_return"),
-    path("reviews/<int:pk>/check/", views.review_check, name="review_check"),
-    path("reviews/<int:pk>/approve/", views.review_approve, name="review_approve"),
+    # One URL per move of the review's transition table: review_submit, review_return …
+    *(
+        path(
+            f"reviews/<int:pk>/{move.name}/",
+            views.review_move,
+            {"move": move.name},
+            name=f"review_{move.name}",
+        )
+        for move in MOVES
+    ),
     path("procedures/", views.procedure_list, name="procedures"),
     path("procedures/new/", views.procedure_create, name="procedure_create"),
     path("procedures/<int:pk>/edit/", views.procedure_edit, name="procedure_edit"),

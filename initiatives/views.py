@@ -21,10 +21,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.generic import TemplateView
 
-from initiatives import selectors, services
+from initiatives import selectors, services, workflow
 from initiatives.access import (
     can_edit_countable,
     can_manage_initiative,
+    can_run_review_round,
     get_indicator_for_user,
     get_initiative_for_user,
     get_procedure_for_user,
@@ -43,7 +44,13 @@ from initiatives.forms import (
     ReviewsOpenForm,
     StandardSystemForm,
 )
-from initiatives.models import GRADE_RULE_TEXT, OnlineProcedure, Review, StandardSystem
+from initiatives.models import (
+    GRADE_RULE_TEXT,
+    IndicatorValue,
+    OnlineProcedure,
+    Review,
+    StandardSystem,
+)
 from kahoku_dx import era
 from plans.models import BasicPolicy
 from workgroups.access import roles_for
@@ -142,7 +149,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
             progress=selectors.plan_progress(fiscal_year),
             filtered=bool(data or wg or section),
             open_form=ReviewsOpenForm(initial={"fiscal_year": fiscal_year})
-            if roles_for(self.request.user).secretariat
+            if can_run_review_round(roles_for(self.request.user))
             else None,
         )
         return ctx
@@ -157,10 +164,19 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = roles_for(request.user)
     fiscal_years = ini.policy.plan.fiscal_years
     reviews = {r.fiscal_year: r for r in ini.reviews.all()}
-    indicators = [
-        (ind, [(fy, {v.fiscal_year: v for v in ind.values.all()}.get(fy)) for fy in fiscal_years])
-        for ind in ini.indicators.all()
-    ]
+    indicators = []
+    for ind in ini.indicators.all():
+        values = {v.fiscal_year: v for v in ind.values.all()}
+        # A year with nothing entered is an empty value, graded by the same rule (D).
+        indicators.append(
+            (
+                ind,
+                [
+                    (fy, values.get(fy) or IndicatorValue(indicator=ind, fiscal_year=fy))
+                    for fy in fiscal_years
+                ],
+            )
+        )
     current = _current_fy()
     return render(
         request,
@@ -354,7 +370,9 @@ REVIEW_FIELDS = tuple(ReviewForm.Meta.fields)
 @login_required
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_user(request.user, pk)
-    moves = review_moves_for(roles_for(request.user), review)
+    moves = [
+        workflow.offered(m, review.state) for m in review_moves_for(roles_for(request.user), review)
+    ]
     events = list(review.events.select_related("actor", "actor__profile"))
     returns = [e.comment for e in events if e.to_state == Review.State.RETURNED]
     return render(
@@ -365,7 +383,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "initiative": review.initiative,
             "can_edit": can_edit
             and not review.is_locked
-            and review.state in services.EDITABLE_STATES,
+            and review.state in workflow.EDITABLE_STATES,
             "moves": moves,
             "events": events,
             "return_comment": returns[-1] if returns else "",
@@ -394,7 +412,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     if (
         request.method == "GET"
         and review is not None
-        and review.state not in services.EDITABLE_STATES
+        and review.state not in workflow.EDITABLE_STATES
     ):
         messages.warning(
             request,
@@ -409,7 +427,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     form = ReviewForm(
         request.POST if request.method == "POST" else None,
         initial=initial,
-        can_set_due_date=roles.secretariat,
+        can_set_due_date=can_run_review_round(roles),
     )
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -447,8 +465,8 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
 @require_POST
 def reviews_open(request: HttpRequest) -> HttpResponse:
     """Secretariat: create the year's reviews with a due date (from the list page)."""
-    if not roles_for(request.user).secretariat:
-        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+    if not can_run_review_round(roles_for(request.user)):
+        raise PermissionDenied(services.MSG_REVIEWS_OPEN_DENIED)
     form = ReviewsOpenForm(request.POST)
     if form.is_valid():
         fy = form.cleaned_data["fiscal_year"]
@@ -473,46 +491,26 @@ def reviews_open(request: HttpRequest) -> HttpResponse:
     return redirect("initiatives:list")
 
 
-def _review_move(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
+@login_required
+@require_POST
+def review_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
+    """One URL per move of workflow.MOVES (see urls.py); the service decides if it may happen."""
     review, _ = get_review_for_user(request.user, pk)
     form = ReviewMoveForm(request.POST)
     form.is_valid()
     try:
-        action(actor=request.user, review=review, comment=form.cleaned_data.get("comment", ""))
+        services.review_move(
+            actor=request.user,
+            review=review,
+            move=move,
+            comment=form.cleaned_data.get("comment", ""),
+        )
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, done)
+        messages.success(request, workflow.move_named(move).done)
     return redirect("initiatives:review", review.pk)
-
-
-@login_required
-@require_POST
-def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(request, pk, services.review_submit, "振り返りを提出しました。")
-
-
-@login_required
-@require_POST
-def review_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(request, pk, services.review_return, "振り返りを差し戻しました。")
-
-
-@login_required
-@require_POST
-def review_check(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(
-        request, pk, services.review_check, "振り返りを確認済にしました(推進本部の承認待ち)。"
-    )
-
-
-@login_required
-@require_POST
-def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(
-        request, pk, services.review_approve, "振り返りを承認しました。以後は変更できません。"
-    )
 
 
 # --- the two countable targets -------------------------------------------------------------
@@ -527,9 +525,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     if status not in OnlineProcedure.Status.values:
         status = ""
     data = selectors.procedures_overview(status=status or None, today=_today())
-    data["can_edit"] = data["target"] is not None and can_edit_countable(
-        roles_for(request.user), selectors.countable_wg_id(data["target"])
-    )
+    data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
     data["status"] = status
     return render(request, "initiatives/procedure_list.html", data)
 
@@ -538,7 +534,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def procedure_create(request: HttpRequest) -> HttpResponse:
     target = selectors.countable_target(selectors.PROCEDURES_CODE)
-    if not can_edit_countable(roles_for(request.user), selectors.countable_wg_id(target)):
+    if not can_edit_countable(roles_for(request.user), target):
         raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
     form = OnlineProcedureForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -596,9 +592,7 @@ def system_list(request: HttpRequest) -> HttpResponse:
         overdue=overdue,
         today=_today(),
     )
-    data["can_edit"] = data["target"] is not None and can_edit_countable(
-        roles_for(request.user), selectors.countable_wg_id(data["target"])
-    )
+    data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
     data.update(group=group, phase=phase, overdue=overdue, phases=StandardSystem.Phase.choices)
     return render(request, "initiatives/system_list.html", data)
 

@@ -78,6 +78,18 @@ class Plan(models.Model):
     def covers(self, fiscal_year: int) -> bool:
         return self.start_fy <= fiscal_year <= self.end_fy
 
+    def can_follow(self, other: Plan) -> bool:
+        """Whether this plan may take over ``other``'s initiatives: it starts after it ends."""
+        return self.pk != other.pk and self.start_fy > other.end_fy
+
+    @staticmethod
+    def covering(fiscal_year: int, *, via: str = "") -> models.Q:
+        """covers() as a query filter: ``via`` is the lookup path to the plan, e.g. "policy__plan"."""
+        prefix = f"{via}__" if via else ""
+        return models.Q(
+            **{f"{prefix}start_fy__lte": fiscal_year, f"{prefix}end_fy__gte": fiscal_year}
+        )
+
     @property
     def latest_version(self) -> PlanVersion | None:
         return self.versions.order_by("-issued_fy", "-number").first()

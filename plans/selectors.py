@@ -15,7 +15,7 @@ def plans_for_selection() -> list[Plan]:
     return list(Plan.objects.order_by("start_fy", "code"))
 
 
-def default_plan(plans: list[Plan], fiscal_year: int) -> Plan | None:
+def _plan_in_force(plans: list[Plan], fiscal_year: int) -> Plan | None:
     """The plan covering the fiscal year, else the latest plan (None when there is none)."""
     for plan in plans:
         if plan.covers(fiscal_year):
@@ -23,8 +23,19 @@ def default_plan(plans: list[Plan], fiscal_year: int) -> Plan | None:
     return plans[-1] if plans else None
 
 
-def current_plan(fiscal_year: int | None = None) -> Plan | None:
-    """The plan in force in ``fiscal_year`` (default: today's), else the latest plan."""
+def current_plan(fiscal_year: int | None = None, *, plans: list[Plan] | None = None) -> Plan | None:
+    """The plan in force in ``fiscal_year`` (default: today's), else the latest plan.
+
+    ``plans`` is plans_for_selection() when the caller already has it for a plan picker
+    (it saves the query); the answer is the same.
+    """
     if fiscal_year is None:
         fiscal_year = era.current_fiscal_year(timezone.localdate())
-    return default_plan(plans_for_selection(), fiscal_year)
+    return _plan_in_force(plans_for_selection() if plans is None else plans, fiscal_year)
+
+
+def plan_chosen(plans: list[Plan], code: str | None, fiscal_year: int) -> Plan | None:
+    """The plan a screen's ``?plan=<code>`` names, else the current plan."""
+    return next((p for p in plans if p.code == code), None) or current_plan(
+        fiscal_year, plans=plans
+    )

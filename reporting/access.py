@@ -13,7 +13,7 @@ from workgroups.access import roles_for
 def get_snapshot_for_user(user: Any, pk: int) -> tuple[ReportSnapshot, bool]:
     """A meeting report: secretariat and HQ read it; only the secretariat makes them."""
     roles = roles_for(user)
-    if not (roles.secretariat or roles.headquarters):
+    if not roles.oversees:
         raise Http404
     snapshot = ReportSnapshot.objects.select_related("plan", "taken_by").filter(pk=pk).first()
     if snapshot is None:

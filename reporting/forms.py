@@ -9,6 +9,7 @@ from django import forms
 from kahoku_dx import era
 from kahoku_dx.forms import FiscalYearField
 from plans.models import Plan, PlanVersion
+from reporting.services.carry_over import carry_over_refusal
 
 
 class PlanFilterForm(forms.Form):
@@ -108,14 +109,9 @@ class CarryOverForm(forms.Form):
         data = super().clean()
         source, target = data.get("source"), data.get("target")
         if source and target:
-            if source == target:
-                self.add_error("target", "引継ぎ先には引継ぎ元と別の計画を選んでください。")
-            elif target.start_fy <= source.end_fy:
-                self.add_error(
-                    "target",
-                    f"引継ぎ先の計画は{era.format_fiscal_year(source.end_fy)}より後に"
-                    "始まる計画を選んでください。",
-                )
+            refusal = carry_over_refusal(source_plan=source, target_plan=target)
+            if refusal:
+                self.add_error("target", refusal)
         return data
 
 

@@ -19,7 +19,7 @@ from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
 from kahoku_dx import era
 from plans.models import Plan, PlanVersion
-from plans.selectors import default_plan, plans_for_selection
+from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, CompareForm, DashboardFilterForm, SnapshotForm
 from reporting.reports import report_snapshot_create, snapshot_workbook
@@ -37,7 +37,7 @@ def _plan_and_year(form, current: int, plans: list[Plan]) -> tuple[Plan | None, 
     if form.is_bound:
         form.is_valid()  # cleaned_data keeps the fields that passed; the others fall back
         data = form.cleaned_data
-    plan = data.get("plan") or default_plan(plans, current)
+    plan = data.get("plan") or current_plan(current, plans=plans)
     if plan is None:
         return None, current
     return plan, data.get("fy") or _default_fy(plan, current)
@@ -85,7 +85,7 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
         current = era.current_fiscal_year(timezone.localdate())
         plans = plans_for_selection()
         code = self.request.GET.get("plan")
-        plan = next((p for p in plans if p.code == code), None) or default_plan(plans, current)
+        plan = plan_chosen(plans, code, current)
         years, rows = schedule.schedule_matrix(plan, current) if plan else ([], [])
         ctx.update(
             plan=plan,
@@ -111,7 +111,7 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
         today = timezone.localdate()
         current = era.current_fiscal_year(today)
         plans = plans_for_selection()
-        plan = default_plan(plans, current)
+        plan = current_plan(current, plans=plans)
         ctx.setdefault(
             "form",
             SnapshotForm(
@@ -140,7 +140,7 @@ class ReportCreateView(SecretariatRequiredMixin, View):
         plans = plans_for_selection()
         if form.is_valid():
             fy = form.cleaned_data["fy"]
-            plan = default_plan(plans, fy)
+            plan = current_plan(fy, plans=plans)
             if plan is None or not plan.covers(fy):
                 form.add_error("fy", f"{era.format_fiscal_year(fy)}を含む計画がありません。")
             else:
@@ -196,7 +196,7 @@ class CompareView(SecretariatOrHeadquartersMixin, TemplateView):
         plans = plans_for_selection()
         form = CompareForm(self.request.GET or None)
         data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        plan = data.get("plan") or default_plan(plans, era.current_fiscal_year(today))
+        plan = data.get("plan") or current_plan(era.current_fiscal_year(today), plans=plans)
         versions = list(PlanVersion.objects.filter(plan=plan).order_by("issued_fy", "number"))
         start = end = None
         if data.get("version_from"):
@@ -288,9 +288,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
     def _plan(self) -> Plan | None:
         plans = plans_for_selection()
         code = self.request.GET.get("plan") or self.request.POST.get("plan")
-        return next((p for p in plans if p.code == code), None) or default_plan(
-            plans, era.current_fiscal_year(timezone.localdate())
-        )
+        return plan_chosen(plans, code, era.current_fiscal_year(timezone.localdate()))
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)

@@ -28,6 +28,13 @@ class Roles:
         """The secretariat and HQ read every WG's work; other staff read too (read-only)."""
         return self.authenticated
 
+    @property
+    def oversees(self) -> bool:
+        """The management screens (dashboard, meeting reports, plan comparison): the
+        secretariat and headquarters. The one definition; views, access checks and the nav ask it.
+        """
+        return self.secretariat or self.headquarters
+
     def can_edit_wg(self, wg_id: int | None) -> bool:
         """Log progress / edit within a WG: its members and leaders, and the secretariat."""
         return self.secretariat or (wg_id is not None and wg_id in self.member_wg_ids)
@@ -80,8 +87,7 @@ class SecretariatOrHeadquartersMixin(AccessMixin):
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return self.handle_no_permission()
-        roles = roles_for(request.user)
-        if not (roles.secretariat or roles.headquarters):
+        if not roles_for(request.user).oversees:
             raise PermissionDenied("この画面は事務局と推進本部のみ閲覧できます。")
         return super().dispatch(request, *args, **kwargs)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -29,7 +29,9 @@ from initiatives.selectors import (
     ROLLUP_RULE_TEXT,
     Rollup,
     initiatives_with_list_columns,
+    is_stale,
     rollup,
+    stale_cutoff,
 )
 from kahoku_dx import era
 from plans.models import (
@@ -199,18 +201,15 @@ def dashboard_for(
         for wg in wgs
     ]
 
-    # Same rule as the list's stale_days filter: the last entry of any year is older than
-    # N days before today, or there is none.
-    cutoff = today - timedelta(days=stale_days)
     delayed = [i for i in initiatives if i.latest_status == ProgressStatus.DELAYED]
-    stale = [i for i in initiatives if i.last_entry_date is None or i.last_entry_date < cutoff]
+    stale = [i for i in initiatives if is_stale(i, today, stale_days)]
 
     return Dashboard(
         plan=plan,
         fiscal_year=fiscal_year,
         today=today,
         stale_days=stale_days,
-        stale_cutoff=cutoff,
+        stale_cutoff=stale_cutoff(today, stale_days),
         overall=rollup(initiatives),
         policies=policy_groups,
         working_groups=wg_groups,

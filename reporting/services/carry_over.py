@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from kahoku_dx import era
 from kahoku_dx.history import save_with_user
 from plans.models import (
     BasicPolicy,
@@ -18,7 +19,20 @@ from plans.models import (
 # Carrying initiatives over into the next plan (issue 5)
 # --------------------------------------------------------------------------------------------
 
-CARRY_OVER_DECISIONS = ("continue", "expand", "revise", "next_plan")
+
+def carry_over_refusal(*, source_plan: Plan, target_plan: Plan) -> str | None:
+    """Why ``target_plan`` cannot take over ``source_plan``'s initiatives (None if it can).
+
+    The form shows it under the target field; plan_carry_over refuses with it.
+    """
+    if target_plan.can_follow(source_plan):
+        return None
+    if source_plan.pk == target_plan.pk:
+        return "引継ぎ先には引継ぎ元と別の計画を選んでください。"
+    return (
+        f"引継ぎ先の計画は{era.format_fiscal_year(source_plan.end_fy)}より後に"
+        "始まる計画を選んでください。"
+    )
 
 
 @dataclass
@@ -53,7 +67,7 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
         review = latest.get(ini.pk)
         if review is None:
             lines.append(CarryOverLine(ini, None, "skip", "振り返りがありません"))
-        elif review.carry_over not in CARRY_OVER_DECISIONS:
+        elif not review.carries_over:
             reason = f"方針が「{review.get_carry_over_display()}」のため引き継ぎません"
             lines.append(CarryOverLine(ini, review, "skip", reason))
         elif ini.pk in already:
@@ -66,8 +80,8 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
 
 
 def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[Any]:
-    """Create the next plan's policies and initiatives for initiatives the PDCA review
-    decided to carry on (継続/拡充/見直し/次期計画へ引継ぎ), setting ``carried_from``.
+    """Create the next plan's policies and initiatives for initiatives whose latest PDCA
+    review carries them over (Review.carries_over), setting ``carried_from``.
 
     Running it twice creates nothing new. Policies are matched by number; an initiative
     keeps its number unless the target policy already uses it.
@@ -75,12 +89,9 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[
     from initiatives.models import Initiative
     from workgroups.models import WorkingGroup
 
-    if source_plan.pk == target_plan.pk:
-        raise ValidationError("引継ぎ先には別の計画を選んでください。")
-    if target_plan.start_fy <= source_plan.end_fy:
-        raise ValidationError(
-            "引継ぎ先の計画は、引継ぎ元の計画期間の後に始まる計画を選んでください。"
-        )
+    refusal = carry_over_refusal(source_plan=source_plan, target_plan=target_plan)
+    if refusal:
+        raise ValidationError(refusal)
     created = []
     with transaction.atomic():
         lines = plan_carry_over_preview(source_plan=source_plan, target_plan=target_plan)

@@ -1,0 +1,141 @@
+"""The PDCA review's state machine: one transition table, read by everyone.
+
+access.py asks it which moves a user may make now (and so which buttons the review page
+shows), services.py asks it whether a move is possible and what to say when it is not,
+urls.py makes one URL per move, and the review page draws one form per allowed move.
+Change a row here and all of them change together.
+
+Who may make a move is named here by a role key (``BY_*``); what a role key means for a
+user is decided in access.py, with the other access predicates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from initiatives.models import Review
+
+State = Review.State
+
+# Role keys; access.py maps each to a predicate on (roles, review).
+BY_MANAGER = "manager"  # the WG leader of the initiative, or the secretariat
+BY_SECRETARIAT = "secretariat"
+BY_HEADQUARTERS = "headquarters"
+
+# The states in which the review text may still be written (and submitted).
+EDITABLE_STATES: tuple[str, ...] = (State.DRAFT, State.RETURNED)
+
+MSG_RETURN_COMMENT = "差戻しの理由(コメント)を入力してください。"
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move of a review from some states to another, and how it is offered and refused."""
+
+    name: str  # URL segment and url name suffix: initiatives:review_<name>
+    sources: tuple[str, ...]
+    target: str
+    by: str  # a BY_* role key
+    verb: str  # "…のため、<verb>できません。"
+    denied: str  # PermissionDenied message for the wrong role
+    done: str  # flash message after the move
+    title: str | Promise  # heading of the form on the review page
+    button: str | Promise
+    title_again: str | Promise = ""  # heading/button when moving from 差戻し (resubmission)
+    button_again: str | Promise = ""
+    hint: str | Promise = ""
+    confirm: str | Promise = ""
+    comment_label: str | Promise = _("コメント（任意）")
+    comment_required: bool = False
+    requires_complete: bool = False  # Plan–Act and the self grade must be written
+    danger: bool = False
+
+    @property
+    def url_name(self) -> str:
+        return f"initiatives:review_{self.name}"
+
+
+# In the order the review page shows the forms.
+MOVES: tuple[Move, ...] = (
+    Move(
+        name="submit",
+        sources=EDITABLE_STATES,
+        target=State.SUBMITTED,
+        by=BY_MANAGER,
+        verb="提出",
+        denied="振り返りの提出は、担当WGのWG長と事務局のみ行えます。",
+        done="振り返りを提出しました。",
+        title=_("提出"),
+        button=_("提出する"),
+        title_again=_("再提出"),
+        button_again=_("再提出する"),
+        hint=_("提出すると事務局の確認待ちになり、差し戻されるまで編集できません。"),
+        confirm=_("振り返りを提出します。よろしいですか？"),
+        requires_complete=True,
+    ),
+    Move(
+        name="check",
+        sources=(State.SUBMITTED,),
+        target=State.CHECKED,
+        by=BY_SECRETARIAT,
+        verb="確認済に",
+        denied="確認は事務局(情報推進課)のみ行えます。",
+        done="振り返りを確認済にしました(推進本部の承認待ち)。",
+        title=_("確認（推進本部へ回付）"),
+        button=_("確認済にする"),
+    ),
+    Move(
+        name="return",
+        sources=(State.SUBMITTED,),
+        target=State.RETURNED,
+        by=BY_SECRETARIAT,
+        verb="差戻し",
+        denied="差戻しは事務局(情報推進課)のみ行えます。",
+        done="振り返りを差し戻しました。",
+        title=_("差戻し"),
+        button=_("差し戻す"),
+        comment_label=_("差戻しの理由"),
+        comment_required=True,
+        danger=True,
+    ),
+    Move(
+        name="approve",
+        sources=(State.CHECKED,),
+        target=State.APPROVED,
+        by=BY_HEADQUARTERS,
+        verb="承認",
+        denied="承認はDX推進本部のみ行えます。",
+        done="振り返りを承認しました。以後は変更できません。",
+        title=_("承認"),
+        button=_("承認する"),
+        hint=_("承認すると、この振り返りはロックされ変更できなくなります。"),
+        confirm=_("承認すると以後は変更できません。承認しますか？"),
+    ),
+)
+
+MOVES_BY_NAME: dict[str, Move] = {m.name: m for m in MOVES}
+
+
+def move_named(name: str) -> Move:
+    return MOVES_BY_NAME[name]
+
+
+@dataclass(frozen=True)
+class MoveForm:
+    """A move as the review page offers it for the review's current state."""
+
+    move: Move
+    title: str | Promise
+    button: str | Promise
+
+
+def offered(move: Move, state: str) -> MoveForm:
+    again = state == State.RETURNED
+    return MoveForm(
+        move,
+        title=(again and move.title_again) or move.title,
+        button=(again and move.button_again) or move.button,
+    )
