@@ -63,7 +63,13 @@ class SpreadsheetError(Exception):
 
 
 def clean_text(text: str) -> str:
-    """Remove characters that XML (and therefore xlsx) cannot hold."""
+    """Remove characters that XML (and therefore xlsx) cannot hold; line breaks become LF.
+
+    A bare CR reads back as LF from plain XML but as CR where openpyxl writes through lxml
+    (python-docx brings lxml in): normalising here makes every writer store the same text.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _XML_ILLEGAL_RE.sub("", text)
 
 
