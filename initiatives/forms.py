@@ -155,7 +155,7 @@ class OnlineProcedureForm(forms.ModelForm):
 class StandardSystemForm(forms.ModelForm):
     class Meta:
         model = StandardSystem
-        fields = ["phase", "planned_on", "migrated_on", "section", "note"]
+        fields = ["phase", "difficult", "planned_on", "migrated_on", "section", "note"]
         widgets = {
             "planned_on": DATE_WIDGET,
             "migrated_on": DATE_WIDGET,

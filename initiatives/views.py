@@ -157,6 +157,7 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     roles = roles_for(request.user)
     fiscal_years = ini.policy.plan.fiscal_years
     reviews = {r.fiscal_year: r for r in ini.reviews.all()}
+    selectors.attach_counted_actuals(ini.indicators.all())
     indicators = [
         (ind, [(fy, {v.fiscal_year: v for v in ind.values.all()}.get(fy)) for fy in fiscal_years])
         for ind in ini.indicators.all()
@@ -508,7 +509,7 @@ def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the two countable targets -------------------------------------------------------------
 
 PROCEDURE_FIELDS = ("name", "category", "channel", "section", "status", "online_on", "note")
-SYSTEM_FIELDS = ("phase", "planned_on", "migrated_on", "section", "note")
+SYSTEM_FIELDS = ("phase", "difficult", "planned_on", "migrated_on", "section", "note")
 
 
 @login_required
