@@ -36,7 +36,7 @@ class InitiativeFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="進捗状況",
         required=False,
-        choices=[("", "すべて"), *ProgressStatus.choices, (NONE, "記録なし")],
+        choices=[("", "すべて"), *ProgressStatus.choices, (NONE, "未報告(記録なし)")],
     )
     review = forms.ChoiceField(
         label="振り返り",

@@ -452,6 +452,19 @@ def attach_counted_actuals(indicators: Iterable[Indicator]) -> None:
             value.counted_actual = Decimal(sum(1 for d in days if d <= end))
 
 
+def counted_actual(target_id: int, fiscal_year: int) -> Decimal:
+    """The count attach_counted_actuals gives one value: the target's rows done by the end
+    of the fiscal year (for one row at a time, e.g. an export)."""
+    end = era.fiscal_year_end(fiscal_year)
+    procs = OnlineProcedure.objects.filter(
+        target_id=target_id, status=OnlineProcedure.Status.ONLINE, online_on__lte=end
+    ).count()
+    systems = StandardSystem.objects.filter(
+        group__target_id=target_id, phase=StandardSystem.Phase.DONE, migrated_on__lte=end
+    ).count()
+    return Decimal(procs + systems)
+
+
 def value_of_year(indicator: Indicator, fiscal_year: int) -> IndicatorValue | None:
     """The indicator's value row of the year from the prefetched values (no query)."""
     for value in indicator.values.all():
