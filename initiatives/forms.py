@@ -36,7 +36,7 @@ class InitiativeFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="進捗状況",
         required=False,
-        choices=[("", "すべて"), *ProgressStatus.choices, (NONE, "記録なし")],
+        choices=[("", "すべて"), *ProgressStatus.choices, (NONE, "未報告(記録なし)")],
     )
     review = forms.ChoiceField(
         label="振り返り",
@@ -155,7 +155,7 @@ class OnlineProcedureForm(forms.ModelForm):
 class StandardSystemForm(forms.ModelForm):
     class Meta:
         model = StandardSystem
-        fields = ["phase", "planned_on", "migrated_on", "section", "note"]
+        fields = ["phase", "difficult", "planned_on", "migrated_on", "section", "note"]
         widgets = {
             "planned_on": DATE_WIDGET,
             "migrated_on": DATE_WIDGET,

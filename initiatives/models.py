@@ -264,6 +264,15 @@ class Indicator(models.Model):
     )
     baseline = models.DecimalField("基準値", max_digits=14, decimal_places=2, null=True, blank=True)
     baseline_fy = models.PositiveIntegerField("基準年度", null=True, blank=True)
+    countable_target = models.ForeignKey(
+        "CountableTarget",
+        verbose_name="実績を数える数値目標",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="indicators",
+        help_text="設定すると、実績はこの数値目標の一覧(手続・システム)から数えた件数になります。",
+    )
     order = models.PositiveSmallIntegerField("表示順", default=0)
     version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
     history = HistoricalRecords()
@@ -285,6 +294,15 @@ class Grade(models.TextChoices):
     B = "B", "B(概ね目標どおり)"
     C = "C", "C(目標を下回る)"
     D = "D", "D(評価できない)"
+
+
+# The grade distribution's column for an indicator with no target/actual row for the year.
+UNGRADED = "none"
+UNGRADED_LABEL = "未評価"
+GRADE_KEYS: list[tuple[str, str]] = [
+    *((g.value, g.value) for g in Grade),
+    (UNGRADED, UNGRADED_LABEL),
+]
 
 
 # The grade rule, stated once and shown on the pages that show a grade.
@@ -317,21 +335,40 @@ class IndicatorValue(models.Model):
             )
         ]
 
+    # For an indicator linked to a countable target: the count of the target's rows done by
+    # the end of the year, set by initiatives.selectors.attach_counted_actuals (not stored).
+    counted_actual: Decimal | None = None
+
     def __str__(self) -> str:
         return f"{self.indicator} {era.era_label(self.fiscal_year)}"
 
     @property
+    def shown_actual(self) -> Decimal | None:
+        """The actual every page shows and grades: the count from the rows when linked."""
+        return self.counted_actual if self.counted_actual is not None else self.actual
+
+    @property
+    def actual_disagrees(self) -> bool:
+        """A typed actual that differs from the count of the rows (shown next to it)."""
+        return (
+            self.counted_actual is not None
+            and self.actual is not None
+            and self.actual != self.counted_actual
+        )
+
+    @property
     def achievement(self) -> Decimal | None:
         """Achievement ratio (1 = exactly on target), or None when not assessable."""
-        if self.target is None or self.actual is None:
+        actual = self.shown_actual
+        if self.target is None or actual is None:
             return None
         if self.indicator.direction == Indicator.Direction.LOWER:
-            if self.actual == 0:
+            if actual == 0:
                 return GRADE_A_RATIO if self.target >= 0 else None
-            return self.target / self.actual
+            return self.target / actual
         if self.target == 0:
             return None
-        return self.actual / self.target
+        return actual / self.target
 
     @property
     def grade(self) -> str:
@@ -505,8 +542,19 @@ class CountableTarget(models.Model):
         return f"{era.era_label(self.deadline_fy, short=False)}末({self.deadline:%Y-%m-%d})"
 
 
+class Confirmation(models.TextChoices):
+    """Whether the secretariat has confirmed a row loaded as default data."""
+
+    UNCONFIRMED = "unconfirmed", "未確認"
+    CONFIRMED = "confirmed", "確認済"
+
+
 class OnlineProcedure(models.Model):
     """One of the 27 procedures to bring online by R4年度末."""
+
+    class Provenance(models.TextChoices):
+        NATIONAL = "national", "国の指定手続"
+        CITY = "city", "市で追加"
 
     class Channel(models.TextChoices):
         PITTARI = "pittari", "ぴったりサービス"
@@ -541,6 +589,16 @@ class OnlineProcedure(models.Model):
         "状況", max_length=20, choices=Status.choices, default=Status.NOT_STARTED
     )
     online_on = models.DateField("オンライン化日", null=True, blank=True)
+    provenance = models.CharField(
+        "出典", max_length=20, choices=Provenance.choices, default=Provenance.CITY
+    )
+    confirmation = models.CharField(
+        "確認",
+        max_length=20,
+        choices=Confirmation.choices,
+        default=Confirmation.UNCONFIRMED,
+        help_text="初期データの状況は、事務局が確認するまで「未確認」です。",
+    )
     note = models.TextField("備考", blank=True)
     history = HistoricalRecords()
 
@@ -554,6 +612,23 @@ class OnlineProcedure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number}. {self.name}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        """Someone has said where this procedure stands: confirmed, or moved off 未着手."""
+        return self.confirmation == Confirmation.CONFIRMED or self.status != self.Status.NOT_STARTED
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == self.Status.ONLINE
+
+    @property
+    def done_on(self) -> date | None:
+        return self.online_on if self.is_done else None
+
+    def is_overdue(self, today: date) -> bool:
+        """Confirmed, not online, and R4年度末 has passed (an unconfirmed row is no alarm)."""
+        return self.is_confirmed and not self.is_done and today > self.target.deadline
 
     def clean(self) -> None:
         if self.status == self.Status.ONLINE and self.online_on is None:
@@ -638,6 +713,18 @@ class StandardSystem(models.Model):
     )
     planned_on = models.DateField("移行予定日", null=True, blank=True)
     migrated_on = models.DateField("移行完了日", null=True, blank=True)
+    difficult = models.BooleanField(
+        "移行困難システム",
+        default=False,
+        help_text="期限(R7年度末)までの移行が困難と国に届け出たシステム。移行予定日が新しい期限です。",
+    )
+    confirmation = models.CharField(
+        "確認",
+        max_length=20,
+        choices=Confirmation.choices,
+        default=Confirmation.UNCONFIRMED,
+        help_text="初期データのフェーズは、事務局が確認するまで「未確認」です。",
+    )
     note = models.TextField("備考", blank=True)
     history = HistoricalRecords()
 
@@ -653,7 +740,50 @@ class StandardSystem(models.Model):
     def marker(self) -> str:
         return circled(self.number)
 
+    @property
+    def is_confirmed(self) -> bool:
+        """Someone has said where this system stands: confirmed, or moved off 未着手."""
+        return self.confirmation == Confirmation.CONFIRMED or self.phase != self.Phase.NOT_STARTED
+
+    @property
+    def is_done(self) -> bool:
+        return self.phase == self.Phase.DONE
+
+    @property
+    def done_on(self) -> date | None:
+        return self.migrated_on if self.is_done else None
+
+    @property
+    def deadline(self) -> date:
+        return self.group.target.deadline
+
+    @property
+    def migrated_late(self) -> bool:
+        """期限後移行: migrated, but after R7年度末 (derived from the date, never typed)."""
+        return self.is_done and self.migrated_on is not None and self.migrated_on > self.deadline
+
+    @property
+    def timing_label(self) -> str:
+        if self.is_done:
+            return "期限後移行" if self.migrated_late else "期限内に移行"
+        if self.difficult:
+            return "移行困難システム"
+        return ""
+
+    def is_overdue(self, today: date) -> bool:
+        """Confirmed, not migrated, and its due date has passed: R7年度末, or for a
+        移行困難システム its own planned date (an earlier planned date counts too)."""
+        if not self.is_confirmed or self.is_done:
+            return False
+        if self.planned_on is not None and self.planned_on < today:
+            return True
+        return not self.difficult and today > self.deadline
+
     def clean(self) -> None:
+        if self.difficult and self.planned_on is None:
+            raise ValidationError(
+                {"planned_on": "移行困難システムの場合は移行予定日を入力してください。"}
+            )
         if self.phase == self.Phase.DONE and self.migrated_on is None:
             raise ValidationError({"migrated_on": "移行完了の場合は移行完了日を入力してください。"})
         if self.migrated_on and self.phase != self.Phase.DONE:

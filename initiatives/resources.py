@@ -23,6 +23,7 @@ from initiatives.models import (
     ProjectUnderWay,
     StandardSystem,
 )
+from initiatives.selectors import counted_actual
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import (
     SpreadsheetError,
@@ -246,12 +247,36 @@ class IndicatorValueResource(resources.ModelResource):
     target = fields.Field(attribute="target", column_name="目標値", widget=widgets.DecimalWidget())
     actual = fields.Field(attribute="actual", column_name="実績値", widget=widgets.DecimalWidget())
     note = fields.Field(attribute="note", column_name="備考", widget=widgets.CharWidget())
+    # Export only: the actual counted from a linked target's rows, and the grade it gives.
+    counted = fields.Field(column_name="実績値(一覧から数えた件数)", readonly=True)
+    grade = fields.Field(column_name="評価", readonly=True)
 
     class Meta:
         model = IndicatorValue
         import_id_fields = ("indicator", "fiscal_year")
-        fields = ("initiative", "indicator", "fiscal_year", "target", "actual", "note")
+        fields = (
+            "initiative",
+            "indicator",
+            "fiscal_year",
+            "target",
+            "actual",
+            "note",
+            "counted",
+            "grade",
+        )
         clean_model_instances = True
+
+    def _with_count(self, value: IndicatorValue) -> IndicatorValue:
+        target_id = value.indicator.countable_target_id
+        if target_id and value.counted_actual is None:
+            value.counted_actual = counted_actual(target_id, value.fiscal_year)
+        return value
+
+    def dehydrate_counted(self, value: IndicatorValue) -> Any:
+        return self._with_count(value).counted_actual
+
+    def dehydrate_grade(self, value: IndicatorValue) -> str:
+        return self._with_count(value).grade
 
 
 class OnlineProcedureResource(resources.ModelResource):

@@ -12,8 +12,11 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from initiatives.models import (
+    GRADE_KEYS,
+    UNGRADED,
     CountableTarget,
     Indicator,
+    IndicatorValue,
     Initiative,
     OnlineProcedure,
     ProgressEntry,
@@ -246,7 +249,10 @@ def initiative_detail(pk: int) -> Initiative | None:
                 "progress_entries",
                 ProgressEntry.objects.select_related("author", "author__profile"),
             ),
-            Prefetch("indicators", Indicator.objects.prefetch_related("values")),
+            Prefetch(
+                "indicators",
+                Indicator.objects.select_related("countable_target").prefetch_related("values"),
+            ),
             Prefetch(
                 "reviews",
                 Review.objects.prefetch_related(
@@ -312,32 +318,97 @@ def countable_target(code: str) -> CountableTarget:
     return target
 
 
-def _deadline_info(target: CountableTarget, done: int, today: date) -> dict[str, Any]:
-    days_left = era.days_until_fiscal_year_end(target.deadline_fy, today)
-    return {
-        "done": done,
-        "target_count": target.target_count,
-        "percent": min(100, round(done * 100 / target.target_count)) if target.target_count else 0,
-        "deadline_label": target.deadline_label,
-        "days_left": days_left,
-        "days_over": -days_left,
-        "achieved": done >= target.target_count,
-    }
+@dataclass(frozen=True)
+class CountableSummary:
+    """Where a countable target stands, from its rows: the one count every page shows.
+
+    A row loaded as default data stays 「未確認」 until someone confirms it or records a
+    state; only confirmed rows can be overdue, so a fresh install raises no alarm.
+    """
+
+    target: CountableTarget
+    registered: int
+    done: int
+    done_by_deadline: int
+    confirmed: int
+    overdue: int
+    late: int  # done after the deadline (期限後移行)
+    days_left: int
+
+    @property
+    def target_count(self) -> int:
+        return self.target.target_count
+
+    @property
+    def percent(self) -> int:
+        count = self.target_count
+        return min(100, round(self.done * 100 / count)) if count else 0
+
+    @property
+    def deadline_label(self) -> str:
+        return self.target.deadline_label
+
+    @property
+    def days_over(self) -> int:
+        return -self.days_left
+
+    @property
+    def achieved(self) -> bool:
+        return self.done >= self.target_count
+
+    @property
+    def unconfirmed(self) -> int:
+        return self.registered - self.confirmed
+
+    @property
+    def nothing_confirmed(self) -> bool:
+        """Nothing is known yet: say "x件中 確認済み0件", not "0 / 27, overdue"."""
+        return self.confirmed == 0
+
+
+def countable_summary(target: CountableTarget, rows: list[Any], today: date) -> CountableSummary:
+    """Count procedures or systems (anything with is_done, done_on, is_confirmed, is_overdue)."""
+    deadline = target.deadline
+    done = [r for r in rows if r.is_done]
+    return CountableSummary(
+        target=target,
+        registered=len(rows),
+        done=len(done),
+        done_by_deadline=sum(1 for r in done if r.done_on and r.done_on <= deadline),
+        confirmed=sum(1 for r in rows if r.is_confirmed),
+        overdue=sum(1 for r in rows if r.is_overdue(today)),
+        late=sum(1 for r in done if r.done_on and r.done_on > deadline),
+        days_left=era.days_until_fiscal_year_end(target.deadline_fy, today),
+    )
+
+
+def target_rows(target: CountableTarget) -> list[Any]:
+    """The rows a countable target counts (one query), each able to reach its target."""
+    if target.code == PROCEDURES_CODE:
+        return list(
+            OnlineProcedure.objects.filter(target=target).select_related("section", "target")
+        )
+    return list(
+        StandardSystem.objects.filter(group__target=target)
+        .select_related("group", "group__target", "section")
+        .order_by("number")
+    )
 
 
 def procedures_overview(*, status: str | None, today: date) -> dict[str, Any]:
     """The 27 online procedures: "x / 27" against R4年度末, and the (filtered) list."""
     target = countable_target(PROCEDURES_CODE)
-    all_procs = list(target.procedures.select_related("section"))
-    online = [p for p in all_procs if p.status == OnlineProcedure.Status.ONLINE]
-    by_deadline = [p for p in online if p.online_on and p.online_on <= target.deadline]
+    all_procs = target_rows(target)
+    for p in all_procs:
+        p.overdue = p.is_overdue(today)
+    summary = countable_summary(target, all_procs, today)
     shown = [p for p in all_procs if status is None or p.status == status]
     return {
         "target": target,
         "procedures": shown,
-        "registered": len(all_procs),
-        "online_by_deadline": len(by_deadline),
-        "summary": _deadline_info(target, len(online), today),
+        "registered": summary.registered,
+        "online_by_deadline": summary.done_by_deadline,
+        "summary": summary,
         "statuses": OnlineProcedure.Status.choices,
     }
 
@@ -347,27 +418,105 @@ def systems_overview(
 ) -> dict[str, Any]:
     """The 20 standardised systems: "x / 20" against R7年度末, and the (filtered) list."""
     target = countable_target(SYSTEMS_CODE)
-    systems = list(
-        StandardSystem.objects.filter(group__target=target).select_related("group", "section")
-    )
-    done = [s for s in systems if s.phase == StandardSystem.Phase.DONE]
-    passed = target.deadline < today
+    systems = target_rows(target)
     for s in systems:
-        s.is_overdue = s.phase != StandardSystem.Phase.DONE and (
-            passed or (s.planned_on is not None and s.planned_on < today)
-        )
+        s.overdue = s.is_overdue(today)
+    summary = countable_summary(target, systems, today)
     shown = [
         s
         for s in systems
         if (group is None or s.group.number == group)
         and (phase is None or s.phase == phase)
-        and (not overdue or s.is_overdue)
+        and (not overdue or s.overdue)
     ]
     groups = sorted({s.group.number for s in systems})
     return {
         "target": target,
         "systems": shown,
         "groups": groups,
-        "summary": _deadline_info(target, len(done), today),
-        "overdue_count": sum(1 for s in systems if s.is_overdue),
+        "summary": summary,
+        "overdue_count": summary.overdue,
     }
+
+
+# --- indicators: actuals counted from a target's rows, and grades ----------------------------
+
+
+def attach_counted_actuals(
+    indicators: Iterable[Indicator], *, extra: dict[int, list[IndicatorValue]] | None = None
+) -> None:
+    """Give every value of an indicator linked to a countable target the count of the
+    target's rows done by the end of that fiscal year (at most 2 queries, none if unlinked).
+
+    The indicators' ``values`` must be prefetched: the counts are set on those instances,
+    and on unsaved ``extra`` values (indicator pk -> values, e.g. years with nothing entered).
+    """
+    linked = [ind for ind in indicators if ind.countable_target_id]
+    if not linked:
+        return
+    ids = {ind.countable_target_id for ind in linked}
+    done_dates: dict[int, list[date]] = {pk: [] for pk in ids}
+    procs = OnlineProcedure.objects.filter(
+        target_id__in=ids, status=OnlineProcedure.Status.ONLINE
+    ).values_list("target_id", "online_on")
+    systems = StandardSystem.objects.filter(
+        group__target_id__in=ids, phase=StandardSystem.Phase.DONE
+    ).values_list("group__target_id", "migrated_on")
+    for target_id, day in [*procs, *systems]:
+        if day is not None:
+            done_dates[target_id].append(day)
+    for ind in linked:
+        days = done_dates[ind.countable_target_id]
+        for value in [*ind.values.all(), *(extra or {}).get(ind.pk, [])]:
+            end = era.fiscal_year_end(value.fiscal_year)
+            value.counted_actual = Decimal(sum(1 for d in days if d <= end))
+
+
+def counted_actual(target_id: int, fiscal_year: int) -> Decimal:
+    """The count attach_counted_actuals gives one value: the target's rows done by the end
+    of the fiscal year (for one row at a time, e.g. an export)."""
+    end = era.fiscal_year_end(fiscal_year)
+    procs = OnlineProcedure.objects.filter(
+        target_id=target_id, status=OnlineProcedure.Status.ONLINE, online_on__lte=end
+    ).count()
+    systems = StandardSystem.objects.filter(
+        group__target_id=target_id, phase=StandardSystem.Phase.DONE, migrated_on__lte=end
+    ).count()
+    return Decimal(procs + systems)
+
+
+def value_of_year(indicator: Indicator, fiscal_year: int) -> IndicatorValue | None:
+    """The indicator's value row of the year from the prefetched values (no query)."""
+    for value in indicator.values.all():
+        if value.fiscal_year == fiscal_year:
+            return value
+    return None
+
+
+def indicator_grade(indicator: Indicator, fiscal_year: int) -> str:
+    """A/B/C/D by GRADE_RULE_TEXT, or UNGRADED (未評価) when the year has no row."""
+    value = value_of_year(indicator, fiscal_year)
+    return value.grade if value is not None else UNGRADED
+
+
+def grade_distribution(
+    indicators: Iterable[Indicator], fiscal_year: int
+) -> list[tuple[str, str, int]]:
+    """(key, label, count) for A, B, C, D and 未評価, in that order."""
+    counts: dict[str, int] = {key: 0 for key, _ in GRADE_KEYS}
+    for ind in indicators:
+        counts[indicator_grade(ind, fiscal_year)] += 1
+    return [(key, label, counts[key]) for key, label in GRADE_KEYS]
+
+
+def indicators_for_initiatives(initiative_ids: list[int], fiscal_year: int) -> list[Indicator]:
+    """The initiatives' indicators with the year's value (counted actuals attached)."""
+    indicators = list(
+        Indicator.objects.filter(initiative_id__in=initiative_ids)
+        .prefetch_related(
+            Prefetch("values", IndicatorValue.objects.filter(fiscal_year=fiscal_year))
+        )
+        .order_by("initiative_id", "order", "name")
+    )
+    attach_counted_actuals(indicators)
+    return indicators

@@ -31,6 +31,7 @@ from initiatives.access import (
 from initiatives.models import (
     MSG_PROGRESS_DATE_TAKEN,
     PUBLIC_FIELDS,
+    Confirmation,
     CountableTarget,
     Indicator,
     IndicatorValue,
@@ -490,6 +491,7 @@ def online_procedure_create(
         status=status,
         online_on=online_on,
         note=note,
+        confirmation=Confirmation.CONFIRMED,  # registered by staff: their own statement
     )
     save_with_user(procedure, actor)
     return procedure
@@ -518,6 +520,8 @@ def online_procedure_update(
     current.name, current.category, current.channel = name, category, channel
     current.section, current.status, current.online_on = section, status, online_on
     current.note = note
+    # Saving the row through the screen (or an import) is the secretariat's confirmation.
+    current.confirmation = Confirmation.CONFIRMED
     save_with_user(current, actor)
     return current
 
@@ -532,6 +536,7 @@ def standard_system_update(
     migrated_on: date | None = None,
     section: Section | None = None,
     note: str = "",
+    difficult: bool = False,
 ) -> StandardSystem:
     current = (
         StandardSystem.objects.select_for_update(of=("self",))
@@ -541,7 +546,8 @@ def standard_system_update(
     if not can_edit_countable(roles_for(actor), current.group.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
     current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
-    current.section, current.note = section, note
+    current.section, current.note, current.difficult = section, note, difficult
+    current.confirmation = Confirmation.CONFIRMED
     save_with_user(current, actor)
     return current
 

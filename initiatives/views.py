@@ -165,18 +165,19 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     fiscal_years = ini.policy.plan.fiscal_years
     reviews = {r.fiscal_year: r for r in ini.reviews.all()}
     indicators = []
+    empty: dict[int, list[IndicatorValue]] = {}
     for ind in ini.indicators.all():
         values = {v.fiscal_year: v for v in ind.values.all()}
-        # A year with nothing entered is an empty value, graded by the same rule (D).
-        indicators.append(
-            (
-                ind,
-                [
-                    (fy, values.get(fy) or IndicatorValue(indicator=ind, fiscal_year=fy))
-                    for fy in fiscal_years
-                ],
-            )
-        )
+        row = []
+        for fy in fiscal_years:
+            value = values.get(fy)
+            if value is None:
+                # A year with nothing entered is an empty value, graded by the same rule (D).
+                value = IndicatorValue(indicator=ind, fiscal_year=fy)
+                empty.setdefault(ind.pk, []).append(value)
+            row.append((fy, value))
+        indicators.append((ind, row))
+    selectors.attach_counted_actuals(ini.indicators.all(), extra=empty)
     current = _current_fy()
     return render(
         request,
@@ -516,7 +517,7 @@ def review_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
 # --- the two countable targets -------------------------------------------------------------
 
 PROCEDURE_FIELDS = ("name", "category", "channel", "section", "status", "online_on", "note")
-SYSTEM_FIELDS = ("phase", "planned_on", "migrated_on", "section", "note")
+SYSTEM_FIELDS = ("phase", "difficult", "planned_on", "migrated_on", "section", "note")
 
 
 @login_required

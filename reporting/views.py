@@ -22,7 +22,7 @@ from plans.models import Plan, PlanVersion
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, CompareForm, DashboardFilterForm, SnapshotForm
-from reporting.reports import report_snapshot_create, snapshot_workbook
+from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
 from reporting.selectors import compare, dashboard, schedule
 from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
@@ -165,7 +165,7 @@ class ReportDetailView(SecretariatOrHeadquartersMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         snapshot, can_edit = get_snapshot_for_user(self.request.user, kwargs["pk"])
-        ctx.update(snapshot=snapshot, data=snapshot.data, can_edit=can_edit)
+        ctx.update(snapshot=snapshot, data=snapshot_view_data(snapshot.data), can_edit=can_edit)
         return ctx
 
 

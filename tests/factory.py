@@ -123,10 +123,17 @@ def make_indicator(ini: Initiative, name: str = "オンライン申請件数", *
 
 
 def make_procedure(number: int = 1, name: str = "児童手当の認定請求", **kwargs: Any) -> Any:
-    from initiatives.models import CountableTarget, OnlineProcedure
+    """Procedure ``number`` as staff recorded it: the plan load ships the national list of
+    27, so an existing row of that number is overwritten (and confirmed) rather than added."""
+    from initiatives.models import Confirmation, CountableTarget, OnlineProcedure
 
     target = CountableTarget.objects.get(code="online-procedures")
-    proc = OnlineProcedure(target=target, number=number, name=name, **kwargs)
+    proc = OnlineProcedure.objects.filter(target=target, number=number).first()
+    proc = proc or OnlineProcedure(target=target, number=number)
+    kwargs.setdefault("confirmation", Confirmation.CONFIRMED)
+    proc.name = name
+    for key, value in kwargs.items():
+        setattr(proc, key, value)
     proc.full_clean()
     proc.save()
     return proc
@@ -170,6 +177,7 @@ def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None
     from initiatives.models import StandardSystem
 
     system = StandardSystem.objects.get(number=number)
+    system.confirmation = "confirmed"
     system.phase = phase
     system.migrated_on = migrated_on
     system.full_clean()

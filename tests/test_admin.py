@@ -24,9 +24,8 @@ def populated(personas):
     ReviewEvent.objects.create(review=review, to_state="draft", actor=personas.leader)
     indicator = Indicator.objects.create(initiative=ini, name="オンライン化手続数", unit="件")
     IndicatorValue.objects.create(indicator=indicator, fiscal_year=2022, target=27, actual=20)
-    OnlineProcedure.objects.create(
-        target=ini.countable_targets.get(), number=1, name="児童手当の認定請求"
-    )
+    # The national 27 come with the plan; a procedure the city added itself follows them.
+    OnlineProcedure.objects.create(target=ini.countable_targets.get(), number=28, name="転出届")
     ReportSnapshot.objects.create(plan=ini.policy.plan, fiscal_year=2026, title="第1回本部会議")
     from workgroups.models import ExternalAdvisor
 

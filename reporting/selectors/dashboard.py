@@ -14,7 +14,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 from initiatives.models import (
+    GRADE_RULE_TEXT,
     CountableTarget,
+    Indicator,
     IndicatorValue,
     Initiative,
     OnlineProcedure,
@@ -27,11 +29,16 @@ from initiatives.models import (
 from initiatives.selectors import (
     NONE,
     ROLLUP_RULE_TEXT,
+    CountableSummary,
     Rollup,
+    countable_summary,
+    grade_distribution,
+    indicators_for_initiatives,
     initiatives_with_list_columns,
     is_stale,
     rollup,
     stale_cutoff,
+    target_rows,
 )
 from kahoku_dx import era
 from plans.models import (
@@ -61,6 +68,7 @@ class Group:
     label: str
     rollup: Rollup
     status_counts: dict[str, int]
+    grades: list[tuple[str, str, int]] = field(default_factory=list)  # (key, label, count)
 
 
 @dataclass
@@ -78,6 +86,7 @@ class BurnUp:
     online_by_deadline: int
     deadline: date | None
     days_left: int | None
+    summary: CountableSummary | None = None
 
     @property
     def target_count(self) -> int:
@@ -94,8 +103,10 @@ class SystemsBoard:
     total: int
     deadline: date | None
     days_left: int | None
-    overdue: list[StandardSystem]  # not migrated, past R7年度末 or their own planned date
-    migrated_late: list[StandardSystem]  # migrated, but after the deadline
+    overdue: list[StandardSystem]  # confirmed, not migrated, past R7年度末 or their own date
+    migrated_late: list[StandardSystem]  # 期限後移行: migrated, but after the deadline
+    difficult: list[StandardSystem] = field(default_factory=list)  # 移行困難システム
+    summary: CountableSummary | None = None
 
     def rows(self) -> list[tuple[SystemGroup, list[tuple[str, str, list[StandardSystem]]]]]:
         return [
@@ -139,7 +150,9 @@ class Dashboard:
     burnup: BurnUp
     systems: SystemsBoard
     changes: list[Change]
+    grades: list[tuple[str, str, int]] = field(default_factory=list)
     rollup_rule: str = ROLLUP_RULE_TEXT
+    grade_rule: str = GRADE_RULE_TEXT
     status_labels: dict[str, str] = field(default_factory=lambda: dict(ProgressStatus.choices))
 
 
@@ -181,6 +194,14 @@ def dashboard_for(
     for ini in initiatives:
         by_policy[ini.policy_id].append(ini)
         by_wg[ini.working_group_id].append(ini)
+    indicators = indicators_for_initiatives([i.pk for i in initiatives], fiscal_year)
+    ini_by_pk = {i.pk: i for i in initiatives}
+    ind_by_policy: dict[int, list[Indicator]] = defaultdict(list)
+    ind_by_wg: dict[int | None, list[Indicator]] = defaultdict(list)
+    for ind in indicators:
+        owner = ini_by_pk[ind.initiative_id]
+        ind_by_policy[owner.policy_id].append(ind)
+        ind_by_wg[owner.working_group_id].append(ind)
 
     policy_groups = [
         Group(
@@ -188,6 +209,7 @@ def dashboard_for(
             label=f"基本方針{p.number} {p.title}",
             rollup=rollup(by_policy[p.pk]),
             status_counts=dict(_status_counts(by_policy[p.pk])),
+            grades=grade_distribution(ind_by_policy[p.pk], fiscal_year),
         )
         for p in policies
     ]
@@ -197,6 +219,7 @@ def dashboard_for(
             label=wg.name,
             rollup=rollup(by_wg[wg.pk]),
             status_counts=dict(_status_counts(by_wg[wg.pk])),
+            grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year),
         )
         for wg in wgs
     ]
@@ -224,6 +247,7 @@ def dashboard_for(
         changes=recent_changes(
             plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
         ),
+        grades=grade_distribution(indicators, fiscal_year),
     )
 
 
@@ -245,23 +269,24 @@ def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
 def online_burnup(target: CountableTarget | None, today: date) -> BurnUp:
     if target is None:
         return BurnUp(None, 0, 0, [], 0, None, None)
-    rows = list(OnlineProcedure.objects.filter(target=target).values_list("online_on", flat=True))
-    dates = sorted(d for d in rows if d is not None)
+    rows = target_rows(target)
+    summary = countable_summary(target, rows, today)
+    dates = sorted(p.done_on for p in rows if p.done_on is not None)
     points: list[BurnUpPoint] = []
     for i, d in enumerate(dates, start=1):
         if points and points[-1].day == d:
             points[-1].count = i
         else:
             points.append(BurnUpPoint(d, i))
-    deadline = target.deadline
     return BurnUp(
         target=target,
-        total=len(rows),
-        online=len(dates),
+        total=summary.registered,
+        online=summary.done,
         points=points,
-        online_by_deadline=sum(1 for d in dates if d <= deadline),
-        deadline=deadline,
-        days_left=era.days_until_fiscal_year_end(target.deadline_fy, today),
+        online_by_deadline=summary.done_by_deadline,
+        deadline=target.deadline,
+        days_left=summary.days_left,
+        summary=summary,
     )
 
 
@@ -269,36 +294,27 @@ def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
     phases = [(v, str(label)) for v, label in StandardSystem.Phase.choices]
     if target is None:
         return SystemsBoard(None, [], phases, {}, 0, 0, None, None, [], [])
-    groups = list(SystemGroup.objects.filter(target=target).order_by("number"))
-    systems = list(
-        StandardSystem.objects.filter(group__target=target)
-        .select_related("section")
-        .order_by("number")
-    )
+    systems = target_rows(target)
+    # The groups come with the systems (select_related), not from a query of their own.
+    groups = sorted({s.group for s in systems}, key=lambda g: g.number)
+    summary = countable_summary(target, systems, today)
     cells: dict[tuple[int, str], list[StandardSystem]] = defaultdict(list)
     for s in systems:
         cells[(s.group_id, s.phase)].append(s)
-    deadline = target.deadline
-    done = StandardSystem.Phase.DONE
-    # Same rule as the systems list's overdue=1 filter: not migrated, and R7年度末 or the
-    # system's own planned date has passed.
-    overdue = [
-        s
-        for s in systems
-        if s.phase != done and (today > deadline or (s.planned_on and s.planned_on < today))
-    ]
-    late = [s for s in systems if s.migrated_on and s.migrated_on > deadline]
+    # Same rule as the systems list's overdue=1 filter (StandardSystem.is_overdue).
     return SystemsBoard(
         target=target,
         groups=groups,
         phases=phases,
         cells=dict(cells),
-        done=sum(1 for s in systems if s.phase == done),
-        total=len(systems),
-        deadline=deadline,
-        days_left=era.days_until_fiscal_year_end(target.deadline_fy, today),
-        overdue=overdue,
-        migrated_late=late,
+        done=summary.done,
+        total=summary.registered,
+        deadline=target.deadline,
+        days_left=summary.days_left,
+        overdue=[s for s in systems if s.is_overdue(today)],
+        migrated_late=[s for s in systems if s.migrated_late],
+        difficult=[s for s in systems if s.difficult and not s.is_done],
+        summary=summary,
     )
 
 

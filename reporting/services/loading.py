@@ -28,6 +28,8 @@ from plans.models import (
 from reporting.services.versions import version_freeze
 
 DEFAULT_PLAN_FILE = Path(settings.BASE_DIR) / "fixtures" / "kahoku_dx_plan.json"
+# The national list of the 27 procedures (the plan names only the number).
+DEFAULT_PROCEDURES_FILE = Path(settings.BASE_DIR) / "fixtures" / "online_procedures.json"
 
 
 @dataclass
@@ -339,9 +341,57 @@ def plan_load_document(
     return report
 
 
+def procedures_load_document(
+    *, data: dict[str, Any], reset: bool = False, user: Any = None, report: LoadReport | None = None
+) -> LoadReport:
+    """Load the national list of procedures (fixtures/online_procedures.json).
+
+    Rows are matched by name, so a procedure staff registered themselves under the same
+    name is kept, and loading twice changes nothing. New rows start 「未確認」 (the model's
+    default) with 未着手: the list says which procedures, not where the city stands.
+    Status, dates and confirmation are never touched, not even with ``reset``.
+    """
+    from initiatives.models import CountableTarget, OnlineProcedure
+    from workgroups.models import Section
+
+    report = report or LoadReport()
+    up = _Upserter(reset=reset, report=report, user=user)
+    with transaction.atomic():
+        target = CountableTarget.objects.filter(code=data["target"]).first()
+        if target is None:
+            return report
+        taken = set(target.procedures.values_list("number", flat=True))
+        sections = {s.name: s for s in Section.objects.all()}
+        for p in data["procedures"]:
+            existing = target.procedures.filter(name=p["name"]).first()
+            if existing is not None:
+                number = existing.number
+            else:
+                number = p["number"] if p["number"] not in taken else max(taken) + 1
+                taken.add(number)
+            up(
+                OnlineProcedure,
+                {"target": target, "name": p["name"]},
+                {
+                    "number": number,
+                    "category": p["category"],
+                    "section": sections.get(p["section"]) if p["section"] else None,
+                    "provenance": data["provenance"],
+                },
+            )
+    return report
+
+
 def plan_load_file(
-    *, path: Path | None = None, reset: bool = False, user: Any = None
+    *,
+    path: Path | None = None,
+    reset: bool = False,
+    user: Any = None,
+    procedures_path: Path | None = None,
 ) -> LoadReport:
     with open(path or DEFAULT_PLAN_FILE, encoding="utf-8") as fh:
         data = json.load(fh)
-    return plan_load_document(data=data, reset=reset, user=user)
+    report = plan_load_document(data=data, reset=reset, user=user)
+    with open(procedures_path or DEFAULT_PROCEDURES_FILE, encoding="utf-8") as fh:
+        procedures = json.load(fh)
+    return procedures_load_document(data=procedures, reset=reset, user=user, report=report)

@@ -28,7 +28,8 @@ def test_procedures_count_against_r4_year_end(client, personas, today):
     assert "2 / 27" in body
     assert "令和4年度末(2023-03-31)" in body
     assert "期限まであと30日" in body
-    assert [p.number for p in response.context["procedures"]] == [1, 2, 3]
+    assert [p.number for p in response.context["procedures"]] == list(range(1, 28))
+    assert "27件中 確認済み3件" in body
     response = client.get(reverse("initiatives:procedures"), {"status": "preparing"})
     assert [p.number for p in response.context["procedures"]] == [3]
 
@@ -48,7 +49,9 @@ def test_member_of_linked_wg_adds_and_edits_a_procedure(client, personas, today)
         follow=True,
     )
     proc = OnlineProcedure.objects.get(name="転出届")
-    assert (proc.number, proc.channel, proc.online_on) == (1, "pittari", date(2023, 2, 1))
+    # Numbered after the national 27 that the plan load ships; the city's own row.
+    assert (proc.number, proc.channel, proc.online_on) == (28, "pittari", date(2023, 2, 1))
+    assert (proc.provenance, proc.confirmation) == ("city", "confirmed")
     assert "1 / 27" in response.content.decode()
     client.post(
         reverse("initiatives:procedure_edit", args=[proc.pk]),
@@ -78,6 +81,9 @@ def test_systems_x_of_20_and_filters(client, personas, today):
     assert [s.number for s in client.get(url, {"group": 3}).context["systems"]] == [18, 19, 20]
     assert [s.number for s in client.get(url, {"phase": "migrating"}).context["systems"]] == [18]
     overdue = [s.number for s in client.get(url, {"overdue": "1"}).context["systems"]]
+    assert overdue == [18]  # the others are still the loaded, unconfirmed 未着手
+    StandardSystem.objects.update(confirmation="confirmed")
+    overdue = [s.number for s in client.get(url, {"overdue": "1"}).context["systems"]]
     assert overdue == list(range(3, 21))
 
 
@@ -85,6 +91,7 @@ def test_overdue_before_the_deadline_is_a_passed_planned_date(client, personas, 
     today(date(2025, 6, 1))
     StandardSystem.objects.filter(number=5).update(planned_on=date(2025, 5, 1))
     StandardSystem.objects.filter(number=6).update(planned_on=date(2025, 9, 1))
+    StandardSystem.objects.filter(number__in=[5, 6]).update(confirmation="confirmed")
     client.force_login(personas.viewer)
     response = client.get(reverse("initiatives:systems"), {"overdue": "1"})
     assert [s.number for s in response.context["systems"]] == [5]

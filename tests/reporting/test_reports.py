@@ -44,7 +44,8 @@ def test_snapshot_is_created_and_stays_fixed(client, data):
     assert snapshot.fiscal_year == 2026 and snapshot.taken_on == TODAY
     assert snapshot.taken_by == data.secretariat
     html = client.get(response["Location"]).content.decode()
-    assert 'id="report-overall">40.0%' in html
+    assert 'id="report-overall"><span class="rollup-figure">40.0%' in html
+    assert "報告 1 / 13件" in html
     assert "提出済" in html
 
     # The data moves on: more progress, the review is approved, a title changes.
@@ -56,7 +57,7 @@ def test_snapshot_is_created_and_stays_fixed(client, data):
 
     snapshot.refresh_from_db()
     html = client.get(reverse("reporting:report_detail", args=[snapshot.pk])).content.decode()
-    assert 'id="report-overall">40.0%' in html
+    assert 'id="report-overall"><span class="rollup-figure">40.0%' in html
     assert "行政サービスのオンライン化" in html and "名称変更後の取り組み" not in html
     row = next(i for i in snapshot.data["initiatives"] if i["code"] == "2.1")
     assert row["percent"] == 40 and row["review_state_label"] == "提出済"
@@ -87,12 +88,12 @@ def test_excel_download(client, data):
     assert response.status_code == 200
     assert "attachment;" in response["Content-Disposition"]
     wb = load_workbook(BytesIO(response.content))
-    assert wb.sheetnames == ["概要", "取り組み別"]
-    assert wb["概要"]["A1"].value == "第1回DX推進本部会議"
+    assert wb.sheetnames == ["概要", "取り組み別", "指標", "PDCA振り返り"]
+    assert wb["概要"]["A1"].value == "第1回DX推進本部会議 概要"
     rows = list(wb["取り組み別"].iter_rows(values_only=True))
-    assert rows[0][:5] == ("番号", "取り組み", "担当WG", "状況", "進捗率(%)")
+    assert rows[4][:7] == ("番号", "取り組み", "担当WG", "状況", "進捗率", "最終記録日", "報告")
     r21 = next(r for r in rows if r[0] == "2.1")
-    assert r21[3] == "順調" and r21[4] == 40 and r21[6] == "提出済" and r21[8] == "継続"
+    assert r21[3] == "順調" and r21[4] == 0.4 and r21[7] == "提出済" and r21[8] == "継続"
 
 
 def test_formula_text_is_stored_as_text(client, data):
@@ -103,8 +104,8 @@ def test_formula_text_is_stored_as_text(client, data):
     response = client.get(reverse("reporting:report_excel", args=[snapshot.pk]))
     wb = load_workbook(BytesIO(response.content))
     r21 = next(r for r in wb["取り組み別"].iter_rows() if r[0].value == "2.1")
-    assert r21[9].value == '=HYPERLINK("http://x","y")'
-    assert r21[9].data_type == "s"  # a text cell, never evaluated as a formula
+    assert r21[10].value == '=HYPERLINK("http://x","y")'
+    assert r21[10].data_type == "s"  # a text cell, never evaluated as a formula
     assert csv_safe("-1+2") == "'-1+2" and csv_safe("a\x01b") == "ab" and csv_safe(3) == "3"
 
 
