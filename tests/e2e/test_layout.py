@@ -256,6 +256,21 @@ def test_wide_pages_print_on_a4_landscape(page, live_server, data, tmp_path):
     }
     for name, (path, texts) in pages.items():
         visit(page, live_server.url + path)
+        if name != "list":
+            # Laid out as printed (A4 landscape less 12 mm margins = 273 mm = 1032 px):
+            # every table fits, none is cut at the right edge.
+            page.emulate_media(media="print")
+            page.set_viewport_size({"width": 1032, "height": 720})
+            cut = page.evaluate(
+                """() => Array.from(document.querySelectorAll('main table'))
+                  .filter((t) => t.getBoundingClientRect().right > window.innerWidth + 0.5
+                    || (t.closest('.table-wrap') && t.closest('.table-wrap').scrollWidth
+                        > t.closest('.table-wrap').clientWidth + 1))
+                  .map((t) => t.id || t.className)"""
+            )
+            assert not cut, f"{name}: tables cut on paper: {cut}"
+            page.emulate_media(media="null")  # back to no emulation (not "screen": PDFs use it)
+            page.set_viewport_size(DESKTOP)
         pdf = tmp_path / f"{name}.pdf"
         # prefer_css_page_size: the page size the stylesheet asks for, as Chromium's print dialog.
         page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
