@@ -28,11 +28,17 @@ run: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
 # Browser tests drive Debian's chromium; Playwright cannot download browsers here.
+# The print tests also need LibreOffice (xlsx -> PDF), poppler (pdftotext, pdfinfo) and a
+# Japanese font, so that text is laid out (and wraps) as it does on paper.
+BROWSER_PACKAGES := chromium libreoffice-calc-nogui libreoffice-writer-nogui poppler-utils fonts-ipafont-gothic
+BROWSER_TOOLS := /usr/bin/chromium /usr/bin/soffice /usr/bin/pdftotext /usr/bin/pdfinfo /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf
 browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
-	  else sudo apt-get install -y -q chromium >/dev/null; fi; }
-	@test -x /usr/bin/chromium || { echo "chromium が見つかりません (/usr/bin/chromium)"; exit 1; }
+	@for f in $(BROWSER_TOOLS); do test -e $$f || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; }; \
+	  else sudo apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; fi; fi
+	@for f in $(BROWSER_TOOLS); do test -e $$f || { echo "$$f が見つかりません ($(BROWSER_PACKAGES))"; exit 1; }; done
 
 test: install-test browser
 	$(BIN)/python manage.py makemigrations --check --dry-run

@@ -23,7 +23,6 @@ import openpyxl
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.worksheet.page import PageMargins
 
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import (
@@ -35,6 +34,7 @@ from kahoku_dx.spreadsheets import (
     set_cell,
     validate_upload,
 )
+from kahoku_dx.xlsx_layout import fit_row_heights, print_setup
 from plans.models import LEASE_STATUSES, MARKERS, Plan, ScheduleCell, ScheduleItem, ScheduleRow
 
 SHEET_TITLE = "表4-1"
@@ -141,14 +141,9 @@ def export_schedule(plan: Plan, *, today: date | None = None) -> bytes:
     ws.column_dimensions["B"].width = 30
     for col in year_col.values():
         ws.column_dimensions[column_letter(col)].width = 18
-    ws.freeze_panes = ws.cell(row=HEADER_ROW + 1, column=3)
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    # Rows grow to show their wrapped text (merged ranges included): nothing prints cut.
+    fit_row_heights(ws, first_row=TITLE_ROW)
+    print_setup(ws, landscape=True, header_rows=(HEADER_ROW, HEADER_ROW), freeze="C3")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -5,6 +5,14 @@
  * data-confirm="メッセージ"
  *   On a <form>, or on a submit <button>/<input> inside a form: asks for
  *   confirmation before submitting. On an <a>: asks before following the link.
+ *
+ * .main-nav .nav-toggle
+ *   On phones the menu folds behind this button (a disclosure: aria-expanded).
+ *   Without JavaScript the button stays hidden and the menu open.
+ *
+ * .print-date
+ *   Puts today's date in --print-date, which the stylesheet prints in the bottom
+ *   margin of every page (refreshed just before printing).
  */
 (function () {
   "use strict";
@@ -26,4 +34,36 @@
       event.preventDefault();
     }
   });
+
+  var nav = document.querySelector(".main-nav");
+  var toggle = nav && nav.querySelector(".nav-toggle");
+  if (toggle) {
+    nav.classList.add("is-collapsible");
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.classList.toggle("is-open", open);
+    });
+  }
+
+  var printDate = document.querySelector(".print-date");
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+  function stampPrintDate() {
+    var now = new Date();
+    var iso = now.getFullYear() + "-" + pad(now.getMonth() + 1) + "-" + pad(now.getDate());
+    var time = printDate.querySelector("time");
+    if (time) {
+      time.textContent = iso;
+      time.setAttribute("datetime", iso);
+    }
+    var text = (printDate.getAttribute("data-label") || "") + " " + iso;
+    document.documentElement.style.setProperty("--print-date", JSON.stringify(text.trim()));
+    document.documentElement.classList.add("has-print-date");
+  }
+  if (printDate) {
+    stampPrintDate();
+    window.addEventListener("beforeprint", stampPrintDate);
+  }
 })();

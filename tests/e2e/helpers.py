@@ -35,8 +35,9 @@ def e2e_login(page: Page, live_server: Any, user: Any, password: str = PASSWORD)
     expect(page.locator(".user-name")).to_contain_text(user.get_full_name() or user.username)
 
 
-def axe_check(page: Page, *, context: str | dict | None = None) -> None:
-    """Fail with a readable list if axe-core finds a serious or critical WCAG 2.1 AA problem."""
+def axe_check(page: Page, *, context: str | dict | None = None, every_impact: bool = False) -> None:
+    """Fail with a readable list if axe-core finds a serious or critical WCAG 2.1 AA problem
+    (with ``every_impact``, any problem at all, minor and moderate included)."""
     results = _axe.run(
         page,
         context=context,
@@ -45,9 +46,13 @@ def axe_check(page: Page, *, context: str | dict | None = None) -> None:
             "resultTypes": ["violations"],
         },
     )
-    violations = [v for v in results.response["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+    violations = [
+        v
+        for v in results.response["violations"]
+        if every_impact or v.get("impact") in BLOCKING_IMPACTS
+    ]
     if violations:
-        lines = [f"axe-core: {len(violations)} serious/critical violation(s) on {page.url}"]
+        lines = [f"axe-core: {len(violations)} violation(s) on {page.url}"]
         for v in violations:
             lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} ({v['helpUrl']})")
             for node in v["nodes"][:5]:

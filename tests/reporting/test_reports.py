@@ -74,7 +74,9 @@ def test_report_is_printable_on_a4(client, data):
     assert 'class="no-print"' in html  # links and buttons are hidden when printed
     with open("static/css/portal.css", encoding="utf-8") as fh:
         css = fh.read()
-    assert "@page { size: A4;" in css and "@media print" in css
+    # A4 landscape through the named page `wide` (printed for real in tests/e2e/test_layout.py)
+    assert '<body class="page-wide">' in html
+    assert "@page wide { size: A4 landscape;" in css and "@media print" in css
     assert "css/dashboard.css" in html
 
 
