@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -305,3 +307,14 @@ class DocsView(ReadOnlyMixin, SpectacularSwaggerSplitView):
     template_name = "reporting/api_docs.html"
     url_name = "api:schema"
     title = "かほく市DX推進ポータル API ドキュメント"
+
+
+_docs_view = DocsView.as_view()
+
+
+@login_required
+def docs_page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The docs page is for people in a browser: anonymous visitors go to the login page,
+    and, being a plain Django view (DRF views are CSRF-exempt), a POST without a token meets
+    the portal's own CSRF page like every other screen."""
+    return _docs_view(request, *args, **kwargs)
