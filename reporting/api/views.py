@@ -56,7 +56,6 @@ FISCAL_YEAR_PARAM = OpenApiParameter(
     "fiscal_year",
     OpenApiTypes.STR,
     description="年度。R8、令和8年度、2026、FY2026 のどれでも可。省略時は今年度。",
-    examples=[],
 )
 
 
