@@ -111,6 +111,10 @@ INSTALLED_APPS = [
     "import_export",
     "axes",
     "csp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "plans",
     "workgroups",
     "initiatives",
@@ -333,3 +337,47 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+
+# --- Read-only JSON API (issue 10) -----------------------------------------------------
+# Django REST Framework + drf-spectacular: other systems and BI tools read with a token of
+# a service account (managed by the secretariat on /api-accounts/); logged-in staff may
+# also read with their session. Every endpoint is GET-only; access rules are the screens'.
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous request then answers 401 with WWW-Authenticate: Token.
+        "rest_framework.authentication.TokenAuthentication",
+        "reporting.api.permissions.PortalSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["reporting.api.permissions.ApiReader"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "reporting.api.pagination.ApiPagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    # Numbers travel as JSON numbers, never as strings.
+    "COERCE_DECIMAL_TO_STRING": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "かほく市DX推進計画 進捗管理ポータル API",
+    "DESCRIPTION": (
+        "他システム・BIツール向けの読み取り専用APIです。"
+        "事務局が発行したサービスアカウントのトークンを `Authorization: Token <トークン>` で送ります。"
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["reporting.api.permissions.ApiReader"],
+    # Swagger UI from the installed sidecar package: no CDN, nothing fetched at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProgressStatusEnum": "initiatives.models.ProgressStatus",
+        "ProcedureStatusEnum": "initiatives.models.OnlineProcedure.Status",
+        "ReviewStateEnum": "initiatives.models.Review.State",
+    },
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "supportedSubmitMethods": ["get"]},
+}

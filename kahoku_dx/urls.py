@@ -17,6 +17,8 @@ urlpatterns = [
     path("excel/", include("reporting.excel_urls")),
     path("plan/", include("reporting.urls")),
     path("public/", include("reporting.public_urls")),
+    path("api/v1/", include("reporting.api.urls")),
+    path("api-accounts/", include("reporting.api.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

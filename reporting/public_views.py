@@ -20,7 +20,7 @@ from kahoku_dx import era
 from kahoku_dx.spreadsheets import csv_safe
 from plans.models import Plan
 from plans.selectors import current_plan
-from reporting.selectors.public import public_records
+from reporting.selectors.public import number_text, public_records
 
 CSV_COLUMNS = [
     ("code", "番号"),
@@ -70,7 +70,8 @@ def _csv_row(r: dict) -> list[str]:
     indicators = "; ".join(
         f"{i['name']}"
         + "".join(
-            f" {v['fiscal_year']} 目標{v['target'] or '-'}{i['unit']} 実績{v['actual'] or '-'}{i['unit']}"
+            f" {v['fiscal_year']} 目標{number_text(v['target']) or '-'}{i['unit']}"
+            f" 実績{number_text(v['actual']) or '-'}{i['unit']}"
             for v in i["values"]
         )
         for i in r.get("indicators", [])

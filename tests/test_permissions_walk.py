@@ -43,6 +43,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from plans.models import PlanVersion
+from reporting.api.accounts import service_account_create
 from reporting.reports import report_snapshot_create
 from tests.factory import Personas, initiative, make_procedure, make_progress, make_review
 
@@ -61,6 +62,7 @@ class Samples:
     progress: Any
     review: Any
     indicator: Any
+    service_account: Any = None
 
     def obj(self, model: type[models.Model]) -> models.Model | None:
         return model._default_manager.order_by("pk").first()
@@ -109,6 +111,10 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     "workgroups:staff_edit": lambda s: {"pk": s.personas.member.pk},
     "workgroups:staff_set_active": lambda s: {"pk": s.personas.member.pk},
     "workgroups:staff_password": lambda s: {"pk": s.personas.member.pk},
+    # issue 10: the JSON API and its service accounts
+    "api:initiative_detail": lambda s: {"code": s.initiative.code},
+    "api_accounts:regenerate": lambda s: {"pk": s.service_account.pk},
+    "api_accounts:revoke": lambda s: {"pk": s.service_account.pk},
 }
 
 # Anonymous users may open these without being sent to the login page.
@@ -125,6 +131,10 @@ PUBLIC_NAMES = {
     "admin:login",
     "admin:logout",
 }
+# The JSON API answers anonymous callers 401 (with WWW-Authenticate: Token), not a redirect;
+# its docs page is for people in a browser and sends them to the login page.
+API_NAMESPACES = {"api"}
+API_BROWSER_PAGES = {"api:docs"}
 
 
 @dataclass
@@ -242,7 +252,10 @@ def samples(personas) -> Samples:
     )
     # One failed login so the axes admin pages have a row.
     Client().post("/accounts/login/", {"username": "member", "password": "wrong"})
-    return Samples(personas, ini, other, progress, review, indicator)
+    account, _ = service_account_create(
+        actor=personas.secretariat, username="bi-walk", display_name="巡回", working_group=None
+    )
+    return Samples(personas, ini, other, progress, review, indicator, account)
 
 
 @pytest.fixture
@@ -268,6 +281,14 @@ def _is_public(route: Route) -> bool:
     if route.name and route.name.split(":", 1)[0] in PUBLIC_NAMESPACES:
         return True
     return "static" in route.route and not route.route.startswith("admin/")
+
+
+def _is_api(route: Route) -> bool:
+    return bool(
+        route.name
+        and route.name.split(":", 1)[0] in API_NAMESPACES
+        and route.name not in API_BROWSER_PAGES
+    )
 
 
 def _redirect_target(response) -> str:
@@ -311,6 +332,10 @@ def _walk_as(persona: str, personas: Personas, built: list[tuple[Route, str]]) -
         is_admin = route.route.startswith("admin/")
         if user is None:
             if _is_public(route):
+                continue
+            if _is_api(route):
+                if status != 401 or client.post(url).status_code != 401:
+                    problems.append(f"{where}: anonymous API call not refused with 401")
                 continue
             target = admin_login_path if is_admin else login_path
             if status == 405:  # a write endpoint: a POST must also send anonymous to login

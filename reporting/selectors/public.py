@@ -49,10 +49,19 @@ def public_initiatives_queryset(plan: Plan, fiscal_year: int) -> QuerySet[Initia
     ).order_by("policy__number", "number")
 
 
-def _decimal(value: Decimal | None) -> str | None:
+def _number(value: Decimal | None) -> int | float | None:
+    """A target or actual as a JSON number (27.00 → 27, 25.50 → 25.5); None stays None."""
     if value is None:
         return None
-    return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return int(value) if value == value.to_integral() else float(value)
+
+
+def number_text(value: int | float | None) -> str | None:
+    """The same value as text, as the CSV has always written it: 27 → "27", 25.5 → "25.50"
+    (the fields keep two decimal places)."""
+    if value is None:
+        return None
+    return str(value) if isinstance(value, int) else f"{value:.2f}"
 
 
 def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
@@ -86,8 +95,8 @@ def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
                 "values": [
                     {
                         "fiscal_year": era.format_fiscal_year(v.fiscal_year),
-                        "target": _decimal(v.target),
-                        "actual": _decimal(v.actual),
+                        "target": _number(v.target),
+                        "actual": _number(v.actual),
                     }
                     for v in ind.values.all()
                 ],

@@ -87,7 +87,10 @@ def test_json_has_only_the_published_keys(client, published):
     assert set(by_code["2.1"]) == {"code", "policy", "title", "progress", "indicators"}
     assert set(by_code["2.2"]) == {"code", "policy", "title", "description", "projects"}
     assert by_code["2.1"]["progress"]["percent"] == 55
-    assert by_code["2.1"]["indicators"][0]["values"][0]["target"] == "27"
+    # Open data: targets and actuals are JSON numbers (the CSV keeps its text).
+    value = by_code["2.1"]["indicators"][0]["values"][0]
+    assert (value["target"], value["actual"]) == (27, 25)
+    assert type(value["target"]) is int
     text = response.content.decode()
     assert SECRET_DESCRIPTION not in text and HIDDEN_TITLE not in text
 
@@ -168,3 +171,21 @@ def test_csv_cells_cannot_become_formulas(client, published):
     text = client.get(reverse("public:csv")).content.decode("utf-8-sig")
     row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "2.2")
     assert row[3] == "'=1+2 と書かれた説明"
+
+
+def test_fractional_and_zero_values_as_numbers_and_as_text(client, published):
+    indicator = Indicator.objects.create(initiative=published[0], name="満足度", unit="%")
+    IndicatorValue.objects.create(indicator=indicator, fiscal_year=2026, target="80.5", actual=0)
+    IndicatorValue.objects.create(indicator=indicator, fiscal_year=2025, target=None, actual=None)
+    body = json.loads(client.get(reverse("public:json")).content)
+    r21 = next(r for r in body["initiatives"] if r["code"] == "2.1")
+    values = next(i for i in r21["indicators"] if i["name"] == "満足度")["values"]
+    assert [(v["target"], v["actual"]) for v in values] == [(None, None), (80.5, 0)]
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("public:csv")).content.decode("utf-8-sig")))
+    )
+    cell = dict(zip(rows[0], rows[1], strict=True))["目標と実績(指標)"]
+    assert "目標-% 実績-%" in cell and "目標80.50% 実績0%" in cell
+    html = client.get(reverse("public:index")).content.decode()
+    assert '<td class="num">80.50</td><td class="num">0</td>' in html
+    assert '<td class="num">—</td><td class="num">—</td>' in html

@@ -1,0 +1,198 @@
+"""API service accounts: users that other systems and BI tools read the API as.
+
+A service account is a plain Django user (no password, no staff profile) in the group
+SERVICE_ACCOUNT_GROUP; its read scope is one more group, "every WG" or "one WG". Groups
+need no migration, and the secretariat can see them in the admin too. Its one credential
+is a DRF token, shown once when made. Every create / regenerate / revoke is a
+row in the user's history (simple-history, with who and why) and a log line.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, QuerySet
+from rest_framework.authtoken.models import Token
+
+from workgroups.models import WorkingGroup
+
+User = get_user_model()
+log = logging.getLogger("reporting.api")
+
+SERVICE_ACCOUNT_GROUP = "APIサービスアカウント"
+SCOPE_ALL_GROUP = "API読取範囲:全体"
+SCOPE_WG_PREFIX = "API読取範囲:WG:"
+SCOPE_ALL = "all"  # the form's value for "read everything, like 推進本部"
+
+REASON_CREATED = "APIサービスアカウントを作成しトークンを発行"
+REASON_REGENERATED = "APIトークンを再発行(以前のトークンは無効)"
+REASON_REVOKED = "APIトークンを失効"
+
+
+@dataclass(frozen=True)
+class AccountScope:
+    """What a service account may read: everything (HQ level) or one WG's initiatives."""
+
+    is_service_account: bool
+    reads_all: bool = False
+    wg_id: int | None = None
+
+    @property
+    def reads(self) -> bool:
+        return self.reads_all or self.wg_id is not None
+
+
+def scope_from_group_names(names: list[str]) -> AccountScope:
+    if SERVICE_ACCOUNT_GROUP not in names:
+        return AccountScope(is_service_account=False)
+    if SCOPE_ALL_GROUP in names:
+        return AccountScope(is_service_account=True, reads_all=True)
+    for name in names:
+        if name.startswith(SCOPE_WG_PREFIX):
+            suffix = name.removeprefix(SCOPE_WG_PREFIX)
+            if suffix.isdigit():
+                return AccountScope(is_service_account=True, wg_id=int(suffix))
+    # A service account without a scope group reads nothing.
+    return AccountScope(is_service_account=True)
+
+
+def account_scope(user: Any) -> AccountScope:
+    """The scope of ``user`` (one query, cached on the user object for the request)."""
+    cached = getattr(user, "_api_account_scope", None)
+    if cached is not None:
+        return cached
+    names = list(user.groups.values_list("name", flat=True))
+    scope = scope_from_group_names(names)
+    user._api_account_scope = scope
+    return scope
+
+
+def scope_label(scope: AccountScope, wg_names: dict[int, str]) -> str:
+    if scope.reads_all:
+        return "全体(推進本部と同じ範囲)"
+    if scope.wg_id is not None:
+        return f"{wg_names.get(scope.wg_id, '(削除されたWG)')}のみ"
+    return "なし"
+
+
+# --- reads ----------------------------------------------------------------------------------
+
+
+@dataclass
+class AccountRow:
+    user: Any
+    scope_label: str
+    token_created: Any  # datetime | None: None = no valid token
+
+
+def service_accounts() -> list[AccountRow]:
+    """Every service account with its scope and token state (3 queries)."""
+    users = list(
+        User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP)
+        .select_related("auth_token")
+        .prefetch_related(Prefetch("groups", Group.objects.only("name")))
+        .order_by("username")
+    )
+    wg_names = dict(WorkingGroup.objects.values_list("pk", "name"))
+    rows = []
+    for u in users:
+        scope = scope_from_group_names([g.name for g in u.groups.all()])
+        token = getattr(u, "auth_token", None)
+        rows.append(AccountRow(u, scope_label(scope, wg_names), token.created if token else None))
+    return rows
+
+
+def service_account_events(limit: int = 30) -> QuerySet:
+    """The audit trail: newest history rows of service accounts (who, when, what)."""
+    return (
+        User.history.filter(
+            id__in=User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP).values("pk")
+        )
+        .exclude(history_change_reason__isnull=True)
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")[:limit]
+    )
+
+
+def get_service_account(pk: int) -> Any | None:
+    return User.objects.filter(pk=pk, groups__name=SERVICE_ACCOUNT_GROUP).first()
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def _record(account: Any, *, actor: Any, reason: str) -> None:
+    """One history row on the account (simple-history saves a row on every save)."""
+    account._history_user = actor
+    account._change_reason = reason
+    account.save()
+    log.info(
+        "api service account %s: %s by %s",
+        account.get_username(),
+        reason,
+        actor.get_username() if actor else "-",
+        extra={"account": account.get_username(), "action": reason},
+    )
+
+
+def _issue_token(account: Any) -> str:
+    Token.objects.filter(user=account).delete()
+    return Token.objects.create(user=account).key
+
+
+@transaction.atomic
+def service_account_create(
+    *, actor: Any, username: str, display_name: str, working_group: WorkingGroup | None
+) -> tuple[Any, str]:
+    """Create a service account reading everything (``working_group=None``) or one WG.
+
+    Returns the account and its token; the token is shown once and never again.
+    """
+    if User.objects.filter(username=username).exists():
+        raise ValidationError({"username": "このユーザー名はすでに使われています。"})
+    account = User(username=username, last_name=display_name, is_active=True)
+    account.set_unusable_password()  # no portal login: the token is its only credential
+    account.full_clean(exclude=["password"])
+    account._history_user = actor
+    account._change_reason = REASON_CREATED
+    account.save()
+    scope_group_name = (
+        SCOPE_ALL_GROUP if working_group is None else f"{SCOPE_WG_PREFIX}{working_group.pk}"
+    )
+    groups = [
+        Group.objects.get_or_create(name=SERVICE_ACCOUNT_GROUP)[0],
+        Group.objects.get_or_create(name=scope_group_name)[0],
+    ]
+    account.groups.add(*groups)
+    key = _issue_token(account)
+    log.info(
+        "api service account %s: %s by %s",
+        username,
+        REASON_CREATED,
+        actor.get_username(),
+        extra={"account": username, "action": REASON_CREATED},
+    )
+    return account, key
+
+
+@transaction.atomic
+def service_account_token_regenerate(*, actor: Any, account: Any) -> str:
+    """A new token; the old one stops working at once."""
+    if not account.is_active:
+        raise ValidationError("停止中のアカウントにはトークンを発行できません。")
+    key = _issue_token(account)
+    _record(account, actor=actor, reason=REASON_REGENERATED)
+    return key
+
+
+@transaction.atomic
+def service_account_token_revoke(*, actor: Any, account: Any) -> None:
+    """The token stops working at once; the account stays, without a token."""
+    Token.objects.filter(user=account).delete()
+    _record(account, actor=actor, reason=REASON_REVOKED)

@@ -1,0 +1,41 @@
+"""The secretariat's form for a new API service account (forms only validate)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from reporting.api.accounts import SCOPE_ALL
+from workgroups.models import WorkingGroup
+
+
+class ServiceAccountForm(forms.Form):
+    username = forms.CharField(
+        label="ユーザー名",
+        max_length=40,
+        help_text="半角英小文字・数字・ハイフンで3〜40文字(例: bi-zaisei)。",
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9-]{2,39}$",
+                "ユーザー名は半角英小文字・数字・ハイフンで3〜40文字にしてください。",
+            )
+        ],
+    )
+    display_name = forms.CharField(
+        label="用途・利用システム", max_length=100, help_text="例: 財政課BIツール"
+    )
+    scope = forms.ChoiceField(label="読み取り範囲")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        wgs = WorkingGroup.objects.select_related("plan").order_by("plan__start_fy", "name")
+        self.fields["scope"].choices = [
+            (SCOPE_ALL, "全体(推進本部と同じ範囲: 全WGと計画全体の集計)"),
+            *[(str(wg.pk), f"{wg.name}のみ({wg.plan.name})") for wg in wgs],
+        ]
+
+    def clean_scope(self) -> WorkingGroup | None:
+        value = self.cleaned_data["scope"]
+        if value == SCOPE_ALL:
+            return None
+        return WorkingGroup.objects.get(pk=int(value))
