@@ -1,5 +1,24 @@
+"""The secretariat's admin: history on every model, safe import/export, optimistic locking.
+
+Models with a ``version`` field carry it as a hidden field in the change form; a save from a
+form opened before someone else's save is refused with the other user's current values
+(the same EditConflict rule as the portal's own forms, initiatives.services).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
+from import_export.tmp_storages import BaseStorage
 from simple_history.admin import SimpleHistoryAdmin
 
 from initiatives.models import (
@@ -25,20 +44,218 @@ from initiatives.resources import (
     ProjectUnderWayResource,
     StandardSystemResource,
 )
+from initiatives.services import EditConflict, version_checked_save
 from kahoku_dx.spreadsheets import SpreadsheetError
 
+# --- optimistic locking -----------------------------------------------------------------------
 
-class ImportExportHistoryAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
-    """Admin import/export (natural keys, safe files) on top of the history admin."""
+VERSION_FIELD = "version"
+
+
+def _display(obj: Any, name: str) -> str:
+    try:
+        field = obj._meta.get_field(name)
+    except Exception:
+        return ""
+    if field.many_to_many:
+        return "、".join(str(o) for o in getattr(obj, name).all()) or "(なし)"
+    if field.choices:
+        value = getattr(obj, f"get_{name}_display")()
+    else:
+        value = getattr(obj, name)
+    return "(空欄)" if value in (None, "") else str(value)
+
+
+def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
+    """EditConflict's own text, then who saved last and what is saved now."""
+    current = conflict.current
+    last = current.history.first() if hasattr(current, "history") else None
+    who = ""
+    if last is not None and last.history_user is not None:
+        user = last.history_user
+        who = f"最終更新者: {user.get_full_name() or user.get_username()}。"
+    values = []
+    for name in field_names:
+        try:
+            field = current._meta.get_field(name)
+        except Exception:
+            continue
+        values.append(f"{field.verbose_name}: {_display(current, name)}")
+    return f"{conflict} {who}現在保存されている内容 — " + " / ".join(values)
+
+
+class VersionedAdminMixin:
+    """For models with a ``version``: a hidden version in the change form, checked on save.
+
+    The check runs in the form's clean() under a row lock (the admin wraps the whole
+    change view in one transaction), so a stale form redisplays with the message and the
+    user's input; save_model saves through the shared service, which bumps the version.
+    """
+
+    conflict_what = "データ"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if kwargs.get("fields"):  # from the fieldsets, which list our hidden field too
+            kwargs["fields"] = [f for f in kwargs["fields"] if f != VERSION_FIELD]
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not hasattr(obj, VERSION_FIELD):
+            return form_class
+        what = self.conflict_what
+
+        class VersionedForm(form_class):
+            version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, **kw)
+                # the saved version now, not the instance's: a history "revert" form holds an
+                # old instance but must still be checked against what is saved today
+                self.fields[VERSION_FIELD].initial = (
+                    type(self.instance)
+                    ._default_manager.filter(pk=self.instance.pk)
+                    .values_list(VERSION_FIELD, flat=True)
+                    .first()
+                )
+
+            def clean(self) -> dict[str, Any]:
+                cleaned = super().clean()
+                seen = cleaned.get(VERSION_FIELD)
+                model = type(self.instance)
+                current = model._default_manager.select_for_update(of=("self",)).get(
+                    pk=self.instance.pk
+                )
+                if seen is None or seen != current.version:
+                    names = [n for n in self.fields if n != VERSION_FIELD]
+                    raise ValidationError(
+                        conflict_message(EditConflict(what, current), names), code="conflict"
+                    )
+                return cleaned
+
+        VersionedForm.__name__ = form_class.__name__
+        return VersionedForm
+
+    def save_model(self, request, obj, form, change):
+        if not change or not hasattr(obj, VERSION_FIELD):
+            return super().save_model(request, obj, form, change)
+        # the form's clean() checked the version under a lock; the service checks it again
+        # (same rule as the portal) and bumps it, saving with the user in history.
+        version_checked_save(
+            actor=request.user,
+            obj=obj,
+            version=form.cleaned_data.get(VERSION_FIELD),
+            what=self.conflict_what,
+        )
+
+
+# --- import/export ----------------------------------------------------------------------------
+
+ADMIN_UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_admin_imports"
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+SESSION_KEY = "admin_import_tokens"
+MAX_PENDING = 20
+MSG_IMPORT_FILE_GONE = (
+    "取り込むファイルが見つかりません(有効期限切れ、取り込み済み、または不正な指定です)。"
+    "もう一度ファイルを選んで、取り込みをやり直してください。"
+)
+MSG_IMPORT_FORMAT = (
+    "ファイル形式の指定が正しくありません。もう一度ファイルを選んでやり直してください。"
+)
+
+
+class AdminImportStorage(BaseStorage):
+    """The uploaded file between preview and confirm: named by a random token in a private
+    directory (never a path from the browser), read back as bytes."""
+
+    def save(self, data: bytes) -> None:
+        directory = ADMIN_UPLOAD_DIR
+        directory.mkdir(mode=0o700, exist_ok=True)
+        self.name = secrets.token_urlsafe(24)
+        (directory / self.name).write_bytes(data)
+
+    def _path(self) -> Path:
+        if not _TOKEN_RE.fullmatch(self.name or ""):
+            raise FileNotFoundError(self.name)
+        return ADMIN_UPLOAD_DIR / self.name
+
+    def read(self) -> bytes:
+        return self._path().read_bytes()
+
+    def remove(self) -> None:
+        self._path().unlink(missing_ok=True)
+
+
+class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+    """Admin import/export (natural keys, safe files) on top of the history admin.
+
+    The confirm step trusts nothing the browser re-posts: the file token must be one this
+    session was given at preview time, and format/resource must be in range; otherwise 400.
+    """
 
     formats = ADMIN_FORMATS
+    import_formats = ADMIN_FORMATS
+    export_formats = ADMIN_FORMATS
+    tmp_storage_class = AdminImportStorage
 
     def add_data_read_fail_error_to_form(self, form, e):
         # Our safety checks explain themselves in Japanese; show that, not the class name.
-        if isinstance(e.__cause__, SpreadsheetError):
+        if isinstance(e, ValueError) and isinstance(e.__cause__, SpreadsheetError):
             form.add_error("import_file", " ".join(e.__cause__.messages))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is None:  # the confirm POST itself, checked in process_import
+            return initial
+        pending = request.session.get(SESSION_KEY, [])
+        pending = [*pending, initial["import_file_name"]][-MAX_PENDING:]
+        request.session[SESSION_KEY] = pending
+        return initial
+
+    def _confirm_problem(self, request) -> str:
+        token = request.POST.get("import_file_name", "")
+        if (
+            not _TOKEN_RE.fullmatch(token)
+            or token not in request.session.get(SESSION_KEY, [])
+            or not (ADMIN_UPLOAD_DIR / token).is_file()
+        ):
+            return MSG_IMPORT_FILE_GONE
+        checks = [
+            (request.POST.get("format", ""), len(self.get_import_formats()), False),
+            (
+                request.POST.get("resource", ""),
+                len(self.get_import_resource_classes(request)),
+                True,
+            ),
+        ]
+        for value, count, optional in checks:
+            if optional and value == "":
+                continue
+            if not value.isdigit() or int(value) >= count:
+                return MSG_IMPORT_FORMAT
+        return ""
+
+    def process_import(self, request, **kwargs):
+        if request.method == "POST" and self.has_import_permission(request):
+            problem = self._confirm_problem(request)
+            if problem:
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": "インポート",
+                    "opts": self.model._meta,
+                    "import_problem": problem,
+                }
+                return TemplateResponse(
+                    request, ["admin/import_export/import_problem.html"], context, status=400
+                )
+            token = request.POST["import_file_name"]
+            request.session[SESSION_KEY] = [
+                t for t in request.session.get(SESSION_KEY, []) if t != token
+            ]
+        return super().process_import(request, **kwargs)
+
+
+class VersionedHistoryAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
+    pass
 
 
 class ProjectInline(admin.TabularInline):
@@ -49,6 +266,7 @@ class ProjectInline(admin.TabularInline):
 @admin.register(Initiative)
 class InitiativeAdmin(ImportExportHistoryAdmin):
     resource_classes = [InitiativeResource]
+    conflict_what = "取り組み"
     list_display = ["code", "title", "flag", "working_group", "lead_section", "is_public"]
     list_display_links = ["code", "title"]
     list_filter = ["policy__plan", "policy", "flag", "working_group", "lead_section", "is_public"]
@@ -74,11 +292,7 @@ class ProjectUnderWayAdmin(ImportExportHistoryAdmin):
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(ImportExportHistoryAdmin):
     resource_classes = [ProgressEntryResource]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1  # a portal user editing the old version gets the conflict message
-        super().save_model(request, obj, form, change)
+    conflict_what = "進捗記録"
 
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
     list_filter = ["status", "fiscal_year", "initiative__policy", "initiative__working_group"]
@@ -95,7 +309,8 @@ class IndicatorValueInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(VersionedHistoryAdmin):
+    conflict_what = "指標"
     list_display = ["name", "initiative", "unit", "direction", "baseline"]
     list_filter = ["direction", "initiative__policy"]
     search_fields = ["name", "initiative__title"]
@@ -128,7 +343,8 @@ class ReviewEventInline(admin.TabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(VersionedHistoryAdmin):
+    conflict_what = "振り返り"
     list_display = ["initiative", "fiscal_year", "state", "self_grade", "carry_over"]
     list_filter = ["state", "fiscal_year", "self_grade", "carry_over", "initiative__policy"]
     search_fields = ["initiative__title", "plan_text", "do_text", "check_text", "act_text"]
@@ -150,11 +366,6 @@ class ReviewAdmin(SimpleHistoryAdmin):
         if obj is not None and obj.is_locked:
             return False
         return super().has_delete_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1  # a portal user editing the old version gets the conflict message
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ReviewEvent)
