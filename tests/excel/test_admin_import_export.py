@@ -290,3 +290,72 @@ def test_admin_import_refuses_what_the_portal_refuses(client, personas, name):
     assert case.bad_message in messages
     assert case.bad_message in response.content.decode()
     assert obj.history.count() == history  # nothing was written
+
+
+# --- the confirm step trusts nothing the browser re-posts (issue 15) -------------------------
+
+
+def _previewed(client, personas):
+    """A progress file previewed by the secretariat: the confirm form's data."""
+    entry = _progress()
+    data = _workbook(ProgressEntry, ProgressEntry.objects.filter(pk=entry.pk), {"進捗率(%)": 30})
+    client.force_login(personas.secretariat)
+    response = client.post(
+        reverse("admin:initiatives_progressentry_import"),
+        {"format": 0, "import_file": upload(data)},
+    )
+    return entry, dict(response.context["confirm_form"].initial)
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("import_file_name", "victim.txt"),  # the old storage read and then deleted /tmp/<name>
+        ("import_file_name", "../../etc/passwd"),
+        ("import_file_name", "A" * 32),  # token-shaped, but never given to this session
+        ("import_file_name", ""),
+        ("format", "7"),
+        ("format", "xlsx"),
+        ("resource", "3"),
+    ],
+)
+def test_tampered_confirm_is_a_clear_400_and_touches_nothing(client, personas, field, value):
+    import tempfile
+    from pathlib import Path
+
+    victim = Path(tempfile.gettempdir()) / "victim.txt"
+    victim.write_text("他人のファイル")
+    try:
+        entry, confirm = _previewed(client, personas)
+        confirm[field] = value
+        url = reverse("admin:initiatives_progressentry_process_import")
+
+        response = client.post(url, confirm)
+
+        assert response.status_code == 400
+        body = response.content.decode()
+        assert (
+            "取り込むファイルが見つかりません" in body
+            or "ファイル形式の指定が正しくありません" in body
+        )
+        assert victim.read_text() == "他人のファイル"
+    finally:
+        victim.unlink(missing_ok=True)
+    entry.refresh_from_db()
+    assert entry.percent == 10
+
+
+def test_a_confirmed_file_cannot_be_imported_twice_or_by_another_session(client, personas):
+    from django.test import Client
+
+    entry, confirm = _previewed(client, personas)
+    url = reverse("admin:initiatives_progressentry_process_import")
+    other = Client()
+    other.force_login(personas.secretariat)  # same user, another browser session
+    assert other.post(url, confirm).status_code == 400
+
+    assert client.post(url, confirm).status_code == 302
+    entry.refresh_from_db()
+    assert entry.percent == 30
+    assert client.post(url, confirm).status_code == 400
+    assert client.get(url).status_code == 405
