@@ -44,7 +44,7 @@ from initiatives.resources import (
     ProjectUnderWayResource,
     StandardSystemResource,
 )
-from initiatives.services import EditConflict, version_checked_save
+from initiatives.services import EditConflict, _display_name, version_checked_save
 from kahoku_dx.spreadsheets import SpreadsheetError
 
 # --- optimistic locking -----------------------------------------------------------------------
@@ -63,6 +63,10 @@ def _display(obj: Any, name: str) -> str:
         value = getattr(obj, f"get_{name}_display")()
     else:
         value = getattr(obj, name)
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "(なし)"
     return "(空欄)" if value in (None, "") else str(value)
 
 
@@ -72,8 +76,7 @@ def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
     last = current.history.first() if hasattr(current, "history") else None
     who = ""
     if last is not None and last.history_user is not None:
-        user = last.history_user
-        who = f"最終更新者: {user.get_full_name() or user.get_username()}。"
+        who = f"最終更新者: {_display_name(last.history_user)}。"
     values = []
     for name in field_names:
         try:
