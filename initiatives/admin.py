@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 from import_export.tmp_storages import BaseStorage
@@ -53,10 +54,7 @@ VERSION_FIELD = "version"
 
 
 def _display(obj: Any, name: str) -> str:
-    try:
-        field = obj._meta.get_field(name)
-    except Exception:
-        return ""
+    field = obj._meta.get_field(name)
     if field.many_to_many:
         return "、".join(str(o) for o in getattr(obj, name).all()) or "(なし)"
     if field.choices:
@@ -81,7 +79,7 @@ def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
     for name in field_names:
         try:
             field = current._meta.get_field(name)
-        except Exception:
+        except FieldDoesNotExist:  # a form-only field
             continue
         values.append(f"{field.verbose_name}: {_display(current, name)}")
     return f"{conflict} {who}現在保存されている内容 — " + " / ".join(values)
@@ -152,25 +150,28 @@ class VersionedAdminMixin:
 # --- import/export ----------------------------------------------------------------------------
 
 ADMIN_UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_admin_imports"
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
-SESSION_KEY = "admin_import_tokens"
+SESSION_KEY = "admin_import_pending"
 MAX_PENDING = 20
 MSG_IMPORT_FILE_GONE = (
     "取り込むファイルが見つかりません(有効期限切れ、取り込み済み、または不正な指定です)。"
     "もう一度ファイルを選んで、取り込みをやり直してください。"
 )
-MSG_IMPORT_FORMAT = (
-    "ファイル形式の指定が正しくありません。もう一度ファイルを選んでやり直してください。"
-)
 
 
 class AdminImportStorage(BaseStorage):
     """The uploaded file between preview and confirm: named by a random token in a private
-    directory (never a path from the browser), read back as bytes."""
+    directory (never a path from the browser), read back as bytes. Files left over from
+    previews that were never confirmed are removed after a day."""
 
     def save(self, data: bytes) -> None:
         directory = ADMIN_UPLOAD_DIR
         directory.mkdir(mode=0o700, exist_ok=True)
+        cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+        for old in directory.iterdir():
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
         self.name = secrets.token_urlsafe(24)
         (directory / self.name).write_bytes(data)
 
@@ -189,8 +190,9 @@ class AdminImportStorage(BaseStorage):
 class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     """Admin import/export (natural keys, safe files) on top of the history admin.
 
-    The confirm step trusts nothing the browser re-posts: the file token must be one this
-    session was given at preview time, and format/resource must be in range; otherwise 400.
+    The confirm step trusts nothing the browser re-posts: the file token, its model, format
+    and resource must be exactly what this session previewed (kept in the session at
+    preview time); anything else answers 400 with a Japanese message, never a 500.
     """
 
     formats = ADMIN_FORMATS
@@ -209,51 +211,37 @@ class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, Simp
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is None:  # the confirm POST itself, checked in process_import
             return initial
-        pending = request.session.get(SESSION_KEY, [])
-        pending = [*pending, initial["import_file_name"]][-MAX_PENDING:]
+        pending = dict(list(request.session.get(SESSION_KEY, {}).items())[-(MAX_PENDING - 1) :])
+        pending[initial["import_file_name"]] = self._preview_key(
+            initial.get("format"), initial.get("resource")
+        )
         request.session[SESSION_KEY] = pending
         return initial
 
-    def _confirm_problem(self, request) -> str:
-        token = request.POST.get("import_file_name", "")
-        if (
-            not _TOKEN_RE.fullmatch(token)
-            or token not in request.session.get(SESSION_KEY, [])
-            or not (ADMIN_UPLOAD_DIR / token).is_file()
-        ):
-            return MSG_IMPORT_FILE_GONE
-        checks = [
-            (request.POST.get("format", ""), len(self.get_import_formats()), False),
-            (
-                request.POST.get("resource", ""),
-                len(self.get_import_resource_classes(request)),
-                True,
-            ),
-        ]
-        for value, count, optional in checks:
-            if optional and value == "":
-                continue
-            if not value.isdigit() or int(value) >= count:
-                return MSG_IMPORT_FORMAT
-        return ""
+    def _preview_key(self, fmt: Any, resource: Any) -> str:
+        return f"{self.opts.label}|{fmt or ''}|{resource or ''}"
 
     def process_import(self, request, **kwargs):
         if request.method == "POST" and self.has_import_permission(request):
-            problem = self._confirm_problem(request)
-            if problem:
+            token = request.POST.get("import_file_name", "")
+            pending = request.session.get(SESSION_KEY, {})
+            expected = self._preview_key(request.POST.get("format"), request.POST.get("resource"))
+            if (
+                not _TOKEN_RE.fullmatch(token)
+                or pending.get(token) != expected
+                or not (ADMIN_UPLOAD_DIR / token).is_file()
+            ):
                 context = {
                     **self.admin_site.each_context(request),
                     "title": "インポート",
                     "opts": self.model._meta,
-                    "import_problem": problem,
+                    "import_problem": MSG_IMPORT_FILE_GONE,
                 }
                 return TemplateResponse(
                     request, ["admin/import_export/import_problem.html"], context, status=400
                 )
-            token = request.POST["import_file_name"]
-            request.session[SESSION_KEY] = [
-                t for t in request.session.get(SESSION_KEY, []) if t != token
-            ]
+            pending.pop(token)
+            request.session[SESSION_KEY] = pending
         return super().process_import(request, **kwargs)
 
 

@@ -12,6 +12,7 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from initiatives.admin import MSG_IMPORT_FILE_GONE
 from initiatives.models import (
     IndicatorValue,
     Initiative,
@@ -316,6 +317,7 @@ def _previewed(client, personas):
         ("import_file_name", ""),
         ("format", "7"),
         ("format", "xlsx"),
+        ("format", "1"),  # an xlsx previewed as xlsx, confirmed as CSV
         ("resource", "3"),
     ],
 )
@@ -334,10 +336,7 @@ def test_tampered_confirm_is_a_clear_400_and_touches_nothing(client, personas, f
 
         assert response.status_code == 400
         body = response.content.decode()
-        assert (
-            "取り込むファイルが見つかりません" in body
-            or "ファイル形式の指定が正しくありません" in body
-        )
+        assert MSG_IMPORT_FILE_GONE in body
         assert victim.read_text() == "他人のファイル"
     finally:
         victim.unlink(missing_ok=True)
@@ -359,3 +358,13 @@ def test_a_confirmed_file_cannot_be_imported_twice_or_by_another_session(client,
     assert entry.percent == 30
     assert client.post(url, confirm).status_code == 400
     assert client.get(url).status_code == 405
+
+    # a file previewed for one model cannot be confirmed into another
+    data = _workbook(ProgressEntry, ProgressEntry.objects.filter(pk=entry.pk), {"進捗率(%)": 40})
+    response = client.post(
+        reverse("admin:initiatives_progressentry_import"),
+        {"format": 0, "import_file": upload(data)},
+    )
+    confirm = response.context["confirm_form"].initial
+    other_model = reverse("admin:initiatives_standardsystem_process_import")
+    assert client.post(other_model, confirm).status_code == 400
