@@ -16,6 +16,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
@@ -96,7 +97,11 @@ class VersionedAdminMixin:
     conflict_what = "データ"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if kwargs.get("fields"):  # from the fieldsets, which list our hidden field too
+        # The fieldsets list our hidden field too (get_fields reads this form); the model
+        # form underneath must not be asked for the non-editable model field.
+        if "fields" not in kwargs:
+            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if kwargs["fields"]:
             kwargs["fields"] = [f for f in kwargs["fields"] if f != VERSION_FIELD]
         form_class = super().get_form(request, obj, change=change, **kwargs)
         if obj is None or not hasattr(obj, VERSION_FIELD):

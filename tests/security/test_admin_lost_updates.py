@@ -150,3 +150,32 @@ def test_an_admin_save_makes_a_portal_form_opened_before_it_stale(client, person
         )
     entry.refresh_from_db()
     assert entry.done_text == "管理画面で修正"
+
+
+def test_a_history_revert_is_checked_against_the_saved_version(two_secretaries):
+    """simple-history's revert form holds an old copy; it is still checked against today's."""
+    first, second, second_user = two_secretaries
+    ini = initiative("2.1")
+    url = reverse("admin:initiatives_initiative_change", args=[ini.pk])
+    original_title = ini.title
+    data = admin_form_data(second.get(url))
+    data["title"] = "新しい名称"
+    assert second.post(url, data).status_code == 302
+    oldest = ini.history.order_by("history_id").first()
+    revert = reverse("admin:initiatives_initiative_simple_history", args=[ini.pk, oldest.pk])
+    stale = admin_form_data(first.get(revert))  # opened before the next save ...
+    data = admin_form_data(second.get(url))
+    data["title"] = "さらに新しい名称"
+    assert second.post(url, data).status_code == 302
+
+    response = first.post(revert, stale)  # ... so the revert is refused
+
+    assert response.status_code == 200
+    assert CONFLICT in response.content.decode()
+    ini.refresh_from_db()
+    assert ini.title == "さらに新しい名称"
+    fresh = admin_form_data(first.get(revert))
+    assert first.post(revert, fresh).status_code == 302
+    ini.refresh_from_db()
+    assert ini.title == original_title
+    assert ini.version == 4
