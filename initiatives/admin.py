@@ -18,6 +18,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import router, transaction
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 from import_export.tmp_storages import BaseStorage
@@ -138,6 +139,12 @@ class VersionedAdminMixin:
 
         VersionedForm.__name__ = form_class.__name__
         return VersionedForm
+
+    def history_form_view(self, request, *args, **kwargs):
+        # The admin's change view runs in one transaction, simple-history's revert view does
+        # not; the version check's row lock needs one (PostgreSQL refuses it otherwise).
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, *args, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not change or not hasattr(obj, VERSION_FIELD):

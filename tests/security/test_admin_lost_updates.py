@@ -179,3 +179,26 @@ def test_a_history_revert_is_checked_against_the_saved_version(two_secretaries):
     ini.refresh_from_db()
     assert ini.title == original_title
     assert ini.version == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_revert_outside_a_test_transaction_takes_its_row_lock(client):
+    """Like production (no ATOMIC_REQUESTS): the revert view must open its own transaction
+    for the version check's SELECT ... FOR UPDATE (PostgreSQL refuses one outside)."""
+    from tests.factory import load_plan, make_personas
+
+    load_plan()
+    personas = make_personas()
+    ini = initiative("2.1")
+    client.force_login(personas.secretariat)
+    oldest = ini.history.order_by("history_id").first()
+    revert = reverse("admin:initiatives_initiative_simple_history", args=[ini.pk, oldest.pk])
+    data = admin_form_data(client.get(revert))
+    data["title"] = "履歴から戻して修正"
+
+    response = client.post(revert, data)
+
+    assert response.status_code == 302
+    ini.refresh_from_db()
+    assert ini.title == "履歴から戻して修正"
+    assert ini.version == 2
