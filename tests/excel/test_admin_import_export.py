@@ -385,3 +385,36 @@ def test_a_confirmed_file_cannot_be_imported_twice_or_by_another_session(client,
     confirm = response.context["confirm_form"].initial
     other_model = reverse("admin:initiatives_standardsystem_process_import")
     assert client.post(other_model, confirm).status_code == 400
+
+
+def test_initiative_rows_are_matched_within_their_plan(plan):
+    """With the next plan beside this one, 基本方針 2 and WG names exist twice: the 計画コード
+    column picks the plan; a file without it gets a clear message instead of a guess."""
+    from plans.models import BasicPolicy, Plan
+    from workgroups.models import WorkingGroup
+
+    nxt = Plan.objects.create(code="kahoku-dx-r9", name="第2期", start_fy=2027, end_fy=2031)
+    BasicPolicy.objects.create(plan=nxt, number=2, title="行政サービスの利便性向上")
+    ini = initiative("2.1")
+    WorkingGroup.objects.create(
+        plan=nxt, name=ini.working_group.name, lead_section=ini.working_group.lead_section
+    )
+    dataset = _resource(Initiative).export(queryset=Initiative.objects.filter(pk=ini.pk))
+    assert dataset.dict[0]["計画コード"] == plan.code
+    dataset.dict = [{**dataset.dict[0], "取り組み": "計画コードで特定"}]
+
+    result = _resource(Initiative).import_data(dataset, dry_run=False, raise_errors=False)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert result.totals["update"] == 1
+    ini.refresh_from_db()
+    assert ini.title == "計画コードで特定"
+
+    del dataset["計画コード"]
+    result = _resource(Initiative).import_data(dataset, dry_run=True, raise_errors=False)
+    messages = [str(e.error) for row in result.rows for e in row.errors]
+    messages += [m for row in result.invalid_rows for ms in row.error_dict.values() for m in ms]
+    assert (
+        "「2」という番号の基本方針が複数の計画にあります。「計画コード」列で計画を指定してください。"
+        in messages
+    )
