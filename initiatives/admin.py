@@ -1,5 +1,27 @@
+"""The secretariat's admin: history on every model, safe import/export, optimistic locking.
+
+Models with a ``version`` field carry it as a hidden field in the change form; a save from a
+form opened before someone else's save is refused with the other user's current values
+(the same EditConflict rule as the portal's own forms, initiatives.services).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db import router, transaction
+from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
+from import_export.tmp_storages import BaseStorage
 from simple_history.admin import SimpleHistoryAdmin
 
 from initiatives.models import (
@@ -25,20 +47,218 @@ from initiatives.resources import (
     ProjectUnderWayResource,
     StandardSystemResource,
 )
+from initiatives.services import EditConflict, _display_name, version_checked_save
 from kahoku_dx.spreadsheets import SpreadsheetError
 
+# --- optimistic locking -----------------------------------------------------------------------
 
-class ImportExportHistoryAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
-    """Admin import/export (natural keys, safe files) on top of the history admin."""
+VERSION_FIELD = "version"
+
+
+def _display(obj: Any, name: str) -> str:
+    field = obj._meta.get_field(name)
+    if field.many_to_many:
+        return "、".join(str(o) for o in getattr(obj, name).all()) or "(なし)"
+    if field.choices:
+        value = getattr(obj, f"get_{name}_display")()
+    else:
+        value = getattr(obj, name)
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value) or "(なし)"
+    return "(空欄)" if value in (None, "") else str(value)
+
+
+def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
+    """EditConflict's own text, then who saved last and what is saved now."""
+    current = conflict.current
+    last = current.history.first() if hasattr(current, "history") else None
+    who = ""
+    if last is not None and last.history_user is not None:
+        who = f"最終更新者: {_display_name(last.history_user)}。"
+    values = []
+    for name in field_names:
+        try:
+            field = current._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field
+            continue
+        values.append(f"{field.verbose_name}: {_display(current, name)}")
+    return f"{conflict} {who}現在保存されている内容 — " + " / ".join(values)
+
+
+class VersionedAdminMixin:
+    """For models with a ``version``: a hidden version in the change form, checked on save.
+
+    The check runs in the form's clean() under a row lock (the admin wraps the whole
+    change view in one transaction), so a stale form redisplays with the message and the
+    user's input; save_model saves through the shared service, which bumps the version.
+    """
+
+    conflict_what = "データ"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The fieldsets list our hidden field too (get_fields reads this form); the model
+        # form underneath must not be asked for the non-editable model field.
+        if "fields" not in kwargs:
+            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
+        if kwargs["fields"]:
+            kwargs["fields"] = [f for f in kwargs["fields"] if f != VERSION_FIELD]
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None or not hasattr(obj, VERSION_FIELD):
+            return form_class
+        what = self.conflict_what
+
+        class VersionedForm(form_class):
+            version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, **kw)
+                # the saved version now, not the instance's: a history "revert" form holds an
+                # old instance but must still be checked against what is saved today
+                self.fields[VERSION_FIELD].initial = (
+                    type(self.instance)
+                    ._default_manager.filter(pk=self.instance.pk)
+                    .values_list(VERSION_FIELD, flat=True)
+                    .first()
+                )
+
+            def clean(self) -> dict[str, Any]:
+                cleaned = super().clean()
+                seen = cleaned.get(VERSION_FIELD)
+                model = type(self.instance)
+                current = model._default_manager.select_for_update(of=("self",)).get(
+                    pk=self.instance.pk
+                )
+                if seen is None or seen != current.version:
+                    names = [n for n in self.fields if n != VERSION_FIELD]
+                    raise ValidationError(
+                        conflict_message(EditConflict(what, current), names), code="conflict"
+                    )
+                return cleaned
+
+        VersionedForm.__name__ = form_class.__name__
+        return VersionedForm
+
+    def history_form_view(self, request, *args, **kwargs):
+        # The admin's change view runs in one transaction, simple-history's revert view does
+        # not; the version check's row lock needs one (PostgreSQL refuses it otherwise).
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, *args, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not change or not hasattr(obj, VERSION_FIELD):
+            return super().save_model(request, obj, form, change)
+        # the form's clean() checked the version under a lock; the service checks it again
+        # (same rule as the portal) and bumps it, saving with the user in history.
+        version_checked_save(
+            actor=request.user,
+            obj=obj,
+            version=form.cleaned_data.get(VERSION_FIELD),
+            what=self.conflict_what,
+        )
+
+
+# --- import/export ----------------------------------------------------------------------------
+
+ADMIN_UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_admin_imports"
+UPLOAD_MAX_AGE_SECONDS = 24 * 3600
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
+SESSION_KEY = "admin_import_pending"
+MAX_PENDING = 20
+MSG_IMPORT_FILE_GONE = (
+    "取り込むファイルが見つかりません(有効期限切れ、取り込み済み、または不正な指定です)。"
+    "もう一度ファイルを選んで、取り込みをやり直してください。"
+)
+
+
+class AdminImportStorage(BaseStorage):
+    """The uploaded file between preview and confirm: named by a random token in a private
+    directory (never a path from the browser), read back as bytes. Files left over from
+    previews that were never confirmed are removed after a day."""
+
+    def save(self, data: bytes) -> None:
+        directory = ADMIN_UPLOAD_DIR
+        directory.mkdir(mode=0o700, exist_ok=True)
+        cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
+        for old in directory.iterdir():
+            if old.stat().st_mtime < cutoff:
+                old.unlink(missing_ok=True)
+        self.name = secrets.token_urlsafe(24)
+        (directory / self.name).write_bytes(data)
+
+    def _path(self) -> Path:
+        if not _TOKEN_RE.fullmatch(self.name or ""):
+            raise FileNotFoundError(self.name)
+        return ADMIN_UPLOAD_DIR / self.name
+
+    def read(self) -> bytes:
+        return self._path().read_bytes()
+
+    def remove(self) -> None:
+        self._path().unlink(missing_ok=True)
+
+
+class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
+    """Admin import/export (natural keys, safe files) on top of the history admin.
+
+    The confirm step trusts nothing the browser re-posts: the file token, its model, format
+    and resource must be exactly what this session previewed (kept in the session at
+    preview time); anything else answers 400 with a Japanese message, never a 500.
+    """
 
     formats = ADMIN_FORMATS
+    import_formats = ADMIN_FORMATS
+    export_formats = ADMIN_FORMATS
+    tmp_storage_class = AdminImportStorage
 
     def add_data_read_fail_error_to_form(self, form, e):
         # Our safety checks explain themselves in Japanese; show that, not the class name.
-        if isinstance(e.__cause__, SpreadsheetError):
+        if isinstance(e, ValueError) and isinstance(e.__cause__, SpreadsheetError):
             form.add_error("import_file", " ".join(e.__cause__.messages))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is None:  # the confirm POST itself, checked in process_import
+            return initial
+        pending = dict(list(request.session.get(SESSION_KEY, {}).items())[-(MAX_PENDING - 1) :])
+        pending[initial["import_file_name"]] = self._preview_key(
+            initial.get("format"), initial.get("resource")
+        )
+        request.session[SESSION_KEY] = pending
+        return initial
+
+    def _preview_key(self, fmt: Any, resource: Any) -> str:
+        return f"{self.opts.label}|{fmt or ''}|{resource or ''}"
+
+    def process_import(self, request, **kwargs):
+        if request.method == "POST" and self.has_import_permission(request):
+            token = request.POST.get("import_file_name", "")
+            pending = request.session.get(SESSION_KEY, {})
+            expected = self._preview_key(request.POST.get("format"), request.POST.get("resource"))
+            if (
+                not _TOKEN_RE.fullmatch(token)
+                or pending.get(token) != expected
+                or not (ADMIN_UPLOAD_DIR / token).is_file()
+            ):
+                context = {
+                    **self.admin_site.each_context(request),
+                    "title": "インポート",
+                    "opts": self.model._meta,
+                    "import_problem": MSG_IMPORT_FILE_GONE,
+                }
+                return TemplateResponse(
+                    request, ["admin/import_export/import_problem.html"], context, status=400
+                )
+            pending.pop(token)
+            request.session[SESSION_KEY] = pending
+        return super().process_import(request, **kwargs)
+
+
+class VersionedHistoryAdmin(VersionedAdminMixin, SimpleHistoryAdmin):
+    pass
 
 
 class ProjectInline(admin.TabularInline):
@@ -49,6 +269,7 @@ class ProjectInline(admin.TabularInline):
 @admin.register(Initiative)
 class InitiativeAdmin(ImportExportHistoryAdmin):
     resource_classes = [InitiativeResource]
+    conflict_what = "取り組み"
     list_display = ["code", "title", "flag", "working_group", "lead_section", "is_public"]
     list_display_links = ["code", "title"]
     list_filter = ["policy__plan", "policy", "flag", "working_group", "lead_section", "is_public"]
@@ -74,11 +295,7 @@ class ProjectUnderWayAdmin(ImportExportHistoryAdmin):
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(ImportExportHistoryAdmin):
     resource_classes = [ProgressEntryResource]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1  # a portal user editing the old version gets the conflict message
-        super().save_model(request, obj, form, change)
+    conflict_what = "進捗記録"
 
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
     list_filter = ["status", "fiscal_year", "initiative__policy", "initiative__working_group"]
@@ -95,7 +312,8 @@ class IndicatorValueInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(SimpleHistoryAdmin):
+class IndicatorAdmin(VersionedHistoryAdmin):
+    conflict_what = "指標"
     list_display = ["name", "initiative", "unit", "direction", "baseline"]
     list_filter = ["direction", "initiative__policy"]
     search_fields = ["name", "initiative__title"]
@@ -128,7 +346,8 @@ class ReviewEventInline(admin.TabularInline):
 
 
 @admin.register(Review)
-class ReviewAdmin(SimpleHistoryAdmin):
+class ReviewAdmin(VersionedHistoryAdmin):
+    conflict_what = "振り返り"
     list_display = ["initiative", "fiscal_year", "state", "self_grade", "carry_over"]
     list_filter = ["state", "fiscal_year", "self_grade", "carry_over", "initiative__policy"]
     search_fields = ["initiative__title", "plan_text", "do_text", "check_text", "act_text"]
@@ -150,11 +369,6 @@ class ReviewAdmin(SimpleHistoryAdmin):
         if obj is not None and obj.is_locked:
             return False
         return super().has_delete_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1  # a portal user editing the old version gets the conflict message
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(ReviewEvent)

@@ -1,8 +1,10 @@
 """django-import-export resources for the admin, keyed by natural keys (never database ids).
 
 The admin's import/export uses these; the secretariat screens use the faster
-`initiatives.bulk` engine. Both write through history (simple-history records each save).
-Admin files go through the same safety checks and safe-cell writer as everything else
+`initiatives.bulk` engine. Both write through history (simple-history records each save,
+naming the importing user) and validate with the model's own ``full_clean``
+(``clean_model_instances``). Admin files go through the same safety checks, CSV decoder
+(UTF-8 with or without BOM, Shift_JIS/CP932) and safe-cell writer as everything else
 (`SafeXLSX` / `SafeCSV` below), not import-export's own escaping.
 """
 
@@ -11,10 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 import tablib
+from django.core.exceptions import MultipleObjectsReturned, ObjectDoesNotExist
 from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 
 from initiatives.models import (
+    CountableTarget,
+    Indicator,
     IndicatorValue,
     Initiative,
     OnlineProcedure,
@@ -22,41 +27,75 @@ from initiatives.models import (
     ProgressStatus,
     ProjectUnderWay,
     StandardSystem,
+    SystemGroup,
 )
 from initiatives.selectors import counted_actual
+from initiatives.services import version_bump
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import (
+    FORMULA_PREFIXES,
     SpreadsheetError,
     csv_bytes,
     iter_rows,
     stream_workbook,
     validate_upload,
 )
-from workgroups.models import Section
+from plans.models import BasicPolicy
+from workgroups.models import Section, WorkingGroup
+
+
+def _dataset(rows: list[list[Any]]) -> tablib.Dataset:
+    dataset = tablib.Dataset()
+    if rows:
+        width = max(len(r) for r in rows)
+        dataset.headers = rows[0] + [None] * (width - len(rows[0]))
+        for r in rows[1:]:
+            dataset.append(r + [None] * (width - len(r)))
+    return dataset
+
+
+def _read(in_stream: bytes, filename: str, *, allow_csv: bool) -> list[list[Any]]:
+    """Rows of an upload through the shared checks and reader (one CSV decoder for all)."""
+    try:
+        kind = validate_upload(in_stream, filename, allow_csv=allow_csv)
+        return [values for _, _, values in iter_rows(in_stream, kind, engine="openpyxl")]
+    except SpreadsheetError as exc:
+        raise ValueError(" ".join(exc.messages)) from exc
 
 
 class SafeXLSX(base_formats.XLSX):
     """xlsx through the shared safe reader (size, zip bomb, entities) and safe-cell writer."""
 
     def create_dataset(self, in_stream: bytes) -> tablib.Dataset:
-        try:
-            kind = validate_upload(in_stream, "upload.xlsx")
-            rows = [values for _, _, values in iter_rows(in_stream, kind, engine="openpyxl")]
-        except SpreadsheetError as exc:
-            raise ValueError(" ".join(exc.messages)) from exc
-        dataset = tablib.Dataset()
-        if rows:
-            width = max(len(r) for r in rows)
-            dataset.headers = rows[0] + [None] * (width - len(rows[0]))
-            for r in rows[1:]:
-                dataset.append(r + [None] * (width - len(r)))
-        return dataset
+        return _dataset(_read(in_stream, "upload.xlsx", allow_csv=False))
 
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> bytes:
         return stream_workbook([(dataset.title or "data", dataset.headers, dataset)])
 
 
+def _unescape_csv(value: Any) -> Any:
+    # csv_safe() writes formula-looking text as "'=..."; reading our own export gives it back.
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
 class SafeCSV(base_formats.CSV):
+    """CSV read as bytes by the shared reader, so UTF-8 (with or without BOM) and
+    Shift_JIS/CP932 files import the same way as on /excel/; written as UTF-8 with BOM."""
+
+    def is_binary(self) -> bool:
+        return True  # the admin hands us bytes; the shared decoder picks the encoding
+
+    def get_read_mode(self) -> str:
+        return "rb"
+
+    def create_dataset(self, in_stream: bytes | str) -> tablib.Dataset:
+        if isinstance(in_stream, str):
+            in_stream = in_stream.encode("utf-8")
+        rows = _read(in_stream, "upload.csv", allow_csv=True)
+        return _dataset([[_unescape_csv(v) for v in row] for row in rows])
+
     def export_data(self, dataset: tablib.Dataset, **kwargs: Any) -> str:
         return csv_bytes(dataset.headers, dataset).decode("utf-8")
 
@@ -64,8 +103,47 @@ class SafeCSV(base_formats.CSV):
 ADMIN_FORMATS = [SafeXLSX, SafeCSV]
 
 
+PLAN_COLUMN = "計画コード"
+
+
+def _plan_code(row: Any) -> str:
+    value = row.get(PLAN_COLUMN) if row else None
+    return "" if value in (None, "") else str(value).strip()
+
+
+class NaturalKeyWidget(widgets.ForeignKeyWidget):
+    """A related row by a natural-key column, never by database id; Japanese errors.
+
+    ``plan_lookup`` scopes the lookup to the row's 計画コード column when the file has one
+    (a name or number is unique only within its plan).
+    """
+
+    def __init__(self, model: Any, field: str, *, label: str, plan_lookup: str = "") -> None:
+        super().__init__(model, field=field)
+        self.label = label
+        self.plan_lookup = plan_lookup
+
+    def get_queryset(self, value: Any, row: Any, *args: Any, **kwargs: Any) -> Any:
+        qs = self.model._default_manager.all()
+        if self.plan_lookup and _plan_code(row):
+            qs = qs.filter(**{self.plan_lookup: _plan_code(row)})
+        return qs
+
+    def clean(self, value: Any, row: Any = None, **kwargs: Any) -> Any:
+        text = "" if value is None else str(value).strip()
+        try:
+            return super().clean(text or None, row, **kwargs)
+        except (ObjectDoesNotExist, ValueError, TypeError):
+            raise ValueError(f"「{text}」という{self.label}はありません。") from None
+        except MultipleObjectsReturned:
+            raise ValueError(
+                f"「{text}」という{self.label}が複数の計画にあります。"
+                f"「{PLAN_COLUMN}」列で計画を指定してください。"
+            ) from None
+
+
 class InitiativeCodeWidget(widgets.ForeignKeyWidget):
-    """ "2.1" <-> the initiative (基本方針2 取り組み.1)."""
+    """ "2.1" <-> the initiative (基本方針2 取り組み.1), within the row's 計画コード if given."""
 
     def __init__(self) -> None:
         super().__init__(Initiative)
@@ -74,16 +152,33 @@ class InitiativeCodeWidget(widgets.ForeignKeyWidget):
         if value in (None, ""):
             return None
         text = str(value).strip()
+        qs = Initiative.objects.select_related("policy")
+        if _plan_code(row):
+            qs = qs.filter(policy__plan__code=_plan_code(row))
         try:
             policy, number = (int(x) for x in text.split("."))
-            return Initiative.objects.select_related("policy").get(
-                policy__number=policy, number=number
-            )
-        except (ValueError, Initiative.DoesNotExist, Initiative.MultipleObjectsReturned):
+            return qs.get(policy__number=policy, number=number)
+        except (ValueError, Initiative.DoesNotExist):
             raise ValueError(f"「{text}」という番号の取り組みはありません。") from None
+        except Initiative.MultipleObjectsReturned:
+            raise ValueError(
+                f"「{text}」という番号の取り組みが複数の計画にあります。"
+                f"「{PLAN_COLUMN}」列で計画を指定してください。"
+            ) from None
 
     def render(self, value: Initiative | None, obj: Any = None, **kwargs: Any) -> str:
         return value.code if value else ""
+
+
+class IndicatorWidget(NaturalKeyWidget):
+    """An indicator by its name within the row's initiative (names are unique per initiative)."""
+
+    def __init__(self) -> None:
+        super().__init__(Indicator, "name", label="指標")
+
+    def get_queryset(self, value: Any, row: Any, *args: Any, **kwargs: Any) -> Any:
+        ini = InitiativeCodeWidget().clean(row.get("取り組み番号") if row else None, row)
+        return Indicator.objects.filter(initiative=ini)
 
 
 class FiscalYearWidget(widgets.Widget):
@@ -124,11 +219,23 @@ def section_field(attribute: str, header: str) -> fields.Field:
     return fields.Field(
         attribute=attribute,
         column_name=header,
-        widget=widgets.ForeignKeyWidget(Section, field="name"),
+        widget=NaturalKeyWidget(Section, "name", label="課"),
     )
 
 
-class ProgressEntryResource(resources.ModelResource):
+class PortalResource(resources.ModelResource):
+    """Every admin resource: the importing user in history, and the optimistic-lock version
+    bumped on an update (so a portal form opened before the import reports the conflict)."""
+
+    def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
+        user = kwargs.get("user")
+        if user is not None:
+            instance._history_user = user
+        if instance.pk is not None and hasattr(instance, "version"):
+            version_bump(instance)
+
+
+class ProgressEntryResource(PortalResource):
     initiative = fields.Field(
         attribute="initiative", column_name="取り組み番号", widget=InitiativeCodeWidget()
     )
@@ -164,13 +271,17 @@ class ProgressEntryResource(resources.ModelResource):
             "issues_text",
         )
         clean_model_instances = True
+        skip_unchanged = True
 
 
-class InitiativeResource(resources.ModelResource):
+class InitiativeResource(PortalResource):
+    plan = fields.Field(attribute="policy__plan__code", column_name=PLAN_COLUMN, readonly=True)
     policy = fields.Field(
         attribute="policy",
         column_name="基本方針番号",
-        widget=widgets.ForeignKeyWidget("plans.BasicPolicy", field="number"),
+        widget=NaturalKeyWidget(
+            BasicPolicy, "number", label="番号の基本方針", plan_lookup="plan__code"
+        ),
     )
     number = fields.Field(
         attribute="number", column_name="取り組み番号", widget=widgets.IntegerWidget()
@@ -185,7 +296,7 @@ class InitiativeResource(resources.ModelResource):
     working_group = fields.Field(
         attribute="working_group",
         column_name="担当WG",
-        widget=widgets.ForeignKeyWidget("workgroups.WorkingGroup", field="name"),
+        widget=NaturalKeyWidget(WorkingGroup, "name", label="WG", plan_lookup="plan__code"),
     )
     lead_section = section_field("lead_section", "主管課")
     is_public = fields.Field(
@@ -196,6 +307,7 @@ class InitiativeResource(resources.ModelResource):
         model = Initiative
         import_id_fields = ("policy", "number")
         fields = (
+            "plan",
             "policy",
             "number",
             "title",
@@ -206,9 +318,10 @@ class InitiativeResource(resources.ModelResource):
             "is_public",
         )
         clean_model_instances = True
+        skip_unchanged = True
 
 
-class ProjectUnderWayResource(resources.ModelResource):
+class ProjectUnderWayResource(PortalResource):
     initiative = fields.Field(
         attribute="initiative", column_name="取り組み番号", widget=InitiativeCodeWidget()
     )
@@ -227,9 +340,10 @@ class ProjectUnderWayResource(resources.ModelResource):
         import_id_fields = ("initiative", "name")
         fields = ("initiative", "name", "era_label", "fiscal_year", "section", "order")
         clean_model_instances = True
+        skip_unchanged = True
 
 
-class IndicatorValueResource(resources.ModelResource):
+class IndicatorValueResource(PortalResource):
     initiative = fields.Field(
         attribute="indicator__initiative",
         column_name="取り組み番号",
@@ -239,7 +353,7 @@ class IndicatorValueResource(resources.ModelResource):
     indicator = fields.Field(
         attribute="indicator",
         column_name="指標名",
-        widget=widgets.ForeignKeyWidget("initiatives.Indicator", field="name"),
+        widget=IndicatorWidget(),
     )
     fiscal_year = fields.Field(
         attribute="fiscal_year", column_name="年度", widget=FiscalYearWidget()
@@ -265,6 +379,7 @@ class IndicatorValueResource(resources.ModelResource):
             "grade",
         )
         clean_model_instances = True
+        skip_unchanged = True
 
     def _with_count(self, value: IndicatorValue) -> IndicatorValue:
         target_id = value.indicator.countable_target_id
@@ -279,11 +394,11 @@ class IndicatorValueResource(resources.ModelResource):
         return self._with_count(value).grade
 
 
-class OnlineProcedureResource(resources.ModelResource):
+class OnlineProcedureResource(PortalResource):
     target = fields.Field(
         attribute="target",
         column_name="数値目標コード",
-        widget=widgets.ForeignKeyWidget("initiatives.CountableTarget", field="code"),
+        widget=NaturalKeyWidget(CountableTarget, "code", label="コードの数値目標"),
     )
     number = fields.Field(attribute="number", column_name="番号", widget=widgets.IntegerWidget())
     name = fields.Field(attribute="name", column_name="手続名", widget=widgets.CharWidget())
@@ -317,14 +432,15 @@ class OnlineProcedureResource(resources.ModelResource):
             "note",
         )
         clean_model_instances = True
+        skip_unchanged = True
 
 
-class StandardSystemResource(resources.ModelResource):
+class StandardSystemResource(PortalResource):
     number = fields.Field(attribute="number", column_name="番号", widget=widgets.IntegerWidget())
     group = fields.Field(
         attribute="group",
         column_name="グループ番号",
-        widget=widgets.ForeignKeyWidget("initiatives.SystemGroup", field="number"),
+        widget=NaturalKeyWidget(SystemGroup, "number", label="番号のグループ"),
     )
     name = fields.Field(
         attribute="name", column_name="業務・システム名", widget=widgets.CharWidget()
@@ -357,3 +473,4 @@ class StandardSystemResource(resources.ModelResource):
             "note",
         )
         clean_model_instances = True
+        skip_unchanged = True

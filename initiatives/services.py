@@ -729,3 +729,24 @@ def initiative_publication_update(
             save_with_user(ini, user)
             changed += 1
     return changed
+
+
+# --- optimistic locking shared with the admin ------------------------------------------------
+
+
+def version_bump(obj: Any) -> None:
+    """The one place a saved edit moves the optimistic-lock version on (admin, admin import)."""
+    obj.version += 1
+
+
+@transaction.atomic
+def version_checked_save(*, actor: Any, obj: Any, version: int | None, what: str) -> Any:
+    """Save an edit made from a form that carried ``version``; EditConflict if someone saved
+    first (the row is locked while checking), otherwise bump the version and save with history.
+    """
+    current = type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
+    _check_version(current, version, what)
+    obj.version = current.version
+    version_bump(obj)
+    save_with_user(obj, actor)
+    return obj

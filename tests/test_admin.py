@@ -105,6 +105,7 @@ def test_admin_cannot_move_a_review_state_or_edit_an_approved_review(client, pop
         "fiscal_year": 2026,
         "plan_text": "管理画面で編集",
         "state": "approved",
+        "version": review.version,  # the hidden optimistic-lock field of the change form
         "events-TOTAL_FORMS": 1,
         "events-INITIAL_FORMS": 1,
         "events-MIN_NUM_FORMS": 0,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from simple_history.admin import SimpleHistoryAdmin
 
 from workgroups.models import (
@@ -100,12 +101,49 @@ class StaffProfileInline(admin.StackedInline):
     autocomplete_fields = ["section"]
 
 
+# Roles and privileges are the portal's (workgroups.services), not the admin's: only a
+# superuser may grant superuser or staff status, groups or permissions here. The fields are
+# read-only for everyone else, so a forged POST of them is ignored (they are not in the form).
+USER_PRIVILEGE_FIELDS = ("is_superuser", "is_staff", "groups", "user_permissions")
+GROUP_PRIVILEGE_FIELDS = ("permissions",)
+
+
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class PortalGroupAdmin(GroupAdmin):
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in GROUP_PRIVILEGE_FIELDS if f not in fields]
+        return fields
 
 
 @admin.register(User)
 class PortalUserAdmin(UserAdmin, SimpleHistoryAdmin):
+    """Staff accounts. A non-superuser sees privileges read-only and cannot change, reset the
+    password of, or delete a superuser's account (that would be a way to become one)."""
+
     inlines = [StaffProfileInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += [f for f in USER_PRIVILEGE_FIELDS if f not in fields]
+        return fields
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
     list_display = ["username", "last_name", "first_name", "email", "is_active", "is_staff"]
     list_select_related = ["profile", "profile__section"]
     list_filter = ["is_active", "is_staff", "profile__role", "profile__section"]
