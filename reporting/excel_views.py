@@ -25,7 +25,8 @@ from django.views import View
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
 from plans.models import Plan
 from plans.selectors import current_plan as plans_current_plan
-from reporting import bulk, table41
+from reporting import table41
+from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
 from workgroups.access import SecretariatRequiredMixin
 
@@ -125,7 +126,7 @@ class ExcelIndexView(SecretariatRequiredMixin, View):
         return render(
             request,
             "excel/index.html",
-            {"plan": current_plan(), "specs": list(bulk.SPECS.values())},
+            {"plan": current_plan(), "specs": list(sheets.SPECS.values())},
         )
 
 
@@ -207,8 +208,8 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
         return redirect("excel:index")
 
 
-def _spec(slug: str) -> bulk.Spec:
-    spec = bulk.SPECS.get(slug)
+def _spec(slug: str) -> columns.Spec:
+    spec = sheets.SPECS.get(slug)
     if spec is None:
         raise Http404("この種類のデータはありません。")
     return spec
@@ -232,10 +233,10 @@ class BulkExportView(SecretariatRequiredMixin, View):
         stamp = timezone.localdate().isoformat()
         if fmt == "csv":
             return download(
-                bulk.export_csv(spec, plan), f"{spec.title}_{stamp}.csv", CSV_CONTENT_TYPE
+                export.export_csv(spec, plan), f"{spec.title}_{stamp}.csv", CSV_CONTENT_TYPE
             )
         return download(
-            bulk.export_xlsx(spec, plan), f"{spec.title}_{stamp}.xlsx", XLSX_CONTENT_TYPE
+            export.export_xlsx(spec, plan), f"{spec.title}_{stamp}.xlsx", XLSX_CONTENT_TYPE
         )
 
 
@@ -243,7 +244,7 @@ class BulkTemplateView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         return download(
-            bulk.template_xlsx(spec), f"{spec.title}_テンプレート.xlsx", XLSX_CONTENT_TYPE
+            export.template_xlsx(spec), f"{spec.title}_テンプレート.xlsx", XLSX_CONTENT_TYPE
         )
 
 
@@ -267,7 +268,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
         upload = form.cleaned_data["file"]
         try:
             data = _read_upload(upload)
-            result = bulk.parse_import(
+            result = engine.parse_import(
                 spec, data, upload.name, plan=current_plan(), user=request.user
             )
         except SpreadsheetError as exc:
@@ -285,8 +286,8 @@ class BulkImportView(SecretariatRequiredMixin, View):
                 "counts": counts,
                 "token": token,
                 "filename": upload.name,
-                "limit": bulk.PREVIEW_LIMIT,
-                "truncated": changed > bulk.PREVIEW_LIMIT,
+                "limit": engine.PREVIEW_LIMIT,
+                "truncated": changed > engine.PREVIEW_LIMIT,
             },
         )
 
@@ -303,7 +304,7 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
             return redirect("excel:bulk_import", slug=slug)
         data, entry = stashed
         try:
-            result = bulk.bulk_import(
+            result = writer.bulk_import(
                 slug=slug,
                 plan=current_plan(),
                 data=data,
