@@ -159,6 +159,7 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
             diff = table41.preview_schedule(plan, data, upload.name)
         except SpreadsheetError as exc:
             ctx["file_errors"] = exc.messages
+            ctx["error_total"] = exc.total
             return render(request, self.template_name, ctx, status=400)
         token = (
             _stash(request, SCHEDULE, data, upload.name, diff.fingerprint) if diff.changes else ""
@@ -273,6 +274,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
             )
         except SpreadsheetError as exc:
             ctx["file_errors"] = exc.messages
+            ctx["error_total"] = exc.total
             return render(request, self.template_name, ctx, status=400)
         counts = result.counts()
         changed = counts["added"] + counts["changed"]

@@ -22,9 +22,7 @@ from initiatives.models import (
     SystemGroup,
 )
 from kahoku_dx import era
-from kahoku_dx.spreadsheets import (
-    display_value,
-)
+from kahoku_dx.spreadsheets import PercentCell, display_value
 from plans.models import Plan
 from workgroups.models import Section, WorkingGroup
 
@@ -38,23 +36,33 @@ class RowError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-def p_text(max_length: int) -> Callable[[Any, Context], str]:
-    def parse(value: Any, ctx: Context) -> str:
-        text = display_value(value)
-        if len(text) > max_length:
-            raise RowError(f"{max_length}文字以内で入力してください(現在{len(text)}文字)。")
-        return text
+def p_text(value: Any, ctx: Context) -> str:
+    # Length is the model's rule (max_length, checked by full_clean), not repeated here.
+    return display_value(value)
 
-    return parse
+
+_INITIATIVE_CODE = re.compile(r"(\d{1,3})\s*[.\-ー‐―−]\s*(\d{1,3})")
+NO_SUCH_INITIATIVE = (
+    "この番号の取り組みはありません。「2.1」のように基本方針番号.取り組み番号で入力してください。"
+)
 
 
 def p_initiative(value: Any, ctx: Context) -> Initiative:
-    code = unicodedata.normalize("NFKC", display_value(value))
+    """ "2.1", full-width "２．１" and "2-1" all name initiative 2.1 (NFKC, then one separator)."""
+    text = unicodedata.normalize("NFKC", display_value(value))
+    m = _INITIATIVE_CODE.fullmatch(text)
+    if m is None:
+        raise RowError(NO_SUCH_INITIATIVE)
+    code = f"{int(m[1])}.{int(m[2])}"
+    if isinstance(value, float) and f"{code}0" in ctx.initiatives:
+        # A number cell cannot tell 2.1 from 2.10: Excel stores both as 2.1.
+        raise RowError(
+            f"数値のセルでは {code} と {code}0 を区別できません。"
+            "セルを文字列にするか「'2.10」のように入力してください。"
+        )
     found = ctx.initiatives.get(code)
     if found is None:
-        raise RowError(
-            "この番号の取り組みはありません。「2.1」のように基本方針番号.取り組み番号で入力してください。"
-        )
+        raise RowError(NO_SUCH_INITIATIVE)
     return found
 
 
@@ -90,49 +98,76 @@ def p_choice(choices: type[models.TextChoices]) -> Callable[[Any, Context], str]
     return parse
 
 
-_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
-
-
 def p_date(value: Any, ctx: Context) -> date:
+    """A date as people type it (kahoku_dx.era.parse_date), a date cell (also one shown in
+    和暦), or an Excel serial number in a number cell."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = unicodedata.normalize("NFKC", display_value(value))
-    m = _DATE_RE.match(text)
-    if m:
-        try:
-            return date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            pass
-    raise RowError(
-        "日付として読み取れません。2026-04-01 または 2026/4/1 のように入力してください。"
-    )
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return era.date_from_excel_serial(value)
+        return era.parse_date(display_value(value))
+    except era.EraError as exc:
+        reason = getattr(exc, "reason", "")
+        raise RowError(
+            f"日付として読み取れません。{reason + '。' if reason else ''}{era.DATE_HINT}"
+        ) from None
 
 
-def p_int(lo: int, hi: int) -> Callable[[Any, Context], int]:
+def p_int(lo: int = 0) -> Callable[[Any, Context], int]:
+    """A whole number; the upper bound is the model field's own (full_clean)."""
+
     def parse(value: Any, ctx: Context) -> int:
-        text = unicodedata.normalize("NFKC", display_value(value)).rstrip("%")
-        try:
-            number = int(text)
-        except ValueError:
-            raise RowError(f"{lo}から{hi}までの整数で入力してください。") from None
-        if not lo <= number <= hi:
-            raise RowError(f"{lo}から{hi}までの整数で入力してください。")
+        number = _whole_number(value)
+        if number is None or number < lo:
+            raise RowError(f"{lo}以上の整数で入力してください。")
         return number
 
     return parse
 
 
+def _whole_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    text = unicodedata.normalize("NFKC", display_value(value)).replace(",", "")
+    return int(text) if re.fullmatch(r"[+-]?\d{1,9}", text) else None
+
+
+PERCENT_HINT = "0〜100の整数、60%、または % 表示のセル(0.6)で入力してください。"
+
+
+def p_percent(value: Any, ctx: Context) -> int:
+    """60, "60%", "６０％", or a cell holding 0.6 shown with a % format. 0〜100 is the model's
+    rule (its validators), not repeated here."""
+    if isinstance(value, PercentCell):
+        number = _whole_number(round(float(value) * 100, 6))
+    elif isinstance(value, float) and 0 < value < 1:
+        # A fraction cannot be a whole percent: it is a % cell whose format was not seen.
+        number = _whole_number(round(value * 100, 6))
+    else:
+        if isinstance(value, str):
+            value = unicodedata.normalize("NFKC", value).strip().removesuffix("%").strip()
+        number = _whole_number(value)
+    if number is None:
+        raise RowError(PERCENT_HINT)
+    return number
+
+
 def p_decimal(value: Any, ctx: Context) -> Decimal:
     text = unicodedata.normalize("NFKC", display_value(value)).replace(",", "")
     try:
-        number = Decimal(text)
+        number = Decimal(text).quantize(Decimal("0.01"))
     except InvalidOperation:
         raise RowError("数値で入力してください(例: 120、12.5)。") from None
-    if not number.is_finite() or abs(number) >= Decimal("1e12"):
+    if not number.is_finite():
         raise RowError("数値で入力してください(例: 120、12.5)。")
-    return number.quantize(Decimal("0.01"))
+    return number
 
 
 def p_fiscal_year(value: Any, ctx: Context) -> int:
@@ -161,7 +196,10 @@ def p_system_number(value: Any, ctx: Context) -> int:
     text = display_value(value)
     if len(text) == 1 and 0x2460 <= ord(text) <= 0x2473:
         return ord(text) - 0x2460 + 1
-    return p_int(1, 99)(value, ctx)
+    number = _whole_number(value)
+    if number is None or not 1 <= number <= 99:
+        raise RowError("1から99までの整数で入力してください。")
+    return number
 
 
 def p_group(value: Any, ctx: Context) -> SystemGroup:
@@ -187,6 +225,7 @@ class Column:
     export: Callable[[Any], Any]
     required: bool = False
     hint: str = ""
+    period_warning: bool = False  # warn (not refuse) outside the plan period / this fiscal year
 
 
 @dataclass
