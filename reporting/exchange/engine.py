@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -78,11 +79,16 @@ class ErrorLog:
         self.total = 0
         self.by_column: dict[str, int] = {}
 
-    def add(self, message: str, column: str = "") -> None:
+    def add(self, message: str | Callable[[], str], column: str = "") -> None:
+        """Count a problem; ``message`` may be a callable, built only if the problem is kept."""
         self.total += 1
         self.by_column[column] = self.by_column.get(column, 0) + 1
         if len(self.messages) < self.keep:
-            self.messages.append(message)
+            self.messages.append(message() if callable(message) else message)
+
+    @property
+    def full(self) -> bool:
+        return len(self.messages) >= self.keep
 
     def __bool__(self) -> bool:
         return self.total > 0
@@ -212,8 +218,8 @@ def parse_import(
     this_year = era.current_fiscal_year(today or timezone.localdate())
     data_rows = 0
 
-    def cell(number: int, col: int, value: Any, message: str) -> str:
-        return cell_error(sheet, number, col + 1, col_map[col].header, value, message)
+    def cell(number: int, col: int, value: Any, message: str) -> Callable[[], str]:
+        return partial(cell_error, sheet, number, col + 1, col_map[col].header, value, message)
 
     for row_sheet, number, values in rows_iter:
         if row_sheet != sheet:
@@ -242,16 +248,19 @@ def parse_import(
                 warning = _period_warning(parsed[column.attr], period, this_year)
                 if warning:
                     warnings.add(cell(number, i, parsed[column.attr], warning), column.header)
+        if failed and errors.full:
+            continue
         if failed:
-            # The cells that did parse still get the model's field rules, so one upload
-            # reports every problem of the row, not only the first kind.
+            # The cells that did parse still get the model's field rules, so the rows the page
+            # shows report every problem, not only the first kind (past the first
+            # MAX_KEPT_ERRORS problems only the parsers' problems are counted).
             ok = {k: v for k, v in parsed.items() if k in model_fields and k not in failed}
-            partial = spec.model(**ok)
+            draft = spec.model(**ok)
             skip = [f for f in model_fields if f not in ok or f in spec.fk_fields]
             try:
-                partial.clean_fields(exclude=skip)
+                draft.clean_fields(exclude=skip)
             except ValidationError as exc:
-                _model_errors(exc, errors, parsed, partial, header_index, col_map, sheet, number)
+                _model_errors(exc, errors, parsed, draft, header_index, col_map, sheet, number)
             continue
 
         key = tuple(
@@ -395,7 +404,9 @@ def _model_errors(
         header = col_map[col].header if col is not None else ""
         value = parsed.get(attr, getattr(obj, attr, "")) if attr != "__all__" else ""
         for m in messages:
-            errors.add(cell_error(sheet, number, (col or 0) + 1, header, _shown(value), m), header)
+            errors.add(
+                partial(cell_error, sheet, number, (col or 0) + 1, header, _shown(value), m), header
+            )
 
 
 def _period_warning(d: date, period: tuple[date, date], this_year: int) -> str:
