@@ -9,6 +9,8 @@ re-reads the stored file and writes in one transaction through the services.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import secrets
 import tempfile
 import time
@@ -98,27 +100,56 @@ def _stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerpr
     return token
 
 
-def _unstash(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | None:
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def _claim(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | str:
+    """Claim a previewed upload for its one confirmation; or the message to show instead.
+
+    The claim is ``os.rename`` of the stashed file to ``<token>.claimed``: a rename is atomic,
+    so of any number of concurrent confirms (double click, two tabs, a retrying proxy)
+    exactly one finds the file and the others get ALREADY_DONE. A database row with a unique
+    constraint would do the same but needs a migration; a lock on the plan row only
+    serialises the writers, and the second would then write again. The stash directory is
+    already where the confirm reads the file from, so every app process that can serve the
+    confirm shares it.
+    """
     entry = request.session.get(SESSION_KEY, {}).get(token)
+    if not entry or entry["kind"] != kind or not _TOKEN_RE.fullmatch(token):
+        return EXPIRED
     path = UPLOAD_DIR / token
-    if not entry or entry["kind"] != kind or "/" in token or not path.is_file():
-        return None
-    data = path.read_bytes()
+    claimed = UPLOAD_DIR / f"{token}.claimed"
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        if claimed.exists() or (UPLOAD_DIR / f"{token}.done").exists():
+            return ALREADY_DONE
+        return EXPIRED
+    data = claimed.read_bytes()
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        return None
+        _forget(request, token)
+        return EXPIRED
     return data, entry
 
 
-def _forget(request: HttpRequest, token: str) -> None:
+def _forget(request: HttpRequest, token: str, *, done: bool = False) -> None:
+    """Drop a stash. After a confirmation that wrote, a marker stays (swept after
+    STASH_MAX_AGE) so that a late second confirm says ALREADY_DONE, not "expired"."""
     stash = request.session.get(SESSION_KEY, {})
     stash.pop(token, None)
     request.session[SESSION_KEY] = stash
-    (UPLOAD_DIR / token).unlink(missing_ok=True)
+    if not _TOKEN_RE.fullmatch(token):
+        return
+    if done:
+        (UPLOAD_DIR / f"{token}.done").touch()
+    for name in (token, f"{token}.claimed"):
+        (UPLOAD_DIR / name).unlink(missing_ok=True)
 
 
 EXPIRED = (
     "確認の期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んで読み込んでください。"
 )
+ALREADY_DONE = "この取り込みはすでに実行されました。"
 
 
 class ExcelIndexView(SecretariatRequiredMixin, View):
@@ -182,9 +213,9 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         token = request.POST.get("token", "")
-        stashed = _unstash(request, SCHEDULE, token)
-        if stashed is None:
-            messages.error(request, EXPIRED)
+        stashed = _claim(request, SCHEDULE, token)
+        if isinstance(stashed, str):
+            messages.error(request, stashed)
             return redirect("excel:schedule_import")
         data, entry = stashed
         try:
@@ -200,7 +231,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
             text = " ".join(exc.messages) if isinstance(exc, SpreadsheetError) else str(exc)
             messages.error(request, text)
             return redirect("excel:schedule_import")
-        _forget(request, token)
+        _forget(request, token, done=True)
         c = diff.counts()
         messages.success(
             request,
@@ -300,9 +331,9 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         token = request.POST.get("token", "")
-        stashed = _unstash(request, slug, token)
-        if stashed is None:
-            messages.error(request, EXPIRED)
+        stashed = _claim(request, slug, token)
+        if isinstance(stashed, str):
+            messages.error(request, stashed)
             return redirect("excel:bulk_import", slug=slug)
         data, entry = stashed
         try:
@@ -318,7 +349,7 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
             _forget(request, token)
             messages.error(request, " ".join(exc.messages))
             return redirect("excel:bulk_import", slug=slug)
-        _forget(request, token)
+        _forget(request, token, done=True)
         c = result.counts()
         messages.success(
             request, f"{spec.title}を取り込みました(追加 {c['added']}件、変更 {c['changed']}件)。"
