@@ -107,8 +107,10 @@ class ErrorLog:
             f"表示しています(列ごとの件数: {per_column})。",
         ]
 
-    def error(self) -> SpreadsheetError:
-        return SpreadsheetError(*self.summary(), total=self.total)
+    def error(self, counts: dict[str, int] | None = None) -> SpreadsheetError:
+        exc = SpreadsheetError(*self.summary(), total=self.total)
+        exc.counts = dict(counts or {})  # type: ignore[attr-defined]  # rows that were fine
+        return exc
 
 
 @dataclass
@@ -356,7 +358,7 @@ def parse_import(
                 obj.updated_at = now
             to_update.append(obj)
     if errors:
-        raise errors.error()
+        raise errors.error(tally)
     if not sum(tally.values()):
         raise SpreadsheetError(f"シート「{sheet}」に見出し行より下のデータ行がありません。")
     update_fields = sorted(changed_fields)
@@ -372,7 +374,7 @@ def parse_import(
                 for m in ms:
                     errors.add(f"指標「{ind.name}」: {m}", "指標名")
     if errors:
-        raise errors.error()
+        raise errors.error(tally)
     return ImportResult(
         spec,
         sheet,

@@ -63,3 +63,12 @@ def bulk_import(
             )
         import_apply(result, user=user)
     return result
+
+
+def sheet_import(
+    *, slug: str, plan: Plan, data: bytes, filename: str, user: Any, dry_run: bool = False
+) -> ImportResult:
+    """Parse, validate and (unless ``dry_run``) write: the management command's one call."""
+    if dry_run:
+        return parse_import(SPECS[slug], data, filename, plan=plan, user=user)
+    return bulk_import(slug=slug, plan=plan, data=data, filename=filename, user=user)
