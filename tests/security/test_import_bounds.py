@@ -339,3 +339,14 @@ def valid_rows(n: int, codes: list[str]) -> Iterator[str]:
             f'{_inline(f"C{r}", "順調")}<c r="D{r}"><v>{r % 100}</v></c>'
             f"{_inline(f'E{r}', f'実施内容 {r}')}</row>"
         )
+
+
+def test_table41_reads_whole_workbooks_so_its_bounds_are_small(plan):
+    from reporting import table41
+
+    data = raw_xlsx(numeric_rows(5_000))
+    out = probe(lambda: table41.preview_schedule(plan, data, "t.xlsx").counts())
+    assert out["messages"] == [
+        "行数が多すぎます。1回に取り込めるのは2,000行までです。ファイルを分けて取り込んでください。"
+    ]
+    assert_bounded(out)
