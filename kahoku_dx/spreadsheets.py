@@ -195,8 +195,9 @@ class ImportLimits:
     ``max_rows`` counts data rows (the engine counts them exactly below the header; the scan
     allows ``header_rows`` more for titles and the header). ``max_cells`` bounds every cell
     element of a sheet (calamine holds a sheet's cells in memory, ~100 bytes each) and
-    ``max_text_bytes`` the text a sheet expands to once shared strings are resolved (a 10 MB
-    file can reference one 30,000-character string a million times).
+    ``max_text_bytes`` the sheet's XML plus the text its cells reference once shared strings
+    are resolved (a 1 MB file can reference one 30,000-character string 90,000 times, or
+    repeat a long inline string on every row).
     """
 
     max_rows: int = 100_000
@@ -369,14 +370,17 @@ class _SheetCounter:
                 raise SpreadsheetError(too_many_rows(limits.max_rows))
             if self.cells > limits.max_cells:
                 raise SpreadsheetError(too_many_cells(limits.max_cells))
+            # The sheet's own XML (inline strings live there) plus the shared strings its
+            # cells reference: what calamine will hold once the sheet is loaded.
+            self.text += len(piece)
             if self.shared:
                 shared, size = self.shared, len(self.shared)
                 for index in _SHARED_REF.findall(piece):
                     i = int(index)
                     if i < size:
                         self.text += shared[i]
-                if self.text > limits.max_text_bytes:
-                    raise SpreadsheetError(too_much_text(limits.max_text_bytes))
+            if self.text > limits.max_text_bytes:
+                raise SpreadsheetError(too_much_text(limits.max_text_bytes))
         if self.percent_re is not None:
             cells = self.scan.percent_cells.setdefault(self.name, set())
             for m in self.percent_re.finditer(piece):

@@ -350,3 +350,18 @@ def test_table41_reads_whole_workbooks_so_its_bounds_are_small(plan):
         "行数が多すぎます。1回に取り込めるのは2,000行までです。ファイルを分けて取り込んでください。"
     ]
     assert_bounded(out)
+
+
+def test_long_inline_texts_on_every_row_are_refused(plan):
+    text = "進捗報告の本文" * 500  # 10.5 KB of UTF-8 per row, stored in the sheet itself
+    rows = (
+        _header_row() if r == 1 else f'<row r="{r}">{_inline(f"E{r}", text)}</row>'
+        for r in range(1, 20_002)
+    )
+    data = raw_xlsx(rows)
+    assert len(data) < 2 * 1024 * 1024
+    out = probe(_parse(data, "inline.xlsx", plan))
+    assert out["messages"] == [
+        "シートの文字の量が多すぎます(48MBまで)。ファイルを分けて取り込んでください。"
+    ]
+    assert_bounded(out)
