@@ -132,6 +132,14 @@ def _claim(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str
     return data, entry
 
 
+def _release(token: str) -> None:
+    """Give a claim back after a confirmation that failed unexpectedly and wrote nothing."""
+    try:
+        os.rename(UPLOAD_DIR / f"{token}.claimed", UPLOAD_DIR / token)
+    except OSError:
+        pass
+
+
 def _forget(request: HttpRequest, token: str, *, done: bool = False) -> None:
     """Drop a stash. After a confirmation that wrote, a marker stays (swept after
     STASH_MAX_AGE) so that a late second confirm says ALREADY_DONE, not "expired"."""
@@ -226,7 +234,10 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
                 user=request.user,
                 expected_fingerprint=entry["fingerprint"],
             )
-        except (SpreadsheetError, ScheduleChangedError) as exc:
+        except BaseException as exc:
+            if not isinstance(exc, SpreadsheetError | ScheduleChangedError):
+                _release(token)  # nothing was written: the same preview may be confirmed again
+                raise
             _forget(request, token)
             text = " ".join(exc.messages) if isinstance(exc, SpreadsheetError) else str(exc)
             messages.error(request, text)
@@ -345,7 +356,10 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
                 user=request.user,
                 expected_fingerprint=entry["fingerprint"],
             )
-        except SpreadsheetError as exc:
+        except BaseException as exc:
+            if not isinstance(exc, SpreadsheetError):
+                _release(token)  # nothing was written: the same preview may be confirmed again
+                raise
             _forget(request, token)
             messages.error(request, " ".join(exc.messages))
             return redirect("excel:bulk_import", slug=slug)

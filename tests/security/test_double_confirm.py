@@ -108,3 +108,28 @@ def test_six_concurrent_table41_confirms_apply_once(plan, personas):
     assert cell.text == "年度末迄に30申請のオンライン化完了"
     assert sum("表4-1を更新しました(追加 2件、変更 2件、削除 1件)。" in p for p in pages) == 1
     assert sum(ALREADY in p for p in pages) == CONFIRMS - 1
+
+
+def test_a_confirm_that_fails_unexpectedly_gives_its_claim_back(plan, personas, monkeypatch):
+    from reporting.exchange import writer
+
+    client = Client()
+    client.force_login(personas.secretariat)
+    response = client.post(
+        reverse("excel:bulk_import", args=["progress"]), {"file": upload(progress_file(plan, 3))}
+    )
+    token = response.context["token"]
+    real = writer.bulk_import
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(writer, "bulk_import", broken)
+    with pytest.raises(RuntimeError):
+        client.post(reverse("excel:bulk_confirm", args=["progress"]), {"token": token})
+    monkeypatch.setattr(writer, "bulk_import", real)
+    response = client.post(
+        reverse("excel:bulk_confirm", args=["progress"]), {"token": token}, follow=True
+    )
+    assert "進捗記録を取り込みました(追加 3件、変更 0件)。" in response.content.decode()
+    assert ProgressEntry.objects.count() == 3
