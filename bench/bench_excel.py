@@ -85,7 +85,8 @@ def main() -> None:
         from initiatives.resources import ProgressEntryResource
         from kahoku_dx.spreadsheets import stream_workbook
         from plans.models import Plan
-        from reporting import bulk
+        from reporting.exchange import columns, export, sheets, writer
+        from reporting.exchange.engine import parse_import
         from reporting.services.loading import plan_load_file
         from workgroups.models import StaffProfile
         from workgroups.services import staff_create
@@ -100,11 +101,11 @@ def main() -> None:
             display_name="bench",
             email="bench@example.invalid",
         )
-        codes = sorted(bulk.Context.load(plan).initiatives)
+        codes = sorted(columns.Context.load(plan).initiatives)
         print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
 
         rows = progress_rows(codes, IMPORT_ROWS)
-        data = stream_workbook([("進捗記録", bulk.PROGRESS.header(), rows)])
+        data = stream_workbook([("進捗記録", sheets.PROGRESS.header(), rows)])
 
         def clear() -> None:
             ProgressEntry.objects.all().delete()  # records "-" history rows, so clear after
@@ -112,9 +113,9 @@ def main() -> None:
 
         # --- ours: read + validate + bulk write with history ------------------------------
         t = time.perf_counter()
-        result = bulk.parse_import(bulk.PROGRESS, data, "p.xlsx", plan=plan, user=user)
+        result = parse_import(sheets.PROGRESS, data, "p.xlsx", plan=plan, user=user)
         t_validate = time.perf_counter() - t
-        bulk.import_apply(result, user=user)
+        writer.import_apply(result, user=user)
         ours = time.perf_counter() - t
         assert ProgressEntry.objects.count() == IMPORT_ROWS
         assert ProgressEntry.history.filter(history_user=user).count() == IMPORT_ROWS
@@ -131,7 +132,7 @@ def main() -> None:
 
         print(f"\n{IMPORT_ROWS:,}-row progress import (read, validate, write, history):")
         print(
-            f"  ours (bulk.parse_import + bulk_create_with_history): {ours:.2f} s = "
+            f"  ours (parse_import + bulk_create_with_history): {ours:.2f} s = "
             f"{IMPORT_ROWS / ours:,.0f} rows/s (validation {t_validate:.2f} s)"
         )
         print(
@@ -142,7 +143,7 @@ def main() -> None:
 
         # --- 100,000-row read: bounded memory -----------------------------------------
         big = stream_workbook(
-            [("進捗記録", bulk.PROGRESS.header(), progress_rows(codes, BIG_ROWS))]
+            [("進捗記録", sheets.PROGRESS.header(), progress_rows(codes, BIG_ROWS))]
         )
         path = Path(os.environ.get("TMPDIR", "/tmp")) / "kahoku_bench_big.xlsx"
         path.write_bytes(big)
@@ -152,7 +153,7 @@ def main() -> None:
         path.unlink()
 
         # --- 100,000-row export ------------------------------------------------------------
-        inits = bulk.Context.load(plan).initiatives
+        inits = columns.Context.load(plan).initiatives
         objs = [
             ProgressEntry(
                 initiative=inits[r[0]],
@@ -168,7 +169,7 @@ def main() -> None:
         with transaction.atomic():
             ProgressEntry.objects.bulk_create(objs, batch_size=2000)  # setup only
         t = time.perf_counter()
-        ours_x = bulk.export_xlsx(bulk.PROGRESS, plan)
+        ours_x = export.export_xlsx(sheets.PROGRESS, plan)
         ours_export = time.perf_counter() - t
         t = time.perf_counter()
         qs = ProgressEntry.objects.select_related("initiative__policy")

@@ -1,7 +1,7 @@
 """django-import-export resources for the admin, keyed by natural keys (never database ids).
 
 The admin's import/export uses these; the secretariat screens use the faster
-`initiatives.bulk` engine. Both write through history (simple-history records each save,
+`reporting.exchange` engine. Both write through history (simple-history records each save,
 naming the importing user) and validate with the model's own ``full_clean``
 (``clean_model_instances``). Admin files go through the same safety checks, CSV decoder
 (UTF-8 with or without BOM, Shift_JIS/CP932) and safe-cell writer as everything else

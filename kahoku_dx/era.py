@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 __all__ = [
     "MAX_YEAR",
@@ -54,6 +54,7 @@ REIWA_FIRST_MONTH = (2019, 5)
 _FY_HINT = "R3、令和3年度、2021、FY2021 のように入力してください。"
 _ERA_YEAR_HINT = "H25、R3、令和3年度 のように和暦で入力してください。"
 _ERA_MONTH_HINT = "令和4年2月 のように入力してください。"
+DATE_HINT = "令和8年10月1日、R8.10.1、2026/10/1、2026-10-01 のように入力してください。"
 
 # Letters are matched lower-case because input is case-folded after NFKC normalisation.
 _ERA_PREFIX = {"r": "令和", "令和": "令和", "h": "平成", "平成": "平成"}
@@ -72,6 +73,21 @@ _ERA_MONTH = re.compile(
     r"(?P<era>r|h|令和|平成)\s*(?P<num>元|[0-9]{1,3})\s*年\s*(?P<month>[0-9]{1,2})\s*月",
     re.ASCII,
 )
+# Dates: 令和8年10月1日, R8.10.1, R8/10/1, R08.10.01, H31.4.30, 2026年10月1日, 2026-10-01.
+_DATE_SEP = r"\s*(?:[./\-]|年|月)\s*"
+_ERA_DATE = re.compile(
+    rf"(?P<era>r|h|令和|平成)\s*(?P<num>元|[0-9]{{1,3}}){_DATE_SEP}(?P<month>[0-9]{{1,2}})"
+    rf"{_DATE_SEP}(?P<day>[0-9]{{1,2}})\s*日?",
+    re.ASCII,
+)
+_WEST_DATE = re.compile(
+    rf"(?P<year>[0-9]{{4}}){_DATE_SEP}(?P<month>[0-9]{{1,2}}){_DATE_SEP}(?P<day>[0-9]{{1,2}})\s*日?",
+    re.ASCII,
+)
+HEISEI_FIRST_DAY = date(1989, 1, 8)
+REIWA_FIRST_DAY = date(2019, 5, 1)
+EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
+
 # Anything that names a month (e.g. "令和3年2月", "2021年4月") is a calendar month.
 _MENTIONS_MONTH = re.compile(r"[0-9]\s*月", re.ASCII)
 
@@ -296,6 +312,64 @@ def parse_era_month(value: str) -> tuple[int, int]:
     if era == "平成" and (year, month) >= REIWA_FIRST_MONTH:
         raise error("平成は31年4月までです")
     return year, month
+
+
+def parse_date(value: str) -> date:
+    """A date as people type it: "令和8年10月1日", "R8.10.1", "R8/10/1", "R08.10.01",
+    "令和元年5月1日", "H31.4.30", "2026年10月1日", "2026/10/1", "2026-10-01", with full-width
+    digits and letters read as half-width.
+
+    The era must have been in force on that day (令和 from 2019-05-01, 平成 from 1989-01-08 to
+    2019-04-30). Raises EraError with a Japanese message naming the value.
+    """
+
+    def error(reason: str = "") -> EraError:
+        reason_part = f"{reason}。" if reason else ""
+        exc = EraError(f"「{_shown(value)}」は日付として解釈できません。{reason_part}{DATE_HINT}")
+        exc.reason = reason  # type: ignore[attr-defined]
+        return exc
+
+    if not isinstance(value, str):
+        raise error()
+    text = _normalise(value)
+    era = None
+    m = _ERA_DATE.fullmatch(text)
+    if m is not None:
+        era = _ERA_PREFIX[m.group("era")]
+        try:
+            year = _era_to_year(era, m.group("num"))
+        except _Rejected as exc:
+            raise error(exc.reason) from None
+    else:
+        m = _WEST_DATE.fullmatch(text)
+        if m is None:
+            raise error()
+        year = int(m.group("year"))
+    try:
+        d = date(year, int(m.group("month")), int(m.group("day")))
+    except ValueError:
+        raise error("その日付はありません") from None
+    if not _in_range(d.year):
+        raise error(f"{MIN_YEAR}年から{MAX_YEAR}年までの日付を入力してください")
+    if era == "令和" and d < REIWA_FIRST_DAY:
+        raise error("令和は2019年5月1日からです")
+    if era == "平成" and not HEISEI_FIRST_DAY <= d < REIWA_FIRST_DAY:
+        raise error("平成は1989年1月8日から2019年4月30日までです")
+    return d
+
+
+def date_from_excel_serial(serial: float) -> date:
+    """The date of an Excel serial number (a date typed into a cell formatted as a number)."""
+    if isinstance(serial, bool) or not isinstance(serial, int | float) or serial != serial:
+        raise EraError(f"「{serial}」は日付として解釈できません。{DATE_HINT}")
+    days = int(serial)
+    try:
+        d = EXCEL_EPOCH + timedelta(days=days)
+    except OverflowError:
+        d = None
+    if d is None or days < 1 or not _in_range(d.year):
+        raise EraError(f"「{_shown(serial)}」は日付として解釈できません。{DATE_HINT}")
+    return d
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ re-reads the stored file and writes in one transaction through the services.
 from __future__ import annotations
 
 import hashlib
+import os
+import re
 import secrets
 import tempfile
 import time
@@ -25,7 +27,8 @@ from django.views import View
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
 from plans.models import Plan
 from plans.selectors import current_plan as plans_current_plan
-from reporting import bulk, table41
+from reporting import table41
+from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
 from workgroups.access import SecretariatRequiredMixin
 
@@ -97,27 +100,64 @@ def _stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerpr
     return token
 
 
-def _unstash(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | None:
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+def _claim(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | str:
+    """Claim a previewed upload for its one confirmation; or the message to show instead.
+
+    The claim is ``os.rename`` of the stashed file to ``<token>.claimed``: a rename is atomic,
+    so of any number of concurrent confirms (double click, two tabs, a retrying proxy)
+    exactly one finds the file and the others get ALREADY_DONE. A database row with a unique
+    constraint would do the same but needs a migration; a lock on the plan row only
+    serialises the writers, and the second would then write again. The stash directory is
+    already where the confirm reads the file from, so every app process that can serve the
+    confirm shares it.
+    """
     entry = request.session.get(SESSION_KEY, {}).get(token)
+    if not entry or entry["kind"] != kind or not _TOKEN_RE.fullmatch(token):
+        return EXPIRED
     path = UPLOAD_DIR / token
-    if not entry or entry["kind"] != kind or "/" in token or not path.is_file():
-        return None
-    data = path.read_bytes()
+    claimed = UPLOAD_DIR / f"{token}.claimed"
+    try:
+        os.rename(path, claimed)
+    except FileNotFoundError:
+        if claimed.exists() or (UPLOAD_DIR / f"{token}.done").exists():
+            return ALREADY_DONE
+        return EXPIRED
+    data = claimed.read_bytes()
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        return None
+        _forget(request, token)
+        return EXPIRED
     return data, entry
 
 
-def _forget(request: HttpRequest, token: str) -> None:
+def _release(token: str) -> None:
+    """Give a claim back after a confirmation that failed unexpectedly and wrote nothing."""
+    try:
+        os.rename(UPLOAD_DIR / f"{token}.claimed", UPLOAD_DIR / token)
+    except OSError:
+        pass
+
+
+def _forget(request: HttpRequest, token: str, *, done: bool = False) -> None:
+    """Drop a stash. After a confirmation that wrote, a marker stays (swept after
+    STASH_MAX_AGE) so that a late second confirm says ALREADY_DONE, not "expired"."""
     stash = request.session.get(SESSION_KEY, {})
     stash.pop(token, None)
     request.session[SESSION_KEY] = stash
-    (UPLOAD_DIR / token).unlink(missing_ok=True)
+    if not _TOKEN_RE.fullmatch(token):
+        return
+    if done:
+        (UPLOAD_DIR / f"{token}.done").touch()
+    for name in (token, f"{token}.claimed"):
+        (UPLOAD_DIR / name).unlink(missing_ok=True)
 
 
 EXPIRED = (
     "確認の期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んで読み込んでください。"
 )
+ALREADY_DONE = "この取り込みはすでに実行されました。"
 
 
 class ExcelIndexView(SecretariatRequiredMixin, View):
@@ -125,7 +165,7 @@ class ExcelIndexView(SecretariatRequiredMixin, View):
         return render(
             request,
             "excel/index.html",
-            {"plan": current_plan(), "specs": list(bulk.SPECS.values())},
+            {"plan": current_plan(), "specs": list(sheets.SPECS.values())},
         )
 
 
@@ -158,6 +198,7 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
             diff = table41.preview_schedule(plan, data, upload.name)
         except SpreadsheetError as exc:
             ctx["file_errors"] = exc.messages
+            ctx["error_total"] = exc.total
             return render(request, self.template_name, ctx, status=400)
         token = (
             _stash(request, SCHEDULE, data, upload.name, diff.fingerprint) if diff.changes else ""
@@ -180,9 +221,9 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         token = request.POST.get("token", "")
-        stashed = _unstash(request, SCHEDULE, token)
-        if stashed is None:
-            messages.error(request, EXPIRED)
+        stashed = _claim(request, SCHEDULE, token)
+        if isinstance(stashed, str):
+            messages.error(request, stashed)
             return redirect("excel:schedule_import")
         data, entry = stashed
         try:
@@ -193,12 +234,15 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
                 user=request.user,
                 expected_fingerprint=entry["fingerprint"],
             )
-        except (SpreadsheetError, ScheduleChangedError) as exc:
+        except BaseException as exc:
+            if not isinstance(exc, SpreadsheetError | ScheduleChangedError):
+                _release(token)  # nothing was written: the same preview may be confirmed again
+                raise
             _forget(request, token)
             text = " ".join(exc.messages) if isinstance(exc, SpreadsheetError) else str(exc)
             messages.error(request, text)
             return redirect("excel:schedule_import")
-        _forget(request, token)
+        _forget(request, token, done=True)
         c = diff.counts()
         messages.success(
             request,
@@ -207,8 +251,8 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
         return redirect("excel:index")
 
 
-def _spec(slug: str) -> bulk.Spec:
-    spec = bulk.SPECS.get(slug)
+def _spec(slug: str) -> columns.Spec:
+    spec = sheets.SPECS.get(slug)
     if spec is None:
         raise Http404("この種類のデータはありません。")
     return spec
@@ -232,10 +276,10 @@ class BulkExportView(SecretariatRequiredMixin, View):
         stamp = timezone.localdate().isoformat()
         if fmt == "csv":
             return download(
-                bulk.export_csv(spec, plan), f"{spec.title}_{stamp}.csv", CSV_CONTENT_TYPE
+                export.export_csv(spec, plan), f"{spec.title}_{stamp}.csv", CSV_CONTENT_TYPE
             )
         return download(
-            bulk.export_xlsx(spec, plan), f"{spec.title}_{stamp}.xlsx", XLSX_CONTENT_TYPE
+            export.export_xlsx(spec, plan), f"{spec.title}_{stamp}.xlsx", XLSX_CONTENT_TYPE
         )
 
 
@@ -243,7 +287,7 @@ class BulkTemplateView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         return download(
-            bulk.template_xlsx(spec), f"{spec.title}_テンプレート.xlsx", XLSX_CONTENT_TYPE
+            export.template_xlsx(spec), f"{spec.title}_テンプレート.xlsx", XLSX_CONTENT_TYPE
         )
 
 
@@ -267,11 +311,12 @@ class BulkImportView(SecretariatRequiredMixin, View):
         upload = form.cleaned_data["file"]
         try:
             data = _read_upload(upload)
-            result = bulk.parse_import(
+            result = engine.parse_import(
                 spec, data, upload.name, plan=current_plan(), user=request.user
             )
         except SpreadsheetError as exc:
             ctx["file_errors"] = exc.messages
+            ctx["error_total"] = exc.total
             return render(request, self.template_name, ctx, status=400)
         counts = result.counts()
         changed = counts["added"] + counts["changed"]
@@ -285,8 +330,8 @@ class BulkImportView(SecretariatRequiredMixin, View):
                 "counts": counts,
                 "token": token,
                 "filename": upload.name,
-                "limit": bulk.PREVIEW_LIMIT,
-                "truncated": changed > bulk.PREVIEW_LIMIT,
+                "limit": engine.PREVIEW_LIMIT,
+                "truncated": changed > engine.PREVIEW_LIMIT,
             },
         )
 
@@ -297,13 +342,13 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         token = request.POST.get("token", "")
-        stashed = _unstash(request, slug, token)
-        if stashed is None:
-            messages.error(request, EXPIRED)
+        stashed = _claim(request, slug, token)
+        if isinstance(stashed, str):
+            messages.error(request, stashed)
             return redirect("excel:bulk_import", slug=slug)
         data, entry = stashed
         try:
-            result = bulk.bulk_import(
+            result = writer.bulk_import(
                 slug=slug,
                 plan=current_plan(),
                 data=data,
@@ -311,11 +356,14 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
                 user=request.user,
                 expected_fingerprint=entry["fingerprint"],
             )
-        except SpreadsheetError as exc:
+        except BaseException as exc:
+            if not isinstance(exc, SpreadsheetError):
+                _release(token)  # nothing was written: the same preview may be confirmed again
+                raise
             _forget(request, token)
             messages.error(request, " ".join(exc.messages))
             return redirect("excel:bulk_import", slug=slug)
-        _forget(request, token)
+        _forget(request, token, done=True)
         c = result.counts()
         messages.success(
             request, f"{spec.title}を取り込みました(追加 {c['added']}件、変更 {c['changed']}件)。"

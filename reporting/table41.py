@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import (
+    ImportLimits,
     SpreadsheetError,
     cell_error,
     column_letter,
@@ -48,6 +49,9 @@ BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
 HEADER_FILL = PatternFill("solid", fgColor="E3E8EF")
 CURRENT_FY_FILL = PatternFill("solid", fgColor="FFF2B3")
 CURRENT_FY_HEADER_FILL = PatternFill("solid", fgColor="FFD966")
+
+
+TABLE41_LIMITS = ImportLimits(max_rows=2000, max_cells=100_000, max_text_bytes=8 * 1024 * 1024)
 
 
 def table_title(plan: Plan) -> str:
@@ -192,7 +196,9 @@ _text = display_value
 
 def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
     """Parse an uploaded table 4-1 workbook. Raises SpreadsheetError with every problem."""
-    validate_upload(data, filename)
+    # The full (not read-only) openpyxl load keeps every cell as an object: table 4-1 is a
+    # one-page table, so its bounds are far below the bulk sheets'.
+    validate_upload(data, filename, limits=TABLE41_LIMITS)
     wb = load_full_workbook(data)
     errors: list[str] = []
     ws = None

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import pytest
 
+from kahoku_dx import era
 from kahoku_dx.era import (
     MAX_YEAR,
     MIN_YEAR,
@@ -642,3 +643,87 @@ def test_format_era_month(year, month, expected):
 def test_format_era_month_rejects_month_13():
     with pytest.raises(EraError, match="月は1から12"):
         format_era_month(2022, 13)
+
+
+# --- parse_date: dates as people type them (issue 11) --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("令和8年10月1日", date(2026, 10, 1)),
+        ("R8.10.1", date(2026, 10, 1)),
+        ("R8/10/1", date(2026, 10, 1)),
+        ("R08.10.01", date(2026, 10, 1)),
+        ("r8-10-1", date(2026, 10, 1)),
+        ("令和元年5月1日", date(2019, 5, 1)),
+        ("R1.5.1", date(2019, 5, 1)),
+        ("H31.4.30", date(2019, 4, 30)),
+        ("平成元年1月8日", date(1989, 1, 8)),
+        ("令和８年１１月２日", date(2026, 11, 2)),
+        ("Ｒ８．１０．１", date(2026, 10, 1)),
+        ("2026年10月1日", date(2026, 10, 1)),
+        ("2026/10/1", date(2026, 10, 1)),
+        ("2026-10-01", date(2026, 10, 1)),
+        ("２０２６／１０／０１", date(2026, 10, 1)),
+        (" 令和 8 年 10 月 1 日 ", date(2026, 10, 1)),
+        ("2024/2/29", date(2024, 2, 29)),
+    ],
+)
+def test_parse_date_reads_what_people_type(text, expected):
+    assert era.parse_date(text) == expected
+
+
+HINT = "令和8年10月1日、R8.10.1、2026/10/1、2026-10-01 のように入力してください。"
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        (
+            "令和元年4月30日",
+            f"「令和元年4月30日」は日付として解釈できません。令和は2019年5月1日からです。{HINT}",
+        ),
+        (
+            "H31.5.1",
+            f"「H31.5.1」は日付として解釈できません。平成は1989年1月8日から2019年4月30日までです。{HINT}",
+        ),
+        (
+            "平成元年1月7日",
+            f"「平成元年1月7日」は日付として解釈できません。平成は1989年1月8日から2019年4月30日までです。{HINT}",
+        ),
+        (
+            "H32.1.1",
+            f"「H32.1.1」は日付として解釈できません。平成は31年までです。それ以降は令和で入力してください。{HINT}",
+        ),
+        ("2026/13/01", f"「2026/13/01」は日付として解釈できません。その日付はありません。{HINT}"),
+        ("R8.2.30", f"「R8.2.30」は日付として解釈できません。その日付はありません。{HINT}"),
+        ("2025/2/29", f"「2025/2/29」は日付として解釈できません。その日付はありません。{HINT}"),
+        (
+            "1900/1/1",
+            f"「1900/1/1」は日付として解釈できません。1989年から2200年までの日付を入力してください。{HINT}",
+        ),
+        ("R0.5.1", f"「R0.5.1」は日付として解釈できません。{HINT}"),
+        ("令和8年10月", f"「令和8年10月」は日付として解釈できません。{HINT}"),
+        ("あした", f"「あした」は日付として解釈できません。{HINT}"),
+        ("", f"「」は日付として解釈できません。{HINT}"),
+    ],
+)
+def test_parse_date_refuses_with_a_japanese_message_naming_the_value(text, message):
+    with pytest.raises(era.EraError) as exc:
+        era.parse_date(text)
+    assert str(exc.value) == message
+
+
+@pytest.mark.parametrize(
+    "serial, expected",
+    [(46296, date(2026, 10, 1)), (46296.75, date(2026, 10, 1)), (43586, date(2019, 5, 1))],
+)
+def test_excel_serial_numbers_are_dates(serial, expected):
+    assert era.date_from_excel_serial(serial) == expected
+
+
+@pytest.mark.parametrize("serial", [0, -1, 60, 1e12, float("nan"), True])
+def test_excel_serials_outside_the_supported_years_are_refused(serial):
+    with pytest.raises(era.EraError):
+        era.date_from_excel_serial(serial)

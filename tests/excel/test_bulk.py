@@ -10,10 +10,10 @@ from django.urls import reverse
 
 from initiatives.models import Indicator, IndicatorValue, ProgressEntry
 from kahoku_dx.spreadsheets import SpreadsheetError
-from reporting import bulk
+from reporting.exchange import engine, export, sheets, writer
 from tests.factory import initiative, make_progress, upload, xlsx_bytes
 
-HEADER = bulk.PROGRESS.header()
+HEADER = sheets.PROGRESS.header()
 
 
 def test_every_error_is_reported_with_sheet_row_column_and_nothing_is_written(plan, personas):
@@ -28,16 +28,18 @@ def test_every_error_is_reported_with_sheet_row_column_and_nothing_is_written(pl
         title="進捗",
     )
     with pytest.raises(SpreadsheetError) as exc:
-        bulk.bulk_import(
+        writer.bulk_import(
             slug="progress", plan=plan, data=data, filename="p.xlsx", user=personas.secretariat
         )
     assert exc.value.messages == [
         "シート「進捗」3行目 A列(取り組み番号)の「9.9」: この番号の取り組みはありません。"
         "「2.1」のように基本方針番号.取り組み番号で入力してください。",
-        "シート「進捗」3行目 B列(日付)の「2026/13/01」: 日付として読み取れません。"
-        "2026-04-01 または 2026/4/1 のように入力してください。",
+        # The date rule's text now comes from kahoku_dx.era.parse_date (one home for dates).
+        "シート「進捗」3行目 B列(日付)の「2026/13/01」: 日付として読み取れません。その日付はありません。"
+        "令和8年10月1日、R8.10.1、2026/10/1、2026-10-01 のように入力してください。",
         "シート「進捗」3行目 C列(状況)の「進行中」: 選択肢にありません。未着手、順調、遅れ、完了、中止 のいずれかを入力してください。",
-        "シート「進捗」3行目 D列(進捗率(%))の「140」: 0から100までの整数で入力してください。",
+        # The 0-100 rule's text now comes from the model field's validator (full_clean).
+        "シート「進捗」3行目 D列(進捗率(%))の「140」: この値は 100 以下でなければなりません。",
         "シート「進捗」4行目 B列(日付)の「2.1 / 2026-05-01」: 2行目と同じキーです。1行にまとめてください。",
         "シート「進捗」5行目 A列(取り組み番号)の「」: 必須です。入力してください。",
     ]
@@ -48,7 +50,7 @@ def test_every_error_is_reported_with_sheet_row_column_and_nothing_is_written(pl
 def test_model_rule_errors_name_the_cell(plan, personas):
     data = xlsx_bytes([HEADER, ["2.1", "2026-05-01", "完了", 80]])
     with pytest.raises(SpreadsheetError) as exc:
-        bulk.parse_import(bulk.PROGRESS, data, "p.xlsx", plan=plan)
+        engine.parse_import(sheets.PROGRESS, data, "p.xlsx", plan=plan)
     assert exc.value.messages == [
         "シート「Sheet1」2行目 D列(進捗率(%))の「80」: 状況が「完了」の場合、進捗率は100%にしてください。"
     ]
@@ -102,7 +104,7 @@ def test_preview_then_confirm_adds_and_updates_with_history(client, plan, person
 
 
 def test_indicator_values_create_missing_indicators_keyed_by_era_years(plan, personas):
-    header = bulk.INDICATOR_VALUES.header()
+    header = sheets.INDICATOR_VALUES.header()
     data = xlsx_bytes(
         [
             header,
@@ -110,7 +112,7 @@ def test_indicator_values_create_missing_indicators_keyed_by_era_years(plan, per
             ["2.1", "オンライン申請件数", "件", "令和8年度", 150],
         ]
     )
-    result = bulk.bulk_import(
+    result = writer.bulk_import(
         slug="indicators", plan=plan, data=data, filename="i.xlsx", user=personas.secretariat
     )
     assert result.counts() == {"added": 2, "changed": 0, "unchanged": 0}
@@ -123,20 +125,20 @@ def test_indicator_values_create_missing_indicators_keyed_by_era_years(plan, per
     assert values == {2025: (Decimal("100.00"), Decimal("80.00")), 2026: (Decimal("150.00"), None)}
 
 
-@pytest.mark.parametrize("slug", sorted(bulk.SPECS))
+@pytest.mark.parametrize("slug", sorted(sheets.SPECS))
 def test_export_reimports_unchanged_and_template_has_the_headers(plan, personas, slug):
-    spec = bulk.SPECS[slug]
+    spec = sheets.SPECS[slug]
     if slug == "progress":
         make_progress(
             initiative("2.1"), entry_date=date(2026, 5, 1), percent=10, done_text="@SUM(1)"
         )
-    data = bulk.export_xlsx(spec, plan)
+    data = export.export_xlsx(spec, plan)
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     assert [c.value for c in ws[1]] == spec.header()
     if ws.max_row > 1:
-        result = bulk.parse_import(spec, data, "x.xlsx", plan=plan)
+        result = engine.parse_import(spec, data, "x.xlsx", plan=plan)
         assert result.counts()["added"] == 0 and result.counts()["changed"] == 0
-    template = openpyxl.load_workbook(io.BytesIO(bulk.template_xlsx(spec)))
+    template = openpyxl.load_workbook(io.BytesIO(export.template_xlsx(spec)))
     assert [c.value for c in template.worksheets[0][1]] == spec.header()
     assert template.sheetnames[1] == "記入方法"
 
@@ -156,12 +158,12 @@ def test_exports_keep_formulas_as_text_and_csv_has_bom(client, plan, personas):
 
 
 def test_systems_accept_circled_numbers_and_group_names(plan, personas):
-    header = bulk.SYSTEMS.header()
+    header = sheets.SYSTEMS.header()
     data = xlsx_bytes(
         [header, ["①", "第1グループ", "住民基本台帳", "市民生活課", "移行完了(稼働)", None, None]]
     )
     with pytest.raises(SpreadsheetError) as exc:
-        bulk.parse_import(bulk.SYSTEMS, data, "s.xlsx", plan=plan)
+        engine.parse_import(sheets.SYSTEMS, data, "s.xlsx", plan=plan)
     assert exc.value.messages == [
         "シート「Sheet1」2行目 G列(移行完了日)の「」: 移行完了の場合は移行完了日を入力してください。"
     ]
@@ -179,7 +181,7 @@ def test_bulk_permissions(client, plan, personas):
 
 
 def test_initiatives_update_and_add_through_bulk_history(plan, personas):
-    header = bulk.INITIATIVES.header()
+    header = sheets.INITIATIVES.header()
     data = xlsx_bytes(
         [
             header,
@@ -205,7 +207,7 @@ def test_initiatives_update_and_add_through_bulk_history(plan, personas):
             ],
         ]
     )
-    result = bulk.bulk_import(
+    result = writer.bulk_import(
         slug="initiatives", plan=plan, data=data, filename="i.xlsx", user=personas.secretariat
     )
     assert result.counts() == {"added": 1, "changed": 1, "unchanged": 0}
@@ -230,7 +232,7 @@ def test_procedures_and_systems_use_natural_keys(plan, personas):
 
     data = xlsx_bytes(
         [
-            bulk.PROCEDURES.header(),
+            sheets.PROCEDURES.header(),
             [
                 1,
                 "児童手当の認定請求",
@@ -242,7 +244,7 @@ def test_procedures_and_systems_use_natural_keys(plan, personas):
             ],
         ]
     )
-    bulk.bulk_import(
+    writer.bulk_import(
         slug="procedures", plan=plan, data=data, filename="p.xlsx", user=personas.secretariat
     )
     proc = OnlineProcedure.objects.get(number=1)
@@ -254,11 +256,11 @@ def test_procedures_and_systems_use_natural_keys(plan, personas):
     )
     data = xlsx_bytes(
         [
-            bulk.SYSTEMS.header(),
+            sheets.SYSTEMS.header(),
             ["⑱", "第3グループ", "戸籍", "市民生活課", "調達・契約", "2025-12-01"],
         ]
     )
-    result = bulk.bulk_import(
+    result = writer.bulk_import(
         slug="systems", plan=plan, data=data, filename="s.xlsx", user=personas.secretariat
     )
     assert [(c.label, c.old, c.new) for c in result.rows[0].changes] == [

@@ -1,0 +1,344 @@
+"""The six bulk sheets (column specs), keyed by natural keys, never database ids."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from initiatives.models import (
+    CountableTarget,
+    IndicatorValue,
+    Initiative,
+    OnlineProcedure,
+    ProgressEntry,
+    ProgressStatus,
+    ProjectUnderWay,
+    StandardSystem,
+)
+from kahoku_dx import era
+from reporting.exchange.columns import (
+    Column,
+    Context,
+    RowError,
+    Spec,
+    _code,
+    _get,
+    _label,
+    _name,
+    _unique_or_ambiguous,
+    p_bool,
+    p_choice,
+    p_date,
+    p_decimal,
+    p_fiscal_year,
+    p_group,
+    p_initiative,
+    p_int,
+    p_percent,
+    p_section,
+    p_system_number,
+    p_text,
+    p_wg,
+)
+
+INITIATIVES = Spec(
+    slug="initiatives",
+    title="取り組み",
+    model=Initiative,
+    columns=[
+        Column("番号", "code", p_text, _code, True, "基本方針番号.取り組み番号(例: 2.1)"),
+        Column("取り組み", "title", p_text, _get("title"), True),
+        Column("内容", "description", p_text, _get("description")),
+        Column(
+            "区分",
+            "flag",
+            p_choice(Initiative.Flag),
+            _label(Initiative.Flag, "flag"),
+            False,
+            "国が挙げる重点取組事項 / 自治体DXの取組みとあわせて取り組むべき事項 / 空欄",
+        ),
+        Column("担当WG", "working_group", p_wg, _name("working_group")),
+        Column("主管課", "lead_section", p_section, _name("lead_section")),
+        Column("重み", "weight", p_decimal, _get("weight")),
+        Column("公開", "is_public", p_bool, lambda o: "○" if o.is_public else "×", False, "○ / ×"),
+    ],
+    key=("code",),
+    fk_fields=("policy", "working_group", "lead_section", "carried_from"),
+    existing=lambda ctx: {(code,): i for code, i in ctx.initiatives.items()},
+    queryset=lambda plan: Initiative.objects.filter(policy__plan=plan).select_related(
+        "policy", "working_group", "lead_section"
+    ),
+)
+
+
+def _initiative_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    code = values.pop("code")
+    m = re.fullmatch(r"(\d+)\.(\d+)", unicodedata.normalize("NFKC", code))
+    if not m:
+        raise RowError("番号は「2.1」のように基本方針番号.取り組み番号で入力してください。", "code")
+    policy = ctx.plan.policies.filter(number=int(m[1])).first()
+    if policy is None:
+        raise RowError(f"基本方針{m[1]}はありません。", "code")
+    values["policy"] = policy
+    values["number"] = int(m[2])
+    return values
+
+
+INITIATIVES.prepare = _initiative_prepare
+
+PROJECTS = Spec(
+    slug="projects",
+    title="既に取り組んでいる事業",
+    model=ProjectUnderWay,
+    columns=[
+        Column(
+            "取り組み番号",
+            "initiative",
+            p_initiative,
+            lambda o: _code(o.initiative),
+            True,
+            "例: 2.1",
+        ),
+        Column("事業名", "name", p_text, _get("name"), True),
+        Column("年(和暦)", "era_label", p_text, _get("era_label"), True, "例: R3、H30、R03"),
+        Column("担当課", "section", p_section, _name("section"), True),
+        Column("表示順", "order", p_int(0), _get("order")),
+    ],
+    key=("initiative", "name"),
+    fk_fields=("initiative", "section"),
+    existing=lambda ctx: {
+        (p.initiative_id, p.name): p
+        for p in ProjectUnderWay.objects.filter(initiative__policy__plan=ctx.plan)
+    },
+    queryset=lambda plan: (
+        ProjectUnderWay.objects.filter(initiative__policy__plan=plan)
+        .select_related("initiative__policy", "section")
+        .order_by("initiative__policy__number", "initiative__number", "order")
+    ),
+)
+
+PROGRESS = Spec(
+    slug="progress",
+    title="進捗記録",
+    model=ProgressEntry,
+    columns=[
+        Column(
+            "取り組み番号",
+            "initiative",
+            p_initiative,
+            lambda o: _code(o.initiative),
+            True,
+            "例: 2.1",
+        ),
+        Column(
+            "日付",
+            "entry_date",
+            p_date,
+            _get("entry_date"),
+            True,
+            "例: 2026-04-01、令和8年4月1日、R8.4.1",
+            period_warning=True,
+        ),
+        Column(
+            "状況",
+            "status",
+            p_choice(ProgressStatus),
+            _label(ProgressStatus, "status"),
+            True,
+            "未着手 / 順調 / 遅れ / 完了 / 中止",
+        ),
+        Column(
+            "進捗率(%)", "percent", p_percent, _get("percent"), False, "0〜100、60%、または空欄"
+        ),
+        Column("実施内容", "done_text", p_text, _get("done_text")),
+        Column("次の予定", "next_steps", p_text, _get("next_steps")),
+        Column("課題", "issues_text", p_text, _get("issues_text")),
+    ],
+    key=("initiative", "entry_date"),
+    fk_fields=("initiative", "author"),
+    existing=lambda ctx: _unique_or_ambiguous(
+        ((e.initiative_id, e.entry_date), e)
+        for e in ProgressEntry.objects.filter(initiative__policy__plan=ctx.plan)
+    ),
+    queryset=lambda plan: (
+        ProgressEntry.objects.filter(initiative__policy__plan=plan)
+        .select_related("initiative__policy")
+        .only(  # the export reads only these; large exports build 3 objects per row
+            "entry_date",
+            "status",
+            "percent",
+            "done_text",
+            "next_steps",
+            "issues_text",
+            "initiative__number",
+            "initiative__policy__number",
+        )
+        .order_by("initiative__policy__number", "initiative__number", "entry_date", "id")
+    ),
+    new_defaults=lambda ctx: {"author": ctx.user},
+)
+
+INDICATOR_VALUES = Spec(
+    slug="indicators",
+    title="指標の目標・実績",
+    model=IndicatorValue,
+    columns=[
+        Column(
+            "取り組み番号",
+            "initiative",
+            p_initiative,
+            lambda o: _code(o.indicator.initiative),
+            True,
+            "例: 2.1",
+        ),
+        Column(
+            "指標名",
+            "indicator_name",
+            p_text,
+            lambda o: o.indicator.name,
+            True,
+            "ない指標は新しく作られます",
+        ),
+        Column(
+            "単位",
+            "unit",
+            p_text,
+            lambda o: o.indicator.unit,
+            False,
+            "新しい指標のときのみ使います",
+        ),
+        Column(
+            "年度",
+            "fiscal_year",
+            p_fiscal_year,
+            lambda o: era.era_label(o.fiscal_year),
+            True,
+            "例: R8、令和8年度、2026",
+        ),
+        Column("目標値", "target", p_decimal, _get("target")),
+        Column("実績値", "actual", p_decimal, _get("actual")),
+        Column("備考", "note", p_text, _get("note")),
+    ],
+    key=("initiative", "indicator_name", "fiscal_year"),
+    fk_fields=("indicator",),
+    existing=lambda ctx: {
+        (v.indicator.initiative_id, v.indicator.name, v.fiscal_year): v
+        for v in IndicatorValue.objects.filter(
+            indicator__initiative__policy__plan=ctx.plan
+        ).select_related("indicator")
+    },
+    queryset=lambda plan: (
+        IndicatorValue.objects.filter(indicator__initiative__policy__plan=plan)
+        .select_related("indicator__initiative__policy")
+        .order_by(
+            "indicator__initiative__policy__number",
+            "indicator__initiative__number",
+            "indicator__order",
+            "indicator__name",
+            "fiscal_year",
+        )
+    ),
+)
+
+PROCEDURES = Spec(
+    slug="procedures",
+    title="オンライン化手続",
+    model=OnlineProcedure,
+    columns=[
+        Column("番号", "number", p_int(1), _get("number"), True),
+        Column("手続名", "name", p_text, _get("name"), True),
+        Column("分野", "category", p_text, _get("category")),
+        Column(
+            "申請手段",
+            "channel",
+            p_choice(OnlineProcedure.Channel),
+            _label(OnlineProcedure.Channel, "channel"),
+            False,
+            "ぴったりサービス / 市の電子申請サービス / ベンダー提供の申請サービス / その他",
+        ),
+        Column("担当課", "section", p_section, _name("section")),
+        Column(
+            "状況",
+            "status",
+            p_choice(OnlineProcedure.Status),
+            _label(OnlineProcedure.Status, "status"),
+            True,
+            "未着手 / 準備中 / オンライン化済",
+        ),
+        Column("オンライン化日", "online_on", p_date, _get("online_on")),
+        Column("備考", "note", p_text, _get("note")),
+    ],
+    key=("number",),
+    fk_fields=("target", "section"),
+    existing=lambda ctx: {
+        (p.number,): p
+        for p in OnlineProcedure.objects.filter(
+            target__plan=ctx.plan, target__code="online-procedures"
+        )
+    },
+    queryset=lambda plan: OnlineProcedure.objects.filter(target__plan=plan).select_related(
+        "section"
+    ),
+)
+
+SYSTEMS = Spec(
+    slug="systems",
+    title="標準化対象システム",
+    model=StandardSystem,
+    columns=[
+        Column("番号", "number", p_system_number, _get("number"), True, "1〜20 または ①〜⑳"),
+        Column("グループ", "group", p_group, lambda o: o.group.name, True, "第1グループ など"),
+        Column("業務・システム名", "name", p_text, _get("name"), True),
+        Column("主管課", "section", p_section, _name("section")),
+        Column(
+            "移行フェーズ",
+            "phase",
+            p_choice(StandardSystem.Phase),
+            _label(StandardSystem.Phase, "phase"),
+            True,
+            "未着手 / 標準仕様の確認 / Fit&Gap分析 / 調達・契約 / 移行・テスト / 移行完了(稼働)",
+        ),
+        Column("移行予定日", "planned_on", p_date, _get("planned_on")),
+        Column("移行完了日", "migrated_on", p_date, _get("migrated_on")),
+        Column("備考", "note", p_text, _get("note")),
+    ],
+    key=("number",),
+    fk_fields=("group", "section"),
+    existing=lambda ctx: {
+        (s.number,): s for s in StandardSystem.objects.filter(group__target__plan=ctx.plan)
+    },
+    queryset=lambda plan: StandardSystem.objects.filter(group__target__plan=plan).select_related(
+        "group", "section"
+    ),
+)
+
+
+def _procedure_defaults(ctx: Context) -> dict[str, Any]:
+    target = CountableTarget.objects.filter(plan=ctx.plan, code="online-procedures").first()
+    return {"target": target}
+
+
+PROCEDURES.new_defaults = _procedure_defaults
+
+
+def _project_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    try:
+        values["fiscal_year"] = era.parse_era_year(values["era_label"])
+    except era.EraError as exc:
+        raise RowError(str(exc), "era_label") from None
+    return values
+
+
+def _progress_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    values["fiscal_year"] = era.fiscal_year_of(values["entry_date"])
+    return values
+
+
+PROJECTS.prepare = _project_prepare
+PROGRESS.prepare = _progress_prepare
+
+SPECS: dict[str, Spec] = {
+    s.slug: s for s in (INITIATIVES, PROJECTS, PROGRESS, INDICATOR_VALUES, PROCEDURES, SYSTEMS)
+}
+SPECS_BY_MODEL = {s.model: s for s in SPECS.values()}
