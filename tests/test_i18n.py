@@ -26,8 +26,8 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 TEMPLATE_DIR = BASE_DIR / "templates"
 PYTHON_DIRS = ["kahoku_dx", "plans", "workgroups", "initiatives", "reporting"]
 
-# Self-contained error pages: rendered without the template engine, so no {% translate %}.
-STANDALONE_PAGES = {"400.html", "500.html", "503_db.html", "csrf_failure.html"}
+# Error pages render through errors/base_error.html with {% translate %} like the rest.
+STANDALONE_PAGES: set[str] = set()
 
 
 # --- the catalog --------------------------------------------------------------------------
