@@ -18,8 +18,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from initiatives import selectors, services
 from initiatives.access import (
@@ -524,55 +525,130 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     return render(request, "initiatives/procedure_list.html", data)
 
 
-@login_required
-@GET_POST
-def procedure_create(request: HttpRequest) -> HttpResponse:
-    target = selectors.countable_target(selectors.PROCEDURES_CODE)
-    if not can_edit_countable(roles_for(request.user), selectors.countable_wg_id(target)):
-        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
-    form = OnlineProcedureForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.online_procedure_create(
-                actor=request.user, target=target, **_fields(form, *PROCEDURE_FIELDS)
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, "手続を登録しました。")
-            return redirect("initiatives:procedures")
-    return render(
-        request,
-        "initiatives/procedure_form.html",
-        {"form": form, "procedure": None, "target": target},
-    )
+class CountableItemFormView(LoginRequiredMixin, View):
+    """Add or edit one item of a countable target (an online procedure, a standard system).
+
+    Subclasses name the form, the fields, how to find the item (access.py answers 404/403)
+    and the service that writes it; the screen is one template for every such item.
+    """
+
+    http_method_names = ["get", "post"]
+    template_name = "initiatives/countable_form.html"
+    form_class: type[BaseForm]
+    fields: tuple[str, ...]
+    list_url: str
+    list_label: Any
+
+    def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        """(item or None for a new one, its countable target); raises 404/403."""
+        raise NotImplementedError
+
+    def save(self, form: BaseForm, item: Any, target: Any) -> str:
+        """Write through the service; return the message shown after saving."""
+        raise NotImplementedError
+
+    def title(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def heading(self, item: Any) -> str:
+        return self.title(item)
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        return self.handle(request, pk)
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        return self.handle(request, pk)
+
+    def handle(self, request: HttpRequest, pk: int | None) -> HttpResponse:
+        item, target = self.get_item(pk)
+        initial = {name: getattr(item, name) for name in self.fields} if item else None
+        form = self.form_class(request.POST if request.method == "POST" else None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = self.save(form, item, target)
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(self.list_url)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "item": item,
+                "target": target,
+                "title": self.title(item),
+                "heading": self.heading(item),
+                "list_url": self.list_url,
+                "list_label": self.list_label,
+            },
+        )
 
 
-@login_required
-@GET_POST
-def procedure_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    procedure, can_edit = get_procedure_for_user(request.user, pk)
-    if not can_edit:
-        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
-    form = OnlineProcedureForm(
-        request.POST if request.method == "POST" else None,
-        initial={name: getattr(procedure, name) for name in PROCEDURE_FIELDS},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.online_procedure_update(
-                actor=request.user, procedure=procedure, **_fields(form, *PROCEDURE_FIELDS)
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"「{form.cleaned_data['name']}」を更新しました。")
-            return redirect("initiatives:procedures")
-    return render(
-        request,
-        "initiatives/procedure_form.html",
-        {"form": form, "procedure": procedure, "target": procedure.target},
-    )
+class ProcedureFormView(CountableItemFormView):
+    form_class = OnlineProcedureForm
+    fields = PROCEDURE_FIELDS
+    list_url = "initiatives:procedures"
+    list_label = gettext_lazy("オンライン化手続")
+
+    def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        user = self.request.user
+        if pk is None:
+            target = selectors.countable_target(selectors.PROCEDURES_CODE)
+            if not can_edit_countable(roles_for(user), selectors.countable_wg_id(target)):
+                raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+            return None, target
+        procedure, can_edit = get_procedure_for_user(user, pk)
+        if not can_edit:
+            raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+        return procedure, procedure.target
+
+    def save(self, form: BaseForm, item: Any, target: Any) -> str:
+        values = _fields(form, *self.fields)
+        if item is None:
+            services.online_procedure_create(actor=self.request.user, target=target, **values)
+            return gettext("手続を登録しました。")
+        services.online_procedure_update(actor=self.request.user, procedure=item, **values)
+        return gettext("「%(name)s」を更新しました。") % {"name": values["name"]}
+
+    def title(self, item: Any) -> str:
+        return gettext("手続の編集") if item else gettext("手続の追加")
+
+    def heading(self, item: Any) -> str:
+        if item is None:
+            return gettext("手続の追加")
+        return gettext("手続 %(n)s の編集") % {"n": item.number}
+
+
+class SystemFormView(CountableItemFormView):
+    form_class = StandardSystemForm
+    fields = SYSTEM_FIELDS
+    list_url = "initiatives:systems"
+    list_label = gettext_lazy("標準化対象システム")
+
+    def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        system, can_edit = get_system_for_user(self.request.user, pk)
+        if not can_edit:
+            raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+        return system, system.group.target
+
+    def save(self, form: BaseForm, item: Any, target: Any) -> str:
+        services.standard_system_update(
+            actor=self.request.user, system=item, **_fields(form, *self.fields)
+        )
+        return gettext("%(system)sを更新しました。") % {"system": item}
+
+    def title(self, item: Any) -> str:
+        return gettext("標準化対象システムの編集")
+
+    def heading(self, item: Any) -> str:
+        return gettext("%(system)s（%(group)s）") % {"system": item, "group": item.group.name}
+
+
+procedure_create = ProcedureFormView.as_view()
+procedure_edit = ProcedureFormView.as_view()
+system_edit = SystemFormView.as_view()
 
 
 @login_required
@@ -591,26 +667,3 @@ def system_list(request: HttpRequest) -> HttpResponse:
     )
     data.update(group=group, phase=phase, overdue=overdue, phases=StandardSystem.Phase.choices)
     return render(request, "initiatives/system_list.html", data)
-
-
-@login_required
-@GET_POST
-def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    system, can_edit = get_system_for_user(request.user, pk)
-    if not can_edit:
-        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
-    form = StandardSystemForm(
-        request.POST if request.method == "POST" else None,
-        initial={name: getattr(system, name) for name in SYSTEM_FIELDS},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.standard_system_update(
-                actor=request.user, system=system, **_fields(form, *SYSTEM_FIELDS)
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"{system}を更新しました。")
-            return redirect("initiatives:systems")
-    return render(request, "initiatives/system_form.html", {"form": form, "system": system})
