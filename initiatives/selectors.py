@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext_noop
 
 from initiatives.models import (
     CountableTarget,
@@ -27,7 +28,8 @@ from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
 from workgroups.access import Roles
 
-ROLLUP_RULE_TEXT = (
+# Marked, not translated: a plain str; pages show it via {% translate %}.
+ROLLUP_RULE_TEXT = gettext_noop(
     "各取り組みの進捗率は、その年度の最新の進捗記録の進捗率です"
     "(進捗率が空欄の場合、完了は100%、未着手は0%とし、それ以外は集計に含めません)。"
     "基本方針・WG・計画全体の進捗率は、中止を除く取り組みの平均です。"

@@ -10,7 +10,9 @@ from datetime import date
 from io import BytesIO
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
@@ -33,6 +35,13 @@ def _rollup(r: Rollup) -> dict[str, Any]:
 
 
 def snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any]:
+    # The record is kept in the portal's language (Japanese) whoever takes it; the report
+    # page translates the stored labels when shown in English.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _snapshot_data(plan=plan, fiscal_year=fiscal_year, today=today)
+
+
+def _snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any]:
     d = dashboard_for(plan=plan, fiscal_year=fiscal_year, today=today, changes_limit=0)
     reviews = {
         r.initiative_id: r
@@ -51,7 +60,7 @@ def snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any
                 "policy": ini.policy.number,
                 "working_group": ini.working_group.name if ini.working_group else "",
                 "status": status or "",
-                "status_label": ProgressStatus(status).label if status else "未記録",
+                "status_label": str(ProgressStatus(status).label) if status else "未記録",
                 "percent": progress_percent(status, ini.latest_percent),
                 "latest_date": ini.latest_date.isoformat() if ini.latest_date else None,
                 "review_state": review.state if review else "",

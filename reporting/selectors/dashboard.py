@@ -183,7 +183,7 @@ def dashboard_for(
     policy_groups = [
         Group(
             key=p.number,
-            label=f"基本方針{p.number} {p.title}",
+            label=str(p),
             rollup=rollup(by_policy[p.pk]),
             status_counts=dict(_status_counts(by_policy[p.pk])),
         )
