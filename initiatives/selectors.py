@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from initiatives.models import (
@@ -271,7 +272,7 @@ SYSTEMS_CODE = "standard-systems"
 def countable_target(code: str) -> CountableTarget:
     target = CountableTarget.objects.select_related("initiative").filter(code=code).first()
     if target is None:
-        raise Http404("数値目標が登録されていません。計画データを読み込んでください。")
+        raise Http404(_("数値目標が登録されていません。計画データを読み込んでください。"))
     return target
 
 

@@ -20,6 +20,8 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from initiatives.access import can_edit_countable, can_log_progress, can_manage_initiative
 from initiatives.models import (
@@ -44,14 +46,14 @@ from workgroups.models import Section, WorkingGroupMembership
 
 State = Review.State
 
-MSG_PROGRESS_DENIED = "この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。"
-MSG_MANAGE_DENIED = "この操作は、担当WGのWG長と事務局(情報推進課)のみ行えます。"
-MSG_COUNTABLE_DENIED = "この目標の管理は、事務局と関連する取り組みの担当WGのみ行えます。"
-MSG_REVIEW_LOCKED = (
+MSG_PROGRESS_DENIED = _("この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。")
+MSG_MANAGE_DENIED = _("この操作は、担当WGのWG長と事務局(情報推進課)のみ行えます。")
+MSG_COUNTABLE_DENIED = _("この目標の管理は、事務局と関連する取り組みの担当WGのみ行えます。")
+MSG_REVIEW_LOCKED = _(
     "この振り返りは承認済のためロックされています。内容の変更や状態の変更はできません。"
 )
-MSG_RETURN_COMMENT = "差戻しの理由(コメント)を入力してください。"
-MSG_DUE_DATE_DENIED = "提出期限は事務局のみ設定できます。"
+MSG_RETURN_COMMENT = _("差戻しの理由(コメント)を入力してください。")
+MSG_DUE_DATE_DENIED = _("提出期限は事務局のみ設定できます。")
 
 
 class EditConflict(Exception):
@@ -60,9 +62,12 @@ class EditConflict(Exception):
     def __init__(self, what: str, current: Any) -> None:
         self.current = current
         super().__init__(
-            f"ほかの職員が先にこの{what}を更新したため、保存しませんでした。"
-            "あなたの入力内容はフォームに残っています。"
-            "「現在保存されている内容」と見比べて、必要な内容を反映してからもう一度保存してください。"
+            _(
+                "ほかの職員が先にこの%(what)sを更新したため、保存しませんでした。"
+                "あなたの入力内容はフォームに残っています。"
+                "「現在保存されている内容」と見比べて、必要な内容を反映してからもう一度保存してください。"
+            )
+            % {"what": what}
         )
 
 
@@ -119,7 +124,7 @@ def progress_entry_update(
     if not can_log_progress(roles_for(actor), entry.initiative):
         raise PermissionDenied(MSG_PROGRESS_DENIED)
     current = ProgressEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-    _check_version(current, version, "進捗記録")
+    _check_version(current, version, _("進捗記録"))
     current.entry_date = entry_date
     current.status = status
     current.percent = percent
@@ -138,7 +143,9 @@ IndicatorValues = Mapping[int, tuple[Decimal | None, Decimal | None]]
 
 def _indicator_name_free(initiative: Initiative, name: str, exclude_pk: int | None = None) -> None:
     if initiative.indicators.filter(name=name).exclude(pk=exclude_pk).exists():
-        raise ValidationError({"name": f"この取り組みには「{name}」という指標がすでにあります。"})
+        raise ValidationError(
+            {"name": _("この取り組みには「%(name)s」という指標がすでにあります。") % {"name": name}}
+        )
 
 
 def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: Any) -> None:
@@ -202,7 +209,7 @@ def indicator_update(
     if not can_manage_initiative(roles_for(actor), indicator.initiative):
         raise PermissionDenied(MSG_MANAGE_DENIED)
     current = Indicator.objects.select_for_update(of=("self",)).get(pk=indicator.pk)
-    _check_version(current, version, "指標")
+    _check_version(current, version, _("指標"))
     _indicator_name_free(current.initiative, name, exclude_pk=current.pk)
     current.name, current.unit, current.direction = name, unit, direction
     current.baseline, current.baseline_fy = baseline, baseline_fy
@@ -287,7 +294,7 @@ def review_save(
     if review is None:
         if version is not None:
             # The form was for a review that no longer exists (deleted in the admin).
-            raise ValidationError("この振り返りは削除されています。もう一度作成してください。")
+            raise ValidationError(_("この振り返りは削除されています。もう一度作成してください。"))
         if due_date is not None and not roles.secretariat:
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review = Review(initiative=initiative, fiscal_year=fiscal_year, due_date=due_date, **texts)
@@ -296,11 +303,14 @@ def review_save(
         return review
     if review.is_locked:
         raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
-    _check_version(review, version, "振り返り")
+    _check_version(review, version, _("振り返り"))
     if review.state not in EDITABLE_STATES:
         raise ValidationError(
-            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
-            "内容を直す場合は、事務局に差戻しを依頼してください。",
+            _(
+                "この振り返りは「%(state)s」のため編集できません。"
+                "内容を直す場合は、事務局に差戻しを依頼してください。"
+            )
+            % {"state": review.get_state_display()},
             code="state",
         )
     if due_date != review.due_date:
@@ -322,11 +332,12 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
     submitted, checked and approved ones are left alone. Returns (created, updated).
     """
     if not roles_for(actor).secretariat:
-        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+        raise PermissionDenied(_("振り返りの一括作成は事務局(情報推進課)のみ行えます。"))
     if era.fiscal_year_of(due_date) < fiscal_year:
         raise ValidationError(
             {
-                "due_date": f"提出期限は{era.format_fiscal_year(fiscal_year)}以降の日付にしてください。"
+                "due_date": _("提出期限は%(fy)s以降の日付にしてください。")
+                % {"fy": era.format_fiscal_year(fiscal_year)}
             }
         )
     initiatives = initiatives_for_fiscal_year(fiscal_year).order_by("pk")
@@ -370,7 +381,8 @@ def _move(
         raise PermissionDenied(denied_message)
     if current.state not in allowed_from:
         raise ValidationError(
-            f"この振り返りは「{current.get_state_display()}」のため、{verb}できません。",
+            _("この振り返りは「%(state)s」のため、%(verb)sできません。")
+            % {"state": current.get_state_display(), "verb": verb},
             code="state",
         )
     if validate is not None:
@@ -391,7 +403,9 @@ def _require_complete(review: Review) -> None:
     ]
     if missing:
         raise ValidationError(
-            f"提出する前に、次の項目を入力してください: {'、'.join(missing)}", code="incomplete"
+            _("提出する前に、次の項目を入力してください: %(fields)s")
+            % {"fields": "、".join(missing)},
+            code="incomplete",
         )
 
 
@@ -404,9 +418,9 @@ def review_submit(*, actor: Any, review: Review, comment: str = "") -> Review:
         review=review,
         allowed_from=EDITABLE_STATES,
         to_state=State.SUBMITTED,
-        verb="提出",
+        verb=pgettext_lazy("cannot be …", "提出"),
         permitted=lambda r: can_manage_initiative(roles, r.initiative),
-        denied_message="振り返りの提出は、担当WGのWG長と事務局のみ行えます。",
+        denied_message=_("振り返りの提出は、担当WGのWG長と事務局のみ行えます。"),
         comment=comment,
         validate=_require_complete,
     )
@@ -425,9 +439,9 @@ def review_return(*, actor: Any, review: Review, comment: str) -> Review:
         review=review,
         allowed_from=(State.SUBMITTED,),
         to_state=State.RETURNED,
-        verb="差戻し",
+        verb=pgettext_lazy("cannot be …", "差戻し"),
         permitted=lambda r: roles_for(actor).secretariat,
-        denied_message="差戻しは事務局(情報推進課)のみ行えます。",
+        denied_message=_("差戻しは事務局(情報推進課)のみ行えます。"),
         comment=comment,
         validate=require_comment,
     )
@@ -441,9 +455,9 @@ def review_check(*, actor: Any, review: Review, comment: str = "") -> Review:
         review=review,
         allowed_from=(State.SUBMITTED,),
         to_state=State.CHECKED,
-        verb="確認済に",
+        verb=pgettext_lazy("cannot be …", "確認済に"),
         permitted=lambda r: roles_for(actor).secretariat,
-        denied_message="確認は事務局(情報推進課)のみ行えます。",
+        denied_message=_("確認は事務局(情報推進課)のみ行えます。"),
         comment=comment,
     )
 
@@ -456,9 +470,9 @@ def review_approve(*, actor: Any, review: Review, comment: str = "") -> Review:
         review=review,
         allowed_from=(State.CHECKED,),
         to_state=State.APPROVED,
-        verb="承認",
+        verb=pgettext_lazy("cannot be …", "承認"),
         permitted=lambda r: roles_for(actor).headquarters,
-        denied_message="承認はDX推進本部のみ行えます。",
+        denied_message=_("承認はDX推進本部のみ行えます。"),
         comment=comment,
     )
 
@@ -722,7 +736,9 @@ def initiative_publication_update(
             is_public, fields = changes[ini.pk]
             unknown = [f for f in fields if f not in PUBLIC_FIELDS]
             if unknown:
-                raise ValidationError(f"公開できない項目です: {'、'.join(unknown)}")
+                raise ValidationError(
+                    _("公開できない項目です: %(keys)s") % {"keys": "、".join(unknown)}
+                )
             ordered = [f for f in PUBLIC_FIELDS if f in fields]
             if ini.is_public == is_public and list(ini.public_fields or []) == ordered:
                 continue

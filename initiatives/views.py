@@ -110,7 +110,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         policies = [
-            (n, f"基本方針{n} {t}")
+            (n, gettext("基本方針%(number)s %(title)s") % {"number": n, "title": t})
             for n, t in BasicPolicy.objects.order_by("number")
             .values_list("number", "title")
             .distinct()
@@ -203,7 +203,7 @@ def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "進捗を記録しました。")
+            messages.success(request, gettext("進捗を記録しました。"))
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#progress")
     return render(
         request, "initiatives/progress_form.html", {"form": form, "initiative": ini, "entry": None}
@@ -236,7 +236,9 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+            messages.success(
+                request, gettext("進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+            )
             return redirect(reverse("initiatives:detail", args=[pk]) + "#progress")
     return render(
         request,
@@ -278,7 +280,7 @@ def indicator_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "指標を登録しました。")
+            messages.success(request, gettext("指標を登録しました。"))
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#indicators")
     return render(
         request,
@@ -321,7 +323,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "指標を更新しました。")
+            messages.success(request, gettext("指標を更新しました。"))
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#indicators")
     return render(
         request,
@@ -370,7 +372,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     ini, _ = get_initiative_for_user(request.user, pk)
     if not ini.policy.plan.covers(fy):
-        raise Http404("計画期間外の年度です。")
+        raise Http404(gettext("計画期間外の年度です。"))
     roles = roles_for(request.user)
     if not can_manage_initiative(roles, ini):
         raise PermissionDenied(services.MSG_MANAGE_DENIED)
@@ -389,8 +391,11 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     ):
         messages.warning(
             request,
-            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
-            "内容を直す場合は、事務局に差戻しを依頼してください。",
+            gettext(
+                "この振り返りは「%(state)s」のため編集できません。"
+                "内容を直す場合は、事務局に差戻しを依頼してください。"
+            )
+            % {"state": review.get_state_display()},
         )
         return redirect("initiatives:review", review.pk)
     initial: dict[str, Any] = {}
@@ -418,7 +423,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "振り返りを保存しました。")
+            messages.success(request, gettext("振り返りを保存しました。"))
             return redirect("initiatives:review", saved.pk)
     return render(
         request,
@@ -439,7 +444,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
 def reviews_open(request: HttpRequest) -> HttpResponse:
     """Secretariat: create the year's reviews with a due date (from the list page)."""
     if not roles_for(request.user).secretariat:
-        raise PermissionDenied("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
+        raise PermissionDenied(gettext("振り返りの一括作成は事務局(情報推進課)のみ行えます。"))
     form = ReviewsOpenForm(request.POST)
     if form.is_valid():
         fy = form.cleaned_data["fiscal_year"]
@@ -453,8 +458,10 @@ def reviews_open(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{era.format_fiscal_year(fy)}の振り返りを{created}件作成し、"
-                f"{updated}件の提出期限を更新しました。",
+                gettext(
+                    "%(fy)sの振り返りを%(created)s件作成し、%(updated)s件の提出期限を更新しました。"
+                )
+                % {"fy": era.format_fiscal_year(fy), "created": created, "updated": updated},
             )
         return redirect(f"{reverse('initiatives:list')}?fy={fy}")
     for field, errors in form.errors.items():
@@ -481,20 +488,23 @@ def _review_move(request: HttpRequest, pk: int, action: Any, done: str) -> HttpR
 @login_required
 @require_POST
 def review_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(request, pk, services.review_submit, "振り返りを提出しました。")
+    return _review_move(request, pk, services.review_submit, gettext("振り返りを提出しました。"))
 
 
 @login_required
 @require_POST
 def review_return(request: HttpRequest, pk: int) -> HttpResponse:
-    return _review_move(request, pk, services.review_return, "振り返りを差し戻しました。")
+    return _review_move(request, pk, services.review_return, gettext("振り返りを差し戻しました。"))
 
 
 @login_required
 @require_POST
 def review_check(request: HttpRequest, pk: int) -> HttpResponse:
     return _review_move(
-        request, pk, services.review_check, "振り返りを確認済にしました(推進本部の承認待ち)。"
+        request,
+        pk,
+        services.review_check,
+        gettext("振り返りを確認済にしました(推進本部の承認待ち)。"),
     )
 
 
@@ -502,7 +512,10 @@ def review_check(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def review_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _review_move(
-        request, pk, services.review_approve, "振り返りを承認しました。以後は変更できません。"
+        request,
+        pk,
+        services.review_approve,
+        gettext("振り返りを承認しました。以後は変更できません。"),
     )
 
 
@@ -613,7 +626,7 @@ class ProcedureFormView(CountableItemFormView):
         return gettext("「%(name)s」を更新しました。") % {"name": values["name"]}
 
     def title(self, item: Any) -> str:
-        return gettext("手続の編集") if item else gettext("手続の追加")
+        return gettext("手続の編集") if item else gettext(gettext("手続の追加"))
 
     def heading(self, item: Any) -> str:
         if item is None:

@@ -1,7 +1,8 @@
 """Japanese era (和暦) and fiscal-year (年度) arithmetic for the Kahoku City DX plan portal.
 
-This module deliberately imports nothing from Django so it can be used from models, forms,
-import scripts and plain unit tests alike.
+This module imports nothing from Django at import time so it can be used from models, forms,
+import scripts and plain unit tests alike; labels shown on screen go through `_()`, which
+translates only once Django's settings are configured (English pages, see locale/).
 
 Conventions used throughout:
 
@@ -130,8 +131,21 @@ def _era_to_year(era: str, num: str) -> int:
     return REIWA_OFFSET + n
 
 
+def _(message: str) -> str:
+    """Django's gettext when settings are configured, else the Japanese source text."""
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is always installed for the portal
+        return message
+    if not settings.configured:
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 def _era_number_text(n: int) -> str:
-    return "元" if n == 1 else str(n)
+    return _("元") if n == 1 else str(n)
 
 
 def _era_of_fiscal_year(fy: int) -> tuple[str, int]:
@@ -312,12 +326,15 @@ def era_label(fy: int, *, short: bool = True) -> str:
     era, n = _era_of_fiscal_year(fy)
     if short:
         return f"{_ERA_SHORT[era]}{n}"
-    return f"{era}{_era_number_text(n)}年度"
+    number = _era_number_text(n)
+    if era == "令和":
+        return _("令和%(number)s年度") % {"number": number}
+    return _("平成%(number)s年度") % {"number": number}
 
 
 def format_fiscal_year(fy: int) -> str:
     """Full display form, e.g. "令和3年度 (2021年度)" or "令和元年度 (2019年度)"."""
-    return f"{era_label(fy, short=False)} ({fy}年度)"
+    return _("%(era_year)s (%(year)s年度)") % {"era_year": era_label(fy, short=False), "year": fy}
 
 
 def short_header(fy: int) -> str:
@@ -335,7 +352,10 @@ def format_era_month(year: int, month: int) -> str:
         era, n = "平成", year - HEISEI_OFFSET
     if not _in_range(year) or n < 1:
         raise EraError(f"「{year}年{month}月」は対応していない年です。")
-    return f"{era}{_era_number_text(n)}年{month}月"
+    values = {"number": _era_number_text(n), "month": month}
+    if era == "令和":
+        return _("令和%(number)s年%(month)s月") % values
+    return _("平成%(number)s年%(month)s月") % values
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
@@ -36,15 +37,17 @@ SCHEDULE = "schedule"
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="ファイル",
-        help_text="Excel(.xlsx)。取り込み前に変更内容を確認する画面が表示されます。",
+        label=_("ファイル"),
+        help_text=_("Excel(.xlsx)。取り込み前に変更内容を確認する画面が表示されます。"),
     )
 
 
 class BulkUploadForm(UploadForm):
     file = forms.FileField(
-        label="ファイル",
-        help_text="Excel(.xlsx)または CSV(UTF-8/Shift_JIS)。取り込み前に変更内容を確認する画面が表示されます。",
+        label=_("ファイル"),
+        help_text=_(
+            "Excel(.xlsx)または CSV(UTF-8/Shift_JIS)。取り込み前に変更内容を確認する画面が表示されます。"
+        ),
     )
 
 
@@ -52,7 +55,7 @@ def current_plan() -> Plan:
     """The plan the Excel screens work on: plans.selectors.current_plan, or 404 if none."""
     plan = plans_current_plan()
     if plan is None:
-        raise Http404("計画が登録されていません。")
+        raise Http404(_("計画が登録されていません。"))
     return plan
 
 
@@ -115,7 +118,7 @@ def _forget(request: HttpRequest, token: str) -> None:
     (UPLOAD_DIR / token).unlink(missing_ok=True)
 
 
-EXPIRED = (
+EXPIRED = _(
     "確認の期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んで読み込んでください。"
 )
 
@@ -143,12 +146,12 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"form": UploadForm(), "title": "表4-1 スケジュールの取り込み"},
+            {"form": UploadForm(), "title": _("表4-1 スケジュールの取り込み")},
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES)
-        ctx: dict[str, Any] = {"form": form, "title": "表4-1 スケジュールの取り込み"}
+        ctx: dict[str, Any] = {"form": form, "title": _("表4-1 スケジュールの取り込み")}
         if not form.is_valid():
             return render(request, self.template_name, ctx, status=400)
         upload = form.cleaned_data["file"]
@@ -202,7 +205,8 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
         c = diff.counts()
         messages.success(
             request,
-            f"表4-1を更新しました(追加 {c['added']}件、変更 {c['changed']}件、削除 {c['removed']}件)。",
+            _("表4-1を更新しました(追加 %(added)s件、変更 %(changed)s件、削除 %(removed)s件)。")
+            % c,
         )
         return redirect("excel:index")
 
@@ -210,7 +214,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
 def _spec(slug: str) -> bulk.Spec:
     spec = bulk.SPECS.get(slug)
     if spec is None:
-        raise Http404("この種類のデータはありません。")
+        raise Http404(_("この種類のデータはありません。"))
     return spec
 
 
@@ -227,7 +231,7 @@ class BulkExportView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         spec = _spec(slug)
         if fmt not in ("xlsx", "csv"):
-            raise Http404("この形式ではダウンロードできません。")
+            raise Http404(_("この形式ではダウンロードできません。"))
         plan = current_plan()
         stamp = timezone.localdate().isoformat()
         if fmt == "csv":
@@ -255,13 +259,21 @@ class BulkImportView(SecretariatRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"form": BulkUploadForm(), "spec": spec, "title": f"{spec.title}の取り込み"},
+            {
+                "form": BulkUploadForm(),
+                "spec": spec,
+                "title": _("%(title)sの取り込み") % {"title": spec.title},
+            },
         )
 
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         form = BulkUploadForm(request.POST, request.FILES)
-        ctx: dict[str, Any] = {"form": form, "spec": spec, "title": f"{spec.title}の取り込み"}
+        ctx: dict[str, Any] = {
+            "form": form,
+            "spec": spec,
+            "title": _("%(title)sの取り込み") % {"title": spec.title},
+        }
         if not form.is_valid():
             return render(request, self.template_name, ctx, status=400)
         upload = form.cleaned_data["file"]
@@ -318,6 +330,8 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
         _forget(request, token)
         c = result.counts()
         messages.success(
-            request, f"{spec.title}を取り込みました(追加 {c['added']}件、変更 {c['changed']}件)。"
+            request,
+            _("%(title)sを取り込みました(追加 %(added)s件、変更 %(changed)s件)。")
+            % {"title": spec.title, **c},
         )
         return redirect("excel:index")

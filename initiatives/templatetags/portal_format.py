@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from kahoku_dx import era
 
@@ -39,7 +40,7 @@ def badge(value: Any) -> str:
 def person(user: Any) -> str:
     """A user as staff know them: the profile's display name, else the login name."""
     if user is None:
-        return "(削除されたユーザー)"
+        return _("(削除されたユーザー)")
     profile = getattr(user, "profile", None)
     name = getattr(profile, "display_name", "") if profile else ""
     return name or user.get_full_name() or user.get_username()

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import (
     CountableTarget,
@@ -147,7 +149,7 @@ def _status_counts(initiatives: list[Initiative]) -> Counter[str]:
 
 def _status_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
     rows = [(value, str(label), counts.get(value, 0)) for value, label in ProgressStatus.choices]
-    rows.append((NO_STATUS, "未記録", counts.get(NO_STATUS, 0)))
+    rows.append((NO_STATUS, gettext("未記録"), counts.get(NO_STATUS, 0)))
     return rows
 
 
@@ -239,7 +241,7 @@ def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
 def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
     counts = Counter(i.review_state or NO_STATUS for i in initiatives)
     rows = [(value, str(label), counts.get(value, 0)) for value, label in Review.State.choices]
-    rows.append((NO_STATUS, "未作成", counts.get(NO_STATUS, 0)))
+    rows.append((NO_STATUS, gettext("未作成"), counts.get(NO_STATUS, 0)))
     return rows
 
 
@@ -307,13 +309,13 @@ def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
 # Recent changes across models (one query per model, whatever the history size)
 # --------------------------------------------------------------------------------------------
 
-HISTORY_ACTIONS = {"+": "作成", "~": "変更", "-": "削除"}
+HISTORY_ACTIONS = {"+": _("作成"), "~": _("変更"), "-": _("削除")}
 
 
 def _ini_code(h: Any) -> str:
     ini = getattr(h, "initiative", None)
     if ini is None:
-        return "(削除された取り組み)"
+        return _("(削除された取り組み)")
     return f"{ini.policy.number}.{ini.number}"
 
 
@@ -383,7 +385,7 @@ def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, A
         (
             BasicPolicy,
             BasicPolicy.history.filter(plan=plan),
-            lambda h: f"基本方針{h.number} {h.title}",
+            lambda h: _("基本方針%(number)s %(title)s") % {"number": h.number, "title": h.title},
         ),
     ]
 
@@ -401,7 +403,7 @@ def recent_changes(
         rows = qs.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
         for h in rows:
             user = h.history_user
-            who = (user.get_full_name() or user.get_username()) if user else "システム"
+            who = (user.get_full_name() or user.get_username()) if user else _("システム")
             changes.append(
                 Change(
                     when=h.history_date,
