@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import (
@@ -309,7 +309,11 @@ def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
 # Recent changes across models (one query per model, whatever the history size)
 # --------------------------------------------------------------------------------------------
 
-HISTORY_ACTIONS = {"+": _("作成"), "~": _("変更"), "-": _("削除")}
+HISTORY_ACTIONS = {
+    "+": pgettext_lazy("history", "作成"),
+    "~": pgettext_lazy("history", "変更"),
+    "-": pgettext_lazy("history", "削除"),
+}
 
 
 def _ini_code(h: Any) -> str:
