@@ -25,6 +25,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from initiatives.models import (
@@ -298,7 +299,7 @@ AMBIGUOUS = object()
 
 INITIATIVES = Spec(
     slug="initiatives",
-    title="取り組み",
+    title=gettext_noop("取り組み"),
     model=Initiative,
     columns=[
         Column("番号", "code", p_text(10), _code, True, "基本方針番号.取り組み番号(例: 2.1)"),
@@ -343,7 +344,7 @@ INITIATIVES.prepare = _initiative_prepare
 
 PROJECTS = Spec(
     slug="projects",
-    title="既に取り組んでいる事業",
+    title=gettext_noop("既に取り組んでいる事業"),
     model=ProjectUnderWay,
     columns=[
         Column(
@@ -374,7 +375,7 @@ PROJECTS = Spec(
 
 PROGRESS = Spec(
     slug="progress",
-    title="進捗記録",
+    title=gettext_noop("進捗記録"),
     model=ProgressEntry,
     columns=[
         Column(
@@ -425,7 +426,7 @@ PROGRESS = Spec(
 
 INDICATOR_VALUES = Spec(
     slug="indicators",
-    title="指標の目標・実績",
+    title=gettext_noop("指標の目標・実績"),
     model=IndicatorValue,
     columns=[
         Column(
@@ -487,7 +488,7 @@ INDICATOR_VALUES = Spec(
 
 PROCEDURES = Spec(
     slug="procedures",
-    title="オンライン化手続",
+    title=gettext_noop("オンライン化手続"),
     model=OnlineProcedure,
     columns=[
         Column("番号", "number", p_int(1, 32767), _get("number"), True),
@@ -528,7 +529,7 @@ PROCEDURES = Spec(
 
 SYSTEMS = Spec(
     slug="systems",
-    title="標準化対象システム",
+    title=gettext_noop("標準化対象システム"),
     model=StandardSystem,
     columns=[
         Column("番号", "number", p_system_number, _get("number"), True, "1〜20 または ①〜⑳"),

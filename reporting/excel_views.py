@@ -262,7 +262,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
             {
                 "form": BulkUploadForm(),
                 "spec": spec,
-                "title": _("%(title)sの取り込み") % {"title": spec.title},
+                "title": _("%(title)sの取り込み") % {"title": _(spec.title)},
             },
         )
 
@@ -272,7 +272,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
         ctx: dict[str, Any] = {
             "form": form,
             "spec": spec,
-            "title": _("%(title)sの取り込み") % {"title": spec.title},
+            "title": _("%(title)sの取り込み") % {"title": _(spec.title)},
         }
         if not form.is_valid():
             return render(request, self.template_name, ctx, status=400)
@@ -332,6 +332,6 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
         messages.success(
             request,
             _("%(title)sを取り込みました(追加 %(added)s件、変更 %(changed)s件)。")
-            % {"title": spec.title, **c},
+            % {"title": _(spec.title), **c},
         )
         return redirect("excel:index")

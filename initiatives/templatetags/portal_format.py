@@ -31,6 +31,17 @@ def fy_short(value: Any) -> str:
 
 
 @register.filter
+def translated(value: Any) -> str:
+    """A Japanese source text held in a variable (a rule marked with gettext_noop, a label
+    stored in a report snapshot) in the current language.
+
+    {% translate variable %} cannot do this for texts containing "%": it looks them up
+    with "%" doubled, which is how templates store msgids, not how Python code does.
+    """
+    return _(str(value)) if value else ""
+
+
+@register.filter
 def badge(value: Any) -> str:
     """A status value as its CSS badge class: "not_started" -> "badge-not-started"."""
     return f"badge-{str(value or 'none').replace('_', '-')}"

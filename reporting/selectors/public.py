@@ -61,7 +61,7 @@ def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
     allowed = {f for f in (ini.public_fields or []) if f in PUBLIC_FIELDS}
     record: dict[str, Any] = {
         "code": ini.code,
-        "policy": f"基本方針{ini.policy.number} {ini.policy.title}",
+        "policy": str(ini.policy),
         "title": ini.title,
     }
     if "description" in allowed:
