@@ -189,14 +189,42 @@ def test_the_same_pages_in_japanese_do_show_japanese_ui_text(client, realistic):
         assert _japanese_left(page, data), name
 
 
-def test_fiscal_years_and_labels_read_in_english(client, realistic):
+def test_fiscal_years_rules_filters_and_errors_read_in_english(client, realistic):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("initiatives:detail", args=[realistic["initiative"].pk]))
-    text = page.content.decode()
+    text = html.unescape(page.content.decode())
     assert "FY R8 (2026)" in text
     assert "令和8年度" not in text
     assert "Achievement = result ÷ target" in text  # the grade rule
-    page = client.get(reverse("initiatives:list")).content.decode()
-    assert "<label" in page and ">Fiscal year<" in page or "Fiscal year" in page
-    assert ">All<" in page
-    assert "On track" in page
+    assert "Each initiative's progress is the progress of its latest entry" in text
+
+    text = html.unescape(
+        client.get(reverse("initiatives:list") + "?fy=令和3年2月").content.decode()
+    )
+    assert '<label for="id_fy">Fiscal year</label>' in text
+    assert '<label for="id_policy">Basic policy</label>' in text
+    assert '<option value="" selected>All</option>' in text
+    assert '<option value="1">Basic policy 1 産業・生活のデジタル化</option>' in text
+    assert '<option value="not_started">Not started</option>' in text
+    assert (
+        "“令和3年2月” is a month, not a fiscal year. "
+        "For the fiscal year: Enter it like R3, 令和3年度, 2021 or FY2021." in text
+    )
+
+
+def test_fiscal_year_labels_keep_japanese_and_translate_to_english():
+    from django.utils import translation
+
+    from kahoku_dx import era
+
+    with translation.override("ja"):
+        assert era.format_fiscal_year(2026) == "令和8年度 (2026年度)"
+        assert era.format_fiscal_year(2019) == "令和元年度 (2019年度)"
+        assert era.format_fiscal_year(2018) == "平成30年度 (2018年度)"
+        assert era.format_era_month(2022, 2) == "令和4年2月"
+    with translation.override("en"):
+        assert era.format_fiscal_year(2026) == "FY R8 (2026)"
+        assert era.format_fiscal_year(2019) == "FY R1 (2019)"
+        assert era.format_fiscal_year(2018) == "FY H30 (2018)"
+        assert era.format_era_month(2022, 2) == "R4/2"
+        assert era.short_header(2026) == "R8 (2026)"
