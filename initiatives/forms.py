@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import (
     Indicator,
@@ -25,37 +26,42 @@ DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class InitiativeFilterForm(forms.Form):
     """GET filters of the initiative list. The names are a contract: dashboards link here."""
 
-    fy = FiscalYearField(label="年度", required=False)
-    policy = forms.TypedChoiceField(label="基本方針", required=False, coerce=int, empty_value=None)
+    fy = FiscalYearField(label=_("年度"), required=False)
+    policy = forms.TypedChoiceField(
+        label=_("基本方針"), required=False, coerce=int, empty_value=None
+    )
     wg = forms.ModelChoiceField(
-        label="担当WG", required=False, queryset=WorkingGroup.objects.none(), empty_label="すべて"
+        label=_("担当WG"),
+        required=False,
+        queryset=WorkingGroup.objects.none(),
+        empty_label=_("すべて"),
     )
     section = forms.ModelChoiceField(
-        label="主管課", required=False, queryset=Section.objects.all(), empty_label="すべて"
+        label=_("主管課"), required=False, queryset=Section.objects.all(), empty_label=_("すべて")
     )
     status = forms.ChoiceField(
-        label="進捗状況",
+        label=_("進捗状況"),
         required=False,
-        choices=[("", "すべて"), *ProgressStatus.choices, (NONE, "未報告(記録なし)")],
+        choices=[("", _("すべて")), *ProgressStatus.choices, (NONE, _("未報告(記録なし)"))],
     )
     review = forms.ChoiceField(
-        label="振り返り",
+        label=_("振り返り"),
         required=False,
-        choices=[("", "すべて"), *Review.State.choices, (NONE, "未作成")],
+        choices=[("", _("すべて")), *Review.State.choices, (NONE, _("未作成"))],
     )
     stale_days = forms.IntegerField(
-        label="未更新日数",
+        label=_("未更新日数"),
         required=False,
         min_value=0,
         max_value=3650,
-        help_text="この日数以上、進捗記録がない取り組み",
+        help_text=_("この日数以上、進捗記録がない取り組み"),
     )
 
     def __init__(self, *args: Any, policies: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["policy"].choices = [("", "すべて"), *policies]
+        self.fields["policy"].choices = [("", _("すべて")), *policies]
         self.fields["wg"].queryset = WorkingGroup.objects.order_by("name")
-        self.fields["fy"].widget.attrs.update({"size": 12, "placeholder": "例: R8 / 2026"})
+        self.fields["fy"].widget.attrs.update({"size": 12, "placeholder": _("例: R8 / 2026")})
         self.fields["stale_days"].widget.attrs.update({"size": 6})
 
 
@@ -99,27 +105,27 @@ class ReviewForm(VersionedForm):
             "due_date": DATE_WIDGET,
         }
         help_texts = {
-            "plan_text": "その年度に計画したこと",
-            "do_text": "実際に行ったこと",
-            "check_text": "計画と実績の比較、指標の達成状況",
-            "act_text": "次年度に向けた改善",
+            "plan_text": _("その年度に計画したこと"),
+            "do_text": _("実際に行ったこと"),
+            "check_text": _("計画と実績の比較、指標の達成状況"),
+            "act_text": _("次年度に向けた改善"),
         }
 
     def __init__(self, *args: Any, can_set_due_date: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not can_set_due_date:
             self.fields["due_date"].disabled = True
-            self.fields["due_date"].help_text = "提出期限は事務局が設定します。"
+            self.fields["due_date"].help_text = _("提出期限は事務局が設定します。")
 
 
 class ReviewMoveForm(forms.Form):
     comment = forms.CharField(
-        label="コメント", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("コメント"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
 class IndicatorForm(VersionedForm):
-    baseline_fy = FiscalYearField(label="基準年度", required=False, help_text="例: R3、2021")
+    baseline_fy = FiscalYearField(label=_("基準年度"), required=False, help_text=_("例: R3、2021"))
 
     class Meta:
         model = Indicator
@@ -130,7 +136,7 @@ class IndicatorForm(VersionedForm):
         self.fiscal_years = fiscal_years
         for fy in fiscal_years:
             label = era.format_fiscal_year(fy)
-            for kind, text in (("target", "目標値"), ("actual", "実績値")):
+            for kind, text in (("target", _("目標値")), ("actual", _("実績値"))):
                 self.fields[f"{kind}_{fy}"] = forms.DecimalField(
                     label=f"{label} {text}", required=False, max_digits=14, decimal_places=2
                 )
@@ -164,5 +170,5 @@ class StandardSystemForm(forms.ModelForm):
 
 
 class ReviewsOpenForm(forms.Form):
-    fiscal_year = FiscalYearField(label="年度")
-    due_date = forms.DateField(label="提出期限", widget=DATE_WIDGET)
+    fiscal_year = FiscalYearField(label=_("年度"))
+    due_date = forms.DateField(label=_("提出期限"), widget=DATE_WIDGET)

@@ -9,6 +9,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from kahoku_dx import era
@@ -32,36 +35,39 @@ class InitiativeManager(models.Manager.from_queryset(InitiativeQuerySet)):  # ty
 
 
 # What may be shown on the public page, field key -> label (the only keys is_public can open).
-PUBLIC_FIELDS: dict[str, str] = {
-    "description": "取り組みの内容",
-    "progress": "今年度の進み具合",
-    "projects": "すでに取り組んでいる事業",
-    "indicators": "目標と実績(指標)",
+PUBLIC_FIELDS: dict[str, Promise] = {
+    "description": _("取り組みの内容"),
+    "progress": _("今年度の進み具合"),
+    "projects": _("すでに取り組んでいる事業"),
+    "indicators": _("目標と実績(指標)"),
 }
 
 
 class Initiative(models.Model):
     class Flag(models.TextChoices):
-        NONE = "", "なし"
-        NATIONAL_PRIORITY = "national_priority", "国が挙げる重点取組事項"
-        MUNICIPAL_DX = "municipal_dx", "自治体DXの取組みとあわせて取り組むべき事項"
+        NONE = "", _("なし")
+        NATIONAL_PRIORITY = "national_priority", _("国が挙げる重点取組事項")
+        MUNICIPAL_DX = "municipal_dx", _("自治体DXの取組みとあわせて取り組むべき事項")
 
     policy = models.ForeignKey(
-        BasicPolicy, verbose_name="基本方針", on_delete=models.PROTECT, related_name="initiatives"
+        BasicPolicy,
+        verbose_name=_("基本方針"),
+        on_delete=models.PROTECT,
+        related_name="initiatives",
     )
-    number = models.PositiveSmallIntegerField("取り組み番号")
-    title = models.CharField("取り組み", max_length=300)
-    description = models.TextField("内容", blank=True)
-    flag = models.CharField("区分", max_length=20, choices=Flag.choices, blank=True, default="")
+    number = models.PositiveSmallIntegerField(_("取り組み番号"))
+    title = models.CharField(_("取り組み"), max_length=300)
+    description = models.TextField(_("内容"), blank=True)
+    flag = models.CharField(_("区分"), max_length=20, choices=Flag.choices, blank=True, default="")
     national_items = models.ManyToManyField(
         NationalItem,
-        verbose_name="デジタル・ガバメント推進項目",
+        verbose_name=_("デジタル・ガバメント推進項目"),
         blank=True,
         related_name="initiatives",
     )
     working_group = models.ForeignKey(
         WorkingGroup,
-        verbose_name="担当WG",
+        verbose_name=_("担当WG"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -69,41 +75,41 @@ class Initiative(models.Model):
     )
     lead_section = models.ForeignKey(
         Section,
-        verbose_name="主管課",
+        verbose_name=_("主管課"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="led_initiatives",
     )
     weight = models.DecimalField(
-        "重み",
+        _("重み"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="基本方針ごとの進捗集計で使う重み。空欄なら単純平均。",
+        help_text=_("基本方針ごとの進捗集計で使う重み。空欄なら単純平均。"),
     )
     carried_from = models.ForeignKey(
         "self",
-        verbose_name="前計画からの引継ぎ元",
+        verbose_name=_("前計画からの引継ぎ元"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="carried_to",
     )
-    is_public = models.BooleanField("公開ページに掲載", default=False)
+    is_public = models.BooleanField(_("公開ページに掲載"), default=False)
     public_fields = models.JSONField(
-        "公開する項目", default=list, blank=True, help_text="公開ページに出す項目のキーの一覧"
+        _("公開する項目"), default=list, blank=True, help_text=_("公開ページに出す項目のキーの一覧")
     )
-    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords(m2m_fields=[national_items])
 
     objects = InitiativeManager()
 
     class Meta:
-        verbose_name = "取り組み"
-        verbose_name_plural = "取り組み"
+        verbose_name = _("取り組み")
+        verbose_name_plural = _("取り組み")
         ordering = ["policy__plan", "policy__number", "number"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "number"], name="uniq_initiative_number")
@@ -127,22 +133,22 @@ class ProjectUnderWay(models.Model):
     """既に取り組んでいる事業等, e.g. "R3 電子申請サービス開始:情報推進課"."""
 
     initiative = models.ForeignKey(
-        Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="projects"
+        Initiative, verbose_name=_("取り組み"), on_delete=models.CASCADE, related_name="projects"
     )
     era_label = models.CharField(
-        "年(和暦表記)", max_length=10, help_text="計画の表記: H30, R03 など"
+        _("年(和暦表記)"), max_length=10, help_text=_("計画の表記: H30, R03 など")
     )
-    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
-    name = models.CharField("事業名", max_length=300)
+    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS)
+    name = models.CharField(_("事業名"), max_length=300)
     section = models.ForeignKey(
-        Section, verbose_name="担当課", on_delete=models.PROTECT, related_name="projects"
+        Section, verbose_name=_("担当課"), on_delete=models.PROTECT, related_name="projects"
     )
-    order = models.PositiveSmallIntegerField("表示順", default=0)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "既に取り組んでいる事業"
-        verbose_name_plural = "既に取り組んでいる事業"
+        verbose_name = _("既に取り組んでいる事業")
+        verbose_name_plural = _("既に取り組んでいる事業")
         ordering = ["initiative", "order"]
         constraints = [
             models.UniqueConstraint(fields=["initiative", "name"], name="uniq_project_name")
@@ -172,16 +178,16 @@ class ProjectUnderWay(models.Model):
             except era.EraError as exc:
                 raise ValidationError({"era_label": str(exc)}) from exc
             if self.fiscal_year and self.fiscal_year != year:
-                raise ValidationError({"fiscal_year": "年度が和暦表記と一致しません。"})
+                raise ValidationError({"fiscal_year": _("年度が和暦表記と一致しません。")})
             self.fiscal_year = year
 
 
 class ProgressStatus(models.TextChoices):
-    NOT_STARTED = "not_started", "未着手"
-    ON_TRACK = "on_track", "順調"
-    DELAYED = "delayed", "遅れ"
-    DONE = "done", "完了"
-    CANCELLED = "cancelled", "中止"
+    NOT_STARTED = "not_started", _("未着手")
+    ON_TRACK = "on_track", _("順調")
+    DELAYED = "delayed", _("遅れ")
+    DONE = "done", _("完了")
+    CANCELLED = "cancelled", _("中止")
 
 
 MSG_PROGRESS_DATE_TAKEN = "この日付の進捗記録はすでにあります。既存の記録を編集してください。"
@@ -192,41 +198,41 @@ class ProgressEntry(models.Model):
 
     initiative = models.ForeignKey(
         Initiative,
-        verbose_name="取り組み",
+        verbose_name=_("取り組み"),
         on_delete=models.CASCADE,
         related_name="progress_entries",
     )
-    entry_date = models.DateField("日付", default=date.today)
-    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS, editable=False)
+    entry_date = models.DateField(_("日付"), default=date.today)
+    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS, editable=False)
     status = models.CharField(
-        "状況", max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.ON_TRACK
+        _("状況"), max_length=20, choices=ProgressStatus.choices, default=ProgressStatus.ON_TRACK
     )
     percent = models.PositiveSmallIntegerField(
-        "進捗率(%)",
+        _("進捗率(%)"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(100)],
-        help_text="該当する場合のみ(0〜100)",
+        help_text=_("該当する場合のみ(0〜100)"),
     )
-    done_text = models.TextField("実施内容", blank=True)
-    next_steps = models.TextField("次の予定", blank=True)
-    issues_text = models.TextField("課題", blank=True)
+    done_text = models.TextField(_("実施内容"), blank=True)
+    next_steps = models.TextField(_("次の予定"), blank=True)
+    issues_text = models.TextField(_("課題"), blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="記録者",
+        verbose_name=_("記録者"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="progress_entries",
     )
-    created_at = models.DateTimeField("作成日時", auto_now_add=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
-    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    created_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "進捗記録"
-        verbose_name_plural = "進捗記録"
+        verbose_name = _("進捗記録")
+        verbose_name_plural = _("進捗記録")
         ordering = ["-entry_date", "-id"]
         indexes = [models.Index(fields=["initiative", "-entry_date"], name="progress_init_date")]
         constraints = [
@@ -244,42 +250,48 @@ class ProgressEntry(models.Model):
         if self.entry_date:
             self.fiscal_year = era.fiscal_year_of(self.entry_date)
         if self.status == ProgressStatus.DONE and self.percent is not None and self.percent < 100:
-            raise ValidationError({"percent": "状況が「完了」の場合、進捗率は100%にしてください。"})
+            raise ValidationError(
+                {"percent": _("状況が「完了」の場合、進捗率は100%にしてください。")}
+            )
 
 
 class Indicator(models.Model):
     """A KPI of an initiative, with a target and an actual per fiscal year."""
 
     class Direction(models.TextChoices):
-        HIGHER = "higher", "大きいほど良い"
-        LOWER = "lower", "小さいほど良い"
+        HIGHER = "higher", _("大きいほど良い")
+        LOWER = "lower", _("小さいほど良い")
 
     initiative = models.ForeignKey(
-        Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="indicators"
+        Initiative, verbose_name=_("取り組み"), on_delete=models.CASCADE, related_name="indicators"
     )
-    name = models.CharField("指標名", max_length=200)
-    unit = models.CharField("単位", max_length=30, blank=True)
+    name = models.CharField(_("指標名"), max_length=200)
+    unit = models.CharField(_("単位"), max_length=30, blank=True)
     direction = models.CharField(
-        "評価の向き", max_length=10, choices=Direction.choices, default=Direction.HIGHER
+        _("評価の向き"), max_length=10, choices=Direction.choices, default=Direction.HIGHER
     )
-    baseline = models.DecimalField("基準値", max_digits=14, decimal_places=2, null=True, blank=True)
-    baseline_fy = models.PositiveIntegerField("基準年度", null=True, blank=True)
+    baseline = models.DecimalField(
+        _("基準値"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    baseline_fy = models.PositiveIntegerField(_("基準年度"), null=True, blank=True)
     countable_target = models.ForeignKey(
         "CountableTarget",
-        verbose_name="実績を数える数値目標",
+        verbose_name=_("実績を数える数値目標"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="indicators",
-        help_text="設定すると、実績はこの数値目標の一覧(手続・システム)から数えた件数になります。",
+        help_text=_(
+            "設定すると、実績はこの数値目標の一覧(手続・システム)から数えた件数になります。"
+        ),
     )
-    order = models.PositiveSmallIntegerField("表示順", default=0)
-    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "指標(KPI)"
-        verbose_name_plural = "指標(KPI)"
+        verbose_name = _("指標(KPI)")
+        verbose_name_plural = _("指標(KPI)")
         ordering = ["initiative", "order", "name"]
         constraints = [
             models.UniqueConstraint(fields=["initiative", "name"], name="uniq_indicator_name")
@@ -290,15 +302,15 @@ class Indicator(models.Model):
 
 
 class Grade(models.TextChoices):
-    A = "A", "A(目標を上回る)"
-    B = "B", "B(概ね目標どおり)"
-    C = "C", "C(目標を下回る)"
-    D = "D", "D(評価できない)"
+    A = "A", _("A(目標を上回る)")
+    B = "B", _("B(概ね目標どおり)")
+    C = "C", _("C(目標を下回る)")
+    D = "D", _("D(評価できない)")
 
 
 # The grade distribution's column for an indicator with no target/actual row for the year.
 UNGRADED = "none"
-UNGRADED_LABEL = "未評価"
+UNGRADED_LABEL = _("未評価")
 GRADE_KEYS: list[tuple[str, str]] = [
     *((g.value, g.value) for g in Grade),
     (UNGRADED, UNGRADED_LABEL),
@@ -308,26 +320,32 @@ GRADE_KEYS: list[tuple[str, str]] = [
 # The grade rule, stated once and shown on the pages that show a grade.
 GRADE_A_RATIO = Decimal("1.10")
 GRADE_B_RATIO = Decimal("0.90")
-GRADE_RULE_TEXT = (
+# Marked, not translated: a plain str for code and tests; pages show it via {% translate %}.
+GRADE_RULE_TEXT = gettext_noop(
+    # One literal, so that the catalog holds it whole; tests/rules/test_grade_rule.py checks
+    # that its thresholds are GRADE_A_RATIO and GRADE_B_RATIO.
     "達成率 = 実績 ÷ 目標(小さいほど良い指標は 目標 ÷ 実績)。"
-    f"A: {GRADE_A_RATIO:.0%}以上、B: {GRADE_B_RATIO:.0%}以上{GRADE_A_RATIO:.0%}未満、"
-    f"C: {GRADE_B_RATIO:.0%}未満、D: 目標または実績が未入力。"
+    "A: 110%以上、B: 90%以上110%未満、C: 90%未満、D: 目標または実績が未入力。"
 )
 
 
 class IndicatorValue(models.Model):
     indicator = models.ForeignKey(
-        Indicator, verbose_name="指標", on_delete=models.CASCADE, related_name="values"
+        Indicator, verbose_name=_("指標"), on_delete=models.CASCADE, related_name="values"
     )
-    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
-    target = models.DecimalField("目標値", max_digits=14, decimal_places=2, null=True, blank=True)
-    actual = models.DecimalField("実績値", max_digits=14, decimal_places=2, null=True, blank=True)
-    note = models.CharField("備考", max_length=300, blank=True)
+    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS)
+    target = models.DecimalField(
+        _("目標値"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    actual = models.DecimalField(
+        _("実績値"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    note = models.CharField(_("備考"), max_length=300, blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "指標の目標・実績"
-        verbose_name_plural = "指標の目標・実績"
+        verbose_name = _("指標の目標・実績")
+        verbose_name_plural = _("指標の目標・実績")
         ordering = ["indicator", "fiscal_year"]
         constraints = [
             models.UniqueConstraint(
@@ -386,20 +404,20 @@ class Review(models.Model):
     """The yearly PDCA review of one initiative."""
 
     class State(models.TextChoices):
-        DRAFT = "draft", "下書き"
-        SUBMITTED = "submitted", "提出済"
-        RETURNED = "returned", "差戻し"
-        CHECKED = "checked", "確認済"
-        APPROVED = "approved", "承認済"
+        DRAFT = "draft", _("下書き")
+        SUBMITTED = "submitted", _("提出済")
+        RETURNED = "returned", _("差戻し")
+        CHECKED = "checked", _("確認済")
+        APPROVED = "approved", _("承認済")
 
     class CarryOver(models.TextChoices):
-        UNDECIDED = "", "未定"
-        CONTINUE = "continue", "継続"
-        EXPAND = "expand", "拡充"
-        REVISE = "revise", "見直し"
-        COMPLETE = "complete", "完了"
-        NEXT_PLAN = "next_plan", "次期計画へ引継ぎ"
-        ABOLISH = "abolish", "廃止"
+        UNDECIDED = "", _("未定")
+        CONTINUE = "continue", _("継続")
+        EXPAND = "expand", _("拡充")
+        REVISE = "revise", _("見直し")
+        COMPLETE = "complete", _("完了")
+        NEXT_PLAN = "next_plan", _("次期計画へ引継ぎ")
+        ABOLISH = "abolish", _("廃止")
 
     # The decisions that carry an initiative into the next plan (the carry-over preview, the
     # carry-over itself and its page all ask this set, through carries_over).
@@ -408,27 +426,31 @@ class Review(models.Model):
     )
 
     initiative = models.ForeignKey(
-        Initiative, verbose_name="取り組み", on_delete=models.CASCADE, related_name="reviews"
+        Initiative, verbose_name=_("取り組み"), on_delete=models.CASCADE, related_name="reviews"
     )
-    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
-    plan_text = models.TextField("Plan(計画)", blank=True)
-    do_text = models.TextField("Do(実行)", blank=True)
-    check_text = models.TextField("Check(評価)", blank=True)
-    act_text = models.TextField("Act(改善)", blank=True)
-    self_grade = models.CharField("自己評価", max_length=1, choices=Grade.choices, blank=True)
+    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS)
+    plan_text = models.TextField(_("Plan(計画)"), blank=True)
+    do_text = models.TextField(_("Do(実行)"), blank=True)
+    check_text = models.TextField(_("Check(評価)"), blank=True)
+    act_text = models.TextField(_("Act(改善)"), blank=True)
+    self_grade = models.CharField(_("自己評価"), max_length=1, choices=Grade.choices, blank=True)
     carry_over = models.CharField(
-        "次年度・次期計画への方針", max_length=20, choices=CarryOver.choices, blank=True, default=""
+        _("次年度・次期計画への方針"),
+        max_length=20,
+        choices=CarryOver.choices,
+        blank=True,
+        default="",
     )
-    carry_over_note = models.TextField("方針の説明", blank=True)
-    state = models.CharField("状態", max_length=20, choices=State.choices, default=State.DRAFT)
-    due_date = models.DateField("提出期限", null=True, blank=True)
-    updated_at = models.DateTimeField("更新日時", auto_now=True)
-    version = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
+    carry_over_note = models.TextField(_("方針の説明"), blank=True)
+    state = models.CharField(_("状態"), max_length=20, choices=State.choices, default=State.DRAFT)
+    due_date = models.DateField(_("提出期限"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新日時"), auto_now=True)
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "PDCA振り返り"
-        verbose_name_plural = "PDCA振り返り"
+        verbose_name = _("PDCA振り返り")
+        verbose_name_plural = _("PDCA振り返り")
         ordering = ["-fiscal_year", "initiative"]
         constraints = [
             models.UniqueConstraint(
@@ -437,7 +459,10 @@ class Review(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.initiative.code} {era.era_label(self.fiscal_year, short=False)}の振り返り"
+        return _("%(code)s %(year)sの振り返り") % {
+            "code": self.initiative.code,
+            "year": era.era_label(self.fiscal_year, short=False),
+        }
 
     @property
     def is_locked(self) -> bool:
@@ -453,23 +478,25 @@ class ReviewEvent(models.Model):
     """One move of a review through its states: who, when, why."""
 
     review = models.ForeignKey(
-        Review, verbose_name="振り返り", on_delete=models.CASCADE, related_name="events"
+        Review, verbose_name=_("振り返り"), on_delete=models.CASCADE, related_name="events"
     )
-    from_state = models.CharField("変更前", max_length=20, choices=Review.State.choices, blank=True)
-    to_state = models.CharField("変更後", max_length=20, choices=Review.State.choices)
+    from_state = models.CharField(
+        _("変更前"), max_length=20, choices=Review.State.choices, blank=True
+    )
+    to_state = models.CharField(_("変更後"), max_length=20, choices=Review.State.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作者",
+        verbose_name=_("操作者"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="review_events",
     )
-    comment = models.TextField("コメント", blank=True)
-    at = models.DateTimeField("日時", auto_now_add=True)
+    comment = models.TextField(_("コメント"), blank=True)
+    at = models.DateTimeField(_("日時"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "振り返りの操作履歴"
-        verbose_name_plural = "振り返りの操作履歴"
+        verbose_name = _("振り返りの操作履歴")
+        verbose_name_plural = _("振り返りの操作履歴")
         ordering = ["review", "at", "id"]
 
     def __str__(self) -> str:
@@ -484,18 +511,18 @@ class CountableTargetManager(models.Manager["CountableTarget"]):
 class CountableTarget(models.Model):
     """A countable goal of the plan (27 online procedures, 20 standardised systems)."""
 
-    code = models.SlugField("コード", max_length=50, unique=True)
+    code = models.SlugField(_("コード"), max_length=50, unique=True)
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="countable_targets"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="countable_targets"
     )
-    name = models.CharField("目標名", max_length=200)
-    target_count = models.PositiveIntegerField("目標数")
+    name = models.CharField(_("目標名"), max_length=200)
+    target_count = models.PositiveIntegerField(_("目標数"))
     deadline_fy = models.PositiveIntegerField(
-        "期限(年度末)", validators=FY_VALIDATORS, help_text="この年度の末日(3月31日)が期限"
+        _("期限(年度末)"), validators=FY_VALIDATORS, help_text=_("この年度の末日(3月31日)が期限")
     )
     initiative = models.ForeignKey(
         Initiative,
-        verbose_name="取り組み",
+        verbose_name=_("取り組み"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -503,7 +530,7 @@ class CountableTarget(models.Model):
     )
     schedule_row = models.ForeignKey(
         ScheduleRow,
-        verbose_name="表4-1の行",
+        verbose_name=_("表4-1の行"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -514,8 +541,8 @@ class CountableTarget(models.Model):
     objects = CountableTargetManager()
 
     class Meta:
-        verbose_name = "数値目標"
-        verbose_name_plural = "数値目標"
+        verbose_name = _("数値目標")
+        verbose_name_plural = _("数値目標")
         ordering = ["plan", "deadline_fy"]
 
     def __str__(self) -> str:
@@ -539,72 +566,77 @@ class CountableTarget(models.Model):
 
     @property
     def deadline_label(self) -> str:
-        return f"{era.era_label(self.deadline_fy, short=False)}末({self.deadline:%Y-%m-%d})"
+        return _("%(year)s末(%(date)s)") % {
+            "year": era.era_label(self.deadline_fy, short=False),
+            "date": f"{self.deadline:%Y-%m-%d}",
+        }
 
 
 class Confirmation(models.TextChoices):
     """Whether the secretariat has confirmed a row loaded as default data."""
 
-    UNCONFIRMED = "unconfirmed", "未確認"
-    CONFIRMED = "confirmed", "確認済"
+    UNCONFIRMED = "unconfirmed", _("未確認")
+    CONFIRMED = "confirmed", _("確認済")
 
 
 class OnlineProcedure(models.Model):
     """One of the 27 procedures to bring online by R4年度末."""
 
     class Provenance(models.TextChoices):
-        NATIONAL = "national", "国の指定手続"
-        CITY = "city", "市で追加"
+        NATIONAL = "national", _("国の指定手続")
+        CITY = "city", _("市で追加")
 
     class Channel(models.TextChoices):
-        PITTARI = "pittari", "ぴったりサービス"
-        CITY = "city", "市の電子申請サービス"
-        VENDOR = "vendor", "ベンダー提供の申請サービス"
-        OTHER = "other", "その他"
+        PITTARI = "pittari", _("ぴったりサービス")
+        CITY = "city", _("市の電子申請サービス")
+        VENDOR = "vendor", _("ベンダー提供の申請サービス")
+        OTHER = "other", _("その他")
 
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "未着手"
-        PREPARING = "preparing", "準備中"
-        ONLINE = "online", "オンライン化済"
+        NOT_STARTED = "not_started", _("未着手")
+        PREPARING = "preparing", _("準備中")
+        ONLINE = "online", _("オンライン化済")
 
     target = models.ForeignKey(
         CountableTarget,
-        verbose_name="数値目標",
+        verbose_name=_("数値目標"),
         on_delete=models.PROTECT,
         related_name="procedures",
     )
-    number = models.PositiveSmallIntegerField("番号")
-    name = models.CharField("手続名", max_length=300)
-    category = models.CharField("分野", max_length=100, blank=True, help_text="子育て、介護 など")
-    channel = models.CharField("申請手段", max_length=20, choices=Channel.choices, blank=True)
+    number = models.PositiveSmallIntegerField(_("番号"))
+    name = models.CharField(_("手続名"), max_length=300)
+    category = models.CharField(
+        _("分野"), max_length=100, blank=True, help_text=_("子育て、介護 など")
+    )
+    channel = models.CharField(_("申請手段"), max_length=20, choices=Channel.choices, blank=True)
     section = models.ForeignKey(
         Section,
-        verbose_name="担当課",
+        verbose_name=_("担当課"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="online_procedures",
     )
     status = models.CharField(
-        "状況", max_length=20, choices=Status.choices, default=Status.NOT_STARTED
+        _("状況"), max_length=20, choices=Status.choices, default=Status.NOT_STARTED
     )
-    online_on = models.DateField("オンライン化日", null=True, blank=True)
+    online_on = models.DateField(_("オンライン化日"), null=True, blank=True)
     provenance = models.CharField(
-        "出典", max_length=20, choices=Provenance.choices, default=Provenance.CITY
+        _("出典"), max_length=20, choices=Provenance.choices, default=Provenance.CITY
     )
     confirmation = models.CharField(
-        "確認",
+        _("確認"),
         max_length=20,
         choices=Confirmation.choices,
         default=Confirmation.UNCONFIRMED,
-        help_text="初期データの状況は、事務局が確認するまで「未確認」です。",
+        help_text=_("初期データの状況は、事務局が確認するまで「未確認」です。"),
     )
-    note = models.TextField("備考", blank=True)
+    note = models.TextField(_("備考"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "オンライン化手続"
-        verbose_name_plural = "オンライン化手続"
+        verbose_name = _("オンライン化手続")
+        verbose_name_plural = _("オンライン化手続")
         ordering = ["target", "number"]
         constraints = [
             models.UniqueConstraint(fields=["target", "number"], name="uniq_procedure_number")
@@ -633,11 +665,11 @@ class OnlineProcedure(models.Model):
     def clean(self) -> None:
         if self.status == self.Status.ONLINE and self.online_on is None:
             raise ValidationError(
-                {"online_on": "オンライン化済の場合はオンライン化日を入力してください。"}
+                {"online_on": _("オンライン化済の場合はオンライン化日を入力してください。")}
             )
         if self.online_on and self.status != self.Status.ONLINE:
             raise ValidationError(
-                {"status": "オンライン化日がある場合、状況は「オンライン化済」にしてください。"}
+                {"status": _("オンライン化日がある場合、状況は「オンライン化済」にしてください。")}
             )
 
 
@@ -650,12 +682,12 @@ class SystemGroup(models.Model):
     """第1〜第3グループ of the 20 standardisation target systems."""
 
     target = models.ForeignKey(
-        CountableTarget, verbose_name="数値目標", on_delete=models.PROTECT, related_name="groups"
+        CountableTarget, verbose_name=_("数値目標"), on_delete=models.PROTECT, related_name="groups"
     )
-    number = models.PositiveSmallIntegerField("グループ番号")
+    number = models.PositiveSmallIntegerField(_("グループ番号"))
     schedule_row = models.ForeignKey(
         ScheduleRow,
-        verbose_name="表4-1の行",
+        verbose_name=_("表4-1の行"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -666,8 +698,8 @@ class SystemGroup(models.Model):
     objects = SystemGroupManager()
 
     class Meta:
-        verbose_name = "標準化対象システムのグループ"
-        verbose_name_plural = "標準化対象システムのグループ"
+        verbose_name = _("標準化対象システムのグループ")
+        verbose_name_plural = _("標準化対象システムのグループ")
         ordering = ["target", "number"]
         constraints = [
             models.UniqueConstraint(fields=["target", "number"], name="uniq_system_group")
@@ -681,56 +713,58 @@ class SystemGroup(models.Model):
 
     @property
     def name(self) -> str:
-        return f"第{self.number}グループ"
+        return _("第%(number)sグループ") % {"number": self.number}
 
 
 class StandardSystem(models.Model):
     """One of the 20 systems to move to the standardised (Government Cloud) systems."""
 
     class Phase(models.TextChoices):
-        NOT_STARTED = "not_started", "未着手"
-        SPEC_REVIEW = "spec_review", "標準仕様の確認"
-        FIT_GAP = "fit_gap", "Fit&Gap分析"
-        PROCUREMENT = "procurement", "調達・契約"
-        MIGRATING = "migrating", "移行・テスト"
-        DONE = "done", "移行完了(稼働)"
+        NOT_STARTED = "not_started", _("未着手")
+        SPEC_REVIEW = "spec_review", _("標準仕様の確認")
+        FIT_GAP = "fit_gap", _("Fit&Gap分析")
+        PROCUREMENT = "procurement", _("調達・契約")
+        MIGRATING = "migrating", _("移行・テスト")
+        DONE = "done", _("移行完了(稼働)")
 
     group = models.ForeignKey(
-        SystemGroup, verbose_name="グループ", on_delete=models.PROTECT, related_name="systems"
+        SystemGroup, verbose_name=_("グループ"), on_delete=models.PROTECT, related_name="systems"
     )
-    number = models.PositiveSmallIntegerField("番号", unique=True)
-    name = models.CharField("業務・システム名", max_length=100)
+    number = models.PositiveSmallIntegerField(_("番号"), unique=True)
+    name = models.CharField(_("業務・システム名"), max_length=100)
     section = models.ForeignKey(
         Section,
-        verbose_name="主管課",
+        verbose_name=_("主管課"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="standard_systems",
     )
     phase = models.CharField(
-        "移行フェーズ", max_length=20, choices=Phase.choices, default=Phase.NOT_STARTED
+        _("移行フェーズ"), max_length=20, choices=Phase.choices, default=Phase.NOT_STARTED
     )
-    planned_on = models.DateField("移行予定日", null=True, blank=True)
-    migrated_on = models.DateField("移行完了日", null=True, blank=True)
+    planned_on = models.DateField(_("移行予定日"), null=True, blank=True)
+    migrated_on = models.DateField(_("移行完了日"), null=True, blank=True)
     difficult = models.BooleanField(
-        "移行困難システム",
+        _("移行困難システム"),
         default=False,
-        help_text="期限(R7年度末)までの移行が困難と国に届け出たシステム。移行予定日が新しい期限です。",
+        help_text=_(
+            "期限(R7年度末)までの移行が困難と国に届け出たシステム。移行予定日が新しい期限です。"
+        ),
     )
     confirmation = models.CharField(
-        "確認",
+        _("確認"),
         max_length=20,
         choices=Confirmation.choices,
         default=Confirmation.UNCONFIRMED,
-        help_text="初期データのフェーズは、事務局が確認するまで「未確認」です。",
+        help_text=_("初期データのフェーズは、事務局が確認するまで「未確認」です。"),
     )
-    note = models.TextField("備考", blank=True)
+    note = models.TextField(_("備考"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "標準化対象システム"
-        verbose_name_plural = "標準化対象システム"
+        verbose_name = _("標準化対象システム")
+        verbose_name_plural = _("標準化対象システム")
         ordering = ["number"]
 
     def __str__(self) -> str:
@@ -765,9 +799,9 @@ class StandardSystem(models.Model):
     @property
     def timing_label(self) -> str:
         if self.is_done:
-            return "期限後移行" if self.migrated_late else "期限内に移行"
+            return _("期限後移行") if self.migrated_late else _("期限内に移行")
         if self.difficult:
-            return "移行困難システム"
+            return _("移行困難システム")
         return ""
 
     def is_overdue(self, today: date) -> bool:
@@ -785,10 +819,12 @@ class StandardSystem(models.Model):
                 {"planned_on": "移行困難システムの場合は移行予定日を入力してください。"}
             )
         if self.phase == self.Phase.DONE and self.migrated_on is None:
-            raise ValidationError({"migrated_on": "移行完了の場合は移行完了日を入力してください。"})
+            raise ValidationError(
+                {"migrated_on": _("移行完了の場合は移行完了日を入力してください。")}
+            )
         if self.migrated_on and self.phase != self.Phase.DONE:
             raise ValidationError(
-                {"phase": "移行完了日がある場合、フェーズは「移行完了(稼働)」にしてください。"}
+                {"phase": _("移行完了日がある場合、フェーズは「移行完了(稼働)」にしてください。")}
             )
 
 
@@ -796,24 +832,24 @@ class ReportSnapshot(models.Model):
     """A frozen picture of progress for a headquarters meeting."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="snapshots"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="snapshots"
     )
-    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
-    title = models.CharField("表題", max_length=200)
-    taken_on = models.DateField("基準日", default=date.today)
-    taken_at = models.DateTimeField("作成日時", auto_now_add=True)
+    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS)
+    title = models.CharField(_("表題"), max_length=200)
+    taken_on = models.DateField(_("基準日"), default=date.today)
+    taken_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
     taken_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="作成者",
+        verbose_name=_("作成者"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    data = models.JSONField("内容", default=dict)
+    data = models.JSONField(_("内容"), default=dict)
 
     class Meta:
-        verbose_name = "本部会議資料(スナップショット)"
-        verbose_name_plural = "本部会議資料(スナップショット)"
+        verbose_name = _("本部会議資料(スナップショット)")
+        verbose_name_plural = _("本部会議資料(スナップショット)")
         ordering = ["-taken_at"]
 
     def __str__(self) -> str:

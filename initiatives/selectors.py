@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from initiatives.models import (
     GRADE_KEYS,
@@ -30,7 +32,8 @@ from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
 from workgroups.access import Roles
 
-ROLLUP_RULE_TEXT = (
+# Marked, not translated: a plain str; pages show it via {% translate %}.
+ROLLUP_RULE_TEXT = gettext_noop(
     "各取り組みの進捗率は、その年度の最新の進捗記録の進捗率です"
     "(進捗率が空欄の場合、完了は100%、未着手は0%とし、それ以外は集計に含めません)。"
     "基本方針・WG・計画全体の進捗率は、中止を除く取り組みの平均です。"
@@ -314,7 +317,7 @@ SYSTEMS_CODE = "standard-systems"
 def countable_target(code: str) -> CountableTarget:
     target = CountableTarget.objects.select_related("initiative").filter(code=code).first()
     if target is None:
-        raise Http404("数値目標が登録されていません。計画データを読み込んでください。")
+        raise Http404(_("数値目標が登録されていません。計画データを読み込んでください。"))
     return target
 
 

@@ -20,6 +20,7 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from initiatives.access import (
     can_edit_countable,
@@ -57,14 +58,14 @@ from workgroups.models import Section, WorkingGroupMembership
 
 State = Review.State
 
-MSG_PROGRESS_DENIED = "この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。"
-MSG_MANAGE_DENIED = "この操作は、担当WGのWG長と事務局(情報推進課)のみ行えます。"
-MSG_COUNTABLE_DENIED = "この目標の管理は、事務局と関連する取り組みの担当WGのみ行えます。"
-MSG_REVIEW_LOCKED = (
+MSG_PROGRESS_DENIED = _("この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。")
+MSG_MANAGE_DENIED = _("この操作は、担当WGのWG長と事務局(情報推進課)のみ行えます。")
+MSG_COUNTABLE_DENIED = _("この目標の管理は、事務局と関連する取り組みの担当WGのみ行えます。")
+MSG_REVIEW_LOCKED = _(
     "この振り返りは承認済のためロックされています。内容の変更や状態の変更はできません。"
 )
-MSG_DUE_DATE_DENIED = "提出期限は事務局のみ設定できます。"
-MSG_REVIEWS_OPEN_DENIED = "振り返りの一括作成は事務局(情報推進課)のみ行えます。"
+MSG_DUE_DATE_DENIED = _("提出期限は事務局のみ設定できます。")
+MSG_REVIEWS_OPEN_DENIED = _("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
 
 
 class EditConflict(Exception):
@@ -73,9 +74,12 @@ class EditConflict(Exception):
     def __init__(self, what: str, current: Any) -> None:
         self.current = current
         super().__init__(
-            f"ほかの職員が先にこの{what}を更新したため、保存しませんでした。"
-            "あなたの入力内容はフォームに残っています。"
-            "「現在保存されている内容」と見比べて、必要な内容を反映してからもう一度保存してください。"
+            _(
+                "ほかの職員が先にこの%(what)sを更新したため、保存しませんでした。"
+                "あなたの入力内容はフォームに残っています。"
+                "「現在保存されている内容」と見比べて、必要な内容を反映してからもう一度保存してください。"
+            )
+            % {"what": what}
         )
 
 
@@ -169,7 +173,7 @@ def progress_entry_update(
     if not can_log_progress(roles_for(actor), entry.initiative):
         raise PermissionDenied(MSG_PROGRESS_DENIED)
     current = ProgressEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-    _check_version(current, version, "進捗記録")
+    _check_version(current, version, _("進捗記録"))
     current.entry_date = entry_date
     current.status = status
     current.percent = percent
@@ -188,7 +192,9 @@ IndicatorValues = Mapping[int, tuple[Decimal | None, Decimal | None]]
 
 def _indicator_name_free(initiative: Initiative, name: str, exclude_pk: int | None = None) -> None:
     if initiative.indicators.filter(name=name).exclude(pk=exclude_pk).exists():
-        raise ValidationError({"name": f"この取り組みには「{name}」という指標がすでにあります。"})
+        raise ValidationError(
+            {"name": _("この取り組みには「%(name)s」という指標がすでにあります。") % {"name": name}}
+        )
 
 
 def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: Any) -> None:
@@ -252,7 +258,7 @@ def indicator_update(
     if not can_manage_initiative(roles_for(actor), indicator.initiative):
         raise PermissionDenied(MSG_MANAGE_DENIED)
     current = Indicator.objects.select_for_update(of=("self",)).get(pk=indicator.pk)
-    _check_version(current, version, "指標")
+    _check_version(current, version, _("指標"))
     _indicator_name_free(current.initiative, name, exclude_pk=current.pk)
     current.name, current.unit, current.direction = name, unit, direction
     current.baseline, current.baseline_fy = baseline, baseline_fy
@@ -336,7 +342,7 @@ def review_save(
     if review is None:
         if version is not None:
             # The form was for a review that no longer exists (deleted in the admin).
-            raise ValidationError("この振り返りは削除されています。もう一度作成してください。")
+            raise ValidationError(_("この振り返りは削除されています。もう一度作成してください。"))
         if due_date is not None and not can_run_review_round(roles):
             raise PermissionDenied(MSG_DUE_DATE_DENIED)
         review = Review(initiative=initiative, fiscal_year=fiscal_year, due_date=due_date, **texts)
@@ -345,11 +351,14 @@ def review_save(
         return review
     if review.is_locked:
         raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
-    _check_version(review, version, "振り返り")
+    _check_version(review, version, _("振り返り"))
     if review.state not in EDITABLE_STATES:
         raise ValidationError(
-            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
-            "内容を直す場合は、事務局に差戻しを依頼してください。",
+            _(
+                "この振り返りは「%(state)s」のため編集できません。"
+                "内容を直す場合は、事務局に差戻しを依頼してください。"
+            )
+            % {"state": review.get_state_display()},
             code="state",
         )
     if due_date != review.due_date:
@@ -375,7 +384,8 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
     if era.fiscal_year_of(due_date) < fiscal_year:
         raise ValidationError(
             {
-                "due_date": f"提出期限は{era.format_fiscal_year(fiscal_year)}以降の日付にしてください。"
+                "due_date": _("提出期限は%(fy)s以降の日付にしてください。")
+                % {"fy": era.format_fiscal_year(fiscal_year)}
             }
         )
     initiatives = initiatives_for_fiscal_year(fiscal_year).order_by("pk")
@@ -413,7 +423,8 @@ def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> 
         raise PermissionDenied(step.denied)
     if current.state not in step.sources:
         raise ValidationError(
-            f"この振り返りは「{current.get_state_display()}」のため、{step.verb}できません。",
+            _("この振り返りは「%(state)s」のため、%(verb)sできません。")
+            % {"state": current.get_state_display(), "verb": step.verb},
             code="state",
         )
     if step.comment_required and not comment.strip():
@@ -436,7 +447,9 @@ def _require_complete(review: Review) -> None:
     ]
     if missing:
         raise ValidationError(
-            f"提出する前に、次の項目を入力してください: {'、'.join(missing)}", code="incomplete"
+            _("提出する前に、次の項目を入力してください: %(fields)s")
+            % {"fields": "、".join(missing)},
+            code="incomplete",
         )
 
 
@@ -719,7 +732,9 @@ def initiative_publication_update(
             is_public, fields = changes[ini.pk]
             unknown = [f for f in fields if f not in PUBLIC_FIELDS]
             if unknown:
-                raise ValidationError(f"公開できない項目です: {'、'.join(unknown)}")
+                raise ValidationError(
+                    _("公開できない項目です: %(keys)s") % {"keys": "、".join(unknown)}
+                )
             ordered = [f for f in PUBLIC_FIELDS if f in fields]
             if ini.is_public == is_public and list(ini.public_fields or []) == ordered:
                 continue

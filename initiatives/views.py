@@ -18,8 +18,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 
 from initiatives import selectors, services, workflow
 from initiatives.access import (
@@ -116,7 +117,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         policies = [
-            (n, f"基本方針{n} {t}")
+            (n, gettext("基本方針%(number)s %(title)s") % {"number": n, "title": t})
             for n, t in BasicPolicy.objects.order_by("number")
             .values_list("number", "title")
             .distinct()
@@ -223,7 +224,7 @@ def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "進捗を記録しました。")
+            messages.success(request, gettext("進捗を記録しました。"))
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#progress")
     return render(
         request,
@@ -261,7 +262,9 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+            messages.success(
+                request, gettext("進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+            )
             return redirect(reverse("initiatives:detail", args=[pk]) + "#progress")
     return render(
         request,
@@ -304,7 +307,7 @@ def indicator_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "指標を登録しました。")
+            messages.success(request, gettext("指標を登録しました。"))
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#indicators")
     return render(
         request,
@@ -347,7 +350,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "指標を更新しました。")
+            messages.success(request, gettext("指標を更新しました。"))
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#indicators")
     return render(
         request,
@@ -398,7 +401,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     ini, _ = get_initiative_for_user(request.user, pk)
     if not ini.policy.plan.covers(fy):
-        raise Http404("計画期間外の年度です。")
+        raise Http404(gettext("計画期間外の年度です。"))
     roles = roles_for(request.user)
     if not can_manage_initiative(roles, ini):
         raise PermissionDenied(services.MSG_MANAGE_DENIED)
@@ -417,8 +420,11 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     ):
         messages.warning(
             request,
-            f"この振り返りは「{review.get_state_display()}」のため編集できません。"
-            "内容を直す場合は、事務局に差戻しを依頼してください。",
+            gettext(
+                "この振り返りは「%(state)s」のため編集できません。"
+                "内容を直す場合は、事務局に差戻しを依頼してください。"
+            )
+            % {"state": review.get_state_display()},
         )
         return redirect("initiatives:review", review.pk)
     initial: dict[str, Any] = {}
@@ -446,7 +452,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, "振り返りを保存しました。")
+            messages.success(request, gettext("振り返りを保存しました。"))
             return redirect("initiatives:review", saved.pk)
     return render(
         request,
@@ -481,8 +487,10 @@ def reviews_open(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{era.format_fiscal_year(fy)}の振り返りを{created}件作成し、"
-                f"{updated}件の提出期限を更新しました。",
+                gettext(
+                    "%(fy)sの振り返りを%(created)s件作成し、%(updated)s件の提出期限を更新しました。"
+                )
+                % {"fy": era.format_fiscal_year(fy), "created": created, "updated": updated},
             )
         return redirect(f"{reverse('initiatives:list')}?fy={fy}")
     for field, errors in form.errors.items():
@@ -531,55 +539,130 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     return render(request, "initiatives/procedure_list.html", data)
 
 
-@login_required
-@GET_POST
-def procedure_create(request: HttpRequest) -> HttpResponse:
-    target = selectors.countable_target(selectors.PROCEDURES_CODE)
-    if not can_edit_countable(roles_for(request.user), target):
-        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
-    form = OnlineProcedureForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.online_procedure_create(
-                actor=request.user, target=target, **_fields(form, *PROCEDURE_FIELDS)
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, "手続を登録しました。")
-            return redirect("initiatives:procedures")
-    return render(
-        request,
-        "initiatives/procedure_form.html",
-        {"form": form, "procedure": None, "target": target},
-    )
+class CountableItemFormView(LoginRequiredMixin, View):
+    """Add or edit one item of a countable target (an online procedure, a standard system).
+
+    Subclasses name the form, the fields, how to find the item (access.py answers 404/403)
+    and the service that writes it; the screen is one template for every such item.
+    """
+
+    http_method_names = ["get", "post"]
+    template_name = "initiatives/countable_form.html"
+    form_class: type[BaseForm]
+    fields: tuple[str, ...]
+    list_url: str
+    list_label: Any
+
+    def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        """(item or None for a new one, its countable target); raises 404/403."""
+        raise NotImplementedError
+
+    def save(self, form: BaseForm, item: Any, target: Any) -> str:
+        """Write through the service; return the message shown after saving."""
+        raise NotImplementedError
+
+    def title(self, item: Any) -> str:
+        raise NotImplementedError
+
+    def heading(self, item: Any) -> str:
+        return self.title(item)
+
+    def get(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        return self.handle(request, pk)
+
+    def post(self, request: HttpRequest, pk: int | None = None) -> HttpResponse:
+        return self.handle(request, pk)
+
+    def handle(self, request: HttpRequest, pk: int | None) -> HttpResponse:
+        item, target = self.get_item(pk)
+        initial = {name: getattr(item, name) for name in self.fields} if item else None
+        form = self.form_class(request.POST if request.method == "POST" else None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                done = self.save(form, item, target)
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(self.list_url)
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "item": item,
+                "target": target,
+                "title": self.title(item),
+                "heading": self.heading(item),
+                "list_url": self.list_url,
+                "list_label": self.list_label,
+            },
+        )
 
 
-@login_required
-@GET_POST
-def procedure_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    procedure, can_edit = get_procedure_for_user(request.user, pk)
-    if not can_edit:
-        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
-    form = OnlineProcedureForm(
-        request.POST if request.method == "POST" else None,
-        initial={name: getattr(procedure, name) for name in PROCEDURE_FIELDS},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.online_procedure_update(
-                actor=request.user, procedure=procedure, **_fields(form, *PROCEDURE_FIELDS)
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"「{form.cleaned_data['name']}」を更新しました。")
-            return redirect("initiatives:procedures")
-    return render(
-        request,
-        "initiatives/procedure_form.html",
-        {"form": form, "procedure": procedure, "target": procedure.target},
-    )
+class ProcedureFormView(CountableItemFormView):
+    form_class = OnlineProcedureForm
+    fields = PROCEDURE_FIELDS
+    list_url = "initiatives:procedures"
+    list_label = gettext_lazy("オンライン化手続")
+
+    def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        user = self.request.user
+        if pk is None:
+            target = selectors.countable_target(selectors.PROCEDURES_CODE)
+            if not can_edit_countable(roles_for(user), target):
+                raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+            return None, target
+        procedure, can_edit = get_procedure_for_user(user, pk)
+        if not can_edit:
+            raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+        return procedure, procedure.target
+
+    def save(self, form: BaseForm, item: Any, target: Any) -> str:
+        values = _fields(form, *self.fields)
+        if item is None:
+            services.online_procedure_create(actor=self.request.user, target=target, **values)
+            return gettext("手続を登録しました。")
+        services.online_procedure_update(actor=self.request.user, procedure=item, **values)
+        return gettext("「%(name)s」を更新しました。") % {"name": values["name"]}
+
+    def title(self, item: Any) -> str:
+        return gettext("手続の編集") if item else gettext(gettext("手続の追加"))
+
+    def heading(self, item: Any) -> str:
+        if item is None:
+            return gettext("手続の追加")
+        return gettext("手続 %(n)s の編集") % {"n": item.number}
+
+
+class SystemFormView(CountableItemFormView):
+    form_class = StandardSystemForm
+    fields = SYSTEM_FIELDS
+    list_url = "initiatives:systems"
+    list_label = gettext_lazy("標準化対象システム")
+
+    def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        system, can_edit = get_system_for_user(self.request.user, pk)
+        if not can_edit:
+            raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
+        return system, system.group.target
+
+    def save(self, form: BaseForm, item: Any, target: Any) -> str:
+        services.standard_system_update(
+            actor=self.request.user, system=item, **_fields(form, *self.fields)
+        )
+        return gettext("%(system)sを更新しました。") % {"system": item}
+
+    def title(self, item: Any) -> str:
+        return gettext("標準化対象システムの編集")
+
+    def heading(self, item: Any) -> str:
+        return gettext("%(system)s（%(group)s）") % {"system": item, "group": item.group.name}
+
+
+procedure_create = ProcedureFormView.as_view()
+procedure_edit = ProcedureFormView.as_view()
+system_edit = SystemFormView.as_view()
 
 
 @login_required
@@ -596,26 +679,3 @@ def system_list(request: HttpRequest) -> HttpResponse:
     data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
     data.update(group=group, phase=phase, overdue=overdue, phases=StandardSystem.Phase.choices)
     return render(request, "initiatives/system_list.html", data)
-
-
-@login_required
-@GET_POST
-def system_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    system, can_edit = get_system_for_user(request.user, pk)
-    if not can_edit:
-        raise PermissionDenied(services.MSG_COUNTABLE_DENIED)
-    form = StandardSystemForm(
-        request.POST if request.method == "POST" else None,
-        initial={name: getattr(system, name) for name in SYSTEM_FIELDS},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.standard_system_update(
-                actor=request.user, system=system, **_fields(form, *SYSTEM_FIELDS)
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, f"{system}を更新しました。")
-            return redirect("initiatives:systems")
-    return render(request, "initiatives/system_form.html", {"form": form, "system": system})

@@ -1,7 +1,8 @@
 """Japanese era (和暦) and fiscal-year (年度) arithmetic for the Kahoku City DX plan portal.
 
-This module deliberately imports nothing from Django so it can be used from models, forms,
-import scripts and plain unit tests alike.
+This module imports nothing from Django at import time so it can be used from models, forms,
+import scripts and plain unit tests alike; labels shown on screen go through `_()`, which
+translates only once Django's settings are configured (English pages, see locale/).
 
 Conventions used throughout:
 
@@ -51,10 +52,18 @@ REIWA_FIRST_FISCAL_YEAR = 2019
 # First calendar month of 令和 (2019-05); 平成 ended with April 2019.
 REIWA_FIRST_MONTH = (2019, 5)
 
-_FY_HINT = "R3、令和3年度、2021、FY2021 のように入力してください。"
-_ERA_YEAR_HINT = "H25、R3、令和3年度 のように和暦で入力してください。"
-_ERA_MONTH_HINT = "令和4年2月 のように入力してください。"
-DATE_HINT = "令和8年10月1日、R8.10.1、2026/10/1、2026-10-01 のように入力してください。"
+
+def gettext_noop(message: str) -> str:
+    """Marks a constant for makemessages; it is translated where it is used, with _()."""
+    return message
+
+
+_FY_HINT = gettext_noop("R3、令和3年度、2021、FY2021 のように入力してください。")
+_ERA_YEAR_HINT = gettext_noop("H25、R3、令和3年度 のように和暦で入力してください。")
+_ERA_MONTH_HINT = gettext_noop("令和4年2月 のように入力してください。")
+DATE_HINT = gettext_noop(
+    "令和8年10月1日、R8.10.1、2026/10/1、2026-10-01 のように入力してください。"
+)
 
 # Letters are matched lower-case because input is case-folded after NFKC normalisation.
 _ERA_PREFIX = {"r": "令和", "令和": "令和", "h": "平成", "平成": "平成"}
@@ -115,9 +124,29 @@ def _shown(value: object) -> str:
     return value.strip() if isinstance(value, str) else str(value)
 
 
+def _reason_part(reason: str) -> str:
+    return _("%(reason)s。") % {"reason": reason} if reason else ""
+
+
 def _fy_error(value: object, reason: str = "") -> EraError:
-    reason_part = f"{reason}。" if reason else ""
-    return EraError(f"「{_shown(value)}」は年度として解釈できません。{reason_part}{_FY_HINT}")
+    return EraError(
+        _("「%(value)s」は年度として解釈できません。%(reason)s%(hint)s")
+        % {"value": _shown(value), "reason": _reason_part(reason), "hint": _(_FY_HINT)}
+    )
+
+
+def _era_year_error(value: object, reason: str = "") -> EraError:
+    return EraError(
+        _("「%(value)s」は和暦の年として解釈できません。%(reason)s%(hint)s")
+        % {"value": _shown(value), "reason": _reason_part(reason), "hint": _(_ERA_YEAR_HINT)}
+    )
+
+
+def _range_reason() -> str:
+    return _("対応している年度は%(min)s年度から%(max)s年度までです") % {
+        "min": MIN_YEAR,
+        "max": MAX_YEAR,
+    }
 
 
 def _in_range(year: int) -> bool:
@@ -141,13 +170,29 @@ def _era_to_year(era: str, num: str) -> int:
         raise _Rejected()
     if era == "平成":
         if n > HEISEI_LAST_YEAR:
-            raise _Rejected(f"平成は{HEISEI_LAST_YEAR}年までです。それ以降は令和で入力してください")
+            raise _Rejected(
+                _("平成は%(last)s年までです。それ以降は令和で入力してください")
+                % {"last": HEISEI_LAST_YEAR}
+            )
         return HEISEI_OFFSET + n
     return REIWA_OFFSET + n
 
 
+def _(message: str) -> str:
+    """Django's gettext when settings are configured, else the Japanese source text."""
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is always installed for the portal
+        return message
+    if not settings.configured:
+        return message
+    from django.utils.translation import gettext
+
+    return gettext(message)
+
+
 def _era_number_text(n: int) -> str:
-    return "元" if n == 1 else str(n)
+    return _("元") if n == 1 else str(n)
 
 
 def _era_of_fiscal_year(fy: int) -> tuple[str, int]:
@@ -195,14 +240,17 @@ def _parse_year_label(text: str, *, era_required: bool, allow_calendar_year: boo
     west_year = int(groups["west"]) if groups["west"] is not None else None
     if era_year is not None and west_year is not None and era_year != west_year:
         era_text = text[m.start("era") : m.end("num")].upper()
-        raise _Rejected(f"{era_text}は{era_year}年度ですが、{west_year}年度と併記されています")
+        raise _Rejected(
+            _("%(era)sは%(era_year)s年度ですが、%(west_year)s年度と併記されています")
+            % {"era": era_text, "era_year": era_year, "west_year": west_year}
+        )
 
     year = era_year if era_year is not None else west_year
     # The grammar guarantees at least one part; the check keeps type checkers honest.
     if year is None:
         raise _Rejected()
     if not _in_range(year):
-        raise _Rejected(f"対応している年度は{MIN_YEAR}年度から{MAX_YEAR}年度までです")
+        raise _Rejected(_range_reason())
     return year
 
 
@@ -227,20 +275,21 @@ def parse_fiscal_year(value: str | int) -> int:
     Returns the western fiscal year, e.g. 2021. Raises EraError for anything else.
     """
     if isinstance(value, bool):
-        raise _fy_error(value, "真偽値は年度として使えません")
+        raise _fy_error(value, _("真偽値は年度として使えません"))
     if isinstance(value, int):
         if not _in_range(value):
-            raise _fy_error(value, f"対応している年度は{MIN_YEAR}年度から{MAX_YEAR}年度までです")
+            raise _fy_error(value, _range_reason())
         return value
     if not isinstance(value, str):
         raise _fy_error(value)
 
     text = _normalise(value)
     if not text:
-        raise EraError(f"年度が入力されていません。{_FY_HINT}")
+        raise EraError(_("年度が入力されていません。%(hint)s") % {"hint": _(_FY_HINT)})
     if _MENTIONS_MONTH.search(text):
         raise EraError(
-            f"「{_shown(value)}」は年月を表しており、年度ではありません。年度は{_FY_HINT}"
+            _("「%(value)s」は年月を表しており、年度ではありません。年度は%(hint)s")
+            % {"value": _shown(value), "hint": _(_FY_HINT)}
         )
 
     try:
@@ -248,7 +297,8 @@ def parse_fiscal_year(value: str | int) -> int:
     except _Rejected as exc:
         if exc.calendar_year:
             raise EraError(
-                f"「{_shown(value)}」は暦年を表しており、年度ではありません。年度は{_FY_HINT}"
+                _("「%(value)s」は暦年を表しており、年度ではありません。年度は%(hint)s")
+                % {"value": _shown(value), "hint": _(_FY_HINT)}
             ) from None
         raise _fy_error(value, exc.reason) from None
 
@@ -263,17 +313,14 @@ def parse_era_year(value: str) -> int:
     "年" ("平成25年") is accepted because the conversion of the number is identical.
     """
     if not isinstance(value, str):
-        raise EraError(f"「{_shown(value)}」は和暦の年として解釈できません。{_ERA_YEAR_HINT}")
+        raise _era_year_error(value)
     text = _normalise(value)
     if not text:
-        raise EraError(f"和暦の年が入力されていません。{_ERA_YEAR_HINT}")
+        raise EraError(_("和暦の年が入力されていません。%(hint)s") % {"hint": _(_ERA_YEAR_HINT)})
     try:
         return _parse_year_label(text, era_required=True, allow_calendar_year=True)
     except _Rejected as exc:
-        reason_part = f"{exc.reason}。" if exc.reason else ""
-        raise EraError(
-            f"「{_shown(value)}」は和暦の年として解釈できません。{reason_part}{_ERA_YEAR_HINT}"
-        ) from None
+        raise _era_year_error(value, exc.reason) from None
 
 
 def parse_era_month(value: str) -> tuple[int, int]:
@@ -286,16 +333,16 @@ def parse_era_month(value: str) -> tuple[int, int]:
     """
 
     def error(reason: str = "") -> EraError:
-        reason_part = f"{reason}。" if reason else ""
         return EraError(
-            f"「{_shown(value)}」は年月として解釈できません。{reason_part}{_ERA_MONTH_HINT}"
+            _("「%(value)s」は年月として解釈できません。%(reason)s%(hint)s")
+            % {"value": _shown(value), "reason": _reason_part(reason), "hint": _(_ERA_MONTH_HINT)}
         )
 
     if not isinstance(value, str):
         raise error()
     text = _normalise(value)
     if not text:
-        raise EraError(f"年月が入力されていません。{_ERA_MONTH_HINT}")
+        raise EraError(_("年月が入力されていません。%(hint)s") % {"hint": _(_ERA_MONTH_HINT)})
     m = _ERA_MONTH.fullmatch(text)
     if m is None:
         raise error()
@@ -306,11 +353,11 @@ def parse_era_month(value: str) -> tuple[int, int]:
         raise error(exc.reason) from None
     month = int(m.group("month"))
     if not 1 <= month <= 12:
-        raise error("月は1から12で指定してください")
+        raise error(_("月は1から12で指定してください"))
     if era == "令和" and (year, month) < REIWA_FIRST_MONTH:
-        raise error("令和は2019年5月からです")
+        raise error(_("令和は2019年5月からです"))
     if era == "平成" and (year, month) >= REIWA_FIRST_MONTH:
-        raise error("平成は31年4月までです")
+        raise error(_("平成は31年4月までです"))
     return year, month
 
 
@@ -386,12 +433,15 @@ def era_label(fy: int, *, short: bool = True) -> str:
     era, n = _era_of_fiscal_year(fy)
     if short:
         return f"{_ERA_SHORT[era]}{n}"
-    return f"{era}{_era_number_text(n)}年度"
+    number = _era_number_text(n)
+    if era == "令和":
+        return _("令和%(number)s年度") % {"number": number}
+    return _("平成%(number)s年度") % {"number": number}
 
 
 def format_fiscal_year(fy: int) -> str:
     """Full display form, e.g. "令和3年度 (2021年度)" or "令和元年度 (2019年度)"."""
-    return f"{era_label(fy, short=False)} ({fy}年度)"
+    return _("%(era_year)s (%(year)s年度)") % {"era_year": era_label(fy, short=False), "year": fy}
 
 
 def short_header(fy: int) -> str:
@@ -409,7 +459,10 @@ def format_era_month(year: int, month: int) -> str:
         era, n = "平成", year - HEISEI_OFFSET
     if not _in_range(year) or n < 1:
         raise EraError(f"「{year}年{month}月」は対応していない年です。")
-    return f"{era}{_era_number_text(n)}年{month}月"
+    values = {"number": _era_number_text(n), "month": month}
+    if era == "令和":
+        return _("令和%(number)s年%(month)s月") % values
+    return _("平成%(number)s年%(month)s月") % values
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 
+def request_language(request: HttpRequest) -> str:
+    """The language picked with the switch (its cookie), else the portal's default."""
+    language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if language not in {code for code, _ in settings.LANGUAGES}:
+        return str(settings.LANGUAGE_CODE)
+    return language
+
+
 class PortalLanguageMiddleware:
     """Replaces LocaleMiddleware: the language comes from the switch's cookie, never from
     the browser's Accept-Language.
@@ -19,13 +27,9 @@ class PortalLanguageMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
-        self.languages = {code for code, _ in settings.LANGUAGES}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
-        if language not in self.languages:
-            language = settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(request_language(request))
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)

@@ -12,10 +12,10 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
-from django.template import loader
 from django.utils.functional import empty
 
 from kahoku_dx.client_ip import client_ip
+from kahoku_dx.errors import standalone_page
 from kahoku_dx.logging import request_id_var
 
 access_log = logging.getLogger("kahoku_dx.request")
@@ -90,8 +90,7 @@ class UploadLimitMiddleware:
                 length,
                 extra={"bytes": length, "client_ip": client_ip(request)},
             )
-            body = loader.render_to_string("413.html", {"limit_mb": _megabytes(limit)})
-            response = HttpResponse(body, status=413)
+            response = standalone_page(request, "413.html", 413, {"limit_mb": _megabytes(limit)})
             if not _is_wsgiref(request):
                 # gunicorn: close rather than read the unwanted body to find the next request.
                 response["Connection"] = "close"
@@ -110,9 +109,9 @@ def _megabytes(n: int) -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}"
 
 
-def database_unavailable_response() -> HttpResponse:
+def database_unavailable_response(request: HttpRequest) -> HttpResponse:
     # Rendered without a request context: nothing here may touch the database.
-    response = HttpResponse(loader.render_to_string("503_db.html"), status=503)
+    response = standalone_page(request, "503_db.html", 503)
     response["Retry-After"] = "30"
     response["Cache-Control"] = "no-store"
     return response
@@ -136,7 +135,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if isinstance(exception, DATABASE_ERRORS):
             log_database_unavailable(request, exception)
-            return database_unavailable_response()
+            return database_unavailable_response(request)
         return None
 
 

@@ -1,4 +1,5 @@
-"""Error pages: they show a fixed Japanese message and never the exception or the path."""
+"""Error pages: they show a fixed message (Japanese, or English with the language switch)
+and never the exception or the path."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import sys
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
+from kahoku_dx.errors import standalone_page
 from kahoku_dx.middleware import (
     DATABASE_ERRORS,
     database_unavailable_response,
@@ -16,22 +17,18 @@ from kahoku_dx.middleware import (
 )
 
 
-def _standalone(template: str, status: int) -> HttpResponse:
-    return HttpResponse(loader.render_to_string(template), status=status)
-
-
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _standalone("400.html", 400)
+    return standalone_page(request, "400.html", 400)
 
 
 @requires_csrf_token
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "403.html", status=403)
+    return render(request, "403.html", {"error_layout": "base.html"}, status=403)
 
 
 @requires_csrf_token
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "404.html", status=404)
+    return render(request, "404.html", {"error_layout": "base.html"}, status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -40,9 +37,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exc = sys.exc_info()[1]
     if isinstance(exc, DATABASE_ERRORS):
         log_database_unavailable(request, exc)
-        return database_unavailable_response()
-    return _standalone("500.html", 500)
+        return database_unavailable_response(request)
+    return standalone_page(request, "500.html", 500)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
-    return _standalone("csrf_failure.html", 403)
+    return standalone_page(request, "csrf_failure.html", 403)

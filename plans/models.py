@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kahoku_dx import era
@@ -29,32 +30,32 @@ class PlanStatus(models.TextChoices):
 class Plan(models.Model):
     """One DX plan with its period; the plan after R8 lives beside this one."""
 
-    code = models.SlugField("計画コード", max_length=50, unique=True)
-    name = models.CharField("計画名", max_length=200)
-    theme = models.TextField("理念(テーマ)", blank=True)
-    goal = models.TextField("目標", blank=True)
-    start_fy = models.PositiveIntegerField("計画期間(開始年度)", validators=FY_VALIDATORS)
-    end_fy = models.PositiveIntegerField("計画期間(終了年度)", validators=FY_VALIDATORS)
+    code = models.SlugField(_("計画コード"), max_length=50, unique=True)
+    name = models.CharField(_("計画名"), max_length=200)
+    theme = models.TextField(_("理念(テーマ)"), blank=True)
+    goal = models.TextField(_("目標"), blank=True)
+    start_fy = models.PositiveIntegerField(_("計画期間(開始年度)"), validators=FY_VALIDATORS)
+    end_fy = models.PositiveIntegerField(_("計画期間(終了年度)"), validators=FY_VALIDATORS)
     predecessor = models.ForeignKey(
         "self",
-        verbose_name="前計画",
+        verbose_name=_("前計画"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="successors",
     )
-    description = models.TextField("説明", blank=True)
+    description = models.TextField(_("説明"), blank=True)
     status = models.CharField(
-        "状態", max_length=12, choices=PlanStatus.choices, default=PlanStatus.IN_FORCE
+        _("状態"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.IN_FORCE
     )
-    adopted_on = models.DateField("決定日", null=True, blank=True)
+    adopted_on = models.DateField(_("決定日"), null=True, blank=True)
     history = HistoricalRecords()
 
     objects = PlanManager()
 
     class Meta:
-        verbose_name = "計画"
-        verbose_name_plural = "計画"
+        verbose_name = _("計画")
+        verbose_name_plural = _("計画")
         ordering = ["start_fy", "code"]
 
     def __str__(self) -> str:
@@ -65,7 +66,7 @@ class Plan(models.Model):
 
     def clean(self) -> None:
         if self.start_fy and self.end_fy and self.end_fy < self.start_fy:
-            raise ValidationError({"end_fy": "終了年度は開始年度以降にしてください。"})
+            raise ValidationError({"end_fy": _("終了年度は開始年度以降にしてください。")})
 
     @property
     def fiscal_years(self) -> list[int]:
@@ -73,7 +74,10 @@ class Plan(models.Model):
 
     @property
     def period_label(self) -> str:
-        return f"{era.format_fiscal_year(self.start_fy)}〜{era.format_fiscal_year(self.end_fy)}"
+        return _("%(start)s〜%(end)s") % {
+            "start": era.format_fiscal_year(self.start_fy),
+            "end": era.format_fiscal_year(self.end_fy),
+        }
 
     def covers(self, fiscal_year: int) -> bool:
         return self.start_fy <= fiscal_year <= self.end_fy
@@ -104,36 +108,36 @@ class PlanVersion(models.Model):
     """第0.5版, 第1.0版, …: the plan says it is "versioned up" as the WGs work."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="versions"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="versions"
     )
-    number = models.CharField("版", max_length=10, help_text="例: 1.0")
-    issued_fy = models.PositiveIntegerField("策定年度", validators=FY_VALIDATORS)
+    number = models.CharField(_("版"), max_length=10, help_text=_("例: 1.0"))
+    issued_fy = models.PositiveIntegerField(_("策定年度"), validators=FY_VALIDATORS)
     issued_on = models.DateField(
-        "策定年月", null=True, blank=True, help_text="月単位の場合はその月の1日"
+        _("策定年月"), null=True, blank=True, help_text=_("月単位の場合はその月の1日")
     )
-    summary = models.TextField("主な変更内容", blank=True)
+    summary = models.TextField(_("主な変更内容"), blank=True)
     content = models.JSONField(
-        "確定時の内容",
+        _("確定時の内容"),
         null=True,
         blank=True,
         editable=False,
-        help_text="版の確定時に凍結した計画の内容(基本方針・取り組み・事業・指標・表4-1)",
+        help_text=_("版の確定時に凍結した計画の内容(基本方針・取り組み・事業・指標・表4-1)"),
     )
-    frozen_at = models.DateTimeField("内容の確定日時", null=True, blank=True, editable=False)
+    frozen_at = models.DateTimeField(_("内容の確定日時"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["content"])
 
     objects = PlanVersionManager()
 
     class Meta:
-        verbose_name = "計画の版"
-        verbose_name_plural = "計画の版"
+        verbose_name = _("計画の版")
+        verbose_name_plural = _("計画の版")
         ordering = ["plan", "issued_fy", "number"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="uniq_plan_version_number")
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan.name}【第{self.number}版】"
+        return _("%(plan)s【第%(number)s版】") % {"plan": self.plan.name, "number": self.number}
 
     def natural_key(self) -> tuple[str, str]:
         return (self.plan.code, self.number)
@@ -142,7 +146,7 @@ class PlanVersion(models.Model):
 
     @property
     def label(self) -> str:
-        return f"第{self.number}版"
+        return _("第%(number)s版") % {"number": self.number}
 
     @property
     def issued_label(self) -> str:
@@ -200,25 +204,25 @@ class RelatedPlan(models.Model):
     """Upper and related plans the DX plan must stay consistent with."""
 
     class Kind(models.TextChoices):
-        UPPER = "upper", "上位計画"
-        RELATED = "related", "関連計画"
+        UPPER = "upper", _("上位計画")
+        RELATED = "related", _("関連計画")
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="related_plans"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="related_plans"
     )
-    name = models.CharField("名称", max_length=200)
-    kind = models.CharField("区分", max_length=10, choices=Kind.choices, default=Kind.RELATED)
+    name = models.CharField(_("名称"), max_length=200)
+    kind = models.CharField(_("区分"), max_length=10, choices=Kind.choices, default=Kind.RELATED)
     issuer = models.CharField(
-        "策定主体", max_length=50, blank=True, help_text="国、石川県、かほく市"
+        _("策定主体"), max_length=50, blank=True, help_text=_("国、石川県、かほく市")
     )
-    decided_on = models.DateField("決定日", null=True, blank=True)
-    note = models.TextField("備考", blank=True)
-    order = models.PositiveSmallIntegerField("表示順", default=0)
+    decided_on = models.DateField(_("決定日"), null=True, blank=True)
+    note = models.TextField(_("備考"), blank=True)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "上位計画・関連計画"
-        verbose_name_plural = "上位計画・関連計画"
+        verbose_name = _("上位計画・関連計画")
+        verbose_name_plural = _("上位計画・関連計画")
         ordering = ["plan", "order", "name"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "name"], name="uniq_related_plan_name")
@@ -236,15 +240,15 @@ class NationalItemManager(models.Manager["NationalItem"]):
 class NationalItem(models.Model):
     """The national Digital Government items ① to ⑦, a taxonomy for tagging."""
 
-    number = models.PositiveSmallIntegerField("番号", unique=True)
-    title = models.CharField("項目", max_length=200)
+    number = models.PositiveSmallIntegerField(_("番号"), unique=True)
+    title = models.CharField(_("項目"), max_length=200)
     history = HistoricalRecords()
 
     objects = NationalItemManager()
 
     class Meta:
-        verbose_name = "デジタル・ガバメント推進項目"
-        verbose_name_plural = "デジタル・ガバメント推進項目"
+        verbose_name = _("デジタル・ガバメント推進項目")
+        verbose_name_plural = _("デジタル・ガバメント推進項目")
         ordering = ["number"]
 
     def __str__(self) -> str:
@@ -272,29 +276,29 @@ class BasicPolicyManager(models.Manager["BasicPolicy"]):
 
 class BasicPolicy(models.Model):
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="policies"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="policies"
     )
-    number = models.PositiveSmallIntegerField("番号")
-    title = models.CharField("基本方針", max_length=200)
+    number = models.PositiveSmallIntegerField(_("番号"))
+    title = models.CharField(_("基本方針"), max_length=200)
     heading = models.CharField(
-        "取組内容での見出し", max_length=200, blank=True, help_text="第6章の表題(異なる場合)"
+        _("取組内容での見出し"), max_length=200, blank=True, help_text=_("第6章の表題(異なる場合)")
     )
-    summary = models.TextField("概要", blank=True)
-    classification = models.TextField("基本方針の分類(第5章の説明)", blank=True)
+    summary = models.TextField(_("概要"), blank=True)
+    classification = models.TextField(_("基本方針の分類(第5章の説明)"), blank=True)
     history = HistoricalRecords()
 
     objects = BasicPolicyManager()
 
     class Meta:
-        verbose_name = "基本方針"
-        verbose_name_plural = "基本方針"
+        verbose_name = _("基本方針")
+        verbose_name_plural = _("基本方針")
         ordering = ["plan", "number"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "number"], name="uniq_policy_number")
         ]
 
     def __str__(self) -> str:
-        return f"基本方針{self.number} {self.title}"
+        return _("基本方針%(number)s %(title)s") % {"number": self.number, "title": self.title}
 
     def natural_key(self) -> tuple[str, int]:
         return (self.plan.code, self.number)
@@ -311,17 +315,17 @@ class ScheduleItem(models.Model):
     """One 項目 of table 4-1; its rows (lines) continue it downwards."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="schedule_items"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="schedule_items"
     )
-    order = models.PositiveSmallIntegerField("表示順")
-    title = models.CharField("項目", max_length=300)
+    order = models.PositiveSmallIntegerField(_("表示順"))
+    title = models.CharField(_("項目"), max_length=300)
     history = HistoricalRecords()
 
     objects = ScheduleItemManager()
 
     class Meta:
-        verbose_name = "スケジュール項目(表4-1)"
-        verbose_name_plural = "スケジュール項目(表4-1)"
+        verbose_name = _("スケジュール項目(表4-1)")
+        verbose_name_plural = _("スケジュール項目(表4-1)")
         ordering = ["plan", "order"]
         constraints = [
             models.UniqueConstraint(fields=["plan", "order"], name="uniq_schedule_item_order")
@@ -345,13 +349,13 @@ class ScheduleRow(models.Model):
     """A line of table 4-1: 副項目 plus one cell per fiscal year."""
 
     item = models.ForeignKey(
-        ScheduleItem, verbose_name="項目", on_delete=models.CASCADE, related_name="rows"
+        ScheduleItem, verbose_name=_("項目"), on_delete=models.CASCADE, related_name="rows"
     )
-    line = models.PositiveSmallIntegerField("行番号", help_text="項目内の行番号(1から)")
-    sub_title = models.CharField("副項目", max_length=300, blank=True)
+    line = models.PositiveSmallIntegerField(_("行番号"), help_text=_("項目内の行番号(1から)"))
+    sub_title = models.CharField(_("副項目"), max_length=300, blank=True)
     initiative = models.ForeignKey(
         "initiatives.Initiative",
-        verbose_name="関連する取り組み",
+        verbose_name=_("関連する取り組み"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -362,8 +366,8 @@ class ScheduleRow(models.Model):
     objects = ScheduleRowManager()
 
     class Meta:
-        verbose_name = "スケジュール行(表4-1)"
-        verbose_name_plural = "スケジュール行(表4-1)"
+        verbose_name = _("スケジュール行(表4-1)")
+        verbose_name_plural = _("スケジュール行(表4-1)")
         ordering = ["item__plan", "item__order", "line"]
         constraints = [
             models.UniqueConstraint(fields=["item", "line"], name="uniq_schedule_row_line")
@@ -373,7 +377,7 @@ class ScheduleRow(models.Model):
         label = self.item.title
         if self.sub_title:
             label += f" / {self.sub_title}"
-        return f"{label} ({self.line}行目)"
+        return _("%(label)s (%(line)s行目)") % {"label": label, "line": self.line}
 
     def natural_key(self) -> tuple[str, int, int]:
         return (*self.item.natural_key(), self.line)
@@ -385,27 +389,27 @@ class ScheduleCell(models.Model):
     """One fiscal-year cell of a schedule row. An absent cell is an empty one."""
 
     class Kind(models.TextChoices):
-        MARKER = "marker", "記号(○)"
-        TEXT = "text", "マイルストーン"
-        STATUS = "status", "状況"
+        MARKER = "marker", _("記号(○)")
+        TEXT = "text", _("マイルストーン")
+        STATUS = "status", _("状況")
 
     row = models.ForeignKey(
-        ScheduleRow, verbose_name="行", on_delete=models.CASCADE, related_name="cells"
+        ScheduleRow, verbose_name=_("行"), on_delete=models.CASCADE, related_name="cells"
     )
-    fiscal_year = models.PositiveIntegerField("年度", validators=FY_VALIDATORS)
-    kind = models.CharField("種別", max_length=10, choices=Kind.choices, default=Kind.TEXT)
-    text = models.CharField("内容", max_length=500)
+    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS)
+    kind = models.CharField(_("種別"), max_length=10, choices=Kind.choices, default=Kind.TEXT)
+    text = models.CharField(_("内容"), max_length=500)
     col_span = models.PositiveSmallIntegerField(
-        "横方向の結合(年度数)", default=1, validators=[MinValueValidator(1)]
+        _("横方向の結合(年度数)"), default=1, validators=[MinValueValidator(1)]
     )
     row_span = models.PositiveSmallIntegerField(
-        "縦方向の結合(行数)", default=1, validators=[MinValueValidator(1)]
+        _("縦方向の結合(行数)"), default=1, validators=[MinValueValidator(1)]
     )
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "スケジュールのセル(表4-1)"
-        verbose_name_plural = "スケジュールのセル(表4-1)"
+        verbose_name = _("スケジュールのセル(表4-1)")
+        verbose_name_plural = _("スケジュールのセル(表4-1)")
         ordering = ["row", "fiscal_year"]
         constraints = [
             models.UniqueConstraint(fields=["row", "fiscal_year"], name="uniq_schedule_cell_year")
@@ -418,17 +422,23 @@ class ScheduleCell(models.Model):
         self.text = (self.text or "").strip()
         if not self.text:
             raise ValidationError(
-                {"text": "セルの内容が空です。空欄にする場合はセルを削除してください。"}
+                {"text": _("セルの内容が空です。空欄にする場合はセルを削除してください。")}
             )
         if self.text in MARKERS:
             self.kind = self.Kind.MARKER
         elif self.kind == self.Kind.MARKER:
             raise ValidationError(
-                {"text": f"記号のセルには {'、'.join(MARKERS)} のいずれかを入力してください。"}
+                {
+                    "text": _("記号のセルには %(choices)s のいずれかを入力してください。")
+                    % {"choices": "、".join(MARKERS)}
+                }
             )
         if self.kind == self.Kind.STATUS and self.text not in LEASE_STATUSES:
             raise ValidationError(
-                {"text": f"状況は {'、'.join(LEASE_STATUSES)} のいずれかを入力してください。"}
+                {
+                    "text": _("状況は %(choices)s のいずれかを入力してください。")
+                    % {"choices": "、".join(LEASE_STATUSES)}
+                }
             )
 
 
@@ -441,23 +451,23 @@ class Lease(models.Model):
     the cells of its table 4-1 row so that the schedule stays the single source."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="leases"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="leases"
     )
-    name = models.CharField("リース名", max_length=200)
+    name = models.CharField(_("リース名"), max_length=200)
     schedule_row = models.OneToOneField(
         ScheduleRow,
-        verbose_name="表4-1の行",
+        verbose_name=_("表4-1の行"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="lease",
     )
-    note = models.TextField("備考", blank=True)
+    note = models.TextField(_("備考"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "リース"
-        verbose_name_plural = "リース"
+        verbose_name = _("リース")
+        verbose_name_plural = _("リース")
         ordering = ["plan", "schedule_row__line", "name"]
         constraints = [models.UniqueConstraint(fields=["plan", "name"], name="uniq_lease_name")]
 

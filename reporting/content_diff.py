@@ -12,13 +12,16 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-ADDED, CHANGED, REMOVED = "追加", "変更", "削除"
+from django.utils.translation import gettext_lazy as _
+
+ADDED, CHANGED, REMOVED = "added", "changed", "removed"
+KIND_LABELS = {ADDED: _("追加"), CHANGED: _("変更"), REMOVED: _("削除")}
 MAX_DIFF_CHARS = 20_000  # per text: longer texts are shown whole, before and after
 
 
 @dataclass
 class FieldChange:
-    label: str
+    label: Any
     before: str
     after: str
 
@@ -42,11 +45,15 @@ class FieldChange:
 
 @dataclass
 class Difference:
-    kind: str  # 追加 / 変更 / 削除
-    area: str  # 基本方針 / 取り組み / …
+    kind: str  # ADDED / CHANGED / REMOVED
+    area: Any  # 基本方針 / 取り組み / … (translatable)
     key: str
     title: str
     changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def kind_label(self) -> Any:
+        return KIND_LABELS[self.kind]
 
 
 def _text(value: Any) -> str:
@@ -120,71 +127,81 @@ def content_differences(before: dict[str, Any], after: dict[str, Any]) -> list[D
     a, b = _index(before), _index(after)
     out: list[Difference] = []
     plan_fields = [
-        ("name", "計画名"),
-        ("theme", "理念(テーマ)"),
-        ("goal", "目標"),
-        ("period", "計画期間"),
+        ("name", _("計画名")),
+        ("theme", _("理念(テーマ)")),
+        ("goal", _("目標")),
+        ("period", _("計画期間")),
     ]
     _compare(
         out,
-        "計画",
-        {"計画": before.get("plan", {})},
-        {"計画": after.get("plan", {})},
+        _("計画"),
+        {_("計画"): before.get("plan", {})},
+        {_("計画"): after.get("plan", {})},
         plan_fields,
         "name",
     )
     _compare(
-        out, "章", a["chapters"], b["chapters"], [("title", "章題"), ("body", "本文")], "title"
+        out,
+        _("章"),
+        a["chapters"],
+        b["chapters"],
+        [("title", _("章題")), ("body", _("本文"))],
+        "title",
     )
     _compare(
         out,
-        "基本方針",
+        _("基本方針"),
         a["policies"],
         b["policies"],
         [
-            ("title", "基本方針"),
-            ("heading", "見出し"),
-            ("summary", "概要"),
-            ("classification", "分類の説明"),
+            ("title", _("基本方針")),
+            ("heading", _("見出し")),
+            ("summary", _("概要")),
+            ("classification", _("分類の説明")),
         ],
         "title",
     )
     _compare(
         out,
-        "取り組み",
+        _("取り組み"),
         a["initiatives"],
         b["initiatives"],
         [
-            ("title", "取り組み"),
-            ("description", "内容"),
-            ("flag", "区分"),
-            ("working_group", "担当WG"),
-            ("lead_section", "主管課"),
+            ("title", _("取り組み")),
+            ("description", _("内容")),
+            ("flag", _("区分")),
+            ("working_group", _("担当WG")),
+            ("lead_section", _("主管課")),
         ],
         "title",
     )
     _compare(
         out,
-        "既に取り組んでいる事業",
+        _("既に取り組んでいる事業"),
         a["projects"],
         b["projects"],
-        [("era_label", "年"), ("section", "担当課")],
+        [("era_label", _("年")), ("section", _("担当課"))],
         "name",
     )
     _compare(
         out,
-        "指標",
+        _("指標"),
         a["indicators"],
         b["indicators"],
-        [("unit", "単位"), ("direction", "方向"), ("baseline", "基準値"), ("targets", "目標値")],
+        [
+            ("unit", _("単位")),
+            ("direction", _("方向")),
+            ("baseline", _("基準値")),
+            ("targets", _("目標値")),
+        ],
         "name",
     )
     _compare(
         out,
-        "表4-1",
+        _("表4-1"),
         a["cells"],
         b["cells"],
-        [("text", "内容"), ("col_span", "横の結合"), ("row_span", "縦の結合")],
+        [("text", _("内容")), ("col_span", _("横の結合")), ("row_span", _("縦の結合"))],
         "text",
     )
     return out

@@ -22,6 +22,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
@@ -39,15 +40,17 @@ SCHEDULE = "schedule"
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="ファイル",
-        help_text="Excel(.xlsx)。取り込み前に変更内容を確認する画面が表示されます。",
+        label=_("ファイル"),
+        help_text=_("Excel(.xlsx)。取り込み前に変更内容を確認する画面が表示されます。"),
     )
 
 
 class BulkUploadForm(UploadForm):
     file = forms.FileField(
-        label="ファイル",
-        help_text="Excel(.xlsx)または CSV(UTF-8/Shift_JIS)。取り込み前に変更内容を確認する画面が表示されます。",
+        label=_("ファイル"),
+        help_text=_(
+            "Excel(.xlsx)または CSV(UTF-8/Shift_JIS)。取り込み前に変更内容を確認する画面が表示されます。"
+        ),
     )
 
 
@@ -55,7 +58,7 @@ def current_plan() -> Plan:
     """The plan the Excel screens work on: plans.selectors.current_plan, or 404 if none."""
     plan = plans_current_plan()
     if plan is None:
-        raise Http404("計画が登録されていません。")
+        raise Http404(_("計画が登録されていません。"))
     return plan
 
 
@@ -103,7 +106,7 @@ def _stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerpr
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
-def _claim(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | str:
+def _claim(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | Any:
     """Claim a previewed upload for its one confirmation; or the message to show instead.
 
     The claim is ``os.rename`` of the stashed file to ``<token>.claimed``: a rename is atomic,
@@ -154,7 +157,7 @@ def _forget(request: HttpRequest, token: str, *, done: bool = False) -> None:
         (UPLOAD_DIR / name).unlink(missing_ok=True)
 
 
-EXPIRED = (
+EXPIRED = _(
     "確認の期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んで読み込んでください。"
 )
 ALREADY_DONE = "この取り込みはすでに実行されました。"
@@ -183,12 +186,12 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"form": UploadForm(), "title": "表4-1 スケジュールの取り込み"},
+            {"form": UploadForm(), "title": _("表4-1 スケジュールの取り込み")},
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = UploadForm(request.POST, request.FILES)
-        ctx: dict[str, Any] = {"form": form, "title": "表4-1 スケジュールの取り込み"}
+        ctx: dict[str, Any] = {"form": form, "title": _("表4-1 スケジュールの取り込み")}
         if not form.is_valid():
             return render(request, self.template_name, ctx, status=400)
         upload = form.cleaned_data["file"]
@@ -222,7 +225,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         token = request.POST.get("token", "")
         stashed = _claim(request, SCHEDULE, token)
-        if isinstance(stashed, str):
+        if not isinstance(stashed, tuple):  # a (lazy) message: expired or already done
             messages.error(request, stashed)
             return redirect("excel:schedule_import")
         data, entry = stashed
@@ -246,7 +249,8 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
         c = diff.counts()
         messages.success(
             request,
-            f"表4-1を更新しました(追加 {c['added']}件、変更 {c['changed']}件、削除 {c['removed']}件)。",
+            _("表4-1を更新しました(追加 %(added)s件、変更 %(changed)s件、削除 %(removed)s件)。")
+            % c,
         )
         return redirect("excel:index")
 
@@ -254,7 +258,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
 def _spec(slug: str) -> columns.Spec:
     spec = sheets.SPECS.get(slug)
     if spec is None:
-        raise Http404("この種類のデータはありません。")
+        raise Http404(_("この種類のデータはありません。"))
     return spec
 
 
@@ -271,7 +275,7 @@ class BulkExportView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
         spec = _spec(slug)
         if fmt not in ("xlsx", "csv"):
-            raise Http404("この形式ではダウンロードできません。")
+            raise Http404(_("この形式ではダウンロードできません。"))
         plan = current_plan()
         stamp = timezone.localdate().isoformat()
         if fmt == "csv":
@@ -299,13 +303,21 @@ class BulkImportView(SecretariatRequiredMixin, View):
         return render(
             request,
             self.template_name,
-            {"form": BulkUploadForm(), "spec": spec, "title": f"{spec.title}の取り込み"},
+            {
+                "form": BulkUploadForm(),
+                "spec": spec,
+                "title": _("%(title)sの取り込み") % {"title": _(spec.title)},
+            },
         )
 
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         form = BulkUploadForm(request.POST, request.FILES)
-        ctx: dict[str, Any] = {"form": form, "spec": spec, "title": f"{spec.title}の取り込み"}
+        ctx: dict[str, Any] = {
+            "form": form,
+            "spec": spec,
+            "title": _("%(title)sの取り込み") % {"title": _(spec.title)},
+        }
         if not form.is_valid():
             return render(request, self.template_name, ctx, status=400)
         upload = form.cleaned_data["file"]
@@ -343,7 +355,7 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
         spec = _spec(slug)
         token = request.POST.get("token", "")
         stashed = _claim(request, slug, token)
-        if isinstance(stashed, str):
+        if not isinstance(stashed, tuple):  # a (lazy) message: expired or already done
             messages.error(request, stashed)
             return redirect("excel:bulk_import", slug=slug)
         data, entry = stashed
@@ -366,6 +378,8 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
         _forget(request, token, done=True)
         c = result.counts()
         messages.success(
-            request, f"{spec.title}を取り込みました(追加 {c['added']}件、変更 {c['changed']}件)。"
+            request,
+            _("%(title)sを取り込みました(追加 %(added)s件、変更 %(changed)s件)。")
+            % {"title": _(spec.title), **c},
         )
         return redirect("excel:index")

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -115,10 +116,10 @@ def progress_json(request: HttpRequest) -> HttpResponse:
         "fiscal_year": fy,
         "fiscal_year_label": era.format_fiscal_year(fy),
         "generated_on": timezone.localdate().isoformat(),
-        "fields": {k: v for k, v in PUBLIC_FIELDS.items()},
+        "fields": dict(PUBLIC_FIELDS),
         "initiatives": records,
     }
     return HttpResponse(
-        json.dumps(body, ensure_ascii=False, indent=2),
+        json.dumps(body, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder),
         content_type="application/json; charset=utf-8",
     )

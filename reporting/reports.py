@@ -6,12 +6,16 @@ the day it was taken, whatever happens to the data, the labels or the roll-up af
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.utils import translation
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -95,6 +99,13 @@ def _reviews_of_year(plan: Plan, fiscal_year: int) -> dict[int, dict[str, Any]]:
 
 
 def snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any]:
+    # The record is kept in the portal's language (Japanese) whoever takes it; the report
+    # page translates the stored labels when shown in English.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _snapshot_data(plan=plan, fiscal_year=fiscal_year, today=today)
+
+
+def _snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any]:
     d = dashboard_for(plan=plan, fiscal_year=fiscal_year, today=today, changes_limit=0)
     reviews = _reviews_of_year(plan, fiscal_year)
     rows = list(dashboard_initiatives(plan, fiscal_year))
@@ -131,7 +142,7 @@ def snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any
                 "policy": ini.policy.number,
                 "working_group": ini.working_group.name if ini.working_group else "",
                 "status": status or "",
-                "status_label": ProgressStatus(status).label if status else "未記録",
+                "status_label": str(ProgressStatus(status).label) if status else "未記録",
                 "reported": status is not None,
                 "percent": progress_percent(status, ini.latest_percent),
                 "latest_date": ini.latest_date.isoformat() if ini.latest_date else None,
@@ -226,6 +237,13 @@ def snapshot_view_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _plain_json(data: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot stores plain JSON text, in Japanese: labels that are lazy translations are
+    rendered once, now, so the stored report never changes with the reader's language."""
+    with translation.override("ja"):
+        return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
 def report_snapshot_create(
     *, plan: Plan, fiscal_year: int, title: str, today: date, user: Any
 ) -> ReportSnapshot:
@@ -236,7 +254,7 @@ def report_snapshot_create(
             title=title.strip(),
             taken_on=today,
             taken_by=user,
-            data=snapshot_data(plan=plan, fiscal_year=fiscal_year, today=today),
+            data=_plain_json(snapshot_data(plan=plan, fiscal_year=fiscal_year, today=today)),
         )
         snapshot.full_clean()
         snapshot.save()

@@ -214,10 +214,10 @@ def _differences_workbook(ctx: dict[str, Any]) -> bytes:
     for d in ctx["differences"]:
         for change in d.changes or [None]:
             row += 1
-            values = [d.kind, d.area, d.key, d.title]
+            values = [d.kind_label, d.area, d.key, d.title]
             values += [change.label, change.before, change.after] if change else ["", "", ""]
             for col, value in enumerate(values, start=1):
-                set_cell(ws, row, col, value)
+                set_cell(ws, row, col, str(value))
     xlsx_layout.layout_table(
         ws, header_row=3, landscape=True, title="計画の比較", fixed_widths={6: 50, 7: 50}
     )

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -117,7 +118,8 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
             SnapshotForm(
                 initial={
                     "fy": era.era_label(_default_fy(plan, current)) if plan else "",
-                    "title": f"{era.era_label(current, short=False)} DX推進本部会議資料",
+                    "title": _("%(year)s DX推進本部会議資料")
+                    % {"year": era.era_label(current, short=False)},
                 }
             ),
         )
@@ -142,7 +144,9 @@ class ReportCreateView(SecretariatRequiredMixin, View):
             fy = form.cleaned_data["fy"]
             plan = current_plan(fy, plans=plans)
             if plan is None or not plan.covers(fy):
-                form.add_error("fy", f"{era.format_fiscal_year(fy)}を含む計画がありません。")
+                form.add_error(
+                    "fy", _("%(fy)sを含む計画がありません。") % {"fy": era.format_fiscal_year(fy)}
+                )
             else:
                 snapshot = report_snapshot_create(
                     plan=plan,
@@ -151,7 +155,9 @@ class ReportCreateView(SecretariatRequiredMixin, View):
                     today=today,
                     user=request.user,
                 )
-                messages.success(request, f"会議資料「{snapshot.title}」を作成しました。")
+                messages.success(
+                    request, _("会議資料「%(title)s」を作成しました。") % {"title": snapshot.title}
+                )
                 return redirect("reporting:report_detail", pk=snapshot.pk)
         # Re-render the list with the bound form so nothing typed is lost.
         list_view = ReportListView()
@@ -270,7 +276,9 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
             form.add_error(None, exc)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(
-            request, f"{len(created)}件の取り組みを「{target.name}」へ引き継ぎました。"
+            request,
+            _("%(count)s件の取り組みを「%(plan)s」へ引き継ぎました。")
+            % {"count": len(created), "plan": target.name},
         )
         return redirect(
             f"{reverse('reporting:carry_over')}?source={source.code}&target={target.code}"
@@ -327,5 +335,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
             fields = [k for k in PUBLIC_FIELDS if f"field-{pk}-{k}" in post]
             changes[pk] = (f"public-{pk}" in post, fields)
         count = initiative_publication_update(changes=changes, plan=plan, user=request.user)
-        messages.success(request, f"公開設定を保存しました({count}件を変更)。")
+        messages.success(
+            request, _("公開設定を保存しました(%(count)s件を変更)。") % {"count": count}
+        )
         return redirect(f"{reverse('reporting:publication')}?plan={plan.code}")

@@ -26,8 +26,8 @@ MO_PATH = PO_PATH.with_suffix(".mo")
 TEMPLATE_DIR = BASE_DIR / "templates"
 PYTHON_DIRS = ["kahoku_dx", "plans", "workgroups", "initiatives", "reporting"]
 
-# Self-contained error pages: rendered without the template engine, so no {% translate %}.
-STANDALONE_PAGES = {"400.html", "500.html", "503_db.html", "csrf_failure.html"}
+# Error pages render through errors/base_error.html with {% translate %} like the rest.
+STANDALONE_PAGES: set[str] = set()
 
 
 # --- the catalog --------------------------------------------------------------------------
@@ -97,7 +97,8 @@ def test_every_msgstr_is_filled_and_keeps_its_placeholders(catalog):
         if "fuzzy" in entry["flags"]:
             problems.append(f"fuzzy: {msgid}")
         for text in translations:
-            if not text.strip():
+            # A separator such as the ideographic space translates to a plain space.
+            if not text or (not text.strip() and msgid.strip()):
                 problems.append(f"empty msgstr: {msgid}")
             elif sorted(PLACEHOLDER.findall(text)) != sorted(PLACEHOLDER.findall(msgid)):
                 problems.append(f"placeholders differ: {msgid} -> {text}")
@@ -152,7 +153,7 @@ def template_messages(path: Path) -> set[tuple[str | None, str]]:
 
 def python_messages(path: Path) -> set[tuple[str | None, str]]:
     """String literals passed to gettext-style functions in a Python module."""
-    names = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy"}
+    names = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
     context_names = {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
     found: set[tuple[str | None, str]] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -199,7 +200,10 @@ def test_every_template_and_python_string_has_an_english_translation(catalog):
     untranslated = [
         f"{where}: {msgid}"
         for (ctx, msgid), where in sorted(sources.items(), key=lambda kv: kv[1])
-        if not any(t.strip() for t in catalog.get((ctx, msgid), {"msgstr": {}})["msgstr"].values())
+        if not any(
+            t and (t.strip() or not msgid.strip())
+            for t in catalog.get((ctx, msgid), {"msgstr": {}})["msgstr"].values()
+        )
     ]
     assert untranslated == [], "run makemessages -l en and translate the new strings"
 
@@ -307,3 +311,68 @@ def test_browser_language_does_not_switch_the_portal_to_english(client):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ja")
     assert '<html lang="en">' in response.content.decode()
     assert response["Content-Language"] == "en"
+
+
+# --- no untranslated text in templates ------------------------------------------------------
+
+# Japanese script: kana, kanji, and the full-width punctuation and forms that come with them
+# (（）、。・「」： and the ideographic space), which would look wrong in an English sentence.
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+TRANSLATED_OR_COMMENT = re.compile(
+    r"{%\s*blocktranslate\b.*?{%\s*endblocktranslate\s*%}"
+    r"|{%\s*translate\s.*?%}"
+    r"|{%\s*comment\s*%}.*?{%\s*endcomment\s*%}"
+    r"|{#.*?#}"
+    r"|\b_\(\s*(?:\"[^\"]*\"|'[^']*')\s*\)",
+    re.S,
+)
+# Japanese that is genuinely not UI text, per template, with the reason.
+NOT_UI_TEXT = {
+    # The language switch names each language in that language (日本語 / English), so that
+    # someone who cannot read the current language can still find their own.
+    "base.html": ["日本語"],
+    # Keys of reporting.selectors.compare's change kinds, compared to pick a CSS class; the
+    # kind itself is shown through {% translate d.kind %}.
+    "reporting/compare.html": ["'追加'", "'削除'"],
+}
+
+
+def untranslated_lines(path: Path, root: Path = TEMPLATE_DIR) -> list[str]:
+    """Lines of a template holding Japanese outside {% translate %}, {% blocktranslate %},
+    _("...") arguments and comments."""
+    text = path.read_text(encoding="utf-8")
+    stripped = TRANSLATED_OR_COMMENT.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    for allowed in NOT_UI_TEXT.get(str(path.relative_to(root)), []):
+        stripped = stripped.replace(allowed, "")
+    return [
+        f"{path.relative_to(root)}:{number}: {line.strip()}"
+        for number, line in enumerate(stripped.splitlines(), start=1)
+        if JAPANESE.search(line)
+    ]
+
+
+def test_the_literal_scan_catches_japanese_outside_translate(tmp_path):
+    """Guard the guard: plain text and full-width brackets are caught; translated text,
+    _() arguments, comments and the listed exceptions are not."""
+    template = tmp_path / "base.html"
+    template.write_text(
+        '{% load i18n %}<h1>{% translate "ホーム" %}</h1><option>日本語</option>\n'
+        "{# 説明 #}<p>{{ x }}（{{ y }}）</p>\n"
+        "{% blocktranslate %}{{ n }} 件{% endblocktranslate %}<p>まだありません</p>\n"
+        '{% count_link n "x" _("件") %}\n',
+        encoding="utf-8",
+    )
+    assert untranslated_lines(template, root=tmp_path) == [
+        "base.html:2: <p>{{ x }}（{{ y }}）</p>",
+        "base.html:3: <p>まだありません</p>",
+    ]
+
+
+def test_templates_hold_no_japanese_outside_translate_tags():
+    """Every Japanese text in a template is inside {% translate %} / {% blocktranslate %}
+    (or a comment, or listed in NOT_UI_TEXT with its reason), so English pages have no
+    Japanese left over from the templates themselves."""
+    found = [
+        line for path in sorted(TEMPLATE_DIR.rglob("*.html")) for line in untranslated_lines(path)
+    ]
+    assert found == []

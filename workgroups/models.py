@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history import register
 from simple_history.models import HistoricalRecords
 
@@ -26,30 +27,30 @@ class SectionManager(models.Manager["Section"]):
 class Section(models.Model):
     """A 課 of the city office; people and files refer to it by name."""
 
-    name = models.CharField("課名", max_length=100, unique=True)
-    department = models.CharField("部", max_length=100, blank=True)
-    order = models.PositiveSmallIntegerField("表示順", default=0)
-    is_active = models.BooleanField("有効", default=True)
+    name = models.CharField(_("課名"), max_length=100, unique=True)
+    department = models.CharField(_("部"), max_length=100, blank=True)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
+    is_active = models.BooleanField(_("有効"), default=True)
     ended_fy = models.PositiveIntegerField(
-        "最終年度",
+        _("最終年度"),
         null=True,
         blank=True,
-        help_text="統合・分割で廃止された課の、存在した最後の年度",
+        help_text=_("統合・分割で廃止された課の、存在した最後の年度"),
     )
     predecessors = models.ManyToManyField(
         "self",
-        verbose_name="前身の課",
+        verbose_name=_("前身の課"),
         symmetrical=False,
         related_name="successors",
         blank=True,
-        help_text="統合・分割の前の課(統合先・分割先から見た元の課)",
+        help_text=_("統合・分割の前の課(統合先・分割先から見た元の課)"),
     )
     history = HistoricalRecords(m2m_fields=[predecessors])
     objects = SectionManager()
 
     class Meta:
-        verbose_name = "課"
-        verbose_name_plural = "課"
+        verbose_name = _("課")
+        verbose_name_plural = _("課")
         ordering = ["order", "name"]
 
     def __str__(self) -> str:
@@ -112,35 +113,35 @@ class Secretariat(models.Model):
     """事務局: the section that runs progress management for a plan (情報推進課)."""
 
     plan = models.OneToOneField(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="secretariat"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="secretariat"
     )
     section = models.ForeignKey(
-        Section, verbose_name="事務局の課", on_delete=models.PROTECT, related_name="+"
+        Section, verbose_name=_("事務局の課"), on_delete=models.PROTECT, related_name="+"
     )
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "事務局"
-        verbose_name_plural = "事務局"
+        verbose_name = _("事務局")
+        verbose_name_plural = _("事務局")
 
     def __str__(self) -> str:
-        return f"事務局({self.section.name})"
+        return _("事務局(%(section)s)") % {"section": self.section.name}
 
 
 class Headquarters(models.Model):
     """DX推進本部: 本部長 = the mayor, members = 部課長."""
 
     plan = models.OneToOneField(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="headquarters"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="headquarters"
     )
-    name = models.CharField("名称", max_length=100, default="かほく市DX推進本部")
-    established_fy = models.PositiveIntegerField("設置年度", null=True, blank=True)
-    description = models.TextField("役割", blank=True)
+    name = models.CharField(_("名称"), max_length=100, default="かほく市DX推進本部")
+    established_fy = models.PositiveIntegerField(_("設置年度"), null=True, blank=True)
+    description = models.TextField(_("役割"), blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "DX推進本部"
-        verbose_name_plural = "DX推進本部"
+        verbose_name = _("DX推進本部")
+        verbose_name_plural = _("DX推進本部")
 
     def __str__(self) -> str:
         return self.name
@@ -148,32 +149,32 @@ class Headquarters(models.Model):
 
 class HeadquartersMember(models.Model):
     class Role(models.TextChoices):
-        CHIEF = "chief", "本部長"
-        DEPUTY = "deputy", "副本部長"
-        MEMBER = "member", "本部員"
+        CHIEF = "chief", _("本部長")
+        DEPUTY = "deputy", _("副本部長")
+        MEMBER = "member", _("本部員")
 
     headquarters = models.ForeignKey(
-        Headquarters, verbose_name="本部", on_delete=models.CASCADE, related_name="members"
+        Headquarters, verbose_name=_("本部"), on_delete=models.CASCADE, related_name="members"
     )
-    role = models.CharField("役割", max_length=10, choices=Role.choices, default=Role.MEMBER)
-    title = models.CharField("職名", max_length=100, help_text="例: 市長、総務部長")
+    role = models.CharField(_("役割"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    title = models.CharField(_("職名"), max_length=100, help_text=_("例: 市長、総務部長"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="ユーザー",
+        verbose_name=_("ユーザー"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="hq_memberships",
     )
     section = models.ForeignKey(
-        Section, verbose_name="所属課", null=True, blank=True, on_delete=models.SET_NULL
+        Section, verbose_name=_("所属課"), null=True, blank=True, on_delete=models.SET_NULL
     )
-    order = models.PositiveSmallIntegerField("表示順", default=0)
+    order = models.PositiveSmallIntegerField(_("表示順"), default=0)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "本部員"
-        verbose_name_plural = "本部員"
+        verbose_name = _("本部員")
+        verbose_name_plural = _("本部員")
         ordering = ["headquarters", "order", "title"]
         constraints = [
             models.UniqueConstraint(fields=["headquarters", "title"], name="uniq_hq_member_title")
@@ -192,27 +193,27 @@ class WorkingGroup(models.Model):
     """DX推進WG: normally one per lead section; may span several sections."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="working_groups"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="working_groups"
     )
-    name = models.CharField("WG名", max_length=100)
+    name = models.CharField(_("WG名"), max_length=100)
     lead_section = models.ForeignKey(
         Section,
-        verbose_name="主管課",
+        verbose_name=_("主管課"),
         on_delete=models.PROTECT,
         related_name="led_working_groups",
     )
     sections = models.ManyToManyField(
-        Section, verbose_name="構成課", related_name="working_groups", blank=True
+        Section, verbose_name=_("構成課"), related_name="working_groups", blank=True
     )
-    established_fy = models.PositiveIntegerField("設置年度", null=True, blank=True)
-    description = models.TextField("説明", blank=True)
+    established_fy = models.PositiveIntegerField(_("設置年度"), null=True, blank=True)
+    description = models.TextField(_("説明"), blank=True)
     history = HistoricalRecords(m2m_fields=[sections])
 
     objects = WorkingGroupManager()
 
     class Meta:
-        verbose_name = "DX推進WG"
-        verbose_name_plural = "DX推進WG"
+        verbose_name = _("DX推進WG")
+        verbose_name_plural = _("DX推進WG")
         ordering = ["plan", "name"]
         constraints = [models.UniqueConstraint(fields=["plan", "name"], name="uniq_wg_name")]
 
@@ -233,24 +234,24 @@ class WorkingGroup(models.Model):
 
 class WorkingGroupMembership(models.Model):
     class Role(models.TextChoices):
-        LEADER = "leader", "WG長"
-        MEMBER = "member", "WGメンバー"
+        LEADER = "leader", _("WG長")
+        MEMBER = "member", _("WGメンバー")
 
     working_group = models.ForeignKey(
         WorkingGroup, verbose_name="WG", on_delete=models.CASCADE, related_name="memberships"
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="ユーザー",
+        verbose_name=_("ユーザー"),
         on_delete=models.CASCADE,
         related_name="wg_memberships",
     )
-    role = models.CharField("役割", max_length=10, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(_("役割"), max_length=10, choices=Role.choices, default=Role.MEMBER)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "WGメンバー"
-        verbose_name_plural = "WGメンバー"
+        verbose_name = _("WGメンバー")
+        verbose_name_plural = _("WGメンバー")
         ordering = ["working_group", "role", "user__username"]
         constraints = [
             models.UniqueConstraint(fields=["working_group", "user"], name="uniq_wg_membership")
@@ -264,26 +265,26 @@ class ExternalAdvisor(models.Model):
     """外部リソース: advisors attached to the plan or to one WG."""
 
     plan = models.ForeignKey(
-        Plan, verbose_name="計画", on_delete=models.CASCADE, related_name="advisors"
+        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="advisors"
     )
-    name = models.CharField("氏名・団体名", max_length=200)
-    affiliation = models.CharField("所属", max_length=200, blank=True)
-    expertise = models.CharField("専門分野", max_length=200, blank=True)
+    name = models.CharField(_("氏名・団体名"), max_length=200)
+    affiliation = models.CharField(_("所属"), max_length=200, blank=True)
+    expertise = models.CharField(_("専門分野"), max_length=200, blank=True)
     working_group = models.ForeignKey(
         WorkingGroup,
-        verbose_name="担当WG",
+        verbose_name=_("担当WG"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="advisors",
     )
-    start_date = models.DateField("委嘱開始日", null=True, blank=True)
-    end_date = models.DateField("委嘱終了日", null=True, blank=True)
+    start_date = models.DateField(_("委嘱開始日"), null=True, blank=True)
+    end_date = models.DateField(_("委嘱終了日"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "外部アドバイザー"
-        verbose_name_plural = "外部アドバイザー"
+        verbose_name = _("外部アドバイザー")
+        verbose_name_plural = _("外部アドバイザー")
         ordering = ["plan", "name"]
 
     def __str__(self) -> str:
@@ -291,7 +292,7 @@ class ExternalAdvisor(models.Model):
 
     def clean(self) -> None:
         if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValidationError({"end_date": "委嘱終了日は開始日以降にしてください。"})
+            raise ValidationError({"end_date": _("委嘱終了日は開始日以降にしてください。")})
 
 
 class StaffProfile(models.Model):
@@ -302,31 +303,31 @@ class StaffProfile(models.Model):
     """
 
     class Role(models.TextChoices):
-        STAFF = "staff", "職員"
-        SECRETARIAT = "secretariat", "事務局"
-        HEADQUARTERS = "headquarters", "本部"
+        STAFF = "staff", _("職員")
+        SECRETARIAT = "secretariat", _("事務局")
+        HEADQUARTERS = "headquarters", _("本部")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        verbose_name="ユーザー",
+        verbose_name=_("ユーザー"),
         on_delete=models.CASCADE,
         related_name="profile",
     )
-    display_name = models.CharField("表示名", max_length=100, blank=True)
+    display_name = models.CharField(_("表示名"), max_length=100, blank=True)
     section = models.ForeignKey(
         Section,
-        verbose_name="所属課",
+        verbose_name=_("所属課"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="staff",
     )
-    role = models.CharField("役割", max_length=20, choices=Role.choices, default=Role.STAFF)
+    role = models.CharField(_("役割"), max_length=20, choices=Role.choices, default=Role.STAFF)
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "職員プロフィール"
-        verbose_name_plural = "職員プロフィール"
+        verbose_name = _("職員プロフィール")
+        verbose_name_plural = _("職員プロフィール")
         ordering = ["section__order", "user__username"]
 
     def __str__(self) -> str:

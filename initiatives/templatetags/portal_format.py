@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from kahoku_dx import era
 
@@ -30,6 +31,17 @@ def fy_short(value: Any) -> str:
 
 
 @register.filter
+def translated(value: Any) -> str:
+    """A Japanese source text held in a variable (a rule marked with gettext_noop, a label
+    stored in a report snapshot) in the current language.
+
+    {% translate variable %} cannot do this for texts containing "%": it looks them up
+    with "%" doubled, which is how templates store msgids, not how Python code does.
+    """
+    return _(str(value)) if value else ""
+
+
+@register.filter
 def badge(value: Any) -> str:
     """A status value as its CSS badge class: "not_started" -> "badge-not-started"."""
     return f"badge-{str(value or 'none').replace('_', '-')}"
@@ -39,7 +51,7 @@ def badge(value: Any) -> str:
 def person(user: Any) -> str:
     """A user as staff know them: the profile's display name, else the login name."""
     if user is None:
-        return "(削除されたユーザー)"
+        return _("(削除されたユーザー)")
     profile = getattr(user, "profile", None)
     name = getattr(profile, "display_name", "") if profile else ""
     return name or user.get_full_name() or user.get_username()

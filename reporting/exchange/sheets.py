@@ -6,6 +6,8 @@ import re
 import unicodedata
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from initiatives.models import (
     CountableTarget,
     IndicatorValue,
@@ -44,7 +46,7 @@ from reporting.exchange.columns import (
 
 INITIATIVES = Spec(
     slug="initiatives",
-    title="取り組み",
+    title=gettext_noop("取り組み"),
     model=Initiative,
     columns=[
         Column("番号", "code", p_text, _code, True, "基本方針番号.取り組み番号(例: 2.1)"),
@@ -89,7 +91,7 @@ INITIATIVES.prepare = _initiative_prepare
 
 PROJECTS = Spec(
     slug="projects",
-    title="既に取り組んでいる事業",
+    title=gettext_noop("既に取り組んでいる事業"),
     model=ProjectUnderWay,
     columns=[
         Column(
@@ -120,7 +122,7 @@ PROJECTS = Spec(
 
 PROGRESS = Spec(
     slug="progress",
-    title="進捗記録",
+    title=gettext_noop("進捗記録"),
     model=ProgressEntry,
     columns=[
         Column(
@@ -181,7 +183,7 @@ PROGRESS = Spec(
 
 INDICATOR_VALUES = Spec(
     slug="indicators",
-    title="指標の目標・実績",
+    title=gettext_noop("指標の目標・実績"),
     model=IndicatorValue,
     columns=[
         Column(
@@ -243,7 +245,7 @@ INDICATOR_VALUES = Spec(
 
 PROCEDURES = Spec(
     slug="procedures",
-    title="オンライン化手続",
+    title=gettext_noop("オンライン化手続"),
     model=OnlineProcedure,
     columns=[
         Column("番号", "number", p_int(1), _get("number"), True),
@@ -284,7 +286,7 @@ PROCEDURES = Spec(
 
 SYSTEMS = Spec(
     slug="systems",
-    title="標準化対象システム",
+    title=gettext_noop("標準化対象システム"),
     model=StandardSystem,
     columns=[
         Column("番号", "number", p_system_number, _get("number"), True, "1〜20 または ①〜⑳"),

@@ -7,6 +7,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from initiatives.models import (
     Initiative,
@@ -66,15 +68,15 @@ def plan_differences(plan: Plan, start: datetime, end: datetime) -> list[Differe
         for key in sorted(set(keyed_a) | set(keyed_b)):
             a, b = keyed_a.get(key), keyed_b.get(key)
             if a is None:
-                out.append(Difference("追加", label, key, "", show(b)))
+                out.append(Difference(gettext_noop("追加"), label, key, "", show(b)))
             elif b is None:
-                out.append(Difference("削除", label, key, show(a), ""))
+                out.append(Difference(gettext_noop("削除"), label, key, show(a), ""))
             else:
                 changed = _fields_changed(a, b, names)
                 if changed:
                     out.append(
                         Difference(
-                            "変更",
+                            gettext_noop("変更"),
                             label,
                             key,
                             show(a),
@@ -92,13 +94,19 @@ def plan_differences(plan: Plan, start: datetime, end: datetime) -> list[Differe
         rows = _as_of(ScheduleRow, moment, item_id__in=list(items))
         cells = _as_of(ScheduleCell, moment, row_id__in=list(rows))
         states[moment] = {
-            "policies": {f"基本方針{h.number}": h for h in policies.values()},
+            "policies": {
+                _("基本方針%(number)s") % {"number": h.number}: h for h in policies.values()
+            },
             "initiatives": {
                 f"{policy_numbers[h.policy_id]}.{h.number}": h for h in initiatives.values()
             },
             "cells": {
-                f"{items[rows[h.row_id].item_id].title[:30]} {rows[h.row_id].line}行目 "
-                f"{era.era_label(h.fiscal_year)}": h
+                _("%(item)s %(line)s行目 %(year)s")
+                % {
+                    "item": items[rows[h.row_id].item_id].title[:30],
+                    "line": rows[h.row_id].line,
+                    "year": era.era_label(h.fiscal_year),
+                }: h
                 for h in cells.values()
                 if h.row_id in rows and rows[h.row_id].item_id in items
             },
@@ -106,7 +114,7 @@ def plan_differences(plan: Plan, start: datetime, end: datetime) -> list[Differe
     a, b = states[start], states[end]
     compare(
         BasicPolicy,
-        "基本方針",
+        _("基本方針"),
         a["policies"],
         b["policies"],
         ["title", "summary", "heading"],
@@ -114,7 +122,7 @@ def plan_differences(plan: Plan, start: datetime, end: datetime) -> list[Differe
     )
     compare(
         Initiative,
-        "取り組み",
+        _("取り組み"),
         a["initiatives"],
         b["initiatives"],
         ["title", "description", "flag", "working_group_id", "lead_section_id", "weight"],
@@ -122,7 +130,7 @@ def plan_differences(plan: Plan, start: datetime, end: datetime) -> list[Differe
     )
     compare(
         ScheduleCell,
-        "表4-1のセル",
+        _("表4-1のセル"),
         a["cells"],
         b["cells"],
         ["text", "col_span", "row_span"],

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import (
     GRADE_RULE_TEXT,
@@ -162,7 +164,7 @@ def _status_counts(initiatives: list[Initiative]) -> Counter[str]:
 
 def _status_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
     rows = [(value, str(label), counts.get(value, 0)) for value, label in ProgressStatus.choices]
-    rows.append((NO_STATUS, "未記録", counts.get(NO_STATUS, 0)))
+    rows.append((NO_STATUS, gettext("未記録"), counts.get(NO_STATUS, 0)))
     return rows
 
 
@@ -206,7 +208,7 @@ def dashboard_for(
     policy_groups = [
         Group(
             key=p.number,
-            label=f"基本方針{p.number} {p.title}",
+            label=str(p),
             rollup=rollup(by_policy[p.pk]),
             status_counts=dict(_status_counts(by_policy[p.pk])),
             grades=grade_distribution(ind_by_policy[p.pk], fiscal_year),
@@ -262,7 +264,7 @@ def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
 def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
     counts = Counter(i.review_state or NO_STATUS for i in initiatives)
     rows = [(value, str(label), counts.get(value, 0)) for value, label in Review.State.choices]
-    rows.append((NO_STATUS, "未作成", counts.get(NO_STATUS, 0)))
+    rows.append((NO_STATUS, gettext("未作成"), counts.get(NO_STATUS, 0)))
     return rows
 
 
@@ -322,13 +324,17 @@ def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
 # Recent changes across models (one query per model, whatever the history size)
 # --------------------------------------------------------------------------------------------
 
-HISTORY_ACTIONS = {"+": "作成", "~": "変更", "-": "削除"}
+HISTORY_ACTIONS = {
+    "+": pgettext_lazy("history", "作成"),
+    "~": pgettext_lazy("history", "変更"),
+    "-": pgettext_lazy("history", "削除"),
+}
 
 
 def _ini_code(h: Any) -> str:
     ini = getattr(h, "initiative", None)
     if ini is None:
-        return "(削除された取り組み)"
+        return _("(削除された取り組み)")
     return f"{ini.policy.number}.{ini.number}"
 
 
@@ -398,7 +404,7 @@ def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, A
         (
             BasicPolicy,
             BasicPolicy.history.filter(plan=plan),
-            lambda h: f"基本方針{h.number} {h.title}",
+            lambda h: _("基本方針%(number)s %(title)s") % {"number": h.number, "title": h.title},
         ),
     ]
 
@@ -416,7 +422,7 @@ def recent_changes(
         rows = qs.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
         for h in rows:
             user = h.history_user
-            who = (user.get_full_name() or user.get_username()) if user else "システム"
+            who = (user.get_full_name() or user.get_username()) if user else _("システム")
             changes.append(
                 Change(
                     when=h.history_date,

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext
 
 from initiatives.models import (
     PUBLIC_FIELDS,
@@ -69,7 +70,7 @@ def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
     allowed = {f for f in (ini.public_fields or []) if f in PUBLIC_FIELDS}
     record: dict[str, Any] = {
         "code": ini.code,
-        "policy": f"基本方針{ini.policy.number} {ini.policy.title}",
+        "policy": str(ini.policy),
         "title": ini.title,
     }
     if "description" in allowed:
@@ -78,7 +79,7 @@ def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
         status = ini.latest_status
         record["progress"] = {
             "fiscal_year": era.format_fiscal_year(fiscal_year),
-            "status": ProgressStatus(status).label if status else "まだ記録がありません",
+            "status": ProgressStatus(status).label if status else gettext("まだ記録がありません"),
             "percent": progress_percent(status, ini.latest_percent),
             "updated_on": ini.latest_date.isoformat() if ini.latest_date else None,
         }

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
@@ -66,15 +67,22 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
     for ini in initiatives:
         review = latest.get(ini.pk)
         if review is None:
-            lines.append(CarryOverLine(ini, None, "skip", "振り返りがありません"))
+            lines.append(CarryOverLine(ini, None, "skip", _("振り返りがありません")))
         elif not review.carries_over:
-            reason = f"方針が「{review.get_carry_over_display()}」のため引き継ぎません"
+            reason = _("方針が「%(decision)s」のため引き継ぎません") % {
+                "decision": review.get_carry_over_display()
+            }
             lines.append(CarryOverLine(ini, review, "skip", reason))
         elif ini.pk in already:
-            lines.append(CarryOverLine(ini, review, "exists", "引継ぎ済みです"))
+            lines.append(CarryOverLine(ini, review, "exists", _("引継ぎ済みです")))
         else:
             lines.append(
-                CarryOverLine(ini, review, "create", f"方針「{review.get_carry_over_display()}」")
+                CarryOverLine(
+                    ini,
+                    review,
+                    "create",
+                    _("方針「%(decision)s」") % {"decision": review.get_carry_over_display()},
+                )
             )
     return lines
 

@@ -12,8 +12,10 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -52,9 +54,14 @@ def progress_bar(percent: Decimal | int | None, label: str = "") -> SafeString:
     """A 0–100% bar; the figure is also printed beside it."""
     width = 200
     value = 0.0 if percent is None else max(0.0, min(100.0, float(percent)))
-    text = f"{label}: 進捗率 {_fmt(percent)}" if label else f"進捗率 {_fmt(percent)}"
     if percent is None:
-        text = f"{label}: 進捗率の記録なし" if label else "進捗率の記録なし"
+        text = (
+            _("%(label)s: 進捗率の記録なし") % {"label": label} if label else _("進捗率の記録なし")
+        )
+    elif label:
+        text = _("%(label)s: 進捗率 %(percent)s") % {"label": label, "percent": _fmt(percent)}
+    else:
+        text = _("進捗率 %(percent)s") % {"percent": _fmt(percent)}
     filled = round(width * value / 100, 1)
     return format_html(
         '<svg class="chart-bar" viewBox="0 0 {w} 14" width="{w}" height="14" role="img" '
@@ -103,22 +110,26 @@ def burnup_chart(burnup, today: date) -> SafeString:
             if start <= date(yr, 1, 1) <= end
         ),
     )
-    desc = (
-        f"オンライン化済の手続は目標{target_count}件のうち{burnup.online}件です。"
-        f"期限({burnup.deadline:%Y年%m月%d日})までにオンライン化したのは"
-        f"{burnup.online_by_deadline}件です。"
-    )
+    desc = _(
+        "オンライン化済の手続は目標%(target)s件のうち%(online)s件です。"
+        "期限(%(deadline)s)までにオンライン化したのは%(by_deadline)s件です。"
+    ) % {
+        "target": target_count,
+        "online": burnup.online,
+        "deadline": date_format(burnup.deadline, _("Y年m月d日")),
+        "by_deadline": burnup.online_by_deadline,
+    }
     return format_html(
         '<svg class="chart-burnup" viewBox="0 0 {w} {h}" role="img" aria-labelledby="burnup-title '
-        'burnup-desc"><title id="burnup-title">オンライン化済の手続数の推移</title>'
+        'burnup-desc"><title id="burnup-title">{title}</title>'
         '<desc id="burnup-desc">{desc}</desc>'
         '<line class="chart-axis" x1="{left}" y1="{base}" x2="{right_x}" y2="{base}"></line>'
         '<line class="chart-axis" x1="{left}" y1="{top}" x2="{left}" y2="{base}"></line>'
         "{ticks}"
         '<line class="chart-target" x1="{left}" y1="{ty}" x2="{right_x}" y2="{ty}"></line>'
-        '<text class="chart-label" x="{left_label}" y="{ty_label}">目標 {target}件</text>'
+        '<text class="chart-label" x="{left_label}" y="{ty_label}">{target_label}</text>'
         '<line class="chart-deadline" x1="{dx}" y1="{top}" x2="{dx}" y2="{base}"></line>'
-        '<text class="chart-label" x="{dx_label}" y="{top_label}">期限</text>'
+        '<text class="chart-label" x="{dx_label}" y="{top_label}">{deadline_label}</text>'
         '<line class="chart-today" x1="{tx}" y1="{top}" x2="{tx}" y2="{base}"></line>'
         '<path class="chart-line" d="{path}"></path>'
         '<text class="chart-tick" x="{y_label_x}" y="{base}" text-anchor="end">0</text>'
@@ -126,6 +137,9 @@ def burnup_chart(burnup, today: date) -> SafeString:
         "</svg>",
         w=w,
         h=h,
+        title=_("オンライン化済の手続数の推移"),
+        target_label=_("目標 %(target)s件") % {"target": target_count},
+        deadline_label=_("期限"),
         desc=desc,
         left=left,
         top=top,
@@ -135,7 +149,6 @@ def burnup_chart(burnup, today: date) -> SafeString:
         ty=y(target_count),
         ty_label=y(target_count) - 4,
         left_label=left + 4,
-        target=target_count,
         dx=x(burnup.deadline),
         dx_label=x(burnup.deadline) + 4,
         top_label=top + 12,

@@ -113,3 +113,37 @@ def test_secretariat_records_a_migration(client, personas, today):
     system.refresh_from_db()
     assert (system.phase, system.migrated_on) == ("done", date(2025, 12, 1))
     assert system.history.first().history_user == personas.secretariat
+
+
+def test_one_form_screen_serves_procedures_and_systems(client, personas, today):
+    """procedure_create/procedure_edit/system_edit share one view class and one template."""
+    proc = make_procedure(4, "妊娠の届出", status="preparing")
+    system = StandardSystem.objects.select_related("group").get(number=1)
+    client.force_login(personas.secretariat)
+
+    html = client.get(reverse("initiatives:procedure_create")).content.decode()
+    assert "<title>手続の追加 | かほく市DX推進ポータル</title>" in html
+    assert "<h1>手続の追加</h1>" in html
+    assert f'<a href="{reverse("initiatives:procedures")}">オンライン化手続</a>' in html
+
+    html = client.get(reverse("initiatives:procedure_edit", args=[proc.pk])).content.decode()
+    assert "<title>手続の編集 | かほく市DX推進ポータル</title>" in html
+    assert "<h1>手続 4 の編集</h1>" in html
+    assert 'value="妊娠の届出"' in html
+
+    html = client.get(reverse("initiatives:system_edit", args=[system.pk])).content.decode()
+    assert "<title>標準化対象システムの編集 | かほく市DX推進ポータル</title>" in html
+    assert f"<h1>{system}（{system.group.name}）</h1>" in html
+    assert f'<a href="{reverse("initiatives:systems")}">標準化対象システム</a>' in html
+
+    response = client.post(
+        reverse("initiatives:procedure_edit", args=[proc.pk]),
+        {"name": "妊娠の届出(電子)", "channel": "pittari", "status": "preparing"},
+        follow=True,
+    )
+    assert "「妊娠の届出(電子)」を更新しました。" in response.content.decode()
+    response = client.post(
+        reverse("initiatives:system_edit", args=[system.pk]), {"phase": "fit_gap"}, follow=True
+    )
+    assert f"{system}を更新しました。" in response.content.decode()
+    assert client.put(reverse("initiatives:system_edit", args=[system.pk])).status_code == 405

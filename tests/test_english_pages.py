@@ -1,0 +1,230 @@
+"""With the language switch on English, the main pages hold no Japanese UI text.
+
+Japanese may remain only as data typed by staff or loaded from the plan (plan, policy and
+initiative titles, names, notes …): the test collects those values from the database and
+removes them from the page before looking for Japanese script.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives import services
+from initiatives.models import IndicatorValue, ReportSnapshot, StandardSystem
+from tests.factory import (
+    initiative,
+    make_indicator,
+    make_procedure,
+    make_progress,
+    make_review,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 24)
+JAPANESE = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+# The language switch names Japanese in Japanese, so that a Japanese reader finds it.
+NOT_UI_TEXT = ["日本語"]
+SHOWN_ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "value"}
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: TODAY)
+    monkeypatch.setattr("initiatives.views._today", lambda: TODAY)
+
+
+class _Text(HTMLParser):
+    """What a reader sees: text nodes and the attributes a screen reader or a field shows."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.parts.extend(v for k, v in attrs if k in SHOWN_ATTRIBUTES and v)
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def _visible_text(page: str) -> str:
+    parser = _Text()
+    parser.feed(page)
+    return "\n".join(parser.parts)
+
+
+def _data_values() -> list[str]:
+    """Every text value staff typed or the plan loaded, plus the shortened forms pages show."""
+    values: set[str] = set()
+    for app in ("plans", "workgroups", "initiatives"):
+        for model in apps.get_app_config(app).get_models():
+            fields = [
+                f.name
+                for f in model._meta.concrete_fields
+                if isinstance(f, (models.CharField, models.TextField)) and not f.choices
+            ]
+            for row in model.objects.values_list(*fields):
+                values.update(str(v) for v in row if v)
+    for user in get_user_model().objects.all():
+        values.update(v for v in (user.get_full_name(), user.get_username()) if v)
+    for snapshot in ReportSnapshot.objects.all():
+        # A report is a frozen record: its per-policy and per-WG labels are stored as they
+        # read on the day (in Japanese); the status and review labels are translated.
+        values.add(snapshot.title)
+        values.update(
+            g["label"] for g in snapshot.data["policies"] + snapshot.data["working_groups"]
+        )
+    values = {v for v in values if JAPANESE.search(v)}
+    shortened = set()
+    for value in values:
+        for n in (20, 30, 40, 80):
+            if len(value) > n:
+                shortened.update({value[: n - 1] + "…", value[:n]})
+    lines = {line.strip() for v in values for line in v.splitlines() if line.strip()}
+    return sorted(values | shortened | lines, key=len, reverse=True) + NOT_UI_TEXT
+
+
+def _japanese_left(page: str, data: list[str]) -> list[str]:
+    text = _visible_text(page)
+    for value in data:
+        text = text.replace(value, " ")
+    return [
+        text[max(0, m.start() - 20) : m.end() + 20].replace("\n", " ")
+        for m in JAPANESE.finditer(text)
+    ]
+
+
+@pytest.fixture
+def realistic(personas, client):
+    """A working year: progress, indicators, a review under way, procedures, systems, a
+    meeting report and a public page."""
+    i21, i22, i31 = initiative("2.1"), initiative("2.2"), initiative("3.1")
+    make_progress(
+        i21, author=personas.member, status="on_track", percent=55, done_text="申請フォームを公開"
+    )
+    make_progress(i22, author=personas.leader, status="delayed", percent=20, issues_text="予算")
+    make_progress(i31, author=personas.secretariat, status="done", percent=100)
+    indicator = make_indicator(i21, name="オンライン化手続数", unit="件", baseline=3)
+    IndicatorValue.objects.create(indicator=indicator, fiscal_year=2026, target=27, actual=25)
+    texts = {
+        "plan_text": "申請手続のオンライン化を進める",
+        "do_text": "子育て関係の15手続をオンライン化した",
+        "check_text": "目標27手続に対して25手続",
+        "act_text": "残る手続を来年度に対応する",
+        "self_grade": "B",
+    }
+    review = make_review(i21, due_date=date(2026, 12, 1), carry_over="continue", **texts)
+    services.review_submit(actor=personas.leader, review=review, comment="提出します")
+    make_review(i22, state="returned", due_date=date(2026, 11, 30), **texts)
+    make_procedure(1, "児童手当の認定請求", status="online", online_on=date(2022, 10, 1))
+    make_procedure(2, "保育施設等の利用申込", status="preparing")
+    StandardSystem.objects.filter(number=1).update(phase="done", migrated_on=date(2026, 5, 1))
+    StandardSystem.objects.filter(number=18).update(phase="migrating")
+    i21.is_public = True
+    i21.public_fields = ["description", "progress", "projects", "indicators"]
+    i21.save()
+    client.force_login(personas.secretariat)
+    client.post(reverse("reporting:report_create"), {"title": "第2回本部会議", "fy": "R8"})
+    client.get(reverse("reporting:report_list"))  # shows (and so consumes) the flash message
+    return {
+        "review": review,
+        "initiative": i21,
+        "returned": i22,
+        "snapshot": ReportSnapshot.objects.get(),
+    }
+
+
+def _pages(realistic) -> dict[str, str]:
+    ini, review = realistic["initiative"], realistic["review"]
+    return {
+        "home": reverse("home"),
+        "dashboard": reverse("reporting:dashboard"),
+        "initiative list": reverse("initiatives:list"),
+        "initiative list filtered": reverse("initiatives:list") + "?fy=R8&status=delayed",
+        "initiative detail": reverse("initiatives:detail", args=[ini.pk]),
+        "progress form": reverse("initiatives:progress_create", args=[ini.pk]),
+        "table 4-1": reverse("reporting:schedule"),
+        "reports": reverse("reporting:report_list"),
+        "report": reverse("reporting:report_detail", args=[realistic["snapshot"].pk]),
+        "public page": reverse("public:index"),
+        "excel index": reverse("excel:index"),
+        "procedures": reverse("initiatives:procedures"),
+        "systems": reverse("initiatives:systems"),
+        "review": reverse("initiatives:review", args=[review.pk]),
+        "review form": reverse("initiatives:review_edit", args=[realistic["returned"].pk, 2026]),
+        "procedure form": reverse("initiatives:procedure_create"),
+    }
+
+
+def test_main_pages_in_english_hold_no_japanese_ui_text(client, realistic):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    data = _data_values()
+    problems = []
+    for name, url in _pages(realistic).items():
+        response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        page = html.unescape(response.content.decode())
+        assert '<html lang="en">' in page, name
+        problems += [f"{name}: …{left}…" for left in _japanese_left(page, data)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_same_pages_in_japanese_do_show_japanese_ui_text(client, realistic):
+    """Guard the guard: the check does find UI text when the page is Japanese."""
+    data = _data_values()
+    for name, url in _pages(realistic).items():
+        page = html.unescape(client.get(url).content.decode())
+        assert _japanese_left(page, data), name
+
+
+def test_fiscal_years_rules_filters_and_errors_read_in_english(client, realistic):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("initiatives:detail", args=[realistic["initiative"].pk]))
+    text = html.unescape(page.content.decode())
+    assert "FY R8 (2026)" in text
+    assert "令和8年度" not in text
+    assert "Achievement = result ÷ target" in text  # the grade rule
+    assert "Each initiative's progress is the progress of its latest entry" in text
+
+    text = html.unescape(
+        client.get(reverse("initiatives:list") + "?fy=令和3年2月").content.decode()
+    )
+    assert '<label for="id_fy">Fiscal year</label>' in text
+    assert '<label for="id_policy">Basic policy</label>' in text
+    assert '<option value="" selected>All</option>' in text
+    assert '<option value="1">Basic policy 1 産業・生活のデジタル化</option>' in text
+    assert '<option value="not_started">Not started</option>' in text
+    assert (
+        "“令和3年2月” is a month, not a fiscal year. "
+        "For the fiscal year: Enter it like R3, 令和3年度, 2021 or FY2021." in text
+    )
+
+
+def test_fiscal_year_labels_keep_japanese_and_translate_to_english():
+    from django.utils import translation
+
+    from kahoku_dx import era
+
+    with translation.override("ja"):
+        assert era.format_fiscal_year(2026) == "令和8年度 (2026年度)"
+        assert era.format_fiscal_year(2019) == "令和元年度 (2019年度)"
+        assert era.format_fiscal_year(2018) == "平成30年度 (2018年度)"
+        assert era.format_era_month(2022, 2) == "令和4年2月"
+    with translation.override("en"):
+        assert era.format_fiscal_year(2026) == "FY R8 (2026)"
+        assert era.format_fiscal_year(2019) == "FY R1 (2019)"
+        assert era.format_fiscal_year(2018) == "FY H30 (2018)"
+        assert era.format_era_month(2022, 2) == "R4/2"
+        assert era.short_header(2026) == "R8 (2026)"
