@@ -180,16 +180,19 @@ def _source_content(value: str) -> tuple[str, dict[str, Any]]:
     plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
     if plan is None:
         raise Http404("比較する計画が見つかりません。")
-    return f"{plan.name}(現在の内容)", plan_content(plan)
+    # Now = the database with the latest version's chapters (a plan has no chapters of its own).
+    return f"{plan.name}(現在の内容)", plan_content(plan, version=plan.latest_version)
 
 
 def default_comparison(plan: Plan | None = None) -> dict[str, str]:
-    """What the comparison opens on: the plan's first version (第1.0版) against the plan as
-    it stands now ({} when there is no plan)."""
+    """What the comparison opens on: the plan's first adopted version (第1.0版) against the
+    plan as it stands now ({} when there is no plan)."""
     plan = plan or current_plan()
     if plan is None:
         return {}
-    first = plan.versions.order_by("issued_fy", "number").first()
+    versions = plan.versions.order_by("issued_fy", "number")
+    # The first version with a text of its own (0.5 before the plan had one is skipped).
+    first = versions.filter(frozen_at__isnull=False).first() or versions.first()
     now = f"p{plan.code}"
     return {"a": f"v{first.pk}" if first else now, "b": now}
 
