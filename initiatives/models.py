@@ -43,6 +43,21 @@ PUBLIC_FIELDS: dict[str, Promise] = {
 }
 
 
+class CarryOverDecision(models.TextChoices):
+    """A final-year review's decision on an initiative, worded as Japanese plans word it."""
+
+    UNDECIDED = "", _("未定")
+    CONTINUE = "continue", _("継続")
+    EXPAND = "expand", _("拡充")
+    REVISE = "revise", _("見直し")
+    COMPLETE = "complete", _("完了")
+    ABOLISH = "abolish", _("廃止")
+
+
+# The decisions that end an initiative with its plan (listed, never carried over).
+ENDING_DECISIONS = frozenset({CarryOverDecision.COMPLETE, CarryOverDecision.ABOLISH})
+
+
 class Initiative(models.Model):
     class Flag(models.TextChoices):
         NONE = "", _("なし")
@@ -98,6 +113,16 @@ class Initiative(models.Model):
         on_delete=models.SET_NULL,
         related_name="carried_to",
     )
+    # What the origin's final-year review decided, as decided at carry-over (a later edit of
+    # that review does not rewrite what the new plan took over).
+    carried_decision = models.CharField(
+        _("前計画での方針"),
+        max_length=20,
+        choices=CarryOverDecision.choices,
+        blank=True,
+        default="",
+    )
+    carried_act_text = models.TextField(_("前計画のAct(改善)"), blank=True)
     is_public = models.BooleanField(_("公開ページに掲載"), default=False)
     public_fields = models.JSONField(
         _("公開する項目"), default=list, blank=True, help_text=_("公開ページに出す項目のキーの一覧")
@@ -410,19 +435,12 @@ class Review(models.Model):
         CHECKED = "checked", _("確認済")
         APPROVED = "approved", _("承認済")
 
-    class CarryOver(models.TextChoices):
-        UNDECIDED = "", _("未定")
-        CONTINUE = "continue", _("継続")
-        EXPAND = "expand", _("拡充")
-        REVISE = "revise", _("見直し")
-        COMPLETE = "complete", _("完了")
-        NEXT_PLAN = "next_plan", _("次期計画へ引継ぎ")
-        ABOLISH = "abolish", _("廃止")
+    CarryOver = CarryOverDecision
 
     # The decisions that carry an initiative into the next plan (the carry-over preview, the
     # carry-over itself and its page all ask this set, through carries_over).
     CARRYING_DECISIONS = frozenset(
-        {CarryOver.CONTINUE, CarryOver.EXPAND, CarryOver.REVISE, CarryOver.NEXT_PLAN}
+        {CarryOverDecision.CONTINUE, CarryOverDecision.EXPAND, CarryOverDecision.REVISE}
     )
 
     initiative = models.ForeignKey(
@@ -472,6 +490,11 @@ class Review(models.Model):
     def carries_over(self) -> bool:
         """Whether this review's decision carries the initiative into the next plan."""
         return self.carry_over in self.CARRYING_DECISIONS
+
+    @property
+    def ends_initiative(self) -> bool:
+        """完了 or 廃止: the initiative ends with its plan (listed as such, not carried)."""
+        return self.carry_over in ENDING_DECISIONS
 
 
 class ReviewEvent(models.Model):

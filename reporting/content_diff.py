@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.models import ENDING_DECISIONS, CarryOverDecision
+
 ADDED, CHANGED, REMOVED = "added", "changed", "removed"
 KIND_LABELS = {ADDED: _("追加"), CHANGED: _("変更"), REMOVED: _("削除")}
 MAX_DIFF_CHARS = 20_000  # per text: longer texts are shown whole, before and after
@@ -50,10 +52,18 @@ class Difference:
     key: str
     title: str
     changes: list[FieldChange] = field(default_factory=list)
+    # A removed initiative that its final-year review ended: CarryOverDecision.COMPLETE or
+    # .ABOLISH ("" otherwise).
+    ending: str = ""
 
     @property
     def kind_label(self) -> Any:
         return KIND_LABELS[self.kind]
+
+    @property
+    def ending_label(self) -> Any:
+        """完了 / 廃止, the plan's word for why the initiative is gone ("" if not ended)."""
+        return CarryOverDecision(self.ending).label if self.ending else ""
 
 
 def _text(value: Any) -> str:
@@ -88,6 +98,15 @@ def _compare(
             ]
             if changes:
                 out.append(Difference(CHANGED, area, key, _text(b.get(title)), changes))
+
+
+def _label_endings(out: list[Difference], before: dict[str, dict[str, Any]]) -> None:
+    """Mark removed initiatives whose final-year review decided 完了 or 廃止."""
+    for d in out:
+        if d.kind == REMOVED and d.key in before:
+            decision = before[d.key].get("final_decision", "")
+            if decision in ENDING_DECISIONS:
+                d.ending = decision
 
 
 def _index(content: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -161,6 +180,7 @@ def content_differences(before: dict[str, Any], after: dict[str, Any]) -> list[D
         ],
         "title",
     )
+    first_initiative = len(out)
     _compare(
         out,
         _("取り組み"),
@@ -175,6 +195,7 @@ def content_differences(before: dict[str, Any], after: dict[str, Any]) -> list[D
         ],
         "title",
     )
+    _label_endings(out[first_initiative:], a["initiatives"])
     _compare(
         out,
         _("既に取り組んでいる事業"),

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
 from kahoku_dx.forms import FiscalYearField
-from plans.models import Plan, PlanVersion
+from plans.models import Plan
 from reporting.services.carry_over import carry_over_refusal
 
 
@@ -64,38 +64,6 @@ class SnapshotForm(forms.Form):
     fy = FiscalYearField(
         label=_("年度"), error_messages={"required": _("年度を入力してください。")}
     )
-
-
-class CompareForm(forms.Form):
-    plan = forms.ModelChoiceField(
-        label=_("計画"),
-        queryset=Plan.objects.order_by("start_fy"),
-        to_field_name="code",
-        required=False,
-        empty_label=None,
-    )
-    start = forms.DateField(
-        label=_("比較元の日付"),
-        required=False,
-        error_messages={"invalid": _("日付は 2022-02-28 の形で入力してください。")},
-    )
-    end = forms.DateField(
-        label=_("比較先の日付"),
-        required=False,
-        error_messages={"invalid": _("日付は 2022-02-28 の形で入力してください。")},
-    )
-    version_from = forms.ModelChoiceField(
-        label=_("比較元の版"), queryset=PlanVersion.objects.all(), required=False
-    )
-    version_to = forms.ModelChoiceField(
-        label=_("比較先の版"), queryset=PlanVersion.objects.all(), required=False
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", _("比較先の日付は比較元の日付以降にしてください。"))
-        return data
 
 
 class CarryOverForm(forms.Form):

@@ -8,12 +8,13 @@ values are JSON types only.
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
 
-from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
+from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay, Review
 from kahoku_dx import era
 from plans.models import BasicPolicy, Plan, PlanVersion, ScheduleItem, ScheduleRow
 
@@ -33,6 +34,31 @@ def _chapters(version: PlanVersion | None) -> list[dict[str, Any]]:
         {"number": c.number, "title": c.title, "body": c.body}
         for c in version.chapters.order_by("number")
     ]
+
+
+def final_decisions(plan: Plan) -> dict[str, str]:
+    """Initiative code ("2.1") -> its latest PDCA review's decision (Review.CarryOver value,
+    "" when undecided): how the plan's final-year reviews ended each initiative."""
+    out: dict[str, str] = {}
+    reviews = (
+        Review.objects.filter(initiative__policy__plan=plan)
+        .order_by("initiative_id", "-fiscal_year")
+        .values_list("initiative__policy__number", "initiative__number", "carry_over")
+    )
+    for policy_number, number, decision in reviews:
+        out.setdefault(f"{policy_number}.{number}", decision)
+    return out
+
+
+def with_final_decisions(content: dict[str, Any], plan: Plan) -> dict[str, Any]:
+    """A copy of ``content`` whose initiatives carry ``final_decision`` as the plan's reviews
+    say today (decided after a version was frozen, so never part of the frozen text)."""
+    decisions = final_decisions(plan)
+    content = copy.deepcopy(content)
+    for policy in content.get("policies", []):
+        for ini in policy.get("initiatives", []):
+            ini["final_decision"] = decisions.get(f"{policy['number']}.{ini['number']}", "")
+    return content
 
 
 def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str, Any]:
@@ -62,6 +88,7 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
     items = ScheduleItem.objects.filter(plan=plan).prefetch_related(
         Prefetch("rows", ScheduleRow.objects.prefetch_related("cells").order_by("line"))
     )
+    decisions = final_decisions(plan)
     return {
         "format": CONTENT_FORMAT,
         "plan": {
@@ -91,7 +118,9 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
                 "heading": p.heading,
                 "summary": p.summary,
                 "classification": p.classification,
-                "initiatives": [_initiative(i) for i in p.initiatives.all()],
+                "initiatives": [
+                    _initiative(i, decisions.get(i.code, "")) for i in p.initiatives.all()
+                ],
             }
             for p in policies.order_by("number")
         ],
@@ -123,7 +152,7 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
     }
 
 
-def _initiative(ini: Initiative) -> dict[str, Any]:
+def _initiative(ini: Initiative, final_decision: str) -> dict[str, Any]:
     return {
         "code": ini.code,
         "number": ini.number,
@@ -133,6 +162,7 @@ def _initiative(ini: Initiative) -> dict[str, Any]:
         "working_group": ini.working_group.name if ini.working_group else "",
         "lead_section": ini.lead_section.name if ini.lead_section else "",
         "carried_from": ini.carried_from_id is not None,
+        "final_decision": final_decision,
         "projects": [
             {
                 "era_label": pr.era_label,
@@ -163,7 +193,7 @@ def _initiative(ini: Initiative) -> dict[str, Any]:
 def version_content(version: PlanVersion) -> dict[str, Any]:
     """A version's frozen content, or (not frozen yet) the plan as it stands with its chapters."""
     if version.content:
-        return version.content
+        return with_final_decisions(version.content, version.plan)
     return plan_content(version.plan, version=version)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import openpyxl
 from django.contrib import messages
@@ -180,19 +180,50 @@ def _source_content(value: str) -> tuple[str, dict[str, Any]]:
     plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
     if plan is None:
         raise Http404("比較する計画が見つかりません。")
-    return f"{plan.name}(現在の内容)", plan_content(plan)
+    # Now = the database with the latest version's chapters (a plan has no chapters of its own).
+    return f"{plan.name}(現在の内容)", plan_content(plan, version=plan.latest_version)
+
+
+def default_comparison(plan: Plan | None = None) -> dict[str, str]:
+    """What the comparison opens on: the plan's first adopted version (第1.0版) against the
+    plan as it stands now ({} when there is no plan)."""
+    plan = plan or current_plan()
+    if plan is None:
+        return {}
+    versions = plan.versions.order_by("issued_fy", "number")
+    # The first version with a text of its own (0.5 before the plan had one is skipped).
+    first = versions.filter(frozen_at__isnull=False).first() or versions.first()
+    now = f"p{plan.code}"
+    return {"a": f"v{first.pk}" if first else now, "b": now}
+
+
+def _plan_of(value: str) -> Plan | None:
+    if value.startswith("v") and value[1:].isdigit():
+        version = PlanVersion.objects.select_related("plan").filter(pk=int(value[1:])).first()
+        return version.plan if version else None
+    return Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
 
 
 class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
+    """Frozen contents compared (the plan comparison): with no choice made, 第1.0版 of the
+    current plan against the plan as it stands now."""
+
     template_name = "reporting/version_compare.html"
 
     def _compare(self) -> dict[str, Any]:
-        form = VersionCompareForm(self.request.GET or None)
-        ctx: dict[str, Any] = {"form": form, "differences": None}
+        data = self.request.GET if "a" in self.request.GET else default_comparison()
+        form = VersionCompareForm(data or None)
+        ctx: dict[str, Any] = {"form": form, "differences": None, "plan": None}
         if form.is_bound and form.is_valid():
             a_label, a = _source_content(form.cleaned_data["a"])
             b_label, b = _source_content(form.cleaned_data["b"])
-            ctx.update(a_label=a_label, b_label=b_label, differences=content_differences(a, b))
+            ctx.update(
+                a_label=a_label,
+                b_label=b_label,
+                differences=content_differences(a, b),
+                plan=_plan_of(form.cleaned_data["b"]),
+                query=urlencode({"a": form.cleaned_data["a"], "b": form.cleaned_data["b"]}),
+            )
         return ctx
 
     def get(self, request, *args, **kwargs):
@@ -214,7 +245,8 @@ def _differences_workbook(ctx: dict[str, Any]) -> bytes:
     for d in ctx["differences"]:
         for change in d.changes or [None]:
             row += 1
-            values = [d.kind_label, d.area, d.key, d.title]
+            kind = f"{d.kind_label}({d.ending_label})" if d.ending else d.kind_label
+            values = [kind, d.area, d.key, d.title]
             values += [change.label, change.before, change.after] if change else ["", "", ""]
             for col, value in enumerate(values, start=1):
                 set_cell(ws, row, col, str(value))

@@ -4,6 +4,7 @@ publication. Thin views: forms validate, selectors read, services write."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -19,13 +20,14 @@ from django.views.generic import TemplateView
 from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
 from kahoku_dx import era
-from plans.models import Plan, PlanVersion
+from plans.models import Plan
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from reporting.access import get_snapshot_for_user
-from reporting.forms import CarryOverForm, CompareForm, DashboardFilterForm, SnapshotForm
+from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
 from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
-from reporting.selectors import compare, dashboard, schedule
+from reporting.selectors import dashboard, schedule
 from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
+from reporting.version_views import default_comparison
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
 
 
@@ -193,46 +195,15 @@ class ReportExcelView(SecretariatOrHeadquartersMixin, View):
 # --------------------------------------------------------------------------------------------
 
 
-class CompareView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "reporting/compare.html"
+class CompareView(SecretariatOrHeadquartersMixin, View):
+    """The old address of the plan comparison: the frozen-content comparison, opened on the
+    chosen plan's (or the current plan's) 第1.0版 against the plan as it stands now."""
 
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        ctx = super().get_context_data(**kwargs)
-        today = timezone.localdate()
-        plans = plans_for_selection()
-        form = CompareForm(self.request.GET or None)
-        data = form.cleaned_data if form.is_bound and form.is_valid() else {}
-        plan = data.get("plan") or current_plan(era.current_fiscal_year(today), plans=plans)
-        versions = list(PlanVersion.objects.filter(plan=plan).order_by("issued_fy", "number"))
-        start = end = None
-        if data.get("version_from"):
-            start = compare.version_moment(data["version_from"])
-        elif data.get("start"):
-            start = compare.day_end(data["start"])
-        if data.get("version_to"):
-            end = compare.version_moment(data["version_to"])
-        elif data.get("end"):
-            end = compare.day_end(data["end"])
-        if start is None and versions:
-            start = compare.version_moment(versions[-1])
-        if end is None:
-            end = compare.day_end(today)
-        differences = []
-        if plan and start and end:
-            if end < start:
-                start, end = end, start
-            differences = compare.plan_differences(plan, start, end)
-        ctx.update(
-            form=form,
-            plan=plan,
-            plans=plans,
-            versions=versions,
-            start=start,
-            end=end,
-            differences=differences,
-            earliest=compare.earliest_history(plan) if plan else None,
-        )
-        return ctx
+    def get(self, request):
+        plan = Plan.objects.filter(code=request.GET.get("plan", "")[:50]).first()
+        query = urlencode(default_comparison(plan))
+        url = reverse("reporting:version_compare")
+        return redirect(f"{url}?{query}" if query else url)
 
 
 class CarryOverView(SecretariatRequiredMixin, TemplateView):

@@ -331,9 +331,6 @@ NOT_UI_TEXT = {
     # The language switch names each language in that language (日本語 / English), so that
     # someone who cannot read the current language can still find their own.
     "base.html": ["日本語"],
-    # Keys of reporting.selectors.compare's change kinds, compared to pick a CSS class; the
-    # kind itself is shown through {% translate d.kind %}.
-    "reporting/compare.html": ["'追加'", "'削除'"],
 }
 
 

@@ -40,8 +40,15 @@ def carry_over_refusal(*, source_plan: Plan, target_plan: Plan) -> str | None:
 class CarryOverLine:
     initiative: Any
     review: Any  # the initiative's latest PDCA review in the source plan
-    action: str  # "create" | "exists" | "skip"
+    action: str  # "create" | "exists" | "ended" (完了・廃止) | "skip"
     reason: str
+
+    @property
+    def decision(self) -> str:
+        """The review's decision in the plan's words (継続・拡充・見直し・完了・廃止), or ""."""
+        if self.review is None or not self.review.carry_over:
+            return ""
+        return self.review.get_carry_over_display()
 
 
 def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[CarryOverLine]:
@@ -72,7 +79,8 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
             reason = _("方針が「%(decision)s」のため引き継ぎません") % {
                 "decision": review.get_carry_over_display()
             }
-            lines.append(CarryOverLine(ini, review, "skip", reason))
+            action = "ended" if review.ends_initiative else "skip"
+            lines.append(CarryOverLine(ini, review, action, reason))
         elif ini.pk in already:
             lines.append(CarryOverLine(ini, review, "exists", _("引継ぎ済みです")))
         else:
@@ -87,9 +95,56 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
     return lines
 
 
+def _last_actual(indicator: Any) -> tuple[Any, int] | None:
+    """The indicator's latest actual (the counted one when linked to a countable target)
+    and its year, or None when no year has one."""
+    for value in sorted(indicator.values.all(), key=lambda v: v.fiscal_year, reverse=True):
+        if value.shown_actual is not None:
+            return value.shown_actual, value.fiscal_year
+    return None
+
+
+def _carry_children(src: Any, ini: Any, user: Any) -> None:
+    """The projects under way and the indicators go with the initiative; an indicator's last
+    actual becomes its baseline (targets are set afresh in the new plan)."""
+    from initiatives.models import Indicator, ProjectUnderWay
+    from initiatives.selectors import attach_counted_actuals
+
+    for project in src.projects.all():
+        save_with_user(
+            ProjectUnderWay(
+                initiative=ini,
+                era_label=project.era_label,
+                fiscal_year=project.fiscal_year,
+                name=project.name,
+                section=project.section,
+                order=project.order,
+            ),
+            user,
+        )
+    indicators = list(src.indicators.prefetch_related("values"))
+    attach_counted_actuals(indicators)
+    for ind in indicators:
+        last = _last_actual(ind)
+        baseline, baseline_fy = last if last is not None else (ind.baseline, ind.baseline_fy)
+        save_with_user(
+            Indicator(
+                initiative=ini,
+                name=ind.name,
+                unit=ind.unit,
+                direction=ind.direction,
+                baseline=baseline,
+                baseline_fy=baseline_fy,
+                order=ind.order,
+            ),
+            user,
+        )
+
+
 def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[Any]:
     """Create the next plan's policies and initiatives for initiatives whose latest PDCA
-    review carries them over (Review.carries_over), setting ``carried_from``.
+    review carries them over (Review.carries_over), setting ``carried_from`` and recording
+    the review's decision and Act text; projects and indicators go with them.
 
     Running it twice creates nothing new. Policies are matched by number; an initiative
     keeps its number unless the target policy already uses it.
@@ -140,8 +195,11 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[
                 lead_section=src.lead_section,
                 weight=src.weight,
                 carried_from=src,
+                carried_decision=line.review.carry_over,
+                carried_act_text=line.review.act_text,
             )
             save_with_user(ini, user)
             ini.national_items.set(src.national_items.all())
+            _carry_children(src, ini, user)
             created.append(ini)
     return created

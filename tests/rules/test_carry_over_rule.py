@@ -18,12 +18,12 @@ DECISIONS = {
     "2.1": "continue",
     "2.2": "expand",
     "2.3": "revise",
-    "2.4": "next_plan",
+    "2.4": "continue",
     "3.1": "complete",
     "3.2": "abolish",
     "3.3": "",
 }
-CARRIED = {"2.1", "2.2", "2.3", "2.4"}  # today's rule: 継続・拡充・見直し・次期計画へ引継ぎ
+CARRIED = {"2.1", "2.2", "2.3", "2.4"}  # today's rule: 継続・拡充・見直し
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_changing_the_decisions_changes_preview_and_carry_over(
     monkeypatch.setattr(
         Review,
         "CARRYING_DECISIONS",
-        frozenset({"continue", "expand", "next_plan", "complete"}),
+        frozenset({"continue", "expand", "complete"}),
     )
     current, nxt = plans
     previewed, created, _ = _page_and_service(client, personas, current, nxt)

@@ -16,7 +16,7 @@ SCREENS = [
     ("reporting:dashboard", lambda ctx: ctx["dashboard"].plan),
     ("reporting:schedule", lambda ctx: ctx["plan"]),
     ("reporting:report_list", lambda ctx: ctx["plan"]),
-    ("reporting:compare", lambda ctx: ctx["plan"]),
+    ("reporting:version_compare", lambda ctx: ctx["plan"]),
     ("reporting:publication", lambda ctx: ctx["plan"]),
     ("public:index", lambda ctx: ctx["plan"]),
     ("excel:index", lambda ctx: ctx["plan"]),

@@ -14,7 +14,7 @@ from workgroups.access import Roles
 pytestmark = pytest.mark.django_db
 
 PERSONAS = ["viewer", "member", "other_member", "leader", "secretariat", "hq"]
-MANAGEMENT = ["reporting:dashboard", "reporting:report_list", "reporting:compare"]
+MANAGEMENT = ["reporting:dashboard", "reporting:report_list", "reporting:version_compare"]
 
 
 @pytest.fixture
