@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext_noop
 
 from kahoku_dx.spreadsheets import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from plans.models import Plan
@@ -66,15 +67,15 @@ HQ_ROLES = {
 _STAFF_NUMBER_RE = re.compile(r"[0-9A-Za-z-]{1,20}")
 
 FIELD_LABELS = {
-    "staff_number": "職員番号",
-    "name": "氏名",
-    "kana": "ふりがな",
-    "job_title": "職名",
-    "email": "メールアドレス",
-    "section": "所属",
-    "wg": "DX推進WG",
-    "hq": "DX推進本部",
-    "active": "状態",
+    "staff_number": gettext_noop("職員番号"),
+    "name": gettext_noop("氏名"),
+    "kana": gettext_noop("ふりがな"),
+    "job_title": gettext_noop("職名"),
+    "email": gettext_noop("メールアドレス"),
+    "section": gettext_noop("所属"),
+    "wg": gettext_noop("DX推進WG"),
+    "hq": gettext_noop("DX推進本部"),
+    "active": gettext_noop("状態"),
 }
 
 

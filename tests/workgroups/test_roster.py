@@ -317,3 +317,47 @@ def test_command_exit_codes(plan, tmp_path, capsys):
     assert exc.value.returncode == 1
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("import_staff", str(good), "--effective", "4月1日")
+
+
+def test_roster_screen_previews_then_confirms_once(client, personas, settings):
+    from django.urls import reverse
+
+    from tests.factory import upload
+
+    url = reverse("workgroups:staff_roster")
+    client.force_login(personas.leader)
+    assert client.get(url).status_code == 403
+    client.force_login(personas.secretariat)
+    assert (
+        "職員名簿（Excel）の取り込み"
+        in client.get(reverse("workgroups:staff_list")).content.decode()
+    )
+    today = date.today()
+    later = date.fromordinal(today.toordinal() + 10)
+    response = client.post(
+        url, {"file": upload(roster_xlsx(BASE_ROWS), "meibo.xlsx"), "effective": later.isoformat()}
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"{later.month}月{later.day}日から適用" in page and "確定すると今すぐ反映" in page
+    assert "追加 3人、変更 0人、無効化 0人、変更なし 0人" in page
+    assert "情報推進課WG(WG長)" in page
+    assert not StaffProfile.objects.filter(staff_number="1001").exists()
+    token = response.context["token"]
+    done = client.post(reverse("workgroups:staff_roster_confirm"), {"token": token})
+    assert done.status_code == 302 and done["Location"] == reverse("workgroups:staff_list")
+    profile = StaffProfile.objects.get(staff_number="1001")
+    assert profile.history.first().history_change_reason == (
+        f"職員名簿の取り込み({later.year}年{later.month}月{later.day}日から適用)"
+    )
+    counts = _history_counts()
+    again = client.post(reverse("workgroups:staff_roster_confirm"), {"token": token}, follow=True)
+    assert "もう一度ファイルを選んで読み込んでください" in again.content.decode()
+    assert _history_counts() == counts
+    assert StaffProfile.objects.filter(staff_number__in=["1001", "1002", "1003"]).count() == 3
+    # too far ahead: refused with the reason, nothing read
+    far = date.fromordinal(today.toordinal() + 40)
+    response = client.post(
+        url, {"file": upload(roster_xlsx(BASE_ROWS), "meibo.xlsx"), "effective": far.isoformat()}
+    )
+    assert response.status_code == 400 and "31日より先" in response.content.decode()

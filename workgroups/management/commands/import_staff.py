@@ -102,5 +102,3 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"ユーザーがいません: {username}")
         return user
-
-
