@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from initiatives.selectors import home_for_user
 from kahoku_dx.spreadsheets import SpreadsheetError
-from tests.factory import initiative, make_review
+from tests.factory import make_review
 from workgroups import roster, services
 from workgroups.access import roles_for
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
@@ -46,7 +46,7 @@ def roster_xlsx(rows, *, header=HEADER, merge_section=True, title="令和9年度
     ws.append([])
     ws.append(header)
     first = 4
-    for i, row in enumerate(rows):
+    for row in rows:
         values = [row.get(h, "") for h in header]
         ws.append(values)
     if merge_section:
