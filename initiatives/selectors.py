@@ -523,3 +523,92 @@ def indicators_for_initiatives(initiative_ids: list[int], fiscal_year: int) -> l
     )
     attach_counted_actuals(indicators)
     return indicators
+
+
+# --------------------------------------------------------------------------------------------
+# Set-up checklist (the secretariat's home page): what is missing to run the year
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One thing missing to run the year, with the screen that fixes it (a URL name)."""
+
+    key: str
+    label: str  # gettext_noop'd; the template translates it
+    count: int
+    url_name: str
+
+
+def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
+    """What still needs doing before the year can run; only items with something to fix.
+
+    One query per item whatever the data (pinned by a query-count test).
+    """
+    from django.db.models import Exists
+
+    from initiatives.models import Confirmation, OnlineProcedure, StandardSystem
+    from workgroups.models import Section, StaffProfile, WorkingGroup, WorkingGroupMembership
+
+    plans = Plan.objects.filter(Plan.covering(fiscal_year))
+    this_year = initiatives_for_fiscal_year(fiscal_year)
+    leader = WorkingGroupMembership.objects.filter(
+        working_group=OuterRef("pk"),
+        role=WorkingGroupMembership.Role.LEADER,
+        user__is_active=True,
+    )
+    referenced = (Q(staff__user__is_active=True) | Q(led_working_groups__isnull=False)) | Q(
+        working_groups__isnull=False
+    )
+    published = Initiative.objects.filter(policy__plan__in=plans, is_public=True).exists()
+    items = [
+        (
+            "procedures",
+            gettext_noop("未確認のオンライン化手続"),
+            OnlineProcedure.objects.exclude(confirmation=Confirmation.CONFIRMED).count(),
+            "initiatives:procedures",
+        ),
+        (
+            "systems",
+            gettext_noop("主管課が決まっていない標準化システム"),
+            StandardSystem.objects.filter(section__isnull=True).count(),
+            "initiatives:systems",
+        ),
+        (
+            "wg_leaders",
+            gettext_noop("WG長がいないWG"),
+            WorkingGroup.objects.filter(plan__in=plans).exclude(Exists(leader)).count(),
+            "workgroups:staff_list",
+        ),
+        (
+            "initiative_wg",
+            gettext_noop("担当WGが決まっていない取り組み"),
+            this_year.filter(working_group__isnull=True).count(),
+            "excel:index",
+        ),
+        (
+            "staff_section",
+            gettext_noop("所属課のない職員"),
+            StaffProfile.objects.filter(section__isnull=True, user__is_active=True).count(),
+            "workgroups:staff_list",
+        ),
+        (
+            "ended_sections",
+            gettext_noop("廃止されたのに職員・WGが残っている課"),
+            Section.objects.filter(ended_fy__lt=fiscal_year).filter(referenced).distinct().count(),
+            "workgroups:sections",
+        ),
+        (
+            "published",
+            gettext_noop("公開ページに載せた取り組みがありません"),
+            0 if published else 1,
+            "reporting:publication",
+        ),
+        (
+            "reviews",
+            gettext_noop("今年度の振り返りを開始していない取り組み"),
+            this_year.exclude(reviews__fiscal_year=fiscal_year).count(),
+            "initiatives:list",
+        ),
+    ]
+    return [ChecklistItem(*item) for item in items if item[2]]

@@ -103,8 +103,10 @@ def _fields(form: BaseForm, *names: str) -> dict[str, Any]:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     fiscal_year = _current_fy()
-    context = selectors.home_for_user(roles_for(request.user), fiscal_year)
+    roles = roles_for(request.user)
+    context = selectors.home_for_user(roles, fiscal_year)
     context["fiscal_year"] = fiscal_year
+    context["checklist"] = selectors.setup_checklist(fiscal_year) if roles.secretariat else []
     return render(request, "home.html", context)
 
 

@@ -704,3 +704,43 @@ def column_letter(index: int) -> str:
     from openpyxl.utils import get_column_letter
 
     return get_column_letter(index)
+
+
+def merged_sheet_rows(
+    data: bytes, filename: str, *, max_rows: int, max_columns: int = 64
+) -> tuple[str, list[tuple[int, list]]]:
+    """The first sheet's non-empty rows with merged cells filled from their top-left cell.
+
+    Merged ranges need openpyxl's normal (not read-only) mode, which holds the whole sheet
+    in memory; so the file passes every check of `open_upload` with ``max_rows`` (plus
+    title rows) and ``max_rows * max_columns`` cells *before* it is loaded. Returns the
+    sheet name and (1-based row number, values) pairs.
+    """
+    limits = ImportLimits(
+        max_rows=max_rows,
+        max_cells=(max_rows + ImportLimits.header_rows) * max_columns,
+        max_text_bytes=8 * 1024 * 1024,
+    )
+    open_upload(data, filename, limits=limits)
+    wb = load_full_workbook(data)
+    try:
+        ws = wb.worksheets[0]
+        fill: dict[tuple[int, int], Any] = {}
+        for merged in ws.merged_cells.ranges:
+            value = ws.cell(merged.min_row, merged.min_col).value
+            for r in range(merged.min_row, min(merged.max_row, ws.max_row) + 1):
+                for c in range(merged.min_col, min(merged.max_col, max_columns) + 1):
+                    fill[(r, c)] = value
+        rows: list[tuple[int, list]] = []
+        for number, values in enumerate(
+            ws.iter_rows(max_col=max_columns, values_only=True), start=1
+        ):
+            if number > max_rows + limits.header_rows:
+                raise SpreadsheetError(too_many_rows(max_rows))
+            filled = [fill.get((number, i + 1), v) for i, v in enumerate(values)]
+            trimmed = _trim(filled)
+            if trimmed:
+                rows.append((number, trimmed))
+        return ws.title, rows
+    finally:
+        wb.close()

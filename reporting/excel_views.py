@@ -8,13 +8,6 @@ re-reads the stored file and writes in one transaction through the services.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import re
-import secrets
-import tempfile
-import time
-from pathlib import Path
 from typing import Any
 
 from django import forms
@@ -25,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
+from kahoku_dx import upload_stash
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
 from plans.models import Plan
 from plans.selectors import current_plan as plans_current_plan
@@ -33,8 +27,6 @@ from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
 from workgroups.access import SecretariatRequiredMixin
 
-SESSION_KEY = "excel_imports"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_imports"
 SCHEDULE = "schedule"
 
 
@@ -72,95 +64,6 @@ def _quote(name: str) -> str:
     from urllib.parse import quote
 
     return quote(name)
-
-
-STASH_MAX_AGE = 24 * 60 * 60  # seconds; abandoned previews are removed after this
-
-
-def _sweep() -> None:
-    cutoff = time.time() - STASH_MAX_AGE
-    for path in UPLOAD_DIR.iterdir():
-        try:
-            if path.stat().st_mtime < cutoff:
-                path.unlink()
-        except OSError:
-            continue
-
-
-def _stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerprint: str) -> str:
-    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
-    _sweep()
-    token = secrets.token_urlsafe(24)
-    (UPLOAD_DIR / token).write_bytes(data)
-    stash = request.session.get(SESSION_KEY, {})
-    stash[token] = {
-        "kind": kind,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "filename": filename,
-        "fingerprint": fingerprint,
-    }
-    request.session[SESSION_KEY] = stash
-    return token
-
-
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
-
-
-def _claim(request: HttpRequest, kind: str, token: str) -> tuple[bytes, dict[str, Any]] | Any:
-    """Claim a previewed upload for its one confirmation; or the message to show instead.
-
-    The claim is ``os.rename`` of the stashed file to ``<token>.claimed``: a rename is atomic,
-    so of any number of concurrent confirms (double click, two tabs, a retrying proxy)
-    exactly one finds the file and the others get ALREADY_DONE. A database row with a unique
-    constraint would do the same but needs a migration; a lock on the plan row only
-    serialises the writers, and the second would then write again. The stash directory is
-    already where the confirm reads the file from, so every app process that can serve the
-    confirm shares it.
-    """
-    entry = request.session.get(SESSION_KEY, {}).get(token)
-    if not entry or entry["kind"] != kind or not _TOKEN_RE.fullmatch(token):
-        return EXPIRED
-    path = UPLOAD_DIR / token
-    claimed = UPLOAD_DIR / f"{token}.claimed"
-    try:
-        os.rename(path, claimed)
-    except FileNotFoundError:
-        if claimed.exists() or (UPLOAD_DIR / f"{token}.done").exists():
-            return ALREADY_DONE
-        return EXPIRED
-    data = claimed.read_bytes()
-    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-        _forget(request, token)
-        return EXPIRED
-    return data, entry
-
-
-def _release(token: str) -> None:
-    """Give a claim back after a confirmation that failed unexpectedly and wrote nothing."""
-    try:
-        os.rename(UPLOAD_DIR / f"{token}.claimed", UPLOAD_DIR / token)
-    except OSError:
-        pass
-
-
-def _forget(request: HttpRequest, token: str, *, done: bool = False) -> None:
-    """Drop a stash. After a confirmation that wrote, a marker stays (swept after
-    STASH_MAX_AGE) so that a late second confirm says ALREADY_DONE, not "expired"."""
-    stash = request.session.get(SESSION_KEY, {})
-    stash.pop(token, None)
-    request.session[SESSION_KEY] = stash
-    if not _TOKEN_RE.fullmatch(token):
-        return
-    if done:
-        (UPLOAD_DIR / f"{token}.done").touch()
-    for name in (token, f"{token}.claimed"):
-        (UPLOAD_DIR / name).unlink(missing_ok=True)
-
-
-EXPIRED = _(
-    "確認の期限が切れたか、ファイルが見つかりません。もう一度ファイルを選んで読み込んでください。"
-)
-ALREADY_DONE = "この取り込みはすでに実行されました。"
 
 
 class ExcelIndexView(SecretariatRequiredMixin, View):
@@ -204,7 +107,9 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
             ctx["error_total"] = exc.total
             return render(request, self.template_name, ctx, status=400)
         token = (
-            _stash(request, SCHEDULE, data, upload.name, diff.fingerprint) if diff.changes else ""
+            upload_stash.stash(request, SCHEDULE, data, upload.name, diff.fingerprint)
+            if diff.changes
+            else ""
         )
         return render(
             request,
@@ -224,7 +129,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         token = request.POST.get("token", "")
-        stashed = _claim(request, SCHEDULE, token)
+        stashed = upload_stash.claim(request, SCHEDULE, token)
         if not isinstance(stashed, tuple):  # a (lazy) message: expired or already done
             messages.error(request, stashed)
             return redirect("excel:schedule_import")
@@ -239,13 +144,15 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
             )
         except BaseException as exc:
             if not isinstance(exc, SpreadsheetError | ScheduleChangedError):
-                _release(token)  # nothing was written: the same preview may be confirmed again
+                upload_stash.release(
+                    token
+                )  # nothing was written: the same preview may be confirmed again
                 raise
-            _forget(request, token)
+            upload_stash.forget(request, token)
             text = " ".join(exc.messages) if isinstance(exc, SpreadsheetError) else str(exc)
             messages.error(request, text)
             return redirect("excel:schedule_import")
-        _forget(request, token, done=True)
+        upload_stash.forget(request, token, done=True)
         c = diff.counts()
         messages.success(
             request,
@@ -332,7 +239,11 @@ class BulkImportView(SecretariatRequiredMixin, View):
             return render(request, self.template_name, ctx, status=400)
         counts = result.counts()
         changed = counts["added"] + counts["changed"]
-        token = _stash(request, slug, data, upload.name, result.fingerprint) if changed else ""
+        token = (
+            upload_stash.stash(request, slug, data, upload.name, result.fingerprint)
+            if changed
+            else ""
+        )
         return render(
             request,
             "excel/bulk_preview.html",
@@ -354,7 +265,7 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
     def post(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         token = request.POST.get("token", "")
-        stashed = _claim(request, slug, token)
+        stashed = upload_stash.claim(request, slug, token)
         if not isinstance(stashed, tuple):  # a (lazy) message: expired or already done
             messages.error(request, stashed)
             return redirect("excel:bulk_import", slug=slug)
@@ -370,12 +281,14 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
             )
         except BaseException as exc:
             if not isinstance(exc, SpreadsheetError):
-                _release(token)  # nothing was written: the same preview may be confirmed again
+                upload_stash.release(
+                    token
+                )  # nothing was written: the same preview may be confirmed again
                 raise
-            _forget(request, token)
+            upload_stash.forget(request, token)
             messages.error(request, " ".join(exc.messages))
             return redirect("excel:bulk_import", slug=slug)
-        _forget(request, token, done=True)
+        upload_stash.forget(request, token, done=True)
         c = result.counts()
         messages.success(
             request,

@@ -22,6 +22,7 @@ from kahoku_dx.spreadsheets import csv_safe
 from plans.models import Plan
 from plans.selectors import current_plan
 from reporting.selectors.public import number_text, public_records
+from reporting.selectors.schedule import schedule_matrix
 
 CSV_COLUMNS = [
     ("code", "番号"),
@@ -53,11 +54,17 @@ def index(request: HttpRequest) -> HttpResponse:
     policies: dict[str, list[dict]] = {}
     for r in records:
         policies.setdefault(r["policy"], []).append(r)
+    # The plan itself is public from day one: theme, goal, the four basic policies and
+    # table 4-1. Published initiatives follow once the secretariat publishes them.
+    years, rows = schedule_matrix(plan, fy) if plan else ([], [])
     return render(
         request,
         "public/index.html",
         {
             "plan": plan,
+            "basic_policies": list(plan.policies.order_by("number")) if plan else [],
+            "years": [(y, era.short_header(y), y == fy) for y in years],
+            "schedule_rows": rows,
             "fiscal_year_label": era.format_fiscal_year(fy),
             "policies": policies,
             "count": len(records),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx.forms import FiscalYearField
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
@@ -191,3 +192,21 @@ class SectionSplitForm(forms.Form):
         return [
             line.strip() for line in self.cleaned_data["new_names"].splitlines() if line.strip()
         ]
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("職員名簿"),
+        help_text=_(
+            "Excel(.xlsx、5,000行まで)。見出し(職員番号・所属・氏名 ほか)の行より上の"
+            "表題や、縦に結合した所属はそのまま読めます。"
+        ),
+    )
+    effective = forms.DateField(
+        label=_("適用日"),
+        help_text=_(
+            "名簿が有効になる日(例: 4月1日)。取り込んだ時点で反映し、適用日は履歴に記録します。"
+            "31日より先の日付は受け付けません。"
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

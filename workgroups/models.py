@@ -323,12 +323,28 @@ class StaffProfile(models.Model):
         related_name="staff",
     )
     role = models.CharField(_("役割"), max_length=20, choices=Role.choices, default=Role.STAFF)
+    staff_number = models.CharField(
+        _("職員番号"),
+        max_length=20,
+        blank=True,
+        default="",
+        help_text=_("職員名簿の職員番号(名簿の取り込みで職員を見分けるキー)"),
+    )
+    job_title = models.CharField(_("職名"), max_length=100, blank=True, default="")
+    kana = models.CharField(_("ふりがな"), max_length=100, blank=True, default="")
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("職員プロフィール")
         verbose_name_plural = _("職員プロフィール")
         ordering = ["section__order", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["staff_number"],
+                condition=~models.Q(staff_number=""),
+                name="uniq_staff_number",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.user.get_username()

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -56,6 +60,9 @@ def staff_create(
     section: Section | None = None,
     display_name: str = "",
     email: str = "",
+    staff_number: str = "",
+    kana: str = "",
+    job_title: str = "",
 ) -> User:
     """Create a staff account with its profile. The secretariat also gets the admin."""
     user = User(username=username, email=email, last_name=display_name)
@@ -65,9 +72,19 @@ def staff_create(
         user.set_unusable_password()
     user.is_staff = role == StaffProfile.Role.SECRETARIAT
     user.full_clean(exclude=["password"])
+    _history(user, None)
     user.save()
-    profile = StaffProfile(user=user, role=role, section=section, display_name=display_name)
+    profile = StaffProfile(
+        user=user,
+        role=role,
+        section=section,
+        display_name=display_name,
+        staff_number=staff_number,
+        kana=kana,
+        job_title=job_title,
+    )
     profile.full_clean()
+    _history(profile, None)
     profile.save()
     if role == StaffProfile.Role.SECRETARIAT:
         user.groups.add(secretariat_group_ensure())
@@ -117,9 +134,25 @@ def _guard(actor: Any, user: Any) -> None:
         raise PermissionDenied(MSG_SUPERUSER)
 
 
+_CHANGE_REASON: ContextVar[str] = ContextVar("staff_change_reason", default="")
+
+
+@contextmanager
+def change_reason(reason: str) -> Iterator[None]:
+    """Every history row written inside carries ``reason`` (simple-history _change_reason)."""
+    token = _CHANGE_REASON.set(reason)
+    try:
+        yield
+    finally:
+        _CHANGE_REASON.reset(token)
+
+
 def _history(obj: Any, actor: Any) -> None:
     if actor is not None:
         obj._history_user = actor
+    reason = _CHANGE_REASON.get()
+    if reason:
+        obj._change_reason = reason
 
 
 @transaction.atomic
@@ -131,8 +164,13 @@ def staff_update(
     email: str,
     section: Section | None,
     role: str,
+    staff_number: str | None = None,
+    kana: str | None = None,
+    job_title: str | None = None,
 ) -> Any:
     """Change a person's name, mail, section and office-wide role, with history naming actor.
+
+    ``staff_number``, ``kana`` and ``job_title`` (from the roster) stay as they are when None.
 
     Making someone secretariat gives them the admin's data screens (is_staff and the
     secretariat group); taking it away removes both. Superuser status is never touched.
@@ -148,6 +186,9 @@ def staff_update(
     profile.display_name = display_name
     profile.section = section
     profile.role = role
+    for name, value in (("staff_number", staff_number), ("kana", kana), ("job_title", job_title)):
+        if value is not None:
+            setattr(profile, name, value)
     profile.full_clean()
     _history(profile, actor)
     profile.save()
@@ -304,7 +345,11 @@ def staff_set_hq_seat(
     if not title:
         raise ValidationError({"hq_title": "本部での職名を入力してください(例: 総務部長)。"})
     if seat is None:
-        seat = HeadquartersMember(headquarters=hq, user=user)
+        # a seat loaded with the plan (職名 only, nobody named yet) is taken, not duplicated
+        seat = HeadquartersMember.objects.filter(
+            headquarters=hq, title=title, user__isnull=True
+        ).first() or HeadquartersMember(headquarters=hq, user=user)
+        seat.user = user
     seat.role = role
     seat.title = title
     seat.section = getattr(getattr(user, "profile", None), "section", None)
@@ -331,6 +376,9 @@ def staff_save(
     wg_roles: dict[int, str | None],
     hq_role: str | None,
     hq_title: str = "",
+    staff_number: str | None = None,
+    kana: str | None = None,
+    job_title: str | None = None,
 ) -> tuple[Any, list[str]]:
     """The staff screen's one write: the person, their WG roles and HQ seat, all or nothing.
 
@@ -339,7 +387,14 @@ def staff_save(
     """
     if user is None:
         user = staff_create(
-            username=username, role=role, section=section, display_name=display_name, email=email
+            username=username,
+            role=role,
+            section=section,
+            display_name=display_name,
+            email=email,
+            staff_number=staff_number or "",
+            kana=kana or "",
+            job_title=job_title or "",
         )
         _history(user, actor)
         changes = ["アカウントを作成しました"]
@@ -351,6 +406,9 @@ def staff_save(
             email=email,
             section=section,
             role=role,
+            staff_number=staff_number,
+            kana=kana,
+            job_title=job_title,
         )
         changes = []
     if plan is not None:
@@ -537,3 +595,113 @@ def section_split(
     _history(source, actor)
     source.save()
     return created
+
+
+# --------------------------------------------------------------------------------------------
+# The staff roster (職員名簿) from Excel: new, changed and leaving staff in one transaction
+# --------------------------------------------------------------------------------------------
+
+MSG_ROSTER_CHANGED = (
+    "確認画面を表示した後に職員の情報が変わりました。もう一度ファイルを読み込んで確認してください。"
+)
+
+
+def roster_change_reason(effective: date) -> str:
+    return f"職員名簿の取り込み({effective.year}年{effective.month}月{effective.day}日から適用)"
+
+
+@transaction.atomic
+def staff_roster_apply(
+    *,
+    actor: Any,
+    plan: Plan | None,
+    data: bytes,
+    filename: str,
+    effective: date,
+    today: date,
+    expected_fingerprint: str | None = None,
+) -> Any:
+    """Apply a full roster now: add the new, update the changed, deactivate the leaving.
+
+    Every history row carries the effective date as its change reason. Nothing is written
+    when the roster has any error, or (``expected_fingerprint``) when the planned changes
+    differ from the ones previewed. Re-applying the same roster writes nothing at all.
+    Leaving staff are taken out of their WGs and HQ seat and deactivated, never deleted.
+    Open reviews of a WG whose leader changed follow the leader: the home page lists a WG's
+    reviews for whoever leads it now.
+    """
+    from kahoku_dx.spreadsheets import SpreadsheetError
+    from workgroups import roster
+
+    preview = roster.preview_roster(
+        plan=plan, data=data, filename=filename, effective=effective, today=today, actor=actor
+    )
+    if preview.error_total:
+        raise preview.error()
+    if expected_fingerprint is not None and preview.fingerprint != expected_fingerprint:
+        raise SpreadsheetError(MSG_ROSTER_CHANGED)
+    wgs = preview.working_groups
+    wg_ids = [wg.pk for wg in wgs.values()]
+
+    def wg_roles(state: Any) -> dict[int, str | None]:
+        roles: dict[int, str | None] = dict.fromkeys(wg_ids)
+        if state is not None and state.wg is not None:
+            wg = next(w for w in wgs.values() if w.name == state.wg[0])
+            roles[wg.pk] = state.wg[1]
+        return roles
+
+    with change_reason(roster_change_reason(effective)):
+        for person in preview.new:
+            state = person.state
+            staff_save(
+                actor=actor,
+                user=None,
+                plan=plan,
+                username=state.staff_number,
+                display_name=state.name,
+                email=state.email,
+                section=preview.sections[state.section],
+                role=StaffProfile.Role.STAFF,
+                wg_roles=wg_roles(state),
+                hq_role=state.hq,
+                hq_title=state.job_title,
+                staff_number=state.staff_number,
+                kana=state.kana,
+                job_title=state.job_title,
+            )
+        for person in preview.changed:
+            user, state, fields = person.user, person.state, person.changed_fields
+            if "active" in fields:
+                staff_set_active(actor=actor, user=user, active=True)
+            if fields & {"staff_number", "name", "kana", "job_title", "email", "section"}:
+                profile = StaffProfile.objects.filter(user=user).first()
+                staff_update(
+                    actor=actor,
+                    user=user,
+                    display_name=state.name,
+                    email=state.email,
+                    section=preview.sections[state.section],
+                    role=profile.role if profile else StaffProfile.Role.STAFF,
+                    staff_number=state.staff_number,
+                    kana=state.kana,
+                    job_title=state.job_title,
+                )
+                user.refresh_from_db()
+            if plan is not None and "wg" in fields:
+                staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=wg_roles(state))
+            if (
+                plan is not None
+                and fields & {"hq", "job_title", "section"}
+                and (state.hq or "hq" in fields)
+            ):
+                staff_set_hq_seat(
+                    actor=actor, user=user, plan=plan, role=state.hq, title=state.job_title
+                )
+        for person in preview.leaving:
+            user = person.user
+            if plan is not None:
+                staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=wg_roles(None))
+                if HeadquartersMember.objects.filter(headquarters__plan=plan, user=user).exists():
+                    staff_set_hq_seat(actor=actor, user=user, plan=plan, role=None)
+            staff_set_active(actor=actor, user=user, active=False)
+    return preview

@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.models import Initiative, ProgressEntry
+from kahoku_dx import upload_stash
 from plans.models import ScheduleCell, ScheduleRow
-from reporting import excel_views
 from reporting.exchange import sheets
 from tests.excel.test_table41 import edited_export
 from tests.factory import upload, xlsx_bytes
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def upload_dir(tmp_path, monkeypatch):
-    monkeypatch.setattr(excel_views, "UPLOAD_DIR", tmp_path / "imports")
+    monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "imports")
     return tmp_path / "imports"
 
 
