@@ -38,7 +38,9 @@ LINE_HEIGHT_PT = 15.0  # one line of 11 pt text (Calibri / 游ゴシック), wit
 MIN_WIDTH = 6.0
 MAX_WIDTH = 60.0
 # Number formats for people (和暦 dates, percent) and for machines (ISO dates).
-WAREKI_DATE_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日";@'
+# [$-411] (Japanese) rather than Excel's newer [$-ja-JP-x-gannen]: LibreOffice prints the
+# latter as a serial number (46296), while both Excel and LibreOffice print 令和8年10月1日.
+WAREKI_DATE_FORMAT = '[$-411]ggge"年"m"月"d"日";@'
 ISO_DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0%"
 PERCENT_1DP_FORMAT = "0.0%"

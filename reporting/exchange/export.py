@@ -132,7 +132,7 @@ def column_choices(column: Column, plan: Plan | None = None) -> tuple[str, ...]:
         if plan is None:
             return ()
         groups = SystemGroup.objects.filter(target__plan=plan, target__code="standard-systems")
-        return tuple(groups.order_by("number").values_list("name", flat=True))
+        return tuple(g.name for g in groups.order_by("number"))
     return tuple(getattr(column.parse, "choices", ()))
 
 
