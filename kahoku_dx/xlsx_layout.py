@@ -9,16 +9,23 @@ two columns of width, a Latin one about one.
 
 from __future__ import annotations
 
+import itertools
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
+from copy import copy
 from datetime import date
 from typing import Any
 
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.worksheet import Worksheet
+
+from kahoku_dx.spreadsheets import safe_value
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="808080")
@@ -31,7 +38,9 @@ LINE_HEIGHT_PT = 15.0  # one line of 11 pt text (Calibri / 游ゴシック), wit
 MIN_WIDTH = 6.0
 MAX_WIDTH = 60.0
 # Number formats for people (和暦 dates, percent) and for machines (ISO dates).
-WAREKI_DATE_FORMAT = '[$-ja-JP-x-gannen]ggge"年"m"月"d"日";@'
+# [$-411] (Japanese) rather than Excel's newer [$-ja-JP-x-gannen]: LibreOffice prints the
+# latter as a serial number (46296), while both Excel and LibreOffice print 令和8年10月1日.
+WAREKI_DATE_FORMAT = '[$-411]ggge"年"m"月"d"日";@'
 ISO_DATE_FORMAT = "yyyy-mm-dd"
 PERCENT_FORMAT = "0%"
 PERCENT_1DP_FORMAT = "0.0%"
@@ -170,8 +179,11 @@ def print_setup(
     title: str = "",
 ) -> None:
     """A4, fitted to the page width, header rows on every page, page numbers in the footer."""
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+    # The class's constants: a write-only (streamed) sheet lacks them but takes the set-up.
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.orientation = (
+        Worksheet.ORIENTATION_LANDSCAPE if landscape else Worksheet.ORIENTATION_PORTRAIT
+    )
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -246,3 +258,101 @@ def iter_text_cells(ws: Any) -> Iterable[Any]:
         for cell in row:
             if isinstance(cell.value, str) and cell.value:
                 yield cell
+
+
+# --------------------------------------------------------------------------------------------
+# Streamed (write-only) tables: the same look, with memory bounded whatever the row count
+# --------------------------------------------------------------------------------------------
+
+SAMPLE_ROWS = 1000  # rows read ahead to size the columns of a streamed table
+
+
+def _styled(ws: Any, **style: Any) -> StyleArray:
+    """The style of a prototype cell, to be copied onto every cell of a column (creating a
+    cell from a style array is much faster than assigning font/border/alignment per cell)."""
+    proto = Cell(ws, row=1, column=1)
+    for name, value in style.items():
+        setattr(proto, name, value)
+    return proto._style
+
+
+def _stream_cell(ws: Any, value: Any, style: StyleArray) -> Cell:
+    value = safe_value(value)
+    cell = Cell(ws, row=1, column=1, value=value, style_array=copy(style))
+    if isinstance(value, str) and cell.data_type != "s":
+        cell.data_type = "s"  # text that looks like a formula stays text
+    return cell
+
+
+def _row_height(values: Sequence[Any], widths: Sequence[float]) -> float:
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        if isinstance(value, str) and value:
+            lines = max(lines, lines_needed(value, width))
+    return lines * LINE_HEIGHT_PT
+
+
+def stream_table(
+    ws: Any,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    landscape: bool,
+    title: str = "",
+    number_formats: dict[int, str] | None = None,
+    freeze_column: int = 1,
+    sample_rows: int = SAMPLE_ROWS,
+    min_width: float = MIN_WIDTH,
+    max_width: float = MAX_WIDTH,
+) -> int:
+    """``layout_table`` for a write-only worksheet (``Workbook(write_only=True)``); returns
+    the number of data rows written.
+
+    A streamed sheet takes column widths, print set-up and frozen panes only before its first
+    row, so the widths come from the header and the first ``sample_rows`` rows (the only rows
+    held in memory). Every cell gets its style (bold filled header; bordered, wrapped body;
+    ``number_formats`` by 0-based column index, e.g. WAREKI_DATE_FORMAT or PERCENT_FORMAT),
+    and every row the height its wrapped text needs, set just before the row is written and
+    dropped after, so nothing grows with the row count.
+    """
+    formats = number_formats or {}
+    iterator = iter(rows)
+    sample = [list(r) for _, r in zip(range(sample_rows), iterator, strict=False)]
+    widths: list[float] = []
+    for col, head in enumerate(header):
+        best = max(min_width, min(text_width(head) + 2.0, max_width))
+        for row in sample:
+            if col < len(row):
+                text = _display(row[col])
+                longest = max((text_width(p) for p in text.split("\n")), default=0)
+                best = max(best, min(longest + 2.0, max_width))
+        widths.append(best)
+        ws.column_dimensions[get_column_letter(col + 1)].width = best
+    print_setup(
+        ws,
+        landscape=landscape,
+        header_rows=(1, 1),
+        freeze=f"{get_column_letter(freeze_column + 1)}2",
+        title=title,
+    )
+    head_style = _styled(
+        ws, font=HEADER_FONT, fill=HEADER_FILL, border=BORDER, alignment=HEADER_ALIGNMENT
+    )
+    body = [
+        _styled(ws, border=BORDER, alignment=WRAP_TOP, number_format=formats.get(col, "General"))
+        for col in range(len(header))
+    ]
+    ws.row_dimensions[1].height = _row_height(header, widths)
+    ws.append([_stream_cell(ws, h, head_style) for h in header])
+    del ws.row_dimensions[1]
+    written = 0
+    for row in itertools.chain(sample, iterator):
+        written += 1
+        height = _row_height(row, widths)
+        if height > LINE_HEIGHT_PT:  # openpyxl writes a row's set height when it streams it
+            ws.row_dimensions[written + 1].height = height
+        ws.append([_stream_cell(ws, v, body[i]) for i, v in enumerate(row)])
+        ws.row_dimensions.pop(written + 1, None)
+    last = get_column_letter(max(len(header), 1))
+    ws.auto_filter.ref = f"A1:{last}{written + 1}"  # written with the sheet's tail
+    return written

@@ -198,7 +198,9 @@ class BulkTemplateView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         return download(
-            export.template_xlsx(spec), f"{spec.title}_テンプレート.xlsx", XLSX_CONTENT_TYPE
+            export.template_xlsx(spec, current_plan()),
+            f"{spec.title}_テンプレート.xlsx",
+            XLSX_CONTENT_TYPE,
         )
 
 

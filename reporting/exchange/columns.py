@@ -95,6 +95,8 @@ def p_choice(choices: type[models.TextChoices]) -> Callable[[Any, Context], str]
         allowed = "、".join(label for label in by_label if label not in ("なし",))
         raise RowError(f"選択肢にありません。{allowed} のいずれかを入力してください。")
 
+    # What a template's drop-down offers (a blank cell is "なし" where that is a choice).
+    parse.choices = tuple(label for label in by_label if label != "なし")  # type: ignore[attr-defined]
     return parse
 
 
@@ -190,6 +192,9 @@ def p_bool(value: Any, ctx: Context) -> bool:
     if text in _FALSE:
         return False
     raise RowError("○(はい)または ×(いいえ)で入力してください。")
+
+
+p_bool.choices = ("○", "×")  # type: ignore[attr-defined]  # what a template's drop-down offers
 
 
 def p_system_number(value: Any, ctx: Context) -> int:

@@ -1,38 +1,212 @@
-"""Export of the bulk sheets (xlsx and CSV) and their empty templates."""
+"""Export of the bulk sheets (xlsx and CSV) and their empty templates.
+
+Every workbook is ready to print as a city office prints it (kahoku_dx.xlsx_layout): A4,
+landscape when the sheet is wide, fitted to the page width, the header repeated on every
+page and frozen on screen, widths from the content, wrapped text with row heights that show
+it. Dates are date cells shown in 和暦, numbers are numbers and percents are % cells; the
+importer reads all of them back (a date cell, a % cell), so an unchanged export re-imports
+with nothing to change. Exports are streamed: memory stays bounded at 100,000 rows.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from kahoku_dx.spreadsheets import (
-    csv_bytes,
-    stream_workbook,
-)
+import openpyxl
+from openpyxl.comments import Comment
+from openpyxl.utils import get_column_letter
+
+from initiatives.models import UNGRADED, UNGRADED_LABEL, Indicator, SystemGroup
+from initiatives.selectors import attach_counted_actuals, indicator_grade
+from kahoku_dx import xlsx_layout as xl
+from kahoku_dx.spreadsheets import csv_bytes, set_cell
 from plans.models import Plan
-from reporting.exchange.columns import Spec
+from reporting.exchange.columns import Column, Spec, p_date, p_group, p_percent
+from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
+
+TEMPLATE_ROWS = 1000  # rows of a template that get the drop-down lists
+PORTRAIT = {PROJECTS.slug}  # few, narrow columns: the other sheets print landscape
 
 
-def export_rows(spec: Spec, plan: Plan) -> Iterator[list[Any]]:
+@dataclass(frozen=True)
+class ExtraColumn:
+    """An export-only column: shown to people, ignored by the importer (not in the spec)."""
+
+    header: str
+    value: Callable[[Any], Any]
+    number_format: str | None = None
+
+
+GRADE_HEADER = "評価(取込対象外)"
+COUNTED_HEADER = "数えた実績(取込対象外)"
+
+
+def _indicator_extras(plan: Plan) -> list[ExtraColumn]:
+    """The grade of each row and, for an indicator linked to a countable target, the actual
+    counted from the target's rows (the figure every page shows and grades)."""
+    indicators = list(
+        Indicator.objects.filter(initiative__policy__plan=plan).prefetch_related("values")
+    )
+    attach_counted_actuals(indicators)
+    shown: dict[int, tuple[str, Any]] = {}
+    for ind in indicators:
+        for value in ind.values.all():
+            grade = indicator_grade(ind, value.fiscal_year)
+            label = str(UNGRADED_LABEL) if grade == UNGRADED else str(grade)
+            shown[value.pk] = (label, value.counted_actual)
+    empty = (str(UNGRADED_LABEL), None)
+    return [
+        ExtraColumn(GRADE_HEADER, lambda v: shown.get(v.pk, empty)[0]),
+        ExtraColumn(COUNTED_HEADER, lambda v: shown.get(v.pk, empty)[1]),
+    ]
+
+
+def extra_columns(spec: Spec, plan: Plan) -> list[ExtraColumn]:
+    if spec is INDICATOR_VALUES:
+        return _indicator_extras(plan)
+    return []
+
+
+def header(spec: Spec, extras: list[ExtraColumn]) -> list[str]:
+    return spec.header() + [e.header for e in extras]
+
+
+def export_rows(
+    spec: Spec, plan: Plan, extras: list[ExtraColumn] | None = None
+) -> Iterator[list[Any]]:
     for obj in spec.queryset(plan).iterator(chunk_size=5000):
-        yield [c.export(obj) for c in spec.columns]
+        yield [c.export(obj) for c in spec.columns] + [e.value(obj) for e in extras or []]
+
+
+def _number_format(column: Column) -> str | None:
+    if column.parse is p_date:
+        return xl.WAREKI_DATE_FORMAT  # a date cell: p_date reads it back whatever its format
+    if column.parse is p_percent:
+        return xl.PERCENT_FORMAT  # a % cell: read back as PercentCell (0.6 -> 60)
+    return None
+
+
+def _xlsx_rows(spec: Spec, rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+    """Percents as the fractions a % cell holds (60 -> 0.6); everything else as it is."""
+    percent = [i for i, c in enumerate(spec.columns) if c.parse is p_percent]
+    for row in rows:
+        for i in percent:
+            if isinstance(row[i], int | float):
+                row[i] = row[i] / 100
+        yield row
 
 
 def export_xlsx(spec: Spec, plan: Plan) -> bytes:
-    return stream_workbook([(spec.title, spec.header(), export_rows(spec, plan))])
+    extras = extra_columns(spec, plan)
+    formats = {i: f for i, c in enumerate(spec.columns) if (f := _number_format(c))}
+    formats.update(
+        {len(spec.columns) + i: e.number_format for i, e in enumerate(extras) if e.number_format}
+    )
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet(title=spec.title[:31])
+    xl.stream_table(
+        ws,
+        header(spec, extras),
+        _xlsx_rows(spec, export_rows(spec, plan, extras)),
+        landscape=spec.slug not in PORTRAIT,
+        title=spec.title,
+        number_formats=formats,
+    )
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def export_csv(spec: Spec, plan: Plan) -> bytes:
-    return csv_bytes(spec.header(), export_rows(spec, plan))
+    extras = extra_columns(spec, plan)
+    return csv_bytes(header(spec, extras), export_rows(spec, plan, extras))
 
 
-def template_xlsx(spec: Spec) -> bytes:
-    """An empty sheet with the headers, and a second sheet explaining each column."""
-    guide = [[c.header, "必須" if c.required else "", c.hint or ""] for c in spec.columns] + [
-        ["", "", ""],
-        ["キー", "", "、".join(spec.column(k).header for k in spec.key if spec.column(k))],
-        ["", "", "キーが同じ行は更新、ない行は追加されます。ファイルにない行は削除されません。"],
-    ]
-    return stream_workbook(
-        [(spec.title, spec.header(), []), ("記入方法", ["列", "必須", "入力のしかた"], guide)]
+def column_choices(column: Column, plan: Plan | None = None) -> tuple[str, ...]:
+    """The values a choice column takes, as the importer reads them (its parser's list; the
+    plan's system groups for a グループ column)."""
+    if column.parse is p_group:
+        if plan is None:
+            return ()
+        groups = SystemGroup.objects.filter(target__plan=plan, target__code="standard-systems")
+        return tuple(g.name for g in groups.order_by("number"))
+    return tuple(getattr(column.parse, "choices", ()))
+
+
+def _template_width(column: Column, choices: tuple[str, ...]) -> float:
+    hint = min(xl.text_width(column.hint), 40) if column.hint else 0
+    widest_choice = max((xl.text_width(c) for c in choices), default=0)
+    width = max(xl.text_width(column.header), hint, widest_choice, 8) + 2.0
+    return min(width, xl.MAX_WIDTH)
+
+
+def _template_note(column: Column, choices: tuple[str, ...]) -> str:
+    parts = ["必須" if column.required else "任意"]
+    if column.hint:
+        parts.append(column.hint)
+    if choices:
+        parts.append("セルの▼から選べます。")
+    return "\n".join(parts)
+
+
+def template_xlsx(spec: Spec, plan: Plan | None = None) -> bytes:
+    """An empty sheet with the headers (a comment on each: 必須/任意 and how to fill it in,
+    a drop-down list on every choice column), and a second sheet explaining each column."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = spec.title[:31]
+    last = TEMPLATE_ROWS + 1
+    choices_of = {c.attr: column_choices(c, plan) for c in spec.columns}
+    for col, column in enumerate(spec.columns, start=1):
+        choices = choices_of[column.attr]
+        cell = set_cell(ws, 1, col, column.header)
+        note = _template_note(column, choices)
+        cell.comment = Comment(note, "かほく市DX推進計画", width=240, height=90)
+        letter = get_column_letter(col)
+        dim = ws.column_dimensions[letter]
+        dim.width = _template_width(column, choices)
+        # Column styles: what is typed later wraps, and a typed date shows in 和暦.
+        dim.alignment = xl.WRAP_TOP
+        if fmt := _number_format(column):
+            dim.number_format = fmt
+        if choices:
+            xl.add_choices(
+                ws, column=col, choices=choices, first_row=2, last_row=last, title=column.header
+            )
+    xl.style_header(ws, row=1)
+    xl.fit_row_heights(ws, first_row=1, last_row=1)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}1"
+    xl.print_setup(
+        ws,
+        landscape=spec.slug not in PORTRAIT,
+        header_rows=(1, 1),
+        freeze="B2",
+        title=spec.title,
     )
+
+    guide_ws = wb.create_sheet("記入方法")
+    guide = [["列", "必須", "入力のしかた", "選択肢"]]
+    guide += [
+        [c.header, "必須" if c.required else "", c.hint or "", " / ".join(choices_of[c.attr])]
+        for c in spec.columns
+    ]
+    guide += [
+        ["", "", "", ""],
+        ["キー", "", "、".join(spec.column(k).header for k in spec.key if spec.column(k)), ""],
+        [
+            "",
+            "",
+            "キーが同じ行は更新、ない行は追加されます。ファイルにない行は削除されません。",
+            "",
+        ],
+    ]
+    for r, row in enumerate(guide, start=1):
+        for c, value in enumerate(row, start=1):
+            set_cell(guide_ws, r, c, value)
+    xl.layout_table(guide_ws, header_row=1, landscape=True, title=f"{spec.title} 記入方法")
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
