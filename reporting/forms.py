@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
 from kahoku_dx.forms import FiscalYearField
-from plans.models import Plan
+from plans.models import Plan, PlanStatus
 from reporting.services.carry_over import carry_over_refusal
 
 
@@ -154,6 +154,8 @@ def _source_choices() -> list[tuple[str, str]]:
     choices = []
     for plan in Plan.objects.prefetch_related("versions").order_by("start_fy", "code"):
         for v in plan.versions.order_by("issued_fy", "number"):
+            if not (v.frozen_at or plan.status == PlanStatus.DRAFT):
+                continue  # e.g. 第0.5版: no content of its own to compare
             state = "確定" if v.frozen_at else "下書き"
             choices.append((f"v{v.pk}", f"{plan.name} {v.label}({state})"))
         choices.append((f"p{plan.code}", f"{plan.name}(現在の内容)"))

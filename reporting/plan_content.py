@@ -16,7 +16,7 @@ from django.db.models import Prefetch
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay, Review
 from kahoku_dx import era
-from plans.models import BasicPolicy, Plan, PlanVersion, ScheduleItem, ScheduleRow
+from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion, ScheduleItem, ScheduleRow
 
 CONTENT_FORMAT = 1
 
@@ -190,10 +190,23 @@ def _initiative(ini: Initiative, final_decision: str) -> dict[str, Any]:
     }
 
 
+class NoContentError(Exception):
+    """A version adopted before the portal held the plan (第0.5版): it has no content of its
+    own, and showing today's data under its name would be false."""
+
+
+def has_content(version: PlanVersion) -> bool:
+    """Frozen, or the draft of a plan still being drafted (its content is the plan now)."""
+    return bool(version.content) or version.plan.status == PlanStatus.DRAFT
+
+
 def version_content(version: PlanVersion) -> dict[str, Any]:
-    """A version's frozen content, or (not frozen yet) the plan as it stands with its chapters."""
+    """A version's frozen content, or (a draft not frozen yet) the plan as it stands with its
+    chapters. A version with neither raises NoContentError."""
     if version.content:
         return with_final_decisions(version.content, version.plan)
+    if not has_content(version):
+        raise NoContentError(f"{version.label}の内容はこのポータルに記録されていません。")
     return plan_content(version.plan, version=version)
 
 

@@ -24,7 +24,7 @@ from plans.selectors import current_plan
 from reporting.content_diff import content_differences
 from reporting.document import DOCX_CONTENT_TYPE, document_filename, plan_document
 from reporting.forms import AdoptForm, ChapterForm, NextPlanForm, VersionCompareForm
-from reporting.plan_content import plan_content, version_content
+from reporting.plan_content import NoContentError, plan_content, version_content
 from reporting.selectors.summary import plan_summary
 from reporting.services import versions as services
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
@@ -41,6 +41,13 @@ def _version(pk: int) -> PlanVersion:
     if version is None:
         raise Http404("計画の版が見つかりません。")
     return version
+
+
+def _content(version: PlanVersion) -> dict[str, Any]:
+    try:
+        return version_content(version)
+    except NoContentError as exc:
+        raise Http404(str(exc)) from exc
 
 
 def _require_secretariat(request: Any) -> None:
@@ -113,7 +120,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
 
 class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
     def get(self, request, pk: int):
-        content = version_content(_version(pk))
+        content = _content(_version(pk))
         return _attachment(plan_document(content), document_filename(content), DOCX_CONTENT_TYPE)
 
 
@@ -125,7 +132,7 @@ class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         version = _version(kwargs["pk"])
-        content = version_content(version)
+        content = _content(version)
         chapters = [
             {**c, "blocks": PlanChapter(body=c["body"]).blocks()} for c in content["chapters"]
         ]
@@ -176,7 +183,7 @@ def _source_content(value: str) -> tuple[str, dict[str, Any]]:
     if value.startswith("v") and value[1:].isdigit():
         version = _version(int(value[1:]))
         state = "確定" if version.frozen_at else "下書き"
-        return f"{version.plan.name} {version.label}({state})", version_content(version)
+        return f"{version.plan.name} {version.label}({state})", _content(version)
     plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
     if plan is None:
         raise Http404("比較する計画が見つかりません。")

@@ -115,3 +115,23 @@ def test_next_plan_must_follow_this_one(plan, personas, start, message):
             version_number="2.0",
         )
     assert Plan.objects.count() == 1
+
+
+def test_a_version_without_content_is_never_shown_as_today_s_data(client, plan, personas):
+    """第0.5版 predates the portal: no document, print view or comparison pretends to be it."""
+    from reporting.plan_content import NoContentError
+
+    v05 = PlanVersion.objects.get(plan=plan, number="0.5")
+    with pytest.raises(NoContentError):
+        version_content(v05)
+    client.force_login(personas.secretariat)
+    from django.urls import reverse
+
+    assert client.get(reverse("reporting:version_document", args=[v05.pk])).status_code == 404
+    assert client.get(reverse("reporting:version_print", args=[v05.pk])).status_code == 404
+    page = client.get(reverse("reporting:version_compare")).content.decode()
+    assert f'value="v{v05.pk}"' not in page
+    bad = client.get(
+        reverse("reporting:version_compare"), {"a": f"v{v05.pk}", "b": "pkahoku-dx-r3-r8"}
+    )
+    assert bad.status_code in (200, 404) and "<ins>" not in bad.content.decode()
