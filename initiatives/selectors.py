@@ -48,9 +48,11 @@ def initiatives_with_latest_progress(
 
     Adds ``latest_status``, ``latest_percent``, ``latest_date`` (None when nothing logged).
     """
+    # (initiative, entry_date) is unique, so "-entry_date" alone picks one row; the index
+    # progress_init_fy_date answers each subquery with one index probe.
     latest = ProgressEntry.objects.filter(
         initiative=OuterRef("pk"), fiscal_year=fiscal_year
-    ).order_by("-entry_date", "-id")
+    ).order_by("-entry_date")
     return queryset.annotate(
         latest_status=Subquery(latest.values("status")[:1]),
         latest_percent=Subquery(latest.values("percent")[:1]),
@@ -151,10 +153,11 @@ def initiatives_with_list_columns(
     queryset: QuerySet[Initiative], fiscal_year: int
 ) -> QuerySet[Initiative]:
     """Latest progress of the FY, the FY's review (state, pk) and the last entry of any FY."""
-    review = Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fiscal_year)
-    last_entry = ProgressEntry.objects.filter(initiative=OuterRef("pk")).order_by(
-        "-entry_date", "-id"
-    )
+    # .order_by() drops Review's default ordering, whose joins to initiative, policy and
+    # plan would otherwise be repeated in every row's subquery (uniq_review_initiative_year
+    # makes the row unique; its index answers the subquery).
+    review = Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fiscal_year).order_by()
+    last_entry = ProgressEntry.objects.filter(initiative=OuterRef("pk")).order_by("-entry_date")
     return initiatives_with_latest_progress(queryset, fiscal_year).annotate(
         review_state=Subquery(review.values("state")[:1]),
         review_pk=Subquery(review.values("pk")[:1]),
