@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import IO, Any
 
 from kahoku_dx.spreadsheets import (
     csv_bytes,
+    csv_chunks,
     stream_workbook,
 )
 from plans.models import Plan
@@ -18,12 +19,18 @@ def export_rows(spec: Spec, plan: Plan) -> Iterator[list[Any]]:
         yield [c.export(obj) for c in spec.columns]
 
 
-def export_xlsx(spec: Spec, plan: Plan) -> bytes:
-    return stream_workbook([(spec.title, spec.header(), export_rows(spec, plan))])
+def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> bytes:
+    """The sheet as bytes, or written to ``target`` (a binary file; returns b"")."""
+    return stream_workbook([(spec.title, spec.header(), export_rows(spec, plan))], target)
 
 
 def export_csv(spec: Spec, plan: Plan) -> bytes:
     return csv_bytes(spec.header(), export_rows(spec, plan))
+
+
+def export_csv_chunks(spec: Spec, plan: Plan) -> Iterator[bytes]:
+    """The CSV in pieces, read from the database as they are sent (a streamed response)."""
+    return csv_chunks(spec.header(), export_rows(spec, plan))
 
 
 def template_xlsx(spec: Spec) -> bytes:
