@@ -183,7 +183,9 @@ def main() -> None:
         def floor() -> None:
             """The least any importer of this file must do: read it (calamine) and write
             the rows with their history in bulk; no validation, no messages."""
-            sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+            sheet = (
+                CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
+            )
             objs = [
                 ProgressEntry(
                     initiative=inits[r[0]],
