@@ -78,6 +78,9 @@ def main() -> None:
     from django.contrib.auth import get_user_model
 
     settings.DEBUG = False  # no query log, production templates: a production process's figures
+    import logging
+
+    logging.getLogger("kahoku_dx.request").setLevel(logging.WARNING)  # one line per request
     user = get_user_model().objects.filter(username="bench-secretariat").first()
     if user is None:
         user = staff_create(username="bench-secretariat", role=StaffProfile.Role.SECRETARIAT)
