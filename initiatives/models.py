@@ -259,7 +259,13 @@ class ProgressEntry(models.Model):
         verbose_name = _("進捗記録")
         verbose_name_plural = _("進捗記録")
         ordering = ["-entry_date", "-id"]
-        indexes = [models.Index(fields=["initiative", "-entry_date"], name="progress_init_date")]
+        indexes = [
+            models.Index(fields=["initiative", "-entry_date"], name="progress_init_date"),
+            # The lists' "latest entry of the fiscal year" subquery (initiatives.selectors).
+            models.Index(
+                fields=["initiative", "fiscal_year", "-entry_date"], name="progress_init_fy_date"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["initiative", "entry_date"],

@@ -48,9 +48,11 @@ def initiatives_with_latest_progress(
 
     Adds ``latest_status``, ``latest_percent``, ``latest_date`` (None when nothing logged).
     """
+    # (initiative, entry_date) is unique, so "-entry_date" alone picks one row; the index
+    # progress_init_fy_date answers each subquery with one index probe.
     latest = ProgressEntry.objects.filter(
         initiative=OuterRef("pk"), fiscal_year=fiscal_year
-    ).order_by("-entry_date", "-id")
+    ).order_by("-entry_date")
     return queryset.annotate(
         latest_status=Subquery(latest.values("status")[:1]),
         latest_percent=Subquery(latest.values("percent")[:1]),
@@ -151,10 +153,11 @@ def initiatives_with_list_columns(
     queryset: QuerySet[Initiative], fiscal_year: int
 ) -> QuerySet[Initiative]:
     """Latest progress of the FY, the FY's review (state, pk) and the last entry of any FY."""
-    review = Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fiscal_year)
-    last_entry = ProgressEntry.objects.filter(initiative=OuterRef("pk")).order_by(
-        "-entry_date", "-id"
-    )
+    # .order_by() drops Review's default ordering, whose joins to initiative, policy and
+    # plan would otherwise be repeated in every row's subquery (uniq_review_initiative_year
+    # makes the row unique; its index answers the subquery).
+    review = Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fiscal_year).order_by()
+    last_entry = ProgressEntry.objects.filter(initiative=OuterRef("pk")).order_by("-entry_date")
     return initiatives_with_latest_progress(queryset, fiscal_year).annotate(
         review_state=Subquery(review.values("state")[:1]),
         review_pk=Subquery(review.values("pk")[:1]),
@@ -446,19 +449,30 @@ def systems_overview(
 
 
 def attach_counted_actuals(
-    indicators: Iterable[Indicator], *, extra: dict[int, list[IndicatorValue]] | None = None
+    indicators: Iterable[Indicator],
+    *,
+    extra: dict[int, list[IndicatorValue]] | None = None,
+    known_rows: dict[int, list[Any]] | None = None,
 ) -> None:
     """Give every value of an indicator linked to a countable target the count of the
     target's rows done by the end of that fiscal year (at most 2 queries, none if unlinked).
 
     The indicators' ``values`` must be prefetched: the counts are set on those instances,
     and on unsaved ``extra`` values (indicator pk -> values, e.g. years with nothing entered).
+    ``known_rows`` (target pk -> target_rows()) are rows the caller already read: those
+    targets cost no query.
     """
     linked = [ind for ind in indicators if ind.countable_target_id]
     if not linked:
         return
-    ids = {ind.countable_target_id for ind in linked}
+    known_rows = known_rows or {}
+    ids = {ind.countable_target_id for ind in linked} - set(known_rows)
     done_dates: dict[int, list[date]] = {pk: [] for pk in ids}
+    for pk, rows in known_rows.items():
+        done_dates[pk] = [r.done_on for r in rows if r.is_done and r.done_on is not None]
+    if not ids:
+        _set_counted(linked, done_dates, extra)
+        return
     procs = OnlineProcedure.objects.filter(
         target_id__in=ids, status=OnlineProcedure.Status.ONLINE
     ).values_list("target_id", "online_on")
@@ -468,6 +482,14 @@ def attach_counted_actuals(
     for target_id, day in [*procs, *systems]:
         if day is not None:
             done_dates[target_id].append(day)
+    _set_counted(linked, done_dates, extra)
+
+
+def _set_counted(
+    linked: list[Indicator],
+    done_dates: dict[int, list[date]],
+    extra: dict[int, list[IndicatorValue]] | None,
+) -> None:
     for ind in linked:
         days = done_dates[ind.countable_target_id]
         for value in [*ind.values.all(), *(extra or {}).get(ind.pk, [])]:
@@ -512,8 +534,11 @@ def grade_distribution(
     return [(key, label, counts[key]) for key, label in GRADE_KEYS]
 
 
-def indicators_for_initiatives(initiative_ids: list[int], fiscal_year: int) -> list[Indicator]:
-    """The initiatives' indicators with the year's value (counted actuals attached)."""
+def indicators_for_initiatives(
+    initiative_ids: list[int], fiscal_year: int, *, known_rows: dict[int, list[Any]] | None = None
+) -> list[Indicator]:
+    """The initiatives' indicators with the year's value (counted actuals attached;
+    ``known_rows`` as for attach_counted_actuals)."""
     indicators = list(
         Indicator.objects.filter(initiative_id__in=initiative_ids)
         .prefetch_related(
@@ -521,7 +546,7 @@ def indicators_for_initiatives(initiative_ids: list[int], fiscal_year: int) -> l
         )
         .order_by("initiative_id", "order", "name")
     )
-    attach_counted_actuals(indicators)
+    attach_counted_actuals(indicators, known_rows=known_rows)
     return indicators
 
 

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.forms import BaseForm
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -113,6 +114,9 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- initiatives ---------------------------------------------------------------------------
 
 
+INITIATIVE_PAGE_SIZE = 50
+
+
 class InitiativeListView(LoginRequiredMixin, TemplateView):
     template_name = "initiatives/initiative_list.html"
 
@@ -136,19 +140,23 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
         fiscal_year = data.pop("fy", None) or _current_fy()
         wg = data.pop("wg", None)
         section = data.pop("section", None)
-        initiatives = list(
+        # One page of the filtered list (a count and a page query whatever the number of
+        # initiatives); the roll-up above the list still covers every initiative.
+        page = Paginator(
             selectors.initiatives_for_list(
                 fiscal_year=fiscal_year,
                 today=_today(),
                 wg=wg.pk if wg else None,
                 section=section.pk if section else None,
                 **data,
-            )
-        )
+            ),
+            INITIATIVE_PAGE_SIZE,
+        ).get_page(self.request.GET.get("page"))
         ctx.update(
             form=form,
             fiscal_year=fiscal_year,
-            initiatives=initiatives,
+            page_obj=page,
+            initiatives=page.object_list,
             progress=selectors.plan_progress(fiscal_year),
             filtered=bool(data or wg or section),
             open_form=ReviewsOpenForm(initial={"fiscal_year": fiscal_year})

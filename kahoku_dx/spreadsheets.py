@@ -22,7 +22,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 import openpyxl.xml
@@ -120,8 +120,15 @@ def stream_value(ws: Any, value: Any) -> Any:
     return value
 
 
-def stream_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
-    """A streamed (write-only) workbook: per sheet a title, a header row and data rows."""
+def stream_workbook(
+    sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
+    target: IO[bytes] | None = None,
+) -> bytes:
+    """A streamed (write-only) workbook: per sheet a title, a header row and data rows.
+
+    With ``target`` (a seekable binary file, e.g. a temporary file) the workbook is written
+    there and b"" is returned, so a large workbook never sits in memory as bytes.
+    """
     wb = openpyxl.Workbook(write_only=True)
     for title, header, rows in sheets:
         ws = wb.create_sheet(title=clean_text(title)[:31])
@@ -129,6 +136,9 @@ def stream_workbook(sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence
         ws.append([stream_value(ws, h) for h in header])
         for row in rows:
             ws.append([stream_value(ws, v) for v in row])
+    if target is not None:
+        wb.save(target)
+        return b""
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -148,14 +158,28 @@ def csv_safe(value: Any) -> str:
     return text
 
 
-def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    """UTF-8 with BOM so that Excel on a Japanese Windows opens it without mojibake."""
+CSV_CHUNK_ROWS = 500
+
+
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """The CSV of csv_bytes in pieces of CSV_CHUNK_ROWS rows, for a streamed response."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
+    buf.write("\ufeff")
     writer.writerow([csv_safe(h) for h in header])
-    for row in rows:
+    for n, row in enumerate(rows, start=1):
         writer.writerow([csv_safe(v) for v in row])
-    return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+        if n % CSV_CHUNK_ROWS == 0:
+            yield buf.getvalue().encode("utf-8")
+            buf.seek(0)
+            buf.truncate()
+    if buf.tell():
+        yield buf.getvalue().encode("utf-8")
+
+
+def csv_bytes(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """UTF-8 with BOM so that Excel on a Japanese Windows opens it without mojibake."""
+    return b"".join(csv_chunks(header, rows))
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 import openpyxl
 from openpyxl.comments import Comment
@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 from initiatives.models import UNGRADED, UNGRADED_LABEL, Indicator, SystemGroup
 from initiatives.selectors import attach_counted_actuals, indicator_grade
 from kahoku_dx import xlsx_layout as xl
-from kahoku_dx.spreadsheets import csv_bytes, set_cell
+from kahoku_dx.spreadsheets import csv_bytes, csv_chunks, set_cell
 from plans.models import Plan
 from reporting.exchange.columns import Column, Spec, p_date, p_group, p_percent
 from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
@@ -99,7 +99,8 @@ def _xlsx_rows(spec: Spec, rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
         yield row
 
 
-def export_xlsx(spec: Spec, plan: Plan) -> bytes:
+def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> bytes:
+    """The sheet as bytes, or written to ``target`` (a binary file; then returns b"")."""
     extras = extra_columns(spec, plan)
     formats = {i: f for i, c in enumerate(spec.columns) if (f := _number_format(c))}
     formats.update(
@@ -115,6 +116,9 @@ def export_xlsx(spec: Spec, plan: Plan) -> bytes:
         title=spec.title,
         number_formats=formats,
     )
+    if target is not None:
+        wb.save(target)
+        return b""
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -123,6 +127,12 @@ def export_xlsx(spec: Spec, plan: Plan) -> bytes:
 def export_csv(spec: Spec, plan: Plan) -> bytes:
     extras = extra_columns(spec, plan)
     return csv_bytes(header(spec, extras), export_rows(spec, plan, extras))
+
+
+def export_csv_chunks(spec: Spec, plan: Plan) -> Iterator[bytes]:
+    """The CSV in pieces, read from the database as they are sent (a streamed response)."""
+    extras = extra_columns(spec, plan)
+    return csv_chunks(header(spec, extras), export_rows(spec, plan, extras))
 
 
 def column_choices(column: Column, plan: Plan | None = None) -> tuple[str, ...]:

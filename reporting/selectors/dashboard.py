@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import DateField, F, Field, IntegerField, QuerySet, TextField, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -52,6 +54,7 @@ from workgroups.models import WorkingGroup
 
 ONLINE_TARGET_CODE = "online-procedures"
 SYSTEMS_TARGET_CODE = "standard-systems"
+COUNTED_CODES = (ONLINE_TARGET_CODE, SYSTEMS_TARGET_CODE)
 DEFAULT_STALE_DAYS = 60
 RECENT_CHANGES_LIMIT = 15
 NO_STATUS = NONE  # the initiative list's filter value for "nothing logged" / "no review"
@@ -196,7 +199,12 @@ def dashboard_for(
     for ini in initiatives:
         by_policy[ini.policy_id].append(ini)
         by_wg[ini.working_group_id].append(ini)
-    indicators = indicators_for_initiatives([i.pk for i in initiatives], fiscal_year)
+    # The procedures and systems are read once: for their boards and for the indicators
+    # whose actuals they count.
+    known_rows = {t.pk: target_rows(t) for t in targets.values() if t.code in COUNTED_CODES}
+    indicators = indicators_for_initiatives(
+        [i.pk for i in initiatives], fiscal_year, known_rows=known_rows
+    )
     ini_by_pk = {i.pk: i for i in initiatives}
     ind_by_policy: dict[int, list[Indicator]] = defaultdict(list)
     ind_by_wg: dict[int | None, list[Indicator]] = defaultdict(list)
@@ -244,8 +252,8 @@ def dashboard_for(
         delayed=delayed,
         stale=stale,
         review_counts=review_counts(initiatives),
-        burnup=online_burnup(targets.get(ONLINE_TARGET_CODE), today),
-        systems=systems_board(targets.get(SYSTEMS_TARGET_CODE), today),
+        burnup=online_burnup(targets.get(ONLINE_TARGET_CODE), today, known_rows),
+        systems=systems_board(targets.get(SYSTEMS_TARGET_CODE), today, known_rows),
         changes=recent_changes(
             plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
         ),
@@ -268,10 +276,18 @@ def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
     return rows
 
 
-def online_burnup(target: CountableTarget | None, today: date) -> BurnUp:
+def _rows(target: CountableTarget, known_rows: dict[int, list[Any]] | None) -> list[Any]:
+    if known_rows is not None and target.pk in known_rows:
+        return known_rows[target.pk]
+    return target_rows(target)
+
+
+def online_burnup(
+    target: CountableTarget | None, today: date, known_rows: dict[int, list[Any]] | None = None
+) -> BurnUp:
     if target is None:
         return BurnUp(None, 0, 0, [], 0, None, None)
-    rows = target_rows(target)
+    rows = _rows(target, known_rows)
     summary = countable_summary(target, rows, today)
     dates = sorted(p.done_on for p in rows if p.done_on is not None)
     points: list[BurnUpPoint] = []
@@ -292,11 +308,13 @@ def online_burnup(target: CountableTarget | None, today: date) -> BurnUp:
     )
 
 
-def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
+def systems_board(
+    target: CountableTarget | None, today: date, known_rows: dict[int, list[Any]] | None = None
+) -> SystemsBoard:
     phases = [(v, str(label)) for v, label in StandardSystem.Phase.choices]
     if target is None:
         return SystemsBoard(None, [], phases, {}, 0, 0, None, None, [], [])
-    systems = target_rows(target)
+    systems = _rows(target, known_rows)
     # The groups come with the systems (select_related), not from a query of their own.
     groups = sorted({s.group for s in systems}, key=lambda g: g.number)
     summary = countable_summary(target, systems, today)
@@ -321,7 +339,7 @@ def systems_board(target: CountableTarget | None, today: date) -> SystemsBoard:
 
 
 # --------------------------------------------------------------------------------------------
-# Recent changes across models (one query per model, whatever the history size)
+# Recent changes across models: ONE query (UNION ALL of the history tables), users joined
 # --------------------------------------------------------------------------------------------
 
 HISTORY_ACTIONS = {
@@ -330,16 +348,26 @@ HISTORY_ACTIONS = {
     "-": pgettext_lazy("history", "削除"),
 }
 
+# The columns every branch of the union selects, in this order (same names, same types).
+_INT, _TEXT = IntegerField(), TextField()
+_COLUMNS: dict[str, Field] = {
+    "c_n1": _INT,  # policy number of the initiative (None: initiative deleted)
+    "c_n2": _INT,  # number (initiative, procedure, system, policy)
+    "c_n3": _INT,  # fiscal year or percent
+    "c_date": DateField(),
+    "c_s1": _TEXT,  # title / name / status / state
+    "c_s2": _TEXT,  # phase / cell text
+}
 
-def _ini_code(h: Any) -> str:
-    ini = getattr(h, "initiative", None)
-    if ini is None:
-        return _("(削除された取り組み)")
-    return f"{ini.policy.number}.{ini.number}"
+
+def _ini_code(row: dict[str, Any]) -> str:
+    if row["c_n1"] is None:
+        return str(_("(削除された取り組み)"))
+    return f"{row['c_n1']}.{row['c_n2']}"
 
 
-def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, Any]]:
-    """(model, historical queryset limited to the plan, describe(historical) -> str).
+def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, dict, Any]]:
+    """(model, historical queryset limited to the plan, columns, describe(row) -> str).
 
     Rows are limited by the plan's initiative ids rather than by a join to the plan: with
     the join the database sorts every history row of the plan; with the id list it walks
@@ -348,89 +376,133 @@ def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, A
     return [
         (
             Initiative,
-            Initiative.history.filter(policy__plan=plan).select_related("policy"),
-            lambda h: f"{h.policy.number}.{h.number} {h.title}",
+            Initiative.history.filter(policy__plan=plan),
+            {"c_n1": "policy__number", "c_n2": "number", "c_s1": "title"},
+            lambda r: f"{r['c_n1']}.{r['c_n2']} {r['c_s1']}",
         ),
         (
             ProgressEntry,
-            ProgressEntry.history.filter(initiative_id__in=ids).select_related(
-                "initiative__policy"
-            ),
-            lambda h: (
-                f"{_ini_code(h)} {h.entry_date:%Y-%m-%d} "
-                f"{ProgressStatus(h.status).label}"
-                + (f" {h.percent}%" if h.percent is not None else "")
+            ProgressEntry.history.filter(initiative_id__in=ids),
+            {
+                "c_n1": "initiative__policy__number",
+                "c_n2": "initiative__number",
+                "c_n3": "percent",
+                "c_date": "entry_date",
+                "c_s1": "status",
+            },
+            lambda r: (
+                f"{_ini_code(r)} {r['c_date']:%Y-%m-%d} {ProgressStatus(r['c_s1']).label}"
+                + (f" {r['c_n3']}%" if r["c_n3"] is not None else "")
             ),
         ),
         (
             Review,
-            Review.history.filter(initiative_id__in=ids).select_related("initiative__policy"),
-            lambda h: (
-                f"{_ini_code(h)} {era.era_label(h.fiscal_year, short=False)}"
-                f"({Review.State(h.state).label})"
+            Review.history.filter(initiative_id__in=ids),
+            {
+                "c_n1": "initiative__policy__number",
+                "c_n2": "initiative__number",
+                "c_n3": "fiscal_year",
+                "c_s1": "state",
+            },
+            lambda r: (
+                f"{_ini_code(r)} {era.era_label(r['c_n3'], short=False)}"
+                f"({Review.State(r['c_s1']).label})"
             ),
         ),
         (
             IndicatorValue,
-            IndicatorValue.history.filter(indicator__initiative_id__in=ids).select_related(
-                "indicator__initiative__policy"
-            ),
-            lambda h: (
-                f"{h.indicator.name} {era.era_label(h.fiscal_year)}"
-                if h.indicator
-                else era.era_label(h.fiscal_year)
+            IndicatorValue.history.filter(indicator__initiative_id__in=ids),
+            {"c_n3": "fiscal_year", "c_s1": "indicator__name"},
+            lambda r: (
+                f"{r['c_s1']} {era.era_label(r['c_n3'])}"
+                if r["c_s1"] is not None
+                else era.era_label(r["c_n3"])
             ),
         ),
         (
             OnlineProcedure,
             OnlineProcedure.history.filter(target__plan=plan),
-            lambda h: f"{h.number}. {h.name}",
+            {"c_n2": "number", "c_s1": "name"},
+            lambda r: f"{r['c_n2']}. {r['c_s1']}",
         ),
         (
             StandardSystem,
             StandardSystem.history.filter(group__target__plan=plan),
-            lambda h: (
-                f"{StandardSystem(number=h.number).marker}{h.name} "
-                f"({StandardSystem.Phase(h.phase).label})"
+            {"c_n2": "number", "c_s1": "name", "c_s2": "phase"},
+            lambda r: (
+                f"{StandardSystem(number=r['c_n2']).marker}{r['c_s1']} "
+                f"({StandardSystem.Phase(r['c_s2']).label})"
             ),
         ),
         (
             ScheduleCell,
-            ScheduleCell.history.filter(row__item__plan=plan).select_related("row__item"),
-            lambda h: (
-                f"{h.row.item.title[:20] if h.row else ''} {era.era_label(h.fiscal_year)}: {h.text}"
+            ScheduleCell.history.filter(row__item__plan=plan),
+            {"c_n3": "fiscal_year", "c_s1": "row__item__title", "c_s2": "text"},
+            lambda r: (
+                f"{r['c_s1'][:20] if r['c_s1'] is not None else ''} "
+                f"{era.era_label(r['c_n3'])}: {r['c_s2']}"
             ),
         ),
         (
             BasicPolicy,
             BasicPolicy.history.filter(plan=plan),
-            lambda h: _("基本方針%(number)s %(title)s") % {"number": h.number, "title": h.title},
+            {"c_n2": "number", "c_s1": "title"},
+            lambda r: _("基本方針%(number)s %(title)s") % {"number": r["c_n2"], "title": r["c_s1"]},
         ),
     ]
+
+
+def _history_rows(qs: QuerySet, kind: int, columns: dict[str, str]) -> QuerySet:
+    """One branch of the union: the shared columns, NULL (typed) where the model has none."""
+    annotations: dict[str, Any] = {
+        "c_kind": Value(kind, output_field=IntegerField()),
+        "c_when": F("history_date"),
+        "c_id": F("history_id"),
+        "c_type": F("history_type"),
+        "c_first": F("history_user__first_name"),
+        "c_last": F("history_user__last_name"),
+        "c_user": F("history_user__username"),
+    }
+    for name, output in _COLUMNS.items():
+        source = columns.get(name)
+        annotations[name] = Cast(F(source) if source else Value(None), output_field=output)
+    return qs.order_by().annotate(**annotations).values(*annotations)
 
 
 def recent_changes(
     plan: Plan, *, limit: int = RECENT_CHANGES_LIMIT, initiative_ids: list[int] | None = None
 ) -> list[Change]:
-    """The newest ``limit`` changes across the plan's models: one query per model."""
+    """The newest ``limit`` changes across the plan's models, with who made them: one query
+    (UNION ALL of every history table, newest first, limited), whatever the history size."""
     if limit <= 0:
         return []
     if initiative_ids is None:
         initiative_ids = list(Initiative.objects.for_plan(plan).values_list("pk", flat=True))
+    sources = _history_sources(plan, initiative_ids)
+    # Where the database allows it (PostgreSQL), each branch stops after ``limit`` rows
+    # read backwards from its history_date index; otherwise the outer LIMIT bounds the result.
+    per_branch = connection.features.supports_slicing_ordering_in_compound
+    branches = []
+    for kind, (_model, qs, columns, _describe) in enumerate(sources):
+        branch = _history_rows(qs, kind, columns)
+        if per_branch:
+            branch = branch.order_by("-c_when", "-c_id")[:limit]
+        branches.append(branch)
+    union = branches[0].union(*branches[1:], all=True).order_by("-c_when", "-c_id")[:limit]
     changes: list[Change] = []
-    for model, qs, describe in _history_sources(plan, initiative_ids):
-        rows = qs.select_related("history_user").order_by("-history_date", "-history_id")[:limit]
-        for h in rows:
-            user = h.history_user
-            who = (user.get_full_name() or user.get_username()) if user else _("システム")
-            changes.append(
-                Change(
-                    when=h.history_date,
-                    who=who,
-                    model=str(model._meta.verbose_name),
-                    action=HISTORY_ACTIONS.get(h.history_type, h.history_type),
-                    what=describe(h),
-                )
+    for row in union:
+        model, _qs, _columns, describe = sources[row["c_kind"]]
+        if row["c_user"] is None:
+            who = str(_("システム"))
+        else:
+            who = f"{row['c_first']} {row['c_last']}".strip() or row["c_user"]
+        changes.append(
+            Change(
+                when=row["c_when"],
+                who=who,
+                model=str(model._meta.verbose_name),
+                action=HISTORY_ACTIONS.get(row["c_type"], row["c_type"]),
+                what=describe(row),
             )
-    changes.sort(key=lambda c: c.when, reverse=True)
-    return changes[:limit]
+        )
+    return changes

@@ -148,12 +148,18 @@ def test_exports_keep_formulas_as_text_and_csv_has_bom(client, plan, personas):
     make_progress(initiative("2.1"), entry_date=date(2026, 5, 1), done_text="=1+1")
     client.force_login(personas.secretariat)
     response = client.get(reverse("excel:bulk_export", args=["progress", "xlsx"]))
-    ws = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert response.streaming  # a temporary file sent in blocks, not bytes in memory
+    content = response.getvalue()
+    assert response["Content-Length"] == str(len(content))
+    assert response["Content-Disposition"].startswith("attachment; filename*=UTF-8''")
+    ws = openpyxl.load_workbook(io.BytesIO(content)).active
     assert ws["E2"].value == "=1+1" and ws["E2"].data_type == "s"
     assert ws["A2"].value == "2.1" and ws["A2"].data_type == "s"
     response = client.get(reverse("excel:bulk_export", args=["progress", "csv"]))
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    lines = response.content.decode("utf-8-sig").splitlines()
+    assert response.streaming
+    content = response.getvalue()
+    assert content.startswith(b"\xef\xbb\xbf")
+    lines = content.decode("utf-8-sig").splitlines()
     assert lines[0] == ",".join(HEADER)
     assert lines[1] == "2.1,2026-05-01,順調,,'=1+1,,"
 

@@ -91,13 +91,19 @@ class Command(BaseCommand):
             last = min(era.fiscal_year_end(years[-1]), timezone.localdate())
             days = (last - start).days
             progress = []
-            for _ in range(entries):
+            taken: set[tuple[int, date]] = set()  # one entry per initiative and day
+            entries = min(entries, len(created) * (days + 1))
+            while len(progress) < entries:
                 day = start + timedelta(days=rng.randrange(days + 1))
+                ini = rng.choice(created)
+                if (ini.pk, day) in taken:
+                    continue
+                taken.add((ini.pk, day))
                 status = rng.choices(statuses, weights)[0]
                 percent = 100 if status == "done" else rng.randrange(0, 100)
                 progress.append(
                     ProgressEntry(
-                        initiative=rng.choice(created),
+                        initiative=ini,
                         entry_date=day,
                         fiscal_year=era.fiscal_year_of(day),
                         status=status,
