@@ -74,6 +74,16 @@ class Group:
     rollup: Rollup
     status_counts: dict[str, int]
     grades: list[tuple[str, str, int]] = field(default_factory=list)  # (key, label, count)
+    filter_name: str = "policy"  # the initiative list's GET filter: "policy" or "wg"
+
+    @property
+    def policy(self) -> Any:
+        """The list filter values, one of them None: links drop None filters."""
+        return self.key if self.filter_name == "policy" else None
+
+    @property
+    def wg(self) -> Any:
+        return self.key if self.filter_name == "wg" else None
 
 
 @dataclass
@@ -230,6 +240,7 @@ def dashboard_for(
             rollup=rollup(by_wg[wg.pk]),
             status_counts=dict(_status_counts(by_wg[wg.pk])),
             grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year),
+            filter_name="wg",
         )
         for wg in wgs
     ]
