@@ -15,6 +15,8 @@ from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse
 
+from tests.servers import throwaway_database
+
 PRODUCTION_ENV = {
     **{
         k: v
@@ -292,8 +294,6 @@ def _wait_healthy(port: int, proc: subprocess.Popen) -> None:
 def production_site(tmp_path):
     """The README's production steps on a throwaway database: migrate, load_plan,
     collectstatic, create_secretariat, then two separate gunicorn processes."""
-    import dj_database_url
-
     env = {
         **PRODUCTION_ENV,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -302,62 +302,48 @@ def production_site(tmp_path):
         "AXES_FAILURE_LIMIT": "5",
         "WEB_CONCURRENCY": "1",
     }
-    url = os.environ.get("DATABASE_URL", "")
-    pg = None
-    if url.startswith("postgres"):
-        pg = dj_database_url.parse(url)
-        pg_args = ["-h", pg["HOST"] or "127.0.0.1", "-p", str(pg["PORT"] or 5432), "-U", pg["USER"]]
-        name = f"{pg['NAME']}_deploy"
-        subprocess.run(["dropdb", *pg_args, "--if-exists", name], check=True)
-        subprocess.run(["createdb", *pg_args, name], check=True)
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
-    else:
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(tmp_path / "production.sqlite3")
+    with throwaway_database(env, tmp_path, "deploy") as pg:
+        for args in (
+            ["migrate", "--noinput"],
+            ["load_plan"],
+            ["collectstatic", "--noinput"],
+            ["create_secretariat", "--username", "jimu1", "--display-name", "情報推進課 事務局"],
+        ):
+            result = _manage(*args, env=env)
+            assert result.returncode == 0, f"{args}: {result.stderr}"
+        assert "事務局アカウント「jimu1」を作成しました。" in result.stdout
 
-    for args in (
-        ["migrate", "--noinput"],
-        ["load_plan"],
-        ["collectstatic", "--noinput"],
-        ["create_secretariat", "--username", "jimu1", "--display-name", "情報推進課 事務局"],
-    ):
-        result = _manage(*args, env=env)
-        assert result.returncode == 0, f"{args}: {result.stderr}"
-    assert "事務局アカウント「jimu1」を作成しました。" in result.stdout
-
-    procs = []
-    ports = _free_ports(2)
-    try:
-        for port in ports:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "-c",
-                    "deploy/gunicorn.conf.py",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                ],
-                env=env,
-                cwd=settings.BASE_DIR,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-            procs.append(proc)
-            _wait_healthy(port, proc)
-        yield {"ports": ports, "procs": procs, "env": env, "pg": pg}
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        if pg is not None:
-            subprocess.run(["dropdb", *pg_args, "--if-exists", "--force", name], check=False)
+        procs = []
+        ports = _free_ports(2)
+        try:
+            for port in ports:
+                proc = subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "gunicorn",
+                        "-c",
+                        "deploy/gunicorn.conf.py",
+                        "--bind",
+                        f"127.0.0.1:{port}",
+                    ],
+                    env=env,
+                    cwd=settings.BASE_DIR,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
+                procs.append(proc)
+                _wait_healthy(port, proc)
+            yield {"ports": ports, "procs": procs, "env": env, "pg": pg}
+        finally:
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 def test_production_site_two_processes_behave_as_one(production_site):

@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings
 
 from tests.factory import PASSWORD, make_user
+from tests.servers import throwaway_database
 from tests.test_deploy import _free_ports, _wait_healthy
 from workgroups.models import StaffProfile
 
@@ -183,35 +184,23 @@ class _Browser:
 @pytest.fixture
 def four_workers(tmp_path):
     """gunicorn with four worker processes: four database connections at once."""
-    import dj_database_url
-
     env = _dev_env(tmp_path, WEB_CONCURRENCY="4")
-    url = os.environ.get("DATABASE_URL", "")
-    pg = None
-    if url.startswith("postgres"):
-        pg = dj_database_url.parse(url)
-        pg_args = ["-h", pg["HOST"] or "127.0.0.1", "-p", str(pg["PORT"] or 5432), "-U", pg["USER"]]
-        name = f"{pg['NAME']}_concurrent"
-        subprocess.run(["dropdb", *pg_args, "--if-exists", name], check=True)
-        subprocess.run(["createdb", *pg_args, name], check=True)
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
-    _manage("migrate", "--noinput", env=env)
-    _manage("load_plan", env=env)
-    reviews = [
-        int(pk) for pk in _manage("shell", "--no-imports", "-c", SETUP, env=env).stdout.split()
-    ]
-    (port,) = _free_ports(1)
-    proc = _start(
-        ["-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
-        env,
-        port,
-    )
-    try:
-        yield {"port": port, "env": env, "reviews": reviews, "pg": pg}
-    finally:
-        _stop(proc)
-        if pg is not None:
-            subprocess.run(["dropdb", *pg_args, "--if-exists", "--force", name], check=False)
+    with throwaway_database(env, tmp_path, "concurrent") as pg:
+        _manage("migrate", "--noinput", env=env)
+        _manage("load_plan", env=env)
+        reviews = [
+            int(pk) for pk in _manage("shell", "--no-imports", "-c", SETUP, env=env).stdout.split()
+        ]
+        (port,) = _free_ports(1)
+        proc = _start(
+            ["-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"],
+            env,
+            port,
+        )
+        try:
+            yield {"port": port, "env": env, "reviews": reviews, "pg": pg}
+        finally:
+            _stop(proc)
 
 
 def test_four_concurrent_approvals_give_one_approval_and_no_503(four_workers):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
 import subprocess
 import sys
@@ -23,6 +22,7 @@ from django.urls import reverse
 from kahoku_dx.client_ip import client_address, parse_networks
 from kahoku_dx.settings import env_networks
 from tests.factory import PASSWORD, make_user
+from tests.servers import throwaway_database
 from tests.test_deploy import PRODUCTION_ENV, _free_ports, _manage, _wait_healthy
 
 PROXY = "127.0.0.1"
@@ -172,8 +172,6 @@ class _ThroughProxy:
 @pytest.fixture
 def gunicorn_behind_proxy(tmp_path):
     """Production settings with TRUSTED_PROXIES=127.0.0.1, one gunicorn process."""
-    import dj_database_url
-
     env = {
         **PRODUCTION_ENV,
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -182,54 +180,41 @@ def gunicorn_behind_proxy(tmp_path):
         "TRUSTED_PROXIES": PROXY,
         "WEB_CONCURRENCY": "1",
     }
-    url = os.environ.get("DATABASE_URL", "")
-    pg = None
-    if url.startswith("postgres"):
-        pg = dj_database_url.parse(url)
-        pg_args = ["-h", pg["HOST"] or "127.0.0.1", "-p", str(pg["PORT"] or 5432), "-U", pg["USER"]]
-        name = f"{pg['NAME']}_proxy"
-        subprocess.run(["dropdb", *pg_args, "--if-exists", name], check=True)
-        subprocess.run(["createdb", *pg_args, name], check=True)
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + name
-    else:
-        env.pop("DATABASE_URL", None)
-        env["SQLITE_PATH"] = str(tmp_path / "proxy.sqlite3")
-    for args in (
-        ["migrate", "--noinput"],
-        ["load_plan"],
-        ["collectstatic", "--noinput"],
-        ["create_secretariat", "--username", "jimu1", "--display-name", "事務局"],
-    ):
-        result = _manage(*args, env=env)
-        assert result.returncode == 0, f"{args}: {result.stderr}"
-    (port,) = _free_ports(1)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "deploy/gunicorn.conf.py",
-            "--bind",
-            f"{PROXY}:{port}",
-        ],
-        env=env,
-        cwd=settings.BASE_DIR,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_healthy(port, proc)
-        yield {"port": port, "proc": proc, "password": env["SECRETARIAT_PASSWORD"]}
-    finally:
-        proc.terminate()
+    with throwaway_database(env, tmp_path, "proxy"):
+        for args in (
+            ["migrate", "--noinput"],
+            ["load_plan"],
+            ["collectstatic", "--noinput"],
+            ["create_secretariat", "--username", "jimu1", "--display-name", "事務局"],
+        ):
+            result = _manage(*args, env=env)
+            assert result.returncode == 0, f"{args}: {result.stderr}"
+        (port,) = _free_ports(1)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "deploy/gunicorn.conf.py",
+                "--bind",
+                f"{PROXY}:{port}",
+            ],
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        if pg is not None:
-            subprocess.run(["dropdb", *pg_args, "--if-exists", "--force", name], check=False)
+            _wait_healthy(port, proc)
+            yield {"port": port, "proc": proc, "password": env["SECRETARIAT_PASSWORD"]}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 def test_gunicorn_behind_the_proxy_locks_the_user_only_for_the_attackers_address(
