@@ -168,11 +168,18 @@ def generate(entries: int, users: int, staff_only: bool = False) -> None:
         start = date(2021, 4, 1)
         span = (date(2026, 11, 30) - start).days
         batch = []
+        # One entry per initiative and date (the model's unique constraint).
+        taken = set(ProgressEntry.objects.values_list("initiative_id", "entry_date"))
         for n in range(entries):
+            initiative = rng.choice(initiatives)
             day = start + timedelta(days=rng.randrange(span))
+            while (initiative.pk, day) in taken:
+                initiative = rng.choice(initiatives)
+                day = start + timedelta(days=rng.randrange(span))
+            taken.add((initiative.pk, day))
             batch.append(
                 ProgressEntry(
-                    initiative=rng.choice(initiatives),
+                    initiative=initiative,
                     entry_date=day,
                     fiscal_year=era.fiscal_year_of(day),
                     status=rng.choice(statuses),
@@ -260,40 +267,63 @@ def free_port(candidates: range) -> int:
 
 
 class Client:
-    """One staff member's browser: keep-alive connection, cookies, CSRF, behind the TLS proxy.
-    Talks to 127.0.0.1 only."""
+    """One staff member's browser: keep-alive connections, cookies, CSRF, behind the TLS proxy.
+    Talks to 127.0.0.1 only.
 
-    def __init__(self, port: int, timeout: float = 30):
-        self.port = port
+    Given several ports (several gunicorn instances behind one address), each request goes to
+    the next one in turn, as a load balancer without sticky sessions sends them: the session
+    cookie made on one instance must work on the other.
+    """
+
+    def __init__(self, port: int | list[int], timeout: float = 30):
+        self.ports = list(port) if isinstance(port, (list, tuple)) else [port]
+        self.port = self.ports[0]
+        self.turn = 0
+        self.last_port = self.port
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
-        self.conn: http.client.HTTPConnection | None = None
+        self.conns: dict[int, http.client.HTTPConnection] = {}
 
     def _request(
-        self, method: str, path: str, body: str | bytes | None, headers: dict[str, str], raw=False
+        self,
+        method: str,
+        path: str,
+        body: str | bytes | None,
+        headers: dict[str, str],
+        raw=False,
+        same_origin=False,
     ):
+        port = self.ports[self.turn % len(self.ports)]
+        self.turn += 1
+        self.last_port = port
         headers = {
-            "Host": f"127.0.0.1:{self.port}",
+            "Host": f"127.0.0.1:{port}",
             "X-Forwarded-Proto": "https",
             "Accept-Language": "ja",
             **headers,
         }
+        if same_origin:
+            headers["Origin"] = f"https://127.0.0.1:{port}"
+            headers["Referer"] = f"https://127.0.0.1:{port}{path}"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         for attempt in (1, 2):
-            if self.conn is None:
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            conn = self.conns.get(port)
+            if conn is None:
+                conn = self.conns[port] = http.client.HTTPConnection(
+                    "127.0.0.1", port, timeout=self.timeout
+                )
             try:
-                self.conn.request(method, path, body=body, headers=headers)
-                response = self.conn.getresponse()
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
                 content = response.read()
                 text = content if raw else content.decode("utf-8", "replace")
                 break
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 # gunicorn closed an idle keep-alive connection: reconnect once.
                 # A POST is never resent: it could write twice.
-                self.conn.close()
-                self.conn = None
+                conn.close()
+                del self.conns[port]
                 if attempt == 2 or method != "GET":
                     raise
         for header, value in response.getheaders():
@@ -301,8 +331,8 @@ class Client:
                 name, _, rest = value.partition("=")
                 self.cookies[name] = rest.split(";", 1)[0]
         if response.getheader("Connection", "").lower() == "close":
-            self.conn.close()
-            self.conn = None
+            conn.close()
+            self.conns.pop(port, None)
         return response.status, text
 
     def get(self, path: str) -> tuple[int, str]:
@@ -325,23 +355,15 @@ class Client:
             + content
             + f"\r\n--{boundary}--\r\n".encode()
         )
-        headers = {
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Origin": f"https://127.0.0.1:{self.port}",
-            "Referer": f"https://127.0.0.1:{self.port}{path}",
-        }
-        return self._request("POST", path, body, headers)
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        return self._request("POST", path, body, headers, same_origin=True)
 
     def post(self, path: str, data: dict | list) -> tuple[int, str]:
         token = self.cookies.get("csrftoken", "")
         fields = list(data.items()) if isinstance(data, dict) else list(data)
         body = urlencode([("csrfmiddlewaretoken", token), *fields])
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Origin": f"https://127.0.0.1:{self.port}",
-            "Referer": f"https://127.0.0.1:{self.port}{path}",
-        }
-        return self._request("POST", path, body, headers)
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self._request("POST", path, body, headers, same_origin=True)
 
     def login(self, username: str, password: str = BENCH_PASSWORD) -> int:
         self.get("/accounts/login/")
