@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -252,10 +252,6 @@ def initiative_detail(pk: int) -> Initiative | None:
                 ),
             ),
             Prefetch(
-                "progress_entries",
-                ProgressEntry.objects.select_related("author", "author__profile"),
-            ),
-            Prefetch(
                 "indicators",
                 Indicator.objects.select_related("countable_target").prefetch_related("values"),
             ),
@@ -276,11 +272,36 @@ def initiative_detail(pk: int) -> Initiative | None:
 
 
 def latest_of_year(initiative: Initiative, fiscal_year: int) -> ProgressEntry | None:
-    """The latest entry of the year from the prefetched timeline (no query)."""
-    for entry in initiative.progress_entries.all():  # ordered newest first
-        if entry.fiscal_year == fiscal_year:
-            return entry
-    return None
+    """The latest entry of the year (one index probe on progress_init_fy_date)."""
+    return (
+        ProgressEntry.objects.filter(initiative=initiative, fiscal_year=fiscal_year)
+        .order_by("-entry_date")
+        .first()
+    )
+
+
+TIMELINE_PAGE_SIZE = 20
+
+
+def timeline_years(initiative: Initiative) -> dict[int, int]:
+    """How many progress entries each fiscal year has, for the timeline's year links."""
+    return dict(
+        ProgressEntry.objects.filter(initiative=initiative)
+        .order_by()
+        .values_list("fiscal_year")
+        .annotate(n=Count("id"))
+        .values_list("fiscal_year", "n")
+    )
+
+
+def timeline(initiative: Initiative, fiscal_year: int) -> QuerySet[ProgressEntry]:
+    """One year of an initiative's progress entries, newest first, for one page at a time
+    (the index on initiative, fiscal year, date serves both the page and its count)."""
+    return (
+        ProgressEntry.objects.filter(initiative=initiative, fiscal_year=fiscal_year)
+        .select_related("author", "author__profile")
+        .order_by("-entry_date", "-pk")
+    )
 
 
 def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:

@@ -190,6 +190,19 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         indicators.append((ind, row))
     selectors.attach_counted_actuals(ini.indicators.all(), extra=empty)
     current = _current_fy()
+    # The progress timeline: one fiscal year at a time (the current one unless ?fy=), a page
+    # of entries at a time, so the page stays small after years of monthly entries.
+    year_counts = selectors.timeline_years(ini)
+    timeline_years = sorted(set(fiscal_years) | set(year_counts) | {current})
+    try:
+        timeline_fy = int(request.GET.get("fy", current))
+    except ValueError:
+        timeline_fy = current
+    if timeline_fy not in timeline_years:
+        timeline_fy = current
+    paginator = Paginator(selectors.timeline(ini, timeline_fy), selectors.TIMELINE_PAGE_SIZE)
+    paginator.count = year_counts.get(timeline_fy, 0)  # counted above: no second COUNT
+    entries = paginator.get_page(request.GET.get("page"))
     return render(
         request,
         "initiatives/initiative_detail.html",
@@ -202,6 +215,10 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "indicators": indicators,
             "review_rows": [(fy, reviews.get(fy)) for fy in fiscal_years],
             "latest": selectors.latest_of_year(ini, current),
+            "timeline_fy": timeline_fy,
+            "timeline_years": [(fy, year_counts.get(fy, 0)) for fy in timeline_years],
+            "page_obj": entries,
+            "entries": entries.object_list,
             "grade_rule": GRADE_RULE_TEXT,
             "rollup_rule": selectors.ROLLUP_RULE_TEXT,
         },

@@ -44,7 +44,7 @@ def test_entry_belongs_to_its_fiscal_year_and_shows_on_the_timeline(client, pers
     response = client.get(reverse("initiatives:detail", args=[ini.pk]))
     body = response.content.decode()
     assert ProgressEntry.objects.get().fiscal_year == 2026
-    assert '<ol class="timeline">' in body
+    assert '<ol class="timeline"' in body
     assert "2027年3月31日（令和8年度 (2026年度)）" in body
     assert "年度末の記録" in body
     assert "進捗を記録する" not in body  # the viewer is read-only

@@ -97,7 +97,9 @@ def test_detail_does_not_grow_with_entries_indicators_reviews(client, personas):
     few = _queries(client, url)
     add(12)
     assert _queries(client, url) == few
-    assert few <= 16
+    # The plan, roles, initiative with its prefetches, the timeline's year counts, its page
+    # and the latest entry of the year.
+    assert few <= 18
 
 
 def test_progress_edit_and_countable_lists_do_not_grow(client, personas):
@@ -121,3 +123,37 @@ def test_progress_edit_and_countable_lists_do_not_grow(client, personas):
     many = [_queries(client, edit), _queries(client, reverse("initiatives:procedures"))]
     assert few == many
     assert _queries(client, reverse("initiatives:systems")) <= 8
+
+
+def test_detail_timeline_shows_one_year_a_page_at_a_time(client, personas, monkeypatch):
+    """Years of monthly entries stay a bounded page: the current year, 20 entries a page,
+    older years one link away, each link with its count."""
+    monkeypatch.setattr("initiatives.views._today", lambda: date(2026, 11, 20))
+    ini = initiative("2.1")
+    ini.progress_entries.all().delete()
+    client.force_login(personas.member)
+    url = reverse("initiatives:detail", args=[ini.pk])
+    for i in range(45):
+        make_progress(ini, author=personas.member, entry_date=date(2026, 4, 1) + timedelta(i))
+    for i in range(3):
+        make_progress(ini, author=personas.member, entry_date=date(2024, 5, 1) + timedelta(i))
+
+    response = client.get(url)
+    assert response.context["timeline_fy"] == 2026
+    assert [e.entry_date for e in response.context["entries"]] == [
+        date(2026, 4, 1) + timedelta(i) for i in range(44, 24, -1)
+    ]
+    years = dict(response.context["timeline_years"])
+    assert years[2026] == 45 and years[2024] == 3 and years[2025] == 0
+    body = response.content.decode()
+    assert "1 / 3" in body and 'href="?fy=2024#progress"' in body
+
+    last = client.get(url, {"fy": 2026, "page": 3})
+    assert len(last.context["entries"]) == 5
+    old = client.get(url, {"fy": 2024})
+    assert [e.entry_date.year for e in old.context["entries"]] == [2024] * 3
+    assert "2026年4月26日" in body and "2026年4月25日" not in body  # the newest 20
+    assert "2024年5月3日" not in body and "2024年5月3日" in old.content.decode()
+    assert client.get(url, {"fy": "R6"}).context["timeline_fy"] == 2026  # bad value: default
+    many = _queries(client, url)
+    assert _queries(client, url + "?fy=2024") == many
