@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -538,16 +538,30 @@ def indicators_for_initiatives(
     initiative_ids: list[int], fiscal_year: int, *, known_rows: dict[int, list[Any]] | None = None
 ) -> list[Indicator]:
     """The initiatives' indicators with the year's value (counted actuals attached;
-    ``known_rows`` as for attach_counted_actuals)."""
+    ``known_rows`` as for attach_counted_actuals), in ONE query: the year's value row is
+    joined (at most one: uniq per indicator and year) rather than prefetched, and held as the
+    indicator's prefetched ``values``, so ``ind.values.all()`` costs no query."""
     indicators = list(
         Indicator.objects.filter(initiative_id__in=initiative_ids)
-        .prefetch_related(
-            Prefetch("values", IndicatorValue.objects.filter(fiscal_year=fiscal_year))
+        .annotate(
+            year_value=FilteredRelation("values", condition=Q(values__fiscal_year=fiscal_year))
         )
+        .select_related("year_value")
         .order_by("initiative_id", "order", "name")
     )
+    for ind in indicators:
+        value = getattr(ind, "year_value", None)  # not set when the year has no row
+        _hold_prefetched_values(ind, [value] if value is not None else [])
     attach_counted_actuals(indicators, known_rows=known_rows)
     return indicators
+
+
+def _hold_prefetched_values(indicator: Indicator, values: list[IndicatorValue]) -> None:
+    """What prefetch_related("values") leaves on an indicator, from rows already read."""
+    qs = indicator.values.all()  # lazy: no query
+    qs._result_cache = values
+    qs._prefetch_done = True
+    indicator._prefetched_objects_cache = {"values": qs}
 
 
 # --------------------------------------------------------------------------------------------

@@ -58,8 +58,8 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         today = timezone.localdate()
         current = era.current_fiscal_year(today)
-        form = DashboardFilterForm(self.request.GET or None)
         plans = plans_for_selection()
+        form = DashboardFilterForm(self.request.GET or None, plans=plans)
         plan, fy = _plan_and_year(form, current, plans)
         stale_days = dashboard.DEFAULT_STALE_DAYS
         if form.is_bound and form.cleaned_data.get("stale_days"):
