@@ -76,6 +76,7 @@ class Group:
     status_counts: dict[str, int]
     grades: list[tuple[str, str, int]] = field(default_factory=list)  # (key, label, count)
     filter_name: str = "policy"  # the initiative list's GET filter: "policy" or "wg"
+    name: str = ""  # the policy's title / the WG's name (label without the number)
 
     @property
     def policy(self) -> Any:
@@ -153,7 +154,8 @@ class PlanPart:
 
     pk: int
     key: int  # the initiative list's filter value: policy number / WG pk
-    label: str
+    label: str  # 基本方針N title / the WG's name
+    name: str  # the policy's title / the WG's name
 
 
 @dataclass
@@ -176,6 +178,8 @@ class Dashboard:
     systems: SystemsBoard
     changes: list[Change]
     grades: list[tuple[str, str, int]] = field(default_factory=list)
+    # the plan's indicators, each with the year's value (counted actuals attached)
+    indicators: list[Indicator] = field(default_factory=list)
     rollup_rule: str = ROLLUP_RULE_TEXT
     grade_rule: str = GRADE_RULE_TEXT
     status_labels: dict[str, str] = field(default_factory=lambda: dict(ProgressStatus.choices))
@@ -239,6 +243,7 @@ def dashboard_for(
             rollup=rollup(by_policy[p.pk]),
             status_counts=dict(_status_counts(by_policy[p.pk])),
             grades=grade_distribution(ind_by_policy[p.pk], fiscal_year),
+            name=p.name,
         )
         for p in policies
     ]
@@ -250,6 +255,7 @@ def dashboard_for(
             status_counts=dict(_status_counts(by_wg[wg.pk])),
             grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year),
             filter_name="wg",
+            name=wg.name,
         )
         for wg in wgs
     ]
@@ -278,6 +284,7 @@ def dashboard_for(
             plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
         ),
         grades=grade_distribution(indicators, fiscal_year),
+        indicators=indicators,
     )
 
 
@@ -303,9 +310,9 @@ def policies_and_working_groups(plan: Plan) -> tuple[list[PlanPart], list[PlanPa
     for row in rows.order_by("c_kind", "c_number", "c_name"):
         if row["c_kind"] == 0:
             label = str(BasicPolicy(number=row["c_number"], title=row["c_name"]))
-            policies.append(PlanPart(row["c_pk"], row["c_number"], label))
+            policies.append(PlanPart(row["c_pk"], row["c_number"], label, row["c_name"]))
         else:
-            wgs.append(PlanPart(row["c_pk"], row["c_pk"], row["c_name"]))
+            wgs.append(PlanPart(row["c_pk"], row["c_pk"], row["c_name"], row["c_name"]))
     return policies, wgs
 
 
