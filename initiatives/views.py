@@ -171,8 +171,13 @@ initiative_list = InitiativeListView.as_view()
 
 @login_required
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ini, can_log = get_initiative_for_user(request.user, pk, detail=True)
+    current = _current_fy()
+    ini, can_log = get_initiative_for_user(request.user, pk, detail_year=current)
     roles = roles_for(request.user)
+    # The timeline a page at a time, newest first (a count and a page whatever its length).
+    entries = Paginator(selectors.progress_timeline(ini), selectors.PROGRESS_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     fiscal_years = ini.policy.plan.fiscal_years
     reviews = {r.fiscal_year: r for r in ini.reviews.all()}
     indicators = []
@@ -189,7 +194,6 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             row.append((fy, value))
         indicators.append((ind, row))
     selectors.attach_counted_actuals(ini.indicators.all(), extra=empty)
-    current = _current_fy()
     return render(
         request,
         "initiatives/initiative_detail.html",
@@ -201,7 +205,8 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "current_fy": current,
             "indicators": indicators,
             "review_rows": [(fy, reviews.get(fy)) for fy in fiscal_years],
-            "latest": selectors.latest_of_year(ini, current),
+            "page_obj": entries,
+            "entries": entries.object_list,
             "grade_rule": GRADE_RULE_TEXT,
             "rollup_rule": selectors.ROLLUP_RULE_TEXT,
         },
