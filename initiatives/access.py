@@ -71,13 +71,16 @@ def review_moves_for(roles: Roles, review: Review) -> list[Move]:
 # --- object getters: (obj, can_edit) -------------------------------------------------------
 
 
-def get_initiative_for_user(user: Any, pk: int, *, detail: bool = False) -> tuple[Initiative, bool]:
+def get_initiative_for_user(
+    user: Any, pk: int, *, detail_year: int | None = None
+) -> tuple[Initiative, bool]:
     """The initiative and whether the user may log progress on it.
 
-    ``detail=True`` prefetches everything the initiative page shows.
+    ``detail_year`` reads everything the initiative page shows, with the latest progress of
+    that fiscal year (selectors.initiative_detail).
     """
-    if detail:
-        ini = initiative_detail(pk)
+    if detail_year is not None:
+        ini = initiative_detail(pk, detail_year)
     else:
         ini = Initiative.objects.with_relations().filter(pk=pk).first()
     if ini is None:

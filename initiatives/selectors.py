@@ -8,7 +8,16 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -240,10 +249,15 @@ def plan_progress(fiscal_year: int) -> PlanProgress:
     )
 
 
-def initiative_detail(pk: int) -> Initiative | None:
-    """One initiative with everything its page shows, in a fixed number of queries."""
+PROGRESS_PAGE_SIZE = 20  # the initiative page's timeline: newest first, a page at a time
+
+
+def initiative_detail(pk: int, fiscal_year: int) -> Initiative | None:
+    """One initiative with everything its page shows, in a fixed number of queries; its
+    latest progress of ``fiscal_year`` as annotations (``latest_status``, ``latest_percent``,
+    ``latest_date``). The timeline is read a page at a time: progress_timeline()."""
     return (
-        Initiative.objects.with_relations()
+        initiatives_with_latest_progress(Initiative.objects.with_relations(), fiscal_year)
         .prefetch_related(
             Prefetch(
                 "projects",
@@ -271,16 +285,7 @@ def initiative_detail(pk: int) -> Initiative | None:
     )
 
 
-def latest_of_year(initiative: Initiative, fiscal_year: int) -> ProgressEntry | None:
-    """The latest entry of the year (one index probe on progress_init_fy_date)."""
-    return (
-        ProgressEntry.objects.filter(initiative=initiative, fiscal_year=fiscal_year)
-        .order_by("-entry_date")
-        .first()
-    )
-
-
-TIMELINE_PAGE_SIZE = 20
+PROGRESS_PAGE_SIZE = 20
 
 
 def timeline_years(initiative: Initiative) -> dict[int, int]:
@@ -294,9 +299,9 @@ def timeline_years(initiative: Initiative) -> dict[int, int]:
     )
 
 
-def timeline(initiative: Initiative, fiscal_year: int) -> QuerySet[ProgressEntry]:
+def progress_timeline(initiative: Initiative, fiscal_year: int) -> QuerySet[ProgressEntry]:
     """One year of an initiative's progress entries, newest first, for one page at a time
-    (the index on initiative, fiscal year, date serves both the page and its count)."""
+    (the index on initiative, fiscal year, date serves the page)."""
     return (
         ProgressEntry.objects.filter(initiative=initiative, fiscal_year=fiscal_year)
         .select_related("author", "author__profile")
@@ -319,19 +324,38 @@ def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:
     led = [ini for ini in mine if roles.leads_wg(ini.working_group_id)]
     reviews_due = [ini for ini in led if ini.review_state in (None, Review.State.DRAFT)]
     reviews_returned = [ini for ini in led if ini.review_state == Review.State.RETURNED]
-    waiting = Review.objects.select_related(
-        "initiative", "initiative__policy", "initiative__working_group"
-    ).order_by("-fiscal_year", "initiative__policy__number", "initiative__number")
-    to_check = list(waiting.filter(state=Review.State.SUBMITTED)) if roles.secretariat else []
-    to_approve = list(waiting.filter(state=Review.State.CHECKED)) if roles.headquarters else []
+    to_check = _first_reviews(Review.State.SUBMITTED) if roles.secretariat else ([], 0)
+    to_approve = _first_reviews(Review.State.CHECKED) if roles.headquarters else ([], 0)
     return {
-        "my_initiatives": mine,
+        "my_initiatives": mine[:HOME_LIST_LIMIT],
+        "my_total": len(mine),
+        "my_wg": next(iter(roles.member_wg_ids)) if len(roles.member_wg_ids) == 1 else None,
         "reviews_due": reviews_due,
         "reviews_returned": reviews_returned,
-        "to_check": to_check,
-        "to_approve": to_approve,
+        "to_check": to_check[0],
+        "to_check_total": to_check[1],
+        "to_approve": to_approve[0],
+        "to_approve_total": to_approve[1],
         "roles": roles,
+        "home_limit": HOME_LIST_LIMIT,
     }
+
+
+HOME_LIST_LIMIT = 50  # rows of each list on the home page; the total is shown with them
+
+
+def _first_reviews(state: str) -> tuple[list[Review], int]:
+    """The first HOME_LIST_LIMIT reviews in ``state`` (every fiscal year, newest year first)
+    and how many there are, in ONE query (the total is a window count over the filter)."""
+    rows = list(
+        Review.objects.filter(state=state)
+        .select_related("initiative", "initiative__policy", "initiative__working_group")
+        .annotate(total=Window(Count("pk")))
+        .order_by("-fiscal_year", "initiative__policy__number", "initiative__number")[
+            :HOME_LIST_LIMIT
+        ]
+    )
+    return rows, rows[0].total if rows else 0
 
 
 PROCEDURES_CODE = "online-procedures"
@@ -559,16 +583,30 @@ def indicators_for_initiatives(
     initiative_ids: list[int], fiscal_year: int, *, known_rows: dict[int, list[Any]] | None = None
 ) -> list[Indicator]:
     """The initiatives' indicators with the year's value (counted actuals attached;
-    ``known_rows`` as for attach_counted_actuals)."""
+    ``known_rows`` as for attach_counted_actuals), in ONE query: the year's value row is
+    joined (at most one: uniq per indicator and year) rather than prefetched, and held as the
+    indicator's prefetched ``values``, so ``ind.values.all()`` costs no query."""
     indicators = list(
         Indicator.objects.filter(initiative_id__in=initiative_ids)
-        .prefetch_related(
-            Prefetch("values", IndicatorValue.objects.filter(fiscal_year=fiscal_year))
+        .annotate(
+            year_value=FilteredRelation("values", condition=Q(values__fiscal_year=fiscal_year))
         )
+        .select_related("year_value")
         .order_by("initiative_id", "order", "name")
     )
+    for ind in indicators:
+        value = getattr(ind, "year_value", None)  # not set when the year has no row
+        _hold_prefetched_values(ind, [value] if value is not None else [])
     attach_counted_actuals(indicators, known_rows=known_rows)
     return indicators
+
+
+def _hold_prefetched_values(indicator: Indicator, values: list[IndicatorValue]) -> None:
+    """What prefetch_related("values") leaves on an indicator, from rows already read."""
+    qs = indicator.values.all()  # lazy: no query
+    qs._result_cache = values
+    qs._prefetch_done = True
+    indicator._prefetched_objects_cache = {"values": qs}
 
 
 # --------------------------------------------------------------------------------------------

@@ -171,7 +171,8 @@ initiative_list = InitiativeListView.as_view()
 
 @login_required
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    ini, can_log = get_initiative_for_user(request.user, pk, detail=True)
+    current = _current_fy()
+    ini, can_log = get_initiative_for_user(request.user, pk, detail_year=current)
     roles = roles_for(request.user)
     fiscal_years = ini.policy.plan.fiscal_years
     reviews = {r.fiscal_year: r for r in ini.reviews.all()}
@@ -189,7 +190,6 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             row.append((fy, value))
         indicators.append((ind, row))
     selectors.attach_counted_actuals(ini.indicators.all(), extra=empty)
-    current = _current_fy()
     # The progress timeline: one fiscal year at a time (the current one unless ?fy=), a page
     # of entries at a time, so the page stays small after years of monthly entries.
     year_counts = selectors.timeline_years(ini)
@@ -200,7 +200,9 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         timeline_fy = current
     if timeline_fy not in timeline_years:
         timeline_fy = current
-    paginator = Paginator(selectors.timeline(ini, timeline_fy), selectors.TIMELINE_PAGE_SIZE)
+    paginator = Paginator(
+        selectors.progress_timeline(ini, timeline_fy), selectors.PROGRESS_PAGE_SIZE
+    )
     paginator.count = year_counts.get(timeline_fy, 0)  # counted above: no second COUNT
     entries = paginator.get_page(request.GET.get("page"))
     return render(
@@ -214,7 +216,6 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "current_fy": current,
             "indicators": indicators,
             "review_rows": [(fy, reviews.get(fy)) for fy in fiscal_years],
-            "latest": selectors.latest_of_year(ini, current),
             "timeline_fy": timeline_fy,
             "timeline_years": [(fy, year_counts.get(fy, 0)) for fy in timeline_years],
             "page_obj": entries,

@@ -14,14 +14,19 @@ from reporting.services.carry_over import carry_over_refusal
 
 
 class PlanFilterForm(forms.Form):
-    plan = forms.ModelChoiceField(
-        label=_("計画"),
-        queryset=Plan.objects.order_by("start_fy"),
-        to_field_name="code",
-        required=False,
-        empty_label=None,
-    )
+    """``?plan=<code>&fy=…``, the plan chosen among ``plans``: the list the view has already
+    read for its plan picker, so validating the choice costs no query of its own."""
+
+    plan = forms.ChoiceField(label=_("計画"), required=False)
     fy = FiscalYearField(label=_("年度"), required=False, help_text=_("例: R7、令和7年度、2025"))
+
+    def __init__(self, *args: Any, plans: list[Plan], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._plans = {p.code: p for p in plans}
+        self.fields["plan"].choices = [(p.code, p.name) for p in plans]
+
+    def clean_plan(self) -> Plan | None:
+        return self._plans.get(self.cleaned_data.get("plan") or "")
 
     def clean(self):
         data = super().clean()

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 
+from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,6 +24,8 @@ from plans.models import Plan
 from plans.selectors import current_plan
 from reporting.selectors.public import number_text, public_records
 from reporting.selectors.schedule import schedule_matrix
+
+PUBLIC_PAGE_SIZE = 30
 
 CSV_COLUMNS = [
     ("code", "番号"),
@@ -51,8 +54,10 @@ def _records() -> tuple[Plan | None, int, list[dict]]:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     plan, fy, records = _records()
+    # The published initiatives a page at a time (all of them in the CSV and JSON files).
+    page = Paginator(records, PUBLIC_PAGE_SIZE).get_page(request.GET.get("page"))
     policies: dict[str, list[dict]] = {}
-    for r in records:
+    for r in page.object_list:
         policies.setdefault(r["policy"], []).append(r)
     # The plan itself is public from day one: theme, goal, the four basic policies and
     # table 4-1. Published initiatives follow once the secretariat publishes them.
@@ -68,6 +73,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "fiscal_year_label": era.format_fiscal_year(fy),
             "policies": policies,
             "count": len(records),
+            "page_obj": page,
         },
     )
 

@@ -12,6 +12,7 @@ from urllib.parse import quote, urlencode
 import openpyxl
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.views.generic import TemplateView, View
@@ -278,6 +279,9 @@ def _summary_plan(request: Any) -> Plan:
     return plan
 
 
+SUMMARY_PAGE_SIZE = 20
+
+
 class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
     template_name = "reporting/summary.html"
 
@@ -290,7 +294,11 @@ class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
                 XLSX_CONTENT_TYPE,
             )
         plans = Plan.objects.order_by("start_fy", "code")
-        return self.render_to_response(self.get_context_data(summary=summary, plans=plans))
+        # The initiatives' six-year sections a page at a time (the whole in the Excel file).
+        page = Paginator(summary.initiatives, SUMMARY_PAGE_SIZE).get_page(request.GET.get("page"))
+        return self.render_to_response(
+            self.get_context_data(summary=summary, plans=plans, page_obj=page)
+        )
 
 
 def _rollup_text(r: Any) -> str:

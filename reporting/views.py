@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -58,8 +59,8 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         today = timezone.localdate()
         current = era.current_fiscal_year(today)
-        form = DashboardFilterForm(self.request.GET or None)
         plans = plans_for_selection()
+        form = DashboardFilterForm(self.request.GET or None, plans=plans)
         plan, fy = _plan_and_year(form, current, plans)
         stale_days = dashboard.DEFAULT_STALE_DAYS
         if form.is_bound and form.cleaned_data.get("stale_days"):
@@ -106,6 +107,9 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
 # --------------------------------------------------------------------------------------------
 
 
+REPORT_PAGE_SIZE = 20
+
+
 class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
     template_name = "reporting/report_list.html"
 
@@ -125,10 +129,17 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
                 }
             ),
         )
+        # A page at a time, newest first; each snapshot's content (the whole plan's figures)
+        # is read only by its own page.
+        page = Paginator(
+            ReportSnapshot.objects.select_related("plan", "taken_by")
+            .defer("data")
+            .order_by("-taken_at", "-pk"),
+            REPORT_PAGE_SIZE,
+        ).get_page(self.request.GET.get("page"))
         ctx.update(
-            snapshots=ReportSnapshot.objects.select_related("plan", "taken_by").order_by(
-                "-taken_at"
-            ),
+            snapshots=page.object_list,
+            page_obj=page,
             can_create=roles_for(self.request.user).secretariat,
             plan=plan,
         )
@@ -261,6 +272,9 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
 # --------------------------------------------------------------------------------------------
 
 
+PUBLICATION_PAGE_SIZE = 50
+
+
 class PublicationView(SecretariatRequiredMixin, TemplateView):
     template_name = "reporting/publication.html"
 
@@ -272,15 +286,16 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         plan = self._plan()
-        initiatives = (
-            list(
-                Initiative.objects.for_plan(plan)
-                .select_related("policy")
-                .order_by("policy__number", "number")
-            )
+        # A page of the plan's initiatives at a time: saving touches only the rows posted.
+        page = Paginator(
+            Initiative.objects.for_plan(plan)
+            .select_related("policy")
+            .order_by("policy__number", "number")
             if plan
-            else []
-        )
+            else Initiative.objects.none(),
+            PUBLICATION_PAGE_SIZE,
+        ).get_page(self.request.GET.get("page"))
+        initiatives = page.object_list
         rows = [
             (
                 ini,
@@ -291,7 +306,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
             )
             for ini in initiatives
         ]
-        ctx.update(plan=plan, rows=rows, public_fields=PUBLIC_FIELDS)
+        ctx.update(plan=plan, rows=rows, public_fields=PUBLIC_FIELDS, page_obj=page)
         return ctx
 
     def post(self, request):
@@ -309,4 +324,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
         messages.success(
             request, _("公開設定を保存しました(%(count)s件を変更)。") % {"count": count}
         )
-        return redirect(f"{reverse('reporting:publication')}?plan={plan.code}")
+        query = {"plan": plan.code}
+        if post.get("page", "").isdigit():
+            query["page"] = post["page"]
+        return redirect(f"{reverse('reporting:publication')}?{urlencode(query)}")

@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 
-from workgroups.models import StaffProfile, WorkingGroupMembership
+from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,23 @@ def roles_for(user: Any) -> Roles:
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
-    profile = StaffProfile.objects.filter(user=user).only("role").first()
-    role = profile.role if profile else StaffProfile.Role.STAFF
-    memberships = list(
-        WorkingGroupMembership.objects.filter(user=user).values_list("working_group_id", "role")
+    # ONE query: the profile's role, every WG membership (one row each, or one row of NULLs)
+    # and whether the user holds an HQ seat. Cached on the user object, i.e. for the request.
+    rows = list(
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))))
+        .order_by()
+        .values_list(
+            "profile__role", "wg_memberships__working_group_id", "wg_memberships__role", "hq_seat"
+        )
     )
+    role = (rows[0][0] if rows else None) or StaffProfile.Role.STAFF
+    memberships = [(wg, r) for _role, wg, r, _hq in rows if wg is not None]
     roles = Roles(
         authenticated=True,
         secretariat=role == StaffProfile.Role.SECRETARIAT or user.is_superuser,
-        headquarters=role == StaffProfile.Role.HEADQUARTERS or user.hq_memberships.exists(),
+        headquarters=role == StaffProfile.Role.HEADQUARTERS or any(row[3] for row in rows),
         led_wg_ids=frozenset(
             wg for wg, r in memberships if r == WorkingGroupMembership.Role.LEADER
         ),
@@ -94,7 +104,6 @@ class SecretariatOrHeadquartersMixin(AccessMixin):
 
 def get_staff_for_user(user: Any, pk: int) -> Any:
     """A staff account for the staff screens: the secretariat manages everyone (else 403)."""
-    from django.contrib.auth import get_user_model
     from django.http import Http404
 
     if not roles_for(user).secretariat:

@@ -42,7 +42,6 @@ from initiatives.selectors import (
     systems_overview,
 )
 from kahoku_dx import era
-from plans.models import BasicPolicy
 from plans.selectors import current_plan
 from reporting.api import serializers as s
 from reporting.api.permissions import ApiReader, SummaryReader, api_scope_for
@@ -104,7 +103,6 @@ class SummaryView(ReadOnlyMixin, APIView):
             raise NotFound(f"{era.format_fiscal_year(fy)}を含む計画がありません。")
         today = timezone.localdate()
         board = dashboard_for(plan=plan, fiscal_year=fy, today=today, changes_limit=0)
-        titles = dict(BasicPolicy.objects.filter(plan=plan).values_list("number", "title"))
         burnup, systems = board.burnup, board.systems
         data = {
             "fiscal_year": fy,
@@ -146,13 +144,12 @@ class SummaryView(ReadOnlyMixin, APIView):
                 "phases": {value: n for value, _, n in systems.phase_totals},
             },
             "policies": [
-                {"number": g.key, "title": titles.get(g.key, ""), **_rollup(g.rollup)}
-                for g in board.policies
+                {"number": g.key, "title": g.name, **_rollup(g.rollup)} for g in board.policies
             ],
             "working_groups": [
                 {"id": g.key, "name": g.label, **_rollup(g.rollup)} for g in board.working_groups
             ],
-            "grades": indicator_grade_counts(plan, fy),
+            "grades": indicator_grade_counts(board.indicators, fy),
             "grade_rule": GRADE_RULE_TEXT,
         }
         return Response(s.SummarySerializer(data).data)

@@ -58,6 +58,7 @@ COUNTED_CODES = (ONLINE_TARGET_CODE, SYSTEMS_TARGET_CODE)
 DEFAULT_STALE_DAYS = 60
 RECENT_CHANGES_LIMIT = 15
 NO_STATUS = NONE  # the initiative list's filter value for "nothing logged" / "no review"
+_INT, _TEXT = IntegerField(), TextField()  # the typed columns of the UNION ALL reads below
 
 
 # --------------------------------------------------------------------------------------------
@@ -75,6 +76,7 @@ class Group:
     status_counts: dict[str, int]
     grades: list[tuple[str, str, int]] = field(default_factory=list)  # (key, label, count)
     filter_name: str = "policy"  # the initiative list's GET filter: "policy" or "wg"
+    name: str = ""  # the policy's title / the WG's name (label without the number)
 
     @property
     def policy(self) -> Any:
@@ -146,6 +148,16 @@ class Change:
     what: str
 
 
+@dataclass(frozen=True)
+class PlanPart:
+    """A basic policy or a WG as the dashboard groups by it."""
+
+    pk: int
+    key: int  # the initiative list's filter value: policy number / WG pk
+    label: str  # 基本方針N title / the WG's name
+    name: str  # the policy's title / the WG's name
+
+
 @dataclass
 class Dashboard:
     plan: Plan
@@ -166,6 +178,8 @@ class Dashboard:
     systems: SystemsBoard
     changes: list[Change]
     grades: list[tuple[str, str, int]] = field(default_factory=list)
+    # the plan's indicators, each with the year's value (counted actuals attached)
+    indicators: list[Indicator] = field(default_factory=list)
     rollup_rule: str = ROLLUP_RULE_TEXT
     grade_rule: str = GRADE_RULE_TEXT
     status_labels: dict[str, str] = field(default_factory=lambda: dict(ProgressStatus.choices))
@@ -201,8 +215,7 @@ def dashboard_for(
 ) -> Dashboard:
     initiatives = list(dashboard_initiatives(plan, fiscal_year))
     targets = {t.code: t for t in CountableTarget.objects.filter(plan=plan)}
-    policies = list(BasicPolicy.objects.filter(plan=plan).order_by("number"))
-    wgs = list(WorkingGroup.objects.filter(plan=plan).order_by("name"))
+    policies, wgs = policies_and_working_groups(plan)
 
     by_policy: dict[int, list[Initiative]] = defaultdict(list)
     by_wg: dict[int | None, list[Initiative]] = defaultdict(list)
@@ -225,22 +238,24 @@ def dashboard_for(
 
     policy_groups = [
         Group(
-            key=p.number,
-            label=str(p),
+            key=p.key,
+            label=p.label,
             rollup=rollup(by_policy[p.pk]),
             status_counts=dict(_status_counts(by_policy[p.pk])),
             grades=grade_distribution(ind_by_policy[p.pk], fiscal_year),
+            name=p.name,
         )
         for p in policies
     ]
     wg_groups = [
         Group(
-            key=wg.pk,
-            label=wg.name,
+            key=wg.key,
+            label=wg.label,
             rollup=rollup(by_wg[wg.pk]),
             status_counts=dict(_status_counts(by_wg[wg.pk])),
             grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year),
             filter_name="wg",
+            name=wg.name,
         )
         for wg in wgs
     ]
@@ -269,7 +284,36 @@ def dashboard_for(
             plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
         ),
         grades=grade_distribution(indicators, fiscal_year),
+        indicators=indicators,
     )
+
+
+def policies_and_working_groups(plan: Plan) -> tuple[list[PlanPart], list[PlanPart]]:
+    """The plan's basic policies (by number) and WGs (by name): ONE query, a UNION ALL of
+    the two small tables."""
+
+    def branch(qs: QuerySet, kind: int, number: str | None, name: str) -> QuerySet:
+        values: dict[str, Any] = {"c_kind": Value(kind, output_field=IntegerField())}
+        for column, source, output in (
+            ("c_pk", "pk", _INT),
+            ("c_number", number, _INT),
+            ("c_name", name, _TEXT),
+        ):
+            values[column] = Cast(F(source) if source else Value(None), output_field=output)
+        return qs.order_by().annotate(**values).values(*values)
+
+    rows = branch(BasicPolicy.objects.filter(plan=plan), 0, "number", "title").union(
+        branch(WorkingGroup.objects.filter(plan=plan), 1, None, "name"), all=True
+    )
+    policies: list[PlanPart] = []
+    wgs: list[PlanPart] = []
+    for row in rows.order_by("c_kind", "c_number", "c_name"):
+        if row["c_kind"] == 0:
+            label = str(BasicPolicy(number=row["c_number"], title=row["c_name"]))
+            policies.append(PlanPart(row["c_pk"], row["c_number"], label, row["c_name"]))
+        else:
+            wgs.append(PlanPart(row["c_pk"], row["c_pk"], row["c_name"], row["c_name"]))
+    return policies, wgs
 
 
 def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
@@ -360,7 +404,6 @@ HISTORY_ACTIONS = {
 }
 
 # The columns every branch of the union selects, in this order (same names, same types).
-_INT, _TEXT = IntegerField(), TextField()
 _COLUMNS: dict[str, Field] = {
     "c_n1": _INT,  # policy number of the initiative (None: initiative deleted)
     "c_n2": _INT,  # number (initiative, procedure, system, policy)

@@ -157,6 +157,23 @@ def test_grades_follow_the_indicator_rule(personas):
     assert "A: 110%以上" in body["grade_rule"]
 
 
+def test_a_linked_indicator_is_graded_on_the_count_of_its_rows(personas):
+    """Like on every page (IndicatorValue.shown_actual): the typed actual 0 is not graded."""
+    from initiatives.models import CountableTarget
+
+    target = CountableTarget.objects.get(code="online-procedures")
+    ind = make_indicator(initiative("2.1"), countable_target=target)
+    IndicatorValue.objects.create(indicator=ind, fiscal_year=2026, target=3, actual=0)
+    for n in (1, 2, 3):
+        make_online_procedure(n, online_on=date(2022, 6, n))
+    body = summary(personas.hq, fiscal_year="2026")
+    assert body["grades"] == {"A": 0, "B": 1, "C": 0, "D": 0}  # 3 of 3: 100% → B
+    dashboard = session_client(personas.hq).get(
+        "/plan/dashboard/", {"plan": PLAN_CODE, "fy": "2026"}
+    )
+    assert {k: n for k, _, n in dashboard.context["dashboard"].grades}["B"] == 1
+
+
 def test_numbers_are_json_numbers(personas, hq_account):
     make_progress(initiative("2.1"), status="on_track", percent=55, entry_date=date(2026, 10, 1))
     body = token_client(hq_account[1]).get(URL).json()

@@ -97,9 +97,9 @@ def test_detail_does_not_grow_with_entries_indicators_reviews(client, personas):
     few = _queries(client, url)
     add(12)
     assert _queries(client, url) == few
-    # The plan, roles, initiative with its prefetches, the timeline's year counts, its page
-    # and the latest entry of the year.
-    assert few <= 18
+    # Session, user, roles, the initiative (with its latest entry of the year) and its
+    # prefetches, the timeline's year counts and its page.
+    assert few <= 17
 
 
 def test_progress_edit_and_countable_lists_do_not_grow(client, personas):
