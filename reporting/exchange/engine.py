@@ -193,14 +193,8 @@ _MISSING = object()
 _MEMO_TYPES = (str, int, float, Decimal, date, bool)  # immutable and hashable (exact classes)
 MEMO_LIMIT = 4096  # distinct values remembered per field; a field with more is not remembered
 MEMO_TEXT = 64  # longer texts are never remembered (the memo stays small whatever cells hold)
-
-
-def _memo_key(raw: Any) -> tuple[type, Any] | None:
-    """The key a value is remembered under, or None for a value not to remember."""
-    cls = raw.__class__
-    if cls not in _MEMO_TYPES or (cls is str and len(raw) > MEMO_TEXT):
-        return None
-    return (cls, raw)
+# A value is remembered under (its exact class, itself) when its class is one of _MEMO_TYPES
+# and, for text, it is at most MEMO_TEXT characters long.
 
 
 class FullClean:
@@ -242,7 +236,13 @@ class FullClean:
                 continue
             memo = memo_box[0] if memo_box is not None else None
             key = None
-            if memo is not None and (key := _memo_key(raw)) is not None:
+            cls = raw.__class__
+            if (
+                memo is not None
+                and cls in _MEMO_TYPES
+                and (cls is not str or len(raw) <= MEMO_TEXT)
+            ):
+                key = (cls, raw)
                 cleaned = memo.get(key, _MISSING)
                 if cleaned is not _MISSING:
                     if cleaned is not raw:
@@ -355,10 +355,13 @@ def parse_import(
         if isinstance(value, date) and (
             not period[0] <= value <= period[1] or era.fiscal_year_of(value) != this_year
         ):
-            warnings.add(
-                cell(number, col, value, partial(_period_warning, value, period, this_year)),
-                header,
-            )
+            if warnings.full:  # only counted: no message to build
+                warnings.add("", header)
+            else:
+                warnings.add(
+                    cell(number, col, value, partial(_period_warning, value, period, this_year)),
+                    header,
+                )
 
     def stage(number: int, values: list) -> tuple[int, list | None, Any]:
         """Parse one row and check its key: (row, its problems, what the second step needs).
@@ -384,7 +387,13 @@ def parse_import(
                 continue
             memo = memo_box[0]
             mkey = None
-            if memo is not None and (mkey := _memo_key(raw)) is not None:
+            cls = raw.__class__
+            if (
+                memo is not None
+                and cls in _MEMO_TYPES
+                and (cls is not str or len(raw) <= MEMO_TEXT)
+            ):
+                mkey = (cls, raw)
                 value = memo.get(mkey, _MISSING)
                 if value is not _MISSING:
                     parsed[attr] = value
