@@ -38,6 +38,8 @@ class RowError(ValueError):
 
 def p_text(value: Any, ctx: Context) -> str:
     # Length is the model's rule (max_length, checked by full_clean), not repeated here.
+    if value.__class__ is str:
+        return value.strip()  # display_value's result for text, without its type checks
     return display_value(value)
 
 
@@ -270,7 +272,10 @@ class Spec:
     columns: list[Column]
     key: tuple[str, ...]  # attrs forming the natural key
     fk_fields: tuple[str, ...] = ()
-    existing: Callable[[Context], dict[tuple, Any]] = lambda ctx: {}
+    # (natural key, pk) of every stored row a file may update; the rows themselves are read
+    # a chunk at a time, only for the keys the file names (with ``related`` joined).
+    existing: Callable[[Context], Iterable[tuple[tuple, int]]] = lambda ctx: ()
+    related: tuple[str, ...] = ()
     queryset: Callable[[Plan], Iterable[Any]] = lambda plan: []
     prepare: Callable[[dict[str, Any], Context], dict[str, Any]] = lambda values, ctx: values
     new_defaults: Callable[[Context], dict[str, Any]] = lambda ctx: {}

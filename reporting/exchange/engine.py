@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 
 from initiatives.models import (
@@ -28,10 +30,18 @@ from kahoku_dx.spreadsheets import (
     too_many_rows,
 )
 from plans.models import Plan
-from reporting.exchange.columns import AMBIGUOUS, Column, Context, RowError, Spec
+from reporting.exchange.columns import (
+    AMBIGUOUS,
+    Column,
+    Context,
+    RowError,
+    Spec,
+    _unique_or_ambiguous,
+)
 from reporting.exchange.sheets import INDICATOR_VALUES, INITIATIVES, SPECS_BY_MODEL
 
 PREVIEW_LIMIT = 300  # changed rows kept for the preview page
+CHUNK_ROWS = 2000  # rows validated (and, when confirmed, written) together
 MAX_KEPT_ERRORS = 100  # problems kept with their cells; the rest are only counted
 
 
@@ -114,17 +124,25 @@ class ErrorLog:
 
 
 @dataclass
+class Batch:
+    """One chunk of validated objects, handed to the writer while the file has no problem."""
+
+    spec: Spec
+    to_create: list[Any]
+    to_update: list[Any]
+    update_fields: list[str]  # the fields this chunk's changed rows changed (+ bookkeeping)
+    new_indicators: list[Indicator] = field(default_factory=list)  # first named in this chunk
+
+
+@dataclass
 class ImportResult:
-    """What the preview shows and the writer writes. Only the first PREVIEW_LIMIT changed rows
-    are kept for display; counts and the fingerprint cover every row."""
+    """What the preview shows: counts, warnings and the fingerprint cover every row; only the
+    first PREVIEW_LIMIT changed rows are kept for display. The validated objects are not kept:
+    they go to ``write`` chunk by chunk (the confirm step) or are dropped (the preview)."""
 
     spec: Spec
     sheet: str
-    to_create: list[Any]
-    to_update: list[Any]
-    update_fields: list[str]
     rows: list[RowResult]  # the first PREVIEW_LIMIT added/changed rows
-    new_indicators: list[Indicator] = field(default_factory=list)
     tally: dict[str, int] = field(default_factory=dict)
     fingerprint: str = ""
     warnings: list[str] = field(default_factory=list)
@@ -171,6 +189,88 @@ def _find_header(
     )
 
 
+_MISSING = object()
+_MEMO_TYPES = (str, int, float, Decimal, date, bool)  # immutable and hashable (exact classes)
+MEMO_LIMIT = 4096  # distinct values remembered per field; a field with more is not remembered
+MEMO_TEXT = 64  # longer texts are never remembered (the memo stays small whatever cells hold)
+# A value is remembered under (its exact class, itself) when its class is one of _MEMO_TYPES
+# and, for text, it is at most MEMO_TEXT characters long.
+
+
+class FullClean:
+    """``obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)``
+    for the many objects of one import: the same field checks in the same order, then the
+    model's clean(), with the same messages.
+
+    A field's clean() that does not look at other objects (every non-relation field: its
+    to_python, choices, null/blank and validators depend on the value only) is remembered
+    per value while the field has at most MEMO_LIMIT distinct values, so a column of 10,000
+    rows with five statuses is cleaned five times. Only values that passed are remembered; a
+    value that fails is cleaned again each time, so its error is raised as full_clean would.
+    """
+
+    def __init__(self, model: type[models.Model], exclude: Iterable[str]) -> None:
+        skip = set(exclude)
+        self.fields = [
+            (f, f.attname, f.blank, f.empty_values, None if f.is_relation else [{}])
+            for f in model._meta.fields
+            if f.name not in skip and not f.generated
+        ]
+        # A model with its own full_clean/clean_fields gets exactly those.
+        self.own = (
+            model.full_clean is not models.Model.full_clean
+            or model.clean_fields is not models.Model.clean_fields
+        )
+        self.exclude = list(skip)
+
+    def __call__(self, obj: models.Model) -> None:
+        if self.own:
+            obj.full_clean(exclude=self.exclude, validate_unique=False, validate_constraints=False)
+            return
+        errors: dict[str, Any] = {}
+        for f, attname, blank, empty_values, memo_box in self.fields:
+            raw = getattr(obj, attname)
+            if blank and raw in empty_values:
+                continue
+            if isinstance(raw, DatabaseDefault):
+                continue
+            memo = memo_box[0] if memo_box is not None else None
+            key = None
+            cls = raw.__class__
+            if (
+                memo is not None
+                and cls in _MEMO_TYPES
+                and (cls is not str or len(raw) <= MEMO_TEXT)
+            ):
+                key = (cls, raw)
+                cleaned = memo.get(key, _MISSING)
+                if cleaned is not _MISSING:
+                    if cleaned is not raw:
+                        setattr(obj, attname, cleaned)
+                    continue
+            try:
+                cleaned = f.clean(raw, obj)
+            except ValidationError as exc:
+                errors[f.name] = exc.error_list
+                continue
+            setattr(obj, attname, cleaned)
+            if key is not None:
+                if len(memo) < MEMO_LIMIT:  # type: ignore[arg-type]
+                    memo[key] = cleaned  # type: ignore[index]
+                else:
+                    memo_box[0] = None  # type: ignore[index]
+        # As Model.full_clean: the field errors, then clean() even if they failed.
+        problems: dict[str, Any] = {}
+        if errors:
+            problems = ValidationError(errors).update_error_dict(problems)
+        try:
+            obj.clean()
+        except ValidationError as exc:
+            problems = exc.update_error_dict(problems)
+        if problems:
+            raise ValidationError(problems)
+
+
 def parse_import(
     spec: Spec,
     data: bytes,
@@ -181,12 +281,19 @@ def parse_import(
     engine: str = "calamine",
     limits: ImportLimits | None = None,
     today: date | None = None,
+    write: Callable[[Batch], None] | None = None,
 ) -> ImportResult:
     """Read, validate and compare every row. Raises SpreadsheetError with the problems (the
     first MAX_KEPT_ERRORS with their cells, and how many there were per column).
 
     Bounded: the upload is refused while it streams when a sheet has too many rows, cells or
     too much text (kahoku_dx.spreadsheets.ImportLimits); data rows are counted again here.
+    Rows are validated CHUNK_ROWS at a time and only what the preview needs is kept (counts,
+    the kept problems, the first PREVIEW_LIMIT changes, the fingerprint), so memory does not
+    grow with the file. With ``write`` each chunk's objects are handed to it while no problem
+    has been found; the caller runs this in a transaction, which the SpreadsheetError raised
+    at the end (a problem in a later chunk) rolls back.
+
     Each new or changed object is validated by the model's own full_clean(), so a rule has
     one home; the parsers only turn what people type into values.
     """
@@ -195,7 +302,8 @@ def parse_import(
     ctx = Context.load(plan, user)
     rows_iter = upload.rows(engine=engine)
     sheet, header_row, col_map, _ = _find_header(rows_iter, spec)
-    existing = spec.existing(ctx)
+    existing = _unique_or_ambiguous(spec.existing(ctx))  # natural key -> pk
+    fetch = spec.model._default_manager.select_related(*spec.related)
     defaults = spec.new_defaults(ctx)
     header_index = {c.attr: i for i, c in col_map.items()}
     errors = ErrorLog(MAX_KEPT_ERRORS)
@@ -203,95 +311,134 @@ def parse_import(
     tally = {"added": 0, "changed": 0, "unchanged": 0}
     fingerprint = hashlib.sha256()
     shown_rows: list[RowResult] = []
-    to_create: list[Any] = []
-    to_update: list[Any] = []
-    changed_fields: set[str] = set()
     seen_keys: dict[tuple, int] = {}
     indicators: dict[tuple[int, str], Indicator] = {}
     new_indicators: dict[tuple[int, str], Indicator] = {}
+    indicator_problems: list[str] = []
+    chunk_indicators: list[Indicator] = []
     if spec is INDICATOR_VALUES:
         indicators = {
             (i.initiative_id, i.name): i
             for i in Indicator.objects.filter(initiative__policy__plan=plan)
         }
     model_fields = {f.name: f for f in spec.model._meta.concrete_fields}
+    # Per column: the parser, and its results remembered per raw value while the column has
+    # at most MEMO_LIMIT distinct values (a parser depends only on the value and the import's
+    # lookups; a value that fails is not remembered, so each row gets its own message).
+    columns = [
+        (i, c, c.attr, c.parse, [{}], _blank(model_fields.get(c.attr)) if not c.required else None)
+        for i, c in col_map.items()
+    ]
+    fk_ids = {f.name: f.attname for f in model_fields.values() if f.is_relation}
+    full_clean = FullClean(spec.model, spec.fk_fields)
+    spec_key = spec.key
+    first_col = header_index[spec.key[-1]]
+    has_version = "version" in model_fields
+    has_updated_at = "updated_at" in model_fields
     now = timezone.now()
     period = (era.fiscal_year_start(plan.start_fy), era.fiscal_year_end(plan.end_fy))
     this_year = era.current_fiscal_year(today or timezone.localdate())
     data_rows = 0
 
-    def cell(number: int, col: int, value: Any, message: str) -> Callable[[], str]:
-        return partial(cell_error, sheet, number, col + 1, col_map[col].header, value, message)
+    def cell(
+        number: int, col: int, value: Any, message: str | Callable[[], str]
+    ) -> Callable[[], str]:
+        """The cell's error message, built only if it is kept (ErrorLog.add)."""
 
-    for row_sheet, number, values in rows_iter:
-        if row_sheet != sheet:
-            break
-        data_rows += 1
-        if data_rows > limits.max_rows:
-            raise SpreadsheetError(too_many_rows(limits.max_rows))
+        def build() -> str:
+            text = message() if callable(message) else message
+            return cell_error(sheet, number, col + 1, col_map[col].header, value, text)
+
+        return build
+
+    def period_warning(number: int, col: int, value: Any, header: str) -> None:
+        if isinstance(value, date) and (
+            not period[0] <= value <= period[1] or era.fiscal_year_of(value) != this_year
+        ):
+            if warnings.full:  # only counted: no message to build
+                warnings.add("", header)
+            else:
+                warnings.add(
+                    cell(number, col, value, partial(_period_warning, value, period, this_year)),
+                    header,
+                )
+
+    def stage(number: int, values: list) -> tuple[int, list | None, Any]:
+        """Parse one row and check its key: (row, its problems, what the second step needs).
+
+        Problems are returned, not logged, so that the chunk's second step logs every row's
+        problems in row order, as a row-by-row reader would."""
         parsed: dict[str, Any] = {}
-        failed: set[str] = set()
-        for i, column in col_map.items():
-            raw = values[i] if i < len(values) else None
+        failed: set[str] | None = None
+        problems: list | None = None
+        n_values = len(values)
+        for i, column, attr, parse, memo_box, blank in columns:
+            raw = values[i] if i < n_values else None
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 if column.required:
-                    errors.add(cell(number, i, "", "必須です。入力してください。"), column.header)
-                    failed.add(column.attr)
+                    problems = problems or []
+                    problems.append(
+                        (cell(number, i, "", "必須です。入力してください。"), column.header)
+                    )
+                    failed = failed or set()
+                    failed.add(attr)
                 else:
-                    parsed[column.attr] = _blank(model_fields.get(column.attr))
+                    parsed[attr] = blank
                 continue
+            memo = memo_box[0]
+            mkey = None
+            cls = raw.__class__
+            if (
+                memo is not None
+                and cls in _MEMO_TYPES
+                and (cls is not str or len(raw) <= MEMO_TEXT)
+            ):
+                mkey = (cls, raw)
+                value = memo.get(mkey, _MISSING)
+                if value is not _MISSING:
+                    parsed[attr] = value
+                    if column.period_warning:
+                        period_warning(number, i, value, column.header)
+                    continue
             try:
-                parsed[column.attr] = column.parse(raw, ctx)
+                value = parsed[attr] = parse(raw, ctx)
             except RowError as exc:
-                errors.add(cell(number, i, raw, exc.args[0]), column.header)
-                failed.add(column.attr)
+                problems = problems or []
+                problems.append((cell(number, i, raw, exc.args[0]), column.header))
+                failed = failed or set()
+                failed.add(attr)
                 continue
-            if column.period_warning and isinstance(parsed[column.attr], date):
-                warning = _period_warning(parsed[column.attr], period, this_year)
-                if warning:
-                    warnings.add(cell(number, i, parsed[column.attr], warning), column.header)
-        if failed and errors.full:
-            continue
+            if mkey is not None:
+                if len(memo) < MEMO_LIMIT:  # type: ignore[arg-type]
+                    memo[mkey] = value  # type: ignore[index]
+                else:
+                    memo_box[0] = None
+            if column.period_warning:
+                period_warning(number, i, value, column.header)
         if failed:
-            # The cells that did parse still get the model's field rules, so the rows the page
-            # shows report every problem, not only the first kind (past the first
-            # MAX_KEPT_ERRORS problems only the parsers' problems are counted).
-            ok = {k: v for k, v in parsed.items() if k in model_fields and k not in failed}
-            draft = spec.model(**ok)
-            skip = [f for f in model_fields if f not in ok or f in spec.fk_fields]
-            try:
-                draft.clean_fields(exclude=skip)
-            except ValidationError as exc:
-                _model_errors(exc, errors, parsed, draft, header_index, col_map, sheet, number)
-            continue
+            return number, problems, (parsed, failed)
 
-        key = tuple(
-            parsed[k].pk if isinstance(parsed[k], models.Model) else parsed[k] for k in spec.key
-        )
-        key_label = " / ".join(_shown(parsed[k]) for k in spec.key)
+        key_values = [parsed[k] for k in spec_key]  # the key as typed, for messages
         if spec is INITIATIVES:
             key = (unicodedata.normalize("NFKC", parsed["code"]),)
-        first_col = header_index[spec.key[-1]]
+        else:
+            key = tuple([v.pk if isinstance(v, models.Model) else v for v in key_values])
         if key in seen_keys:
-            errors.add(
-                cell(
-                    number,
-                    first_col,
-                    key_label,
-                    f"{seen_keys[key]}行目と同じキーです。1行にまとめてください。",
-                ),
-                col_map[first_col].header,
+            label = _key_label(key_values)
+            message = f"{seen_keys[key]}行目と同じキーです。1行にまとめてください。"
+            return (
+                number,
+                [(cell(number, first_col, label, message), col_map[first_col].header)],
+                None,
             )
-            continue
         seen_keys[key] = number
         try:
             parsed = spec.prepare(parsed, ctx)
         except RowError as exc:
             attr = exc.args[1] if len(exc.args) > 1 else spec.key[0]
             col = header_index.get(attr, 0)
-            shown = parsed.get(attr, key_label)
-            errors.add(cell(number, col, _shown(shown), exc.args[0]), col_map[col].header)
-            continue
+            shown = _shown(parsed[attr] if attr in parsed else _key_label(key_values))
+            return number, [(cell(number, col, shown, exc.args[0]), col_map[col].header)], None
 
         if spec is INDICATOR_VALUES:
             ini = parsed.pop("initiative")
@@ -301,21 +448,86 @@ def parse_import(
             if ind is None:
                 ind = Indicator(initiative=ini, name=name, unit=unit)
                 new_indicators[(ini.pk, name)] = ind
+                chunk_indicators.append(ind)
+                try:  # reported after the rows' problems, as one problem per indicator
+                    ind.full_clean(
+                        exclude=["initiative"], validate_unique=False, validate_constraints=False
+                    )
+                except ValidationError as exc:
+                    for ms in exc.message_dict.values():
+                        indicator_problems.extend(f"指標「{ind.name}」: {m}" for m in ms)
             parsed["indicator"] = ind
+        return number, None, (parsed, key, key_values)
 
-        obj = existing.get(key)
-        if obj is AMBIGUOUS:
+    batch_create: list[Any] = []  # validated, not yet handed to ``write``
+    batch_update: list[Any] = []
+    batch_fields: set[str] = set()
+    keep_objects = write is not None  # a preview drops each object once it is counted
+
+    def flush() -> None:
+        if keep_objects and not errors and not indicator_problems:
+            if batch_create or batch_update:
+                changed = set(batch_fields)
+                if batch_update:
+                    changed.update(
+                        f for f in ("version", "updated_at", "fiscal_year") if f in model_fields
+                    )
+                write(  # type: ignore[misc]
+                    Batch(
+                        spec,
+                        batch_create[:],
+                        batch_update[:],
+                        sorted(changed),
+                        chunk_indicators[:],
+                    )
+                )
+        batch_create.clear()
+        batch_update.clear()
+        batch_fields.clear()
+        chunk_indicators.clear()
+
+    def finish(row: tuple[int, list | None, Any], stored: dict[int, Any]) -> None:
+        """A row's second step, in row order: compare with what is stored, run the model's
+        validation, count, keep the preview's first rows, and queue the object for
+        ``write``."""
+        number, problems, rest = row
+        if problems is not None:
+            for message, column in problems:
+                errors.add(message, column)
+            if rest is None or errors.full:
+                return
+            # The cells that did parse still get the model's field rules, so the rows the
+            # page shows report every problem, not only the first kind (past the first
+            # MAX_KEPT_ERRORS problems only the parsers' problems are counted).
+            parsed, failed = rest
+            ok = {k: v for k, v in parsed.items() if k in model_fields and k not in failed}
+            draft = spec.model(**ok)
+            skip = [f for f in model_fields if f not in ok or f in spec.fk_fields]
+            try:
+                draft.clean_fields(exclude=skip)
+            except ValidationError as exc:
+                _model_errors(exc, errors, parsed, draft, header_index, col_map, sheet, number)
+            return
+
+        parsed, key, key_values = rest
+        pk = existing.get(key) if existing else None
+        if pk is AMBIGUOUS:
             errors.add(
                 cell(
                     number,
                     first_col,
-                    key_label,
+                    _key_label(key_values),
                     "同じキーのデータが複数登録されているため、どれを更新するか決められません。",
                 ),
                 col_map[first_col].header,
             )
-            continue
-        fields = {k: v for k, v in parsed.items() if k in model_fields}
+            return
+        obj = stored.get(pk) if pk is not None else None
+        fields = (
+            parsed
+            if parsed.keys() <= model_fields.keys()
+            else {k: v for k, v in parsed.items() if k in model_fields}
+        )
         old_values: dict[str, Any] = {}
         if obj is None:
             obj = spec.model(**defaults, **fields)
@@ -324,70 +536,108 @@ def parse_import(
         else:
             diffs = []
             for k, v in fields.items():
-                old = getattr(obj, k)
-                if old != v:
-                    f = model_fields[k]
-                    diffs.append(FieldChange(_verbose(spec, k), _display(f, old), _display(f, v)))
-                    old_values[k] = old
-                    setattr(obj, k, v)
+                fk = fk_ids.get(k)
+                if fk is not None:  # compare ids: no query for an unchanged reference
+                    if getattr(obj, fk) == (v.pk if v is not None else None):
+                        continue
+                    old = getattr(obj, k)
+                else:
+                    old = getattr(obj, k)
+                    if old == v:
+                        continue
+                f = model_fields[k]
+                diffs.append(FieldChange(_verbose(spec, k), _display(f, old), _display(f, v)))
+                old_values[k] = old
+                setattr(obj, k, v)
             action = "changed" if diffs else "unchanged"
         try:
-            obj.full_clean(
-                exclude=list(spec.fk_fields), validate_unique=False, validate_constraints=False
-            )
+            full_clean(obj)
         except ValidationError as exc:
-            for k, old in old_values.items():  # the existing object stays as it was
-                setattr(obj, k, old)
             _model_errors(exc, errors, parsed, obj, header_index, col_map, sheet, number)
-            continue
-        changed_fields.update(old_values)
+            return
         tally[action] += 1
-        fingerprint.update(f"{number}|{key_label}|{action}|".encode())
+        # What the database decided for each row (the file itself is the same bytes at the
+        # confirm: its SHA-256 is checked), so its key need not be hashed.
+        fingerprint.update(f"{number}|{action}|".encode())
         for c in diffs:
             fingerprint.update(f"{c.label}={c.old}>{c.new};".encode())
-        if action != "unchanged" and len(shown_rows) < PREVIEW_LIMIT:
-            shown_rows.append(
-                RowResult(number, key_label, action, diffs, obj if action == "added" else None)
-            )
-        if action == "added":
-            to_create.append(obj)
-        elif action == "changed":
-            if hasattr(obj, "version"):
+        if action == "unchanged":
+            return
+        if action == "changed":
+            if has_version:
                 obj.version += 1
-            if hasattr(obj, "updated_at"):
+            if has_updated_at:
                 obj.updated_at = now
-            to_update.append(obj)
+        if len(shown_rows) < PREVIEW_LIMIT:
+            shown_rows.append(
+                RowResult(
+                    number,
+                    _key_label(key_values),
+                    action,
+                    diffs,
+                    obj if action == "added" else None,
+                )
+            )
+        if keep_objects and not errors:
+            if action == "added":
+                batch_create.append(obj)
+            else:
+                batch_fields.update(old_values)
+                batch_update.append(obj)
+            if len(batch_create) + len(batch_update) >= CHUNK_ROWS:
+                flush()
+
+    def stored_pk(row: tuple[int, list | None, Any]) -> Any:
+        return existing.get(row[2][1]) if existing and row[1] is None else None
+
+    # Rows that update stored ones wait in ``queue`` (with the rows after them, so that
+    # every row is finished in file order) until CHUNK_ROWS of them are fetched at once.
+    queue: list[tuple[int, list | None, Any]] = []
+
+    def drain() -> None:
+        pks = [pk for row in queue if (pk := stored_pk(row)) is not None and pk is not AMBIGUOUS]
+        stored = fetch.in_bulk(pks) if pks else {}
+        for row in queue:
+            finish(row, stored)
+        queue.clear()
+
+    nothing: dict[int, Any] = {}
+    for row_sheet, number, values in rows_iter:
+        if row_sheet != sheet:
+            break
+        data_rows += 1
+        if data_rows > limits.max_rows:
+            raise SpreadsheetError(too_many_rows(limits.max_rows))
+        row = stage(number, values)
+        if queue or stored_pk(row) is not None:
+            queue.append(row)
+            if len(queue) >= CHUNK_ROWS:
+                drain()
+        else:
+            finish(row, nothing)
+    drain()
+    flush()
     if errors:
         raise errors.error(tally)
     if not sum(tally.values()):
         raise SpreadsheetError(f"シート「{sheet}」に見出し行より下のデータ行がありません。")
-    update_fields = sorted(changed_fields)
-    if to_update:
-        update_fields += [f for f in ("version", "updated_at", "fiscal_year") if f in model_fields]
-    for ind in new_indicators.values():
-        try:
-            ind.full_clean(
-                exclude=["initiative"], validate_unique=False, validate_constraints=False
-            )
-        except ValidationError as exc:
-            for ms in exc.message_dict.values():
-                for m in ms:
-                    errors.add(f"指標「{ind.name}」: {m}", "指標名")
+    for message in indicator_problems:
+        errors.add(message, "指標名")
     if errors:
         raise errors.error(tally)
     return ImportResult(
         spec,
         sheet,
-        to_create,
-        to_update,
-        sorted(set(update_fields)),
         shown_rows,
-        list(new_indicators.values()),
         tally=tally,
         fingerprint=fingerprint.hexdigest(),
         warnings=warnings.summary(),
         warning_total=warnings.total,
     )
+
+
+def _key_label(key_values: list[Any]) -> str:
+    return " / ".join(_shown(v) for v in key_values)
 
 
 def _model_errors(

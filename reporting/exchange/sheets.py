@@ -28,7 +28,6 @@ from reporting.exchange.columns import (
     _get,
     _label,
     _name,
-    _unique_or_ambiguous,
     p_bool,
     p_choice,
     p_date,
@@ -67,7 +66,8 @@ INITIATIVES = Spec(
     ],
     key=("code",),
     fk_fields=("policy", "working_group", "lead_section", "carried_from"),
-    existing=lambda ctx: {(code,): i for code, i in ctx.initiatives.items()},
+    existing=lambda ctx: (((code,), i.pk) for code, i in ctx.initiatives.items()),
+    related=("policy", "working_group", "lead_section"),
     queryset=lambda plan: Initiative.objects.filter(policy__plan=plan).select_related(
         "policy", "working_group", "lead_section"
     ),
@@ -109,10 +109,13 @@ PROJECTS = Spec(
     ],
     key=("initiative", "name"),
     fk_fields=("initiative", "section"),
-    existing=lambda ctx: {
-        (p.initiative_id, p.name): p
-        for p in ProjectUnderWay.objects.filter(initiative__policy__plan=ctx.plan)
-    },
+    existing=lambda ctx: (
+        ((initiative, name), pk)
+        for initiative, name, pk in ProjectUnderWay.objects.filter(
+            initiative__policy__plan=ctx.plan
+        ).values_list("initiative_id", "name", "pk")
+    ),
+    related=("section",),
     queryset=lambda plan: (
         ProjectUnderWay.objects.filter(initiative__policy__plan=plan)
         .select_related("initiative__policy", "section")
@@ -159,9 +162,11 @@ PROGRESS = Spec(
     ],
     key=("initiative", "entry_date"),
     fk_fields=("initiative", "author"),
-    existing=lambda ctx: _unique_or_ambiguous(
-        ((e.initiative_id, e.entry_date), e)
-        for e in ProgressEntry.objects.filter(initiative__policy__plan=ctx.plan)
+    existing=lambda ctx: (
+        ((initiative, day), pk)
+        for initiative, day, pk in ProgressEntry.objects.filter(initiative__policy__plan=ctx.plan)
+        .values_list("initiative_id", "entry_date", "pk")
+        .iterator(chunk_size=5000)
     ),
     queryset=lambda plan: (
         ProgressEntry.objects.filter(initiative__policy__plan=plan)
@@ -224,12 +229,15 @@ INDICATOR_VALUES = Spec(
     ],
     key=("initiative", "indicator_name", "fiscal_year"),
     fk_fields=("indicator",),
-    existing=lambda ctx: {
-        (v.indicator.initiative_id, v.indicator.name, v.fiscal_year): v
-        for v in IndicatorValue.objects.filter(
+    existing=lambda ctx: (
+        ((initiative, name, fy), pk)
+        for initiative, name, fy, pk in IndicatorValue.objects.filter(
             indicator__initiative__policy__plan=ctx.plan
-        ).select_related("indicator")
-    },
+        )
+        .values_list("indicator__initiative_id", "indicator__name", "fiscal_year", "pk")
+        .iterator(chunk_size=5000)
+    ),
+    related=("indicator",),
     queryset=lambda plan: (
         IndicatorValue.objects.filter(indicator__initiative__policy__plan=plan)
         .select_related("indicator__initiative__policy")
@@ -273,12 +281,13 @@ PROCEDURES = Spec(
     ],
     key=("number",),
     fk_fields=("target", "section"),
-    existing=lambda ctx: {
-        (p.number,): p
-        for p in OnlineProcedure.objects.filter(
+    existing=lambda ctx: (
+        ((number,), pk)
+        for number, pk in OnlineProcedure.objects.filter(
             target__plan=ctx.plan, target__code="online-procedures"
-        )
-    },
+        ).values_list("number", "pk")
+    ),
+    related=("section",),
     queryset=lambda plan: OnlineProcedure.objects.filter(target__plan=plan).select_related(
         "section"
     ),
@@ -307,9 +316,13 @@ SYSTEMS = Spec(
     ],
     key=("number",),
     fk_fields=("group", "section"),
-    existing=lambda ctx: {
-        (s.number,): s for s in StandardSystem.objects.filter(group__target__plan=ctx.plan)
-    },
+    existing=lambda ctx: (
+        ((number,), pk)
+        for number, pk in StandardSystem.objects.filter(group__target__plan=ctx.plan).values_list(
+            "number", "pk"
+        )
+    ),
+    related=("group", "section"),
     queryset=lambda plan: StandardSystem.objects.filter(group__target__plan=plan).select_related(
         "group", "section"
     ),

@@ -187,7 +187,7 @@ def test_indicator_export_columns_are_ignored_on_reimport(filled):
     before = list(IndicatorValue.objects.values_list("pk", "target", "actual", "note"))
     result = engine.parse_import(sheets.INDICATOR_VALUES, buf.getvalue(), "x.xlsx", plan=filled)
     assert result.counts() == {"added": 0, "changed": 0, "unchanged": ws.max_row - 1}
-    assert not result.to_update and not result.to_create and not result.new_indicators
+    assert result.rows == []  # nothing to add or change (a new indicator is an added row)
     assert list(IndicatorValue.objects.values_list("pk", "target", "actual", "note")) == before
 
 
@@ -280,8 +280,9 @@ def test_a_filled_in_template_imports(plan):
     wb.save(buf)
     result = engine.parse_import(sheets.PROGRESS, buf.getvalue(), "t.xlsx", plan=plan)
     assert result.counts()["added"] == 1
-    assert result.to_create[0].percent == 40
-    assert result.to_create[0].entry_date == date(2026, 10, 1)
+    added = result.rows[0].new_obj  # the preview keeps the first rows' objects
+    assert added.percent == 40
+    assert added.entry_date == date(2026, 10, 1)
 
 
 def test_libreoffice_prints_the_progress_export_on_a4_landscape_with_the_long_text(

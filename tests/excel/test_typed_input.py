@@ -65,7 +65,9 @@ def test_a_hand_typed_progress_sheet_imports_with_the_right_values(plan, persona
         "シート「進捗入力」16行目 B列(日付)の「2019-04-30」: 計画期間(2021-04-01〜2027-03-31)の外の日付です。"
         "取り込めますが、入力の誤りでないか確認してください。",
     ]
-    writer.import_apply(result, user=personas.secretariat)
+    writer.bulk_import(
+        slug="progress", plan=plan, data=data, filename="typed.xlsx", user=personas.secretariat
+    )
     stored = {
         (e.initiative.code, e.entry_date, e.percent)
         for e in ProgressEntry.objects.select_related("initiative__policy")
