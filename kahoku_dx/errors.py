@@ -11,6 +11,11 @@ from django.utils import translation
 from kahoku_dx.i18n import request_language
 
 
+class StorageUnavailable(Exception):
+    """A file the request needs could not be written (disk full, folder gone or read-only):
+    answered with the Japanese 503 page (kahoku_dx.middleware.StorageFullMiddleware)."""
+
+
 def standalone_page(
     request: HttpRequest, template: str, status: int, context: dict[str, Any] | None = None
 ) -> HttpResponse:

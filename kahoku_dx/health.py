@@ -1,8 +1,18 @@
-"""`/healthz` for load balancers and monitoring: no login, no session, JSON only."""
+"""`/healthz` for load balancers and monitoring: no login, no session, JSON only.
+
+200 when every dependency answers; 503 naming the failing ones in ``failing``:
+``database`` (a query), ``cache`` (Redis, when REDIS_URL is set: a fresh value written and
+read back; the cache itself degrades silently, so this is where an outage shows), and
+``upload_folder`` (where previews are kept: writable, and at least UPLOAD_MIN_FREE_MB free;
+its free space is reported either way).
+"""
 
 from __future__ import annotations
 
 import logging
+import secrets
+import shutil
+import tempfile
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,37 +21,64 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from kahoku_dx import upload_stash
+
 log = logging.getLogger("kahoku_dx.health")
 
+MB = 1024 * 1024
 
-def _database() -> bool:
+
+def _database() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as exc:
         log.error("health check: database unavailable: %s", type(exc).__name__)
-        return False
-    return True
+        return "unavailable"
+    return "ok"
 
 
-def _cache() -> bool:
+def _cache() -> str:
+    value = secrets.token_hex(8)
     try:
-        cache.set("healthz", "ok", 10)
-        return cache.get("healthz") == "ok"
+        cache.set("healthz", value, 10)
+        if cache.get("healthz") == value:
+            return "ok"
     except Exception as exc:  # any cache client error (connection, timeout) means "down"
         log.error("health check: cache unavailable: %s", type(exc).__name__)
-        return False
+        return "unavailable"
+    log.error("health check: cache unavailable: the value written was not read back")
+    return "unavailable"
+
+
+def _upload_folder() -> tuple[str, int | None]:
+    """(state, free MB): "ok", "unwritable" or "low_space"."""
+    folder = upload_stash.UPLOAD_DIR
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".healthz-"):
+            pass
+        free_mb = shutil.disk_usage(folder).free // MB
+    except OSError as exc:
+        log.error("health check: upload folder not writable: %s", exc)
+        return "unwritable", None
+    if free_mb < settings.UPLOAD_MIN_FREE_MB:
+        log.error("health check: upload folder has %s MB free", free_mb)
+        return "low_space", free_mb
+    return "ok", free_mb
 
 
 @never_cache
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": "ok" if _database() else "unavailable"}
+    checks = {"database": _database()}
     if settings.REDIS_URL:
-        checks["cache"] = "ok" if _cache() else "unavailable"
-    healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "checks": checks},
-        status=200 if healthy else 503,
-    )
+        checks["cache"] = _cache()
+    checks["upload_folder"], free_mb = _upload_folder()
+    failing = [name for name, state in checks.items() if state != "ok"]
+    body: dict = {"status": "unavailable" if failing else "ok", "checks": checks}
+    if failing:
+        body["failing"] = failing
+    body["upload_folder_free_mb"] = free_mb
+    return JsonResponse(body, status=503 if failing else 200)

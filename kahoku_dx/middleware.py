@@ -1,7 +1,9 @@
-"""Project-wide middleware: request logging, upload limit, database outage, disabled users."""
+"""Project-wide middleware: request logging, upload limit, database outage, full disk,
+disabled users."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import time
@@ -15,11 +17,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.functional import empty
 
 from kahoku_dx.client_ip import client_ip
-from kahoku_dx.errors import standalone_page
+from kahoku_dx.errors import StorageUnavailable, standalone_page
 from kahoku_dx.logging import request_id_var
 
 access_log = logging.getLogger("kahoku_dx.request")
 db_log = logging.getLogger("kahoku_dx.db")
+storage_log = logging.getLogger("kahoku_dx.storage")
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -145,6 +148,45 @@ def log_database_unavailable(request: HttpRequest, exception: BaseException) -> 
         type(exception).__name__,
         extra={"path": request.path, "error": str(exception).strip()[:500]},
     )
+
+
+# No space left, or over the quota: the disk is full for this process.
+STORAGE_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def is_storage_full(exception: BaseException) -> bool:
+    return isinstance(exception, StorageUnavailable) or (
+        isinstance(exception, OSError) and exception.errno in STORAGE_FULL_ERRNOS
+    )
+
+
+def storage_unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    storage_log.error(
+        "storage unavailable: %s",
+        type(exception).__name__,
+        extra={"path": request.path, "error": str(exception).strip()[:500]},
+    )
+    response = standalone_page(request, "503_storage.html", 503)
+    response["Retry-After"] = "300"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class StorageFullMiddleware:
+    """A full disk answers the Japanese 503 page instead of a 500: an upload preview that
+    cannot be kept (kahoku_dx.upload_stash raises StorageUnavailable for any write error,
+    leaving no partial file) and an export whose temporary file cannot be written."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if is_storage_full(exception):
+            return storage_unavailable_response(request, exception)
+        return None
 
 
 class ActiveUserMiddleware:

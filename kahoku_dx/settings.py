@@ -8,6 +8,7 @@ deployment fails at start-up instead of quietly running with a default.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -130,6 +131,7 @@ MIDDLEWARE = [
     # Refuse oversized bodies before anything reads them.
     "kahoku_dx.middleware.UploadLimitMiddleware",
     "kahoku_dx.middleware.DatabaseUnavailableMiddleware",
+    "kahoku_dx.middleware.StorageFullMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kahoku_dx.i18n.PortalLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -186,10 +188,25 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
-if REDIS_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+# A Redis call that cannot connect or answer within this gives up (the cache then misses).
+REDIS_TIMEOUT_MS = env_int("REDIS_TIMEOUT_MS", 500)
+
+
+def redis_cache(url: str) -> dict:
+    """The cache on Redis: an outage degrades to "nothing cached" (kahoku_dx.cache), and
+    no call waits longer than REDIS_TIMEOUT_MS for a Redis that does not answer."""
+    return {
+        "BACKEND": "kahoku_dx.cache.TolerantRedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT_MS / 1000,
+            "socket_timeout": REDIS_TIMEOUT_MS / 1000,
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -259,6 +276,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 # data rows, and cells (calamine holds a sheet's cells in memory, ~100 bytes each).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 1_000_000)
+# Where previewed uploads wait for their confirmation (kahoku_dx.upload_stash); /healthz
+# answers 503 when it is not writable or has less than UPLOAD_MIN_FREE_MB free.
+UPLOAD_STASH_DIR = env_str(
+    "UPLOAD_STASH_DIR", os.path.join(tempfile.gettempdir(), "kahoku_dx_imports")
+)
+UPLOAD_MIN_FREE_MB = env_int("UPLOAD_MIN_FREE_MB", 100)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -341,13 +364,9 @@ CSRF_FAILURE_VIEW = "kahoku_dx.views.csrf_failure"
 # Load balancers probe /healthz over plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-# Sessions live in the database (or in Redis with a database copy) so that any number
-# of app processes behave as one.
-SESSION_ENGINE = (
-    "django.contrib.sessions.backends.cached_db"
-    if REDIS_URL
-    else "django.contrib.sessions.backends.db"
-)
+# Sessions live in the database so that any number of app processes behave as one, and
+# never in Redis: a Redis outage must not end or break anyone's session (issue 19, probe 5).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 
 # --- Read-only JSON API (issue 10) -----------------------------------------------------

@@ -17,11 +17,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kahoku_dx.errors import StorageUnavailable
+
 SESSION_KEY = "excel_imports"
-UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_imports"
+UPLOAD_DIR = Path(settings.UPLOAD_STASH_DIR)  # /healthz watches its free space
 
 STASH_MAX_AGE = 24 * 60 * 60  # seconds; abandoned previews are removed after this
 
@@ -36,11 +39,35 @@ def sweep() -> None:
             continue
 
 
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole or not at all.
+
+    The bytes go to a temporary file in the same folder, which is renamed into place only
+    once complete: a full disk (or any other write error) leaves no partial file behind to
+    fill the folder until the sweep, and a reader never sees half a file.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerprint: str) -> str:
-    UPLOAD_DIR.mkdir(mode=0o700, exist_ok=True)
-    sweep()
+    """Keep ``data`` for its confirmation; StorageUnavailable (a 503 page) if it cannot be
+    written, with nothing left behind."""
     token = secrets.token_urlsafe(24)
-    (UPLOAD_DIR / token).write_bytes(data)
+    try:
+        UPLOAD_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        sweep()
+        write_atomic(UPLOAD_DIR / token, data)
+    except OSError as exc:
+        raise StorageUnavailable(f"upload stash: {exc}") from exc
     entries = request.session.get(SESSION_KEY, {})
     entries[token] = {
         "kind": kind,

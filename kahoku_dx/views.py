@@ -13,7 +13,9 @@ from kahoku_dx.errors import standalone_page
 from kahoku_dx.middleware import (
     DATABASE_ERRORS,
     database_unavailable_response,
+    is_storage_full,
     log_database_unavailable,
+    storage_unavailable_response,
 )
 
 
@@ -38,6 +40,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if isinstance(exc, DATABASE_ERRORS):
         log_database_unavailable(request, exc)
         return database_unavailable_response(request)
+    if exc is not None and is_storage_full(exc):
+        return storage_unavailable_response(request, exc)
     return standalone_page(request, "500.html", 500)
 
 

@@ -91,11 +91,17 @@ def test_dev_login_command_refuses_in_production():
 
 
 @pytest.mark.django_db
-def test_healthz_needs_no_login_and_reports_the_database(client):
+def test_healthz_needs_no_login_and_reports_the_database(client, settings):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
-    assert response.json() == {"status": "ok", "checks": {"database": "ok"}}
+    body = response.json()
+    assert body["upload_folder_free_mb"] >= settings.UPLOAD_MIN_FREE_MB
+    assert body == {
+        "status": "ok",
+        "checks": {"database": "ok", "upload_folder": "ok"},
+        "upload_folder_free_mb": body["upload_folder_free_mb"],
+    }
     assert "no-cache" in response["Cache-Control"]
     assert "sessionid" not in response.cookies
 
@@ -110,30 +116,29 @@ def test_healthz_answers_503_when_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(connection, "cursor", down)
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "unavailable"}}
+    body = response.json()
+    assert body["status"] == "unavailable" and body["failing"] == ["database"]
+    assert body["checks"] == {"database": "unavailable", "upload_folder": "ok"}
 
 
 @pytest.mark.django_db
 def test_healthz_checks_redis_when_configured(client, settings):
     """The local Redis (127.0.0.1:6379) as the shared cache."""
+    from kahoku_dx.settings import redis_cache
+
     settings.REDIS_URL = "redis://127.0.0.1:6379/15"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": settings.REDIS_URL,
-        }
-    }
+    settings.CACHES = {"default": redis_cache(settings.REDIS_URL)}
     response = client.get("/healthz")
-    assert response.json() == {"status": "ok", "checks": {"database": "ok", "cache": "ok"}}
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-        }
-    }
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "upload_folder": "ok"}
+    settings.CACHES = {"default": redis_cache("redis://127.0.0.1:1/0")}  # nothing listens there
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "cache": "unavailable"}
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "cache": "unavailable",
+        "upload_folder": "ok",
+    }
+    assert response.json()["failing"] == ["cache"]
 
 
 def test_healthz_is_exempt_from_the_https_redirect():
@@ -391,7 +396,8 @@ def test_production_site_two_processes_behave_as_one(production_site):
     import urllib.request
 
     with urllib.request.urlopen(f"http://127.0.0.1:{b}/healthz") as r:
-        assert json.loads(r.read()) == {"status": "ok", "checks": {"database": "ok"}}
+        health = json.loads(r.read())
+        assert health["checks"] == {"database": "ok", "upload_folder": "ok"}
 
     if production_site["pg"] is not None:
         # PostgreSQL restarts under the app: every server connection is cut. The next

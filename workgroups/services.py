@@ -220,22 +220,17 @@ def staff_set_active(*, actor: Any, user: Any, active: bool) -> Any:
 
 
 def sessions_end_for(user: Any) -> int:
-    """Delete every stored session of ``user`` (the database session store is authoritative).
+    """Delete every stored session of ``user`` (sessions live in the database only).
 
-    An inactive user is refused by the authentication backend on the next request anyway;
-    deleting the sessions also clears them from the cache in front of the database.
+    An inactive user is refused by the authentication backend on the next request anyway.
     """
-    from django.contrib.sessions.backends.cached_db import KEY_PREFIX
     from django.contrib.sessions.models import Session
-    from django.core.cache import caches
 
-    cache = caches[settings.SESSION_CACHE_ALIAS]
     ended = 0
     now = timezone.now()
     pk = str(user.pk)
     for session in Session.objects.filter(expire_date__gt=now).iterator():
         if session.get_decoded().get("_auth_user_id") == pk:
-            cache.delete(KEY_PREFIX + session.session_key)
             session.delete()
             ended += 1
     return ended
