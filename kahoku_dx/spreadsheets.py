@@ -29,6 +29,8 @@ import openpyxl.xml
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import Cell
 
+from kahoku_dx.disk import write_only_workbook
+
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 
@@ -129,19 +131,19 @@ def stream_workbook(
     With ``target`` (a seekable binary file, e.g. a temporary file) the workbook is written
     there and b"" is returned, so a large workbook never sits in memory as bytes.
     """
-    wb = openpyxl.Workbook(write_only=True)
-    for title, header, rows in sheets:
-        ws = wb.create_sheet(title=clean_text(title)[:31])
-        ws.freeze_panes = "A2"
-        ws.append([stream_value(ws, h) for h in header])
-        for row in rows:
-            ws.append([stream_value(ws, v) for v in row])
-    if target is not None:
-        wb.save(target)
-        return b""
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    with write_only_workbook("workbook") as wb:
+        for title, header, rows in sheets:
+            ws = wb.create_sheet(title=clean_text(title)[:31])
+            ws.freeze_panes = "A2"
+            ws.append([stream_value(ws, h) for h in header])
+            for row in rows:
+                ws.append([stream_value(ws, v) for v in row])
+        if target is not None:
+            wb.save(target)
+            return b""
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
 
 
 def csv_safe(value: Any) -> str:

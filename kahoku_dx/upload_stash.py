@@ -12,7 +12,6 @@ import hashlib
 import os
 import re
 import secrets
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from kahoku_dx.disk import write_atomic
 from kahoku_dx.errors import StorageUnavailable
 
 SESSION_KEY = "excel_imports"
@@ -37,25 +37,6 @@ def sweep() -> None:
                 path.unlink()
         except OSError:
             continue
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all.
-
-    The bytes go to a temporary file in the same folder, which is renamed into place only
-    once complete: a full disk (or any other write error) leaves no partial file behind to
-    fill the folder until the sweep, and a reader never sees half a file.
-    """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerprint: str) -> str:

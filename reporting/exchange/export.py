@@ -22,6 +22,7 @@ from openpyxl.utils import get_column_letter
 from initiatives.models import UNGRADED, UNGRADED_LABEL, Indicator, SystemGroup
 from initiatives.selectors import attach_counted_actuals, indicator_grade
 from kahoku_dx import xlsx_layout as xl
+from kahoku_dx.disk import write_only_workbook
 from kahoku_dx.spreadsheets import csv_bytes, csv_chunks, set_cell
 from plans.models import Plan
 from reporting.exchange.columns import Column, Spec, p_date, p_group, p_percent
@@ -106,22 +107,22 @@ def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> byte
     formats.update(
         {len(spec.columns) + i: e.number_format for i, e in enumerate(extras) if e.number_format}
     )
-    wb = openpyxl.Workbook(write_only=True)
-    ws = wb.create_sheet(title=spec.title[:31])
-    xl.stream_table(
-        ws,
-        header(spec, extras),
-        _xlsx_rows(spec, export_rows(spec, plan, extras)),
-        landscape=spec.slug not in PORTRAIT,
-        title=spec.title,
-        number_formats=formats,
-    )
-    if target is not None:
-        wb.save(target)
-        return b""
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    with write_only_workbook(f"export {spec.slug}") as wb:  # a full disk: the 503 page
+        ws = wb.create_sheet(title=spec.title[:31])
+        xl.stream_table(
+            ws,
+            header(spec, extras),
+            _xlsx_rows(spec, export_rows(spec, plan, extras)),
+            landscape=spec.slug not in PORTRAIT,
+            title=spec.title,
+            number_formats=formats,
+        )
+        if target is not None:
+            wb.save(target)
+            return b""
+        buf = io.BytesIO()
+        wb.save(buf)
+        return buf.getvalue()
 
 
 def export_csv(spec: Spec, plan: Plan) -> bytes:
