@@ -52,6 +52,7 @@ def site_env(db_name: str, static_root: Path, **extra: str) -> dict[str, str]:
         "DJANGO_ENV": "production",
         "SECRET_KEY": secrets.token_urlsafe(60),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "PORTAL_BASE_URL": "https://127.0.0.1",
         "DATABASE_URL": pg_url(db_name),
         "STATIC_ROOT": str(static_root),
         "LOG_LEVEL": "WARNING",  # keep the access log out of the figures' way

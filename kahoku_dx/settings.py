@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -89,6 +90,15 @@ if PRODUCTION:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("本番環境では ALLOWED_HOSTS を設定してください。")
+    if any("*" in host for host in ALLOWED_HOSTS):
+        # A wildcard lets any Host header through, and with it forged links and cache keys.
+        raise ImproperlyConfigured(
+            "本番環境の ALLOWED_HOSTS に「*」は使えません。"
+            "ポータルのホスト名(例: dx-portal.city.kahoku.example)を指定してください。"
+        )
+    # Links in mail (password reset, set-password, reminders) are built from this, never
+    # from the request's Host header: no default in production.
+    PORTAL_BASE_URL = env_str("PORTAL_BASE_URL")
     DEBUG = env_bool("DEBUG", False)
     if DEBUG:
         raise ImproperlyConfigured("本番環境で DEBUG=true にはできません。")
@@ -96,6 +106,23 @@ else:
     SECRET_KEY = env_str("SECRET_KEY", "django-insecure-local-development-only-key-kahoku-dx")
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
     DEBUG = env_bool("DEBUG", True)
+    PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+
+_portal = urlsplit(PORTAL_BASE_URL)
+if (
+    _portal.scheme not in {"http", "https"}
+    or not _portal.hostname
+    or _portal.path not in {"", "/"}
+    or _portal.query
+    or _portal.fragment
+    or _portal.username
+):
+    raise ImproperlyConfigured(
+        f"環境変数 PORTAL_BASE_URL={PORTAL_BASE_URL!r} は https://ホスト名[:ポート] の形"
+        "(パスなし、例: https://dx-portal.city.kahoku.example)で指定してください。"
+    )
+if PRODUCTION and _portal.scheme != "https":
+    raise ImproperlyConfigured("本番環境の PORTAL_BASE_URL は https:// で始めてください。")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -287,7 +314,11 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dx-portal@city.kahoku.example")
-PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# A password-reset link works for this long (seconds); a set-password link that the
+# secretariat mails to a new or locked-out person for SET_PASSWORD_LINK_TIMEOUT (it may be
+# opened the next working day). Both are void once used (kahoku_dx.accounts).
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 3) * 60 * 60
+SET_PASSWORD_LINK_TIMEOUT = env_int("SET_PASSWORD_LINK_HOURS", 72) * 60 * 60
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

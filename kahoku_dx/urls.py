@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from initiatives.views import home
+from kahoku_dx.accounts import PortalPasswordResetConfirmView
 from kahoku_dx.health import healthz
 
 admin.site.site_header = "かほく市DX推進ポータル 管理画面"
@@ -19,6 +20,13 @@ urlpatterns = [
     path("public/", include("reporting.public_urls")),
     path("api/v1/", include("reporting.api.urls")),
     path("api-accounts/", include("reporting.api.account_urls")),
+    # Before Django's own: the set-password page also takes the secretariat's longer-lived
+    # set-password links (kahoku_dx.accounts).
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        PortalPasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

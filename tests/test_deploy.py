@@ -29,6 +29,7 @@ PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
     "SECRET_KEY": secrets.token_urlsafe(60),
     "ALLOWED_HOSTS": "dx-portal.city.kahoku.example",
+    "PORTAL_BASE_URL": "https://dx-portal.city.kahoku.example",
 }
 
 

@@ -11,7 +11,8 @@ from django.core.exceptions import ImproperlyConfigured
 from workgroups.services import dev_login_ensure
 
 BASE_ENV = {
-    k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}
+    **{k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "DEBUG"}},
+    "PORTAL_BASE_URL": "https://a.example",
 }
 
 

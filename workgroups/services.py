@@ -12,7 +12,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.models import Group, Permission
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from kahoku_dx.accounts import portal_url, set_password_token_generator
 from plans.models import Plan
 from workgroups.models import (
     Headquarters,
@@ -249,11 +249,11 @@ def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
 
 
 def staff_password_link(*, user: Any) -> str:
-    """A one-time set-password link (Django's reset token: void once the password changes)."""
+    """A one-time set-password link, valid SET_PASSWORD_LINK_TIMEOUT (void once the password
+    changes), on PORTAL_BASE_URL."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    return settings.PORTAL_BASE_URL.rstrip("/") + path
+    token = set_password_token_generator.make_token(user)
+    return portal_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
 
 
 def staff_send_password_link(*, actor: Any, user: Any) -> str:
@@ -271,7 +271,8 @@ def staff_send_password_link(*, actor: Any, user: Any) -> str:
         "次のリンクを開き、新しいパスワードを設定してください。\n\n"
         f"{link}\n\n"
         f"ユーザー名: {user.get_username()}\n"
-        "このリンクは一度だけ使えます。心当たりがない場合は、情報推進課(事務局)に連絡してください。\n"
+        f"このリンクは一度だけ、{settings.SET_PASSWORD_LINK_TIMEOUT // 3600}時間以内に使えます。"
+        "心当たりがない場合は、情報推進課(事務局)に連絡してください。\n"
     )
     send_mail(
         "【かほく市DX推進ポータル】パスワード設定のご案内",
