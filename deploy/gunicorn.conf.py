@@ -7,6 +7,8 @@ so one file serves the systemd unit, the load test and a manual start.
 import multiprocessing
 import os
 
+from gunicorn.http import wsgi as _gunicorn_wsgi
+
 wsgi_app = "kahoku_dx.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 # Sync workers: the portal is CPU- and database-bound with short requests.
@@ -34,6 +36,25 @@ control_socket_disable = not control_socket
 # Limit header sizes; the body limit is MAX_UPLOAD_BYTES in Django.
 limit_request_line = 8190
 limit_request_fields = 100
+
+
+# No `Server: gunicorn` header (it names the software to anyone who asks). gunicorn has no
+# setting for it, and setting gunicorn.SERVER here comes too late (gunicorn.http.wsgi has
+# imported the name) and would still send an empty `Server:`: drop the line from the head
+# gunicorn writes. This file runs in the master before the workers are forked, so every
+# worker has it; tests/security/test_server_header.py checks it on a real gunicorn.
+def _without_server_header(default_headers):
+    def headers(self):
+        return [h for h in default_headers(self) if not h.lower().startswith("server:")]
+
+    headers._kahoku_dx = True
+    return headers
+
+
+if not getattr(_gunicorn_wsgi.Response.default_headers, "_kahoku_dx", False):  # re-read on HUP
+    _gunicorn_wsgi.Response.default_headers = _without_server_header(
+        _gunicorn_wsgi.Response.default_headers
+    )
 
 # gunicorn's own messages (worker boot, timeouts) as JSON lines too, like the app's.
 if (
