@@ -14,6 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kahoku_dx.backup_seal import parse_key as parse_backup_key
 from kahoku_dx.client_ip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -259,6 +260,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 # data rows, and cells (calamine holds a sheet's cells in memory, ~100 bytes each).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 1_000_000)
+
+# Backups (make_backup / restore_backup, kahoku_dx.backup_seal): AES-256-GCM keys in URL-safe
+# base64, comma-separated; the first seals new backups, each one listed opens old ones.
+BACKUP_ENCRYPTION_KEY = env_list("BACKUP_ENCRYPTION_KEY", [])
+for _key in BACKUP_ENCRYPTION_KEY:
+    try:
+        parse_backup_key(_key)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"環境変数 BACKUP_ENCRYPTION_KEY: {exc}") from None
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
