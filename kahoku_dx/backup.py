@@ -216,14 +216,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _natural(obj: models.Model | None) -> str:
-    if obj is None:
-        return "(対象なし: 削除済み)"
+def _natural(obj: models.Model, *, with_pk: bool = True) -> str:
     try:
         key = obj.natural_key()  # type: ignore[attr-defined]
     except (AttributeError, ObjectDoesNotExist):
         return f"pk={obj.pk}"
-    return f"{tuple(key)} (pk={obj.pk})"
+    return f"{tuple(key)} (pk={obj.pk})" if with_pk else str(tuple(key))
 
 
 def verify(objects: list[dict[str, Any]], *, using: str) -> list[str]:
@@ -315,7 +313,11 @@ def _history_attachment(history_model, loaded, backup_rows, pkless) -> list[str]
         if tracked_label in pkless:
             owner = before.get(backup_id)
             same = owner is now
-            was_text = _natural(owner) if owner is not None else f"id={backup_id} (削除済み)"
+            was_text = (
+                f"{_natural(owner, with_pk=False)} (バックアップでの id={backup_id})"
+                if owner is not None
+                else f"id={backup_id} (削除済み)"
+            )
         else:
             was = expected_objects.get(backup_id)
             fields = _fields_of(tracked, was) if was is not None else []
@@ -324,13 +326,21 @@ def _history_attachment(history_model, loaded, backup_rows, pkless) -> list[str]
             )
             was_text = _from_values(tracked, backup_id, was)
         if not same:
-            user = getattr(row, "history_user_id", None)
             problems.append(
                 f"{label} history_id={history_id} ({row.history_date:%Y-%m-%d %H:%M:%S}, "
-                f"user id={user}): バックアップでは {tracked_label} {was_text}"
-                f" の履歴ですが、復元後は {_natural(now)} に付いています。"
+                f"{_who(row)}): バックアップでは {tracked_label} {was_text}"
+                " の履歴ですが、復元後は"
+                + (f" {_natural(now)} に付いています。" if now else "どの対象にも付いていません。")
             )
     return problems
+
+
+def _who(row: models.Model) -> str:
+    try:
+        user = row.history_user  # type: ignore[attr-defined]
+    except (AttributeError, ObjectDoesNotExist):
+        return "利用者不明"
+    return user.get_username() if user is not None else "利用者なし"
 
 
 def _from_values(model, pk: Any, values: dict[str, Any] | None) -> str:

@@ -29,7 +29,8 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from initiatives.models import Initiative
-from kahoku_dx.backup_seal import new_key
+from kahoku_dx import backup as backups
+from kahoku_dx.backup_seal import new_key, parse_key, seal
 from kahoku_dx.history import delete_with_user, save_with_user
 from plans.models import BasicPolicy, Plan
 from reporting.services.carry_over import plan_carry_over
@@ -267,4 +268,41 @@ def test_no_backup_without_a_key_and_no_plain_file_without_saying_so(personas, t
     assert str(unsealed.value) == (
         "復元しません: 暗号化・改ざん検知のない (make_backup で作っていない) ファイルです。"
         " dumpdata の JSON をあえて読み込むときは --unsealed を付けてください。"
+    )
+
+
+def test_the_check_names_a_history_row_that_moved_to_another_object(personas):
+    """The check itself, in this database: after a backup is taken, one history row of a
+    policy is pointed at another policy, as the old restore did."""
+    _make_gaps(personas)
+    plaintext, _manifest = backups.dump("default")
+    objects = json.loads(plaintext)
+    assert backups.verify(objects, using="default") == []
+
+    policy_3, policy_4 = BasicPolicy.objects.filter(plan__code="kahoku-dx-r3-r8", number__in=[3, 4])
+    row = policy_3.history.latest()  # the edit by honbucho in _make_gaps
+    BasicPolicy.history.filter(history_id=row.history_id).update(id=policy_4.pk)
+
+    mismatches = backups.verify(objects, using="default")
+    assert mismatches == [
+        f"plans.historicalbasicpolicy pk={row.history_id}: id がバックアップと違います"
+        f" ({policy_3.pk!r} → {policy_4.pk!r})。",
+        f"plans.historicalbasicpolicy history_id={row.history_id}"
+        f" ({row.history_date:%Y-%m-%d %H:%M:%S}, honbucho):"
+        f" バックアップでは plans.basicpolicy ('kahoku-dx-r3-r8', 3) (pk={policy_3.pk})"
+        f" の履歴ですが、復元後は ('kahoku-dx-r3-r8', 4) (pk={policy_4.pk}) に付いています。",
+    ]
+
+
+def test_a_backup_from_a_newer_portal_is_refused(personas, tmp_path):
+    plaintext, manifest = backups.dump("default")
+    manifest["migrations"]["plans"].append("9999_from_the_future")
+    backup = tmp_path / "newer.backup"
+    backup.write_bytes(seal(plaintext, key=parse_key(KEY), manifest=manifest))
+    with pytest.raises(CommandError) as refused:
+        call_command("restore_backup", str(backup))
+    assert str(refused.value) == (
+        "このバックアップは、復元先より新しい版のデータベースから作られています。"
+        "ポータルを同じ版以降に更新して `manage.py migrate` してから復元してください。"
+        " (未適用のマイグレーション: plans.9999_from_the_future)"
     )
