@@ -308,7 +308,7 @@ def _history_attachment(history_model, loaded, backup_rows, pkless) -> list[str]
         row = history.get(history_id)
         if row is None:
             continue  # reported as a missing row already
-        backup_id = tracked._meta.pk.to_python(expected_row[id_name])
+        backup_id = expected_row[tracked._meta.pk.name]
         now = objects.get(getattr(row, id_name))
         if tracked_label in pkless:
             owner = before.get(backup_id)
@@ -384,7 +384,7 @@ def _owners_by_last_change(rows, tracked, objects) -> dict[Any, models.Model | N
     return owners
 
 
-def first_lines(lines: list[str], limit: int = 10) -> str:
+def first_lines(lines: list[str], limit: int | None = 10) -> str:
     shown = "\n".join(f"  - {line}" for line in lines[:limit])
-    more = f"\n  … ほか {len(lines) - limit} 件" if len(lines) > limit else ""
+    more = f"\n  … ほか {len(lines) - limit} 件" if limit and len(lines) > limit else ""
     return shown + more

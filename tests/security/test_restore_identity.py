@@ -189,16 +189,24 @@ def test_an_old_style_dump_after_id_gaps_is_refused_and_nothing_is_restored(
     dump = tmp_path / "old-style.json"
     call_command("dumpdata", *OLD_STYLE_DUMP, "--indent=1", f"--output={dump}")
 
-    refused = _manage(target, "restore_backup", "--unsealed", str(dump), check=False)
+    refused = _manage(target, "restore_backup", "--unsealed", "-v", "2", str(dump), check=False)
     assert refused.returncode == 1
     message = refused.stderr
-    assert "復元を取り消しました。復元後のデータがバックアップと一致しません (不一致 " in message
-    assert "履歴が別の対象に付くなどの食い違いがあるため、何も書き込んでいません。" in message
+    assert (
+        "CommandError: 復元を取り消しました。復元後のデータがバックアップと一致しません" in message
+    )
     assert re.search(
-        r"plans\.historical\w+ history_id=\d+ \(.+\): バックアップでは plans\.\w+ .+"
-        r" の履歴ですが、復元後は .+ に付いています。",
-        message,
-    ), message
+        r"一致しません \(不一致 \d+ 件\)。履歴が別の対象に付くなどの食い違いがある", message
+    )
+    assert "何も書き込んでいません。最初の不一致 (-v 2 ですべて表示):" in message
+    # The next plan's policies came after the gaps: their history is not theirs any more.
+    for number in (1, 2, 3):
+        assert re.search(
+            rf"  - plans\.historicalbasicpolicy history_id=\d+ \([-\d: ]+, secretariat\):"
+            rf" バックアップでは plans\.basicpolicy \('kahoku-dx-r9-r13', {number}\)"
+            r" \(バックアップでの id=\d+\) の履歴ですが、復元後は",
+            message,
+        ), message
     counts = _shell(
         target,
         "from plans.models import BasicPolicy, Plan\n"

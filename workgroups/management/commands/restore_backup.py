@@ -17,7 +17,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.core.serializers.base import DeserializationError
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.test.utils import override_settings
 
 from kahoku_dx import backup as backups
@@ -55,16 +56,18 @@ class Command(BaseCommand):
         with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic(using=using):
             try:
                 count = backups.load(objects, using=using)
-            except (DatabaseError, IntegrityError, ValueError, LookupError) as exc:
+            except (DeserializationError, DatabaseError, ValueError, LookupError) as exc:
                 raise CommandError(
                     f"バックアップを読み込めませんでした。何も復元していません。({exc})"
                 ) from None
             mismatches = backups.verify(objects, using=using)
             if mismatches:
+                if options["verbosity"] >= 2:
+                    self.stderr.write("すべての不一致:\n" + backups.first_lines(mismatches, None))
                 raise CommandError(
                     "復元を取り消しました。復元後のデータがバックアップと一致しません"
                     f" (不一致 {len(mismatches)} 件)。履歴が別の対象に付くなどの食い違いが"
-                    "あるため、何も書き込んでいません。最初の不一致:\n"
+                    "あるため、何も書き込んでいません。最初の不一致 (-v 2 ですべて表示):\n"
                     + backups.first_lines(mismatches)
                 )
             backups.reset_sequences(using)
