@@ -16,6 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from kahoku_dx.backup_seal import parse_key as parse_backup_key
 from kahoku_dx.client_ip import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -309,6 +310,15 @@ UPLOAD_STASH_DIR = env_str(
     "UPLOAD_STASH_DIR", os.path.join(tempfile.gettempdir(), "kahoku_dx_imports")
 )
 UPLOAD_MIN_FREE_MB = env_int("UPLOAD_MIN_FREE_MB", 100)
+
+# Backups (make_backup / restore_backup, kahoku_dx.backup_seal): AES-256-GCM keys in URL-safe
+# base64, comma-separated; the first seals new backups, each one listed opens old ones.
+BACKUP_ENCRYPTION_KEY = env_list("BACKUP_ENCRYPTION_KEY", [])
+for _key in BACKUP_ENCRYPTION_KEY:
+    try:
+        parse_backup_key(_key)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"環境変数 BACKUP_ENCRYPTION_KEY: {exc}") from None
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

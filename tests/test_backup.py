@@ -3,8 +3,8 @@ database and comparing every table.
 
 PostgreSQL (DATABASE_URL set): `pg_dump -Fc` of the test database, `pg_restore` into a
 throwaway `<name>_restore` database, then every table's row count and content digest
-compared. SQLite: `dumpdata --natural-foreign --natural-primary`, `migrate` + `loaddata`
-into a fresh file, then a second dump of the restored file compared with the first.
+compared. SQLite: `make_backup` (encrypted, ids kept), `migrate` + `restore_backup` into a
+fresh file, then a `dumpdata` of the restored file compared with one of the original.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from django.test import override_settings
 
 from initiatives.models import ProgressEntry
+from kahoku_dx.backup_seal import new_key
 from tests.factory import initiative, make_personas, make_progress, make_review
 
 DUMPDATA_ARGS = [
     "--natural-foreign",
-    "--natural-primary",
     "--exclude=contenttypes",
     "--exclude=auth.permission",
     "--exclude=sessions",
@@ -70,17 +71,22 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> str:
 
 
 def _sqlite_round_trip(tmp_path) -> None:
+    key = new_key()
+    backup = tmp_path / "kahoku_dx.backup"
+    with override_settings(BACKUP_ENCRYPTION_KEY=[key]):
+        call_command("make_backup", f"--output={backup}")
     dump = tmp_path / "backup.json"
     call_command("dumpdata", *DUMPDATA_ARGS, "--indent=1", f"--output={dump}")
 
     env = {**os.environ, "SQLITE_PATH": str(tmp_path / "restored.sqlite3")}
     env.pop("DATABASE_URL", None)
     env["DJANGO_ENV"] = "development"
+    env["BACKUP_ENCRYPTION_KEY"] = key
     manage = [sys.executable, "manage.py"]
     _run([*manage, "migrate", "--noinput"], env)
-    _run([*manage, "restore_backup", str(dump)], env)
+    _run([*manage, "restore_backup", str(backup)], env)
     refused = subprocess.run(
-        [*manage, "restore_backup", str(dump)],
+        [*manage, "restore_backup", str(backup)],
         env=env,
         cwd=settings.BASE_DIR,
         capture_output=True,
