@@ -417,4 +417,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewStateEnum": "initiatives.models.Review.State",
     },
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "supportedSubmitMethods": ["get"]},
+    # The error answers (400/401/403/404/429) of every operation (reporting/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reporting.api.schema.add_error_responses",
+    ],
 }

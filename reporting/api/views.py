@@ -273,7 +273,8 @@ class InitiativeListView(ReadOnlyMixin, ListAPIView):
         return _with_indicators(api_scope_for(self.request.user).initiatives(qs), fy)
 
 
-_CODE = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})$")
+_CODE = re.compile(r"([0-9]{1,4})\.([0-9]{1,4})")  # whole code only: fullmatch
+CODE_PATTERN = r"^[0-9]{1,4}\.[0-9]{1,4}$"
 
 
 class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
@@ -288,7 +289,10 @@ class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
         parameters=[
             FISCAL_YEAR_PARAM,
             OpenApiParameter(
-                "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="例: 2.1"
+                "code",
+                {"type": "string", "pattern": CODE_PATTERN},
+                OpenApiParameter.PATH,
+                description="基本方針の番号.取り組みの番号(例: 2.1)",
             ),
         ],
     )
@@ -296,7 +300,7 @@ class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_object(self) -> Initiative:
-        match = _CODE.match(self.kwargs["code"])
+        match = _CODE.fullmatch(self.kwargs["code"])
         if match is None:
             raise NotFound("取り組みが見つかりません。")
         fy = fiscal_year_param(self.request)
