@@ -13,7 +13,9 @@ from datetime import date
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -62,6 +64,18 @@ OPERATIONS = [
     "/api/v1/procedures/",
     "/api/v1/systems/",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """Django's WSGI handler closes "old" connections at each request's start and end,
+    and a connection inside the test's transaction counts as old: on PostgreSQL the next
+    query would fail. Django's own test client disconnects that handler; so does this."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 def _schema(token: str):
