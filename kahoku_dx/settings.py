@@ -8,6 +8,7 @@ deployment fails at start-up instead of quietly running with a default.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -141,7 +142,6 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "plans",
@@ -416,13 +416,38 @@ AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # also read with their session. Every endpoint is GET-only; access rules are the screens'.
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200)
+# Tokens (issue 19): stored as a digest, valid this many days from issue (reporting/api/tokens.py).
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 365)
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF rate, "number/period" (second, minute, hour, day); empty: no limit."""
+    value = env_str(name, default).strip()
+    if value == "":
+        return None
+    if not re.fullmatch(r"[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(
+            f"環境変数 {name}={value!r} は「120/minute」のような回数/期間で指定してください。"
+        )
+    return value
+
+
+API_THROTTLE_TOKEN_RATE = env_rate("API_THROTTLE_TOKEN_RATE", "120/minute")
+API_THROTTLE_ADDRESS_RATE = env_rate("API_THROTTLE_ADDRESS_RATE", "300/minute")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous request then answers 401 with WWW-Authenticate: Token.
-        "rest_framework.authentication.TokenAuthentication",
+        "reporting.api.authentication.ApiTokenAuthentication",
         "reporting.api.permissions.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["reporting.api.permissions.ApiReader"],
+    # Per token (or per person by session); the per-address limit runs before
+    # authentication (reporting/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["reporting.api.throttling.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "api_token": API_THROTTLE_TOKEN_RATE,
+        "api_address": API_THROTTLE_ADDRESS_RATE,
+    },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -452,4 +477,9 @@ SPECTACULAR_SETTINGS = {
         "ReviewStateEnum": "initiatives.models.Review.State",
     },
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "supportedSubmitMethods": ["get"]},
+    # The error answers (400/401/403/404/429) of every operation (reporting/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "reporting.api.schema.add_error_responses",
+    ],
 }

@@ -29,3 +29,16 @@ def plan(db):
 @pytest.fixture
 def personas(plan) -> Personas:
     return make_personas()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Each test starts with no API calls counted: the API's rate limits count in the cache
+    (reporting/api/throttling.py), which would otherwise carry counts from test to test.
+    Only the process-local cache is cleared, never a shared Redis."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    cache = caches["default"]
+    if isinstance(cache, LocMemCache):
+        cache.clear()

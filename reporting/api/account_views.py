@@ -1,6 +1,9 @@
 """The secretariat's screen for API service accounts (not the admin): list, create, and
 regenerate or revoke a token. A token is shown once, on the page that answers the POST,
-and is never stored in a message, the session or a log."""
+and is never stored in a message, the session, a log or the database (only its digest).
+
+The issuing views (create, regenerate) are plain class-based views so that a decorator
+(e.g. "re-authenticated within the last few minutes") can wrap their ``post``."""
 
 from __future__ import annotations
 
@@ -34,7 +37,9 @@ def _list_context(form: ServiceAccountForm) -> dict[str, Any]:
 
 
 def _token_page(request: HttpRequest, account: Any, key: str, *, created: bool) -> HttpResponse:
-    response = render(request, TEMPLATE_TOKEN, {"account": account, "key": key, "created": created})
+    token = account.api_tokens.filter(revoked_at__isnull=True).first()  # the one just issued
+    context = {"account": account, "key": key, "created": created, "token": token}
+    response = render(request, TEMPLATE_TOKEN, context)
     add_never_cache_headers(response)  # the token must not stay in any cache
     return response
 
@@ -58,6 +63,7 @@ class ServiceAccountCreateView(SecretariatRequiredMixin, View):
                     username=form.cleaned_data["username"],
                     display_name=form.cleaned_data["display_name"],
                     working_group=form.cleaned_data["scope"],
+                    lifetime_days=form.cleaned_data["lifetime_days"],
                 )
             except ValidationError as exc:
                 for field, errors in exc.message_dict.items():

@@ -3,7 +3,8 @@
 A service account is a plain Django user (no password, no staff profile) in the group
 SERVICE_ACCOUNT_GROUP; its read scope is one more group, "every WG" or "one WG". Groups
 need no migration, and the secretariat can see them in the admin too. Its one credential
-is a DRF token, shown once when made. Every create / regenerate / revoke is a
+is an API token (reporting/api/tokens.py): shown once when made, stored only as a digest,
+valid until its expiry unless revoked. Every create / regenerate / revoke is a
 row in the user's history (simple-history, with who and why) and a log line.
 """
 
@@ -17,9 +18,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
-from rest_framework.authtoken.models import Token
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 
+from reporting.api.models import ApiToken
+from reporting.api.tokens import issue_token, revoke_tokens
 from workgroups.models import WorkingGroup
 
 User = get_user_model()
@@ -88,14 +91,28 @@ def scope_label(scope: AccountScope, wg_names: dict[int, str]) -> str:
 class AccountRow:
     user: Any
     scope_label: str
-    token_created: Any  # datetime | None: None = no valid token
+    token: ApiToken | None  # the token not revoked (perhaps expired); None: none
+
+    @property
+    def token_created(self) -> Any:
+        """When the token that works was issued; None: no token works (revoked or expired)."""
+        return self.token.created_at if self.token and not self.token_expired else None
+
+    @property
+    def token_expired(self) -> bool:
+        return self.token is not None and self.token.is_expired()
 
 
 def service_accounts() -> list[AccountRow]:
-    """Every service account with its scope and token state (3 queries)."""
+    """Every service account with its scope and token state (3 queries: the token's fields
+    come with the accounts, from their newest token not revoked)."""
+    live = ApiToken.objects.filter(user=OuterRef("pk"), revoked_at__isnull=True).order_by(
+        "-created_at", "-pk"
+    )
+    fields = ("prefix", "created_at", "expires_at", "last_used_at")
     users = list(
         User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP)
-        .select_related("auth_token")
+        .annotate(**{f"token_{f}": Subquery(live.values(f)[:1]) for f in fields})
         .prefetch_related(Prefetch("groups", Group.objects.only("name")))
         .order_by("username")
     )
@@ -103,8 +120,10 @@ def service_accounts() -> list[AccountRow]:
     rows = []
     for u in users:
         scope = scope_from_group_names([g.name for g in u.groups.all()])
-        token = getattr(u, "auth_token", None)
-        rows.append(AccountRow(u, scope_label(scope, wg_names), token.created if token else None))
+        token = None
+        if u.token_prefix is not None:
+            token = ApiToken(user=u, **{f: getattr(u, f"token_{f}") for f in fields})
+        rows.append(AccountRow(u, scope_label(scope, wg_names), token))
     return rows
 
 
@@ -141,18 +160,25 @@ def _record(account: Any, *, actor: Any, reason: str) -> None:
     )
 
 
-def _issue_token(account: Any) -> str:
-    Token.objects.filter(user=account).delete()
-    return Token.objects.create(user=account).key
+def _issue_token(account: Any, lifetime_days: int | None = None) -> str:
+    """Revoke what the account had, issue a new token, return its secret (shown once)."""
+    revoke_tokens(account)
+    return issue_token(account, lifetime_days=lifetime_days)[1]
 
 
 @transaction.atomic
 def service_account_create(
-    *, actor: Any, username: str, display_name: str, working_group: WorkingGroup | None
+    *,
+    actor: Any,
+    username: str,
+    display_name: str,
+    working_group: WorkingGroup | None,
+    lifetime_days: int | None = None,
 ) -> tuple[Any, str]:
     """Create a service account reading everything (``working_group=None``) or one WG.
 
-    Returns the account and its token; the token is shown once and never again.
+    Returns the account and its token (valid ``lifetime_days``, the setting when None);
+    the token is shown once and never again.
     """
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": "このユーザー名はすでに使われています。"})
@@ -170,7 +196,7 @@ def service_account_create(
         Group.objects.get_or_create(name=scope_group_name)[0],
     ]
     account.groups.add(*groups)
-    key = _issue_token(account)
+    key = _issue_token(account, lifetime_days)
     log.info(
         "api service account %s: %s by %s",
         username,
@@ -193,6 +219,7 @@ def service_account_token_regenerate(*, actor: Any, account: Any) -> str:
 
 @transaction.atomic
 def service_account_token_revoke(*, actor: Any, account: Any) -> None:
-    """The token stops working at once; the account stays, without a token."""
-    Token.objects.filter(user=account).delete()
+    """The token stops working at once; the account stays, without a token (the revoked
+    token's row stays too: prefix, dates, when it was revoked)."""
+    revoke_tokens(account, now=timezone.now())
     _record(account, actor=actor, reason=REASON_REVOKED)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.validators import RegexValidator
 
 from reporting.api.accounts import SCOPE_ALL
 from workgroups.models import WorkingGroup
+
+MAX_LIFETIME_DAYS = 1830  # five years: a token that never ends is a token nobody reviews
 
 
 class ServiceAccountForm(forms.Form):
@@ -25,6 +28,14 @@ class ServiceAccountForm(forms.Form):
         label="用途・利用システム", max_length=100, help_text="例: 財政課BIツール"
     )
     scope = forms.ChoiceField(label="読み取り範囲")
+    lifetime_days = forms.IntegerField(
+        label="トークンの有効期間(日)",
+        required=False,
+        min_value=1,
+        max_value=MAX_LIFETIME_DAYS,
+        help_text=f"1〜{MAX_LIFETIME_DAYS}日。空欄なら{settings.API_TOKEN_LIFETIME_DAYS}日。"
+        "期限を過ぎたトークンは使えなくなります(再発行できます)。",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
+from kahoku_dx.params import parse_ascii_int
+
+MAX_PAGE = 1_000_000  # far beyond any list here; the schema states it
+
 
 class ApiPagination(PageNumberPagination):
-    """``page`` and ``page_size`` (1 to API_MAX_PAGE_SIZE); anything else is a 400."""
+    """``page`` (1 to MAX_PAGE) and ``page_size`` (1 to API_MAX_PAGE_SIZE), ASCII digits
+    only (kahoku_dx.params); anything else is a 400, a page past the last one a 404."""
 
     page_size = settings.API_PAGE_SIZE
     page_size_query_param = "page_size"
@@ -22,9 +29,11 @@ class ApiPagination(PageNumberPagination):
 
     def get_page_size(self, request: Request) -> int:
         raw = request.query_params.get(self.page_size_query_param, "")
-        if raw == "":
-            return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        try:
+            return parse_ascii_int(
+                raw, default=self.page_size, minimum=1, maximum=self.max_page_size
+            )
+        except ValueError:
             raise ValidationError(
                 {
                     "page_size": [
@@ -32,5 +41,25 @@ class ApiPagination(PageNumberPagination):
                         f"(「{raw}」)。"
                     ]
                 }
-            )
-        return int(raw)
+            ) from None
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
+        raw = request.query_params.get(self.page_query_param, "")
+        try:
+            parse_ascii_int(raw, default=1, minimum=1, maximum=MAX_PAGE)
+        except ValueError:
+            raise ValidationError(
+                {"page": [f"page は1から{MAX_PAGE}までの整数で指定してください(「{raw}」)。"]}
+            ) from None
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        """page and page_size with the bounds they are checked against."""
+        parameters = super().get_schema_operation_parameters(view)
+        bounds = {
+            self.page_query_param: {"minimum": 1, "maximum": MAX_PAGE},
+            self.page_size_query_param: {"minimum": 1, "maximum": self.max_page_size},
+        }
+        for parameter in parameters:
+            parameter["schema"].update(bounds.get(parameter["name"], {}))
+        return parameters

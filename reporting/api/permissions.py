@@ -65,8 +65,12 @@ class PortalSessionAuthentication(SessionAuthentication):
     """Session login of staff, with the portal's own (Japanese) CSRF refusal."""
 
     def enforce_csrf(self, request):
+        # Check the Django request, not DRF's: Django's CSRF check reads ``request.POST``,
+        # which on DRF's request parses the body with the API's parsers (JSON only), so a
+        # form POST answered 415 before the view could answer 405. Django's own request
+        # reads a form body as a form and any other body as nothing.
         try:
-            super().enforce_csrf(request)
+            super().enforce_csrf(getattr(request, "_request", request))
         except PermissionDenied as exc:
             raise PermissionDenied(MSG_CSRF) from exc
 

@@ -42,9 +42,11 @@ from initiatives.selectors import (
     systems_overview,
 )
 from kahoku_dx import era
+from kahoku_dx.params import parse_ascii_int
 from plans.selectors import current_plan
 from reporting.api import serializers as s
 from reporting.api.permissions import ApiReader, SummaryReader, api_scope_for
+from reporting.api.throttling import AddressRateThrottle, ApiThrottled
 from reporting.selectors.dashboard import dashboard_for
 from reporting.selectors.grades import indicator_grade_counts
 
@@ -69,9 +71,20 @@ def fiscal_year_param(request: Request) -> int:
 
 
 class ReadOnlyMixin:
-    """GET (and HEAD/OPTIONS) only: POST, PUT, PATCH and DELETE answer 405."""
+    """Every API view: GET (and HEAD/OPTIONS) only, POST, PUT, PATCH and DELETE answer 405
+    (after authentication: anonymous callers get 401); the per-address rate limit is
+    counted before authentication, the per-token one after (reporting/api/throttling.py)."""
 
     http_method_names = ["get", "head", "options"]
+
+    def perform_authentication(self, request: Request) -> None:
+        throttle = AddressRateThrottle()
+        if not throttle.allow_request(request, self):
+            self.throttled(request, throttle.wait())
+        super().perform_authentication(request)  # type: ignore[misc]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        raise ApiThrottled(wait)
 
 
 # --- summary ------------------------------------------------------------------------------------
@@ -158,11 +171,43 @@ class SummaryView(ReadOnlyMixin, APIView):
 # --- initiatives --------------------------------------------------------------------------------
 
 
+MSG_BLANK = "空にはできません。絞り込まない場合は、このパラメータを省いてください。"
+MAX_ID = 2**31 - 1  # the largest id a filter takes (an integer column's range)
+
+
+class AsciiIntegerField(serializers.IntegerField):
+    """An integer query parameter in ASCII digits only (kahoku_dx.params): DRF's own field
+    takes whatever ``int()`` takes ("٣", " 3", "1_0"). Empty is not a number either."""
+
+    default_error_messages = {
+        "not_in_range": "{minimum}から{maximum}までの整数で指定してください。"
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        try:
+            number = parse_ascii_int(str(data), minimum=self.min_value, maximum=self.max_value)
+        except ValueError:
+            number = None
+        if number is None:
+            self.fail("not_in_range", minimum=self.min_value, maximum=self.max_value)
+        return number
+
+
 class InitiativeFilter(serializers.Serializer):
     """The list's filters, named and checked as on the initiative list screen."""
 
-    policy = serializers.IntegerField(required=False, min_value=1, help_text="基本方針の番号")
-    working_group = serializers.IntegerField(required=False, min_value=1, help_text="WGのid")
+    policy = AsciiIntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="基本方針の番号",
+    )
+    working_group = AsciiIntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="WGのid",
+    )
     status = serializers.ChoiceField(
         required=False,
         choices=[*ProgressStatus.values, NONE],
@@ -173,6 +218,14 @@ class InitiativeFilter(serializers.Serializer):
         choices=[*Review.State.values, NONE],
         help_text="振り返りの状態(none=未作成)",
     )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A query string's "review=" reaches no field (DRF reads an empty optional value as
+        # absent); the schema says a given filter is not empty, so it is refused here.
+        blank = {name: [MSG_BLANK] for name in self.fields if self.initial_data.get(name) == ""}
+        if blank:
+            raise ValidationError(blank)
+        return attrs
 
 
 def _with_indicators(queryset: QuerySet[Initiative], fiscal_year: int) -> QuerySet[Initiative]:
@@ -220,7 +273,8 @@ class InitiativeListView(ReadOnlyMixin, ListAPIView):
         return _with_indicators(api_scope_for(self.request.user).initiatives(qs), fy)
 
 
-_CODE = re.compile(r"^([0-9]{1,4})\.([0-9]{1,4})$")
+_CODE = re.compile(r"([0-9]{1,4})\.([0-9]{1,4})")  # whole code only: fullmatch
+CODE_PATTERN = r"^[0-9]{1,4}\.[0-9]{1,4}$"
 
 
 class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
@@ -235,7 +289,10 @@ class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
         parameters=[
             FISCAL_YEAR_PARAM,
             OpenApiParameter(
-                "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="例: 2.1"
+                "code",
+                {"type": "string", "pattern": CODE_PATTERN},
+                OpenApiParameter.PATH,
+                description="基本方針の番号.取り組みの番号(例: 2.1)",
             ),
         ],
     )
@@ -243,7 +300,7 @@ class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_object(self) -> Initiative:
-        match = _CODE.match(self.kwargs["code"])
+        match = _CODE.fullmatch(self.kwargs["code"])
         if match is None:
             raise NotFound("取り組みが見つかりません。")
         fy = fiscal_year_param(self.request)

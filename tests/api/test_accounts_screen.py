@@ -6,7 +6,6 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 
 from reporting.api.accounts import (
     REASON_CREATED,
@@ -14,6 +13,8 @@ from reporting.api.accounts import (
     REASON_REVOKED,
     SERVICE_ACCOUNT_GROUP,
 )
+from reporting.api.models import ApiToken
+from reporting.api.tokens import token_digest
 from tests.api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
@@ -94,7 +95,7 @@ def test_regenerate_and_revoke(client, personas):
     assert token_client(new).get("/api/v1/initiatives/").status_code == 200
     response = client.post(f"/api-accounts/{account.pk}/revoke/", follow=True)
     assert "「財政課BIツール」のトークンを失効させました。" in response.content.decode()
-    assert not Token.objects.filter(user=account).exists()
+    assert not ApiToken.objects.filter(user=account, revoked_at__isnull=True).exists()
     assert token_client(new).get("/api/v1/initiatives/").status_code == 401
     assert "なし(失効済み)" in client.get(LIST).content.decode()
     reasons = list(
@@ -111,7 +112,7 @@ def test_only_service_accounts_can_be_regenerated(client, personas):
     client.force_login(personas.secretariat)
     response = client.post(f"/api-accounts/{personas.member.pk}/regenerate/")
     assert response.status_code == 404
-    assert not Token.objects.filter(user=personas.member).exists()
+    assert not ApiToken.objects.filter(user=personas.member).exists()
 
 
 @pytest.mark.parametrize("persona", ["hq", "leader", "member", "other_member", "viewer"])
@@ -122,7 +123,7 @@ def test_other_staff_are_refused(client, personas, hq_account, persona):
     assert _create(client).status_code == 403
     assert client.post(f"/api-accounts/{account.pk}/regenerate/").status_code == 403
     assert client.post(f"/api-accounts/{account.pk}/revoke/").status_code == 403
-    assert Token.objects.get(user=account).key == key
+    assert ApiToken.objects.get(user=account, revoked_at__isnull=True).digest == token_digest(key)
 
 
 def test_anonymous_goes_to_login_and_writes_are_post_only(client, personas, hq_account):
@@ -137,7 +138,7 @@ def test_anonymous_goes_to_login_and_writes_are_post_only(client, personas, hq_a
         f"/api-accounts/{account.pk}/revoke/",
     ):
         assert client.get(url).status_code == 405
-    assert Token.objects.filter(user=account).exists()
+    assert ApiToken.objects.filter(user=account, revoked_at__isnull=True).exists()
 
 
 def test_nav_link_for_the_secretariat_only(client, personas):

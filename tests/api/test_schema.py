@@ -56,3 +56,27 @@ def test_docs_page_uses_only_local_files_and_no_inline_script(personas):
     assert script.status_code == 200
     assert script["Content-Type"].startswith("application/javascript")
     assert "/api/v1/schema/" in script.content.decode()
+
+
+def test_schema_documents_errors_and_bounds(tmp_path):
+    """Probe 13: the schema documented only the 200s and no bounds on page/page_size."""
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = yaml.safe_load(out.read_text(encoding="utf-8"))
+    for path, operations in schema["paths"].items():
+        responses = operations["get"]["responses"]
+        assert {"200", "400", "401", "403", "404", "429"} <= set(responses), path
+        assert responses["401"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"
+        }
+        assert "Retry-After" in responses["429"]["headers"]
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+    params = {
+        p["name"]: p["schema"] for p in schema["paths"]["/api/v1/initiatives/"]["get"]["parameters"]
+    }
+    assert params["page"] == {"type": "integer", "minimum": 1, "maximum": 1000000}
+    assert params["page_size"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert params["policy"]["maximum"] == params["working_group"]["maximum"] == 2**31 - 1
+    assert params["review"]["minLength"] == 1 and "" not in params["review"]["enum"]
+    code = schema["paths"]["/api/v1/initiatives/{code}/"]["get"]["parameters"][0]
+    assert code["schema"]["pattern"] == r"^[0-9]{1,4}\.[0-9]{1,4}$"
