@@ -219,9 +219,13 @@ LOGOUT_REDIRECT_URL = "login"
 # mistyping cannot lock the whole office (they share the city's NAT address).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Beside it (kahoku_dx/login_throttle.py): one address across user names, and one user
+# name across addresses, each with its own limit; every lock lifts after the cool-off.
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 15)
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 10)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "kahoku_dx.login_throttle.lockout_response"
 # Behind the TLS proxy every request comes from 127.0.0.1: the client is read from
 # X-Forwarded-For, but only when the request really came through one of these proxies.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
@@ -265,6 +269,10 @@ EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dx-portal@city.kahoku.example")
 PORTAL_BASE_URL = env_str("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Password-reset mails (workgroups.password_reset): at most this many to one address, and
+# requests from one client address, in any hour; past them the mail is silently not sent.
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", 3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env_int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -348,7 +356,7 @@ SESSION_ENGINE = (
     if REDIS_URL
     else "django.contrib.sessions.backends.db"
 )
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "kahoku_dx.login_throttle.PortalAxesHandler"
 
 # --- Read-only JSON API (issue 10) -----------------------------------------------------
 # Django REST Framework + drf-spectacular: other systems and BI tools read with a token of

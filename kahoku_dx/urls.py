@@ -19,6 +19,8 @@ urlpatterns = [
     path("public/", include("reporting.public_urls")),
     path("api/v1/", include("reporting.api.urls")),
     path("api-accounts/", include("reporting.api.account_urls")),
+    # The portal's sign-in pages first (throttled reset, second factor, re-authentication).
+    path("accounts/", include("workgroups.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
