@@ -110,6 +110,10 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    # Second factor: TOTP, and recovery codes as static tokens (kahoku_dx/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "rest_framework",
     "rest_framework.authtoken",
@@ -119,6 +123,8 @@ INSTALLED_APPS = [
     "workgroups",
     "initiatives",
     "reporting",
+    # Last: the project package, to connect its login receiver (kahoku_dx/apps.py).
+    "kahoku_dx.apps.KahokuDxConfig",
 ]
 
 MIDDLEWARE = [
@@ -135,8 +141,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "kahoku_dx.middleware.ActiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session lifetimes (after messages: it leaves one for the login page).
+    "kahoku_dx.session_timeout.SessionTimeoutMiddleware",
+    # A session that owes the second factor reaches only the code or enrolment page.
+    "kahoku_dx.two_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -281,6 +292,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# Beside that absolute lifetime (kahoku_dx/session_timeout.py): the session ends after this
+# many minutes without a request.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+# Role changes, token issuance and imports ask for the password (or the authenticator's
+# code) again when the last one in the session is older than this (kahoku_dx/reauth.py).
+REAUTH_WINDOW_MINUTES = env_int("REAUTH_WINDOW_MINUTES", 10)
+# The name authenticator apps show beside the account (TOTP, django-otp).
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "かほく市DX推進ポータル")
+# The admin never shows a device's secret key or its QR code (superusers only see devices).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
