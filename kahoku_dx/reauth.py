@@ -4,9 +4,10 @@ Role changes, API token issuance and roster or plan imports ask for the password
 authenticator's code) again when the last authentication in this session is older than
 REAUTH_WINDOW_MINUTES. The time is recorded at login (kahoku_dx.session_timeout) and at
 each re-authentication. `require_recent_auth` sends a GET to the confirmation page and
-back; a POST is not replayed (it may carry a file): it goes back to the page it came from
-with a message asking to confirm and then send again. Previews are stashed on the server,
-so going back to a confirm screen loses nothing.
+back; a POST is not replayed (it may carry a file): it goes offered again after the
+confirmation, its fields kept, to send with one button; a POST with a file goes back to
+the page it came from with a message asking to confirm and send again. Previews are
+stashed on the server, so confirming one later loses nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import functools
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -25,6 +26,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 AUTH_AT_KEY = "portal_auth_at"
+REPLAY_KEY = "portal_reauth_replay"
+MAX_REPLAY_CHARS = 64 * 1024
 REAUTH_URL_NAME = "reauthenticate"
 
 
@@ -45,6 +48,11 @@ def safe_next(request: HttpRequest, target: str | None) -> str | None:
     ):
         return target
     return None
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def reauth_url(next_url: str) -> str:
@@ -68,10 +76,23 @@ def require_recent_auth(view: Callable[..., HttpResponse]) -> Callable[..., Http
 
 def ask_to_reauthenticate(request: HttpRequest) -> HttpResponse:
     """The redirect to the confirmation page (for a view that decides case by case)."""
+    here = request.get_full_path()
     if request.method in {"GET", "HEAD"}:
-        return HttpResponseRedirect(reauth_url(request.get_full_path()))
-    # Back to the page the form was on (else this URL), after the confirmation.
-    back = safe_next(request, request.META.get("HTTP_REFERER")) or request.get_full_path()
+        return HttpResponseRedirect(reauth_url(here))
+    fields = [
+        (name, value)
+        for name, values in request.POST.lists()
+        for value in values
+        if name != "csrfmiddlewaretoken"
+    ]
+    if not request.FILES and sum(len(n) + len(v) for n, v in fields) <= MAX_REPLAY_CHARS:
+        # A form without a file (a confirm button, the staff form): after the confirmation
+        # the same fields are offered to send again with one button; nothing is retyped.
+        request.session[REPLAY_KEY] = {"path": here, "fields": fields}
+        return HttpResponseRedirect(reauth_url(here))
+    # A file cannot be kept: back to the page the form was on, to send it again.
+    referer = safe_next(request, request.META.get("HTTP_REFERER"))
+    back = _path_of(referer) if referer else resolve_url("home")
     messages.warning(
         request,
         _(
@@ -80,3 +101,11 @@ def ask_to_reauthenticate(request: HttpRequest) -> HttpResponse:
         ),
     )
     return HttpResponseRedirect(reauth_url(back))
+
+
+def pop_replay(request: HttpRequest, next_url: str) -> list[tuple[str, str]] | None:
+    """The fields of the POST that asked for the confirmation, if it was sent to `next_url`."""
+    replay = request.session.pop(REPLAY_KEY, None)
+    if isinstance(replay, dict) and replay.get("path") == next_url:
+        return [tuple(pair) for pair in replay.get("fields", [])]
+    return None

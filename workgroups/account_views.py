@@ -33,7 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
 from kahoku_dx import two_factor
-from kahoku_dx.reauth import record_authentication, require_recent_auth, safe_next
+from kahoku_dx.reauth import pop_replay, record_authentication, require_recent_auth, safe_next
 from workgroups.access import roles_for
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -293,7 +293,15 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("パスワードを入力してください。"))
         if confirmed:
             record_authentication(request)
-            return HttpResponseRedirect(_next(request))
+            target = _next(request)
+            fields = pop_replay(request, target)
+            if fields is not None:
+                return render(
+                    request,
+                    "registration/reauth_resubmit.html",
+                    {"action": target, "fields": fields},
+                )
+            return HttpResponseRedirect(target)
     return render(
         request,
         "registration/reauthenticate.html",
