@@ -242,3 +242,16 @@ def test_other_staff_are_not_offered_enrolment(client, personas):
     assert reverse("account_security") not in client.get(reverse("home")).content.decode()
     assert client.get(reverse("account_security")).status_code == 403
     assert client.get(reverse("otp_setup")).status_code == 403
+
+
+def test_the_sign_in_security_pages_speak_english_with_the_switch(client, personas, settings):
+    import html as html_lib
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    client.force_login(personas.secretariat)
+    japanese = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]+")
+    for name in ("account_security", "otp_setup", "reauthenticate"):
+        page = client.get(reverse(name)).content.decode()
+        body = re.sub(r"<script.*?</script>|<option[^>]*>日本語</option>", "", page, flags=re.S)
+        text = html_lib.unescape(re.sub(r"<[^>]+>", " ", body.split("<main", 1)[1]))
+        assert not japanese.findall(text), (name, japanese.findall(text))
