@@ -85,12 +85,13 @@ def ask_to_reauthenticate(request: HttpRequest) -> HttpResponse:
         for value in values
         if name != "csrfmiddlewaretoken"
     ]
-    if not request.FILES and sum(len(n) + len(v) for n, v in fields) <= MAX_REPLAY_CHARS:
+    keepable = not request.FILES and not any("password" in name for name, _ in fields)
+    if keepable and sum(len(n) + len(v) for n, v in fields) <= MAX_REPLAY_CHARS:
         # A form without a file (a confirm button, the staff form): after the confirmation
         # the same fields are offered to send again with one button; nothing is retyped.
         request.session[REPLAY_KEY] = {"path": here, "fields": fields}
         return HttpResponseRedirect(reauth_url(here))
-    # A file cannot be kept: back to the page the form was on, to send it again.
+    # A file (or a password) is not kept: back to the page the form was on, to send again.
     referer = safe_next(request, request.META.get("HTTP_REFERER"))
     back = _path_of(referer) if referer else resolve_url("home")
     messages.warning(

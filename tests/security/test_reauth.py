@@ -266,3 +266,20 @@ def test_the_authenticator_code_also_confirms(secretariat_client, personas, star
         )
         assert response["Location"] == url
         assert secretariat_client.get(url).status_code == 200
+
+
+def test_a_password_in_a_form_is_never_kept_for_sending_again(rf):
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from kahoku_dx.reauth import REPLAY_KEY, ask_to_reauthenticate
+
+    url = "/organisation/staff/4/password/"
+    request = rf.post(
+        url, {"password1": "Secret-2026-x", "note": "a"}, HTTP_REFERER=f"http://testserver{url}"
+    )
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    response = ask_to_reauthenticate(request)
+    assert REPLAY_KEY not in request.session
+    assert response["Location"] == _reauth_url(url)
