@@ -234,6 +234,10 @@ AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
 # name across addresses, each with its own limit; every lock lifts after the cool-off.
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 15)
 LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 10)
+if min(AXES_FAILURE_LIMIT, LOGIN_IP_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT) < 1:
+    raise ImproperlyConfigured(
+        "ログイン失敗の上限 (AXES_FAILURE_LIMIT など) は1以上にしてください。"
+    )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "kahoku_dx.login_throttle.lockout_response"
