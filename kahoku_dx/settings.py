@@ -140,6 +140,10 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    # Second factor: TOTP, and recovery codes as static tokens (kahoku_dx/two_factor.py).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -148,6 +152,8 @@ INSTALLED_APPS = [
     "workgroups",
     "initiatives",
     "reporting",
+    # Last: the project package, to connect its login receiver (kahoku_dx/apps.py).
+    "kahoku_dx.apps.KahokuDxConfig",
 ]
 
 MIDDLEWARE = [
@@ -165,8 +171,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "kahoku_dx.middleware.ActiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session lifetimes (after messages: it leaves one for the login page).
+    "kahoku_dx.session_timeout.SessionTimeoutMiddleware",
+    # A session that owes the second factor reaches only the code or enrolment page.
+    "kahoku_dx.two_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -264,9 +275,17 @@ LOGOUT_REDIRECT_URL = "login"
 # mistyping cannot lock the whole office (they share the city's NAT address).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Beside it (kahoku_dx/login_throttle.py): one address across user names, and one user
+# name across addresses, each with its own limit; every lock lifts after the cool-off.
+LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 15)
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 10)
+if min(AXES_FAILURE_LIMIT, LOGIN_IP_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT) < 1:
+    raise ImproperlyConfigured(
+        "ログイン失敗の上限 (AXES_FAILURE_LIMIT など) は1以上にしてください。"
+    )
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_LOCKOUT_CALLABLE = "kahoku_dx.login_throttle.lockout_response"
 # Behind the TLS proxy every request comes from 127.0.0.1: the client is read from
 # X-Forwarded-For, but only when the request really came through one of these proxies.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
@@ -329,6 +348,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dx-portal@city.kahoku.exampl
 # opened the next working day). Both are void once used (kahoku_dx.accounts).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 3) * 60 * 60
 SET_PASSWORD_LINK_TIMEOUT = env_int("SET_PASSWORD_LINK_HOURS", 72) * 60 * 60
+# Password-reset mails (workgroups.password_reset): at most this many to one address, and
+# requests from one client address, in any hour; past them the mail is silently not sent.
+PASSWORD_RESET_PER_EMAIL_PER_HOUR = env_int("PASSWORD_RESET_PER_EMAIL_PER_HOUR", 3)
+PASSWORD_RESET_PER_CLIENT_PER_HOUR = env_int("PASSWORD_RESET_PER_CLIENT_PER_HOUR", 10)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -337,6 +360,16 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# Beside that absolute lifetime (kahoku_dx/session_timeout.py): the session ends after this
+# many minutes without a request.
+SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
+# Role changes, token issuance and imports ask for the password (or the authenticator's
+# code) again when the last one in the session is older than this (kahoku_dx/reauth.py).
+REAUTH_WINDOW_MINUTES = env_int("REAUTH_WINDOW_MINUTES", 10)
+# The name authenticator apps show beside the account (TOTP, django-otp).
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "かほく市DX推進ポータル")
+# The admin never shows a device's secret key or its QR code (superusers only see devices).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = True
@@ -408,7 +441,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Sessions live in the database so that any number of app processes behave as one, and
 # never in Redis: a Redis outage must not end or break anyone's session (issue 19, probe 5).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "kahoku_dx.login_throttle.PortalAxesHandler"
 
 # --- Read-only JSON API (issue 10) -----------------------------------------------------
 # Django REST Framework + drf-spectacular: other systems and BI tools read with a token of

@@ -27,6 +27,8 @@ urlpatterns = [
         PortalPasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    # The portal's sign-in pages first (throttled reset, second factor, re-authentication).
+    path("accounts/", include("workgroups.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

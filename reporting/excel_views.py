@@ -23,10 +23,12 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
 from kahoku_dx import upload_stash
+from kahoku_dx.reauth import require_recent_auth
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
 from plans.models import Plan
 from plans.selectors import current_plan as plans_current_plan
@@ -90,6 +92,7 @@ class ScheduleExportView(SecretariatRequiredMixin, View):
         return download(data, f"表4-1_スケジュール_{plan.code}.xlsx", XLSX_CONTENT_TYPE)
 
 
+@method_decorator(require_recent_auth, name="dispatch")
 class ScheduleImportView(SecretariatRequiredMixin, View):
     template_name = "excel/import_form.html"
 
@@ -132,6 +135,7 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
         )
 
 
+@method_decorator(require_recent_auth, name="dispatch")
 class ScheduleConfirmView(SecretariatRequiredMixin, View):
     http_method_names = ["post"]
 
@@ -227,6 +231,7 @@ class BulkTemplateView(SecretariatRequiredMixin, View):
         )
 
 
+@method_decorator(require_recent_auth, name="dispatch")
 class BulkImportView(SecretariatRequiredMixin, View):
     template_name = "excel/import_form.html"
 
@@ -284,6 +289,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
         )
 
 
+@method_decorator(require_recent_auth, name="dispatch")
 class BulkConfirmView(SecretariatRequiredMixin, View):
     http_method_names = ["post"]
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.factory import Personas, load_plan, make_personas
+from tests.factory import Personas, load_plan, login_verified, make_personas
 
 
 @pytest.fixture(scope="session")
@@ -42,3 +42,9 @@ def _fresh_rate_limits():
     cache = caches["default"]
     if isinstance(cache, LocMemCache):
         cache.clear()
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, signed in as a real superuser is: with the second
+    factor given (superusers reach nothing but enrolment without it)."""
+    login_verified(client, admin_user)
+    return client

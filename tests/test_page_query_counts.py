@@ -426,6 +426,12 @@ NOT_LIST_PAGES: dict[str, str] = {
     "password_reset_done": "authentication",
     "password_reset_confirm": "authentication",
     "password_reset_complete": "authentication",
+    "otp_login": "authentication (second factor)",
+    "otp_setup": "authentication (second factor)",
+    "account_security": "authentication (second factor)",
+    "recovery_codes_regenerate": "POST only",
+    "otp_disable": "POST only",
+    "reauthenticate": "authentication",
     "set_language": "POST only (language switch)",
 }
 # Namespaces left out as a whole: the Django admin (superusers only; Django paginates its

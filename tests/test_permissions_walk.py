@@ -81,6 +81,9 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
         "object_id": s.initiative.pk,
     },
     "admin:auth_user_password_change": lambda s: {"id": s.personas.member.pk},
+    # django-otp's device pages (refused: OTP_ADMIN_HIDE_SENSITIVE_DATA)
+    "admin:otp_totp_totpdevice_config": lambda s: {"pk": 1},
+    "admin:otp_totp_totpdevice_qrcode": lambda s: {"pk": 1},
     # issue 3: progress, indicators, reviews, countable targets
     "initiatives:detail": lambda s: {"pk": s.initiative.pk},
     "initiatives:progress_create": lambda s: {"pk": s.initiative.pk},

@@ -352,3 +352,20 @@ class StaffProfile(models.Model):
 
 # Accounts are changed in the admin too (activation, e-mail, staff flag): keep their history.
 register(get_user_model(), app=__package__, table_name="workgroups_historicaluser")
+
+
+class PasswordResetRequest(models.Model):
+    """One request for a password-reset mail, kept an hour for the throttle
+    (workgroups.password_reset). The address is kept only as a keyed digest."""
+
+    email_digest = models.CharField(max_length=64, db_index=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    requested_at = models.DateTimeField(db_index=True)
+    mailed = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("パスワード再設定の依頼")
+        verbose_name_plural = _("パスワード再設定の依頼")
+
+    def __str__(self) -> str:
+        return f"{self.requested_at:%Y-%m-%d %H:%M} {self.client_ip}"

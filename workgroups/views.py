@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kahoku_dx import era, upload_stash
+from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently, require_recent_auth
 from kahoku_dx.spreadsheets import SpreadsheetError, check_size
 from plans.selectors import current_plan
 from workgroups import roster, selectors, services
@@ -105,6 +106,12 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
         request.POST or None, working_groups=wgs, initial=_roles_initial(person, plan)
     )
     if request.method == "POST" and form.is_valid() and roles_form.is_valid():
+        # A change of roles (new staff with roles included) asks for the password again.
+        roles_change = roles_form.has_changed() or form.cleaned_data["role"] != initial.get(
+            "role", "staff"
+        )
+        if roles_change and not authenticated_recently(request):
+            return ask_to_reauthenticate(request)
         try:
             saved, changes = services.staff_save(
                 actor=request.user,
@@ -290,6 +297,7 @@ def _roster_page(request: HttpRequest, form: Any, **extra: Any) -> HttpResponse:
 
 @login_required
 @GET_POST
+@require_recent_auth
 def staff_roster(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     today = timezone.localdate()
@@ -336,6 +344,7 @@ def staff_roster(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@require_recent_auth
 def staff_roster_confirm(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     token = request.POST.get("token", "")

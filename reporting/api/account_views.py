@@ -14,9 +14,11 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
+from kahoku_dx.reauth import require_recent_auth
 from reporting.api.accounts import (
     get_service_account,
     service_account_create,
@@ -51,6 +53,7 @@ class ServiceAccountListView(SecretariatRequiredMixin, TemplateView):
         return {**super().get_context_data(**kwargs), **_list_context(ServiceAccountForm())}
 
 
+@method_decorator(require_recent_auth, name="dispatch")
 class ServiceAccountCreateView(SecretariatRequiredMixin, View):
     http_method_names = ["post"]
 
@@ -83,6 +86,7 @@ class _AccountAction(SecretariatRequiredMixin, View):
         return account
 
 
+@method_decorator(require_recent_auth, name="dispatch")
 class TokenRegenerateView(_AccountAction):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         account = self.account(pk)

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from tests.factory import PASSWORD
+from tests.factory import PASSWORD, login_verified
 from tests.security import admin_form_data, editable_fields
 from tests.test_admin import populated  # noqa: F401  (fixture: a row in every admin model)
 from workgroups.services import SECRETARIAT_GROUP
@@ -80,7 +80,7 @@ def test_no_admin_form_lets_the_secretariat_edit_a_privilege(client, populated):
 
 def test_a_superuser_still_manages_privileges_in_the_admin(client, populated):  # noqa: F811
     root = User.objects.create_superuser("root", "root@city.kahoku.example", PASSWORD)
-    client.force_login(root)
+    login_verified(client, root)
     response = client.get(reverse("admin:auth_user_change", args=[populated.member.pk]))
     assert {"is_superuser", "is_staff", "groups", "user_permissions"} <= editable_fields(response)
     data = admin_form_data(response)
