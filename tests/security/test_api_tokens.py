@@ -28,6 +28,7 @@ from reporting.api.accounts import service_account_create
 from reporting.api.models import ApiToken
 from reporting.api.tokens import convert_plain_tokens
 from tests.api.conftest import token_client
+from tests.factory import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -92,7 +93,7 @@ def test_the_admin_shows_prefix_and_dates_never_the_secret(client, personas):
     )
     token = ApiToken.objects.get()
     root = User.objects.create_superuser("root", "root@city.kahoku.example", "pw-root-2026!")
-    client.force_login(root)
+    login_verified(client, root)
     listing = client.get("/admin/reporting/apitoken/")
     assert listing.status_code == 200
     html = listing.content.decode()
