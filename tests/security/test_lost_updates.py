@@ -1,0 +1,183 @@
+"""Two tabs on the same edit form: A opens it, B saves, A saves. A's stale form must not win.
+
+Before (issue 19 item 8), the procedure, system, draft chapter and staff edit screens saved
+A's stale values over B's with no warning. Now A's save is refused with the conflict
+message and B's saved values shown beside A's input; nothing is overwritten; reloading
+(or re-saving the redisplayed form, which carries the saved version) goes through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django import forms
+from django.test import Client
+from django.urls import reverse
+
+from initiatives.models import OnlineProcedure, StandardSystem
+from plans.models import Plan, PlanChapter
+from tests.factory import make_procedure, make_user
+from workgroups.models import StaffProfile
+
+pytestmark = pytest.mark.django_db
+
+CONFLICT = "ほかの職員が先にこの{}を更新したため、保存しませんでした。"
+
+
+def form_data(response: Any, *names: str) -> dict[str, Any]:
+    """The POST a browser sends for the rendered portal form(s) in ``response``: each field's
+    shown value, the hidden version included."""
+    data: dict[str, Any] = {}
+    for name in names or ("form",):
+        form = response.context[name]
+        for field_name, field in form.fields.items():
+            bound = form[field_name]
+            value = bound.value()
+            if isinstance(field.widget, forms.CheckboxInput):
+                if value:
+                    data[bound.html_name] = "on"
+            elif value is not None:
+                data[bound.html_name] = str(value)
+    return data
+
+
+@dataclass
+class Tab:
+    """One browser tab of one logged-in person."""
+
+    client: Client
+    url: str
+    forms: tuple[str, ...] = ("form",)
+
+    def open(self) -> dict[str, Any]:
+        response = self.client.get(self.url)
+        assert response.status_code == 200
+        return form_data(response, *self.forms)
+
+    def save(self, data: dict[str, Any]) -> Any:
+        return self.client.post(self.url, data)
+
+
+@pytest.fixture
+def second_secretary(personas):
+    return make_user(
+        "secretariat2",
+        role=StaffProfile.Role.SECRETARIAT,
+        section="情報推進課",
+        display_name="二人目の事務局",
+    )
+
+
+def two_tabs(personas, second, url, forms=("form",)) -> tuple[Tab, Tab]:
+    a, b = Client(), Client()
+    a.force_login(personas.secretariat)
+    b.force_login(second)
+    return Tab(a, url, forms), Tab(b, url, forms)
+
+
+def assert_refused(response, what: str, *, mine: str, theirs: str, by: str) -> None:
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert CONFLICT.format(what) in body
+    assert "現在保存されている内容" in body
+    assert theirs in body  # B's saved value, shown
+    assert mine in body  # A's input, kept in the form
+    assert f"最終更新者: {by}" in body
+
+
+def test_procedure_edit(personas, second_secretary):
+    proc = make_procedure(3, "転入届")
+    a, b = two_tabs(
+        personas, second_secretary, reverse("initiatives:procedure_edit", args=[proc.pk])
+    )
+    form_a = a.open()
+    form_b = b.open()
+    form_b.update(name="転入届(B)", note="Bの備考")
+    assert b.save(form_b).status_code == 302
+
+    form_a.update(name="転入届(A)", note="Aの備考")
+    response = a.save(form_a)
+
+    assert_refused(response, "手続", mine="Aの備考", theirs="Bの備考", by="二人目の事務局")
+    proc.refresh_from_db()
+    assert (proc.name, proc.note, proc.version) == ("転入届(B)", "Bの備考", 2)
+    # the redisplayed form carries B's version: saving it again is a deliberate overwrite
+    again = form_data(response)
+    assert again["version"] == "2"
+    assert a.save(again).status_code == 302
+    proc.refresh_from_db()
+    assert (proc.name, proc.note, proc.version) == ("転入届(A)", "Aの備考", 3)
+
+
+def test_system_edit(personas, second_secretary):
+    system = StandardSystem.objects.order_by("number").first()
+    a, b = two_tabs(
+        personas, second_secretary, reverse("initiatives:system_edit", args=[system.pk])
+    )
+    form_a = a.open()
+    form_b = b.open()
+    form_b.update(phase="fit_gap", note="Bはフィット&ギャップ中")
+    assert b.save(form_b).status_code == 302
+
+    form_a.update(phase="not_started", note="Aは未着手のまま")
+    response = a.save(form_a)
+
+    assert_refused(
+        response,
+        "標準化対象システム",
+        mine="Aは未着手のまま",
+        theirs="Bはフィット&amp;ギャップ中",
+        by="二人目の事務局",
+    )
+    system.refresh_from_db()
+    assert (system.phase, system.note, system.version) == ("fit_gap", "Bはフィット&ギャップ中", 2)
+
+
+def test_draft_chapter_edit(personas, second_secretary):
+    from reporting.services.versions import plan_create_next
+
+    nxt = plan_create_next(
+        actor=personas.secretariat,
+        source=Plan.objects.get(code="kahoku-dx-r3-r8"),
+        code="kahoku-dx-r9-r13",
+        name="第2期かほく市DX推進計画",
+        theme="誰一人取り残さないデジタル化",
+        start_fy=2027,
+        end_fy=2031,
+        version_number="2.0",
+    )
+    draft = nxt.versions.get()
+    a, b = two_tabs(
+        personas, second_secretary, reverse("reporting:chapter_edit", args=[draft.pk, 4])
+    )
+    form_a = a.open()
+    form_b = b.open()
+    form_b["body"] = "Bが書いた計画期間の本文"
+    assert b.save(form_b).status_code == 302
+
+    form_a["body"] = "Aが書いた計画期間の本文"
+    response = a.save(form_a)
+
+    assert_refused(
+        response,
+        "章",
+        mine="Aが書いた計画期間の本文",
+        theirs="Bが書いた計画期間の本文",
+        by="二人目の事務局",
+    )
+    chapter = PlanChapter.objects.get(version=draft, number=4)
+    assert (chapter.body, chapter.revision) == ("Bが書いた計画期間の本文", 2)
+
+
+def test_a_save_without_a_version_is_refused(personas, client):
+    """A form without the hidden field (an old page, a script) cannot overwrite either."""
+    proc = make_procedure(3, "転入届")
+    client.force_login(personas.secretariat)
+    response = client.post(
+        reverse("initiatives:procedure_edit", args=[proc.pk]),
+        {"name": "版数なし", "status": "not_started"},
+    )
+    assert CONFLICT.format("手続") in response.content.decode()
+    assert OnlineProcedure.objects.get(pk=proc.pk).name == "転入届"
