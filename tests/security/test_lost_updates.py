@@ -181,3 +181,61 @@ def test_a_save_without_a_version_is_refused(personas, client):
     )
     assert CONFLICT.format("手続") in response.content.decode()
     assert OnlineProcedure.objects.get(pk=proc.pk).name == "転入届"
+
+
+def test_staff_edit(personas, second_secretary):
+    person = personas.member
+    a, b = two_tabs(
+        personas,
+        second_secretary,
+        reverse("workgroups:staff_edit", args=[person.pk]),
+        forms=("form", "roles_form"),
+    )
+    form_a = a.open()
+    form_b = b.open()
+    form_b.update(email="b-wrote@city.kahoku.example", role="headquarters")
+    assert b.save(form_b).status_code == 302
+
+    form_a.update(email="a-wrote@city.kahoku.example")
+    response = a.save(form_a)
+
+    assert_refused(
+        response,
+        "職員の情報",
+        mine="a-wrote@city.kahoku.example",
+        theirs="b-wrote@city.kahoku.example",
+        by="二人目の事務局",
+    )
+    assert "本部" in dict(response.context["conflict_fields"])["ポータルでの役割"]
+    person.refresh_from_db()
+    assert person.email == "b-wrote@city.kahoku.example"
+    assert person.profile.role == StaffProfile.Role.HEADQUARTERS
+
+
+def test_every_write_to_a_person_makes_an_open_staff_form_stale(personas, second_secretary):
+    """The roster import, WG roles, activation and the admin all move the staff version on."""
+    from workgroups import services
+
+    person = personas.member
+    url = reverse("workgroups:staff_edit", args=[person.pk])
+    a = Tab(Client(), url, ("form", "roles_form"))
+    a.client.force_login(personas.secretariat)
+    writes = [
+        lambda: services.staff_set_wg_roles(
+            actor=second_secretary,
+            user=person,
+            plan=Plan.objects.get(code="kahoku-dx-r3-r8"),
+            roles={personas.other_wg.pk: "member"},
+        ),
+        lambda: services.staff_set_active(actor=second_secretary, user=person, active=False),
+        lambda: services.staff_set_password(
+            actor=second_secretary, user=person, password="Another-pass-2026"
+        ),
+    ]
+    for write in writes:
+        form_a = a.open()
+        write()
+        form_a["display_name"] = "古い画面からの保存"
+        response = a.save(form_a)
+        assert CONFLICT.format("職員の情報") in response.content.decode()
+        assert StaffProfile.objects.get(user=person).display_name != "古い画面からの保存"
