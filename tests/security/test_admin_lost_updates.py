@@ -76,6 +76,14 @@ CASES = {
         "備考B",
         "標準化対象システム",
     ),
+    "staff": Case(
+        StaffProfile,
+        lambda: StaffProfile.objects.get(user__username="viewer"),
+        "display_name",
+        "名前A",
+        "名前B",
+        "職員の情報",
+    ),
 }
 
 

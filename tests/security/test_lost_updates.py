@@ -239,3 +239,37 @@ def test_every_write_to_a_person_makes_an_open_staff_form_stale(personas, second
         response = a.save(form_a)
         assert CONFLICT.format("職員の情報") in response.content.decode()
         assert StaffProfile.objects.get(user=person).display_name != "古い画面からの保存"
+
+
+def test_admin_user_form_and_staff_screen_share_the_staff_version(personas, second_secretary):
+    """The admin's user form carries the person's staff version: a stale one is refused, and
+    an admin save makes a staff screen opened before it stale."""
+    from tests.security import admin_form_data
+
+    person = personas.viewer
+    admin_url = reverse("admin:auth_user_change", args=[person.pk])
+    a, b = Client(), Client()
+    a.force_login(personas.secretariat)
+    b.force_login(second_secretary)
+    screen = Tab(a, reverse("workgroups:staff_edit", args=[person.pk]), ("form", "roles_form"))
+    form_screen = screen.open()
+    form_a = admin_form_data(a.get(admin_url))
+    form_b = admin_form_data(b.get(admin_url))
+    form_b["email"] = "b-admin@city.kahoku.example"
+    assert b.post(admin_url, form_b).status_code == 302
+
+    form_a["email"] = "a-admin@city.kahoku.example"
+    response = a.post(admin_url, form_a)
+    assert response.status_code == 200
+    assert CONFLICT.format("職員の情報") in response.content.decode()
+    form_screen["email"] = "a-screen@city.kahoku.example"
+    response = screen.save(form_screen)
+    assert_refused(
+        response,
+        "職員の情報",
+        mine="a-screen@city.kahoku.example",
+        theirs="b-admin@city.kahoku.example",
+        by="二人目の事務局",
+    )
+    person.refresh_from_db()
+    assert person.email == "b-admin@city.kahoku.example"
