@@ -706,16 +706,28 @@ def reminders_send(*, today: date, days: int, base_url: str) -> list[ReminderMai
 
 
 def initiative_publication_update(
-    *, changes: dict[int, tuple[bool, list[str]]], plan: Plan, user: Any
+    *,
+    changes: dict[int, tuple[bool, list[str]]],
+    plan: Plan,
+    user: Any,
+    versions: Mapping[int, int | None] | None = None,
 ) -> int:
     """Set is_public / public_fields for initiatives of ``plan``; returns how many changed.
 
     ``changes`` maps initiative pk -> (is_public, allowed field keys). Unknown keys are
     rejected so that nothing outside PUBLIC_FIELDS can ever be marked for publication.
+    ``versions`` maps pk -> the version the row was shown at: a row that would change but
+    was saved by someone else since is an EditConflict, and nothing is saved.
     """
     changed = 0
     with transaction.atomic():
-        for ini in Initiative.objects.for_plan(plan).filter(pk__in=list(changes)):
+        rows = (
+            Initiative.objects.for_plan(plan)
+            .filter(pk__in=list(changes))
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        for ini in rows:
             is_public, fields = changes[ini.pk]
             unknown = [f for f in fields if f not in PUBLIC_FIELDS]
             if unknown:
@@ -725,6 +737,8 @@ def initiative_publication_update(
             ordered = [f for f in PUBLIC_FIELDS if f in fields]
             if ini.is_public == is_public and list(ini.public_fields or []) == ordered:
                 continue
+            if versions is not None:
+                check_version(ini, versions.get(ini.pk), _("取り組みの公開設定"))
             ini.is_public = is_public
             ini.public_fields = ordered
             version_bump(ini)

@@ -273,3 +273,53 @@ def test_admin_user_form_and_staff_screen_share_the_staff_version(personas, seco
     )
     person.refresh_from_db()
     assert person.email == "b-admin@city.kahoku.example"
+
+
+def test_publication_settings(personas, second_secretary):
+    """The publication screen edits many initiatives at once: a row someone else saved since
+    the page was shown is not overwritten, and nothing of the stale save is written."""
+    from tests.factory import initiative
+
+    i21, i31 = initiative("2.1"), initiative("3.1")
+    url = reverse("reporting:publication")
+    a, b = Client(), Client()
+    a.force_login(personas.secretariat)
+    b.force_login(second_secretary)
+
+    def shown(client: Client) -> dict[str, str]:
+        """The rows of the first page as the browser posts them (ticked boxes only)."""
+        html = client.get(url).content.decode()
+        data = {"plan": i21.policy.plan.code}
+        for ini in (i21, i31):
+            marker = f'name="row-{ini.pk}" value="'
+            data[f"row-{ini.pk}"] = html.split(marker, 1)[1].split('"', 1)[0]
+        return data
+
+    form_a, form_b = shown(a), shown(b)
+    form_b.update({f"public-{i21.pk}": "on", f"field-{i21.pk}-description": "on"})
+    assert b.post(url, form_b).status_code == 302
+
+    form_a.update({f"public-{i31.pk}": "on"})  # A's page still shows 2.1 unpublished
+    page = a.post(url, form_a, follow=True).content.decode()
+
+    assert CONFLICT.format("取り組みの公開設定") in page
+    assert "現在の設定: 掲載する(公開する項目: 取り組みの内容)" in page
+    assert "最終更新者: 二人目の事務局" in page
+    i21.refresh_from_db()
+    i31.refresh_from_db()
+    assert (i21.is_public, i21.public_fields) == (True, ["description"])
+    assert i31.is_public is False  # all or nothing
+    assert (
+        a.post(
+            url,
+            shown(a)
+            | {
+                f"public-{i31.pk}": "on",
+                f"public-{i21.pk}": "on",
+                f"field-{i21.pk}-description": "on",
+            },
+        ).status_code
+        == 302
+    )
+    i31.refresh_from_db()
+    assert i31.is_public is True
