@@ -323,3 +323,29 @@ def test_publication_settings(personas, second_secretary):
     )
     i31.refresh_from_db()
     assert i31.is_public is True
+
+
+def test_an_admin_wg_membership_makes_a_staff_form_stale(personas, second_secretary):
+    person = personas.viewer
+    a = Tab(Client(), reverse("workgroups:staff_edit", args=[person.pk]), ("form", "roles_form"))
+    a.client.force_login(personas.secretariat)
+    form_a = a.open()
+    admin = Client()
+    admin.force_login(second_secretary)
+    response = admin.post(
+        reverse("admin:workgroups_workinggroupmembership_add"),
+        {"working_group": personas.other_wg.pk, "user": person.pk, "role": "leader"},
+    )
+    assert response.status_code == 302
+
+    form_a["display_name"] = "古い画面からの保存"
+    response = a.save(form_a)
+
+    assert_refused(
+        response,
+        "職員の情報",
+        mine="古い画面からの保存",
+        theirs=f"{personas.other_wg.name}(WG長)",
+        by="二人目の事務局",
+    )
+    assert person.wg_memberships.get().role == "leader"  # not taken away by the stale form
