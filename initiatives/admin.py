@@ -2,7 +2,7 @@
 
 Models with a ``version`` field carry it as a hidden field in the change form; a save from a
 form opened before someone else's save is refused with the other user's current values
-(the same EditConflict rule as the portal's own forms, initiatives.services).
+(the same rule as the portal's own forms: kahoku_dx.versioning_admin).
 """
 
 from __future__ import annotations
@@ -14,11 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets
-from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import router, transaction
 from django.template.response import TemplateResponse
 from import_export.admin import ImportExportModelAdmin
 from import_export.tmp_storages import BaseStorage
@@ -47,117 +43,8 @@ from initiatives.resources import (
     ProjectUnderWayResource,
     StandardSystemResource,
 )
-from initiatives.services import EditConflict, _display_name, version_checked_save
 from kahoku_dx.spreadsheets import SpreadsheetError
-
-# --- optimistic locking -----------------------------------------------------------------------
-
-VERSION_FIELD = "version"
-
-
-def _display(obj: Any, name: str) -> str:
-    field = obj._meta.get_field(name)
-    if field.many_to_many:
-        return "、".join(str(o) for o in getattr(obj, name).all()) or "(なし)"
-    if field.choices:
-        value = getattr(obj, f"get_{name}_display")()
-    else:
-        value = getattr(obj, name)
-    if isinstance(value, bool):
-        return "はい" if value else "いいえ"
-    if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value) or "(なし)"
-    return "(空欄)" if value in (None, "") else str(value)
-
-
-def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
-    """EditConflict's own text, then who saved last and what is saved now."""
-    current = conflict.current
-    last = current.history.first() if hasattr(current, "history") else None
-    who = ""
-    if last is not None and last.history_user is not None:
-        who = f"最終更新者: {_display_name(last.history_user)}。"
-    values = []
-    for name in field_names:
-        try:
-            field = current._meta.get_field(name)
-        except FieldDoesNotExist:  # a form-only field
-            continue
-        values.append(f"{field.verbose_name}: {_display(current, name)}")
-    return f"{conflict} {who}現在保存されている内容 — " + " / ".join(values)
-
-
-class VersionedAdminMixin:
-    """For models with a ``version``: a hidden version in the change form, checked on save.
-
-    The check runs in the form's clean() under a row lock (the admin wraps the whole
-    change view in one transaction), so a stale form redisplays with the message and the
-    user's input; save_model saves through the shared service, which bumps the version.
-    """
-
-    conflict_what = "データ"
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        # The fieldsets list our hidden field too (get_fields reads this form); the model
-        # form underneath must not be asked for the non-editable model field.
-        if "fields" not in kwargs:
-            kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
-        if kwargs["fields"]:
-            kwargs["fields"] = [f for f in kwargs["fields"] if f != VERSION_FIELD]
-        form_class = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None or not hasattr(obj, VERSION_FIELD):
-            return form_class
-        what = self.conflict_what
-
-        class VersionedForm(form_class):
-            version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-            def __init__(self, *args: Any, **kw: Any) -> None:
-                super().__init__(*args, **kw)
-                # the saved version now, not the instance's: a history "revert" form holds an
-                # old instance but must still be checked against what is saved today
-                self.fields[VERSION_FIELD].initial = (
-                    type(self.instance)
-                    ._default_manager.filter(pk=self.instance.pk)
-                    .values_list(VERSION_FIELD, flat=True)
-                    .first()
-                )
-
-            def clean(self) -> dict[str, Any]:
-                cleaned = super().clean()
-                seen = cleaned.get(VERSION_FIELD)
-                model = type(self.instance)
-                current = model._default_manager.select_for_update(of=("self",)).get(
-                    pk=self.instance.pk
-                )
-                if seen is None or seen != current.version:
-                    names = [n for n in self.fields if n != VERSION_FIELD]
-                    raise ValidationError(
-                        conflict_message(EditConflict(what, current), names), code="conflict"
-                    )
-                return cleaned
-
-        VersionedForm.__name__ = form_class.__name__
-        return VersionedForm
-
-    def history_form_view(self, request, *args, **kwargs):
-        # The admin's change view runs in one transaction, simple-history's revert view does
-        # not; the version check's row lock needs one (PostgreSQL refuses it otherwise).
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().history_form_view(request, *args, **kwargs)
-
-    def save_model(self, request, obj, form, change):
-        if not change or not hasattr(obj, VERSION_FIELD):
-            return super().save_model(request, obj, form, change)
-        # the form's clean() checked the version under a lock; the service checks it again
-        # (same rule as the portal) and bumps it, saving with the user in history.
-        version_checked_save(
-            actor=request.user,
-            obj=obj,
-            version=form.cleaned_data.get(VERSION_FIELD),
-            what=self.conflict_what,
-        )
-
+from kahoku_dx.versioning_admin import VersionedAdminMixin
 
 # --- import/export ----------------------------------------------------------------------------
 
@@ -392,6 +279,7 @@ class CountableTargetAdmin(SimpleHistoryAdmin):
 @admin.register(OnlineProcedure)
 class OnlineProcedureAdmin(ImportExportHistoryAdmin):
     resource_classes = [OnlineProcedureResource]
+    conflict_what = "手続"
     list_display = ["number", "name", "category", "channel", "section", "status", "online_on"]
     list_filter = ["status", "channel", "section", "category"]
     search_fields = ["name", "category", "note"]
@@ -408,6 +296,7 @@ class SystemGroupAdmin(SimpleHistoryAdmin):
 @admin.register(StandardSystem)
 class StandardSystemAdmin(ImportExportHistoryAdmin):
     resource_classes = [StandardSystemResource]
+    conflict_what = "標準化対象システム"
     list_display = ["number", "name", "group", "phase", "section", "planned_on", "migrated_on"]
     list_filter = ["group", "phase", "section"]
     search_fields = ["name", "note"]

@@ -18,6 +18,7 @@ from initiatives.models import (
 from initiatives.selectors import NONE
 from kahoku_dx import era
 from kahoku_dx.forms import FiscalYearField
+from kahoku_dx.versioning import VersionedFormMixin
 from workgroups.models import Section, WorkingGroup
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -65,10 +66,8 @@ class InitiativeFilterForm(forms.Form):
         self.fields["stale_days"].widget.attrs.update({"size": 6})
 
 
-class VersionedForm(forms.ModelForm):
+class VersionedForm(VersionedFormMixin, forms.ModelForm):
     """A model form for a fresh instance plus the version the user started from."""
-
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class ProgressEntryForm(VersionedForm):
@@ -151,14 +150,14 @@ class IndicatorForm(VersionedForm):
         }
 
 
-class OnlineProcedureForm(forms.ModelForm):
+class OnlineProcedureForm(VersionedForm):
     class Meta:
         model = OnlineProcedure
         fields = ["name", "category", "channel", "section", "status", "online_on", "note"]
         widgets = {"online_on": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3})}
 
 
-class StandardSystemForm(forms.ModelForm):
+class StandardSystemForm(VersionedForm):
     class Meta:
         model = StandardSystem
         fields = ["phase", "difficult", "planned_on", "migrated_on", "section", "note"]

@@ -661,6 +661,7 @@ class OnlineProcedure(models.Model):
         help_text=_("初期データの状況は、事務局が確認するまで「未確認」です。"),
     )
     note = models.TextField(_("備考"), blank=True)
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -789,6 +790,7 @@ class StandardSystem(models.Model):
         help_text=_("初期データのフェーズは、事務局が確認するまで「未確認」です。"),
     )
     note = models.TextField(_("備考"), blank=True)
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -30,7 +30,6 @@ from initiatives.models import (
     SystemGroup,
 )
 from initiatives.selectors import counted_actual
-from initiatives.services import version_bump
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import (
     FORMULA_PREFIXES,
@@ -40,6 +39,7 @@ from kahoku_dx.spreadsheets import (
     stream_workbook,
     validate_upload,
 )
+from kahoku_dx.versioning import is_versioned, version_bump
 from plans.models import BasicPolicy
 from workgroups.models import Section, WorkingGroup
 
@@ -231,7 +231,7 @@ class PortalResource(resources.ModelResource):
         user = kwargs.get("user")
         if user is not None:
             instance._history_user = user
-        if instance.pk is not None and hasattr(instance, "version"):
+        if instance.pk is not None and is_versioned(instance):
             version_bump(instance)
 
 

@@ -52,6 +52,12 @@ from initiatives.selectors import (
 from initiatives.workflow import EDITABLE_STATES, MSG_RETURN_COMMENT, move_named
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
+from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
+    EditConflict,
+    check_version,
+    display_name,
+    version_bump,
+)
 from plans.models import Plan
 from workgroups.access import roles_for
 from workgroups.models import Section, WorkingGroupMembership
@@ -68,32 +74,12 @@ MSG_DUE_DATE_DENIED = _("提出期限は事務局のみ設定できます。")
 MSG_REVIEWS_OPEN_DENIED = _("振り返りの一括作成は事務局(情報推進課)のみ行えます。")
 
 
-class EditConflict(Exception):
-    """The object changed since the user opened the form; nothing was saved."""
-
-    def __init__(self, what: str, current: Any) -> None:
-        self.current = current
-        super().__init__(
-            _(
-                "ほかの職員が先にこの%(what)sを更新したため、保存しませんでした。"
-                "あなたの入力内容はフォームに残っています。"
-                "「現在保存されている内容」と見比べて、必要な内容を反映してからもう一度保存してください。"
-            )
-            % {"what": what}
-        )
-
-
 class ProgressDateTaken(ValidationError):
     """The initiative already has a progress entry on this date; ``existing`` is that entry."""
 
     def __init__(self, existing: ProgressEntry) -> None:
         self.existing = existing
         super().__init__({"entry_date": [ValidationError(MSG_PROGRESS_DATE_TAKEN, code="unique")]})
-
-
-def _check_version(obj: Any, version: int | None, what: str) -> None:
-    if version is None or obj.version != version:
-        raise EditConflict(what, obj)
 
 
 # --- progress entries ----------------------------------------------------------------------
@@ -173,14 +159,14 @@ def progress_entry_update(
     if not can_log_progress(roles_for(actor), entry.initiative):
         raise PermissionDenied(MSG_PROGRESS_DENIED)
     current = ProgressEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
-    _check_version(current, version, _("進捗記録"))
+    check_version(current, version, _("進捗記録"))
     current.entry_date = entry_date
     current.status = status
     current.percent = percent
     current.done_text = done_text
     current.next_steps = next_steps
     current.issues_text = issues_text
-    current.version += 1
+    version_bump(current)
     _save_progress_entry(current, actor)
     return current
 
@@ -258,11 +244,11 @@ def indicator_update(
     if not can_manage_initiative(roles_for(actor), indicator.initiative):
         raise PermissionDenied(MSG_MANAGE_DENIED)
     current = Indicator.objects.select_for_update(of=("self",)).get(pk=indicator.pk)
-    _check_version(current, version, _("指標"))
+    check_version(current, version, _("指標"))
     _indicator_name_free(current.initiative, name, exclude_pk=current.pk)
     current.name, current.unit, current.direction = name, unit, direction
     current.baseline, current.baseline_fy = baseline, baseline_fy
-    current.version += 1
+    version_bump(current)
     save_with_user(current, actor)
     _indicator_values_set(current, values or {}, actor)
     return current
@@ -351,7 +337,7 @@ def review_save(
         return review
     if review.is_locked:
         raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
-    _check_version(review, version, _("振り返り"))
+    check_version(review, version, _("振り返り"))
     if review.state not in EDITABLE_STATES:
         raise ValidationError(
             _(
@@ -367,7 +353,7 @@ def review_save(
         review.due_date = due_date
     for name, value in texts.items():
         setattr(review, name, value)
-    review.version += 1
+    version_bump(review)
     save_with_user(review, actor)
     return review
 
@@ -405,7 +391,7 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
             created += 1
         elif review.state in EDITABLE_STATES and review.due_date != due_date:
             review.due_date = due_date
-            review.version += 1
+            version_bump(review)
             save_with_user(review, actor)
             updated += 1
     return created, updated
@@ -433,7 +419,7 @@ def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> 
         _require_complete(current)
     from_state = current.state
     current.state = step.target
-    current.version += 1
+    version_bump(current)
     save_with_user(current, actor)
     _event(current, actor, from_state, step.target, comment.strip())
     return current
@@ -515,6 +501,7 @@ def online_procedure_update(
     *,
     actor: Any,
     procedure: OnlineProcedure,
+    version: int | None,
     name: str,
     category: str = "",
     channel: str = "",
@@ -530,11 +517,13 @@ def online_procedure_update(
     )
     if not can_edit_countable(roles_for(actor), current.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
+    check_version(current, version, _("手続"))
     current.name, current.category, current.channel = name, category, channel
     current.section, current.status, current.online_on = section, status, online_on
     current.note = note
     # Saving the row through the screen (or an import) is the secretariat's confirmation.
     current.confirmation = Confirmation.CONFIRMED
+    version_bump(current)
     save_with_user(current, actor)
     return current
 
@@ -544,6 +533,7 @@ def standard_system_update(
     *,
     actor: Any,
     system: StandardSystem,
+    version: int | None,
     phase: str,
     planned_on: date | None = None,
     migrated_on: date | None = None,
@@ -558,9 +548,11 @@ def standard_system_update(
     )
     if not can_edit_countable(roles_for(actor), current.group.target):
         raise PermissionDenied(MSG_COUNTABLE_DENIED)
+    check_version(current, version, _("標準化対象システム"))
     current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
     current.section, current.note, current.difficult = section, note, difficult
     current.confirmation = Confirmation.CONFIRMED
+    version_bump(current)
     save_with_user(current, actor)
     return current
 
@@ -647,7 +639,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
     mails = []
     for item in todos.values():
         lines = [
-            f"{_display_name(item.user)} 様",
+            f"{display_name(item.user)} 様",
             "",
             "かほく市DX推進ポータルからのお知らせです。",
             "",
@@ -699,11 +691,6 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
     return mails
 
 
-def _display_name(user: Any) -> str:
-    profile = getattr(user, "profile", None)
-    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
-
-
 def reminders_send(*, today: date, days: int, base_url: str) -> list[ReminderMail]:
     """Send the reminder mails through settings.EMAIL_BACKEND; returns what was sent."""
     mails = reminder_mails(today=today, days=days, base_url=base_url)
@@ -719,16 +706,28 @@ def reminders_send(*, today: date, days: int, base_url: str) -> list[ReminderMai
 
 
 def initiative_publication_update(
-    *, changes: dict[int, tuple[bool, list[str]]], plan: Plan, user: Any
+    *,
+    changes: dict[int, tuple[bool, list[str]]],
+    plan: Plan,
+    user: Any,
+    versions: Mapping[int, int | None] | None = None,
 ) -> int:
     """Set is_public / public_fields for initiatives of ``plan``; returns how many changed.
 
     ``changes`` maps initiative pk -> (is_public, allowed field keys). Unknown keys are
     rejected so that nothing outside PUBLIC_FIELDS can ever be marked for publication.
+    ``versions`` maps pk -> the version the row was shown at: a row that would change but
+    was saved by someone else since is an EditConflict, and nothing is saved.
     """
     changed = 0
     with transaction.atomic():
-        for ini in Initiative.objects.for_plan(plan).filter(pk__in=list(changes)):
+        rows = (
+            Initiative.objects.for_plan(plan)
+            .filter(pk__in=list(changes))
+            .select_for_update(of=("self",))
+            .order_by("pk")
+        )
+        for ini in rows:
             is_public, fields = changes[ini.pk]
             unknown = [f for f in fields if f not in PUBLIC_FIELDS]
             if unknown:
@@ -738,30 +737,11 @@ def initiative_publication_update(
             ordered = [f for f in PUBLIC_FIELDS if f in fields]
             if ini.is_public == is_public and list(ini.public_fields or []) == ordered:
                 continue
+            if versions is not None:
+                check_version(ini, versions.get(ini.pk), _("取り組みの公開設定"))
             ini.is_public = is_public
             ini.public_fields = ordered
-            ini.version += 1
+            version_bump(ini)
             save_with_user(ini, user)
             changed += 1
     return changed
-
-
-# --- optimistic locking shared with the admin ------------------------------------------------
-
-
-def version_bump(obj: Any) -> None:
-    """The one place a saved edit moves the optimistic-lock version on (admin, admin import)."""
-    obj.version += 1
-
-
-@transaction.atomic
-def version_checked_save(*, actor: Any, obj: Any, version: int | None, what: str) -> Any:
-    """Save an edit made from a form that carried ``version``; EditConflict if someone saved
-    first (the row is locked while checking), otherwise bump the version and save with history.
-    """
-    current = type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
-    _check_version(current, version, what)
-    obj.version = current.version
-    version_bump(obj)
-    save_with_user(obj, actor)
-    return obj

@@ -54,6 +54,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from kahoku_dx import era
+from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import BasicPolicy
 from workgroups.access import roles_for
 
@@ -75,23 +76,6 @@ def _form_error(form: BaseForm, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
-
-
-def _conflict(form: BaseForm, exc: services.EditConflict) -> None:
-    """Keep the user's text in the form, explain, and let a deliberate re-save win."""
-    form.add_error(None, str(exc))
-    form.data = form.data.copy()
-    form.data["version"] = str(exc.current.version)
-
-
-def _snapshot(obj: Any, names: tuple[str, ...]) -> list[tuple[str, Any]]:
-    """What is saved now, as (label, shown value) pairs, for the conflict panel."""
-    rows = []
-    for name in names:
-        field = obj._meta.get_field(name)
-        value = getattr(obj, f"get_{name}_display")() if field.choices else getattr(obj, name)
-        rows.append((str(field.verbose_name), "" if value is None else value))
-    return rows
 
 
 def _fields(form: BaseForm, *names: str) -> dict[str, Any]:
@@ -281,9 +265,9 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
                 version=form.cleaned_data["version"],
                 **_fields(form, *PROGRESS_FIELDS),
             )
-        except services.EditConflict as exc:
-            conflict = exc.current
-            _conflict(form, exc)
+        except EditConflict as exc:
+            conflict = exc
+            show_conflict(form, exc)
         except services.ProgressDateTaken as exc:
             taken = exc.existing
             _form_error(form, exc)
@@ -302,8 +286,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             "initiative": entry.initiative,
             "entry": entry,
             "taken": taken,
-            "conflict": conflict,
-            "conflict_fields": conflict and _snapshot(conflict, PROGRESS_FIELDS),
+            **conflict_context(conflict, PROGRESS_FIELDS),
             "history": entry.history.select_related("history_user", "history_user__profile")[:20],
         },
     )
@@ -372,9 +355,9 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 values=form.values(),
                 **_fields(form, *INDICATOR_FIELDS),
             )
-        except services.EditConflict as exc:
-            conflict = exc.current
-            _conflict(form, exc)
+        except EditConflict as exc:
+            conflict = exc
+            show_conflict(form, exc)
         except ValidationError as exc:
             _form_error(form, exc)
         else:
@@ -387,8 +370,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "initiative": ini,
             "indicator": ind,
-            "conflict": conflict,
-            "conflict_fields": conflict and _snapshot(conflict, INDICATOR_FIELDS),
+            **conflict_context(conflict, INDICATOR_FIELDS),
             "grade_rule": GRADE_RULE_TEXT,
         },
     )
@@ -474,9 +456,9 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
                 version=form.cleaned_data["version"],
                 **_fields(form, *REVIEW_FIELDS),
             )
-        except services.EditConflict as exc:
-            conflict = exc.current
-            _conflict(form, exc)
+        except EditConflict as exc:
+            conflict = exc
+            show_conflict(form, exc)
         except ValidationError as exc:
             _form_error(form, exc)
         else:
@@ -490,8 +472,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
             "initiative": ini,
             "fiscal_year": fy,
             "review": review,
-            "conflict": conflict,
-            "conflict_fields": conflict and _snapshot(conflict, REVIEW_FIELDS),
+            **conflict_context(conflict, REVIEW_FIELDS),
         },
     )
 
@@ -603,11 +584,18 @@ class CountableItemFormView(LoginRequiredMixin, View):
 
     def handle(self, request: HttpRequest, pk: int | None) -> HttpResponse:
         item, target = self.get_item(pk)
-        initial = {name: getattr(item, name) for name in self.fields} if item else None
+        initial = None
+        if item is not None:
+            initial = {name: getattr(item, name) for name in self.fields}
+            initial["version"] = item.version
         form = self.form_class(request.POST if request.method == "POST" else None, initial=initial)
+        conflict = None
         if request.method == "POST" and form.is_valid():
             try:
                 done = self.save(form, item, target)
+            except EditConflict as exc:
+                conflict = exc
+                show_conflict(form, exc)
             except ValidationError as exc:
                 _form_error(form, exc)
             else:
@@ -617,6 +605,7 @@ class CountableItemFormView(LoginRequiredMixin, View):
             request,
             self.template_name,
             {
+                **conflict_context(conflict, self.fields),
                 "form": form,
                 "item": item,
                 "target": target,
@@ -651,7 +640,12 @@ class ProcedureFormView(CountableItemFormView):
         if item is None:
             services.online_procedure_create(actor=self.request.user, target=target, **values)
             return gettext("手続を登録しました。")
-        services.online_procedure_update(actor=self.request.user, procedure=item, **values)
+        services.online_procedure_update(
+            actor=self.request.user,
+            procedure=item,
+            version=form.cleaned_data["version"],
+            **values,
+        )
         return gettext("「%(name)s」を更新しました。") % {"name": values["name"]}
 
     def title(self, item: Any) -> str:
@@ -677,7 +671,10 @@ class SystemFormView(CountableItemFormView):
 
     def save(self, form: BaseForm, item: Any, target: Any) -> str:
         services.standard_system_update(
-            actor=self.request.user, system=item, **_fields(form, *self.fields)
+            actor=self.request.user,
+            system=item,
+            version=form.cleaned_data["version"],
+            **_fields(form, *self.fields),
         )
         return gettext("%(system)sを更新しました。") % {"system": item}
 

@@ -170,7 +170,12 @@ class PlanChapter(models.Model):
     number = models.PositiveSmallIntegerField("章")
     title = models.CharField("章題", max_length=200)
     body = models.TextField("本文", blank=True, max_length=50000)
+    # The optimistic-lock version (kahoku_dx.versioning): ``version`` is this chapter's plan
+    # version here, so the lock has another name.
+    revision = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
     history = HistoricalRecords()
+
+    VERSION_FIELD = "revision"
 
     class Meta:
         verbose_name = "計画の章"

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
 from kahoku_dx.forms import FiscalYearField
+from kahoku_dx.versioning import VersionedFormMixin
 from plans.models import Plan, PlanStatus
 from reporting.services.carry_over import carry_over_refusal
 
@@ -144,7 +145,7 @@ class AdoptForm(forms.Form):
     )
 
 
-class ChapterForm(forms.Form):
+class ChapterForm(VersionedFormMixin):
     title = forms.CharField(label="章題", max_length=200)
     body = forms.CharField(
         label="本文",

@@ -18,8 +18,8 @@ from django.shortcuts import redirect
 from django.views.generic import TemplateView, View
 
 from kahoku_dx import era, xlsx_layout
-from kahoku_dx.history import save_with_user
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
+from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import current_plan
 from reporting.content_diff import content_differences
@@ -144,13 +144,12 @@ class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
 
 class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
     template_name = "reporting/chapter_form.html"
+    FIELDS = ("title", "body")
 
     def _chapter(self, pk: int, number: int) -> PlanChapter:
         version = _version(pk)
         if version.frozen_at is not None:
-            raise PermissionDenied(
-                "確定した版の本文は変更できません。次の版の下書きで編集してください。"
-            )
+            raise PermissionDenied(services.MSG_CHAPTER_FROZEN)
         chapter = version.chapters.filter(number=number).first()
         if chapter is None:
             raise Http404("章が見つかりません。")
@@ -162,7 +161,10 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
         ctx.update(
             chapter=chapter,
             form=kwargs.get("form")
-            or ChapterForm(initial={"title": chapter.title, "body": chapter.body}),
+            or ChapterForm(
+                initial={"title": chapter.title, "body": chapter.body, "version": chapter.revision}
+            ),
+            **conflict_context(kwargs.get("conflict"), self.FIELDS),
         )
         return ctx
 
@@ -172,10 +174,21 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
         form = ChapterForm(request.POST)
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form, **kwargs))
-        chapter.title = form.cleaned_data["title"]
-        chapter.body = form.cleaned_data["body"]
-        save_with_user(chapter, request.user)
-        messages.success(request, f"第{chapter.number}章「{chapter.title}」を保存しました。")
+        try:
+            saved = services.chapter_update(
+                actor=request.user,
+                chapter=chapter,
+                version=form.cleaned_data["version"],
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+            )
+        except EditConflict as exc:
+            show_conflict(form, exc)
+            return self.render_to_response(self.get_context_data(form=form, conflict=exc, **kwargs))
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+            return self.render_to_response(self.get_context_data(form=form, **kwargs))
+        messages.success(request, f"第{saved.number}章「{saved.title}」を保存しました。")
         return redirect("reporting:versions")
 
 

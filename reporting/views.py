@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
 from kahoku_dx import era
+from kahoku_dx.versioning import EditConflict, display_name, last_editor
 from plans.models import Plan
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from reporting.access import get_snapshot_for_user
@@ -315,15 +316,45 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
             return redirect("reporting:publication")
         post = request.POST
         changes: dict[int, tuple[bool, list[str]]] = {}
+        versions: dict[int, int | None] = {}
         for pk in Initiative.objects.for_plan(plan).values_list("pk", flat=True):
-            if f"row-{pk}" not in post:
+            shown = post.get(f"row-{pk}")
+            if shown is None:
                 continue
             fields = [k for k in PUBLIC_FIELDS if f"field-{pk}-{k}" in post]
             changes[pk] = (f"public-{pk}" in post, fields)
-        count = initiative_publication_update(changes=changes, plan=plan, user=request.user)
-        messages.success(
-            request, _("公開設定を保存しました(%(count)s件を変更)。") % {"count": count}
-        )
+            # the row's version when the page was shown (kahoku_dx.versioning)
+            versions[pk] = int(shown) if shown.isascii() and shown.isdigit() else None
+        try:
+            count = initiative_publication_update(
+                changes=changes, plan=plan, user=request.user, versions=versions
+            )
+        except EditConflict as exc:
+            ini = exc.current
+            editor = last_editor(ini)
+            shown_fields = "、".join(str(PUBLIC_FIELDS[k]) for k in ini.public_fields or [])
+            messages.error(
+                request,
+                " ".join(
+                    [
+                        str(exc),
+                        _("「%(ini)s」の現在の設定: %(public)s(公開する項目: %(fields)s)。")
+                        % {
+                            "ini": f"{ini.code} {ini.title}",
+                            "public": _("掲載する") if ini.is_public else _("掲載しない"),
+                            "fields": shown_fields or "—",
+                        },
+                        _("最終更新者: %(name)s") % {"name": display_name(editor)}
+                        if editor is not None
+                        else "",
+                        _("この画面は現在の設定で表示し直しています。"),
+                    ]
+                ).strip(),
+            )
+        else:
+            messages.success(
+                request, _("公開設定を保存しました(%(count)s件を変更)。") % {"count": count}
+            )
         query = {"plan": plan.code}
         if post.get("page", "").isdigit():
             query["page"] = post["page"]

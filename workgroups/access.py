@@ -6,14 +6,17 @@ for the request) and the per-app `get_<thing>_for_user` helpers built on it.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy
 
+from kahoku_dx.versioning import display_name
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
 
 
@@ -112,3 +115,76 @@ def get_staff_for_user(user: Any, pk: int) -> Any:
     if person is None:
         raise Http404("職員が見つかりません。")
     return person
+
+
+# --- the city cannot lock itself out ---------------------------------------------------------
+
+MSG_LAST_SECRETARIAT = gettext_lazy(
+    "有効な事務局職員がいなくなるため、%(name)sを無効にできません。"
+    "先にほかの職員を事務局にしてください。"
+)
+MSG_LAST_SECRETARIAT_ROLE = gettext_lazy(
+    "有効な事務局職員がいなくなるため、%(name)sの役割を事務局から変更できません。"
+    "先にほかの職員を事務局にしてください。"
+)
+MSG_LAST_SUPERUSER = gettext_lazy(
+    "有効なシステム管理者(スーパーユーザー)がいなくなるため、%(name)sを無効にできません。"
+)
+MSG_LAST_SUPERUSER_FLAG = gettext_lazy(
+    "有効なシステム管理者(スーパーユーザー)がいなくなるため、"
+    "%(name)sのシステム管理者の権限を外せません。"
+)
+
+
+def active_secretariat() -> Any:
+    """Active accounts whose office-wide role is 事務局 (the city's secretariat members)."""
+    return get_user_model().objects.filter(
+        is_active=True, profile__role=StaffProfile.Role.SECRETARIAT
+    )
+
+
+def active_superusers() -> Any:
+    return get_user_model().objects.filter(is_active=True, is_superuser=True)
+
+
+def guardians() -> Any:
+    """The accounts the city cannot lose all of: active secretariat members and superusers."""
+    return get_user_model().objects.filter(
+        Q(is_active=True) & (Q(profile__role=StaffProfile.Role.SECRETARIAT) | Q(is_superuser=True))
+    )
+
+
+def lockout_problems(
+    *,
+    deactivate: Collection[Any] = (),
+    demote: Collection[Any] = (),
+    unsuper: Collection[Any] = (),
+) -> list[str]:
+    """Why a change would leave no active secretariat member (role 事務局) or no active
+    superuser: one message per person it would take, empty when someone stays.
+
+    ``deactivate``: accounts deactivated or deleted; ``demote``: people whose role leaves
+    事務局; ``unsuper``: people losing superuser status. The one predicate of the rule: the
+    staff screen, the roster import (preview and writes), import_staff and the admin all
+    ask it; a write asks it through ``workgroups.services.lockout_check``, under a lock.
+    """
+    people = {u.pk: u for u in (*deactivate, *demote, *unsuper)}
+    gone = {u.pk for u in deactivate}
+    rules = (
+        (
+            active_secretariat(),
+            {u.pk for u in demote},
+            MSG_LAST_SECRETARIAT,
+            MSG_LAST_SECRETARIAT_ROLE,
+        ),
+        (active_superusers(), {u.pk for u in unsuper}, MSG_LAST_SUPERUSER, MSG_LAST_SUPERUSER_FLAG),
+    )
+    problems: list[str] = []
+    for active, other, msg_gone, msg_other in rules:
+        now = set(active.values_list("pk", flat=True))
+        leaving = gone | other
+        if now & leaving and not now - leaving:
+            for pk in sorted(now & leaving):
+                msg = msg_gone if pk in gone else msg_other
+                problems.append(str(msg % {"name": display_name(people[pk])}))
+    return problems

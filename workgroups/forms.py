@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx.forms import FiscalYearField
+from kahoku_dx.versioning import VersionedFormMixin
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
 
 User = get_user_model()
@@ -32,7 +33,7 @@ class StaffFilterForm(forms.Form):
     )
 
 
-class StaffForm(forms.Form):
+class StaffForm(VersionedFormMixin):
     username = forms.CharField(
         label="ユーザー名",
         max_length=150,

@@ -332,6 +332,10 @@ class StaffProfile(models.Model):
     )
     job_title = models.CharField(_("職名"), max_length=100, blank=True, default="")
     kana = models.CharField(_("ふりがな"), max_length=100, blank=True, default="")
+    # The optimistic-lock version of the whole staff record (kahoku_dx.versioning): every
+    # write to the person's account, profile, WG roles or HQ seat moves it on
+    # (workgroups.services.staff_version_bump), so a staff form opened before sees it.
+    version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 
 from kahoku_dx.spreadsheets import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from plans.models import Plan
+from workgroups.access import lockout_problems
 from workgroups.models import (
     HeadquartersMember,
     Section,
@@ -469,4 +470,8 @@ def preview_roster(
         preview.leaving.append(
             PersonPlan("leaving", staff_number, old.name, None, user, None, diff)
         )
+    # Whoever runs it (a command without --user too), a roster never deactivates the last
+    # active secretariat member or superuser: the writes check it again under a lock.
+    for message in lockout_problems(deactivate=[p.user for p in preview.leaving]):
+        errors.add(f"名簿にない職員の無効化: {message}")
     return preview

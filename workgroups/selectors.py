@@ -66,3 +66,38 @@ def sections_with_history() -> list[Any]:
         .annotate(staff_count=Count("staff", distinct=True))
         .order_by("ended_fy", "order", "name")
     )
+
+
+def staff_snapshot(user: Any, plan: Plan | None) -> list[tuple[str, str]]:
+    """A person's record as saved now, as (label, shown value) pairs: the staff screen's
+    conflict panel (templates/includes/conflict.html)."""
+    from django.utils.translation import gettext
+
+    user = get_user_model().objects.get(pk=user.pk)
+    profile = StaffProfile.objects.filter(user=user).select_related("section").first()
+    rows = [
+        (gettext("氏名"), (profile.display_name if profile else "") or user.last_name),
+        (gettext("メールアドレス"), user.email),
+        (gettext("所属課"), str(profile.section) if profile and profile.section else ""),
+        (
+            gettext("ポータルでの役割"),
+            profile.get_role_display() if profile else StaffProfile.Role.STAFF.label,
+        ),
+        (gettext("状態"), gettext("有効") if user.is_active else gettext("無効")),
+    ]
+    if plan is not None:
+        wgs = WorkingGroupMembership.objects.filter(user=user, working_group__plan=plan)
+        rows.append(
+            (
+                gettext("DX推進WG"),
+                "、".join(
+                    f"{m.working_group.name}({m.get_role_display()})"
+                    for m in wgs.select_related("working_group").order_by("working_group__name")
+                ),
+            )
+        )
+        seat = HeadquartersMember.objects.filter(user=user, headquarters__plan=plan).first()
+        rows.append(
+            (gettext("DX推進本部"), f"{seat.get_role_display()}({seat.title})" if seat else "")
+        )
+    return rows

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
@@ -19,9 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext_lazy
 
 from kahoku_dx.accounts import portal_url, set_password_token_generator
+from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
+from workgroups import access
 from workgroups.models import (
     Headquarters,
     HeadquartersMember,
@@ -116,6 +119,7 @@ def dev_login_ensure(*, username: str = "jimukyoku") -> tuple[User, str]:
         user.is_staff = True
         user.save()
         user.groups.add(secretariat_group_ensure())
+        staff_version_bump(actor=None, user=user)
     return user, password
 
 
@@ -155,6 +159,67 @@ def _history(obj: Any, actor: Any) -> None:
         obj._change_reason = reason
 
 
+# --- one person's staff record: its optimistic-lock version ---------------------------------
+
+MSG_STAFF_WHAT = gettext_lazy("職員の情報")
+# A person without a profile yet is at the version a new profile starts at.
+NO_PROFILE_VERSION = 1
+
+
+def staff_version_of(user: Any) -> int:
+    """The version a staff form opened now carries (kahoku_dx.versioning)."""
+    version = StaffProfile.objects.filter(user=user).values_list("version", flat=True).first()
+    return NO_PROFILE_VERSION if version is None else version
+
+
+def staff_version_check(*, user: Any, version: int | None) -> None:
+    """EditConflict when the person's record changed since the form was opened; the profile
+    row stays locked until the transaction ends, so no other write slips in between."""
+    current = StaffProfile.objects.select_for_update(of=("self",)).filter(user=user).first()
+    saved = NO_PROFILE_VERSION if current is None else current.version
+    if version is None or version != saved:
+        raise EditConflict(MSG_STAFF_WHAT, current or StaffProfile(user=user, version=saved))
+
+
+def staff_version_bump(*, actor: Any, user: Any) -> None:
+    """Every write to a person's account, profile, WG roles or HQ seat calls this once: the
+    portal's staff screen, the roster import, the commands and the admin."""
+    profile = StaffProfile.objects.select_for_update(of=("self",)).filter(user=user).first()
+    if profile is None:
+        profile = StaffProfile(user=user, display_name=user.last_name, version=NO_PROFILE_VERSION)
+    version_bump(profile)
+    _history(profile, actor)
+    if profile.pk is None:
+        profile.save()
+    else:
+        profile.save(update_fields=["version"])
+
+
+# --- the city cannot lock itself out -------------------------------------------------------
+
+
+def lockout_check(
+    *,
+    deactivate: Collection[Any] = (),
+    demote: Collection[Any] = (),
+    unsuper: Collection[Any] = (),
+) -> None:
+    """``lockout_problems`` for a write: ValidationError with the reasons, nothing written.
+
+    Locks the rows of every active secretariat member and superuser first (in one order, so
+    two checks never deadlock), then counts in a new statement: of two deactivations at
+    once, the second waits for the first to commit and counts without the first's person.
+    Call it inside the transaction that then writes.
+    """
+    if not (deactivate or demote or unsuper):
+        return
+    locked = access.guardians().select_for_update(of=("self",)).order_by("pk")
+    list(locked.values_list("pk", flat=True))
+    problems = access.lockout_problems(deactivate=deactivate, demote=demote, unsuper=unsuper)
+    if problems:
+        raise ValidationError(problems, code="lockout")
+
+
 @transaction.atomic
 def staff_update(
     *,
@@ -176,13 +241,19 @@ def staff_update(
     secretariat group); taking it away removes both. Superuser status is never touched.
     """
     _guard(actor, user)
+    profile, _ = StaffProfile.objects.get_or_create(user=user)
+    if (
+        user.is_active
+        and profile.role == StaffProfile.Role.SECRETARIAT
+        and role != StaffProfile.Role.SECRETARIAT
+    ):
+        lockout_check(demote=[user])
     user.last_name = display_name
     user.email = email
     user.is_staff = role == StaffProfile.Role.SECRETARIAT or user.is_superuser
     user.full_clean(exclude=["password"])
     _history(user, actor)
     user.save()
-    profile, _ = StaffProfile.objects.get_or_create(user=user)
     profile.display_name = display_name
     profile.section = section
     profile.role = role
@@ -197,6 +268,7 @@ def staff_update(
         user.groups.add(group)
     else:
         user.groups.remove(group)
+    staff_version_bump(actor=actor, user=user)
     return user
 
 
@@ -211,9 +283,12 @@ def staff_set_active(*, actor: Any, user: Any, active: bool) -> Any:
         raise ValidationError(MSG_SELF_DEACTIVATE)
     if user.is_active == active:
         return user
+    if not active:
+        lockout_check(deactivate=[user])
     user.is_active = active
     _history(user, actor)
     user.save(update_fields=["is_active"])
+    staff_version_bump(actor=actor, user=user)
     if not active:
         sessions_end_for(user)
     return user
@@ -244,6 +319,7 @@ def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
     user.set_password(password)
     _history(user, actor)
     user.save(update_fields=["password"])
+    staff_version_bump(actor=actor, user=user)
     sessions_end_for(user)
     return user
 
@@ -319,6 +395,8 @@ def staff_set_wg_roles(
         _history(membership, actor)
         membership.save()
         changes.append(f"{wgs[wg_id].name}: {membership.get_role_display()}")
+    if changes:
+        staff_version_bump(actor=actor, user=user)
     return changes
 
 
@@ -336,6 +414,7 @@ def staff_set_hq_seat(
         if seat is not None:
             _history(seat, actor)
             seat.delete()
+            staff_version_bump(actor=actor, user=user)
         return None
     title = title.strip()
     if not title:
@@ -355,6 +434,7 @@ def staff_set_hq_seat(
     seat.full_clean()
     _history(seat, actor)
     seat.save()
+    staff_version_bump(actor=actor, user=user)
     return seat
 
 
@@ -375,12 +455,16 @@ def staff_save(
     staff_number: str | None = None,
     kana: str | None = None,
     job_title: str | None = None,
+    version: int | None = None,
 ) -> tuple[Any, list[str]]:
     """The staff screen's one write: the person, their WG roles and HQ seat, all or nothing.
 
     ``user`` None creates the account (without a usable password: the secretariat then sets
-    one or mails a set-password link).
+    one or mails a set-password link). For an existing person, ``version`` is the one the
+    form was opened at (staff_version_of): EditConflict when their record changed since.
     """
+    if user is not None:
+        staff_version_check(user=user, version=version)
     if user is None:
         user = staff_create(
             username=username,
@@ -487,6 +571,7 @@ def _move_current_references(*, actor: Any, source: Section, target: Section) ->
     moved = 0
     for profile in StaffProfile.objects.filter(section=source):
         profile.section = target
+        version_bump(profile)
         _history(profile, actor)
         profile.save()
         moved += 1

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from kahoku_dx import era, upload_stash
 from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently, require_recent_auth
 from kahoku_dx.spreadsheets import SpreadsheetError, check_size
+from kahoku_dx.versioning import EditConflict, display_name, last_editor, show_conflict
 from plans.selectors import current_plan
 from workgroups import roster, selectors, services
 from workgroups.access import get_staff_for_user, roles_for
@@ -100,11 +101,13 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             "email": person.email,
             "section": profile.section if profile else None,
             "role": profile.role if profile else "staff",
+            "version": services.staff_version_of(person),
         }
     form = StaffForm(request.POST or None, instance=person, initial=initial)
     roles_form = StaffRolesForm(
         request.POST or None, working_groups=wgs, initial=_roles_initial(person, plan)
     )
+    conflict = None
     if request.method == "POST" and form.is_valid() and roles_form.is_valid():
         # A change of roles (new staff with roles included) asks for the password again.
         roles_change = roles_form.has_changed() or form.cleaned_data["role"] != initial.get(
@@ -125,7 +128,11 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
                 wg_roles=roles_form.wg_roles(),
                 hq_role=roles_form.cleaned_data.get("hq_role") or None,
                 hq_title=roles_form.cleaned_data.get("hq_title", ""),
+                version=form.cleaned_data["version"],
             )
+        except EditConflict as exc:
+            conflict = exc
+            show_conflict(form, exc)
         except ValidationError as exc:
             on_roles = hasattr(exc, "error_dict") and set(exc.error_dict) <= {"hq_title"}
             _form_error(roles_form if on_roles else form, exc)
@@ -135,11 +142,15 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             if person is None:
                 return redirect("workgroups:staff_password", pk=saved.pk)
             return redirect("workgroups:staff_edit", pk=saved.pk)
-    return render(
-        request,
-        "workgroups/staff_form.html",
-        {"form": form, "roles_form": roles_form, "person": person, "plan": plan},
-    )
+    context = {"form": form, "roles_form": roles_form, "person": person, "plan": plan}
+    if conflict is not None:
+        editor = last_editor(conflict.current) if conflict.current.pk else None
+        context.update(
+            conflict=conflict.current,
+            conflict_fields=selectors.staff_snapshot(person, plan),
+            conflict_by=display_name(editor) if editor is not None else "",
+        )
+    return render(request, "workgroups/staff_form.html", context)
 
 
 @login_required

@@ -12,9 +12,11 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
+from kahoku_dx.versioning import check_version, locked, version_bump
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from reporting.plan_content import plan_content
 
@@ -125,3 +127,21 @@ def plan_put_in_force(*, actor: Any, plan: Plan) -> Plan:
         plan.predecessor.status = PlanStatus.ENDED
         save_with_user(plan.predecessor, actor)
     return plan
+
+
+MSG_CHAPTER_FROZEN = "確定した版の本文は変更できません。次の版の下書きで編集してください。"
+
+
+@transaction.atomic
+def chapter_update(
+    *, actor: Any, chapter: PlanChapter, version: int | None, title: str, body: str
+) -> PlanChapter:
+    """Save a draft chapter's title and text; EditConflict when someone saved it first."""
+    current = locked(chapter)
+    if PlanVersion.objects.filter(pk=current.version_id, frozen_at__isnull=False).exists():
+        raise ValidationError(MSG_CHAPTER_FROZEN)
+    check_version(current, version, _("章"))
+    current.title, current.body = title, body
+    version_bump(current)
+    save_with_user(current, actor)
+    return current

@@ -60,6 +60,7 @@ def test_member_of_linked_wg_adds_and_edits_a_procedure(client, personas, today)
             "channel": "pittari",
             "status": "online",
             "online_on": "2023-02-01",
+            "version": "1",
         },
     )
     proc.refresh_from_db()
@@ -101,13 +102,14 @@ def test_secretariat_records_a_migration(client, personas, today):
     system = StandardSystem.objects.get(number=1)
     client.force_login(personas.secretariat)
     url = reverse("initiatives:system_edit", args=[system.pk])
-    response = client.post(url, {"phase": "fit_gap", "migrated_on": "2025-12-01"})
+    response = client.post(url, {"phase": "fit_gap", "migrated_on": "2025-12-01", "version": "1"})
     assert (
         "移行完了日がある場合、フェーズは「移行完了(稼働)」にしてください。"
         in response.content.decode()
     )
     response = client.post(
-        url, {"phase": "done", "migrated_on": "2025-12-01", "planned_on": "2025-11-30"}
+        url,
+        {"phase": "done", "migrated_on": "2025-12-01", "planned_on": "2025-11-30", "version": "1"},
     )
     assert response.status_code == 302
     system.refresh_from_db()
@@ -138,12 +140,14 @@ def test_one_form_screen_serves_procedures_and_systems(client, personas, today):
 
     response = client.post(
         reverse("initiatives:procedure_edit", args=[proc.pk]),
-        {"name": "妊娠の届出(電子)", "channel": "pittari", "status": "preparing"},
+        {"name": "妊娠の届出(電子)", "channel": "pittari", "status": "preparing", "version": "1"},
         follow=True,
     )
     assert "「妊娠の届出(電子)」を更新しました。" in response.content.decode()
     response = client.post(
-        reverse("initiatives:system_edit", args=[system.pk]), {"phase": "fit_gap"}, follow=True
+        reverse("initiatives:system_edit", args=[system.pk]),
+        {"phase": "fit_gap", "version": "1"},
+        follow=True,
     )
     assert f"{system}を更新しました。" in response.content.decode()
     assert client.put(reverse("initiatives:system_edit", args=[system.pk])).status_code == 405

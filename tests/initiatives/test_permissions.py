@@ -21,8 +21,8 @@ PERSONAS = ("anonymous", "viewer", "member", "other_member", "leader", "secretar
 PROGRESS_POST = {"entry_date": "2026-10-02", "status": "on_track", "percent": "10"}
 INDICATOR_POST = {"name": "指標X", "direction": "higher", "version": "1", "target_2026": "10"}
 REVIEW_POST = {**REVIEW_COMPLETE, "version": "1"}
-PROCEDURE_POST = {"name": "新しい手続", "status": "not_started"}
-SYSTEM_POST = {"phase": "fit_gap"}
+PROCEDURE_POST = {"name": "新しい手続", "status": "not_started", "version": "1"}
+SYSTEM_POST = {"phase": "fit_gap", "version": "1"}
 
 # fmt: off
 # (name, method, url name, args key, POST data, review state to set up,

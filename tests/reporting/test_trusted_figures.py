@@ -323,7 +323,7 @@ def test_the_secretariat_confirms_a_system_by_saving_it(client, personas):
     client.force_login(personas.secretariat)
     response = client.post(
         reverse("initiatives:system_edit", args=[system.pk]),
-        {"phase": "not_started", "difficult": "on", "planned_on": "2027-09-30"},
+        {"phase": "not_started", "difficult": "on", "planned_on": "2027-09-30", "version": "1"},
     )
     assert response.status_code == 302
     system.refresh_from_db()

@@ -35,7 +35,9 @@ def test_secretariat_drafts_edits_adopts_and_puts_in_force(client, personas):
     draft = nxt.versions.get()
     url = reverse("reporting:chapter_edit", args=[draft.pk, 4])
     assert client.get(url).status_code == 200
-    client.post(url, {"title": "計画期間", "body": "令和9年度から令和13年度までとします。"})
+    client.post(
+        url, {"title": "計画期間", "body": "令和9年度から令和13年度までとします。", "version": "1"}
+    )
     assert draft.chapters.get(number=4).body == "令和9年度から令和13年度までとします。"
     BasicPolicy.objects.create(plan=nxt, number=1, title="市民サービスのデジタル化")
     client.post(

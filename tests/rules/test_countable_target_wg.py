@@ -59,7 +59,11 @@ def test_procedures_pages_and_services_follow_the_targets_wg(client, personas, l
         ):
             allowed_pages.add(name)
         if _service_allows(
-            services.online_procedure_update, actor=user, procedure=proc, name=f"手続{name}"
+            services.online_procedure_update,
+            actor=user,
+            procedure=proc,
+            version=OnlineProcedure.objects.get(pk=proc.pk).version,
+            name=f"手続{name}",
         ) and _service_allows(
             services.online_procedure_create, actor=user, target=target, name=f"新{name}"
         ):
@@ -81,7 +85,11 @@ def test_systems_pages_and_service_follow_the_targets_wg(client, personas, link)
         ):
             allowed_pages.add(name)
         if _service_allows(
-            services.standard_system_update, actor=user, system=system, phase="fit_gap"
+            services.standard_system_update,
+            actor=user,
+            system=system,
+            version=StandardSystem.objects.get(pk=system.pk).version,
+            phase="fit_gap",
         ):
             allowed_services.add(name)
     assert allowed_pages == allowed_services == EDITORS[link]
@@ -97,6 +105,10 @@ def test_changing_the_property_changes_pages_and_services(client, personas, monk
     list_url = reverse("initiatives:procedures")
     assert _page_allows(client, personas.other_member, list_url, edit_url)
     assert not _page_allows(client, personas.member, list_url, edit_url)
-    services.online_procedure_update(actor=personas.other_member, procedure=proc, name="変更")
+    services.online_procedure_update(
+        actor=personas.other_member, procedure=proc, version=1, name="変更"
+    )
     with pytest.raises(PermissionDenied):
-        services.online_procedure_update(actor=personas.member, procedure=proc, name="変更2")
+        services.online_procedure_update(
+            actor=personas.member, procedure=proc, version=2, name="変更2"
+        )

@@ -12,8 +12,23 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
 
-from initiatives.models import Indicator, Initiative, ProgressEntry, Review
-from tests.factory import initiative, make_indicator, make_progress, make_review, make_user
+from initiatives.models import (
+    Indicator,
+    Initiative,
+    OnlineProcedure,
+    ProgressEntry,
+    Review,
+    StandardSystem,
+)
+from kahoku_dx.versioning import is_versioned
+from tests.factory import (
+    initiative,
+    make_indicator,
+    make_procedure,
+    make_progress,
+    make_review,
+    make_user,
+)
 from tests.security import admin_form_data
 from workgroups.models import StaffProfile
 
@@ -50,13 +65,30 @@ CASES = {
     "review": Case(
         Review, lambda: make_review(initiative("2.1")), "plan_text", "計画A", "計画B", "振り返り"
     ),
+    "procedure": Case(
+        OnlineProcedure, lambda: make_procedure(1, "転入届"), "note", "備考A", "備考B", "手続"
+    ),
+    "system": Case(
+        StandardSystem,
+        lambda: StandardSystem.objects.order_by("number").first(),
+        "note",
+        "備考A",
+        "備考B",
+        "標準化対象システム",
+    ),
+    "staff": Case(
+        StaffProfile,
+        lambda: StaffProfile.objects.get(user__username="viewer"),
+        "display_name",
+        "名前A",
+        "名前B",
+        "職員の情報",
+    ),
 }
 
 
 def test_every_model_with_a_version_is_covered():
-    versioned = {
-        m for m in admin.site._registry if any(f.name == "version" for f in m._meta.fields)
-    }
+    versioned = {m for m in admin.site._registry if is_versioned(m)}
     assert versioned == {case.model for case in CASES.values()}
 
 

@@ -8,6 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.factory import PASSWORD
+from workgroups import services
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
 
 User = get_user_model()
@@ -32,6 +33,14 @@ def _form(personas, **overrides):
     }
     data.update(overrides)
     return data
+
+
+def _edit(client, person, data):
+    """POST the edit form as opened now (the version it carries: staff_version_of)."""
+    return client.post(
+        reverse("workgroups:staff_edit", args=[person.pk]),
+        {**data, "version": str(services.staff_version_of(person))},
+    )
 
 
 def test_secretariat_onboards_a_wg_leader_in_one_screen(client, personas):
@@ -72,7 +81,7 @@ def test_edit_moves_roles_and_gives_an_hq_seat(client, personas):
         hq_title="総務部長",
         **{f"wg_{personas.wg.pk}": "", f"wg_{personas.other_wg.pk}": "member"},
     )
-    response = client.post(reverse("workgroups:staff_edit", args=[person.pk]), data)
+    response = _edit(client, person, data)
     assert response.status_code == 302
     person.refresh_from_db()
     assert person.profile.role == StaffProfile.Role.HEADQUARTERS
@@ -83,14 +92,14 @@ def test_edit_moves_roles_and_gives_an_hq_seat(client, personas):
     assert (seat.role, seat.title) == ("member", "総務部長")
     # taking the seat away again
     data.update(hq_role="", hq_title="", role="staff")
-    client.post(reverse("workgroups:staff_edit", args=[person.pk]), data)
+    _edit(client, person, data)
     assert not HeadquartersMember.objects.filter(user=person).exists()
 
 
 def test_hq_seat_needs_a_title(client, personas):
     _login(client, personas.secretariat)
     data = _form(personas, hq_role="member", hq_title="")
-    response = client.post(reverse("workgroups:staff_edit", args=[personas.viewer.pk]), data)
+    response = _edit(client, personas.viewer, data)
     assert response.status_code == 200
     assert "本部での職名を入力してください" in response.content.decode()
     assert not HeadquartersMember.objects.filter(user=personas.viewer).exists()
@@ -99,13 +108,11 @@ def test_hq_seat_needs_a_title(client, personas):
 def test_making_someone_secretariat_gives_and_takes_the_admin(client, personas):
     _login(client, personas.secretariat)
     person = personas.viewer
-    client.post(
-        reverse("workgroups:staff_edit", args=[person.pk]), _form(personas, role="secretariat")
-    )
+    _edit(client, person, _form(personas, role="secretariat"))
     person.refresh_from_db()
     assert person.is_staff and person.groups.filter(name="事務局").exists()
     assert not person.is_superuser
-    client.post(reverse("workgroups:staff_edit", args=[person.pk]), _form(personas, role="staff"))
+    _edit(client, person, _form(personas, role="staff"))
     person.refresh_from_db()
     assert not person.is_staff and not person.groups.exists()
 
