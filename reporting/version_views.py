@@ -19,6 +19,7 @@ from django.views.generic import TemplateView, View
 
 from kahoku_dx import era, xlsx_layout
 from kahoku_dx.history import save_with_user
+from kahoku_dx.params import parse_ascii_int
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import current_plan
@@ -181,8 +182,9 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
 
 def _source_content(value: str) -> tuple[str, dict[str, Any]]:
     """ "v<pk>" is a version (its frozen content); "p<code>" is a plan as it stands now."""
-    if value.startswith("v") and value[1:].isdigit():
-        version = _version(int(value[1:]))
+    pk = parse_ascii_int(value[1:]) if value.startswith("v") else None
+    if pk is not None:
+        version = _version(pk)
         state = "確定" if version.frozen_at else "下書き"
         return f"{version.plan.name} {version.label}({state})", _content(version)
     plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
@@ -206,8 +208,9 @@ def default_comparison(plan: Plan | None = None) -> dict[str, str]:
 
 
 def _plan_of(value: str) -> Plan | None:
-    if value.startswith("v") and value[1:].isdigit():
-        version = PlanVersion.objects.select_related("plan").filter(pk=int(value[1:])).first()
+    pk = parse_ascii_int(value[1:]) if value.startswith("v") else None
+    if pk is not None:
+        version = PlanVersion.objects.select_related("plan").filter(pk=pk).first()
         return version.plan if version else None
     return Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
 
