@@ -26,8 +26,13 @@ from initiatives.models import ProgressEntry
 from kahoku_dx import upload_stash
 from kahoku_dx.params import parse_ascii_int
 from reporting.exchange import engine, writer
+from tests import test_permissions_walk as walk
 from tests.factory import initiative, make_review, upload
 from tests.security.test_double_confirm import progress_file
+
+# The every-URL walk's fixtures (its sample objects, every URL of the URLconf built).
+samples = walk.samples
+built = walk.built
 
 REFUSED = "アドレスまたは入力に使えない文字(制御文字)が含まれています。"
 ALREADY = "取り込もうとした行の一部は、同時に行われた別の取り込みによってすでに登録されています。"
@@ -277,3 +282,29 @@ def _race(confirms: list[tuple[Client, str]], monkeypatch) -> list[str]:
     assert not failures, failures
     assert len(pages) == len(confirms)
     return pages
+
+
+# --- every screen, with every parameter name the screens read, set to bad numbers ------------
+
+BAD_QUERY = {
+    name: value
+    for name, value in zip(
+        ["page", "fy", "group", "plan", "status", "phase", "a", "b", "q", "source", "target"],
+        ["²", "①", "１２", "9" * 40, "-1", "²", "v²", "v" + "9" * 40, "²", "①", "p²"],
+        strict=True,
+    )
+}
+
+
+@pytest.mark.django_db
+def test_no_screen_answers_500_to_bad_numbers_in_its_query(personas, built):
+    client = Client(raise_request_exception=False)
+    client.force_login(personas.secretariat)
+    problems = []
+    for route, url in built:
+        if route.route.startswith(("api/", "admin/")) or route.name == "logout":
+            continue
+        response = client.get(url, BAD_QUERY)
+        if response.status_code >= 500:
+            problems.append(f"GET {url} ({route.label}) -> {response.status_code}")
+    assert problems == []
