@@ -222,7 +222,7 @@ class ControlCharacterMiddleware:
             where,
             extra={"where": where, "path": _CONTROL.sub("?", request.path)},
         )
-        if request.path.startswith(API_PATH_PREFIX):
+        if request.path_info.startswith(API_PATH_PREFIX):
             return JsonResponse({"detail": str(CONTROL_CHARACTER_MESSAGE)}, status=400)
         return standalone_page(request, "400_control.html", 400)
 
@@ -272,12 +272,15 @@ class ScreenMethodMiddleware:
         response = self.get_response(request)
         if (
             response.status_code == 405
-            and not request.path.startswith(API_PATH_PREFIX)
+            and not request.path_info.startswith(API_PATH_PREFIX)
             and not getattr(response, "streaming", False)
             and not response.content
         ):
-            allowed = [m.strip() for m in response.get("Allow", "").split(",") if m.strip()]
-            return _not_allowed(request, allowed)
+            # The view's own response keeps its Allow header, cookies and other headers.
+            response.content = standalone_page(request, "405.html", 405).content
+            response["Content-Type"] = "text/html; charset=utf-8"
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
         return response
 
     def process_view(
@@ -287,6 +290,6 @@ class ScreenMethodMiddleware:
         view_args: Any,
         view_kwargs: Any,
     ) -> HttpResponse | None:
-        if request.method in SCREEN_METHODS or request.path.startswith(API_PATH_PREFIX):
+        if request.method in SCREEN_METHODS or request.path_info.startswith(API_PATH_PREFIX):
             return None
         return _not_allowed(request, view_methods(view_func))

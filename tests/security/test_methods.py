@@ -99,6 +99,10 @@ def test_the_reported_pages_that_only_show_refuse_post(personas, samples):
         assert response.status_code == 405, url
         assert response["Allow"] == "GET, HEAD", url
         assert PAGE_TEXT in response.content.decode()
+        # The view's own response, given the page: its other headers stay.
+        assert response["X-Frame-Options"] == "DENY"
+        assert response["Content-Type"] == "text/html; charset=utf-8"
+        assert int(response["Content-Length"]) == len(response.content)
 
 
 def test_a_form_page_names_get_head_and_post(personas):
