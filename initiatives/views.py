@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.generic import TemplateView, View
 
 from initiatives import selectors, services, workflow
@@ -54,6 +54,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from kahoku_dx import era
+from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import BasicPolicy
 from workgroups.access import roles_for
@@ -86,6 +87,7 @@ def _fields(form: BaseForm, *names: str) -> dict[str, Any]:
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     fiscal_year = _current_fy()
     roles = roles_for(request.user)
@@ -154,6 +156,7 @@ initiative_list = InitiativeListView.as_view()
 
 
 @login_required
+@require_safe
 def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     current = _current_fy()
     ini, can_log = get_initiative_for_user(request.user, pk, detail_year=current)
@@ -178,10 +181,7 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # of entries at a time, so the page stays small after years of monthly entries.
     year_counts = selectors.timeline_years(ini)
     timeline_years = sorted(set(fiscal_years) | set(year_counts) | {current})
-    try:
-        timeline_fy = int(request.GET.get("fy", current))
-    except ValueError:
-        timeline_fy = current
+    timeline_fy = ascii_int_or_default(request.GET.get("fy"), default=current)
     if timeline_fy not in timeline_years:
         timeline_fy = current
     paginator = Paginator(
@@ -382,6 +382,7 @@ REVIEW_FIELDS = tuple(ReviewForm.Meta.fields)
 
 
 @login_required
+@require_safe
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     review, can_edit = get_review_for_user(request.user, pk)
     moves = [
@@ -538,6 +539,7 @@ SYSTEM_FIELDS = ("phase", "difficult", "planned_on", "migrated_on", "section", "
 
 
 @login_required
+@require_safe
 def procedure_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OnlineProcedure.Status.values:
@@ -691,12 +693,13 @@ system_edit = SystemFormView.as_view()
 
 
 @login_required
+@require_safe
 def system_list(request: HttpRequest) -> HttpResponse:
     group = request.GET.get("group", "")
     phase = request.GET.get("phase", "")
     overdue = request.GET.get("overdue") == "1"
     data = selectors.systems_overview(
-        group=int(group) if group.isdigit() else None,
+        group=ascii_int_or_default(group),
         phase=phase if phase in StandardSystem.Phase.values else None,
         overdue=overdue,
         today=_today(),

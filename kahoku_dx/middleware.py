@@ -1,20 +1,24 @@
-"""Project-wide middleware: request logging, upload limit, database outage, full disk,
-disabled users."""
+"""Project-wide middleware: request logging, upload limit, control characters, methods,
+database outage, full disk, disabled users."""
 
 from __future__ import annotations
 
 import errno
+import inspect
 import logging
 import re
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils.functional import empty
+from django.utils.translation import gettext_lazy
 
 from kahoku_dx.client_ip import client_ip
 from kahoku_dx.errors import StorageUnavailable, standalone_page
@@ -205,3 +209,128 @@ class ActiveUserMiddleware:
             if not user.is_authenticated or not user.is_active:
                 logout(request)
         return self.get_response(request)
+
+
+# --- bad input and methods at the edge (issue 19, items 9 and 13) ---------------------------
+
+# Unicode's control characters (C0, DEL, C1). PostgreSQL refuses NUL in text (a 500 deep in
+# a query), and none of them belongs in an address or a form field.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# A textarea sends TAB, CR and LF; every other control character is still refused.
+_CONTROL_IN_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The JSON API (DRF) answers its own methods and errors; these rules are for the screens.
+API_PATH_PREFIX = "/api/"
+# What a screen may be asked: pages (GET, HEAD) and forms (POST).
+SCREEN_METHODS = ("GET", "HEAD", "POST")
+CONTROL_CHARACTER_MESSAGE = gettext_lazy(
+    "アドレスまたは入力に使えない文字(制御文字)が含まれています。"
+)
+
+
+def _has_control(request: HttpRequest) -> str | None:
+    """Where a control character was sent ("path", "query", "form"), or None."""
+    if _CONTROL.search(request.path):
+        return "path"
+    for key, values in request.GET.lists():
+        if _CONTROL.search(key) or any(_CONTROL.search(v) for v in values):
+            return "query"
+    if request.method == "POST" and request.content_type in _FORM_TYPES:
+        try:
+            post = request.POST  # the fields only: uploaded files are not looked into
+        except MultiPartParserError:
+            return None  # the view's form reports the broken body, as before
+        for key, values in post.lists():
+            if _CONTROL.search(key) or any(_CONTROL_IN_TEXT.search(v) for v in values):
+                return "form"
+    return None
+
+
+class ControlCharacterMiddleware:
+    """Refuse NUL and the other control characters in the path, the query string and the
+    form fields (not in uploaded files' contents) with a 400 page, before any view, query
+    or session sees them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = _has_control(request)
+        if where is None:
+            return self.get_response(request)
+        access_log.warning(
+            "control character refused in the %s",
+            where,
+            extra={"where": where, "path": _CONTROL.sub("?", request.path)},
+        )
+        if request.path_info.startswith(API_PATH_PREFIX):
+            return JsonResponse({"detail": str(CONTROL_CHARACTER_MESSAGE)}, status=400)
+        return standalone_page(request, "400_control.html", 400)
+
+
+def view_methods(view_func: Callable[..., Any]) -> list[str]:
+    """The screen methods ``view_func`` serves, as it declares them: a class view's
+    handlers, or the list given to ``require_http_methods`` (``require_GET``,
+    ``require_POST``, ``require_safe``) anywhere in its decorators; all of
+    SCREEN_METHODS for a function view that does not say."""
+    view_class = getattr(view_func, "view_class", None)
+    if view_class is not None:
+        served = {m.upper() for m in view_class.http_method_names if hasattr(view_class, m)}
+        if "GET" in served:
+            served.add("HEAD")  # View.setup() serves HEAD with get()
+        return [m for m in SCREEN_METHODS if m in served]
+    func: Any = view_func
+    while func is not None:
+        try:
+            declared = inspect.getclosurevars(func).nonlocals.get("request_method_list")
+        except TypeError:  # not a Python function (a callable object): it does not say
+            break
+        if isinstance(declared, list | tuple):
+            return [m for m in SCREEN_METHODS if m in declared]
+        func = getattr(func, "__wrapped__", None)
+    return list(SCREEN_METHODS)
+
+
+def _not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
+    response = standalone_page(request, "405.html", 405)
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+class ScreenMethodMiddleware:
+    """405 with an Allow header for every method a screen does not serve.
+
+    Screens serve GET, HEAD and POST at most; PUT, PATCH, DELETE, OPTIONS and any other
+    method are refused here, for every view, so a new view cannot forget it. A view that
+    serves fewer (``require_safe``, a class view without ``post``) refuses the rest itself;
+    its bare 405 gets the same page here. The API under /api/ decides for itself.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and not request.path_info.startswith(API_PATH_PREFIX)
+            and not getattr(response, "streaming", False)
+            and not response.content
+        ):
+            # The view's own response keeps its Allow header, cookies and other headers.
+            response.content = standalone_page(request, "405.html", 405).content
+            response["Content-Type"] = "text/html; charset=utf-8"
+            if response.has_header("Content-Length"):
+                response["Content-Length"] = str(len(response.content))
+        return response
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: Any,
+        view_kwargs: Any,
+    ) -> HttpResponse | None:
+        if request.method in SCREEN_METHODS or request.path_info.startswith(API_PATH_PREFIX):
+            return None
+        return _not_allowed(request, view_methods(view_func))

@@ -37,3 +37,20 @@ def parse_ascii_int(
     if maximum is not None and number > maximum:
         raise ValueError(f"{number} is above {maximum}")
     return number
+
+
+def ascii_int_or_default(
+    value: object,
+    *,
+    default: int | None = None,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> int | None:
+    """The screens' form of the same rule: a bad or out-of-range value is ignored like a
+    missing one (``default``), so a hand-typed ``?group=²`` shows the unfiltered page."""
+    if not isinstance(value, str):
+        return default
+    try:
+        return parse_ascii_int(value, default=default, minimum=minimum, maximum=maximum)
+    except ValueError:
+        return default

@@ -164,6 +164,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Refuse oversized bodies before anything reads them.
     "kahoku_dx.middleware.UploadLimitMiddleware",
+    # Refuse control characters (400) and methods no screen serves (405) before any view.
+    "kahoku_dx.middleware.ControlCharacterMiddleware",
+    "kahoku_dx.middleware.ScreenMethodMiddleware",
     "kahoku_dx.middleware.DatabaseUnavailableMiddleware",
     "kahoku_dx.middleware.StorageFullMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

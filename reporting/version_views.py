@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.views.generic import TemplateView, View
 
 from kahoku_dx import era, xlsx_layout
+from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
@@ -194,8 +195,9 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
 
 def _source_content(value: str) -> tuple[str, dict[str, Any]]:
     """ "v<pk>" is a version (its frozen content); "p<code>" is a plan as it stands now."""
-    if value.startswith("v") and value[1:].isdigit():
-        version = _version(int(value[1:]))
+    pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
+    if pk is not None:
+        version = _version(pk)
         state = "確定" if version.frozen_at else "下書き"
         return f"{version.plan.name} {version.label}({state})", _content(version)
     plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
@@ -219,8 +221,9 @@ def default_comparison(plan: Plan | None = None) -> dict[str, str]:
 
 
 def _plan_of(value: str) -> Plan | None:
-    if value.startswith("v") and value[1:].isdigit():
-        version = PlanVersion.objects.select_related("plan").filter(pk=int(value[1:])).first()
+    pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
+    if pk is not None:
+        version = PlanVersion.objects.select_related("plan").filter(pk=pk).first()
         return version.plan if version else None
     return Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
 

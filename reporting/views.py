@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
 from kahoku_dx import era
+from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.versioning import EditConflict, display_name, last_editor
 from plans.models import Plan
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
@@ -356,6 +357,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
                 request, _("公開設定を保存しました(%(count)s件を変更)。") % {"count": count}
             )
         query = {"plan": plan.code}
-        if post.get("page", "").isdigit():
-            query["page"] = post["page"]
+        page = ascii_int_or_default(post.get("page"), minimum=1)
+        if page is not None:
+            query["page"] = str(page)
         return redirect(f"{reverse('reporting:publication')}?{urlencode(query)}")

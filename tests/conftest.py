@@ -42,6 +42,8 @@ def _fresh_rate_limits():
     cache = caches["default"]
     if isinstance(cache, LocMemCache):
         cache.clear()
+
+
 @pytest.fixture
 def admin_client(client, admin_user):
     """pytest-django's superuser client, signed in as a real superuser is: with the second

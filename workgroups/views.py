@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kahoku_dx import era, upload_stash
 from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently, require_recent_auth
@@ -56,6 +56,7 @@ def _form_error(form: Any, exc: ValidationError) -> None:
 
 
 @login_required
+@require_safe
 def staff_list(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     form = StaffFilterForm(request.GET or None)

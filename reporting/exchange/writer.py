@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from initiatives.models import (
@@ -18,6 +19,23 @@ from reporting.exchange.engine import Batch, ImportResult, parse_import
 from reporting.exchange.sheets import SPECS
 
 BATCH_SIZE = 2000  # rows per INSERT / UPDATE statement
+# PostgreSQL's SQLSTATE for a unique constraint (uniq_progress_date and the like) refusing a row.
+UNIQUE_VIOLATION = "23505"
+
+
+def already_registered_message() -> str:
+    return gettext(
+        "取り込もうとした行の一部は、同時に行われた別の取り込みによってすでに登録されています。"
+        "もう一度ファイルを読み込んで、内容を確認してください。"
+    )
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    """True when a unique constraint refused a row (the database's own check, reached when
+    two imports passed the preview's check at once), not some other integrity rule."""
+    if getattr(exc.__cause__, "sqlstate", None) == UNIQUE_VIOLATION:  # psycopg
+        return True
+    return str(exc).startswith("UNIQUE constraint failed")  # SQLite
 
 
 def write_batch(batch: Batch, *, user: Any) -> None:
@@ -55,19 +73,29 @@ def bulk_import(
     and the management command). Chunks are written as they are validated; a problem in any
     row, or a fingerprint that is not the preview's, rolls every chunk back."""
     spec = SPECS[slug]
-    with transaction.atomic():
-        result = parse_import(
-            spec,
-            data,
-            filename,
-            plan=plan,
-            user=user,
-            write=lambda batch: write_batch(batch, user=user),
-        )
-        if expected_fingerprint is not None and result.fingerprint != expected_fingerprint:
-            raise SpreadsheetError(
-                "プレビューの後にデータが変更されました。もう一度ファイルを読み込んで確認してください。"
+    try:
+        # The IntegrityError is caught outside the block, so the whole import (or its
+        # savepoint) is rolled back first: PostgreSQL refuses every statement after an error
+        # until then.
+        with transaction.atomic():
+            result = parse_import(
+                spec,
+                data,
+                filename,
+                plan=plan,
+                user=user,
+                write=lambda batch: write_batch(batch, user=user),
             )
+            if expected_fingerprint is not None and result.fingerprint != expected_fingerprint:
+                raise SpreadsheetError(
+                    "プレビューの後にデータが変更されました。もう一度ファイルを読み込んで確認してください。"
+                )
+    except IntegrityError as exc:
+        # Another import of the same rows (a separate preview of the same sheet) committed
+        # between this one's check and its INSERT.
+        if not is_unique_violation(exc):
+            raise
+        raise SpreadsheetError(already_registered_message()) from exc
     return result
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workgroups', '0003_staff_number'),
+        ('workgroups', '0004_password_reset_request'),
     ]
 
     operations = [
