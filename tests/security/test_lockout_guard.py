@@ -23,7 +23,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
-from tests.factory import make_user, upload
+from tests.factory import login_verified, make_user, upload
 from tests.security import admin_form_data
 from tests.workgroups.test_roster import person, roster_xlsx
 from workgroups import services
@@ -65,7 +65,7 @@ def active(*users) -> list[bool]:
 def test_roster_without_the_secretariat_rows_is_refused_on_the_screen(client, plan):
     a = secretary("jimu-a", "事務局 A", "9001")
     b = secretary("jimu-b", "事務局 B", "9002")
-    client.force_login(root())
+    login_verified(client, root())
     response = client.post(
         reverse("workgroups:staff_roster"),
         {"file": upload(roster_xlsx(OTHERS_ONLY), "meibo.xlsx"), "effective": date.today()},
@@ -132,7 +132,7 @@ def test_import_staff_by_someone_else_does_not_deactivate_the_secretariat(plan, 
 @pytest.mark.django_db
 def test_the_last_secretary_cannot_be_deactivated_or_demoted_on_the_staff_screen(client, plan):
     only = secretary("jimu-a", "事務局 A")
-    client.force_login(root())
+    login_verified(client, root())
 
     response = client.post(
         reverse("workgroups:staff_set_active", args=[only.pk]), {"active": "0"}, follow=True
@@ -170,7 +170,7 @@ def test_with_a_second_secretary_the_first_can_go(plan):
 def test_the_admin_user_form_cannot_deactivate_the_last_secretary_or_superuser(client, plan):
     only = secretary("jimu-a", "事務局 A")
     admin = root()
-    client.force_login(admin)
+    login_verified(client, admin)
 
     url = reverse("admin:auth_user_change", args=[only.pk])
     data = admin_form_data(client.get(url))
@@ -199,7 +199,7 @@ def test_the_admin_user_form_cannot_deactivate_the_last_secretary_or_superuser(c
 @pytest.mark.django_db
 def test_the_admin_cannot_delete_the_last_secretary(client, plan):
     only = secretary("jimu-a", "事務局 A")
-    client.force_login(root())
+    login_verified(client, root())
     response = client.post(reverse("admin:auth_user_delete", args=[only.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert User.objects.filter(pk=only.pk).exists()
@@ -282,7 +282,7 @@ def test_ten_deactivations_on_the_staff_screen_at_once_leave_one_and_no_500(plan
     team = [secretary(f"jimu-{i}", f"事務局 {i}") for i in range(RACERS)]
     clients = [Client() for _ in range(RACERS)]
     for i, c in enumerate(clients):
-        c.force_login(root(f"root-{i}"))
+        login_verified(c, root(f"root-{i}"))
     pages: list[tuple[int, str]] = []
 
     def deactivate(i: int) -> None:

@@ -59,6 +59,7 @@ def _staff_form(personas, person, **overrides):
         "hq_title": "",
         f"wg_{personas.wg.pk}": "member",  # the member's current role
         f"wg_{personas.other_wg.pk}": "",
+        "version": str(profile.version),  # the staff record as the form was opened
     }
     data.update(overrides)
     return data
