@@ -58,8 +58,8 @@ def _dataset(rows: list[list[Any]]) -> tablib.Dataset:
 
 def admin_limits() -> ImportLimits:
     """The screens' limits, with at most ADMIN_IMPORT_MAX_ROWS rows: django-import-export
-    saves and previews row by row (about 1,000 rows in 10 s), so a bigger file would
-    outlast the worker's timeout. Bulk files go through /excel/ or `import_sheet`."""
+    validates, previews and saves row by row (tens of milliseconds a row), so a bigger
+    file would outlast the worker's 60 s timeout. Bulk files go through /excel/ or `import_sheet`."""
     from django.conf import settings
 
     return replace(

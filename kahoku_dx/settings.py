@@ -264,7 +264,7 @@ IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 1_000_000)
 IMPORT_READER_MEMORY_MB = env_int("IMPORT_READER_MEMORY_MB", 150)
 IMPORT_READER_SECONDS = env_int("IMPORT_READER_SECONDS", 10)
 # The admin's django-import-export saves row by row: its files are held to fewer rows.
-ADMIN_IMPORT_MAX_ROWS = env_int("ADMIN_IMPORT_MAX_ROWS", 2_000)
+ADMIN_IMPORT_MAX_ROWS = env_int("ADMIN_IMPORT_MAX_ROWS", 1_000)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

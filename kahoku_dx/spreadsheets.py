@@ -897,7 +897,7 @@ def _iter_rows(
                             yield ws.title, number, _with_percent(ws.title, number, trimmed, scan)
             finally:
                 wb.close()
-    except SpreadsheetError:
+    except (SpreadsheetError, MemoryError):  # MemoryError: the reader's bound, not the file
         raise
     except Exception as exc:  # any parser failure on a file that passed the checks
         raise SpreadsheetError(BROKEN_XLSX) from exc
@@ -917,6 +917,8 @@ def load_full_workbook(data: bytes, filename: str, limits: ImportLimits) -> Any:
     open_upload(data, filename, limits=limits)
     try:
         return openpyxl.load_workbook(io.BytesIO(data), data_only=True, keep_links=False)
+    except MemoryError:
+        raise
     except Exception as exc:
         raise SpreadsheetError(BROKEN_XLSX) from exc
 
@@ -1150,6 +1152,12 @@ def _bound_this_process(bounds: ReaderBounds) -> int:
     except (OSError, AttributeError):  # pragma: no cover - not Linux
         pass
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:  # a native allocation failure aborts the child: that is the bound, not a crash report
+        import faulthandler
+
+        faulthandler.disable()
+    except Exception:  # pragma: no cover
+        pass
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     ceiling = _status_kb("VmSize") * 1024 + bounds.memory_mb * 1024 * 1024
     for inherited in (soft, hard):
