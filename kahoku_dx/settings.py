@@ -262,7 +262,7 @@ IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 1_000_000)
 # Every upload is read in a child process that may grow by this much (RLIMIT_AS) and use
 # this much CPU, the parent waiting for it at most as long; a file that costs more is refused.
 IMPORT_READER_MEMORY_MB = env_int("IMPORT_READER_MEMORY_MB", 150)
-IMPORT_READER_SECONDS = env_int("IMPORT_READER_SECONDS", 10)
+IMPORT_READER_SECONDS = env_int("IMPORT_READER_SECONDS", 8)
 # The admin's django-import-export saves row by row: its files are held to fewer rows.
 ADMIN_IMPORT_MAX_ROWS = env_int("ADMIN_IMPORT_MAX_ROWS", 1_000)
 

@@ -1060,7 +1060,7 @@ class ReaderBounds:
     IMPORT_READER_SECONDS."""
 
     memory_mb: int = 150
-    seconds: int = 10
+    seconds: int = 8
 
     @classmethod
     def from_settings(cls) -> ReaderBounds:
