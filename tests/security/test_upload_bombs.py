@@ -212,6 +212,7 @@ def test_table41_merged_range_bomb_is_refused_on_the_screen(client, plan, person
     assert merged("AA100:AJ100000", table41.SHEET_TITLE, "99,901", "10", 2_020, 100_000) in page
 
 
+@pytest.mark.django_db(transaction=True)  # the probe child connects afresh on PG
 def test_import_staff_command_refuses_the_merged_range_bomb(plan, tmp_path, capsys):
     path = tmp_path / "meibo.xlsx"
     path.write_bytes(roster_bomb("A4:XFD1048576"))
@@ -263,6 +264,7 @@ def test_capitalised_shared_strings_are_counted_in_the_admin_import(client, pers
     assert out["value"] == [200, [TEXT_LIMIT], False]
 
 
+@pytest.mark.django_db(transaction=True)  # the probe child connects afresh on PG
 def test_import_sheet_command_counts_capitalised_shared_strings(plan, tmp_path, capsys):
     path = tmp_path / "p.xlsx"
     path.write_bytes(capitalised_shared_strings())
@@ -381,6 +383,7 @@ def test_with_the_merge_check_off_the_reader_bound_still_refuses(client, persona
     assert out["reader"]["killed"] is True
 
 
+@pytest.mark.django_db(transaction=True)  # the probe child connects afresh on PG
 def test_with_the_shared_string_check_off_the_reader_bound_still_refuses(plan, monkeypatch):
     from reporting.exchange import engine, sheets
 
