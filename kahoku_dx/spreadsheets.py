@@ -293,10 +293,9 @@ _CELL_REF = re.compile(rb"\br\s*=\s*" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,7})" + _
 # Where the readers put things: a row's r="N", a cell's r="AB12", the <dimension ref>, every
 # <mergeCell ref> (openpyxl's full mode makes an object for each cell of a merged range) and
 # <hyperlink ref> (the same for a hyperlink over a range).
-_ROW_NUMBER = re.compile(_P + rb"row\s[^>]*?\br\s*=\s*" + _Q + rb"\s*(\d+)")
-_CELL_POSITION = re.compile(
-    _P + rb"c\s[^>]*?\br\s*=\s*" + _Q + rb"\s*([A-Za-z]+)\$?(\d+)", re.IGNORECASE
-)
+# Any r="…" in the sheet: column letters (cells only) and row number (rows and cells).
+# Looser than the elements (an unknown element's r= counts too): it can only count more.
+_ANY_REF = re.compile(rb"\sr\s*=\s*" + _Q + rb"\s*([A-Za-z]*)\$?(\d+)")
 _RANGE_TAG = re.compile(
     _P + rb"(dimension|mergeCell|hyperlink)\s[^>]*?\bref\s*=\s*" + _Q + rb"([^\"']*)" + _Q
 )
@@ -524,30 +523,37 @@ class _SheetCounter:
 
     def _extent(self, piece: bytes, rows: int, cells: int, limits: ImportLimits) -> None:
         """Where the cells are (not only how many): refuse a rectangle too big to allocate."""
-        numbers = _ROW_NUMBER.findall(piece)
-        if numbers:
-            self.max_row = max(self.max_row, max(map(int, set(numbers))))
-        self.rowless += rows - len(numbers)
-        positions = _CELL_POSITION.findall(piece)
-        if positions:
-            self.max_col = max(self.max_col, *(_column_index(c) for c in {p[0] for p in positions}))
-            self.max_row = max(self.max_row, max(map(int, {p[1] for p in positions})))
-        if cells > len(positions):
+        refs = _ANY_REF.findall(piece)
+        if refs:
+            self.max_row = max(self.max_row, max(map(int, {r for _, r in refs})))
+            letters = [c for c, _ in refs]
+            numbered_rows = letters.count(b"")
+            columns = set(letters)
+            columns.discard(b"")
+            if columns:
+                self.max_col = max(self.max_col, *(_column_index(c) for c in columns))
+        else:
+            numbered_rows = 0
+        named_cells = len(refs) - numbered_rows
+        # A row without r="…" comes after the one before it.
+        self.rowless += max(0, rows - numbered_rows)
+        if cells > named_cells:
             # A cell without r="…" takes the column after the one before it: per row, the
             # furthest column is at most the furthest named one plus the unnamed cells.
             for k, segment in enumerate(_ROW_TAG.split(piece)):
-                named = _CELL_POSITION.findall(segment)
+                named = [c for c, _ in _ANY_REF.findall(segment) if c]
                 n = len(_CELL_TAG.findall(segment)) - len(named)
-                far = max((_column_index(c) for c in {p[0] for p in named}), default=0)
+                far = max((_column_index(c) for c in set(named)), default=0)
                 if k == 0:
                     self.row_rless += n
                     self.row_named = max(self.row_named, far)
                 else:
                     self.row_rless, self.row_named = n, far
                 self.max_rless = max(self.max_rless, self.row_named + self.row_rless)
-        for kind, ref in _RANGE_TAG.findall(piece):
-            for part in ref.split():
-                self._range(kind, part, limits)
+        if b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece:
+            for kind, ref in _RANGE_TAG.findall(piece):
+                for part in ref.split():
+                    self._range(kind, part, limits)
         height = self.max_row + self.rowless
         width = max(self.max_col, self.max_rless)
         if height > limits.max_rows + limits.header_rows:

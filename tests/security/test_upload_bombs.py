@@ -425,3 +425,39 @@ def test_normal_file_is_read_through_the_reader_with_its_cost_reported(plan):
     assert len(rows) == 2_001
     assert rows[1] == ("進捗", 2, [codes[2], "2021-04-01", "順調", 2, "実施内容 2"])
     assert ss.last_read["peak_mb"] < 50 and "killed" not in ss.last_read
+
+
+# --------------------------------------------------------------------------------------------
+# The same expansions written differently
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_cell_far_away_is_refused_by_the_area_it_spans():
+    """python-calamine allocates the rectangle from A1 to the furthest cell: one cell at
+    XFD2 on a 101-row sheet is 1.6 million cells."""
+    rows = (
+        b._header_row() if r == 1 else f'<row r="{r}"><c r="XFD{r}"><v>1</v></c></row>'
+        for r in range(1, 102)
+    )
+    with pytest.raises(ss.SpreadsheetError) as exc:
+        list(ss.read_upload(b.raw_xlsx(rows), "p.xlsx"))
+    assert exc.value.messages == [
+        ss.range_too_big("セル", "進捗", "A1:XFD101", 101, 16_384, ss.ImportLimits())
+    ]
+
+
+def test_single_quoted_shared_string_references_are_counted():
+    """XML allows t='s': the 30 KB x 90,000 shared-string file of issue 15, quoted so."""
+    rows = (
+        b._header_row() if r == 1 else f"<row r='{r}'><c r='G{r}' t='s'><v>0</v></c></row>"
+        for r in range(1, 90_002)
+    )
+    data = b.raw_xlsx(rows, shared=["課題" * 5000])
+
+    def read() -> Any:
+        try:
+            return len(list(ss.read_upload(data, "p.xlsx")))
+        except ss.SpreadsheetError as exc:
+            return exc.messages
+
+    assert bounded(read)["value"] == [TEXT_LIMIT]
