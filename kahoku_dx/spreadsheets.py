@@ -8,8 +8,13 @@ start) as plain text and drop characters that XML 1.0 cannot hold (after pretix'
 Import side: `read_upload` refuses anything that is too big, is not really an xlsx (a zip
 with ``[Content_Types].xml`` and ``xl/workbook.xml``) or csv, is a zip bomb (uncompressed size
 and compression ratio are bounded *while* decompressing, whatever the zip headers claim), or
-carries XML DTD/entity declarations. Only then is the file handed to openpyxl (which uses
-defusedxml when it is installed, as it is here) or python-calamine for fast streaming reads.
+carries XML DTD/entity declarations, or expands past the row/cell/text limits (merged and
+hyperlinked ranges cell by cell, <dimension>, the area the cells span, shared strings in any
+letter case). Only then is the file handed to openpyxl (which uses defusedxml when it is
+installed, as it is here) or python-calamine for fast streaming reads, and always in the
+bounded reader process (`run_bounded`: a forked child under RLIMIT_AS/RLIMIT_CPU and a
+wall-clock wait), the one place every upload path reads through: `read_upload` (streamed
+rows), `merged_sheet_rows` and `read_full_sheets` (openpyxl's full mode).
 Every refusal is a `SpreadsheetError` with a Japanese message for the user.
 """
 
