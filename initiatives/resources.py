@@ -10,6 +10,7 @@ naming the importing user) and validate with the model's own ``full_clean``
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import tablib
@@ -33,11 +34,12 @@ from initiatives.selectors import counted_actual
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import (
     FORMULA_PREFIXES,
+    ImportLimits,
     SpreadsheetError,
     csv_bytes,
-    iter_rows,
+    read_upload,
     stream_workbook,
-    validate_upload,
+    too_many_rows,
 )
 from kahoku_dx.versioning import is_versioned, version_bump
 from plans.models import BasicPolicy
@@ -54,12 +56,37 @@ def _dataset(rows: list[list[Any]]) -> tablib.Dataset:
     return dataset
 
 
+def admin_limits() -> ImportLimits:
+    """The screens' limits, with at most ADMIN_IMPORT_MAX_ROWS rows: django-import-export
+    validates, previews and saves row by row (tens of milliseconds a row), so a bigger
+    file would outlast the worker's 60 s timeout. Bulk files go through /excel/ or `import_sheet`."""
+    from django.conf import settings
+
+    return replace(
+        ImportLimits.from_settings(),
+        max_rows=min(settings.ADMIN_IMPORT_MAX_ROWS, settings.IMPORT_MAX_ROWS),
+    )
+
+
+def admin_too_many_rows(limit: int) -> str:
+    return (
+        f"行数が多すぎます。管理画面から1回に取り込めるのは{limit:,}行までです。"
+        "それより多い行は「Excel入出力」画面(/excel/)で取り込むか、ファイルを分けてください。"
+    )
+
+
 def _read(in_stream: bytes, filename: str, *, allow_csv: bool) -> list[list[Any]]:
-    """Rows of an upload through the shared checks and reader (one CSV decoder for all)."""
+    """Rows of an upload through the shared checks and bounded reader (one CSV decoder for
+    all), with the admin's row limit; every sheet's rows, as the admin always read them."""
+    limits = admin_limits()
     try:
-        kind = validate_upload(in_stream, filename, allow_csv=allow_csv)
-        return [values for _, _, values in iter_rows(in_stream, kind, engine="openpyxl")]
+        rows = read_upload(
+            in_stream, filename, allow_csv=allow_csv, limits=limits, engine="openpyxl"
+        )
+        return [values for _, _, values in rows]
     except SpreadsheetError as exc:
+        if exc.messages == [too_many_rows(limits.max_rows)]:
+            exc = SpreadsheetError(admin_too_many_rows(limits.max_rows))
         raise ValueError(" ".join(exc.messages)) from exc
 
 

@@ -326,6 +326,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 # data rows, and cells (calamine holds a sheet's cells in memory, ~100 bytes each).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 1_000_000)
+# Every upload is read in a child process that may grow by this much (RLIMIT_AS) and use
+# this much CPU, the parent waiting for it at most as long; a file that costs more is refused.
+IMPORT_READER_MEMORY_MB = env_int("IMPORT_READER_MEMORY_MB", 150)
+IMPORT_READER_SECONDS = env_int("IMPORT_READER_SECONDS", 8)
+# The admin's django-import-export saves row by row: its files are held to fewer rows.
+ADMIN_IMPORT_MAX_ROWS = env_int("ADMIN_IMPORT_MAX_ROWS", 1_000)
 # Where previewed uploads wait for their confirmation (kahoku_dx.upload_stash); /healthz
 # answers 503 when it is not writable or has less than UPLOAD_MIN_FREE_MB free.
 UPLOAD_STASH_DIR = env_str(

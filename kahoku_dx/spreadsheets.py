@@ -8,8 +8,13 @@ start) as plain text and drop characters that XML 1.0 cannot hold (after pretix'
 Import side: `read_upload` refuses anything that is too big, is not really an xlsx (a zip
 with ``[Content_Types].xml`` and ``xl/workbook.xml``) or csv, is a zip bomb (uncompressed size
 and compression ratio are bounded *while* decompressing, whatever the zip headers claim), or
-carries XML DTD/entity declarations. Only then is the file handed to openpyxl (which uses
-defusedxml when it is installed, as it is here) or python-calamine for fast streaming reads.
+carries XML DTD/entity declarations, or expands past the row/cell/text limits (merged and
+hyperlinked ranges cell by cell, <dimension>, the area the cells span, shared strings in any
+letter case). Only then is the file handed to openpyxl (which uses defusedxml when it is
+installed, as it is here) or python-calamine for fast streaming reads, and always in the
+bounded reader process (`run_bounded`: a forked child under RLIMIT_AS/RLIMIT_CPU and a
+wall-clock wait), the one place every upload path reads through: `read_upload` (streamed
+rows), `merged_sheet_rows` and `read_full_sheets` (openpyxl's full mode).
 Every refusal is a `SpreadsheetError` with a Japanese message for the user.
 """
 
@@ -17,10 +22,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import posixpath
 import re
 import zipfile
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import IO, Any
 
@@ -236,6 +244,9 @@ class ImportLimits:
     max_cells: int = 1_000_000
     max_text_bytes: int = 48 * 1024 * 1024
     header_rows: int = 20
+    # All sheets together (None: each sheet on its own); set where every sheet is loaded at
+    # once (openpyxl's full mode).
+    max_workbook_cells: int | None = None
 
     @classmethod
     def from_settings(cls) -> ImportLimits:
@@ -270,35 +281,86 @@ class XlsxScan:
     percent_cells: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
 
 
+DUPLICATE_PART = (
+    "ファイルの中に同じ名前(大文字・小文字や区切り文字だけが違うもの)の部品が複数あるため、"
+    "安全のため読み込みを中止しました。Excelで開き直して保存したファイルを使ってください。"
+)
+
 # Element starts, with or without a namespace prefix ("<row ", "<x:row>", "<c r=...").
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
-_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
+# Attribute values may be quoted either way (XML allows r='5' as well as r="5").
+_P = rb"<(?:[A-Za-z_][\w.-]*:)?"
+_Q = rb"[\"']"
+_ROW_TAG = re.compile(_P + rb"row[\s>/]")
+_CELL_TAG = re.compile(_P + rb"c[\s>/]")
 _SHARED_REF = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\bt=\"s\"[^>]*>\s*<(?:[\w.-]+:)?v>(\d+)<"
+    _P + rb"c\s[^>]*?\bt\s*=\s*" + _Q + rb"s" + _Q + rb"[^>]*>\s*<(?:[\w.-]+:)?v>\s*(\d+)\s*<"
 )
 _SI_TAG = re.compile(rb"<(/?)(?:[A-Za-z_][\w.-]*:)?si[\s>/]")
-_CELL_REF = re.compile(rb"\br=\"([A-Z]{1,3})([0-9]{1,7})\"")
+_CELL_REF = re.compile(rb"\br\s*=\s*" + _Q + rb"([A-Za-z]{1,3})([0-9]{1,7})" + _Q)
+# Where the readers put things: a row's r="N", a cell's r="AB12", the <dimension ref>, every
+# <mergeCell ref> (openpyxl's full mode makes an object for each cell of a merged range) and
+# <hyperlink ref> (the same for a hyperlink over a range).
+# Any r="…" in the sheet: column letters (cells only) and row number (rows and cells).
+# Looser than the elements (an unknown element's r= counts too): it can only count more.
+_ANY_REF = re.compile(rb"\sr\s*=\s*" + _Q + rb"\s*([A-Za-z]*)\$?(\d+)")
+_RANGE_TAG = re.compile(
+    _P + rb"(dimension|mergeCell|hyperlink)\s[^>]*?\bref\s*=\s*" + _Q + rb"([^\"']*)" + _Q
+)
+_A1 = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
 _MAX_CARRY = 4 * 1024 * 1024
 _BUILTIN_PERCENT_FORMATS = {9, 10}
+_RANGE_KIND = {b"dimension": "シートの使用範囲(dimension)", b"mergeCell": "結合セル"}
 
 
 def _column_index(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n
 
 
-def _read_small(zf: zipfile.ZipFile, name: str, limit: int = 8 * 1024 * 1024) -> bytes:
-    if name not in zf.namelist():
-        return b""
-    with zf.open(name) as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise SpreadsheetError(ZIP_BOMB)
-    if _DTD_RE.search(data) or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise SpreadsheetError(XML_ENTITY)
-    return data
+def part_name(name: str) -> str:
+    """A zip part name as the readers may look it up: "/", "\\" and letter case ignored."""
+    return posixpath.normpath(name.replace("\\", "/").lstrip("/")).casefold()
+
+
+def range_too_big(
+    kind: str, sheet: str, ref: str, rows: int, columns: int, limits: ImportLimits
+) -> str:
+    return (
+        f"{kind}の範囲が大きすぎます(シート「{sheet}」の{ref[:40]}、{rows:,}行×{columns:,}列)。"
+        f"1つのシートで扱えるのは{limits.max_rows + limits.header_rows:,}行・"
+        f"{limits.max_cells:,}セルまでです。結合や書式を解除して範囲を小さくするか、"
+        "ファイルを分けてください。"
+    )
+
+
+class _Parts:
+    """The zip's parts by normalised name (a name that differs only by case, "\\" or a leading
+    "/" from another is refused: python-calamine finds parts whatever their letter case)."""
+
+    def __init__(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+        self.zf = zf
+        self.by_name: dict[str, zipfile.ZipInfo] = {}
+        for info in infos:
+            if info.is_dir():
+                continue
+            key = part_name(info.filename)
+            if key in self.by_name:
+                raise SpreadsheetError(DUPLICATE_PART)
+            self.by_name[key] = info
+
+    def read_small(self, name: str, limit: int = 8 * 1024 * 1024) -> bytes:
+        info = self.by_name.get(part_name(name))
+        if info is None:
+            return b""
+        with self.zf.open(info) as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise SpreadsheetError(ZIP_BOMB)
+        if _DTD_RE.search(data) or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            raise SpreadsheetError(XML_ENTITY)
+        return data
 
 
 def _xml(data: bytes) -> Any:
@@ -314,28 +376,62 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def _sheet_members(zf: zipfile.ZipFile) -> dict[str, str]:
-    """Zip member path of each worksheet -> its sheet name (workbook.xml and its rels)."""
-    workbook = _xml(_read_small(zf, "xl/workbook.xml"))
-    rels_data = _read_small(zf, "xl/_rels/workbook.xml.rels")
-    targets = {}
+def _workbook_rels(parts: _Parts) -> list[tuple[str, str, str]]:
+    """(Id, Type, normalised target) of every relationship of xl/workbook.xml."""
+    rels_data = parts.read_small("xl/_rels/workbook.xml.rels")
+    out = []
     if rels_data:
         for rel in _xml(rels_data):
-            target = rel.get("Target", "")
-            path = target.lstrip("/") if target.startswith("/") else "xl/" + target
-            targets[rel.get("Id")] = path
+            target = (rel.get("Target") or "").replace("\\", "/")
+            path = target if target.startswith("/") else "xl/" + target
+            out.append((rel.get("Id", ""), rel.get("Type", ""), part_name(path)))
+    return out
+
+
+def _sheet_members(parts: _Parts, rels: list[tuple[str, str, str]]) -> dict[str, str]:
+    """Normalised part name of each worksheet -> its sheet name (workbook.xml and its rels)."""
+    workbook = _xml(parts.read_small("xl/workbook.xml"))
+    targets = {rid: path for rid, _, path in rels}
     out = {}
     for el in workbook.iter():
         if _local(el.tag) == "sheet":
             rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
             if rid in targets:
                 out[targets[rid]] = el.get("name", "")
+    # A worksheet part the workbook does not name is counted too (under its part name):
+    # what a reader may open is counted, whatever the workbook says.
+    for name in parts.by_name:
+        if name.startswith("xl/worksheets/") and name.endswith(".xml") and name not in out:
+            out[name] = name.rsplit("/", 1)[-1]
     return out
 
 
-def _percent_styles(zf: zipfile.ZipFile) -> set[bytes]:
+def _shared_strings_part(parts: _Parts, rels: list[tuple[str, str, str]]) -> str | None:
+    """The one shared-strings part, wherever a reader would look for it: the usual name in
+    any letter case (python-calamine), the content type (openpyxl) or the workbook's
+    relationship. Two different candidates are refused: a reader might use either."""
+    found = set()
+    if "xl/sharedstrings.xml" in parts.by_name:
+        found.add("xl/sharedstrings.xml")
+    types = parts.read_small("[Content_Types].xml")
+    if types:
+        for el in _xml(types).iter():
+            if _local(el.tag) == "Override" and (el.get("ContentType") or "").endswith(
+                ".sharedStrings+xml"
+            ):
+                found.add(part_name(el.get("PartName") or ""))
+    for _, kind, path in rels:
+        if kind.endswith("/sharedStrings"):
+            found.add(path)
+    found &= set(parts.by_name)
+    if len(found) > 1:
+        raise SpreadsheetError(DUPLICATE_PART)
+    return found.pop() if found else None
+
+
+def _percent_styles(parts: _Parts) -> set[bytes]:
     """Indices (as they appear in s="…") of cell styles whose number format shows a %."""
-    data = _read_small(zf, "xl/styles.xml")
+    data = parts.read_small("xl/styles.xml")
     if not data:
         return set()
     root = _xml(data)
@@ -352,24 +448,35 @@ def _percent_styles(zf: zipfile.ZipFile) -> set[bytes]:
 
 
 class _SheetCounter:
-    """Counts rows, cells and resolved shared-string bytes of one worksheet as it streams."""
+    """Counts what one worksheet expands to as it streams: rows, cells, the area the readers
+    allocate (the furthest row and column any cell, row, <dimension> or range names: python-
+    calamine allocates that rectangle, openpyxl's read-only mode pads every row to it), the
+    cells of merged and hyperlinked ranges (openpyxl's full mode makes one object for each)
+    and the resolved shared-string text."""
 
     def __init__(
         self,
         name: str,
         limits: ImportLimits | None,
-        shared: list[int],
+        shared: Sequence[int],
         percent_styles: set[bytes],
         scan: XlsxScan,
     ) -> None:
         self.name, self.limits, self.shared = name, limits, shared
-        self.rows = self.cells = self.text = 0
+        self.rows = self.cells = self.text = self.range_cells = 0
+        self.max_row = self.rowless = self.max_col = 0
+        self.row_rless = self.row_named = self.max_rless = 0
         self.carry = b""
         self.percent_re = (
             re.compile(
-                rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\bs=\"(?:"
+                _P
+                + rb"c\s[^>]*?\bs\s*=\s*"
+                + _Q
+                + rb"(?:"
                 + b"|".join(sorted(percent_styles))
-                + rb")\"[^>]*>"
+                + rb")"
+                + _Q
+                + rb"[^>]*>"
             )
             if percent_styles
             else None
@@ -392,16 +499,17 @@ class _SheetCounter:
                     raise SpreadsheetError(BROKEN_XLSX)
                 return
         piece, self.carry = buf[:cut], buf[cut:]
-        if len(self.carry) > _MAX_CARRY:
-            raise SpreadsheetError(BROKEN_XLSX)
+        rows = len(_ROW_TAG.findall(piece))
+        cells = len(_CELL_TAG.findall(piece))
+        self.rows += rows
+        self.cells += cells
         limits = self.limits
-        self.rows += len(_ROW_TAG.findall(piece))
-        self.cells += len(_CELL_TAG.findall(piece))
         if limits is not None:
             if self.rows > limits.max_rows + limits.header_rows:
                 raise SpreadsheetError(too_many_rows(limits.max_rows))
             if self.cells > limits.max_cells:
                 raise SpreadsheetError(too_many_cells(limits.max_cells))
+            self._extent(piece, rows, cells, limits)
             # The sheet's own XML (inline strings live there) plus the shared strings its
             # cells reference: what calamine will hold once the sheet is loaded.
             self.text += len(piece)
@@ -414,21 +522,99 @@ class _SheetCounter:
             if self.text > limits.max_text_bytes:
                 raise SpreadsheetError(too_much_text(limits.max_text_bytes))
         if self.percent_re is not None:
-            cells = self.scan.percent_cells.setdefault(self.name, set())
+            percent = self.scan.percent_cells.setdefault(self.name, set())
             for m in self.percent_re.finditer(piece):
                 ref = _CELL_REF.search(m[0])
                 if ref:
-                    cells.add((int(ref[2]), _column_index(ref[1])))
+                    percent.add((int(ref[2]), _column_index(ref[1])))
+
+    def _extent(self, piece: bytes, rows: int, cells: int, limits: ImportLimits) -> None:
+        """Where the cells are (not only how many): refuse a rectangle too big to allocate."""
+        refs = _ANY_REF.findall(piece)
+        if refs:
+            self.max_row = max(self.max_row, max(map(int, {r for _, r in refs})))
+            letters = [c for c, _ in refs]
+            numbered_rows = letters.count(b"")
+            columns = set(letters)
+            columns.discard(b"")
+            if columns:
+                self.max_col = max(self.max_col, *(_column_index(c) for c in columns))
+        else:
+            numbered_rows = 0
+        named_cells = len(refs) - numbered_rows
+        # A row without r="…" comes after the one before it.
+        self.rowless += max(0, rows - numbered_rows)
+        if cells > named_cells:
+            # A cell without r="…" takes the column after the one before it: per row, the
+            # furthest column is at most the furthest named one plus the unnamed cells.
+            for k, segment in enumerate(_ROW_TAG.split(piece)):
+                named = [c for c, _ in _ANY_REF.findall(segment) if c]
+                n = len(_CELL_TAG.findall(segment)) - len(named)
+                far = max((_column_index(c) for c in set(named)), default=0)
+                if k == 0:
+                    self.row_rless += n
+                    self.row_named = max(self.row_named, far)
+                else:
+                    self.row_rless, self.row_named = n, far
+                self.max_rless = max(self.max_rless, self.row_named + self.row_rless)
+        if b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece:
+            for kind, ref in _RANGE_TAG.findall(piece):
+                for part in ref.split():
+                    self._range(kind, part, limits)
+        height = self.max_row + self.rowless
+        width = max(self.max_col, self.max_rless)
+        if height > limits.max_rows + limits.header_rows:
+            raise SpreadsheetError(too_many_rows(limits.max_rows))
+        if height * width > limits.max_cells:
+            ref = f"A1:{column_name(width)}{height}"
+            raise SpreadsheetError(range_too_big("セル", self.name, ref, height, width, limits))
+
+    def _range(self, kind: bytes, ref: bytes, limits: ImportLimits) -> None:
+        corners = _A1.findall(ref)
+        if not corners:
+            return
+        cols = [_column_index(c) for c, _ in corners]
+        rows_ = [int(r) for _, r in corners]
+        height, width = max(rows_) - min(rows_) + 1, max(cols) - min(cols) + 1
+        shown = ref.decode("ascii", "replace")
+        label = _RANGE_KIND.get(kind, "ハイパーリンク")
+        if kind == b"dimension" and max(rows_) > limits.max_rows + limits.header_rows:
+            raise SpreadsheetError(too_many_rows(limits.max_rows))
+        if (
+            max(rows_) > limits.max_rows + limits.header_rows
+            or max(cols) > 16384
+            or max(rows_) * max(cols) > limits.max_cells
+        ):
+            raise SpreadsheetError(range_too_big(label, self.name, shown, height, width, limits))
+        if kind != b"dimension":
+            self.range_cells += height * width
+            if self.cells + self.range_cells > limits.max_cells:
+                raise SpreadsheetError(
+                    range_too_big(label, self.name, shown, height, width, limits)
+                )
+        self.max_row = max(self.max_row, max(rows_))
+        self.max_col = max(self.max_col, max(cols))
+
+
+def column_name(index: int) -> str:
+    """1 -> A, 27 -> AA, for any positive index (also past Excel's XFD)."""
+    out = ""
+    while index > 0:
+        index, rem = divmod(index - 1, 26)
+        out = chr(65 + rem) + out
+    return out or "A"
 
 
 class _SharedStringSizes:
-    """Byte length of every <si> of sharedStrings.xml, measured while it streams."""
+    """Byte length of every <si> of the shared strings, measured while it streams; their
+    number and total size are bounded (python-calamine and openpyxl hold them all)."""
 
-    def __init__(self) -> None:
-        self.sizes: list[int] = []
+    def __init__(self, limits: ImportLimits | None) -> None:
+        self.sizes = array("q")
         self.offset = 0
         self.start: int | None = None
         self.carry = b""
+        self.limits = limits
 
     def feed(self, chunk: bytes) -> None:
         buf = self.carry + chunk
@@ -448,17 +634,30 @@ class _SharedStringSizes:
             else:
                 self.start = self.offset + m.end()
         self.offset += len(piece)
+        limits = self.limits
+        if limits is not None:
+            if len(self.sizes) > limits.max_cells:
+                raise SpreadsheetError(too_many_cells(limits.max_cells))
+            if self.offset > limits.max_text_bytes:
+                raise SpreadsheetError(too_much_text(limits.max_text_bytes))
 
 
 def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
     """Refuse what is not an xlsx, zip bombs, DTD/entity tricks and (with ``limits``) sheets
-    that are too big, with bounded memory; return what the scan learnt (percent cells).
+    that are too big or expand too much, with bounded memory; return what the scan learnt
+    (percent cells).
 
     Every member is decompressed in 1 MB chunks and counted; the zip headers' sizes are not
-    trusted. XML members are scanned for <!DOCTYPE / <!ENTITY (openpyxl's defusedxml would
-    refuse them too, but python-calamine is not defusedxml, so the check lives here).
-    Worksheets are counted while they stream (rows, cells, shared-string text) and reading
-    stops at the first limit passed, so a 2.5-million-row sheet is refused after ~100,000.
+    trusted. Part names are compared as the readers may look them up (letter case, "\\" and
+    a leading "/" ignored); two parts with one such name are refused. XML members are
+    scanned for <!DOCTYPE / <!ENTITY (openpyxl's defusedxml would refuse them too, but
+    python-calamine is not defusedxml, so the check lives here). Worksheets are counted
+    while they stream (rows, cells, the rectangle their cells, <dimension>, merged and
+    hyperlinked ranges span, shared-string text) and reading stops at the first limit
+    passed, so a 2.5-million-row sheet is refused after ~100,000 and a 5 KB file with
+    <mergeCell ref="A4:XFD1048576"/> before any reader makes a cell. With
+    ``limits.max_workbook_cells`` the cells of all sheets together are bounded too (for
+    openpyxl's full mode, which loads every sheet).
     """
     if not data.startswith(b"PK\x03\x04") or not zipfile.is_zipfile(io.BytesIO(data)):
         raise SpreadsheetError(NOT_SPREADSHEET)
@@ -467,34 +666,34 @@ def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise SpreadsheetError(NOT_SPREADSHEET) from exc
-    names = {i.filename for i in infos}
-    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
-        raise SpreadsheetError(NOT_SPREADSHEET)
     if len(infos) > MAX_ZIP_MEMBERS:
         raise SpreadsheetError(ZIP_BOMB)
+    parts = _Parts(zf, infos)
+    if "[content_types].xml" not in parts.by_name or "xl/workbook.xml" not in parts.by_name:
+        raise SpreadsheetError(NOT_SPREADSHEET)
     declared = sum(i.file_size for i in infos)
     if declared > MAX_UNCOMPRESSED_BYTES:
         raise SpreadsheetError(ZIP_BOMB)
     scan = XlsxScan()
-    total = 0
+    total = workbook_cells = 0
     try:
-        sheets = _sheet_members(zf)
-        percent_styles = _percent_styles(zf)
-        shared = _SharedStringSizes()
+        rels = _workbook_rels(parts)
+        sheets = _sheet_members(parts, rels)
+        shared_name = _shared_strings_part(parts, rels)
+        percent_styles = _percent_styles(parts)
+        shared = _SharedStringSizes(limits)
         # Shared strings first: a sheet's text is counted through them.
-        ordered = sorted(infos, key=lambda i: i.filename != "xl/sharedStrings.xml")
-        for info in ordered:
-            if info.is_dir():
-                continue
+        ordered = sorted(parts.by_name.items(), key=lambda kv: kv[0] != shared_name)
+        for key, info in ordered:
             member = 0
-            is_xml = info.filename.endswith((".xml", ".rels", ".vml"))
+            is_xml = key.endswith((".xml", ".rels", ".vml"))
             tail = b""
             counter = (
-                _SheetCounter(sheets[info.filename], limits, shared.sizes, percent_styles, scan)
-                if info.filename in sheets
+                _SheetCounter(sheets[key], limits, shared.sizes, percent_styles, scan)
+                if key in sheets
                 else None
             )
-            is_shared = info.filename == "xl/sharedStrings.xml" and limits is not None
+            is_shared = key == shared_name and limits is not None
             with zf.open(info) as fh:
                 while chunk := fh.read(_CHUNK):
                     member += len(chunk)
@@ -518,6 +717,10 @@ def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
                         shared.feed(chunk)
             if counter is not None:
                 counter.feed(b"", final=True)
+                workbook_cells += counter.cells + counter.range_cells
+                if limits is not None and limits.max_workbook_cells is not None:
+                    if workbook_cells > limits.max_workbook_cells:
+                        raise SpreadsheetError(too_many_cells(limits.max_workbook_cells))
     except SpreadsheetError:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
@@ -576,7 +779,32 @@ class Upload:
     scan: XlsxScan = field(default_factory=XlsxScan)
 
     def rows(self, *, engine: str = "calamine") -> Iterator[tuple[str, int, list]]:
-        return iter_rows(self.data, self.kind, engine=engine, limits=self.limits, scan=self.scan)
+        """The rows, read in the bounded reader process (`run_bounded`) and streamed here."""
+        return _flatten(
+            run_bounded(_rows_job, self.data, self.kind, engine, self.limits, self.scan)
+        )
+
+
+def read_upload(
+    data: bytes,
+    filename: str,
+    *,
+    allow_csv: bool = False,
+    limits: ImportLimits | None = None,
+    engine: str = "calamine",
+) -> Iterator[tuple[str, int, list]]:
+    """Every check of `open_upload` and then the reading, both in one bounded reader process
+    (`run_bounded`): the rows (sheet name, 1-based row number, values) stream from it in
+    batches. A refused file raises SpreadsheetError here, before any row is returned; a
+    file that passes the checks but still costs more than the reader's bound (memory, CPU,
+    time) raises `reader_limit`'s message while it is read."""
+    from django.conf import settings
+
+    limits = limits or ImportLimits.from_settings()
+    check_size(len(data), settings.MAX_UPLOAD_BYTES)  # before anything is copied
+    stream = run_bounded(_read_job, data, filename, allow_csv, limits, engine)
+    next(stream)  # the file's kind once the checks passed; raises what they refused
+    return _flatten(stream)
 
 
 def open_upload(
@@ -682,21 +910,73 @@ def _iter_rows(
                             yield ws.title, number, _with_percent(ws.title, number, trimmed, scan)
             finally:
                 wb.close()
-    except SpreadsheetError:
+    except (SpreadsheetError, MemoryError):  # MemoryError: the reader's bound, not the file
         raise
     except Exception as exc:  # any parser failure on a file that passed the checks
         raise SpreadsheetError(BROKEN_XLSX) from exc
 
 
-def load_full_workbook(data: bytes) -> Any:
+def load_full_workbook(data: bytes, filename: str, limits: ImportLimits) -> Any:
     """A normal (not read-only) openpyxl workbook, for layouts needing merged cells.
 
-    Call only after `validate_upload`; intended for small files such as table 4-1.
+    openpyxl's full mode makes an object for every cell, every cell of a merged range and
+    of a hyperlinked range, in every sheet: so the file first passes every check of
+    `open_upload` with ``limits`` (which count all of these, in all sheets together) and only
+    then is loaded. Runs in the calling process: use it inside `run_bounded` (as
+    `read_full_sheets` and `merged_sheet_rows` do).
     """
+    if limits.max_workbook_cells is None:
+        limits = replace(limits, max_workbook_cells=limits.max_cells)
+    open_upload(data, filename, limits=limits)
     try:
-        return openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        return openpyxl.load_workbook(io.BytesIO(data), data_only=True, keep_links=False)
+    except MemoryError:
+        raise
     except Exception as exc:
         raise SpreadsheetError(BROKEN_XLSX) from exc
+
+
+@dataclass
+class FullSheet:
+    """A worksheet as openpyxl's full mode reads it, reduced to plain values (what a layout
+    reader needs), made in the bounded reader process by `read_full_sheets`."""
+
+    title: str
+    max_row: int
+    max_column: int
+    values: dict[tuple[int, int], Any]  # (row, column) -> value, only cells with a value
+    merged: list[tuple[int, int, int, int]]  # (min_row, min_col, max_row, max_col)
+
+    def value(self, row: int, column: int) -> Any:
+        return self.values.get((row, column))
+
+    def row(self, row: int) -> list[Any]:
+        """Columns 1 to max_column of a row, as openpyxl's ``ws[row]`` gives them."""
+        return [self.values.get((row, c)) for c in range(1, self.max_column + 1)]
+
+
+def read_full_sheets(data: bytes, filename: str, limits: ImportLimits) -> list[FullSheet]:
+    """Every sheet of a workbook read in openpyxl's full mode (merged cells), bounded: the
+    checks with ``limits`` (all sheets together) and the load run in the reader process."""
+    return run_bounded_once(_full_sheets_job, data, filename, limits)
+
+
+def _full_sheets_job(data: bytes, filename: str, limits: ImportLimits) -> Iterator[Any]:
+    wb = load_full_workbook(data, filename, limits)
+    try:
+        sheets = []
+        for ws in wb.worksheets:
+            values = {
+                (cell.row, cell.column): cell.value
+                for row in ws.iter_rows()
+                for cell in row
+                if cell.value is not None
+            }
+            merged = [(r.min_row, r.min_col, r.max_row, r.max_col) for r in ws.merged_cells.ranges]
+            sheets.append(FullSheet(ws.title, ws.max_row, ws.max_column, values, merged))
+        yield sheets
+    finally:
+        wb.close()
 
 
 def cell_error(sheet: str, row: int, col: int, header: str, value: Any, message: str) -> str:
@@ -737,18 +1017,25 @@ def merged_sheet_rows(
 ) -> tuple[str, list[tuple[int, list]]]:
     """The first sheet's non-empty rows with merged cells filled from their top-left cell.
 
-    Merged ranges need openpyxl's normal (not read-only) mode, which holds the whole sheet
-    in memory; so the file passes every check of `open_upload` with ``max_rows`` (plus
-    title rows) and ``max_rows * max_columns`` cells *before* it is loaded. Returns the
-    sheet name and (1-based row number, values) pairs.
+    Merged ranges need openpyxl's normal (not read-only) mode, which holds the whole
+    workbook in memory; so the file passes every check of `open_upload` with ``max_rows``
+    (plus title rows) and ``max_rows * max_columns`` cells (merged ranges counted cell by
+    cell, all sheets together) *before* it is loaded, and both run in the bounded reader
+    process. Returns the sheet name and (1-based row number, values) pairs.
     """
     limits = ImportLimits(
         max_rows=max_rows,
         max_cells=(max_rows + ImportLimits.header_rows) * max_columns,
         max_text_bytes=8 * 1024 * 1024,
     )
-    open_upload(data, filename, limits=limits)
-    wb = load_full_workbook(data)
+    return run_bounded_once(_merged_rows_job, data, filename, limits, max_columns)
+
+
+def _merged_rows_job(
+    data: bytes, filename: str, limits: ImportLimits, max_columns: int
+) -> Iterator[tuple[str, list[tuple[int, list]]]]:
+    max_rows = limits.max_rows
+    wb = load_full_workbook(data, filename, limits)
     try:
         ws = wb.worksheets[0]
         fill: dict[tuple[int, int], Any] = {}
@@ -767,6 +1054,234 @@ def merged_sheet_rows(
             trimmed = _trim(filled)
             if trimmed:
                 rows.append((number, trimmed))
-        return ws.title, rows
+        yield ws.title, rows
     finally:
         wb.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Import: the bounded reader process
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderBounds:
+    """What one reading of an upload may cost, whatever the checks let through: the reader
+    runs in a child process whose address space may grow by ``memory_mb`` (RLIMIT_AS) and
+    which may use ``seconds`` of CPU (RLIMIT_CPU); the parent waits for it at most
+    ``seconds`` in all (wall clock), then kills it. Settings IMPORT_READER_MEMORY_MB and
+    IMPORT_READER_SECONDS."""
+
+    memory_mb: int = 150
+    seconds: int = 8
+
+    @classmethod
+    def from_settings(cls) -> ReaderBounds:
+        from django.conf import settings
+
+        return cls(
+            memory_mb=getattr(settings, "IMPORT_READER_MEMORY_MB", cls.memory_mb),
+            seconds=getattr(settings, "IMPORT_READER_SECONDS", cls.seconds),
+        )
+
+
+def reader_limit(bounds: ReaderBounds) -> str:
+    return (
+        f"ファイルの読み込みが制限(メモリ {bounds.memory_mb}MB/時間 {bounds.seconds}秒)を"
+        "超えたため中止しました。行・列・結合セル・文字の多すぎる部分がないか確かめるか、"
+        "ファイルを分けて取り込んでください。"
+    )
+
+
+READER_BATCH_ROWS = 1000
+# What the last reading cost, measured in the reader process (for the bench and tests):
+# peak_mb (RSS growth over its start), cpu_seconds, and in the parent wall_seconds;
+# killed=True when the bound stopped it.
+last_read: dict[str, Any] = {}
+_EXIT_MEMORY = 70
+
+
+def _batched(rows: Iterator[tuple[str, int, list]]) -> Iterator[list]:
+    batch: list = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= READER_BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _flatten(batches: Iterator[list]) -> Iterator[tuple[str, int, list]]:
+    try:
+        for batch in batches:
+            yield from batch
+    finally:
+        batches.close()  # type: ignore[attr-defined]  # stops the reader process early
+
+
+def _read_job(
+    data: bytes, filename: str, allow_csv: bool, limits: ImportLimits, engine: str
+) -> Iterator[Any]:
+    upload = open_upload(data, filename, allow_csv=allow_csv, limits=limits)
+    yield upload.kind
+    yield from _batched(
+        iter_rows(data, upload.kind, engine=engine, limits=limits, scan=upload.scan)
+    )
+
+
+def _rows_job(
+    data: bytes, kind: str, engine: str, limits: ImportLimits, scan: XlsxScan
+) -> Iterator[list]:
+    yield from _batched(iter_rows(data, kind, engine=engine, limits=limits, scan=scan))
+
+
+def _status_kb(field_name: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _bound_this_process(bounds: ReaderBounds) -> int:
+    """In the reader process: limits on, signals to their defaults; return the RSS (KB)
+    that the peak is measured from."""
+    import ctypes
+    import gc
+    import resource
+    import signal
+
+    # Nothing inherited is collected here: a collection would touch (and so copy) every
+    # object page of the parent; freezing them keeps the child's memory its own.
+    gc.freeze()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGXCPU):
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):  # pragma: no cover
+            pass
+    try:  # die with the parent (a worker killed by gunicorn's timeout)
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:  # a native allocation failure aborts the child: that is the bound, not a crash report
+        import faulthandler
+
+        faulthandler.disable()
+    except Exception:  # pragma: no cover
+        pass
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    ceiling = _status_kb("VmSize") * 1024 + bounds.memory_mb * 1024 * 1024
+    for inherited in (soft, hard):
+        if inherited != resource.RLIM_INFINITY:
+            ceiling = min(ceiling, inherited)
+    resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+    resource.setrlimit(resource.RLIMIT_CPU, (bounds.seconds, bounds.seconds + 1))
+    try:  # the peak (VmHWM) counts from here, not from the parent's high-water mark
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:  # pragma: no cover
+        pass
+    return _status_kb("VmRSS")
+
+
+def _reader_process(job: Any, args: tuple, send: Any, bounds: ReaderBounds) -> None:
+    """The child's whole life: run ``job``, send what it yields, exit without cleanup (the
+    parent's database connections, files and handlers are never touched here)."""
+    code = 0
+    try:
+        start_kb = _bound_this_process(bounds)
+
+        def stats() -> dict[str, Any]:
+            t = os.times()
+            return {
+                "peak_mb": (_status_kb("VmHWM") - start_kb) / 1024,
+                "cpu_seconds": t.user + t.system,
+            }
+
+        try:
+            for item in job(*args):
+                send.send(("item", item))
+            send.send(("done", stats()))
+        except SpreadsheetError as exc:
+            send.send(("error", exc.messages, exc.total, stats()))
+    except MemoryError:
+        code = _EXIT_MEMORY
+    except BaseException:
+        try:
+            import traceback
+
+            send.send(("crash", traceback.format_exc()))
+        except BaseException:
+            code = 1
+    finally:
+        os._exit(code)
+
+
+def run_bounded(job: Any, *args: Any) -> Iterator[Any]:
+    """Run the generator function ``job(*args)`` in a forked reader process under
+    `ReaderBounds` and yield what it yields (each item pickled through a pipe).
+
+    The one place every upload is read: the screens' imports, the roster, table 4-1, the
+    admin import and the commands all come here, so a hole in the checks before reading
+    costs at most this bound. A SpreadsheetError in the child is raised here with its
+    messages; a child that runs out of memory or CPU, is killed, or makes the parent wait
+    longer than the bound in all, becomes a SpreadsheetError with `reader_limit`'s message.
+    Closing this generator early kills the child. The child never touches the database:
+    it only reads bytes, and leaves with os._exit.
+    """
+    import multiprocessing
+    import signal
+    import time
+
+    bounds = ReaderBounds.from_settings()
+    last_read.clear()
+    if not hasattr(os, "fork"):  # pragma: no cover - the portal runs on Linux
+        yield from job(*args)
+        return
+    receive, send = multiprocessing.Pipe(duplex=False)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child (its coverage is not collected)
+        receive.close()
+        _reader_process(job, args, send, bounds)
+    send.close()
+    waited = 0.0
+    try:
+        while True:
+            t0 = time.monotonic()
+            try:
+                if not receive.poll(max(0.0, bounds.seconds - waited)):
+                    raise EOFError
+                message = receive.recv()
+            except (EOFError, OSError):
+                last_read.update(killed=True, wall_seconds=waited + time.monotonic() - t0)
+                raise SpreadsheetError(reader_limit(bounds)) from None
+            finally:
+                waited += time.monotonic() - t0
+            if message[0] == "item":
+                yield message[1]
+            elif message[0] == "done":
+                last_read.update(message[1], wall_seconds=waited)
+                return
+            elif message[0] == "error":
+                last_read.update(message[3], wall_seconds=waited)
+                raise SpreadsheetError(*message[1], total=message[2])
+            else:
+                raise RuntimeError("The upload reader failed:\n" + message[1])
+    finally:
+        receive.close()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:  # pragma: no cover
+            pass
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # pragma: no cover - reaped by someone else
+            pass
+
+
+def run_bounded_once(job: Any, *args: Any) -> Any:
+    """`run_bounded` for a job that yields one result."""
+    items = list(run_bounded(job, *args))
+    return items[0]

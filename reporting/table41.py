@@ -31,9 +31,8 @@ from kahoku_dx.spreadsheets import (
     cell_error,
     column_letter,
     display_value,
-    load_full_workbook,
+    read_full_sheets,
     set_cell,
-    validate_upload,
 )
 from kahoku_dx.xlsx_layout import fit_row_heights, print_setup
 from plans.models import LEASE_STATUSES, MARKERS, Plan, ScheduleCell, ScheduleItem, ScheduleRow
@@ -198,15 +197,15 @@ def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
     """Parse an uploaded table 4-1 workbook. Raises SpreadsheetError with every problem."""
     # The full (not read-only) openpyxl load keeps every cell as an object: table 4-1 is a
     # one-page table, so its bounds are far below the bulk sheets'.
-    validate_upload(data, filename, limits=TABLE41_LIMITS)
-    wb = load_full_workbook(data)
+    # Read in the bounded reader process; the checks count merged ranges cell by cell.
+    sheets = read_full_sheets(data, filename, TABLE41_LIMITS)
     errors: list[str] = []
     ws = None
     header_row = None
-    for candidate in wb.worksheets:
-        for row in candidate.iter_rows(min_row=1, max_row=min(candidate.max_row, 30)):
-            if any(_text(c.value) == ITEM_HEADER for c in row):
-                ws, header_row = candidate, row[0].row
+    for candidate in sheets:
+        for r in range(1, min(candidate.max_row, 30) + 1):
+            if any(_text(v) == ITEM_HEADER for v in candidate.row(r)):
+                ws, header_row = candidate, r
                 break
         if ws is not None:
             break
@@ -216,7 +215,7 @@ def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
             "表4-1のエクスポートファイルを編集して使ってください。"
         )
     sheet = ws.title
-    header = [_text(c.value) for c in ws[header_row]]
+    header = [_text(v) for v in ws.row(header_row)]
     item_col = header.index(ITEM_HEADER) + 1
     if SUB_HEADER not in header:
         raise SpreadsheetError(
@@ -272,27 +271,24 @@ def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
     # Merged ranges: anchor -> (row_span, col_span); covered cells -> anchor
     anchors: dict[tuple[int, int], tuple[int, int]] = {}
     covered: dict[tuple[int, int], tuple[int, int]] = {}
-    for rng in ws.merged_cells.ranges:
-        anchors[(rng.min_row, rng.min_col)] = (
-            rng.max_row - rng.min_row + 1,
-            rng.max_col - rng.min_col + 1,
-        )
-        for rr in range(rng.min_row, rng.max_row + 1):
-            for cc in range(rng.min_col, rng.max_col + 1):
-                if (rr, cc) != (rng.min_row, rng.min_col):
-                    covered[(rr, cc)] = (rng.min_row, rng.min_col)
+    for min_row, min_col, max_row, max_col in ws.merged:
+        anchors[(min_row, min_col)] = (max_row - min_row + 1, max_col - min_col + 1)
+        for rr in range(min_row, max_row + 1):
+            for cc in range(min_col, max_col + 1):
+                if (rr, cc) != (min_row, min_col):
+                    covered[(rr, cc)] = (min_row, min_col)
 
     last_year_col = max(year_cols)
     items: list[ParsedItem] = []
     for r in range(header_row + 1, ws.max_row + 1):
-        item_value = _text(ws.cell(row=r, column=item_col).value)
-        sub_value = _text(ws.cell(row=r, column=sub_col).value)
+        item_value = _text(ws.value(r, item_col))
+        sub_value = _text(ws.value(r, sub_col))
         item_covered = (r, item_col) in covered
         cells: dict[int, ParsedCell] = {}
         for col, fy in year_cols.items():
             if (r, col) in covered:
                 continue
-            text = _text(ws.cell(row=r, column=col).value)
+            text = _text(ws.value(r, col))
             if not text:
                 continue
             row_span, col_span = anchors.get((r, col), (1, 1))

@@ -26,7 +26,7 @@ from kahoku_dx.spreadsheets import (
     SpreadsheetError,
     cell_error,
     display_value,
-    open_upload,
+    read_upload,
     too_many_rows,
 )
 from plans.models import Plan
@@ -297,10 +297,10 @@ def parse_import(
     Each new or changed object is validated by the model's own full_clean(), so a rule has
     one home; the parsers only turn what people type into values.
     """
-    upload = open_upload(data, filename, allow_csv=True, limits=limits)
-    limits = upload.limits
+    limits = limits or ImportLimits.from_settings()
+    # The checks and the reading run in the bounded reader process; rows stream from it.
+    rows_iter = read_upload(data, filename, allow_csv=True, limits=limits, engine=engine)
     ctx = Context.load(plan, user)
-    rows_iter = upload.rows(engine=engine)
     sheet, header_row, col_map, _ = _find_header(rows_iter, spec)
     existing = _unique_or_ambiguous(spec.existing(ctx))  # natural key -> pk
     fetch = spec.model._default_manager.select_related(*spec.related)
