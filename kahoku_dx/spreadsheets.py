@@ -146,12 +146,17 @@ def stream_workbook(
             ws.append([stream_value(ws, h) for h in header])
             for row in rows:
                 ws.append([stream_value(ws, v) for v in row])
-        if target is not None:
-            wb.save(target)
-            return b""
-        buf = io.BytesIO()
-        wb.save(buf)
-        return buf.getvalue()
+        return save_workbook(wb, target)
+
+
+def save_workbook(wb: Any, target: IO[bytes] | None = None) -> bytes:
+    """Save ``wb`` into ``target`` (returning b"") or, without one, return its bytes."""
+    if target is not None:
+        wb.save(target)
+        return b""
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def csv_safe(value: Any) -> str:

@@ -10,7 +10,6 @@ with nothing to change. Exports are streamed: memory stays bounded at 100,000 ro
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -23,7 +22,7 @@ from initiatives.models import UNGRADED, UNGRADED_LABEL, Indicator, SystemGroup
 from initiatives.selectors import attach_counted_actuals, indicator_grade
 from kahoku_dx import xlsx_layout as xl
 from kahoku_dx.disk import write_only_workbook
-from kahoku_dx.spreadsheets import csv_bytes, csv_chunks, set_cell
+from kahoku_dx.spreadsheets import csv_bytes, csv_chunks, save_workbook, set_cell
 from plans.models import Plan
 from reporting.exchange.columns import Column, Spec, p_date, p_group, p_percent
 from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
@@ -117,12 +116,7 @@ def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> byte
             title=spec.title,
             number_formats=formats,
         )
-        if target is not None:
-            wb.save(target)
-            return b""
-        buf = io.BytesIO()
-        wb.save(buf)
-        return buf.getvalue()
+        return save_workbook(wb, target)
 
 
 def export_csv(spec: Spec, plan: Plan) -> bytes:
@@ -218,6 +212,4 @@ def template_xlsx(spec: Spec, plan: Plan | None = None) -> bytes:
         for c, value in enumerate(row, start=1):
             set_cell(guide_ws, r, c, value)
     xl.layout_table(guide_ws, header_row=1, landscape=True, title=f"{spec.title} 記入方法")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return save_workbook(wb)

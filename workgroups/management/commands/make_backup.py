@@ -8,7 +8,6 @@ Every primary key is kept, so each history row comes back attached to its own ob
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from kahoku_dx import backup
 from kahoku_dx.backup_seal import new_key, parse_key, seal
+from kahoku_dx.disk import write_atomic
 
 
 class Command(BaseCommand):
@@ -72,18 +72,9 @@ class Command(BaseCommand):
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Readable by the owner only, and never half-written under the final name."""
-    partial = path.with_name(f".{path.name}.partial")
+    """Readable by the owner only (mkstemp's 0600), and never half-written under the
+    final name: the same atomic write as the upload stash (kahoku_dx.disk)."""
     try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        write_atomic(path, data)
     except OSError as exc:
-        raise CommandError(f"書き出せません: {partial} ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise CommandError(f"書き出せません: {path} ({exc.strerror})") from None
