@@ -264,7 +264,9 @@ class ControlCharacterMiddleware:
             extra={"where": where, "path": _CONTROL.sub("?", request.path)},
         )
         if request.path_info.startswith(API_PATH_PREFIX):
-            return JsonResponse({"detail": str(CONTROL_CHARACTER_MESSAGE)}, status=400)
+            # The body of any other 400 of the API (DRF's validation errors, as its schema
+            # documents them), so that a client reads one shape.
+            return JsonResponse({"non_field_errors": [str(CONTROL_CHARACTER_MESSAGE)]}, status=400)
         return standalone_page(request, "400_control.html", 400)
 
 

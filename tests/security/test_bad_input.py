@@ -142,7 +142,7 @@ def test_the_api_is_refused_in_json(client, personas):
     client.force_login(personas.secretariat)
     response = client.get("/api/v1/initiatives/?plan=%00")
     assert response.status_code == 400
-    assert response.json() == {"detail": REFUSED}
+    assert response.json() == {"non_field_errors": [REFUSED]}
 
 
 def _progress_post(client, ini, text):
