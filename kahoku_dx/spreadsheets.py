@@ -21,10 +21,17 @@ Every refusal is a `SpreadsheetError` with a Japanese message for the user.
 from __future__ import annotations
 
 import csv
+import ctypes
+import faulthandler
+import gc
 import io
+import multiprocessing
 import os
 import posixpath
 import re
+import resource
+import signal
+import time
 import zipfile
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
@@ -1152,11 +1159,6 @@ def _status_kb(field_name: str) -> int:
 def _bound_this_process(bounds: ReaderBounds) -> int:
     """In the reader process: limits on, signals to their defaults; return the RSS (KB)
     that the peak is measured from."""
-    import ctypes
-    import gc
-    import resource
-    import signal
-
     # Nothing inherited is collected here: a collection would touch (and so copy) every
     # object page of the parent; freezing them keeps the child's memory its own.
     gc.freeze()
@@ -1171,8 +1173,6 @@ def _bound_this_process(bounds: ReaderBounds) -> int:
         pass
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     try:  # a native allocation failure aborts the child: that is the bound, not a crash report
-        import faulthandler
-
         faulthandler.disable()
     except Exception:  # pragma: no cover
         pass
@@ -1236,9 +1236,6 @@ def run_bounded(job: Any, *args: Any) -> Iterator[Any]:
     Closing this generator early kills the child. The child never touches the database:
     it only reads bytes, and leaves with os._exit.
     """
-    import multiprocessing
-    import signal
-    import time
 
     bounds = ReaderBounds.from_settings()
     last_read.clear()
