@@ -15,6 +15,22 @@ from pathlib import Path
 from typing import Any
 
 
+def exchange(
+    conn: Any, method: str, path: str, data: str | None, headers: dict, cookies: dict
+) -> tuple[Any, str]:
+    """One request on ``conn`` (an http.client connection, closed after): the response and
+    its text, with the cookies it sets kept in ``cookies`` (a test client's cookie jar)."""
+    conn.request(method, path, body=data, headers=headers)
+    response = conn.getresponse()
+    text = response.read().decode("utf-8", "replace")
+    for header, value in response.getheaders():
+        if header.lower() == "set-cookie":
+            name, _, rest = value.partition("=")
+            cookies[name] = rest.split(";", 1)[0]
+    conn.close()
+    return response, text
+
+
 @contextmanager
 def throwaway_database(env: dict[str, str], tmp_path: Path, suffix: str) -> Iterator[Any]:
     """Point ``env`` at a fresh database; yields the parsed PostgreSQL settings (or None).

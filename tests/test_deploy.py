@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import OperationalError
 from django.http import HttpResponse
 
-from tests.servers import throwaway_database
+from tests.servers import exchange, throwaway_database
 
 PRODUCTION_ENV = {
     **{
@@ -246,15 +246,7 @@ class _Http:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Origin"] = f"https://127.0.0.1:{port}"
             headers["Referer"] = f"https://127.0.0.1:{port}{path}"
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        conn.close()
-        return response, text
+        return exchange(conn, method, path, data, headers, self.cookies)
 
     def login(self, username: str, password: str, port: int | None = None):
         _, page = self.request("GET", "/accounts/login/", port=port)

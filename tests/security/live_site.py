@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
+from tests.servers import exchange
+
 REDIS_SERVER = "/usr/bin/redis-server"
 
 
@@ -138,15 +140,7 @@ class Browser:
             data = urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"http://{self.host}{path}"
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        conn.close()
-        return response, text
+        return exchange(conn, method, path, data, headers, self.cookies)
 
     def login(self, username: str, password: str) -> tuple[http.client.HTTPResponse, str]:
         _, page = self.request("GET", "/accounts/login/")

@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings
 
 from tests.factory import PASSWORD, make_user
-from tests.servers import throwaway_database
+from tests.servers import exchange, throwaway_database
 from tests.test_deploy import _free_ports, _wait_healthy
 from workgroups.models import StaffProfile
 
@@ -170,15 +170,7 @@ class _Browser:
         if body is not None:
             data = urlencode({"csrfmiddlewaretoken": self.cookies["csrftoken"], **body})
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-        for header, value in response.getheaders():
-            if header.lower() == "set-cookie":
-                name, _, rest = value.partition("=")
-                self.cookies[name] = rest.split(";", 1)[0]
-        conn.close()
-        return response, text
+        return exchange(conn, method, path, data, headers, self.cookies)
 
 
 @pytest.fixture
