@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.utils import timezone
 
 from kahoku_dx import era
@@ -38,4 +40,22 @@ def plan_chosen(plans: list[Plan], code: str | None, fiscal_year: int) -> Plan |
     """The plan a screen's ``?plan=<code>`` names, else the current plan."""
     return next((p for p in plans if p.code == code), None) or current_plan(
         fiscal_year, plans=plans
+    )
+
+
+def plans_from(day: date) -> list[Plan]:
+    """The plans an organisation change dated ``day`` reaches: the plan covering ``day``'s
+    fiscal year and every later plan that has not ended (a drafted or adopted successor).
+
+    The city's bodies (HQ, WGs, secretariat) continue from one plan into the next: each plan
+    holds them as they stand during its period, so a roster or a WG change from ``day`` is
+    written into every one of these plans, and never into a plan whose period is over.
+    """
+    from plans.models import PlanStatus
+
+    fiscal_year = era.fiscal_year_of(day)
+    return list(
+        Plan.objects.filter(end_fy__gte=fiscal_year)
+        .exclude(status=PlanStatus.ENDED)
+        .order_by("start_fy", "code")
     )

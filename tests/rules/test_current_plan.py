@@ -86,3 +86,19 @@ def test_plan_period_in_python_and_in_queries_agree(personas, next_plan, fiscal_
         initiatives_for_fiscal_year(fiscal_year).values_list("policy__plan__code", flat=True)
     )
     assert listed == covering
+
+
+def test_plans_from_reaches_the_plan_of_the_date_and_its_successors_never_an_ended_one():
+    """An organisation change dated in December reaches the plan in force and its drafted
+    successor; one dated 1 April of the successor's first year reaches the successor only."""
+    old = Plan.objects.create(code="old", name="旧", start_fy=2021, end_fy=2026)
+    new = Plan.objects.create(
+        code="new", name="新", start_fy=2027, end_fy=2031, predecessor=old, status="draft"
+    )
+    Plan.objects.exclude(pk__in=[old.pk, new.pk]).update(status="ended")
+    assert selectors.plans_from(date(2026, 12, 10)) == [old, new]
+    assert selectors.plans_from(date(2027, 3, 31)) == [old, new]
+    assert selectors.plans_from(date(2027, 4, 1)) == [new]
+    old.status = "ended"
+    old.save()
+    assert selectors.plans_from(date(2026, 12, 10)) == [new]
