@@ -569,7 +569,7 @@ class ReminderMail:
 
 
 @dataclass
-class _Todo:
+class ReminderTodo:
     user: Any
     due: list[Review] = field(default_factory=list)
     returned: list[Review] = field(default_factory=list)
@@ -585,16 +585,19 @@ def _returned_comment(review: Review) -> str:
     return comments[-1] if comments else ""
 
 
-def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMail]:
-    """One Japanese mail per person with what they should do (see send_reminders).
+def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
+    """Who gets a reminder on ``today`` and for what: the one selection send_reminders mails
+    and the plan switch check (reporting.services.switch_check) lists.
 
     WG leaders: reviews in draft due within ``days`` days (or overdue) and returned reviews.
     WG members (leaders included): their WG's initiatives of the current fiscal year without a
     progress entry for ``days`` days, unless the year's latest status is 完了 or 中止.
+    Initiatives of ``today``'s fiscal year belong to the plan covering it, and their WGs are
+    that plan's WG rows, so on and after 1 April the new plan's people are the ones reminded.
     """
     fiscal_year = era.current_fiscal_year(today)
     horizon = today + timedelta(days=days)
-    todos: dict[int, _Todo] = {}
+    todos: dict[int, ReminderTodo] = {}
 
     memberships = list(
         WorkingGroupMembership.objects.filter(user__is_active=True)
@@ -608,8 +611,8 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
         if m.role == WorkingGroupMembership.Role.LEADER:
             leaders.setdefault(m.working_group_id, []).append(m.user)
 
-    def todo(user: Any) -> _Todo:
-        return todos.setdefault(user.pk, _Todo(user))
+    def todo(user: Any) -> ReminderTodo:
+        return todos.setdefault(user.pk, ReminderTodo(user))
 
     reviews = (
         Review.objects.filter(initiative__working_group__isnull=False)
@@ -636,8 +639,13 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
         for user in members.get(ini.working_group_id, []):
             todo(user).stale.append(ini)
 
+    return sorted(todos.values(), key=lambda t: t.user.get_username())
+
+
+def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMail]:
+    """One Japanese mail per person with what they should do (see reminder_todos)."""
     mails = []
-    for item in todos.values():
+    for item in reminder_todos(today=today, days=days):
         lines = [
             f"{display_name(item.user)} 様",
             "",

@@ -177,3 +177,32 @@ class VersionCompareForm(forms.Form):
         choices = _source_choices()
         self.fields["a"].choices = choices
         self.fields["b"].choices = choices
+
+
+class SwitchCheckForm(forms.Form):
+    """``?plan=<code>&on=<date>`` of the plan switch check; the date as people type it."""
+
+    plan = forms.ChoiceField(label=_("計画"), required=False)
+    on = forms.CharField(
+        label=_("確認する日"),
+        required=False,
+        max_length=40,
+        help_text=_("例: 2027-04-01、R9.4.1、令和9年4月1日"),
+    )
+
+    def __init__(self, *args: Any, plans: list[Plan], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._plans = {p.code: p for p in plans}
+        self.fields["plan"].choices = [("", _("(次期計画)"))] + [(p.code, p.name) for p in plans]
+
+    def clean_plan(self) -> Plan | None:
+        return self._plans.get(self.cleaned_data.get("plan") or "")
+
+    def clean_on(self) -> Any:
+        text = (self.cleaned_data.get("on") or "").strip()
+        if not text:
+            return None
+        try:
+            return era.parse_date(text)
+        except era.EraError as exc:
+            raise forms.ValidationError(str(exc)) from exc

@@ -1,7 +1,7 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
 from django.urls import path
 
-from reporting import version_views, views
+from reporting import switch_views, version_views, views
 
 app_name = "reporting"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("compare/", views.CompareView.as_view(), name="compare"),
     path("carry-over/", views.CarryOverView.as_view(), name="carry_over"),
     path("publication/", views.PublicationView.as_view(), name="publication"),
+    path("switch/", switch_views.PlanSwitchView.as_view(), name="plan_switch"),
     path("versions/", version_views.VersionListView.as_view(), name="versions"),
     path("summary/", version_views.SummaryView.as_view(), name="summary"),
     path("versions/compare/", version_views.VersionCompareView.as_view(), name="version_compare"),
