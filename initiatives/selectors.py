@@ -39,6 +39,7 @@ from initiatives.models import (
 )
 from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
+from plans.selectors import current_plan
 from workgroups.access import Roles
 
 # Marked, not translated: a plain str; pages show it via {% translate %}.
@@ -636,15 +637,18 @@ class ChecklistItem:
 def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
     """What still needs doing before the year can run; only items with something to fix.
 
-    One query per item whatever the data (pinned by a query-count test).
+    One query per item whatever the data, and one for the plan in force (pinned by a
+    query-count test). The WGs and initiatives counted are those of the plan in force in
+    ``fiscal_year`` (plans.selectors.current_plan): from 1 April the new plan's, never a
+    draft's beside it nor the ended plan's.
     """
     from django.db.models import Exists
 
     from initiatives.models import Confirmation, OnlineProcedure, StandardSystem
     from workgroups.models import Section, StaffProfile, WorkingGroup, WorkingGroupMembership
 
-    plans = Plan.objects.filter(Plan.covering(fiscal_year))
-    this_year = initiatives_for_fiscal_year(fiscal_year)
+    plan = current_plan(fiscal_year)
+    this_year = initiatives_for_fiscal_year(fiscal_year).filter(policy__plan=plan)
     leader = WorkingGroupMembership.objects.filter(
         working_group=OuterRef("pk"),
         role=WorkingGroupMembership.Role.LEADER,
@@ -653,7 +657,7 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
     referenced = (Q(staff__user__is_active=True) | Q(led_working_groups__isnull=False)) | Q(
         working_groups__isnull=False
     )
-    published = Initiative.objects.filter(policy__plan__in=plans, is_public=True).exists()
+    published = Initiative.objects.filter(policy__plan=plan, is_public=True).exists()
     items = [
         (
             "procedures",
@@ -670,7 +674,7 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
         (
             "wg_leaders",
             gettext_noop("WG長がいないWG"),
-            WorkingGroup.objects.filter(plan__in=plans).exclude(Exists(leader)).count(),
+            WorkingGroup.objects.filter(plan=plan).exclude(Exists(leader)).count(),
             "workgroups:staff_list",
         ),
         (

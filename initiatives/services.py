@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -621,7 +621,6 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
             | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
         )
         .select_related("initiative", "initiative__policy")
-        .prefetch_related("events")
         .order_by("due_date", "initiative__policy__number", "initiative__number")
     )
     for review in reviews:
@@ -644,8 +643,11 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
 
 def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMail]:
     """One Japanese mail per person with what they should do (see reminder_todos)."""
+    todos = reminder_todos(today=today, days=days)
+    # The mails quote the return comment: read the returned reviews' moves in one query.
+    prefetch_related_objects([r for t in todos for r in t.returned], "events")
     mails = []
-    for item in reminder_todos(today=today, days=days):
+    for item in todos:
         lines = [
             f"{display_name(item.user)} 様",
             "",

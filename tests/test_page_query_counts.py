@@ -325,7 +325,7 @@ DOCUMENT = "a document shown whole by design, with its file download"
 
 LIST_PAGES: list[Page] = [
     # home: to-do lists of 50 at most (reviews: newest year first, with the total)
-    Page("home", "secretariat", 12, FIRST),
+    Page("home", "secretariat", 13, FIRST),  # the checklist asks for the plan in force
     Page("home", "hq", 4, FIRST),
     Page("home", "leader", 5, FIRST),
     Page("home", "member", 5, FIRST),
@@ -361,6 +361,8 @@ LIST_PAGES: list[Page] = [
     ),
     Page("reporting:publication", "secretariat", 6, PAGINATED),
     Page("reporting:versions", "hq", 5, DOMAIN),
+    # the plan switch check: each check's first 50 rows with the total
+    Page("reporting:plan_switch", "secretariat", 22, FIRST, params=lambda w: {"plan": PLAN_CODE}),
     # the aggregate table whole, the initiatives' sections paginated (all in ?format=xlsx)
     Page("reporting:summary", "hq", 15, PAGINATED),
     # differences of two plan contents (?format=xlsx), and the plan as printed (.docx)

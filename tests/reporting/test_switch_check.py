@@ -14,7 +14,7 @@ from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from initiatives.models import Indicator, Initiative
 from plans.models import BasicPolicy, Plan, PlanStatus
@@ -30,6 +30,15 @@ from workgroups.models import (
 )
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _japanese():
+    """The checks' texts are read in Japanese, whatever an earlier test left active."""
+    with translation.override("ja"):
+        yield
+
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 APRIL_1 = date(2027, 4, 1)
 R9_CODE = "kahoku-dx-r9-r13"

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kahoku_dx.spreadsheets import SpreadsheetError
+from plans.models import Plan
 from plans.selectors import current_plan
 from workgroups import services
 
@@ -42,11 +43,16 @@ class Command(BaseCommand):
             help="適用日(YYYY-MM-DD)。省略時は今日。31日より先の日付は受け付けません。",
         )
         parser.add_argument("--user", help="履歴に記録する取り込み者のユーザー名")
+        parser.add_argument("--plan", help="計画コード(省略時は施行中の計画)")
 
     def handle(self, *args, file: Path, dry_run: bool, **options):
         today = timezone.localdate()
         effective = self._date(options.get("effective")) or today
         actor = self._user(options.get("user"))
+        code = options.get("plan")
+        plan = Plan.objects.filter(code=code).first() if code else current_plan()
+        if plan is None:
+            raise CommandError(f"計画がありません: {code or '(施行中の計画)'}")
         try:
             data = file.read_bytes()
         except OSError as exc:
@@ -56,7 +62,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 preview = services.staff_roster_apply(
                     actor=actor,
-                    plan=current_plan(),
+                    plan=plan,
                     data=data,
                     filename=file.name,
                     effective=effective,
