@@ -362,7 +362,7 @@ LIST_PAGES: list[Page] = [
     Page("reporting:publication", "secretariat", 6, PAGINATED),
     Page("reporting:versions", "hq", 5, DOMAIN),
     # the plan switch check: each check's first 50 rows with the total
-    Page("reporting:plan_switch", "secretariat", 22, FIRST, params=lambda w: {"plan": PLAN_CODE}),
+    Page("reporting:plan_switch", "secretariat", 23, FIRST, params=lambda w: {"plan": PLAN_CODE}),
     # the aggregate table whole, the initiatives' sections paginated (all in ?format=xlsx)
     Page("reporting:summary", "hq", 15, PAGINATED),
     # differences of two plan contents (?format=xlsx), and the plan as printed (.docx)

@@ -20,12 +20,13 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from initiatives.models import Initiative
+from initiatives.models import Initiative, Review
+from initiatives.selectors import initiatives_for_fiscal_year
 from initiatives.services import reminder_todos
 from kahoku_dx import era
 from kahoku_dx.versioning import display_name
@@ -403,9 +404,19 @@ def _check_initiative_gaps(plan: Plan, initiatives: list[Initiative]) -> list[Ch
     return checks
 
 
-def _check_reviews(plan: Plan, initiatives: list[Initiative]) -> Check:
+def _check_reviews(plan: Plan) -> Check:
+    """The initiatives the first year's PDCA round opens a review for: the selection
+    initiatives.services.reviews_open takes (initiatives_for_fiscal_year)."""
     fy = plan.start_fy
-    rows = [_initiative_row(i) for i in initiatives]
+    selected = list(
+        initiatives_for_fiscal_year(fy)
+        .prefetch_related(None)  # the rows show code and title only
+        .annotate(
+            review_open=Exists(Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fy))
+        )
+        .order_by("policy__plan__start_fy", "policy__number", "number")
+    )
+    rows = [_initiative_row(i, _("(開始済み)") if i.review_open else "") for i in selected]
     shown, total = _bounded(rows)
     return Check(
         key="reviews",
@@ -470,7 +481,7 @@ def switch_check(plan: Plan, on: date) -> list[Check]:
         *_check_bodies(plan),
         _check_logins(plan),
         *_check_initiative_gaps(plan, initiatives),
-        _check_reviews(plan, initiatives),
+        _check_reviews(plan),
         _check_reminders(plan, on),
     ]
 

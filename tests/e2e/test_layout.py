@@ -83,6 +83,7 @@ def staff_pages(ini, review, snapshot) -> list[str]:
         f"/plan/reports/{snapshot.pk}/",
         "/plan/compare/",
         "/plan/carry-over/",
+        "/plan/switch/",
         "/plan/publication/",
         "/excel/",
         "/accounts/password_change/",

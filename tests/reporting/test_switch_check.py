@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from initiatives.models import Indicator, Initiative
 from plans.models import BasicPolicy, Plan, PlanStatus
 from reporting.services.switch_check import ROW_LIMIT, default_day, default_plan, switch_check
-from tests.factory import Personas, make_indicator, make_membership
+from tests.factory import Personas, make_indicator, make_membership, make_review
 from workgroups.models import (
     Headquarters,
     HeadquartersMember,
@@ -276,6 +276,9 @@ def test_reviews_to_open_for_the_first_year(nxt):
         c = check(nxt.plan, "reviews")
         assert c.ok and c.label == "令和9年度 (2027年度)に振り返りを開く取り組み"
         assert [r.name for r in c.rows] == ["1.1 電子申請の拡充", "1.2 文書管理の電子化"]
+        make_review(nxt.ini, fiscal_year=2027)
+        rows = [r.name for r in check(nxt.plan, "reviews").rows]
+        assert rows == ["1.1 電子申請の拡充(開始済み)", "1.2 文書管理の電子化"]
         Initiative.objects.filter(policy__plan=nxt.plan).delete()
         assert not check(nxt.plan, "reviews").ok
 
