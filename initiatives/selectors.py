@@ -334,12 +334,15 @@ def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:
     led = [ini for ini in mine if roles.leads_wg(ini.working_group_id)]
     reviews_due = [ini for ini in led if ini.review_state in (None, Review.State.DRAFT)]
     reviews_returned = [ini for ini in led if ini.review_state == Review.State.RETURNED]
+    # The person's WG in this year's plan: they keep their rows in the ended plan's WGs (and
+    # the next plan's) too, so the WG is read off this year's initiatives.
+    my_wgs = {ini.working_group_id for ini in mine}
     to_check = _first_reviews(Review.State.SUBMITTED) if roles.secretariat else ([], 0)
     to_approve = _first_reviews(Review.State.CHECKED) if roles.headquarters else ([], 0)
     return {
         "my_initiatives": mine[:HOME_LIST_LIMIT],
         "my_total": len(mine),
-        "my_wg": next(iter(roles.member_wg_ids)) if len(roles.member_wg_ids) == 1 else None,
+        "my_wg": my_wgs.pop() if len(my_wgs) == 1 else None,
         "reviews_due": reviews_due,
         "reviews_returned": reviews_returned,
         "to_check": to_check[0],

@@ -47,7 +47,11 @@ def test_a_wg_leaders_home_lists_the_new_plans_initiatives(client, r9, personas)
     assert old  # the R8 plan's 情報推進課WG has initiatives the leader led until 3/31
     with at(DAY):
         client.force_login(personas.leader)
-        page = client.get(reverse("home")).content.decode()
+        response = client.get(reverse("home"))
+    page = response.content.decode()
+    # the leader's WG (the link to all its initiatives) is the R9 plan's, though the leader
+    # keeps the R8 plan's membership row
+    assert response.context["my_wg"] == r9.wg.pk
     assert "電子申請の拡充" in page
     assert "担当しているWGの取り組みはありません" not in page
     assert all(ini.title not in page for ini in old)
