@@ -21,6 +21,26 @@ from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from reporting.plan_content import plan_content
 
 
+def open_revision(plan: Plan) -> PlanVersion | None:
+    """The revision (第2.1版 …) being drafted on an adopted plan, if one is open."""
+    return (
+        plan.versions.filter(revision_of__isnull=False, frozen_at__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def plan_is_editable(plan: Plan) -> bool:
+    """Whether the plan's content (policies, initiatives, indicators, table 4-1, chapters) may
+    be edited: a draft plan, or an adopted plan with an open draft revision. The adopted
+    versions' frozen content never changes either way."""
+    if plan.status == PlanStatus.DRAFT:
+        return True
+    if plan.status == PlanStatus.ENDED:
+        return False
+    return open_revision(plan) is not None
+
+
 @transaction.atomic
 def version_freeze(*, actor: Any, version: PlanVersion, refreeze: bool = False) -> PlanVersion:
     """Store the plan's content as it stands on ``version`` (once; ``refreeze`` to redo)."""
