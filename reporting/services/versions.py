@@ -113,12 +113,15 @@ class _Once:
         return False
 
 
-def _check_no_overlap_in_force(plan: Plan) -> None:
-    """At most one plan in force on any date: no other adopted or in-force plan may share a
-    fiscal year with ``plan`` (checked under the lifecycle lock)."""
+def _check_no_overlap_in_force(
+    plan: Plan, statuses: tuple[str, ...] = (PlanStatus.ADOPTED, PlanStatus.IN_FORCE)
+) -> None:
+    """At most one plan in force on any date: no other plan adopted or in force (adoption),
+    or in force (putting in force) may share a fiscal year with ``plan`` (checked under the
+    lifecycle lock)."""
     other = (
         Plan.objects.exclude(pk=plan.pk)
-        .filter(status__in=[PlanStatus.ADOPTED, PlanStatus.IN_FORCE])
+        .filter(status__in=statuses)
         .filter(start_fy__lte=plan.end_fy, end_fy__gte=plan.start_fy)
         .first()
     )
@@ -277,7 +280,7 @@ def plan_put_in_force(*, actor: Any, plan: Plan) -> Plan:
             f"「{plan.name}」の施行日は{plan.in_force_start:%Y-%m-%d}です。"
             "施行日になると自動的に施行中として扱われます。"
         )
-    _check_no_overlap_in_force(plan)
+    _check_no_overlap_in_force(plan, statuses=(PlanStatus.IN_FORCE,))
     plan.status = PlanStatus.IN_FORCE
     if plan.in_force_from is None:
         plan.in_force_from = plan.in_force_start
