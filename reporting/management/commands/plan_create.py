@@ -14,6 +14,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
+        # --version is the plan's version here (X.Y), not Django's own --version.
+        for action in list(parser._actions):
+            if "--version" in action.option_strings:
+                parser._handle_conflict_resolve(None, [("--version", action)])
         parser.add_argument("--code", required=True, help="計画コード(半角英数字とハイフン)")
         parser.add_argument("--name", required=True, help="計画名")
         parser.add_argument("--start", required=True, help="開始年度(2027、R9、令和9年度)")
