@@ -70,6 +70,20 @@ def _errors(request: Any, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _state_label(plan: Plan, in_force: Plan | None) -> str:
+    """施行中 for the plan in force today (an adopted plan from its in_force_from, pressed or
+    not), 終了 for a plan a later one has taken over from, else the recorded status."""
+    if in_force is not None and plan.pk == in_force.pk:
+        return str(PlanStatus.IN_FORCE.label)
+    if (
+        in_force is not None
+        and plan.status in (PlanStatus.ADOPTED, PlanStatus.IN_FORCE)
+        and plan.in_force_start < in_force.in_force_start
+    ):
+        return str(PlanStatus.ENDED.label)
+    return plan.get_status_display()
+
+
 class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
     """Every plan with its status and versions; the secretariat drafts and adopts here."""
 
@@ -86,6 +100,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
         in_force = plan_in_force_on(today, plans=plans)
         for plan in plans:
             plan.is_in_force_today = in_force is not None and plan.pk == in_force.pk
+            plan.state_label = _state_label(plan, in_force)
             plan.open_revision = next((v for v in plan.versions.all() if v.is_open_revision), None)
             plan.version_in_force = max(
                 (v for v in plan.versions.all() if v.frozen_at),

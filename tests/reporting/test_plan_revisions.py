@@ -145,3 +145,25 @@ def test_the_plan_in_force_on_a_day(personas, plan):
         assert current_plan() == nxt and current_plan(2027) == nxt
         assert current_plan(2026) == plan  # an earlier year: its own plan
     assert plan_in_force_on(date(2020, 1, 1)) == nxt  # before every plan: the latest
+
+
+def test_versions_page_says_which_plan_is_in_force_without_the_button(client, personas, plan):
+    nxt = Plan.objects.create(
+        code="next",
+        name="次期計画",
+        start_fy=2027,
+        end_fy=2031,
+        predecessor=plan,
+        status=PlanStatus.ADOPTED,
+        adopted_on=date(2026, 12, 1),
+        in_force_from=date(2027, 4, 1),
+    )
+
+    def states(day):
+        with time_machine.travel(day):
+            client.force_login(personas.secretariat)
+            response = client.get(reverse("reporting:versions"))
+        return {p.code: p.state_label for p in response.context["plans"]}
+
+    assert states(date(2027, 3, 31)) == {plan.code: "施行中", nxt.code: "決定"}
+    assert states(date(2027, 4, 1)) == {plan.code: "終了", nxt.code: "施行中"}
