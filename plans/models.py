@@ -71,6 +71,7 @@ class Plan(models.Model):
                 fields=["predecessor"],
                 condition=models.Q(predecessor__isnull=False),
                 name="uniq_plan_successor",
+                violation_error_message="この計画の次期計画はすでに作成されています。",
             )
         ]
 
@@ -184,6 +185,7 @@ class PlanVersion(models.Model):
                 fields=["plan"],
                 condition=models.Q(revision_of__isnull=False, frozen_at__isnull=True),
                 name="uniq_open_revision_per_plan",
+                violation_error_message="この計画の改訂はすでに作成中です。",
             ),
         ]
 

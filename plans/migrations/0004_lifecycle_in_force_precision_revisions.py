@@ -66,11 +66,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='plan',
-            constraint=models.UniqueConstraint(condition=models.Q(('predecessor__isnull', False)), fields=('predecessor',), name='uniq_plan_successor'),
+            constraint=models.UniqueConstraint(condition=models.Q(('predecessor__isnull', False)), fields=('predecessor',), name='uniq_plan_successor', violation_error_message='この計画の次期計画はすでに作成されています。'),
         ),
         migrations.AddConstraint(
             model_name='planversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('frozen_at__isnull', True), ('revision_of__isnull', False)), fields=('plan',), name='uniq_open_revision_per_plan'),
+            constraint=models.UniqueConstraint(condition=models.Q(('frozen_at__isnull', True), ('revision_of__isnull', False)), fields=('plan',), name='uniq_open_revision_per_plan', violation_error_message='この計画の改訂はすでに作成中です。'),
         ),
         migrations.RunPython(dates_from_the_plan, migrations.RunPython.noop),
     ]

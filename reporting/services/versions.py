@@ -6,6 +6,8 @@ comparison or the printed document of 第1.0版 shows 第1.0版 whatever was edi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -93,24 +95,14 @@ def locked_plan(plan: Plan) -> Plan:
     return current
 
 
-def _once(what: str):
+@contextmanager
+def _once(what: str) -> Iterator[None]:
     """A savepoint that turns a unique-constraint race into a clear message, never a 500."""
-    return _Once(what)
-
-
-class _Once:
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.atomic = transaction.atomic()
-
-    def __enter__(self) -> None:
-        self.atomic.__enter__()
-
-    def __exit__(self, exc_type, exc, tb) -> bool:
-        self.atomic.__exit__(exc_type, exc, tb)
-        if exc_type is not None and issubclass(exc_type, IntegrityError):
-            raise ValidationError(self.what) from exc
-        return False
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        raise ValidationError(what) from exc
 
 
 def _check_no_overlap_in_force(

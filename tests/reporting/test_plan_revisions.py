@@ -167,3 +167,25 @@ def test_versions_page_says_which_plan_is_in_force_without_the_button(client, pe
 
     assert states(date(2027, 3, 31)) == {plan.code: "施行中", nxt.code: "決定"}
     assert states(date(2027, 4, 1)) == {plan.code: "終了", nxt.code: "施行中"}
+
+
+def test_the_database_backs_the_locks(plan):
+    """One successor per plan, one open revision per plan: unique constraints, with the
+    model's validation saying so in Japanese."""
+    from django.db import IntegrityError, transaction
+
+    Plan.objects.create(
+        code="a", name="a", start_fy=2027, end_fy=2031, predecessor=plan, status="draft"
+    )
+    second = Plan(code="b", name="b", start_fy=2027, end_fy=2031, predecessor=plan)
+    with pytest.raises(ValidationError, match="次期計画はすでに作成されています"):
+        second.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        second.save()
+    v10 = PlanVersion.objects.get(plan=plan, number="1.0")
+    PlanVersion.objects.create(plan=plan, number="1.1", issued_fy=2026, revision_of=v10)
+    another = PlanVersion(plan=plan, number="1.2", issued_fy=2026, revision_of=v10)
+    with pytest.raises(ValidationError, match="改訂はすでに作成中です"):
+        another.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        another.save()
