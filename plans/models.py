@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -49,6 +51,12 @@ class Plan(models.Model):
         _("状態"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.IN_FORCE
     )
     adopted_on = models.DateField(_("決定日"), null=True, blank=True)
+    in_force_from = models.DateField(
+        _("施行日"),
+        null=True,
+        blank=True,
+        help_text=_("この日から計画が施行されます(空欄は計画期間の初年度の4月1日)"),
+    )
     history = HistoricalRecords()
 
     objects = PlanManager()
@@ -57,6 +65,15 @@ class Plan(models.Model):
         verbose_name = _("計画")
         verbose_name_plural = _("計画")
         ordering = ["start_fy", "code"]
+        constraints = [
+            # At most one successor per plan: two concurrent 「次期計画を作成」 write once.
+            models.UniqueConstraint(
+                fields=["predecessor"],
+                condition=models.Q(predecessor__isnull=False),
+                name="uniq_plan_successor",
+                violation_error_message="この計画の次期計画はすでに作成されています。",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -78,6 +95,11 @@ class Plan(models.Model):
             "start": era.format_fiscal_year(self.start_fy),
             "end": era.format_fiscal_year(self.end_fy),
         }
+
+    @property
+    def in_force_start(self) -> date:
+        """The day the plan is in force from: in_force_from, else 1 April of its first year."""
+        return self.in_force_from or era.fiscal_year_start(self.start_fy)
 
     def covers(self, fiscal_year: int) -> bool:
         return self.start_fy <= fiscal_year <= self.end_fy
@@ -104,6 +126,14 @@ class PlanVersionManager(models.Manager["PlanVersion"]):
         return self.get(plan__code=plan_code, number=number)
 
 
+class IssuedPrecision(models.TextChoices):
+    """How precisely the plan states its own date: 令和4年2月20日, 令和4年2月, 令和3年度."""
+
+    DAY = "day", _("日")
+    MONTH = "month", _("月")
+    FY = "fy", _("年度")
+
+
 class PlanVersion(models.Model):
     """第0.5版, 第1.0版, …: the plan says it is "versioned up" as the WGs work."""
 
@@ -114,6 +144,22 @@ class PlanVersion(models.Model):
     issued_fy = models.PositiveIntegerField(_("策定年度"), validators=FY_VALIDATORS)
     issued_on = models.DateField(
         _("策定年月"), null=True, blank=True, help_text=_("月単位の場合はその月の1日")
+    )
+    issued_precision = models.CharField(
+        _("決定日の精度"),
+        max_length=5,
+        choices=IssuedPrecision.choices,
+        default=IssuedPrecision.FY,
+        help_text=_("計画書が日付まで示すか、月だけか、年度だけか"),
+    )
+    revision_of = models.ForeignKey(
+        "self",
+        verbose_name=_("改訂元の版"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="revisions",
+        help_text=_("決定後に開いた改訂(第2.1版…)の元になった版"),
     )
     summary = models.TextField(_("主な変更内容"), blank=True)
     content = models.JSONField(
@@ -133,7 +179,14 @@ class PlanVersion(models.Model):
         verbose_name_plural = _("計画の版")
         ordering = ["plan", "issued_fy", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["plan", "number"], name="uniq_plan_version_number")
+            models.UniqueConstraint(fields=["plan", "number"], name="uniq_plan_version_number"),
+            # One open revision per plan at a time (第2.1版 while it is drafted).
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=models.Q(revision_of__isnull=False, frozen_at__isnull=True),
+                name="uniq_open_revision_per_plan",
+                violation_error_message="この計画の改訂はすでに作成中です。",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -150,9 +203,17 @@ class PlanVersion(models.Model):
 
     @property
     def issued_label(self) -> str:
-        if self.issued_on:
-            return era.format_era_month(self.issued_on.year, self.issued_on.month)
+        """The decision date as precisely as the plan states it (令和4年2月 / 令和3年度)."""
+        if self.issued_on and self.issued_precision != IssuedPrecision.FY:
+            month = era.format_era_month(self.issued_on.year, self.issued_on.month)
+            if self.issued_precision == IssuedPrecision.DAY:
+                return str(_("%(month)s%(day)s日") % {"month": month, "day": self.issued_on.day})
+            return month
         return era.era_label(self.issued_fy, short=False)
+
+    @property
+    def is_open_revision(self) -> bool:
+        return self.revision_of_id is not None and self.frozen_at is None
 
 
 class PlanChapter(models.Model):

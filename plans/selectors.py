@@ -10,30 +10,55 @@ from datetime import date
 from django.utils import timezone
 
 from kahoku_dx import era
-from plans.models import Plan
+from plans.models import Plan, PlanStatus
 
 
 def plans_for_selection() -> list[Plan]:
     return list(Plan.objects.order_by("start_fy", "code"))
 
 
-def _plan_in_force(plans: list[Plan], fiscal_year: int) -> Plan | None:
-    """The plan covering the fiscal year, else the latest plan (None when there is none)."""
-    for plan in plans:
-        if plan.covers(fiscal_year):
-            return plan
-    return plans[-1] if plans else None
+def _plan_in_force(plans: list[Plan], day: date) -> Plan | None:
+    """The plan in force on ``day`` among ``plans`` (the one rule, see plan_in_force_on)."""
+    fiscal_year = era.fiscal_year_of(day)
+    # A draft is never in force; an adopted plan is from its in_force_from (put in force on
+    # the date, no run needed), and from that day the plan before it has ended.
+    started = [p for p in plans if p.status != PlanStatus.DRAFT and p.in_force_start <= day]
+    covering = [p for p in started if p.end_fy >= fiscal_year]
+    if covering:
+        return max(covering, key=lambda p: (p.in_force_start, p.start_fy, p.code))
+    if started:  # after every plan's period: the latest one
+        return max(started, key=lambda p: (p.in_force_start, p.start_fy, p.code))
+    # Before every plan starts: the latest plan that is not a draft.
+    not_drafts = [p for p in plans if p.status != PlanStatus.DRAFT]
+    return not_drafts[-1] if not_drafts else None
+
+
+def _day_of(fiscal_year: int | None) -> date:
+    today = timezone.localdate()
+    if fiscal_year is None or fiscal_year == era.fiscal_year_of(today):
+        return today
+    return era.fiscal_year_start(fiscal_year)
+
+
+def plan_in_force_on(day: date, *, plans: list[Plan] | None = None) -> Plan | None:
+    """The plan in force on ``day``: of the plans that are not drafts and are in force from
+    ``day`` or before (Plan.in_force_start: in_force_from, else 1 April of the first year),
+    the one started last that still covers ``day``'s fiscal year; after every period the
+    latest of them; before every plan the latest plan that is not a draft (None: none).
+
+    An ADOPTED plan whose in_force_from has come is in force (its predecessor has ended from
+    that day) whether or not anyone pressed 「施行する」: this is the one home of that rule.
+    """
+    return _plan_in_force(plans_for_selection() if plans is None else plans, day)
 
 
 def current_plan(fiscal_year: int | None = None, *, plans: list[Plan] | None = None) -> Plan | None:
-    """The plan in force in ``fiscal_year`` (default: today's), else the latest plan.
+    """The plan in force today, or in ``fiscal_year`` (on its 1 April; today for this year).
 
     ``plans`` is plans_for_selection() when the caller already has it for a plan picker
     (it saves the query); the answer is the same.
     """
-    if fiscal_year is None:
-        fiscal_year = era.current_fiscal_year(timezone.localdate())
-    return _plan_in_force(plans_for_selection() if plans is None else plans, fiscal_year)
+    return _plan_in_force(plans_for_selection() if plans is None else plans, _day_of(fiscal_year))
 
 
 def plan_chosen(plans: list[Plan], code: str | None, fiscal_year: int) -> Plan | None:
@@ -51,8 +76,6 @@ def plans_from(day: date) -> list[Plan]:
     holds them as they stand during its period, so a roster or a WG change from ``day`` is
     written into every one of these plans, and never into a plan whose period is over.
     """
-    from plans.models import PlanStatus
-
     fiscal_year = era.fiscal_year_of(day)
     return list(
         Plan.objects.filter(end_fy__gte=fiscal_year)

@@ -137,6 +137,11 @@ class NextPlanForm(forms.Form):
 
 class AdoptForm(forms.Form):
     adopted_on = forms.DateField(label="決定日", help_text="例: 2027-02-20")
+    in_force_from = forms.DateField(
+        label="施行日",
+        required=False,
+        help_text="例: 2027-04-01。空欄は計画期間の初年度の4月1日。この日から自動的に施行中になります。",
+    )
     summary = forms.CharField(
         label="主な変更内容",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -160,7 +165,7 @@ def _source_choices() -> list[tuple[str, str]]:
     choices = []
     for plan in Plan.objects.prefetch_related("versions").order_by("start_fy", "code"):
         for v in plan.versions.order_by("issued_fy", "number"):
-            if not (v.frozen_at or plan.status == PlanStatus.DRAFT):
+            if not (v.frozen_at or plan.status == PlanStatus.DRAFT or v.is_open_revision):
                 continue  # e.g. 第0.5版: no content of its own to compare
             state = "確定" if v.frozen_at else "下書き"
             choices.append((f"v{v.pk}", f"{plan.name} {v.label}({state})"))
@@ -206,3 +211,25 @@ class SwitchCheckForm(forms.Form):
             return era.parse_date(text)
         except era.EraError as exc:
             raise forms.ValidationError(str(exc)) from exc
+
+
+class RevisionOpenForm(forms.Form):
+    """改訂を始める: a new draft version (第2.1版 …) of an adopted plan."""
+
+    number = forms.CharField(label="改訂の版", max_length=10, help_text="例: 2.1")
+    summary = forms.CharField(
+        label="改訂の内容",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+
+
+class RevisionAdoptForm(forms.Form):
+    adopted_on = forms.DateField(label="改訂の決定日", help_text="例: 2027-06-10")
+    summary = forms.CharField(
+        label="主な変更内容",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )

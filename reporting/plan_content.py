@@ -196,8 +196,11 @@ class NoContentError(Exception):
 
 
 def has_content(version: PlanVersion) -> bool:
-    """Frozen, or the draft of a plan still being drafted (its content is the plan now)."""
-    return bool(version.content) or version.plan.status == PlanStatus.DRAFT
+    """Frozen, or the draft of a plan still being drafted or an open revision (its content
+    is the plan now)."""
+    return (
+        bool(version.content) or version.plan.status == PlanStatus.DRAFT or version.is_open_revision
+    )
 
 
 def version_content(version: PlanVersion) -> dict[str, Any]:

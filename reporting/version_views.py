@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from kahoku_dx import era, xlsx_layout
@@ -22,10 +23,17 @@ from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
-from plans.selectors import current_plan
+from plans.selectors import current_plan, plan_in_force_on
 from reporting.content_diff import content_differences
 from reporting.document import DOCX_CONTENT_TYPE, document_filename, plan_document
-from reporting.forms import AdoptForm, ChapterForm, NextPlanForm, VersionCompareForm
+from reporting.forms import (
+    AdoptForm,
+    ChapterForm,
+    NextPlanForm,
+    RevisionAdoptForm,
+    RevisionOpenForm,
+    VersionCompareForm,
+)
 from reporting.plan_content import NoContentError, plan_content, version_content
 from reporting.selectors.summary import plan_summary
 from reporting.services import versions as services
@@ -62,6 +70,20 @@ def _errors(request: Any, exc: ValidationError) -> None:
         messages.error(request, message)
 
 
+def _state_label(plan: Plan, in_force: Plan | None) -> str:
+    """施行中 for the plan in force today (an adopted plan from its in_force_from, pressed or
+    not), 終了 for a plan a later one has taken over from, else the recorded status."""
+    if in_force is not None and plan.pk == in_force.pk:
+        return str(PlanStatus.IN_FORCE.label)
+    if (
+        in_force is not None
+        and plan.status in (PlanStatus.ADOPTED, PlanStatus.IN_FORCE)
+        and plan.in_force_start < in_force.in_force_start
+    ):
+        return str(PlanStatus.ENDED.label)
+    return plan.get_status_display()
+
+
 class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
     """Every plan with its status and versions; the secretariat drafts and adopts here."""
 
@@ -74,14 +96,31 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
             .select_related("predecessor")
             .order_by("start_fy", "code")
         )
-        last = plans[-1] if plans else None
+        today = timezone.localdate()
+        in_force = plan_in_force_on(today, plans=plans)
+        for plan in plans:
+            plan.is_in_force_today = in_force is not None and plan.pk == in_force.pk
+            plan.state_label = _state_label(plan, in_force)
+            plan.open_revision = next((v for v in plan.versions.all() if v.is_open_revision), None)
+            plan.version_in_force = max(
+                (v for v in plan.versions.all() if v.frozen_at),
+                key=lambda v: (v.frozen_at, v.pk),
+                default=None,
+            )
+        # The next plan follows the plan in force (else the latest plan that is not a draft).
+        source = in_force or next(
+            (p for p in reversed(plans) if p.status != PlanStatus.DRAFT), None
+        )
         ctx.update(
             plans=plans,
-            next_form=kwargs.get("next_form") or NextPlanForm(source=last),
+            next_form=kwargs.get("next_form") or NextPlanForm(source=source),
             adopt_form=kwargs.get("adopt_form") or AdoptForm(),
+            revision_form=kwargs.get("revision_form") or RevisionOpenForm(),
+            revision_adopt_form=kwargs.get("revision_adopt_form") or RevisionAdoptForm(),
             can_edit=roles_for(self.request.user).secretariat,
-            source=last,
-            has_draft=any(p.status == PlanStatus.DRAFT for p in plans),
+            source=source,
+            has_draft=any(p.status == PlanStatus.DRAFT for p in plans)
+            or (source is not None and any(p.predecessor_id == source.pk for p in plans)),
         )
         return ctx
 
@@ -113,6 +152,28 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
             elif action == "in_force":
                 services.plan_put_in_force(actor=request.user, plan=plan)
                 messages.success(request, f"「{plan.name}」を施行中にしました。")
+            elif action == "revision_open":
+                form = RevisionOpenForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(revision_form=form))
+                version = services.plan_revision_open(
+                    actor=request.user, plan=plan, **form.cleaned_data
+                )
+                messages.success(
+                    request,
+                    f"「{plan.name}」の改訂{version.label}を作成しました。"
+                    "内容と本文を編集し、施行中の版と比較してから決定してください。",
+                )
+            elif action == "revision_adopt":
+                form = RevisionAdoptForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(revision_adopt_form=form))
+                version = services.revision_adopt(
+                    actor=request.user, plan=plan, **form.cleaned_data
+                )
+                messages.success(
+                    request, f"「{plan.name}」の改訂{version.label}を決定し、内容を確定しました。"
+                )
             else:
                 return HttpResponse("不明な操作です。", status=400)
         except ValidationError as exc:
@@ -149,7 +210,7 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def _chapter(self, pk: int, number: int) -> PlanChapter:
         version = _version(pk)
-        if version.frozen_at is not None:
+        if not services.chapter_is_editable(version):
             raise PermissionDenied(services.MSG_CHAPTER_FROZEN)
         chapter = version.chapters.filter(number=number).first()
         if chapter is None:

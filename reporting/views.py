@@ -23,7 +23,7 @@ from initiatives.services import initiative_publication_update
 from kahoku_dx import era
 from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.versioning import EditConflict, display_name, last_editor
-from plans.models import Plan
+from plans.models import Plan, PlanStatus
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
@@ -241,10 +241,14 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
             lines = plan_carry_over_preview(
                 source_plan=form.cleaned_data["source"], target_plan=form.cleaned_data["target"]
             )
+        target = form.cleaned_data.get("target") if form.is_bound and form.is_valid() else None
         ctx.update(
             form=form,
             lines=lines,
             to_create=sum(1 for line in lines if line.action == "create"),
+            to_refresh=sum(1 for line in lines if line.action == "refresh"),
+            unapproved=sum(1 for line in lines if line.action == "unapproved"),
+            target_adopted=target is not None and target.status != PlanStatus.DRAFT,
             plans=plans_for_selection(),
         )
         return ctx
@@ -255,14 +259,18 @@ class CarryOverView(SecretariatRequiredMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form), status=400)
         source, target = form.cleaned_data["source"], form.cleaned_data["target"]
         try:
-            created = plan_carry_over(source_plan=source, target_plan=target, user=request.user)
+            result = plan_carry_over(source_plan=source, target_plan=target, user=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(
             request,
-            _("%(count)s件の取り組みを「%(plan)s」へ引き継ぎました。")
-            % {"count": len(created), "plan": target.name},
+            _("%(count)s件の取り組みを「%(plan)s」へ引き継ぎ、%(refreshed)s件を更新しました。")
+            % {
+                "count": len(result.created),
+                "plan": target.name,
+                "refreshed": len(result.refreshed),
+            },
         )
         return redirect(
             f"{reverse('reporting:carry_over')}?source={source.code}&target={target.code}"

@@ -14,6 +14,7 @@ from kahoku_dx.history import save_with_user
 from plans.models import (
     BasicPolicy,
     Plan,
+    PlanStatus,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -39,8 +40,11 @@ def carry_over_refusal(*, source_plan: Plan, target_plan: Plan) -> str | None:
 @dataclass
 class CarryOverLine:
     initiative: Any
-    review: Any  # the initiative's latest PDCA review in the source plan
-    action: str  # "create" | "exists" | "ended" (完了・廃止) | "skip"
+    review: Any  # the initiative's final-year PDCA review in the source plan (None: none yet)
+    # "create" | "refresh" (carried before, refreshed while the target is a draft) |
+    # "exists" (carried, the target is adopted: nothing changes) | "ended" (完了・廃止) |
+    # "unapproved" (a decision headquarters has not approved: 未承認) | "skip"
+    action: str
     reason: str
 
     @property
@@ -50,9 +54,22 @@ class CarryOverLine:
             return ""
         return self.review.get_carry_over_display()
 
+    @property
+    def carries(self) -> bool:
+        return self.action in ("create", "refresh")
+
+
+def _target_is_open(target_plan: Plan) -> bool:
+    """Carry-over writes into a plan still being drafted, never into an adopted one."""
+    return target_plan.status == PlanStatus.DRAFT
+
 
 def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[CarryOverLine]:
-    """What plan_carry_over would do, without writing anything."""
+    """What plan_carry_over would do, without writing anything.
+
+    Only the source plan's final-year review (its end_fy) approved by headquarters decides:
+    継続・拡充・見直し carry the initiative, 完了・廃止 end it; a decision not approved yet is
+    「未承認」 and carries nothing."""
     from initiatives.models import Initiative, Review
 
     initiatives = list(
@@ -60,38 +77,51 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
         .select_related("policy", "working_group", "lead_section")
         .order_by("policy__number", "number")
     )
-    latest: dict[int, Any] = {}
-    for review in Review.objects.filter(initiative__policy__plan=source_plan).order_by(
-        "initiative_id", "-fiscal_year"
-    ):
-        latest.setdefault(review.initiative_id, review)
+    final: dict[int, Any] = {
+        review.initiative_id: review
+        for review in Review.objects.filter(
+            initiative__policy__plan=source_plan, fiscal_year=source_plan.end_fy
+        )
+    }
     already = set(
         Initiative.objects.filter(
             policy__plan=target_plan, carried_from__in=initiatives
         ).values_list("carried_from_id", flat=True)
     )
+    open_target = _target_is_open(target_plan)
+    final_year = era.era_label(source_plan.end_fy, short=False)
     lines = []
     for ini in initiatives:
-        review = latest.get(ini.pk)
+        review = final.get(ini.pk)
         if review is None:
-            lines.append(CarryOverLine(ini, None, "skip", _("振り返りがありません")))
-        elif not review.carries_over:
-            reason = _("方針が「%(decision)s」のため引き継ぎません") % {
-                "decision": review.get_carry_over_display()
+            reason = _("%(fy)sの振り返りがありません") % {"fy": final_year}
+            lines.append(CarryOverLine(ini, None, "skip", reason))
+        elif review.state != Review.State.APPROVED:
+            reason = _("未承認(%(state)s)のため引き継ぎません") % {
+                "state": review.get_state_display()
             }
-            action = "ended" if review.ends_initiative else "skip"
-            lines.append(CarryOverLine(ini, review, action, reason))
+            lines.append(CarryOverLine(ini, review, "unapproved", reason))
+        elif not review.carries_over:
+            if review.ends_initiative:
+                reason = _("方針が「%(decision)s」のため引き継ぎません") % {
+                    "decision": review.get_carry_over_display()
+                }
+                lines.append(CarryOverLine(ini, review, "ended", reason))
+            else:
+                lines.append(CarryOverLine(ini, review, "skip", _("方針が決まっていません")))
         elif ini.pk in already:
-            lines.append(CarryOverLine(ini, review, "exists", _("引継ぎ済みです")))
+            if open_target:
+                reason = _("引継ぎ済み:基準値とAct(改善)を最新の内容に更新します")
+                lines.append(CarryOverLine(ini, review, "refresh", reason))
+            else:
+                reason = _("引継ぎ済み(引継ぎ先は決定済みのため変更しません)")
+                lines.append(CarryOverLine(ini, review, "exists", reason))
+        elif open_target:
+            reason = _("方針「%(decision)s」") % {"decision": review.get_carry_over_display()}
+            lines.append(CarryOverLine(ini, review, "create", reason))
         else:
-            lines.append(
-                CarryOverLine(
-                    ini,
-                    review,
-                    "create",
-                    _("方針「%(decision)s」") % {"decision": review.get_carry_over_display()},
-                )
-            )
+            reason = _("引継ぎ先は決定済みのため引き継げません")
+            lines.append(CarryOverLine(ini, review, "skip", reason))
     return lines
 
 
@@ -104,11 +134,23 @@ def _last_actual(indicator: Any) -> tuple[Any, int] | None:
     return None
 
 
+def _source_indicators(src: Any) -> list[Any]:
+    from initiatives.selectors import attach_counted_actuals
+
+    indicators = list(src.indicators.prefetch_related("values"))
+    attach_counted_actuals(indicators)
+    return indicators
+
+
+def _baseline(ind: Any) -> tuple[Any, Any]:
+    last = _last_actual(ind)
+    return last if last is not None else (ind.baseline, ind.baseline_fy)
+
+
 def _carry_children(src: Any, ini: Any, user: Any) -> None:
     """The projects under way and the indicators go with the initiative; an indicator's last
     actual becomes its baseline (targets are set afresh in the new plan)."""
     from initiatives.models import Indicator, ProjectUnderWay
-    from initiatives.selectors import attach_counted_actuals
 
     for project in src.projects.all():
         save_with_user(
@@ -122,11 +164,8 @@ def _carry_children(src: Any, ini: Any, user: Any) -> None:
             ),
             user,
         )
-    indicators = list(src.indicators.prefetch_related("values"))
-    attach_counted_actuals(indicators)
-    for ind in indicators:
-        last = _last_actual(ind)
-        baseline, baseline_fy = last if last is not None else (ind.baseline, ind.baseline_fy)
+    for ind in _source_indicators(src):
+        baseline, baseline_fy = _baseline(ind)
         save_with_user(
             Indicator(
                 initiative=ini,
@@ -141,22 +180,81 @@ def _carry_children(src: Any, ini: Any, user: Any) -> None:
         )
 
 
-def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[Any]:
-    """Create the next plan's policies and initiatives for initiatives whose latest PDCA
-    review carries them over (Review.carries_over), setting ``carried_from`` and recording
-    the review's decision and Act text; projects and indicators go with them.
+def _refresh(src: Any, review: Any, user: Any, target_plan: Plan) -> Any | None:
+    """Bring an initiative carried earlier up to date: the decision and Act text of the
+    approved final-year review, indicator baselines from the latest actuals (indicators are
+    matched by name; one the drafters removed is not brought back). Nothing is created."""
+    from initiatives.models import Initiative
 
-    Running it twice creates nothing new. Policies are matched by number; an initiative
-    keeps its number unless the target policy already uses it.
+    ini = (
+        Initiative.objects.select_for_update(of=("self",))
+        .filter(policy__plan=target_plan, carried_from=src)
+        .first()
+    )
+    if ini is None:
+        return None
+    changed = False
+    if (ini.carried_decision, ini.carried_act_text) != (review.carry_over, review.act_text):
+        ini.carried_decision, ini.carried_act_text = review.carry_over, review.act_text
+        save_with_user(ini, user)
+        changed = True
+    targets = {ind.name: ind for ind in ini.indicators.all()}
+    for ind in _source_indicators(src):
+        target = targets.get(ind.name)
+        if target is None:
+            continue
+        baseline, baseline_fy = _baseline(ind)
+        if (target.baseline, target.baseline_fy) != (baseline, baseline_fy):
+            target.baseline, target.baseline_fy = baseline, baseline_fy
+            save_with_user(target, user)
+            changed = True
+    return ini if changed else None
+
+
+@dataclass
+class CarryOverResult:
+    created: list[Any]
+    refreshed: list[Any]
+
+    def __iter__(self):  # ``(new,) = plan_carry_over(...)``: the initiatives created
+        return iter(self.created)
+
+    def __len__(self) -> int:
+        return len(self.created)
+
+
+MSG_TARGET_ADOPTED = (
+    "「%(plan)s」は%(status)sのため、引継ぎは変更できません(引継ぎは策定中の計画にだけ行えます)。"
+)
+
+
+def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> CarryOverResult:
+    """Create the next plan's policies and initiatives for initiatives whose approved
+    final-year review carries them over, setting ``carried_from`` and recording the review's
+    decision and Act text; projects and indicators go with them.
+
+    While the target plan is a draft, running it again refreshes what it carried (baselines
+    from the latest actuals, the decision and Act text) and creates nothing twice; once the
+    target is adopted it changes nothing. The target plan's row is locked throughout, so
+    concurrent runs write once. Policies are matched by number; an initiative keeps its
+    number unless the target policy already uses it.
     """
     from initiatives.models import Initiative
+    from reporting.services.versions import locked_plan
     from workgroups.models import WorkingGroup
 
     refusal = carry_over_refusal(source_plan=source_plan, target_plan=target_plan)
     if refusal:
         raise ValidationError(refusal)
-    created = []
+    created: list[Any] = []
+    refreshed: list[Any] = []
     with transaction.atomic():
+        target_plan = locked_plan(target_plan)
+        if not _target_is_open(target_plan):
+            raise ValidationError(
+                MSG_TARGET_ADOPTED
+                % {"plan": target_plan.name, "status": target_plan.get_status_display()}
+            )
         lines = plan_carry_over_preview(source_plan=source_plan, target_plan=target_plan)
         policies = {p.number: p for p in BasicPolicy.objects.filter(plan=target_plan)}
         wgs = {wg.name: wg for wg in WorkingGroup.objects.filter(plan=target_plan)}
@@ -166,6 +264,11 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[
             )
         )
         for line in lines:
+            if line.action == "refresh":
+                ini = _refresh(line.initiative, line.review, user, target_plan)
+                if ini is not None:
+                    refreshed.append(ini)
+                continue
             if line.action != "create":
                 continue
             src = line.initiative
@@ -202,4 +305,4 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> list[
             ini.national_items.set(src.national_items.all())
             _carry_children(src, ini, user)
             created.append(ini)
-    return created
+    return CarryOverResult(created=created, refreshed=refreshed)

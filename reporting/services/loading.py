@@ -15,6 +15,7 @@ from kahoku_dx import era
 from plans.models import (
     MARKERS,
     BasicPolicy,
+    IssuedPrecision,
     Lease,
     NationalItem,
     Plan,
@@ -160,6 +161,10 @@ def plan_load_document(
                 {
                     "issued_fy": _fy(v["issued_fy"]),
                     "issued_on": _month(v["issued_on"]),
+                    # The plan's own date, as precisely as it states it (令和4年2月 / 令和3年度).
+                    "issued_precision": IssuedPrecision.MONTH
+                    if v["issued_on"]
+                    else IssuedPrecision.FY,
                     "summary": v["summary"],
                 },
             )

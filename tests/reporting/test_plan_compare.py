@@ -61,10 +61,13 @@ def next_plan(personas):
 def test_preview_then_carry_over(client, personas, next_plan):
     current, nxt = next_plan
     make_review(initiative("2.1"), fiscal_year=2026, carry_over="continue", state="approved")
-    make_review(initiative("2.2"), fiscal_year=2025, carry_over="continue")
-    make_review(initiative("2.2"), fiscal_year=2026, carry_over="abolish")  # latest wins
-    make_review(initiative("3.1"), fiscal_year=2026, carry_over="complete")
-    make_review(initiative("3.2"), fiscal_year=2026, carry_over="expand")
+    make_review(initiative("2.2"), fiscal_year=2025, carry_over="continue", state="approved")
+    # the final year's decision wins
+    make_review(initiative("2.2"), fiscal_year=2026, carry_over="abolish", state="approved")
+    make_review(initiative("3.1"), fiscal_year=2026, carry_over="complete", state="approved")
+    make_review(initiative("3.2"), fiscal_year=2026, carry_over="expand", state="approved")
+    # a decision nobody approved: shown as 未承認, carries nothing
+    make_review(initiative("3.3"), fiscal_year=2026, carry_over="continue", state="submitted")
     client.force_login(personas.secretariat)
     url = reverse("reporting:carry_over")
     params = {"source": current.code, "target": nxt.code}
@@ -73,8 +76,9 @@ def test_preview_then_carry_over(client, personas, next_plan):
     actions = {line.initiative.code: line.action for line in response.context["lines"]}
     assert actions["2.1"] == "create" and actions["3.2"] == "create"
     assert actions["2.2"] == "ended" and actions["3.1"] == "ended"
-    assert actions["4.1"] == "skip"
+    assert actions["4.1"] == "skip" and actions["3.3"] == "unapproved"
     html = response.content.decode()
+    assert "未承認(提出済)のため引き継ぎません" in html
     assert "方針が「廃止」のため引き継ぎません" in html
     rows = {
         line.initiative.code: html[html.index(f"<td>{line.initiative.code} ") :].split("</tr>")[0]
@@ -93,12 +97,12 @@ def test_preview_then_carry_over(client, personas, next_plan):
     ]
     assert created[0].history.first().history_user == personas.secretariat
     assert list(BasicPolicy.objects.filter(plan=nxt).values_list("number", flat=True)) == [2, 3]
-    # twice changes nothing
+    # twice creates nothing new: what was carried is refreshed while the plan is a draft
     client.post(url, params)
     assert Initiative.objects.filter(policy__plan=nxt).count() == 2
     response = client.get(url, params)
     assert {line.initiative.code: line.action for line in response.context["lines"]}["2.1"] == (
-        "exists"
+        "refresh"
     )
 
 
@@ -110,8 +114,14 @@ def test_carry_over_copies_decision_act_projects_and_indicators_once(personas, n
         IndicatorValue.objects.create(indicator=kpi, fiscal_year=fy, target=target, actual=actual)
     never = make_indicator(src, "手続の満足度", baseline=Decimal("3.5"), baseline_fy=2022)
     IndicatorValue.objects.create(indicator=never, fiscal_year=2026, target=4)
-    make_review(src, fiscal_year=2025, carry_over="revise", act_text="古いAct")
-    make_review(src, fiscal_year=2026, carry_over="expand", act_text="対象手続を50件に広げる")
+    make_review(src, fiscal_year=2025, carry_over="revise", act_text="古いAct", state="approved")
+    make_review(
+        src,
+        fiscal_year=2026,
+        carry_over="expand",
+        act_text="対象手続を50件に広げる",
+        state="approved",
+    )
 
     for _ in range(2):
         plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
@@ -142,10 +152,55 @@ def test_carry_over_copies_decision_act_projects_and_indicators_once(personas, n
     assert (new.carried_decision, new.carried_act_text) == ("expand", "対象手続を50件に広げる")
 
 
+def test_carry_over_again_refreshes_until_adoption_then_changes_nothing(personas, next_plan):
+    """R8's actuals entered after the first run reach the new plan's baselines; an approval
+    given later carries then; after adoption nothing changes and the message says why."""
+    current, nxt = next_plan
+    src, late = initiative("2.1"), initiative("2.2")
+    kpi = make_indicator(src, unit="件", baseline=Decimal("5"), baseline_fy=2021)
+    value = IndicatorValue.objects.create(indicator=kpi, fiscal_year=2025, target=25, actual=12)
+    review = make_review(
+        src, fiscal_year=2026, carry_over="continue", act_text="最初のAct", state="approved"
+    )
+    draft = make_review(late, fiscal_year=2026, carry_over="continue", state="draft")
+    first = plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    assert [i.carried_from for i in first] == [src]  # the draft decision carries nothing
+
+    IndicatorValue.objects.create(indicator=kpi, fiscal_year=2026, target=30, actual=20)
+    review.act_text, review.carry_over = "R8の実績をふまえたAct", "expand"
+    review.save()
+    draft.state = "approved"
+    draft.save()
+    again = plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    assert [i.carried_from for i in again.created] == [late]
+    assert [i.carried_from for i in again.refreshed] == [src]
+    new = Initiative.objects.get(policy__plan=nxt, carried_from=src)
+    assert (new.carried_decision, new.carried_act_text) == ("expand", "R8の実績をふまえたAct")
+    assert new.indicators.get().baseline == Decimal("20")
+    assert new.indicators.get().baseline_fy == 2026
+    assert Initiative.objects.filter(policy__plan=nxt).count() == 2
+
+    nxt.status = "adopted"
+    nxt.save()
+    value.actual = 99
+    value.save()
+    with pytest.raises(ValidationError, match="決定のため、引継ぎは変更できません"):
+        plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    assert new.indicators.get().baseline == Decimal("20")
+    lines = plan_carry_over_preview(source_plan=current, target_plan=nxt)
+    assert {line.action for line in lines if line.initiative in (src, late)} == {"exists"}
+
+
 def test_carried_initiative_page_shows_origin_link_and_act(client, personas, next_plan):
     current, nxt = next_plan
     src = initiative("2.1")
-    make_review(src, fiscal_year=2026, carry_over="continue", act_text="申請の添付書類を減らす")
+    make_review(
+        src,
+        fiscal_year=2026,
+        carry_over="continue",
+        act_text="申請の添付書類を減らす",
+        state="approved",
+    )
     (new,) = plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
     client.force_login(personas.member)
     html = client.get(reverse("initiatives:detail", args=[new.pk])).content.decode()

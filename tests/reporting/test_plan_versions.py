@@ -6,10 +6,12 @@ import copy
 from datetime import date
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 
 from initiatives.models import Initiative
 from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion
+from plans.selectors import current_plan, plan_in_force_on
 from reporting.content_diff import ADDED, CHANGED, REMOVED, content_differences
 from reporting.plan_content import plan_content, version_content
 from reporting.services.versions import plan_adopt, plan_create_next, plan_put_in_force
@@ -84,15 +86,37 @@ def test_next_plan_lifecycle_draft_adopted_in_force(plan, personas):
     with pytest.raises(ValidationError, match="基本方針がひとつもない計画は決定できません"):
         plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
     BasicPolicy.objects.create(plan=nxt, number=1, title="市民サービスのデジタル化")
+    with pytest.raises(ValidationError, match="今日以前"):  # today is 2026-12-…: not yet
+        plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    traveller = time_machine.travel(date(2027, 2, 20), tick=False)
+    traveller.start()
+    with pytest.raises(ValidationError, match="施行日は計画の初年度"):
+        plan_adopt(
+            actor=personas.secretariat,
+            plan=nxt,
+            adopted_on=date(2027, 2, 20),
+            in_force_from=date(2028, 4, 1),
+        )
     version = plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
     nxt.refresh_from_db()
     assert nxt.status == PlanStatus.ADOPTED and nxt.adopted_on == date(2027, 2, 20)
+    assert nxt.in_force_from == date(2027, 4, 1)
+    assert version.issued_label == "令和9年2月20日"
     assert version.frozen_at is not None and version.issued_fy == 2026
     assert version.content["policies"][0]["title"] == "市民サービスのデジタル化"
     assert version.history.first().history_user == personas.secretariat
     with pytest.raises(ValidationError, match="策定中ではありません"):
         plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 3, 1))
-    plan_put_in_force(actor=personas.secretariat, plan=nxt)
+    with pytest.raises(ValidationError, match="施行日は2027-04-01です"):
+        plan_put_in_force(actor=personas.secretariat, plan=nxt)
+    assert current_plan() == plan and plan_in_force_on(date(2027, 3, 31)) == plan
+    traveller.stop()
+    # On the date the adopted plan is in force without anyone pressing a button...
+    assert plan_in_force_on(date(2027, 4, 1)) == nxt
+    with time_machine.travel(date(2027, 4, 2), tick=False):
+        assert current_plan() == nxt
+        # ... and recording it ends the predecessor.
+        plan_put_in_force(actor=personas.secretariat, plan=nxt)
     plan.refresh_from_db()
     nxt.refresh_from_db()
     assert (nxt.status, plan.status) == (PlanStatus.IN_FORCE, PlanStatus.ENDED)

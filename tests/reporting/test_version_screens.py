@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import docx
 import openpyxl
 import pytest
+import time_machine
 from django.urls import reverse
 
 from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion
@@ -40,15 +42,29 @@ def test_secretariat_drafts_edits_adopts_and_puts_in_force(client, personas):
     )
     assert draft.chapters.get(number=4).body == "令和9年度から令和13年度までとします。"
     BasicPolicy.objects.create(plan=nxt, number=1, title="市民サービスのデジタル化")
+    traveller = time_machine.travel(date(2027, 2, 20), tick=False)
+    traveller.start()
+    client.force_login(personas.secretariat)  # a new day, a new login
     client.post(
         reverse("reporting:versions"),
-        {"action": "adopt", "plan": nxt.code, "adopted_on": "2027-02-20", "summary": ""},
+        {
+            "action": "adopt",
+            "plan": nxt.code,
+            "adopted_on": "2027-02-20",
+            "in_force_from": "2027-04-01",
+            "summary": "",
+        },
     )
     nxt.refresh_from_db()
     draft.refresh_from_db()
     assert nxt.status == PlanStatus.ADOPTED and draft.frozen_at is not None
     assert client.get(url).status_code == 403  # a frozen version's text is fixed
-    client.post(reverse("reporting:versions"), {"action": "in_force", "plan": nxt.code})
+    page = client.get(reverse("reporting:versions")).content.decode()
+    assert "決定（令和9年2月20日）" in page and "施行日（2027-04-01）になると" in page
+    traveller.stop()
+    with time_machine.travel(date(2027, 4, 1), tick=False):
+        client.force_login(personas.secretariat)
+        client.post(reverse("reporting:versions"), {"action": "in_force", "plan": nxt.code})
     nxt.refresh_from_db()
     assert nxt.status == PlanStatus.IN_FORCE
     assert Plan.objects.get(code="kahoku-dx-r3-r8").status == PlanStatus.ENDED

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from initiatives.models import Initiative, Review
-from plans.models import Plan
+from plans.models import Plan, PlanStatus
 from reporting.services.carry_over import plan_carry_over
 from tests.factory import initiative, make_review
 
@@ -35,6 +35,7 @@ def plans(personas):
         start_fy=2027,
         end_fy=2031,
         predecessor=current,
+        status=PlanStatus.DRAFT,
     )
     for code, decision in DECISIONS.items():
         make_review(initiative(code), fiscal_year=2026, carry_over=decision, state="approved")
