@@ -503,7 +503,7 @@ def _set_cells(actor: Any, plan: Plan, row: ScheduleRow, cells: Mapping[int, Cel
     if any(fy not in years for fy in cells):
         raise ValidationError("セルは計画期間の年度にだけ入力できます。")
     existing = {c.fiscal_year: c for c in row.cells.all()}
-    errors: dict[str, list[str]] = {}
+    errors: list[str] = []
     for fy, typed in sorted(cells.items()):
         cell = existing.get(fy)
         text = typed.text.strip()
@@ -520,7 +520,7 @@ def _set_cells(actor: Any, plan: Plan, row: ScheduleRow, cells: Mapping[int, Cel
         try:
             save_with_user(cell, actor)
         except ValidationError as exc:
-            errors[f"cell_{fy}"] = exc.messages
+            errors += [f"{era.short_header(fy)}: {message}" for message in exc.messages]
     if errors:
         raise ValidationError(errors)
 
