@@ -113,10 +113,16 @@ def adoption_warnings(plan: Plan) -> list[str]:
     period = f"{chapter_facts.fiscal_year_text(plan.start_fy)}〜" + chapter_facts.fiscal_year_text(
         plan.end_fy
     )
+    version = draft_version(plan) or plan.latest_version
+    facts = {
+        "plan": {"name": plan.name, "start_fy": plan.start_fy, "end_fy": plan.end_fy},
+        "version": {"label": version.label if version else ""},
+    }
     for m in chapter_facts.years_outside(_chapters_of(plan), plan.start_fy, plan.end_fy):
         years = "、".join(chapter_facts.fiscal_year_text(fy) for fy in m.years)
+        title = chapter_facts.fill(m.title, facts)
         warnings.append(
-            f"第{m.chapter}章「{m.title}」に計画期間({period})の外の年度({years})が"
+            f"第{m.chapter}章「{title}」に計画期間({period})の外の年度({years})が"
             f"書かれています:「{m.passage}」"
         )
     if not ScheduleRow.objects.filter(item__plan=plan).exists():

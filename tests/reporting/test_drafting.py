@@ -47,10 +47,6 @@ def nxt(personas) -> Plan:
         end_fy=2031,
         version_number="2.0",
     )
-    # The draft's chapter 4 as plan_create_next copies it (the successor text, when wired).
-    chapter = plan.versions.get().chapters.get(number=4)
-    chapter.body = drafting.successor_chapter_text(chapter.body, source)
-    chapter.save()
     section = Section.objects.get(name="情報推進課")
     WorkingGroup.objects.create(plan=plan, name="情報推進課WG", lead_section=section)
     WorkingGroup.objects.create(
@@ -339,7 +335,8 @@ def test_successor_text_no_longer_states_the_old_period(nxt):
     chapter2 = PlanChapter.objects.get(version__plan=source, version__number="1.0", number=2).body
     new2 = drafting.successor_chapter_text(chapter2, source)
     assert "「{計画名}【{版}】」" in new2 and "かほく市DX推進計画【第1.0版】" not in new2
-    # The draft shows the new period from its data, in the print view and the document.
+    # plan_create_next starts the draft's chapters from the successor text; shown from its data.
+    assert "{計画期間}" in nxt.versions.get().chapters.get(number=4).body
     content = version_content(nxt.versions.get())
     body = next(c["body"] for c in content["chapters"] if c["number"] == 4)
     assert "令和9年度（2027年度）から令和13年度（2031年度）まで" in body and "{" not in body
@@ -390,7 +387,7 @@ def test_adoption_warnings(client, personas, nxt):
         "「また、R7年度末までの移行に続き、２０３２年度に見直します。」"
     ) in text
     assert "令和2年" not in text  # a calendar date of history is not a fiscal year
-    assert "第2章「かほく市DX推進計画の位置付け」" in text  # 令和3年度で定める本計画は…
+    assert "第2章「第2期かほく市DX推進計画の位置付け」" in text  # 令和3年度で定める本計画は…
     assert "表4-1に項目・行がありません(見出し行だけです)。" in warnings
     assert "取り組み1.1「WGのない取り組み」の担当WGが決まっていません。" in warnings
     assert "取り組み1.1「WGのない取り組み」に指標(KPI)がありません。" in warnings
