@@ -407,3 +407,36 @@ def test_draft_revision_of_an_adopted_plan_is_editable(personas, nxt):
         actor=personas.secretariat, plan=nxt, number=None, title="改定で追加"
     )
     assert policy.number == 3
+
+
+def test_overview_queries_do_not_grow_with_the_draft(client, personas, nxt):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(personas.secretariat)
+    section = Section.objects.get(name="情報推進課")
+    wg = WorkingGroup.objects.get(plan=nxt, name="情報推進課WG")
+
+    def add(n: int) -> None:
+        policy = BasicPolicy.objects.get(plan=nxt, number=1)
+        ini = Initiative.objects.create(
+            policy=policy, number=n, title=f"取り組み{n}", working_group=wg
+        )
+        ind = Indicator.objects.create(initiative=ini, name="件数")
+        IndicatorValue.objects.create(indicator=ind, fiscal_year=2027, target=1)
+        ProjectUnderWay.objects.create(
+            initiative=ini, era_label="R9", fiscal_year=2027, name="事業", section=section
+        )
+        item = ScheduleItem.objects.create(plan=nxt, order=n, title=f"項目{n}")
+        row = ScheduleRow.objects.create(item=item, line=1, initiative=ini)
+        ScheduleCell.objects.create(row=row, fiscal_year=2027, text="○", kind="marker")
+
+    add(1)
+    with CaptureQueriesContext(connection) as one:
+        assert client.get(_url("draft")).status_code == 200
+    for n in range(2, 7):
+        add(n)
+    with CaptureQueriesContext(connection) as many:
+        page = client.get(_url("draft")).content.decode()
+    assert "取り組み1.6 取り組み6" in page
+    assert len(many) == len(one)
