@@ -171,26 +171,33 @@ def _shorten(passage: str, first: int) -> str:
     return ("…" if start else "") + part + ("…" if start + PASSAGE_LIMIT < len(passage) else "")
 
 
+def passages_outside(body: str, start_fy: int, end_fy: int) -> list[tuple[str, tuple[int, ...]]]:
+    """Each passage (sentence) of ``body`` naming a fiscal year outside ``start_fy``–``end_fy``,
+    with those years (placeholders are not years: they are filled with the period)."""
+    found = []
+    for passage in _passages(body):
+        years: list[int] = []
+        first = None
+        for m in _MENTION.finditer(passage):
+            fy = _year(m.group(0))
+            if fy is None or start_fy <= fy <= end_fy:
+                continue
+            if first is None:
+                first = m.start()
+            if fy not in years:
+                years.append(fy)
+        if years:
+            found.append((_shorten(passage, first or 0), tuple(years)))
+    return found
+
+
 def years_outside(
     chapters: Iterable[tuple[int, str, str]], start_fy: int, end_fy: int
 ) -> list[YearMention]:
     """Each passage of (number, title, body) chapters that names a fiscal year outside
-    ``start_fy``–``end_fy`` (placeholders are not years: they are filled with the period)."""
-    found = []
-    for number, title, body in chapters:
-        for passage in _passages(body):
-            years: list[int] = []
-            first = None
-            for m in _MENTION.finditer(passage):
-                fy = _year(m.group(0))
-                if fy is None or start_fy <= fy <= end_fy:
-                    continue
-                if first is None:
-                    first = m.start()
-                if fy not in years:
-                    years.append(fy)
-            if years:
-                found.append(
-                    YearMention(number, title, _shorten(passage, first or 0), tuple(years))
-                )
-    return found
+    ``start_fy``–``end_fy``."""
+    return [
+        YearMention(number, title, passage, years)
+        for number, title, body in chapters
+        for passage, years in passages_outside(body, start_fy, end_fy)
+    ]

@@ -114,11 +114,15 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
             for item in items
         ]
         version = services.draft_version(plan)
+        facts = services.plain_facts(plan, version)
         ctx.update(
             plan=plan,
             editable=services.editable(plan),
             version=version,
-            chapters=list(version.chapters.order_by("number")) if version else [],
+            chapters=[
+                (c, chapter_facts.fill(c.title, facts))
+                for c in (version.chapters.order_by("number") if version else [])
+            ],
             policies=policies,
             years=[(fy, era.short_header(fy)) for fy in years],
             schedule=schedule,

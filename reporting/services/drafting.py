@@ -105,6 +105,14 @@ def _chapters_of(plan: Plan) -> list[tuple[int, str, str]]:
     return list(version.chapters.order_by("number").values_list("number", "title", "body"))
 
 
+def plain_facts(plan: Plan, version: PlanVersion | None) -> dict[str, Any]:
+    """The facts a chapter title names (name, version, period) without building the content."""
+    return {
+        "plan": {"name": plan.name, "start_fy": plan.start_fy, "end_fy": plan.end_fy},
+        "version": {"label": version.label if version else ""},
+    }
+
+
 def adoption_warnings(plan: Plan) -> list[str]:
     """What to look at before adopting ``plan``: chapter passages naming a fiscal year outside
     its period, an empty table 4-1, initiatives without a WG or an indicator, policies
@@ -113,11 +121,7 @@ def adoption_warnings(plan: Plan) -> list[str]:
     period = f"{chapter_facts.fiscal_year_text(plan.start_fy)}〜" + chapter_facts.fiscal_year_text(
         plan.end_fy
     )
-    version = draft_version(plan) or plan.latest_version
-    facts = {
-        "plan": {"name": plan.name, "start_fy": plan.start_fy, "end_fy": plan.end_fy},
-        "version": {"label": version.label if version else ""},
-    }
+    facts = plain_facts(plan, draft_version(plan) or plan.latest_version)
     for m in chapter_facts.years_outside(_chapters_of(plan), plan.start_fy, plan.end_fy):
         years = "、".join(chapter_facts.fiscal_year_text(fy) for fy in m.years)
         title = chapter_facts.fill(m.title, facts)
@@ -132,12 +136,23 @@ def adoption_warnings(plan: Plan) -> list[str]:
         .order_by("number")
         .prefetch_related("initiatives__indicators")
     )
+
+    def text_outside(what: str, text: str) -> None:
+        for passage, years in chapter_facts.passages_outside(text, plan.start_fy, plan.end_fy):
+            named = "、".join(chapter_facts.fiscal_year_text(fy) for fy in years)
+            warnings.append(
+                f"{what}に計画期間({period})の外の年度({named})が書かれています:「{passage}」"
+            )
+
     for policy in policies:
         initiatives = sorted(policy.initiatives.all(), key=lambda i: i.number)
         if not initiatives:
             warnings.append(f"基本方針{policy.number}「{policy.title}」に取り組みがありません。")
+        text_outside(f"基本方針{policy.number}の概要", policy.summary)
+        text_outside(f"基本方針{policy.number}の分類の説明", policy.classification)
         for ini in initiatives:
             code = f"{policy.number}.{ini.number}"
+            text_outside(f"取り組み{code}「{ini.title}」の概要", ini.description)
             if ini.working_group_id is None:
                 warnings.append(f"取り組み{code}「{ini.title}」の担当WGが決まっていません。")
             if not ini.indicators.all():

@@ -378,7 +378,12 @@ def test_adoption_warnings(client, personas, nxt):
     chapter.body += "\n\nまた、R7年度末までの移行に続き、２０３２年度に見直します。令和2年(2020年)7月17日閣議決定。"
     chapter.save()
     policy = BasicPolicy.objects.get(plan=nxt, number=1)
-    Initiative.objects.create(policy=policy, number=1, title="WGのない取り組み")
+    Initiative.objects.create(
+        policy=policy,
+        number=1,
+        title="WGのない取り組み",
+        description="令和4年度末までに手続をオンライン化する。令和10年度に見直す。",
+    )
     warnings = drafting.adoption_warnings(nxt)
     text = "\n".join(warnings)
     assert (
@@ -388,6 +393,12 @@ def test_adoption_warnings(client, personas, nxt):
     ) in text
     assert "令和2年" not in text  # a calendar date of history is not a fiscal year
     assert "第2章「第2期かほく市DX推進計画の位置付け」" in text  # 令和3年度で定める本計画は…
+    assert (
+        "取り組み1.1「WGのない取り組み」の概要に計画期間(令和9年度（2027年度）〜令和13年度"
+        "（2031年度）)の外の年度(令和4年度（2022年度）)が書かれています:"
+        "「令和4年度末までに手続をオンライン化する。」"
+    ) in warnings
+    assert "令和10年度に見直す" not in text
     assert "表4-1に項目・行がありません(見出し行だけです)。" in warnings
     assert "取り組み1.1「WGのない取り組み」の担当WGが決まっていません。" in warnings
     assert "取り組み1.1「WGのない取り組み」に指標(KPI)がありません。" in warnings
