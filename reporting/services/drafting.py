@@ -525,6 +525,16 @@ def _set_cells(actor: Any, plan: Plan, row: ScheduleRow, cells: Mapping[int, Cel
         raise ValidationError("セルは計画期間の年度にだけ入力できます。")
     existing = {c.fiscal_year: c for c in row.cells.all()}
     errors: list[str] = []
+    filled = {fy for fy, typed in cells.items() if typed.text.strip()}
+    for fy in sorted(filled):
+        covered = [y for y in range(fy + 1, fy + cells[fy].col_span) if y in filled]
+        if covered:
+            errors.append(
+                f"{era.short_header(fy)}のセルは{cells[fy].col_span}年度分に結合されているため、"
+                f"{era.short_header(covered[0])}には入力できません。"
+            )
+    if errors:
+        raise ValidationError(errors)
     for fy, typed in sorted(cells.items()):
         cell = existing.get(fy)
         text = typed.text.strip()

@@ -243,6 +243,9 @@ def test_table_41_items_rows_and_cells_of_the_new_period(client, personas, nxt):
     client.post(_url("draft_item_new"), {"title": "かほく市DX推進計画"})
     client.post(_url("draft_item_new"), {"title": "オンライン申請"})
     first, second = ScheduleItem.objects.filter(plan=nxt).order_by("order")
+    client.post(_url("draft_item", first.pk), {"title": "第2期かほく市DX推進計画"})
+    first.refresh_from_db()
+    assert first.title == "第2期かほく市DX推進計画"
     client.post(_url("draft_action", "item", second.pk, "up"))
     second.refresh_from_db()
     assert second.order == 1
@@ -275,6 +278,18 @@ def test_table_41_items_rows_and_cells_of_the_new_period(client, personas, nxt):
         in (bad.content.decode())
     )
     assert not ScheduleCell.objects.filter(row=row, fiscal_year=2029).exists()
+    overlap = client.post(
+        _url("draft_row", row.pk),
+        {
+            "sub_title": "子育て・介護",
+            "cell_2028_text": "全手続",
+            "cell_2028_span": "3",
+            "cell_2029_text": "○",
+        },
+    )
+    assert "R10 (2028)のセルは3年度分に結合されているため、R11 (2029)には入力できません。" in (
+        overlap.content.decode()
+    )
     client.post(_url("draft_row", row.pk), {"sub_title": "子育て", "cell_2028_text": ""})
     row.refresh_from_db()
     assert row.sub_title == "子育て" and not row.cells.exists() and row.initiative is None
