@@ -113,7 +113,7 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
             )
             for item in items
         ]
-        version = services.draft_version(plan)
+        version = services.text_version(plan)
         facts = services.plain_facts(plan, version)
         ctx.update(
             plan=plan,
@@ -126,7 +126,7 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
             policies=policies,
             years=[(fy, era.short_header(fy)) for fy in years],
             schedule=schedule,
-            warnings=services.adoption_warnings(plan),
+            warnings=services.adoption_warnings(plan, version=version),
             placeholder_help=chapter_facts.PLACEHOLDER_HELP,
             action_labels=ACTION_LABELS,
         )

@@ -49,11 +49,15 @@ class NotEditable(PermissionDenied):
 # --- which plans are drafted -------------------------------------------------------------------
 
 
-def _frozen_after(plan: Plan) -> models.QuerySet[PlanVersion]:
-    """The plan's unfrozen versions made after its last frozen one (第0.5版, older than the
-    frozen 第1.0版 and never frozen itself, is not a draft)."""
-    last_frozen = plan.versions.filter(frozen_at__isnull=False).aggregate(m=Max("pk"))["m"] or 0
-    return plan.versions.filter(frozen_at__isnull=True, pk__gt=last_frozen)
+def _draft_among(plan: Plan, versions: list[PlanVersion]) -> PlanVersion | None:
+    """Of the plan's versions, the one being drafted: the newest unfrozen one, and (for a
+    plan already decided) only if it was made after the last frozen one (第0.5版, older
+    than the frozen 第1.0版 and never frozen itself, is not a draft)."""
+    unfrozen = [v for v in versions if v.frozen_at is None]
+    if plan.status != PlanStatus.DRAFT:
+        last_frozen = max((v.pk for v in versions if v.frozen_at is not None), default=0)
+        unfrozen = [v for v in unfrozen if v.pk > last_frozen]
+    return max(unfrozen, key=lambda v: v.pk) if unfrozen else None
 
 
 def editable(plan: Plan) -> bool:
@@ -61,14 +65,19 @@ def editable(plan: Plan) -> bool:
 
     Fallback until reporting.services.versions.plan_is_editable is merged (the lead points
     this at it)."""
-    return plan.status == PlanStatus.DRAFT or _frozen_after(plan).exists()
+    return plan.status == PlanStatus.DRAFT or draft_version(plan) is not None
 
 
 def draft_version(plan: Plan) -> PlanVersion | None:
     """The version being drafted (its chapters are the draft's text), or None."""
-    if plan.status == PlanStatus.DRAFT:
-        return plan.versions.filter(frozen_at__isnull=True).order_by("-pk").first()
-    return _frozen_after(plan).order_by("-pk").first()
+    return _draft_among(plan, list(plan.versions.all()))
+
+
+def text_version(plan: Plan) -> PlanVersion | None:
+    """The version whose chapters are the plan's text now: the draft's, else the latest."""
+    versions = list(plan.versions.all())
+    latest = max(versions, key=lambda v: (v.issued_fy, v.number), default=None)
+    return _draft_among(plan, versions) or latest
 
 
 def not_editable_message(plan: Plan) -> str:
@@ -98,13 +107,6 @@ def successor_chapter_text(text: str, source_plan: Plan) -> str:
 # --- warnings before adoption ------------------------------------------------------------------
 
 
-def _chapters_of(plan: Plan) -> list[tuple[int, str, str]]:
-    version = draft_version(plan) or plan.latest_version
-    if version is None:
-        return []
-    return list(version.chapters.order_by("number").values_list("number", "title", "body"))
-
-
 def plain_facts(plan: Plan, version: PlanVersion | None) -> dict[str, Any]:
     """The facts a chapter title names (name, version, period) without building the content."""
     return {
@@ -113,16 +115,23 @@ def plain_facts(plan: Plan, version: PlanVersion | None) -> dict[str, Any]:
     }
 
 
-def adoption_warnings(plan: Plan) -> list[str]:
-    """What to look at before adopting ``plan``: chapter passages naming a fiscal year outside
-    its period, an empty table 4-1, initiatives without a WG or an indicator, policies
-    without initiatives. Empty when nothing needs a look."""
+def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list[str]:
+    """What to look at before adopting ``plan``: chapter passages (and policy summaries,
+    initiative descriptions) naming a fiscal year outside its period, an empty table 4-1,
+    initiatives without a WG or an indicator, policies without initiatives. Empty when
+    nothing needs a look. ``version``: the text's version when the caller has it."""
+    version = version or text_version(plan)
+    chapters = (
+        list(version.chapters.order_by("number").values_list("number", "title", "body"))
+        if version is not None
+        else []
+    )
     warnings: list[str] = []
     period = f"{chapter_facts.fiscal_year_text(plan.start_fy)}〜" + chapter_facts.fiscal_year_text(
         plan.end_fy
     )
-    facts = plain_facts(plan, draft_version(plan) or plan.latest_version)
-    for m in chapter_facts.years_outside(_chapters_of(plan), plan.start_fy, plan.end_fy):
+    facts = plain_facts(plan, version)
+    for m in chapter_facts.years_outside(chapters, plan.start_fy, plan.end_fy):
         years = "、".join(chapter_facts.fiscal_year_text(fy) for fy in m.years)
         title = chapter_facts.fill(m.title, facts)
         warnings.append(
