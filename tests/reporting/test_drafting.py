@@ -421,6 +421,9 @@ def test_adoption_warnings(client, personas, nxt):
     client.force_login(personas.secretariat)
     page = client.get(_url("draft")).content.decode()
     assert "R7年度末までの移行に続き" in page and "担当WGが決まっていません" in page
+    # and above the adopt form on the versions page
+    page = client.get(reverse("reporting:versions")).content.decode()
+    assert "決定前に確認してください" in page and "R7年度末までの移行に続き" in page
 
 
 def test_draft_revision_of_an_adopted_plan_is_editable(personas, nxt):
