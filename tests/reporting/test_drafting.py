@@ -218,6 +218,8 @@ def test_projects_and_indicators_with_targets_per_year(client, personas, nxt):
         IndicatorValue.objects.filter(indicator=ind).values_list("fiscal_year", "target")
     )
     assert targets == {2027: Decimal("150"), 2031: Decimal("300")}
+    page = client.get(_url("draft")).content.decode()
+    assert "基準値 120（R8 (2026)）" in page and "R9 (2027)：150" in page
     client.post(
         _url("draft_indicator", ind.pk),
         {
