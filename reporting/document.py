@@ -23,6 +23,7 @@ from docx.shared import Mm, Pt
 
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import clean_text
+from reporting.chapter_facts import fill
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "游明朝"
@@ -202,7 +203,11 @@ def plan_document(content: dict[str, Any]) -> bytes:
             p.runs[0].font.size = Pt(16)
     document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
-    chapters = {c["number"]: c for c in content.get("chapters", [])}
+    # Placeholders ({計画期間} …) as the content states them (a no-op on filled text).
+    chapters = {
+        c["number"]: {**c, "title": fill(c["title"], content), "body": fill(c["body"], content)}
+        for c in content.get("chapters", [])
+    }
     titles = {
         n: chapters.get(n, {}).get("title") or default for n, default in CHAPTER_TITLES.items()
     }

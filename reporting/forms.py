@@ -11,6 +11,7 @@ from kahoku_dx import era
 from kahoku_dx.forms import FiscalYearField
 from kahoku_dx.versioning import VersionedFormMixin
 from plans.models import Plan, PlanStatus
+from reporting.chapter_facts import PLACEHOLDER_HELP
 from reporting.services.carry_over import carry_over_refusal
 
 
@@ -157,7 +158,8 @@ class ChapterForm(VersionedFormMixin):
         widget=forms.Textarea(attrs={"rows": 20}),
         required=False,
         max_length=50000,
-        help_text="段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。",
+        help_text="段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。"
+        + PLACEHOLDER_HELP,
     )
 
 

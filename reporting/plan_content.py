@@ -17,6 +17,7 @@ from django.db.models import Prefetch
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay, Review
 from kahoku_dx import era
 from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion, ScheduleItem, ScheduleRow
+from reporting.chapter_facts import fill_chapters
 
 CONTENT_FORMAT = 1
 
@@ -89,7 +90,7 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
         Prefetch("rows", ScheduleRow.objects.prefetch_related("cells").order_by("line"))
     )
     decisions = final_decisions(plan)
-    return {
+    content = {
         "format": CONTENT_FORMAT,
         "plan": {
             "code": plan.code,
@@ -106,6 +107,7 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
                 "label": version.label,
                 "issued": version.issued_label,
                 "summary": version.summary,
+                "decided": _decided(plan, version),
             }
             if version is not None
             else None
@@ -150,6 +152,16 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
             ],
         },
     }
+    # The chapters' placeholders ({計画期間} …) are written from this content: a version
+    # freezes the filled text, so the adopted text states the facts as adopted.
+    return fill_chapters(content)
+
+
+def _decided(plan: Plan, version: PlanVersion) -> str:
+    """The decision date as the chapters' {決定日} states it ("" while not decided)."""
+    if version.issued_on is None and (plan.status == PlanStatus.DRAFT or not version.frozen_at):
+        return ""
+    return version.issued_label
 
 
 def _initiative(ini: Initiative, final_decision: str) -> dict[str, Any]:
@@ -207,7 +219,7 @@ def version_content(version: PlanVersion) -> dict[str, Any]:
     """A version's frozen content, or (a draft not frozen yet) the plan as it stands with its
     chapters. A version with neither raises NoContentError."""
     if version.content:
-        return with_final_decisions(version.content, version.plan)
+        return fill_chapters(with_final_decisions(version.content, version.plan))
     if not has_content(version):
         raise NoContentError(f"{version.label}の内容はこのポータルに記録されていません。")
     return plan_content(version.plan, version=version)

@@ -1,11 +1,12 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
-from django.urls import path
+from django.urls import include, path
 
 from reporting import switch_views, version_views, views
 
 app_name = "reporting"
 
 urlpatterns = [
+    path("", include("reporting.drafting_urls")),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("schedule/", views.ScheduleView.as_view(), name="schedule"),
     path("reports/", views.ReportListView.as_view(), name="report_list"),

@@ -368,6 +368,8 @@ LIST_PAGES: list[Page] = [
     # differences of two plan contents (?format=xlsx), and the plan as printed (.docx)
     Page("reporting:version_compare", "hq", 25, DOCUMENT),
     Page("reporting:version_print", "hq", 5, DOCUMENT, args=lambda w: [w.version.pk]),
+    # the drafting workspace: the whole plan's content (here the loaded plan, read-only)
+    Page("reporting:draft", "secretariat", 21, DOMAIN, args=lambda w: [PLAN_CODE]),
     # published initiatives paginated (all of them: public:csv, public:json)
     Page("public:index", "anonymous", 10, PAGINATED),
     Page("api:summary", "secretariat", 12, DOMAIN),  # figures per policy and WG
@@ -412,6 +414,19 @@ NOT_LIST_PAGES: dict[str, str] = {
     "reporting:compare": "redirect to reporting:version_compare",
     "reporting:version_document": "file download (the plan as .docx)",
     "reporting:chapter_edit": "a form",
+    "reporting:draft_policy_new": "a form",
+    "reporting:draft_policy": "a form",
+    "reporting:draft_initiative_new": "a form",
+    "reporting:draft_initiative": "a form",
+    "reporting:draft_project_new": "a form",
+    "reporting:draft_project": "a form",
+    "reporting:draft_indicator_new": "a form (one target per fiscal year of the plan)",
+    "reporting:draft_indicator": "a form (one target per fiscal year of the plan)",
+    "reporting:draft_item_new": "a form",
+    "reporting:draft_item": "a form",
+    "reporting:draft_row_new": "a form (one cell per fiscal year of the plan)",
+    "reporting:draft_row": "a form (one cell per fiscal year of the plan)",
+    "reporting:draft_action": "POST only",
     "public:csv": "open data download (the full public list)",
     "public:json": "open data download (the full public list)",
     "api:initiative_detail": "one initiative",

@@ -38,17 +38,19 @@ from initiatives.models import (
     Indicator,
     IndicatorValue,
     OnlineProcedure,
+    ProjectUnderWay,
     ReportSnapshot,
     ReviewEvent,
     StandardSystem,
 )
-from plans.models import PlanVersion
+from plans.models import PlanVersion, ScheduleItem, ScheduleRow
 from reporting.api.accounts import service_account_create
 from reporting.reports import report_snapshot_create
 from tests.factory import Personas, initiative, make_procedure, make_progress, make_review
 
 pytestmark = pytest.mark.django_db
 
+_PLAN = "kahoku-dx-r3-r8"
 PERSONAS = ["anonymous", "viewer", "member", "other_member", "leader", "secretariat", "hq"]
 
 
@@ -110,6 +112,26 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     "reporting:version_document": lambda s: {"pk": s.obj(PlanVersion).pk},
     "reporting:version_print": lambda s: {"pk": s.obj(PlanVersion).pk},
     "reporting:chapter_edit": lambda s: {"pk": s.obj(PlanVersion).pk, "number": 1},
+    # issue 20: the drafting workspace (the loaded plan is in force: its forms refuse)
+    "reporting:draft": lambda s: {"code": _PLAN},
+    "reporting:draft_policy_new": lambda s: {"code": _PLAN},
+    "reporting:draft_policy": lambda s: {"code": _PLAN, "pk": s.initiative.policy_id},
+    "reporting:draft_initiative_new": lambda s: {"code": _PLAN},
+    "reporting:draft_initiative": lambda s: {"code": _PLAN, "pk": s.initiative.pk},
+    "reporting:draft_project_new": lambda s: {"code": _PLAN, "parent": s.initiative.pk},
+    "reporting:draft_project": lambda s: {"code": _PLAN, "pk": s.obj(ProjectUnderWay).pk},
+    "reporting:draft_indicator_new": lambda s: {"code": _PLAN, "parent": s.initiative.pk},
+    "reporting:draft_indicator": lambda s: {"code": _PLAN, "pk": s.indicator.pk},
+    "reporting:draft_item_new": lambda s: {"code": _PLAN},
+    "reporting:draft_item": lambda s: {"code": _PLAN, "pk": s.obj(ScheduleItem).pk},
+    "reporting:draft_row_new": lambda s: {"code": _PLAN, "parent": s.obj(ScheduleItem).pk},
+    "reporting:draft_row": lambda s: {"code": _PLAN, "pk": s.obj(ScheduleRow).pk},
+    "reporting:draft_action": lambda s: {
+        "code": _PLAN,
+        "kind": "policy",
+        "pk": s.initiative.policy_id,
+        "action": "up",
+    },
     # issue 11: staff and roles
     "workgroups:staff_edit": lambda s: {"pk": s.personas.member.pk},
     "workgroups:staff_set_active": lambda s: {"pk": s.personas.member.pk},

@@ -21,6 +21,7 @@ from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import check_version, locked, version_bump
 from plans.models import IssuedPrecision, Plan, PlanChapter, PlanStatus, PlanVersion
 from reporting.plan_content import plan_content
+from reporting.services.drafting import successor_chapter_text
 
 
 def open_revision(plan: Plan) -> PlanVersion | None:
@@ -63,7 +64,10 @@ def _copy_chapters(*, actor: Any, source: PlanVersion | None, target: PlanVersio
     for chapter in source.chapters.order_by("number"):
         save_with_user(
             PlanChapter(
-                version=target, number=chapter.number, title=chapter.title, body=chapter.body
+                version=target,
+                number=chapter.number,
+                title=successor_chapter_text(chapter.title, source.plan),
+                body=successor_chapter_text(chapter.body, source.plan),
             ),
             actor,
         )

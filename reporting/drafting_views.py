@@ -1,0 +1,493 @@
+"""The drafting workspace: the next plan (or a draft revision) drafted on screens.
+
+Secretariat only. An overview of the draft (policies → initiatives with WG, indicators and
+projects; table 4-1; chapters; warnings before adoption), an add/edit form per kind of row,
+and one POST-only action view for moving up/down and abolishing. Every write goes through
+reporting.services.drafting; a plan that is no longer editable answers 403 with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.generic import TemplateView, View
+
+from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
+from kahoku_dx import era
+from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
+from plans.models import BasicPolicy, Plan, ScheduleItem, ScheduleRow
+from reporting import chapter_facts
+from reporting.drafting_forms import (
+    IndicatorForm,
+    InitiativeForm,
+    PolicyForm,
+    ProjectForm,
+    ScheduleItemForm,
+    ScheduleRowForm,
+    target_field,
+)
+from reporting.services import drafting as services
+from workgroups.access import SecretariatRequiredMixin, roles_for
+
+ACTION_LABELS = [("up", _("上へ")), ("down", _("下へ")), ("delete", _("削除"))]
+
+
+def refused(request: Any, plan: Plan, message: str) -> HttpResponse:
+    return render(
+        request, "reporting/drafting/refused.html", {"plan": plan, "message": message}, status=403
+    )
+
+
+class DraftPlanMixin(SecretariatRequiredMixin):
+    """The plan named in the URL (404 if none); every screen here is the secretariat's."""
+
+    plan: Plan
+
+    def setup(self, request: Any, *args: Any, **kwargs: Any) -> None:
+        super().setup(request, *args, **kwargs)
+        plan = Plan.objects.filter(code=kwargs.get("code", "")).first()
+        if plan is None:
+            raise Http404("計画が見つかりません。")
+        self.plan = plan
+
+    def overview_url(self, anchor: str = "") -> str:
+        url = reverse("reporting:draft", args=[self.plan.code])
+        return f"{url}#{anchor}" if anchor else url
+
+
+class DraftOverviewView(DraftPlanMixin, TemplateView):
+    template_name = "reporting/drafting/overview.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        plan = self.plan
+        initiatives = (
+            Initiative.objects.select_related("working_group", "lead_section")
+            .prefetch_related(
+                "national_items",
+                Prefetch(
+                    "projects",
+                    ProjectUnderWay.objects.select_related("section").order_by("order", "pk"),
+                ),
+                Prefetch(
+                    "indicators",
+                    Indicator.objects.order_by("order", "name").prefetch_related(
+                        Prefetch("values", IndicatorValue.objects.order_by("fiscal_year"))
+                    ),
+                ),
+            )
+            .order_by("number")
+        )
+        policies = (
+            BasicPolicy.objects.filter(plan=plan)
+            .order_by("number")
+            .prefetch_related(Prefetch("initiatives", initiatives))
+        )
+        items = (
+            ScheduleItem.objects.filter(plan=plan)
+            .order_by("order")
+            .prefetch_related(
+                Prefetch(
+                    "rows",
+                    ScheduleRow.objects.select_related("initiative__policy")
+                    .prefetch_related("cells")
+                    .order_by("line"),
+                )
+            )
+        )
+        years = plan.fiscal_years
+        schedule = [
+            (
+                item,
+                [
+                    (row, [{c.fiscal_year: c for c in row.cells.all()}.get(fy) for fy in years])
+                    for row in item.rows.all()
+                ],
+            )
+            for item in items
+        ]
+        version = services.text_version(plan)
+        facts = services.plain_facts(plan, version)
+        ctx.update(
+            plan=plan,
+            editable=services.editable(plan),
+            version=version,
+            chapters=[
+                (c, chapter_facts.fill(c.title, facts))
+                for c in (version.chapters.order_by("number") if version else [])
+            ],
+            policies=policies,
+            years=[(fy, era.short_header(fy)) for fy in years],
+            schedule=schedule,
+            warnings=services.adoption_warnings(plan, version=version),
+            placeholder_help=chapter_facts.PLACEHOLDER_HELP,
+            action_labels=ACTION_LABELS,
+        )
+        if not ctx["editable"]:
+            ctx["not_editable"] = services.not_editable_message(plan)
+        return ctx
+
+
+class DraftFormView(DraftPlanMixin, TemplateView):
+    """Add (no pk) or edit one row of the draft; subclasses name the form and the service."""
+
+    template_name = "reporting/drafting/form.html"
+    form_class: Any = None
+    noun = ""
+    anchor = ""
+    conflict_fields: tuple[str, ...] = ()
+    takes_plan = False
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # Who may come first (anonymous → login, others → 403), then whether the plan is drafted.
+        if request.user.is_authenticated and roles_for(request.user).secretariat:
+            if not services.editable(self.plan):
+                return refused(request, self.plan, services.not_editable_message(self.plan))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self) -> Any:
+        return None
+
+    def get_parent(self) -> Any:
+        return None
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        return {}
+
+    def make_form(self, data: Any = None, obj: Any = None) -> Any:
+        kwargs: dict[str, Any] = {"plan": self.plan} if self.takes_plan else {}
+        if data is None:
+            return self.form_class(initial=self.initial(obj), **kwargs)
+        return self.form_class(data, **kwargs)
+
+    def save(self, form: Any, obj: Any) -> Any:
+        raise NotImplementedError
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        ctx = super().get_context_data(**kwargs)
+        obj = kwargs.get("obj", self.get_object())
+        ctx.update(
+            plan=self.plan,
+            obj=obj,
+            parent=self.get_parent(),
+            heading=f"{self.noun}の{'編集' if obj is not None else '追加'}",
+            form=kwargs.get("form") or self.make_form(obj=obj),
+            back=self.overview_url(self.anchor),
+            **conflict_context(kwargs.get("conflict"), self.conflict_fields),
+        )
+        return ctx
+
+    def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        obj = self.get_object()
+        form = self.make_form(request.POST, obj)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form, obj=obj))
+        try:
+            saved = self.save(form, obj)
+        except services.NotEditable as exc:
+            return refused(request, self.plan, str(exc))
+        except EditConflict as exc:
+            show_conflict(form, exc)
+            return self.render_to_response(self.get_context_data(form=form, obj=obj, conflict=exc))
+        except ValidationError as exc:
+            _form_errors(form, exc)
+            return self.render_to_response(self.get_context_data(form=form, obj=obj))
+        messages.success(request, f"{self.noun}「{saved}」を保存しました。")
+        return redirect(self.overview_url(self.anchor))
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+def _in_plan(qs: Any, plan: Plan, path: str, pk: Any) -> Any:
+    obj = qs.filter(**{path: plan}, pk=pk).first()
+    if obj is None:
+        raise Http404("この計画に見つかりません。")
+    return obj
+
+
+class PolicyFormView(DraftFormView):
+    form_class = PolicyForm
+    noun = "基本方針"
+    anchor = "policies"
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk")
+        return _in_plan(BasicPolicy.objects, self.plan, "plan", pk) if pk else None
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        return {
+            f: getattr(obj, f) for f in ("number", "title", "heading", "summary", "classification")
+        }
+
+    def save(self, form: Any, obj: Any) -> Any:
+        return services.policy_save(
+            actor=self.request.user, plan=self.plan, policy=obj, **form.cleaned_data
+        )
+
+
+class InitiativeFormView(DraftFormView):
+    form_class = InitiativeForm
+    noun = "取り組み"
+    anchor = "policies"
+    takes_plan = True
+    conflict_fields = ("policy", "number", "title", "description", "flag", "working_group")
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk")
+        qs = Initiative.objects.select_related("policy")
+        return _in_plan(qs, self.plan, "policy__plan", pk) if pk else None
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            policy = self.request.GET.get("policy", "")
+            return {"policy": policy} if policy.isdigit() else {}
+        return {
+            "version": obj.version,
+            "policy": obj.policy_id,
+            "number": obj.number,
+            "title": obj.title,
+            "description": obj.description,
+            "flag": obj.flag,
+            "national_items": list(obj.national_items.all()),
+            "working_group": obj.working_group_id,
+            "lead_section": obj.lead_section_id,
+        }
+
+    def save(self, form: Any, obj: Any) -> Any:
+        data = dict(form.cleaned_data)
+        return services.initiative_save(
+            actor=self.request.user, plan=self.plan, initiative=obj, **data
+        )
+
+
+class ProjectFormView(DraftFormView):
+    form_class = ProjectForm
+    noun = "既に取り組んでいる事業"
+    anchor = "policies"
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk")
+        qs = ProjectUnderWay.objects.select_related("initiative__policy")
+        return _in_plan(qs, self.plan, "initiative__policy__plan", pk) if pk else None
+
+    def get_parent(self) -> Any:
+        obj = self.get_object()
+        if obj is not None:
+            return obj.initiative
+        qs = Initiative.objects.select_related("policy")
+        return _in_plan(qs, self.plan, "policy__plan", self.kwargs.get("parent"))
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        return {"era_label": obj.era_label, "name": obj.name, "section": obj.section_id}
+
+    def save(self, form: Any, obj: Any) -> Any:
+        return services.project_save(
+            actor=self.request.user, initiative=self.get_parent(), project=obj, **form.cleaned_data
+        )
+
+
+class IndicatorFormView(DraftFormView):
+    form_class = IndicatorForm
+    noun = "指標"
+    anchor = "policies"
+    takes_plan = True
+    conflict_fields = ("name", "unit", "direction", "baseline", "baseline_fy")
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk")
+        qs = Indicator.objects.select_related("initiative__policy")
+        return _in_plan(qs, self.plan, "initiative__policy__plan", pk) if pk else None
+
+    def get_parent(self) -> Any:
+        obj = self.get_object()
+        if obj is not None:
+            return obj.initiative
+        qs = Initiative.objects.select_related("policy")
+        return _in_plan(qs, self.plan, "policy__plan", self.kwargs.get("parent"))
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        data: dict[str, Any] = {
+            "version": obj.version,
+            "name": obj.name,
+            "unit": obj.unit,
+            "direction": obj.direction,
+            "baseline": obj.baseline,
+            "baseline_fy": era.era_label(obj.baseline_fy) if obj.baseline_fy else "",
+        }
+        for value in obj.values.all():
+            data[target_field(value.fiscal_year)] = value.target
+        return data
+
+    def save(self, form: Any, obj: Any) -> Any:
+        data = form.cleaned_data
+        return services.indicator_save(
+            actor=self.request.user,
+            initiative=self.get_parent(),
+            indicator=obj,
+            version=data.get("version"),
+            name=data["name"],
+            unit=data["unit"],
+            direction=data["direction"],
+            baseline=data["baseline"],
+            baseline_fy=data["baseline_fy"],
+            targets=form.targets(),
+        )
+
+
+class ScheduleItemFormView(DraftFormView):
+    form_class = ScheduleItemForm
+    noun = "表4-1の項目"
+    anchor = "schedule"
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk")
+        return _in_plan(ScheduleItem.objects, self.plan, "plan", pk) if pk else None
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        return {"title": obj.title} if obj is not None else {}
+
+    def save(self, form: Any, obj: Any) -> Any:
+        return services.schedule_item_save(
+            actor=self.request.user, plan=self.plan, item=obj, **form.cleaned_data
+        )
+
+
+class ScheduleRowFormView(DraftFormView):
+    form_class = ScheduleRowForm
+    noun = "表4-1の行"
+    anchor = "schedule"
+    takes_plan = True
+
+    def get_object(self) -> Any:
+        pk = self.kwargs.get("pk")
+        qs = ScheduleRow.objects.select_related("item")
+        return _in_plan(qs, self.plan, "item__plan", pk) if pk else None
+
+    def get_parent(self) -> Any:
+        obj = self.get_object()
+        if obj is not None:
+            return obj.item
+        return _in_plan(ScheduleItem.objects, self.plan, "plan", self.kwargs.get("parent"))
+
+    def initial(self, obj: Any) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        data: dict[str, Any] = {"sub_title": obj.sub_title, "initiative": obj.initiative_id}
+        for cell in obj.cells.all():
+            data[f"cell_{cell.fiscal_year}_text"] = cell.text
+            data[f"cell_{cell.fiscal_year}_kind"] = cell.kind
+            data[f"cell_{cell.fiscal_year}_span"] = cell.col_span
+        return data
+
+    def save(self, form: Any, obj: Any) -> Any:
+        cells = {
+            fy: services.CellInput(text=text, kind=kind, col_span=span)
+            for fy, (text, kind, span) in form.cells().items()
+        }
+        return services.schedule_row_save(
+            actor=self.request.user,
+            item=self.get_parent(),
+            row=obj,
+            sub_title=form.cleaned_data["sub_title"],
+            initiative=form.cleaned_data["initiative"],
+            cells=cells,
+        )
+
+
+# kind in the URL -> (queryset, path to the plan, move service, delete service, noun, anchor)
+ACTIONS: dict[str, tuple[Any, str, Any, Any, str, str]] = {
+    "policy": (
+        BasicPolicy.objects,
+        "plan",
+        lambda a, o, d: services.policy_move(actor=a, policy=o, direction=d),
+        lambda a, o: services.policy_delete(actor=a, policy=o),
+        "基本方針",
+        "policies",
+    ),
+    "initiative": (
+        Initiative.objects.select_related("policy__plan"),
+        "policy__plan",
+        lambda a, o, d: services.initiative_move(actor=a, initiative=o, direction=d),
+        lambda a, o: services.initiative_delete(actor=a, initiative=o),
+        "取り組み",
+        "policies",
+    ),
+    "project": (
+        ProjectUnderWay.objects.select_related("initiative__policy__plan"),
+        "initiative__policy__plan",
+        lambda a, o, d: services.project_move(actor=a, project=o, direction=d),
+        lambda a, o: services.project_delete(actor=a, project=o),
+        "既に取り組んでいる事業",
+        "policies",
+    ),
+    "indicator": (
+        Indicator.objects.select_related("initiative__policy__plan"),
+        "initiative__policy__plan",
+        lambda a, o, d: services.indicator_move(actor=a, indicator=o, direction=d),
+        lambda a, o: services.indicator_delete(actor=a, indicator=o),
+        "指標",
+        "policies",
+    ),
+    "item": (
+        ScheduleItem.objects.select_related("plan"),
+        "plan",
+        lambda a, o, d: services.schedule_item_move(actor=a, item=o, direction=d),
+        lambda a, o: services.schedule_item_delete(actor=a, item=o),
+        "表4-1の項目",
+        "schedule",
+    ),
+    "row": (
+        ScheduleRow.objects.select_related("item__plan"),
+        "item__plan",
+        lambda a, o, d: services.schedule_row_move(actor=a, row=o, direction=d),
+        lambda a, o: services.schedule_row_delete(actor=a, row=o),
+        "表4-1の行",
+        "schedule",
+    ),
+}
+
+
+class DraftActionView(DraftPlanMixin, View):
+    """POST only: move a row up or down, or abolish it (delete from the draft)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: Any, code: str, kind: str, pk: int, action: str) -> Any:
+        if kind not in ACTIONS or action not in ("up", "down", "delete"):
+            raise Http404("不明な操作です。")
+        qs, path, move, delete, noun, anchor = ACTIONS[kind]
+        obj = _in_plan(qs, self.plan, path, pk)
+        label = str(obj)
+        try:
+            if action == "delete":
+                delete(request.user, obj)
+                messages.success(request, f"{noun}「{label}」を削除しました。")
+            elif not move(request.user, obj, action):
+                messages.info(request, f"{noun}「{label}」はこれ以上移動できません。")
+            else:
+                messages.success(request, f"{noun}「{label}」を移動しました。")
+        except services.NotEditable as exc:
+            return refused(request, self.plan, str(exc))
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        return redirect(self.overview_url(anchor))

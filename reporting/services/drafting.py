@@ -1,0 +1,603 @@
+"""Drafting the next plan (or a revision) on screens: every write of the drafting workspace.
+
+A plan is drafted while it is editable: a draft plan, or a plan with a draft revision (an
+unfrozen version newer than its last frozen one). Every write locks the plan row first, so
+that no write lands while the plan is being adopted, and refuses with MSG_NOT_EDITABLE when
+the plan is no longer editable. History names the actor (save_with_user); initiatives and
+indicators carry an optimistic-lock version (kahoku_dx.versioning).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.db.models import Max
+
+from initiatives.models import CountableTarget, Indicator, Initiative, ProjectUnderWay
+from initiatives.services import indicator_create, indicator_update
+from kahoku_dx import era
+from kahoku_dx.history import delete_with_user, save_with_user
+from kahoku_dx.versioning import check_version, is_versioned, locked, version_bump
+from plans.models import (
+    BasicPolicy,
+    Plan,
+    PlanStatus,
+    PlanVersion,
+    ScheduleCell,
+    ScheduleItem,
+    ScheduleRow,
+)
+from reporting import chapter_facts
+from reporting.services.schedule import _delete_row
+
+MSG_NOT_EDITABLE = (
+    "「%(name)s」は決定済みのため、内容を変更できません。"
+    "変更するには改定版(次の版)の下書きを作成してください。"
+)
+PARK = 30000  # a unique number or order parked out of the way while two rows swap
+
+
+class NotEditable(PermissionDenied):
+    """The plan is adopted (or in force, or ended) with no draft revision open."""
+
+
+# --- which plans are drafted -------------------------------------------------------------------
+
+
+def _draft_among(plan: Plan, versions: list[PlanVersion]) -> PlanVersion | None:
+    """Of the plan's versions, the one being drafted: the newest unfrozen one, and (for a
+    plan already decided) only if it was made after the last frozen one (第0.5版, older
+    than the frozen 第1.0版 and never frozen itself, is not a draft)."""
+    unfrozen = [v for v in versions if v.frozen_at is None]
+    if plan.status != PlanStatus.DRAFT:
+        last_frozen = max((v.pk for v in versions if v.frozen_at is not None), default=0)
+        unfrozen = [v for v in unfrozen if v.pk > last_frozen]
+    return max(unfrozen, key=lambda v: v.pk) if unfrozen else None
+
+
+def editable(plan: Plan) -> bool:
+    """A draft plan, or a plan with a draft revision open.
+
+    Fallback until reporting.services.versions.plan_is_editable is merged (the lead points
+    this at it)."""
+    return plan.status == PlanStatus.DRAFT or draft_version(plan) is not None
+
+
+def draft_version(plan: Plan) -> PlanVersion | None:
+    """The version being drafted (its chapters are the draft's text), or None."""
+    return _draft_among(plan, list(plan.versions.all()))
+
+
+def text_version(plan: Plan) -> PlanVersion | None:
+    """The version whose chapters are the plan's text now: the draft's, else the latest."""
+    versions = list(plan.versions.all())
+    latest = max(versions, key=lambda v: (v.issued_fy, v.number), default=None)
+    return _draft_among(plan, versions) or latest
+
+
+def not_editable_message(plan: Plan) -> str:
+    return MSG_NOT_EDITABLE % {"name": plan.name}
+
+
+def _lock_editable(plan: Plan) -> Plan:
+    """The plan row locked for this transaction; NotEditable unless it is being drafted."""
+    current = Plan.objects.select_for_update().get(pk=plan.pk)
+    if not editable(current):
+        raise NotEditable(not_editable_message(current))
+    return current
+
+
+# --- chapter text ------------------------------------------------------------------------------
+
+
+def successor_chapter_text(text: str, source_plan: Plan) -> str:
+    """A chapter of ``source_plan`` as the next plan's starting text: the source's period (in
+    every spelling: 令和3年度(2021年度)から令和8年度(2026年度)まで, R3〜R8 …), its name and its
+    version written with the name become placeholders filled from the new plan's data."""
+    text = chapter_facts.replace_period(text, source_plan.start_fy, source_plan.end_fy)
+    numbers = source_plan.versions.values_list("number", flat=True)
+    return chapter_facts.replace_name_and_versions(text, source_plan.name, numbers)
+
+
+# --- warnings before adoption ------------------------------------------------------------------
+
+
+def plain_facts(plan: Plan, version: PlanVersion | None) -> dict[str, Any]:
+    """The facts a chapter title names (name, version, period) without building the content."""
+    return {
+        "plan": {"name": plan.name, "start_fy": plan.start_fy, "end_fy": plan.end_fy},
+        "version": {"label": version.label if version else ""},
+    }
+
+
+def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list[str]:
+    """What to look at before adopting ``plan``: chapter passages (and policy summaries,
+    initiative descriptions) naming a fiscal year outside its period, an empty table 4-1,
+    initiatives without a WG or an indicator, policies without initiatives. Empty when
+    nothing needs a look. ``version``: the text's version when the caller has it."""
+    version = version or text_version(plan)
+    chapters = (
+        list(version.chapters.order_by("number").values_list("number", "title", "body"))
+        if version is not None
+        else []
+    )
+    warnings: list[str] = []
+    period = f"{chapter_facts.fiscal_year_text(plan.start_fy)}〜" + chapter_facts.fiscal_year_text(
+        plan.end_fy
+    )
+    facts = plain_facts(plan, version)
+    for m in chapter_facts.years_outside(chapters, plan.start_fy, plan.end_fy):
+        years = "、".join(chapter_facts.fiscal_year_text(fy) for fy in m.years)
+        title = chapter_facts.fill(m.title, facts)
+        warnings.append(
+            f"第{m.chapter}章「{title}」に計画期間({period})の外の年度({years})が"
+            f"書かれています:「{m.passage}」"
+        )
+    if not ScheduleRow.objects.filter(item__plan=plan).exists():
+        warnings.append("表4-1に項目・行がありません(見出し行だけです)。")
+    policies = list(
+        BasicPolicy.objects.filter(plan=plan)
+        .order_by("number")
+        .prefetch_related("initiatives__indicators")
+    )
+
+    def text_outside(what: str, text: str) -> None:
+        for passage, years in chapter_facts.passages_outside(text, plan.start_fy, plan.end_fy):
+            named = "、".join(chapter_facts.fiscal_year_text(fy) for fy in years)
+            warnings.append(
+                f"{what}に計画期間({period})の外の年度({named})が書かれています:「{passage}」"
+            )
+
+    for policy in policies:
+        initiatives = sorted(policy.initiatives.all(), key=lambda i: i.number)
+        if not initiatives:
+            warnings.append(f"基本方針{policy.number}「{policy.title}」に取り組みがありません。")
+        text_outside(f"基本方針{policy.number}の概要", policy.summary)
+        text_outside(f"基本方針{policy.number}の分類の説明", policy.classification)
+        for ini in initiatives:
+            code = f"{policy.number}.{ini.number}"
+            text_outside(f"取り組み{code}「{ini.title}」の概要", ini.description)
+            if ini.working_group_id is None:
+                warnings.append(f"取り組み{code}「{ini.title}」の担当WGが決まっていません。")
+            if not ini.indicators.all():
+                warnings.append(f"取り組み{code}「{ini.title}」に指標(KPI)がありません。")
+    if not policies:
+        warnings.append("基本方針がひとつもありません。")
+    return warnings
+
+
+# --- moving rows with a unique number ------------------------------------------------------
+
+
+def _swap(actor: Any, a: Any, b: Any, field: str) -> None:
+    """Exchange ``field`` (unique among siblings) between rows ``a`` and ``b``."""
+    va, vb = getattr(a, field), getattr(b, field)
+    # Parked with a plain UPDATE: the parked value is never a real state, so not history.
+    type(a)._default_manager.filter(pk=a.pk).update(**{field: PARK + va})
+    for obj, value in ((b, va), (a, vb)):
+        setattr(obj, field, value)
+        if is_versioned(obj):
+            version_bump(obj)
+        save_with_user(obj, actor)
+
+
+def _neighbour(qs: models.QuerySet, obj: Any, field: str, direction: str) -> Any:
+    if direction == "up":
+        return qs.filter(**{f"{field}__lt": getattr(obj, field)}).order_by(f"-{field}").first()
+    if direction == "down":
+        return qs.filter(**{f"{field}__gt": getattr(obj, field)}).order_by(field).first()
+    raise ValidationError("移動の向きが不明です。")
+
+
+def _move(actor: Any, qs: models.QuerySet, obj: Any, field: str, direction: str) -> bool:
+    other = _neighbour(qs, obj, field, direction)
+    if other is None:
+        return False
+    _swap(actor, obj, other, field)
+    return True
+
+
+def _next_number(qs: models.QuerySet, field: str) -> int:
+    return (qs.aggregate(m=Max(field))["m"] or 0) + 1
+
+
+# --- basic policies ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def policy_save(
+    *,
+    actor: Any,
+    plan: Plan,
+    policy: BasicPolicy | None = None,
+    number: int | None,
+    title: str,
+    heading: str = "",
+    summary: str = "",
+    classification: str = "",
+) -> BasicPolicy:
+    """Add a basic policy (number None: after the last) or edit one."""
+    plan = _lock_editable(plan)
+    siblings = BasicPolicy.objects.filter(plan=plan)
+    if policy is not None:
+        policy = siblings.get(pk=policy.pk)
+    if number is None:
+        number = policy.number if policy else _next_number(siblings, "number")
+    if siblings.filter(number=number).exclude(pk=policy.pk if policy else None).exists():
+        raise ValidationError({"number": f"基本方針{number}はすでにあります。"})
+    policy = policy or BasicPolicy(plan=plan)
+    policy.number, policy.title, policy.heading = number, title, heading
+    policy.summary, policy.classification = summary, classification
+    save_with_user(policy, actor)
+    return policy
+
+
+@transaction.atomic
+def policy_move(*, actor: Any, policy: BasicPolicy, direction: str) -> bool:
+    plan = _lock_editable(policy.plan)
+    qs = BasicPolicy.objects.filter(plan=plan)
+    return _move(actor, qs, qs.get(pk=policy.pk), "number", direction)
+
+
+@transaction.atomic
+def policy_delete(*, actor: Any, policy: BasicPolicy) -> None:
+    _lock_editable(policy.plan)
+    if policy.initiatives.exists():
+        raise ValidationError(
+            f"基本方針{policy.number}には取り組みがあるため削除できません。"
+            "先に取り組みをほかの基本方針へ移すか、削除してください。"
+        )
+    delete_with_user(policy, actor)
+
+
+# --- initiatives ------------------------------------------------------------------------------
+
+
+def _check_in_plan(plan: Plan, *, policy: BasicPolicy, working_group: Any) -> None:
+    if policy.plan_id != plan.pk:
+        raise ValidationError({"policy": "この計画の基本方針を選んでください。"})
+    if working_group is not None and working_group.plan_id != plan.pk:
+        raise ValidationError({"working_group": "この計画のWGを選んでください。"})
+
+
+@transaction.atomic
+def initiative_save(
+    *,
+    actor: Any,
+    plan: Plan,
+    initiative: Initiative | None = None,
+    version: int | None = None,
+    policy: BasicPolicy,
+    number: int | None,
+    title: str,
+    description: str = "",
+    flag: str = "",
+    national_items: Iterable[Any] = (),
+    working_group: Any = None,
+    lead_section: Any = None,
+) -> Initiative:
+    """Add an initiative or edit one (moving it to another policy or WG is an edit too).
+
+    A number left empty is the next free one in the policy; a taken number is refused."""
+    plan = _lock_editable(plan)
+    _check_in_plan(plan, policy=policy, working_group=working_group)
+    if initiative is not None:
+        current = locked(initiative)
+        if current.policy.plan_id != plan.pk:
+            raise ValidationError("この計画の取り組みではありません。")
+        check_version(current, version, "取り組み")
+        version_bump(current)
+    else:
+        current = Initiative()
+    siblings = Initiative.objects.filter(policy=policy).exclude(pk=current.pk)
+    if number is None:
+        number = (
+            current.number
+            if current.pk and current.policy_id == policy.pk
+            else _next_number(siblings, "number")
+        )
+    if siblings.filter(number=number).exists():
+        raise ValidationError(
+            {
+                "number": f"基本方針{policy.number}には取り組み{policy.number}.{number}がすでにあります。"
+            }
+        )
+    current.policy, current.number, current.title = policy, number, title
+    current.description, current.flag = description, flag
+    current.working_group, current.lead_section = working_group, lead_section
+    save_with_user(current, actor)
+    items = list(national_items)
+    if {i.pk for i in current.national_items.all()} != {i.pk for i in items}:
+        current._history_user = actor
+        current.national_items.set(items)
+    return current
+
+
+@transaction.atomic
+def initiative_move(*, actor: Any, initiative: Initiative, direction: str) -> bool:
+    _lock_editable(initiative.policy.plan)
+    qs = Initiative.objects.filter(policy_id=initiative.policy_id)
+    return _move(actor, qs, qs.get(pk=initiative.pk), "number", direction)
+
+
+@transaction.atomic
+def initiative_delete(*, actor: Any, initiative: Initiative) -> None:
+    """Abolish an initiative from the draft (one carried from the old plan too), with its
+    projects and indicators; refused once it has progress records or PDCA reviews."""
+    _lock_editable(initiative.policy.plan)
+    if initiative.progress_entries.exists() or initiative.reviews.exists():
+        raise ValidationError(
+            f"取り組み{initiative.code}には進捗記録または振り返りがあるため削除できません。"
+        )
+    # SET_NULL and CASCADE would write no history row naming the actor: do it visibly.
+    for row in ScheduleRow.objects.filter(initiative=initiative):
+        row.initiative = None
+        save_with_user(row, actor)
+    for target in CountableTarget.objects.filter(initiative=initiative):
+        target.initiative = None
+        save_with_user(target, actor)
+    for later in Initiative.objects.filter(carried_from=initiative):
+        later.carried_from = None
+        version_bump(later)
+        save_with_user(later, actor)
+    for project in initiative.projects.all():
+        delete_with_user(project, actor)
+    for indicator in initiative.indicators.all():
+        _indicator_delete(indicator, actor)
+    delete_with_user(initiative, actor)
+
+
+# --- projects under way -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_save(
+    *,
+    actor: Any,
+    initiative: Initiative,
+    project: ProjectUnderWay | None = None,
+    era_label: str,
+    name: str,
+    section: Any,
+) -> ProjectUnderWay:
+    _lock_editable(initiative.policy.plan)
+    siblings = ProjectUnderWay.objects.filter(initiative=initiative)
+    if project is not None:
+        project = siblings.get(pk=project.pk)
+    if siblings.filter(name=name).exclude(pk=project.pk if project else None).exists():
+        raise ValidationError({"name": f"この取り組みには「{name}」がすでにあります。"})
+    try:
+        fiscal_year = era.parse_era_year(era_label)
+    except era.EraError as exc:
+        raise ValidationError({"era_label": str(exc)}) from exc
+    if project is None:
+        project = ProjectUnderWay(initiative=initiative, order=_next_number(siblings, "order"))
+    project.era_label, project.fiscal_year = era_label, fiscal_year
+    project.name, project.section = name, section
+    save_with_user(project, actor)
+    return project
+
+
+@transaction.atomic
+def project_move(*, actor: Any, project: ProjectUnderWay, direction: str) -> bool:
+    _lock_editable(project.initiative.policy.plan)
+    projects = list(project.initiative.projects.order_by("order", "pk"))
+    i = next(n for n, p in enumerate(projects) if p.pk == project.pk)
+    j = i - 1 if direction == "up" else i + 1 if direction == "down" else -1
+    if j < 0 or j >= len(projects):
+        return False
+    projects[i], projects[j] = projects[j], projects[i]
+    for order, p in enumerate(projects, start=1):
+        if p.order != order:
+            p.order = order
+            save_with_user(p, actor)
+    return True
+
+
+@transaction.atomic
+def project_delete(*, actor: Any, project: ProjectUnderWay) -> None:
+    _lock_editable(project.initiative.policy.plan)
+    delete_with_user(project, actor)
+
+
+# --- indicators and their targets -------------------------------------------------------------
+
+
+def _values(indicator: Indicator | None, targets: Mapping[int, Decimal | None]) -> dict:
+    """Targets for the new period's years; actuals (if any) kept as they are."""
+    actuals = {v.fiscal_year: v.actual for v in indicator.values.all()} if indicator else {}
+    return {fy: (target, actuals.get(fy)) for fy, target in targets.items()}
+
+
+@transaction.atomic
+def indicator_save(
+    *,
+    actor: Any,
+    initiative: Initiative,
+    indicator: Indicator | None = None,
+    version: int | None = None,
+    name: str,
+    unit: str = "",
+    direction: str = Indicator.Direction.HIGHER,
+    baseline: Decimal | None = None,
+    baseline_fy: int | None = None,
+    targets: Mapping[int, Decimal | None],
+) -> Indicator:
+    """An indicator with a target per fiscal year of the plan's period (the indicator rules
+    themselves are initiatives.services')."""
+    plan = _lock_editable(initiative.policy.plan)
+    years = set(plan.fiscal_years)
+    if any(fy not in years for fy in targets):
+        raise ValidationError("目標値は計画期間の年度にだけ設定できます。")
+    fields = dict(name=name, unit=unit, direction=direction, baseline=baseline)
+    if indicator is None:
+        return indicator_create(
+            actor=actor,
+            initiative=initiative,
+            baseline_fy=baseline_fy,
+            values=_values(None, targets),
+            **fields,
+        )
+    if indicator.initiative_id != initiative.pk:
+        raise ValidationError("この取り組みの指標ではありません。")
+    return indicator_update(
+        actor=actor,
+        indicator=indicator,
+        version=version,
+        baseline_fy=baseline_fy,
+        values=_values(indicator, targets),
+        **fields,
+    )
+
+
+@transaction.atomic
+def indicator_move(*, actor: Any, indicator: Indicator, direction: str) -> bool:
+    _lock_editable(indicator.initiative.policy.plan)
+    indicators = list(indicator.initiative.indicators.order_by("order", "name"))
+    i = next(n for n, x in enumerate(indicators) if x.pk == indicator.pk)
+    j = i - 1 if direction == "up" else i + 1 if direction == "down" else -1
+    if j < 0 or j >= len(indicators):
+        return False
+    indicators[i], indicators[j] = indicators[j], indicators[i]
+    for order, x in enumerate(indicators, start=1):
+        if x.order != order:
+            x.order = order
+            version_bump(x)
+            save_with_user(x, actor)
+    return True
+
+
+def _indicator_delete(indicator: Indicator, actor: Any) -> None:
+    for value in indicator.values.all():
+        delete_with_user(value, actor)
+    delete_with_user(indicator, actor)
+
+
+@transaction.atomic
+def indicator_delete(*, actor: Any, indicator: Indicator) -> None:
+    _lock_editable(indicator.initiative.policy.plan)
+    if indicator.values.filter(actual__isnull=False).exists():
+        raise ValidationError(f"指標「{indicator.name}」には実績値があるため削除できません。")
+    _indicator_delete(indicator, actor)
+
+
+# --- table 4-1 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CellInput:
+    """One fiscal-year cell as typed: empty text removes the cell."""
+
+    text: str
+    kind: str = ScheduleCell.Kind.TEXT
+    col_span: int = 1
+
+
+@transaction.atomic
+def schedule_item_save(
+    *, actor: Any, plan: Plan, item: ScheduleItem | None = None, title: str
+) -> ScheduleItem:
+    plan = _lock_editable(plan)
+    siblings = ScheduleItem.objects.filter(plan=plan)
+    if item is not None:
+        item = siblings.get(pk=item.pk)
+    else:
+        item = ScheduleItem(plan=plan, order=_next_number(siblings, "order"))
+    item.title = title
+    save_with_user(item, actor)
+    return item
+
+
+@transaction.atomic
+def schedule_item_move(*, actor: Any, item: ScheduleItem, direction: str) -> bool:
+    plan = _lock_editable(item.plan)
+    qs = ScheduleItem.objects.filter(plan=plan)
+    return _move(actor, qs, qs.get(pk=item.pk), "order", direction)
+
+
+@transaction.atomic
+def schedule_item_delete(*, actor: Any, item: ScheduleItem) -> None:
+    _lock_editable(item.plan)
+    for row in item.rows.all():
+        _delete_row(row, actor)
+    delete_with_user(item, actor)
+
+
+def _set_cells(actor: Any, plan: Plan, row: ScheduleRow, cells: Mapping[int, CellInput]) -> None:
+    years = plan.fiscal_years
+    if any(fy not in years for fy in cells):
+        raise ValidationError("セルは計画期間の年度にだけ入力できます。")
+    existing = {c.fiscal_year: c for c in row.cells.all()}
+    errors: list[str] = []
+    filled = {fy for fy, typed in cells.items() if typed.text.strip()}
+    for fy in sorted(filled):
+        covered = [y for y in range(fy + 1, fy + cells[fy].col_span) if y in filled]
+        if covered:
+            errors.append(
+                f"{era.short_header(fy)}のセルは{cells[fy].col_span}年度分に結合されているため、"
+                f"{era.short_header(covered[0])}には入力できません。"
+            )
+    if errors:
+        raise ValidationError(errors)
+    for fy, typed in sorted(cells.items()):
+        cell = existing.get(fy)
+        text = typed.text.strip()
+        if not text:
+            if cell is not None:
+                delete_with_user(cell, actor)
+            continue
+        span = max(1, min(typed.col_span, years[-1] - fy + 1))
+        if cell is None:
+            cell = ScheduleCell(row=row, fiscal_year=fy)
+        elif (cell.text, cell.kind, cell.col_span) == (text, typed.kind, span):
+            continue
+        cell.text, cell.kind, cell.col_span = text, typed.kind, span
+        try:
+            save_with_user(cell, actor)
+        except ValidationError as exc:
+            errors += [f"{era.short_header(fy)}: {message}" for message in exc.messages]
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def schedule_row_save(
+    *,
+    actor: Any,
+    item: ScheduleItem,
+    row: ScheduleRow | None = None,
+    sub_title: str,
+    initiative: Initiative | None = None,
+    cells: Mapping[int, CellInput],
+) -> ScheduleRow:
+    """A line of table 4-1 with its cells for the new period's years (empty text: no cell)."""
+    plan = _lock_editable(item.plan)
+    if initiative is not None and initiative.policy.plan_id != plan.pk:
+        raise ValidationError({"initiative": "この計画の取り組みを選んでください。"})
+    siblings = ScheduleRow.objects.filter(item=item)
+    if row is not None:
+        row = siblings.get(pk=row.pk)
+    else:
+        row = ScheduleRow(item=item, line=_next_number(siblings, "line"))
+    row.sub_title, row.initiative = sub_title, initiative
+    save_with_user(row, actor)
+    _set_cells(actor, plan, row, cells)
+    return row
+
+
+@transaction.atomic
+def schedule_row_move(*, actor: Any, row: ScheduleRow, direction: str) -> bool:
+    _lock_editable(row.item.plan)
+    qs = ScheduleRow.objects.filter(item_id=row.item_id)
+    return _move(actor, qs, qs.get(pk=row.pk), "line", direction)
+
+
+@transaction.atomic
+def schedule_row_delete(*, actor: Any, row: ScheduleRow) -> None:
+    _lock_editable(row.item.plan)
+    _delete_row(row, actor)
