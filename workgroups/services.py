@@ -22,17 +22,21 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
 from kahoku_dx.accounts import portal_url, set_password_token_generator
+from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
 from workgroups import access
 from workgroups.models import (
+    ExternalAdvisor,
     Headquarters,
     HeadquartersMember,
+    Secretariat,
     Section,
     SectionName,
     StaffProfile,
     WorkingGroup,
     WorkingGroupMembership,
+    WorkingGroupName,
 )
 
 User = get_user_model()
@@ -786,3 +790,185 @@ def staff_roster_apply(
                     staff_set_hq_seat(actor=actor, user=user, plan=plan, role=None)
             staff_set_active(actor=actor, user=user, active=False)
     return preview
+
+
+# --------------------------------------------------------------------------------------------
+# The city's bodies continue from plan to plan (domain.md §7): each plan holds its
+# organisation as it stands during its period; creating the next plan copies them with their
+# people, and an organisation change dated D is written into every plan of plans_from(D).
+# --------------------------------------------------------------------------------------------
+
+BODY_PARTS = ("secretariat", "headquarters", "working_groups", "advisors")
+
+
+def plans_reached(day: date) -> list[Plan]:
+    """The plans an organisation change dated ``day`` is written into (plans_from)."""
+    from plans.selectors import plans_from
+
+    return plans_from(day)
+
+
+def _plan_start(plan: Plan) -> date:
+    from kahoku_dx import era
+
+    return era.fiscal_year_start(plan.start_fy)
+
+
+def _copy_members(*, actor: Any, source: WorkingGroup, target: WorkingGroup) -> int:
+    made = 0
+    present = set(target.memberships.values_list("user_id", flat=True))
+    for m in source.memberships.select_related("user").order_by("pk"):
+        if m.user_id in present or not m.user.is_active:
+            continue
+        copy = WorkingGroupMembership(working_group=target, user=m.user, role=m.role)
+        save_with_user(copy, actor)
+        present.add(m.user_id)
+        made += 1
+    return made
+
+
+@transaction.atomic
+def bodies_continue(
+    *, actor: Any, source: Plan, target: Plan, parts: Collection[str] = BODY_PARTS
+) -> dict[str, int]:
+    """Copy ``source``'s secretariat, headquarters (with every seat), WGs (with sections and
+    members) and advisors still under contract into ``target``; returns counts per kind.
+
+    Idempotent and data-safe: a body ``target`` already has (a WG found by its key, else its
+    name) is left as it is, people included, so running it again never adds back someone a
+    roster took out of the new plan. WGs dissolved in ``source`` and deactivated people do
+    not continue.
+    """
+    counts = dict.fromkeys(
+        ("secretariat", "headquarters", "hq_members", "working_groups", "memberships", "advisors"),
+        0,
+    )
+    touched: set[int] = set()
+    if "secretariat" in parts:
+        sec = Secretariat.objects.filter(plan=source).first()
+        if sec is not None and not Secretariat.objects.filter(plan=target).exists():
+            save_with_user(Secretariat(plan=target, section=sec.section), actor)
+            counts["secretariat"] = 1
+    if "headquarters" in parts:
+        hq = Headquarters.objects.filter(plan=source).first()
+        if hq is not None and not Headquarters.objects.filter(plan=target).exists():
+            new_hq = Headquarters(
+                plan=target,
+                name=hq.name,
+                established_fy=hq.established_fy,
+                description=hq.description,
+            )
+            save_with_user(new_hq, actor)
+            counts["headquarters"] = 1
+            for seat in hq.members.select_related("user").order_by("order", "pk"):
+                if seat.user is not None and not seat.user.is_active:
+                    continue
+                copy = HeadquartersMember(
+                    headquarters=new_hq,
+                    user=seat.user,
+                    section=seat.section,
+                    role=seat.role,
+                    title=seat.title,
+                    order=seat.order,
+                )
+                save_with_user(copy, actor)
+                counts["hq_members"] += 1
+                if seat.user_id:
+                    touched.add(seat.user_id)
+    wg_map: dict[int, WorkingGroup] = {}
+    if "working_groups" in parts or "advisors" in parts:
+        by_key = {wg.key: wg for wg in WorkingGroup.objects.filter(plan=target)}
+        by_name = {wg.name: wg for wg in by_key.values()}
+        sources = (
+            WorkingGroup.objects.filter(plan=source, dissolved_on__isnull=True)
+            .select_related("lead_section")
+            .prefetch_related("sections")
+            .order_by("pk")
+        )
+        for wg in sources:
+            existing = by_key.get(wg.key) or by_name.get(wg.name)
+            if existing is not None:
+                if existing.key != wg.key and wg.key not in by_key:
+                    existing.key = wg.key  # the same body, loaded before keys were copied
+                    save_with_user(existing, actor)
+                    by_key[wg.key] = existing
+                wg_map[wg.pk] = existing
+                continue
+            if "working_groups" not in parts:
+                continue
+            copy = WorkingGroup(
+                plan=target,
+                name=wg.name,
+                key=wg.key,
+                lead_section=wg.lead_section,
+                established_fy=wg.established_fy,
+                description=wg.description,
+            )
+            save_with_user(copy, actor)
+            copy.sections.set(wg.sections.all())
+            counts["working_groups"] += 1
+            made = _copy_members(actor=actor, source=wg, target=copy)
+            counts["memberships"] += made
+            if made:
+                touched.update(copy.memberships.values_list("user_id", flat=True))
+            wg_map[wg.pk] = copy
+            by_key[wg.key] = copy
+    if "advisors" in parts:
+        start = _plan_start(target)
+        present = {
+            (a.name, a.working_group.key if a.working_group else "")
+            for a in ExternalAdvisor.objects.filter(plan=target).select_related("working_group")
+        }
+        for adv in ExternalAdvisor.objects.filter(plan=source).select_related("working_group"):
+            if adv.end_date is not None and adv.end_date < start:
+                continue
+            if (adv.name, adv.working_group.key if adv.working_group else "") in present:
+                continue
+            copy = ExternalAdvisor(
+                plan=target,
+                name=adv.name,
+                affiliation=adv.affiliation,
+                expertise=adv.expertise,
+                working_group=wg_map.get(adv.working_group_id) if adv.working_group_id else None,
+                start_date=adv.start_date,
+                end_date=adv.end_date,
+            )
+            save_with_user(copy, actor)
+            counts["advisors"] += 1
+    for user in User.objects.filter(pk__in=touched):
+        staff_version_bump(actor=actor, user=user)
+    return counts
+
+
+def bodies_missing(plan: Plan) -> list[str]:
+    """The kinds of body ``plan`` has none of (BODY_PARTS without advisors, which are optional)."""
+    missing = []
+    if not Secretariat.objects.filter(plan=plan).exists():
+        missing.append("secretariat")
+    if not Headquarters.objects.filter(plan=plan).exists():
+        missing.append("headquarters")
+    if not WorkingGroup.objects.filter(plan=plan).exists():
+        missing.append("working_groups")
+    return missing
+
+
+@transaction.atomic
+def bodies_ensure(plan: Plan, *, actor: Any = None) -> dict[str, int]:
+    """Give a plan found without bodies (a successor created before bodies continued) its
+    predecessor's: only the kinds it has none of, so nothing it has is ever touched."""
+    missing = bodies_missing(plan)
+    if not missing or plan.predecessor_id is None:
+        return {}
+    if "working_groups" in missing:
+        missing.append("advisors")
+    return bodies_continue(actor=actor, source=plan.predecessor, target=plan, parts=missing)
+
+
+BODY_LABELS = {
+    "secretariat": "事務局",
+    "headquarters": "DX推進本部",
+    "hq_members": "本部員",
+    "working_groups": "WG",
+    "memberships": "WGメンバー",
+    "advisors": "外部アドバイザー",
+}

@@ -19,6 +19,7 @@ from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import check_version, locked, version_bump
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from reporting.plan_content import plan_content
+from workgroups import services as workgroups_services
 
 
 @transaction.atomic
@@ -88,6 +89,7 @@ def plan_create_next(
         summary=f"{source.name}({source.period_label})の結果をふまえて策定。",
     )
     save_with_user(version, actor)
+    workgroups_services.bodies_continue(actor=actor, source=source, target=plan)
     _copy_chapters(actor=actor, source=source.latest_version, target=version)
     return plan
 
