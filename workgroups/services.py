@@ -552,7 +552,43 @@ def staff_save(
             or HeadquartersMember.objects.filter(headquarters__plan=plan, user=user).exists()
         ):
             staff_set_hq_seat(actor=actor, user=user, plan=plan, role=hq_role, title=hq_title)
+        changes += _roles_into_later_plans(
+            actor=actor, user=user, plan=plan, wg_roles=wg_roles, hq_role=hq_role, hq_title=hq_title
+        )
     return user, changes
+
+
+def _roles_into_later_plans(
+    *,
+    actor: Any,
+    user: Any,
+    plan: Plan,
+    wg_roles: dict[int, str | None],
+    hq_role: str | None,
+    hq_title: str,
+) -> list[str]:
+    """A role given today holds from today on: the same WG roles (found by the WG's key) and HQ
+    seat go into every later plan today reaches (a drafted successor), never into an ended one."""
+    later = [p for p in plans_reached(timezone.localdate()) if p.start_fy > plan.start_fy]
+    if not later or not any(p.pk == plan.pk for p in plans_reached(timezone.localdate())):
+        return []
+    keys = dict(WorkingGroup.objects.filter(pk__in=wg_roles).values_list("pk", "key"))
+    changes: list[str] = []
+    for other in later:
+        there = dict(
+            WorkingGroup.objects.filter(plan=other, key__in=keys.values()).values_list("key", "pk")
+        )
+        roles = {there[keys[pk]]: role for pk, role in wg_roles.items() if keys.get(pk) in there}
+        if roles:
+            done = staff_set_wg_roles(actor=actor, user=user, plan=other, roles=roles)
+            changes += [f"{line}({other.name})" for line in done]
+        has_hq = Headquarters.objects.filter(plan=other).exists()
+        if has_hq and (
+            hq_role
+            or HeadquartersMember.objects.filter(headquarters__plan=other, user=user).exists()
+        ):
+            staff_set_hq_seat(actor=actor, user=user, plan=other, role=hq_role, title=hq_title)
+    return changes
 
 
 # --------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from tests.factory import PASSWORD, make_membership, make_user
 from workgroups import services
-from workgroups.models import HeadquartersMember, WorkingGroupMembership
+from workgroups.models import HeadquartersMember, WorkingGroup, WorkingGroupMembership
 
 pytestmark = pytest.mark.django_db
 OFFICE = "10.1.2.3"
@@ -172,3 +172,49 @@ def test_history_is_bounded(client, personas):
     assert len(lines) == 100
     assert lines[0].new == "閲覧者59" or lines[0].new.startswith("v59")
     assert timezone.now() >= lines[0].when
+
+
+def test_a_role_given_on_the_staff_screen_also_holds_in_the_drafted_next_plan(
+    client, plan, personas
+):
+    from reporting.services.versions import plan_create_next
+
+    nxt = plan_create_next(
+        actor=personas.secretariat,
+        source=plan,
+        code="r9",
+        name="第2期計画",
+        theme="",
+        start_fy=2027,
+        end_fy=2031,
+        version_number="2.0",
+    )
+    person = personas.viewer
+    services.staff_save(
+        actor=personas.secretariat,
+        user=person,
+        plan=plan,
+        display_name="閲覧者",
+        email="viewer@city.kahoku.example",
+        section=None,
+        role="staff",
+        wg_roles={personas.other_wg.pk: "leader", personas.wg.pk: None},
+        hq_role=None,
+        version=services.staff_version_of(person),
+    )
+    r9_wg = WorkingGroup.objects.get(plan=nxt, key=personas.other_wg.key)
+    assert WorkingGroupMembership.objects.get(user=person, working_group=r9_wg).role == "leader"
+    # taking it away holds in both plans too
+    services.staff_save(
+        actor=personas.secretariat,
+        user=person,
+        plan=plan,
+        display_name="閲覧者",
+        email="viewer@city.kahoku.example",
+        section=None,
+        role="staff",
+        wg_roles={personas.other_wg.pk: None, personas.wg.pk: None},
+        hq_role=None,
+        version=services.staff_version_of(person),
+    )
+    assert not WorkingGroupMembership.objects.filter(user=person).exists()
