@@ -191,7 +191,7 @@ def staff_history(user: Any, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]
     window = limit * 3
     records = []
     for label, qs in sources:
-        rows = list(qs.select_related("history_user").order_by("-history_date")[:window])
+        rows = list(qs.select_related("history_user__profile").order_by("-history_date")[:window])
         records.append((label, qs.model, rows))
     names: dict[tuple[str, Any], str] = {}
     section_ids = set()
