@@ -278,7 +278,6 @@ class WGRow:
 def wg_overview(plan: Plan | None) -> list[WGRow]:
     """Each WG of ``plan`` with its leaders, member count and warnings (no leader, two
     leaders, a leader from outside the WG's sections), in a fixed number of queries."""
-    from django.utils.translation import gettext
 
     from workgroups.models import WorkingGroup
 
@@ -303,19 +302,29 @@ def wg_overview(plan: Plan | None) -> list[WGRow]:
     for wg in wgs:
         members = list(wg.memberships.all())
         leaders = [m.user for m in members if m.role == WorkingGroupMembership.Role.LEADER]
-        warnings: list[str] = []
-        if wg.dissolved_on is None:
-            if not leaders:
-                warnings.append(gettext("WG長がいません"))
-            elif len(leaders) > 1:
-                warnings.append(gettext("WG長が%(n)s人います") % {"n": len(leaders)})
-            section_ids = {wg.lead_section_id, *(s.pk for s in wg.sections.all())}
-            for leader in leaders:
-                profile = getattr(leader, "profile", None)
-                if profile is None or profile.section_id not in section_ids:
-                    warnings.append(
-                        gettext("WG長%(name)sさんはWGの構成課の職員ではありません")
-                        % {"name": (profile.display_name if profile else "") or leader.username}
-                    )
+        warnings = [] if wg.dissolved_on else wg_leader_warnings(wg, leaders)
         rows.append(WGRow(wg, leaders, len(members), warnings))
     return rows
+
+
+def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
+    """What to look at in a WG's leadership: no leader, several leaders, a leader whose
+    section is not one of the WG's (lead section or further sections). The one rule: the WG
+    screen, a roster preview and the checklist ask it. Reads ``wg.sections`` (prefetch it)
+    and each leader's ``profile`` (select it)."""
+    from django.utils.translation import gettext
+
+    warnings: list[str] = []
+    if not leaders:
+        warnings.append(gettext("WG長がいません"))
+    elif len(leaders) > 1:
+        warnings.append(gettext("WG長が%(n)s人います") % {"n": len(leaders)})
+    section_ids = {wg.lead_section_id, *(s.pk for s in wg.sections.all())}
+    for leader in leaders:
+        profile = getattr(leader, "profile", None)
+        if profile is None or profile.section_id not in section_ids:
+            warnings.append(
+                gettext("WG長%(name)sさんはWGの構成課の職員ではありません")
+                % {"name": (profile.display_name if profile else "") or leader.username}
+            )
+    return warnings

@@ -1078,6 +1078,9 @@ def _reached_or_error(day: date) -> list[Plan]:
     plans = plans_reached(day)
     if not plans:
         raise ValidationError({"effective": MSG_NO_PLAN_ON.format(day=f"{day:%Y年%-m月%-d日}")})
+    # one organisation change at a time per plan: a second concurrent post waits, then finds
+    # the first's result (a name taken) and answers with a message, never an IntegrityError
+    list(Plan.objects.select_for_update().filter(pk__in=[p.pk for p in plans]).order_by("pk"))
     return plans
 
 

@@ -297,3 +297,23 @@ def test_section_rename_takes_a_date_and_shows_it_in_wareki(client, personas):
     body = response.content.decode()
     assert "令和9年4月1日" in body and "「長寿介護課」を「介護福祉課」に改称します" in body
     assert section.names.get().valid_from_fy == 2027
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_creates_of_one_wg_write_once_and_refuse_the_rest(plan):
+    from django.utils import timezone
+
+    from tests.security.test_lockout_guard import RACERS, race
+
+    plan = Plan.objects.get(pk=plan.pk)
+    lead = Section.objects.get(name="総務課")
+    actor = make_user("jimu", section="情報推進課")
+    refused, failures = race(
+        lambda i: services.wg_create(
+            actor=actor, name="同時WG", lead_section=lead, effective=timezone.localdate()
+        )
+    )
+    assert failures == []
+    assert WorkingGroup.objects.filter(name="同時WG").count() == 1
+    assert len(refused) == RACERS - 1
+    assert all("WG名「同時WG」はすでにあります" in r for r in refused)
