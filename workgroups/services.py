@@ -653,28 +653,37 @@ def section_names_apply(
     return changed
 
 
-def _move_current_references(*, actor: Any, source: Section, target: Section) -> int:
-    """Point what is current (staff, WGs, initiatives, HQ seats) at ``target``.
-
-    Dated records (projects under way, history) keep ``source``: that is the point.
+def _move_current_references(
+    *, actor: Any, source: Section, target: Section, effective_fy: int, today_fy: int
+) -> int:
+    """Point what is current at ``target``: staff (once the merge is in force), and the WGs
+    and HQ seats of the plans the merge reaches (plans_from its first day; for a merge next
+    year, the plans that start in that year or later). Dated records (projects under way,
+    history) and the bodies of a plan whose period is over keep ``source``: that is the point.
     """
+    from kahoku_dx import era
+
+    plans = plans_reached(era.fiscal_year_start(effective_fy))
+    if effective_fy > today_fy:
+        plans = [p for p in plans if p.start_fy >= effective_fy]
     moved = 0
-    for profile in StaffProfile.objects.filter(section=source):
-        profile.section = target
-        version_bump(profile)
-        _history(profile, actor)
-        profile.save()
-        moved += 1
-    for wg in WorkingGroup.objects.filter(lead_section=source):
+    if effective_fy <= today_fy:
+        for profile in StaffProfile.objects.filter(section=source):
+            profile.section = target
+            version_bump(profile)
+            _history(profile, actor)
+            profile.save()
+            moved += 1
+    for wg in WorkingGroup.objects.filter(lead_section=source, plan__in=plans):
         wg.lead_section = target
         _history(wg, actor)
         wg.save()
         moved += 1
-    for wg in WorkingGroup.objects.filter(sections=source):
+    for wg in WorkingGroup.objects.filter(sections=source, plan__in=plans):
         wg.sections.remove(source)
         wg.sections.add(target)
         moved += 1
-    for seat in HeadquartersMember.objects.filter(section=source):
+    for seat in HeadquartersMember.objects.filter(section=source, headquarters__plan__in=plans):
         seat.section = target
         _history(seat, actor)
         seat.save()
@@ -725,8 +734,9 @@ def section_merge(
         _history(source, actor)
         source.save()
         target.predecessors.add(source)
-        if effective_fy <= today_fy:
-            _move_current_references(actor=actor, source=source, target=target)
+        _move_current_references(
+            actor=actor, source=source, target=target, effective_fy=effective_fy, today_fy=today_fy
+        )
     return target
 
 

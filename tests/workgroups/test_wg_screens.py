@@ -317,3 +317,50 @@ def test_ten_concurrent_creates_of_one_wg_write_once_and_refuse_the_rest(plan):
     assert WorkingGroup.objects.filter(name="同時WG").count() == 1
     assert len(refused) == RACERS - 1
     assert all("WG名「同時WG」はすでにあります" in r for r in refused)
+
+
+def test_section_merge_reaches_the_plans_from_its_date_and_never_an_ended_plan(personas, plan, r9):
+    kaigo = Section.objects.get(name="長寿介護課")
+    kenko = Section.objects.get(name="健康福祉課")
+    old_plan = Plan.objects.create(
+        code="r0", name="前の計画", start_fy=2016, end_fy=2020, status=PlanStatus.ENDED
+    )
+    old_wg = WorkingGroup.objects.create(plan=old_plan, name="介護WG", lead_section=kaigo)
+    now_wg = WorkingGroup.objects.create(plan=plan, name="介護WG", lead_section=kaigo)
+    next_wg = WorkingGroup.objects.create(plan=r9, name="介護WG", lead_section=kaigo)
+    personas.viewer.profile.section = kaigo
+    personas.viewer.profile.save()
+    # from next April: only the next plan's WG moves now; staff move when the year comes
+    services.section_merge(
+        actor=personas.secretariat,
+        sources=[kaigo, kenko],
+        target_name="健康福祉課",
+        effective_fy=2027,
+        today_fy=2026,
+    )
+    for wg in (old_wg, now_wg, next_wg):
+        wg.refresh_from_db()
+    personas.viewer.profile.refresh_from_db()
+    assert (old_wg.lead_section, now_wg.lead_section, next_wg.lead_section) == (kaigo, kaigo, kenko)
+    assert personas.viewer.profile.section == kaigo
+
+
+def test_section_merge_this_year_moves_current_plans_but_not_an_ended_one(personas, plan, r9):
+    kaigo = Section.objects.get(name="長寿介護課")
+    kenko = Section.objects.get(name="健康福祉課")
+    old_plan = Plan.objects.create(
+        code="r0", name="前の計画", start_fy=2016, end_fy=2020, status=PlanStatus.ENDED
+    )
+    old_wg = WorkingGroup.objects.create(plan=old_plan, name="介護WG", lead_section=kaigo)
+    now_wg = WorkingGroup.objects.create(plan=plan, name="介護WG", lead_section=kaigo)
+    next_wg = WorkingGroup.objects.create(plan=r9, name="介護WG", lead_section=kaigo)
+    services.section_merge(
+        actor=personas.secretariat,
+        sources=[kaigo, kenko],
+        target_name="健康福祉課",
+        effective_fy=2026,
+        today_fy=2026,
+    )
+    for wg in (old_wg, now_wg, next_wg):
+        wg.refresh_from_db()
+    assert (old_wg.lead_section, now_wg.lead_section, next_wg.lead_section) == (kaigo, kenko, kenko)
