@@ -139,6 +139,17 @@ def grow(world: World, count: int = 45) -> None:
     p = world.personas
     main = world.main
     policy, wg, section = main.policy, p.wg, main.lead_section or Section.objects.first()
+    from workgroups.services import staff_update
+
+    for n in range(count * 3):  # a person's history beyond the 100 lines their page shows
+        staff_update(
+            actor=p.secretariat,
+            user=p.member,
+            display_name=f"メンバー{n}",
+            email=p.member.email,
+            section=p.member.profile.section,
+            role="staff",
+        )
     bulk_create_with_history(
         [
             Initiative(
@@ -341,8 +352,18 @@ LIST_PAGES: list[Page] = [
     # the national lists (27 procedures, 20 systems) and what staff add to them
     Page("initiatives:procedures", "member", 6, DOMAIN),
     Page("initiatives:systems", "member", 6, DOMAIN),
-    Page("workgroups:staff_list", "secretariat", 9, PAGINATED),
+    Page("workgroups:staff_list", "secretariat", 10, PAGINATED),  # + the page's lockouts
     Page("workgroups:sections", "secretariat", 12, DOMAIN),
+    # the plan's WGs with their sections, leaders and warnings
+    Page("workgroups:working_groups", "secretariat", 23, DOMAIN),
+    # a person's last 100 changes
+    Page(
+        "workgroups:staff_history",
+        "secretariat",
+        12,
+        FIRST,
+        args=lambda w: [w.personas.member.pk],
+    ),
     # delayed and stale: the first 20 and a link to the list; recent changes: 15
     Page("reporting:dashboard", "secretariat", DASHBOARD_LIMIT, FIRST),
     Page("reporting:dashboard", "hq", DASHBOARD_LIMIT, FIRST),
@@ -401,6 +422,8 @@ NOT_LIST_PAGES: dict[str, str] = {
     "workgroups:staff_edit": "a form (one role field per WG of the plan)",
     "workgroups:staff_set_active": "POST only",
     "workgroups:staff_password": "a form",
+    "workgroups:staff_unlock": "POST only",
+    "workgroups:organisation": "a form (the plan's HQ seats: bounded by the organisation)",
     "excel:index": "the fixed list of sheet kinds, not of rows",
     "excel:schedule_export": "file download (the full table 4-1)",
     "excel:schedule_import": "upload form; its preview answers the POST",

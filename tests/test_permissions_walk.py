@@ -136,6 +136,8 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     "workgroups:staff_edit": lambda s: {"pk": s.personas.member.pk},
     "workgroups:staff_set_active": lambda s: {"pk": s.personas.member.pk},
     "workgroups:staff_password": lambda s: {"pk": s.personas.member.pk},
+    "workgroups:staff_unlock": lambda s: {"pk": s.personas.member.pk},
+    "workgroups:staff_history": lambda s: {"pk": s.personas.member.pk},
     # issue 10: the JSON API and its service accounts
     "api:initiative_detail": lambda s: {"code": s.initiative.code},
     "api_accounts:regenerate": lambda s: {"pk": s.service_account.pk},

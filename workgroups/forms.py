@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx.forms import FiscalYearField
+from kahoku_dx import era
 from kahoku_dx.versioning import VersionedFormMixin
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
 
@@ -139,6 +140,44 @@ class SetPasswordForm(forms.Form):
 
 
 FY_HELP = "例: R9、令和9年度、2027(4月1日からの年度)"
+DATE_HELP = "例: 令和9年4月1日、R9.4.1、2027/4/1(年度だけなら R9 で4月1日)"
+
+
+def wareki(day: date | None) -> str:
+    """A date as the city writes it: 令和9年4月1日 (令和元年 for 2019)."""
+    if day is None:
+        return ""
+    if day >= date(2019, 5, 1):
+        year = day.year - 2018
+        label = "元" if year == 1 else str(year)
+        return f"令和{label}年{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class EffectiveDateField(forms.CharField):
+    """A date typed as people type it (kahoku_dx.era.parse_date), or a fiscal year alone
+    (R9, 令和9年度: its 1 April); cleans to a date."""
+
+    MAX_LENGTH = 30
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", DATE_HELP)
+        super().__init__(*args, **kwargs)
+        self.widget.attrs["maxlength"] = str(self.MAX_LENGTH)
+
+    def to_python(self, value: Any) -> date | None:  # type: ignore[override]
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        if len(value) > self.MAX_LENGTH:
+            raise forms.ValidationError(f"{self.MAX_LENGTH}文字以内で入力してください。")
+        try:
+            return era.parse_date(value)
+        except era.EraError as exc:
+            try:
+                return era.fiscal_year_start(era.parse_fiscal_year(value))
+            except era.EraError:
+                raise forms.ValidationError(str(exc)) from exc
 
 
 def _active_sections():
@@ -148,7 +187,7 @@ def _active_sections():
 class SectionRenameForm(forms.Form):
     section = forms.ModelChoiceField(label="課", queryset=_active_sections(), empty_label=None)
     new_name = forms.CharField(label="新しい課名", max_length=100)
-    effective_fy = FiscalYearField(label="適用年度", help_text=FY_HELP)
+    effective = EffectiveDateField(label="適用日")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,7 +205,7 @@ class SectionMergeForm(forms.Form):
     target_name = forms.CharField(
         label="統合後の課名", max_length=100, help_text="既存の課名なら、その課に統合します。"
     )
-    effective_fy = FiscalYearField(label="適用年度", help_text=FY_HELP)
+    effective = EffectiveDateField(label="適用日")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -183,7 +222,7 @@ class SectionSplitForm(forms.Form):
         max_length=1000,
         help_text="1行に1つ。2つ以上。",
     )
-    effective_fy = FiscalYearField(label="適用年度", help_text=FY_HELP)
+    effective = EffectiveDateField(label="適用日")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -193,6 +232,94 @@ class SectionSplitForm(forms.Form):
         return [
             line.strip() for line in self.cleaned_data["new_names"].splitlines() if line.strip()
         ]
+
+
+class SectionCreateForm(forms.Form):
+    name = forms.CharField(label="課名", max_length=100)
+    department = forms.CharField(label="部", max_length=100, required=False)
+    order = forms.IntegerField(label="表示順", min_value=0, max_value=32767, initial=0)
+
+
+# --- WGs: created, renamed, merged and dissolved from a date ---------------------------------
+
+
+def _wg_queryset(plan: Any) -> Any:
+    from workgroups.models import WorkingGroup
+
+    return WorkingGroup.objects.filter(plan=plan, dissolved_on__isnull=True).order_by("name")
+
+
+class WorkingGroupCreateForm(forms.Form):
+    name = forms.CharField(label="WG名", max_length=100)
+    lead_section = forms.ModelChoiceField(
+        label="主管課", queryset=_active_sections(), empty_label=None
+    )
+    sections = forms.ModelMultipleChoiceField(
+        label="構成課(主管課のほか)",
+        queryset=_active_sections(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    effective = EffectiveDateField(label="適用日")
+
+    def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["lead_section"].queryset = _active_sections()
+        self.fields["sections"].queryset = _active_sections()
+
+
+class WorkingGroupRenameForm(forms.Form):
+    working_group = forms.ModelChoiceField(label="WG", queryset=None, empty_label=None)
+    new_name = forms.CharField(label="新しいWG名", max_length=100)
+    effective = EffectiveDateField(label="適用日")
+
+    def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["working_group"].queryset = _wg_queryset(plan)
+
+
+class WorkingGroupMergeForm(forms.Form):
+    source = forms.ModelChoiceField(label="統合するWG", queryset=None, empty_label=None)
+    target = forms.ModelChoiceField(label="統合先のWG", queryset=None, empty_label=None)
+    effective = EffectiveDateField(label="適用日")
+
+    def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = _wg_queryset(plan)
+        self.fields["target"].queryset = _wg_queryset(plan)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("source") and data.get("source") == data.get("target"):
+            self.add_error("target", "統合先には別のWGを選んでください。")
+        return data
+
+
+class WorkingGroupDissolveForm(forms.Form):
+    working_group = forms.ModelChoiceField(label="廃止するWG", queryset=None, empty_label=None)
+    reassign_to = forms.ModelChoiceField(
+        label="担当の取り組みの移し先",
+        queryset=None,
+        required=False,
+        empty_label="—(担当の取り組みはない)",
+    )
+    effective = EffectiveDateField(label="適用日")
+
+    def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["working_group"].queryset = _wg_queryset(plan)
+        self.fields["reassign_to"].queryset = _wg_queryset(plan)
+
+
+class OrganisationForm(forms.Form):
+    secretariat_section = forms.ModelChoiceField(
+        label="事務局の課", queryset=_active_sections(), empty_label=None
+    )
+    hq_name = forms.CharField(label="DX推進本部の名称", max_length=100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["secretariat_section"].queryset = _active_sections()
 
 
 class RosterUploadForm(forms.Form):

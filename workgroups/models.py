@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -184,6 +186,13 @@ class HeadquartersMember(models.Model):
         return f"{self.get_role_display()} {self.title}"
 
 
+def new_wg_key() -> str:
+    """A WG's stable key: the same body keeps it in every plan it continues into."""
+    import uuid
+
+    return uuid.uuid4().hex[:12]
+
+
 class WorkingGroupManager(models.Manager["WorkingGroup"]):
     def get_by_natural_key(self, plan_code: str, name: str) -> WorkingGroup:
         return self.get(plan__code=plan_code, name=name)
@@ -207,6 +216,15 @@ class WorkingGroup(models.Model):
     )
     established_fy = models.PositiveIntegerField(_("設置年度"), null=True, blank=True)
     description = models.TextField(_("説明"), blank=True)
+    # The body's identity across plans: bodies_continue copies it, dated changes find the
+    # WG of each later plan by it (a rename would break matching by name).
+    key = models.CharField(_("識別キー"), max_length=32, default=new_wg_key, editable=False)
+    dissolved_on = models.DateField(
+        _("廃止日"),
+        null=True,
+        blank=True,
+        help_text=_("統合・廃止でWGがなくなった日(この日以降は担当を持ちません)"),
+    )
     history = HistoricalRecords(m2m_fields=[sections])
 
     objects = WorkingGroupManager()
@@ -215,10 +233,32 @@ class WorkingGroup(models.Model):
         verbose_name = _("DX推進WG")
         verbose_name_plural = _("DX推進WG")
         ordering = ["plan", "name"]
-        constraints = [models.UniqueConstraint(fields=["plan", "name"], name="uniq_wg_name")]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="uniq_wg_name"),
+            models.UniqueConstraint(fields=["plan", "key"], name="uniq_wg_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def name_as_of(self, day: date | None) -> str:
+        """The WG's name on ``day``: a rename inside a plan never rewrites older records.
+
+        Uses prefetched ``names`` when present (prefetch "working_group__names" on lists).
+        """
+        if day is None:
+            return self.name
+        names = sorted(self.names.all(), key=lambda n: n.valid_from)
+        if not names:
+            return self.name
+        current = names[0].previous_name
+        for entry in names:
+            if entry.valid_from <= day:
+                current = entry.name
+        return current
+
+    def is_dissolved_on(self, day: date) -> bool:
+        return self.dissolved_on is not None and self.dissolved_on <= day
 
     def natural_key(self) -> tuple[str, str]:
         return (self.plan.code, self.name)
@@ -230,6 +270,32 @@ class WorkingGroup(models.Model):
         return [
             m.user for m in self.memberships.all() if m.role == WorkingGroupMembership.Role.LEADER
         ]
+
+
+class WorkingGroupName(models.Model):
+    """A rename of a WG from a date inside its plan: records before the date keep the old name
+    (the WG's row of a later plan simply carries the new name)."""
+
+    working_group = models.ForeignKey(
+        WorkingGroup, verbose_name="WG", on_delete=models.CASCADE, related_name="names"
+    )
+    name = models.CharField(_("新しいWG名"), max_length=100)
+    previous_name = models.CharField(_("変更前のWG名"), max_length=100)
+    valid_from = models.DateField(_("適用日"))
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("WG名の変更")
+        verbose_name_plural = _("WG名の変更")
+        ordering = ["working_group", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["working_group", "valid_from"], name="uniq_wg_name_from"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.previous_name} → {self.name}({self.valid_from:%Y-%m-%d}から)"
 
 
 class WorkingGroupMembership(models.Model):

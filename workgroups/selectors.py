@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -101,3 +104,227 @@ def staff_snapshot(user: Any, plan: Plan | None) -> list[tuple[str, str]]:
             (gettext("DX推進本部"), f"{seat.get_role_display()}({seat.title})" if seat else "")
         )
     return rows
+
+
+# --- login lockouts (django-axes records, kahoku_dx.login_throttle's limits) ---------------
+
+
+@dataclass(frozen=True)
+class Lockout:
+    failures: int
+    locked: bool
+    last_at: Any
+
+
+def lockouts(usernames: list[str]) -> dict[str, Lockout]:
+    """Failed logins within the cool-off per user name (lower-cased), and whether they lock
+    the person out: from one address (AXES_FAILURE_LIMIT) or from any (the user limit)."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.utils import timezone
+
+    from kahoku_dx.login_throttle import USER, group_limit
+
+    if not usernames:
+        return {}
+    since = timezone.now() - (get_cool_off() or timedelta(0))
+    q = Q()
+    for name in usernames:
+        q |= Q(username__iexact=name)
+    rows: dict[str, list[Any]] = {}
+    for a in AccessAttempt.objects.filter(q, attempt_time__gte=since).order_by("attempt_time"):
+        rows.setdefault((a.username or "").lower(), []).append(a)
+    out = {}
+    for name, attempts in rows.items():
+        total = sum(a.failures_since_start for a in attempts)
+        locked = total >= group_limit(USER) or any(
+            a.failures_since_start >= settings.AXES_FAILURE_LIMIT for a in attempts
+        )
+        out[name] = Lockout(failures=total, locked=locked, last_at=attempts[-1].attempt_time)
+    return out
+
+
+# --- one person's history of changes ------------------------------------------------------
+
+HISTORY_LIMIT = 100
+_HIDDEN_FIELDS = {"last_login", "version", "id", "user", "password"}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    when: Any
+    who: str
+    what: str
+    field: str
+    old: str
+    new: str
+    reason: str = ""
+
+
+def _shown(field: Any, value: Any, names: dict[tuple[str, Any], str]) -> str:
+    if value is None or value == "":
+        return "—"
+    if field.choices:
+        return str(dict(field.choices).get(value, value))
+    if field.is_relation:
+        return names.get((field.name, value), f"#{value}")
+    if isinstance(value, bool):
+        return "はい" if value else "いいえ"
+    return str(value)
+
+
+def staff_history(user: Any, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]:
+    """Who changed what of a person's account, profile, WG roles and HQ seats, newest first:
+    one line per field changed (from → to), at most ``limit`` lines."""
+    from django.utils.translation import gettext
+
+    from kahoku_dx.versioning import display_name
+    from workgroups.models import Section, WorkingGroup
+
+    sources = [
+        (gettext("アカウント"), User.history.filter(id=user.pk)),
+        (gettext("職員プロフィール"), StaffProfile.history.filter(user_id=user.pk)),
+        (gettext("DX推進WG"), WorkingGroupMembership.history.filter(user_id=user.pk)),
+        (gettext("DX推進本部"), HeadquartersMember.history.filter(user_id=user.pk)),
+    ]
+    window = limit * 3
+    records = []
+    for label, qs in sources:
+        rows = list(qs.select_related("history_user__profile").order_by("-history_date")[:window])
+        records.append((label, qs.model, rows))
+    names: dict[tuple[str, Any], str] = {}
+    section_ids = set()
+    wg_ids = set()
+    for _label, _model, rows in records:
+        for r in rows:
+            section_ids.add(getattr(r, "section_id", None))
+            wg_ids.add(getattr(r, "working_group_id", None))
+    for s in Section.objects.filter(pk__in=section_ids - {None}):
+        names[("section", s.pk)] = s.name
+    for wg in WorkingGroup.objects.filter(pk__in=wg_ids - {None}).select_related("plan"):
+        names[("working_group", wg.pk)] = f"{wg.name}({wg.plan.name})"
+    lines: list[HistoryLine] = []
+    for label, model, rows in records:
+        fields = [
+            f
+            for f in model.instance_type._meta.concrete_fields
+            if f.name not in _HIDDEN_FIELDS
+            or (f.name == "password" and model is User.history.model)
+        ]
+        by_object: dict[Any, list[Any]] = {}
+        for r in rows:
+            by_object.setdefault(r.id, []).append(r)
+        for chain in by_object.values():
+            chain.sort(key=lambda r: (r.history_date, r.history_id))
+            for i, r in enumerate(chain):
+                prev = chain[i - 1] if i else None
+                who = display_name(r.history_user) if r.history_user else gettext("システム")
+                reason = r.history_change_reason or ""
+
+                line = partial(HistoryLine, r.history_date, who, label, reason=reason)
+
+                if r.history_type == "-":
+                    lines.append(line(gettext("削除"), _describe(r, fields, names), "—"))
+                    continue
+                if prev is None and r.history_type == "+":
+                    lines.append(line(gettext("作成"), "—", _describe(r, fields, names)))
+                    continue
+                if prev is None:
+                    if reason:
+                        lines.append(line(gettext("記録"), "", ""))
+                    continue
+                changed = False
+                for f in fields:
+                    a, b = getattr(prev, f.attname), getattr(r, f.attname)
+                    if a == b:
+                        continue
+                    changed = True
+                    if f.name == "password":
+                        lines.append(line(gettext("パスワード"), "", gettext("変更しました")))
+                    else:
+                        lines.append(
+                            line(str(f.verbose_name), _shown(f, a, names), _shown(f, b, names))
+                        )
+                if not changed and reason:
+                    lines.append(line(gettext("記録"), "", ""))
+    lines.sort(key=lambda x: x.when, reverse=True)
+    return lines[:limit]
+
+
+def _describe(record: Any, fields: list[Any], names: dict[tuple[str, Any], str]) -> str:
+    parts = []
+    for f in fields:
+        if f.name in {"password", "date_joined", "last_login"}:
+            continue
+        value = getattr(record, f.attname)
+        if value in (None, ""):
+            continue
+        parts.append(f"{f.verbose_name}: {_shown(f, value, names)}")
+    return "、".join(parts)[:300]
+
+
+# --- the WGs of a plan, with what the secretariat should look at --------------------------
+
+
+@dataclass
+class WGRow:
+    wg: Any
+    leaders: list[Any]
+    member_count: int
+    warnings: list[str]
+
+
+def wg_overview(plan: Plan | None) -> list[WGRow]:
+    """Each WG of ``plan`` with its leaders, member count and warnings (no leader, two
+    leaders, a leader from outside the WG's sections), in a fixed number of queries."""
+
+    from workgroups.models import WorkingGroup
+
+    if plan is None:
+        return []
+    wgs = (
+        WorkingGroup.objects.filter(plan=plan)
+        .select_related("lead_section")
+        .prefetch_related(
+            "sections",
+            "names",
+            Prefetch(
+                "memberships",
+                queryset=WorkingGroupMembership.objects.select_related(
+                    "user", "user__profile", "user__profile__section"
+                ),
+            ),
+        )
+        .order_by("dissolved_on", "name")
+    )
+    rows = []
+    for wg in wgs:
+        members = list(wg.memberships.all())
+        leaders = [m.user for m in members if m.role == WorkingGroupMembership.Role.LEADER]
+        warnings = [] if wg.dissolved_on else wg_leader_warnings(wg, leaders)
+        rows.append(WGRow(wg, leaders, len(members), warnings))
+    return rows
+
+
+def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
+    """What to look at in a WG's leadership: no leader, several leaders, a leader whose
+    section is not one of the WG's (lead section or further sections). The one rule: the WG
+    screen, a roster preview and the checklist ask it. Reads ``wg.sections`` (prefetch it)
+    and each leader's ``profile`` (select it)."""
+    from django.utils.translation import gettext
+
+    warnings: list[str] = []
+    if not leaders:
+        warnings.append(gettext("WG長がいません"))
+    elif len(leaders) > 1:
+        warnings.append(gettext("WG長が%(n)s人います") % {"n": len(leaders)})
+    section_ids = {wg.lead_section_id, *(s.pk for s in wg.sections.all())}
+    for leader in leaders:
+        profile = getattr(leader, "profile", None)
+        if profile is None or profile.section_id not in section_ids:
+            warnings.append(
+                gettext("WG長%(name)sさんはWGの構成課の職員ではありません")
+                % {"name": (profile.display_name if profile else "") or leader.username}
+            )
+    return warnings

@@ -6,7 +6,7 @@ import secrets
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -22,17 +22,22 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
 from kahoku_dx.accounts import portal_url, set_password_token_generator
+from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
 from workgroups import access
 from workgroups.models import (
+    ExternalAdvisor,
     Headquarters,
     HeadquartersMember,
+    Secretariat,
     Section,
     SectionName,
     StaffProfile,
     WorkingGroup,
     WorkingGroupMembership,
+    WorkingGroupName,
+    new_wg_key,
 )
 
 User = get_user_model()
@@ -273,8 +278,32 @@ def staff_update(
 
 
 @transaction.atomic
-def staff_set_active(*, actor: Any, user: Any, active: bool) -> Any:
-    """Activate or deactivate an account; a deactivated person's sessions end at once.
+def staff_roles_release(*, actor: Any, user: Any, day: date) -> list[str]:
+    """Take ``user`` out of every WG and HQ seat of the plans ``day`` reaches (plans_from):
+    what a person leaving the city gives up, from the staff screen or a roster alike. Plans
+    whose period is over keep them: their records stay as they were."""
+    plans = plans_reached(day)
+    changes: list[str] = []
+    memberships = WorkingGroupMembership.objects.filter(
+        user=user, working_group__plan__in=plans
+    ).select_related("working_group", "working_group__plan")
+    for m in memberships:
+        _history(m, actor)
+        m.delete()
+        changes.append(f"{m.working_group.name}({m.working_group.plan.name}): 外しました")
+    for seat in HeadquartersMember.objects.filter(user=user, headquarters__plan__in=plans):
+        _history(seat, actor)
+        seat.delete()
+        changes.append(f"DX推進本部 {seat.title}: 外しました")
+    if changes:
+        staff_version_bump(actor=actor, user=user)
+    return changes
+
+
+@transaction.atomic
+def staff_set_active(*, actor: Any, user: Any, active: bool, day: date | None = None) -> Any:
+    """Activate or deactivate an account; a deactivated person's sessions end at once, and
+    they leave their WGs and HQ seat in the plans from ``day`` (default today) on.
 
     Staff are never deleted: their progress entries, reviews and history keep their name.
     """
@@ -285,6 +314,7 @@ def staff_set_active(*, actor: Any, user: Any, active: bool) -> Any:
         return user
     if not active:
         lockout_check(deactivate=[user])
+        staff_roles_release(actor=actor, user=user, day=day or timezone.localdate())
     user.is_active = active
     _history(user, actor)
     user.save(update_fields=["is_active"])
@@ -313,7 +343,8 @@ def sessions_end_for(user: Any) -> int:
 
 @transaction.atomic
 def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
-    """Set a new password (validated by AUTH_PASSWORD_VALIDATORS); other sessions end."""
+    """Set a new password (validated by AUTH_PASSWORD_VALIDATORS); other sessions end and the
+    person's login lockout lifts (the lockout page tells them to ask the secretariat)."""
     _guard(actor, user)
     password_validation.validate_password(password, user)
     user.set_password(password)
@@ -321,7 +352,30 @@ def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
     user.save(update_fields=["password"])
     staff_version_bump(actor=actor, user=user)
     sessions_end_for(user)
+    _lockout_clear(user)
     return user
+
+
+def _lockout_clear(user: Any) -> int:
+    from axes.models import AccessAttempt
+
+    count, _ = AccessAttempt.objects.filter(username__iexact=user.get_username()).delete()
+    return count
+
+
+MSG_UNLOCKED = "ログインの制限を解除"
+
+
+@transaction.atomic
+def staff_unlock(*, actor: Any, user: Any) -> int:
+    """Lift a person's login lockout: forget their failed logins from every address (django-axes
+    records). Returns how many records went; the lift is kept in the person's history."""
+    _guard(actor, user)
+    count = _lockout_clear(user)
+    if count:
+        with change_reason(MSG_UNLOCKED):
+            staff_version_bump(actor=actor, user=user)
+    return count
 
 
 def staff_password_link(*, user: Any) -> str:
@@ -498,7 +552,43 @@ def staff_save(
             or HeadquartersMember.objects.filter(headquarters__plan=plan, user=user).exists()
         ):
             staff_set_hq_seat(actor=actor, user=user, plan=plan, role=hq_role, title=hq_title)
+        changes += _roles_into_later_plans(
+            actor=actor, user=user, plan=plan, wg_roles=wg_roles, hq_role=hq_role, hq_title=hq_title
+        )
     return user, changes
+
+
+def _roles_into_later_plans(
+    *,
+    actor: Any,
+    user: Any,
+    plan: Plan,
+    wg_roles: dict[int, str | None],
+    hq_role: str | None,
+    hq_title: str,
+) -> list[str]:
+    """A role given today holds from today on: the same WG roles (found by the WG's key) and HQ
+    seat go into every later plan today reaches (a drafted successor), never into an ended one."""
+    later = [p for p in plans_reached(timezone.localdate()) if p.start_fy > plan.start_fy]
+    if not later or not any(p.pk == plan.pk for p in plans_reached(timezone.localdate())):
+        return []
+    keys = dict(WorkingGroup.objects.filter(pk__in=wg_roles).values_list("pk", "key"))
+    changes: list[str] = []
+    for other in later:
+        there = dict(
+            WorkingGroup.objects.filter(plan=other, key__in=keys.values()).values_list("key", "pk")
+        )
+        roles = {there[keys[pk]]: role for pk, role in wg_roles.items() if keys.get(pk) in there}
+        if roles:
+            done = staff_set_wg_roles(actor=actor, user=user, plan=other, roles=roles)
+            changes += [f"{line}({other.name})" for line in done]
+        has_hq = Headquarters.objects.filter(plan=other).exists()
+        if has_hq and (
+            hq_role
+            or HeadquartersMember.objects.filter(headquarters__plan=other, user=user).exists()
+        ):
+            staff_set_hq_seat(actor=actor, user=user, plan=other, role=hq_role, title=hq_title)
+    return changes
 
 
 # --------------------------------------------------------------------------------------------
@@ -563,28 +653,37 @@ def section_names_apply(
     return changed
 
 
-def _move_current_references(*, actor: Any, source: Section, target: Section) -> int:
-    """Point what is current (staff, WGs, initiatives, HQ seats) at ``target``.
-
-    Dated records (projects under way, history) keep ``source``: that is the point.
+def _move_current_references(
+    *, actor: Any, source: Section, target: Section, effective_fy: int, today_fy: int
+) -> int:
+    """Point what is current at ``target``: staff (once the merge is in force), and the WGs
+    and HQ seats of the plans the merge reaches (plans_from its first day; for a merge next
+    year, the plans that start in that year or later). Dated records (projects under way,
+    history) and the bodies of a plan whose period is over keep ``source``: that is the point.
     """
+    from kahoku_dx import era
+
+    plans = plans_reached(era.fiscal_year_start(effective_fy))
+    if effective_fy > today_fy:
+        plans = [p for p in plans if p.start_fy >= effective_fy]
     moved = 0
-    for profile in StaffProfile.objects.filter(section=source):
-        profile.section = target
-        version_bump(profile)
-        _history(profile, actor)
-        profile.save()
-        moved += 1
-    for wg in WorkingGroup.objects.filter(lead_section=source):
+    if effective_fy <= today_fy:
+        for profile in StaffProfile.objects.filter(section=source):
+            profile.section = target
+            version_bump(profile)
+            _history(profile, actor)
+            profile.save()
+            moved += 1
+    for wg in WorkingGroup.objects.filter(lead_section=source, plan__in=plans):
         wg.lead_section = target
         _history(wg, actor)
         wg.save()
         moved += 1
-    for wg in WorkingGroup.objects.filter(sections=source):
+    for wg in WorkingGroup.objects.filter(sections=source, plan__in=plans):
         wg.sections.remove(source)
         wg.sections.add(target)
         moved += 1
-    for seat in HeadquartersMember.objects.filter(section=source):
+    for seat in HeadquartersMember.objects.filter(section=source, headquarters__plan__in=plans):
         seat.section = target
         _history(seat, actor)
         seat.save()
@@ -635,8 +734,9 @@ def section_merge(
         _history(source, actor)
         source.save()
         target.predecessors.add(source)
-        if effective_fy <= today_fy:
-            _move_current_references(actor=actor, source=source, target=target)
+        _move_current_references(
+            actor=actor, source=source, target=target, effective_fy=effective_fy, today_fy=today_fy
+        )
     return target
 
 
@@ -779,10 +879,446 @@ def staff_roster_apply(
                     actor=actor, user=user, plan=plan, role=state.hq, title=state.job_title
                 )
         for person in preview.leaving:
-            user = person.user
-            if plan is not None:
-                staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=wg_roles(None))
-                if HeadquartersMember.objects.filter(headquarters__plan=plan, user=user).exists():
-                    staff_set_hq_seat(actor=actor, user=user, plan=plan, role=None)
-            staff_set_active(actor=actor, user=user, active=False)
+            # the one deactivation: WG roles and HQ seats go in every plan from the date on
+            staff_set_active(actor=actor, user=person.user, active=False, day=effective)
     return preview
+
+
+# --------------------------------------------------------------------------------------------
+# The city's bodies continue from plan to plan (domain.md §7): each plan holds its
+# organisation as it stands during its period; creating the next plan copies them with their
+# people, and an organisation change dated D is written into every plan of plans_from(D).
+# --------------------------------------------------------------------------------------------
+
+BODY_PARTS = ("secretariat", "headquarters", "working_groups", "advisors")
+
+
+def plans_reached(day: date) -> list[Plan]:
+    """The plans an organisation change dated ``day`` is written into (plans_from)."""
+    from plans.selectors import plans_from
+
+    return plans_from(day)
+
+
+def _plan_start(plan: Plan) -> date:
+    from kahoku_dx import era
+
+    return era.fiscal_year_start(plan.start_fy)
+
+
+def _copy_members(*, actor: Any, source: WorkingGroup, target: WorkingGroup) -> int:
+    made = 0
+    present = set(target.memberships.values_list("user_id", flat=True))
+    for m in source.memberships.select_related("user").order_by("pk"):
+        if m.user_id in present or not m.user.is_active:
+            continue
+        copy = WorkingGroupMembership(working_group=target, user=m.user, role=m.role)
+        save_with_user(copy, actor)
+        present.add(m.user_id)
+        made += 1
+    return made
+
+
+@transaction.atomic
+def bodies_continue(
+    *, actor: Any, source: Plan, target: Plan, parts: Collection[str] = BODY_PARTS
+) -> dict[str, int]:
+    """Copy ``source``'s secretariat, headquarters (with every seat), WGs (with sections and
+    members) and advisors still under contract into ``target``; returns counts per kind.
+
+    Idempotent and data-safe: a body ``target`` already has (a WG found by its key, else its
+    name) is left as it is, people included, so running it again never adds back someone a
+    roster took out of the new plan. WGs dissolved in ``source`` and deactivated people do
+    not continue.
+    """
+    counts = dict.fromkeys(
+        ("secretariat", "headquarters", "hq_members", "working_groups", "memberships", "advisors"),
+        0,
+    )
+    touched: set[int] = set()
+    if "secretariat" in parts:
+        sec = Secretariat.objects.filter(plan=source).first()
+        if sec is not None and not Secretariat.objects.filter(plan=target).exists():
+            save_with_user(Secretariat(plan=target, section=sec.section), actor)
+            counts["secretariat"] = 1
+    if "headquarters" in parts:
+        hq = Headquarters.objects.filter(plan=source).first()
+        if hq is not None and not Headquarters.objects.filter(plan=target).exists():
+            new_hq = Headquarters(
+                plan=target,
+                name=hq.name,
+                established_fy=hq.established_fy,
+                description=hq.description,
+            )
+            save_with_user(new_hq, actor)
+            counts["headquarters"] = 1
+            for seat in hq.members.select_related("user").order_by("order", "pk"):
+                if seat.user is not None and not seat.user.is_active:
+                    continue
+                copy = HeadquartersMember(
+                    headquarters=new_hq,
+                    user=seat.user,
+                    section=seat.section,
+                    role=seat.role,
+                    title=seat.title,
+                    order=seat.order,
+                )
+                save_with_user(copy, actor)
+                counts["hq_members"] += 1
+                if seat.user_id:
+                    touched.add(seat.user_id)
+    wg_map: dict[int, WorkingGroup] = {}
+    if "working_groups" in parts or "advisors" in parts:
+        by_key = {wg.key: wg for wg in WorkingGroup.objects.filter(plan=target)}
+        by_name = {wg.name: wg for wg in by_key.values()}
+        sources = (
+            WorkingGroup.objects.filter(plan=source, dissolved_on__isnull=True)
+            .select_related("lead_section")
+            .prefetch_related("sections")
+            .order_by("pk")
+        )
+        for wg in sources:
+            existing = by_key.get(wg.key) or by_name.get(wg.name)
+            if existing is not None:
+                if existing.key != wg.key and wg.key not in by_key:
+                    existing.key = wg.key  # the same body, loaded before keys were copied
+                    save_with_user(existing, actor)
+                    by_key[wg.key] = existing
+                wg_map[wg.pk] = existing
+                continue
+            if "working_groups" not in parts:
+                continue
+            copy = WorkingGroup(
+                plan=target,
+                name=wg.name,
+                key=wg.key,
+                lead_section=wg.lead_section,
+                established_fy=wg.established_fy,
+                description=wg.description,
+            )
+            save_with_user(copy, actor)
+            copy.sections.set(wg.sections.all())
+            counts["working_groups"] += 1
+            made = _copy_members(actor=actor, source=wg, target=copy)
+            counts["memberships"] += made
+            if made:
+                touched.update(copy.memberships.values_list("user_id", flat=True))
+            wg_map[wg.pk] = copy
+            by_key[wg.key] = copy
+    if "advisors" in parts:
+        start = _plan_start(target)
+        present = {
+            (a.name, a.working_group.key if a.working_group else "")
+            for a in ExternalAdvisor.objects.filter(plan=target).select_related("working_group")
+        }
+        for adv in ExternalAdvisor.objects.filter(plan=source).select_related("working_group"):
+            if adv.end_date is not None and adv.end_date < start:
+                continue
+            if (adv.name, adv.working_group.key if adv.working_group else "") in present:
+                continue
+            copy = ExternalAdvisor(
+                plan=target,
+                name=adv.name,
+                affiliation=adv.affiliation,
+                expertise=adv.expertise,
+                working_group=wg_map.get(adv.working_group_id) if adv.working_group_id else None,
+                start_date=adv.start_date,
+                end_date=adv.end_date,
+            )
+            save_with_user(copy, actor)
+            counts["advisors"] += 1
+    for user in User.objects.filter(pk__in=touched):
+        staff_version_bump(actor=actor, user=user)
+    return counts
+
+
+def bodies_missing(plan: Plan) -> list[str]:
+    """The kinds of body ``plan`` has none of (BODY_PARTS without advisors, which are optional)."""
+    missing = []
+    if not Secretariat.objects.filter(plan=plan).exists():
+        missing.append("secretariat")
+    if not Headquarters.objects.filter(plan=plan).exists():
+        missing.append("headquarters")
+    if not WorkingGroup.objects.filter(plan=plan).exists():
+        missing.append("working_groups")
+    return missing
+
+
+@transaction.atomic
+def bodies_ensure(plan: Plan, *, actor: Any = None) -> dict[str, int]:
+    """Give a plan found without bodies (a successor created before bodies continued) its
+    predecessor's: only the kinds it has none of, so nothing it has is ever touched."""
+    missing = bodies_missing(plan)
+    if not missing or plan.predecessor_id is None:
+        return {}
+    if "working_groups" in missing:
+        missing.append("advisors")
+    return bodies_continue(actor=actor, source=plan.predecessor, target=plan, parts=missing)
+
+
+BODY_LABELS = {
+    "secretariat": "事務局",
+    "headquarters": "DX推進本部",
+    "hq_members": "本部員",
+    "working_groups": "WG",
+    "memberships": "WGメンバー",
+    "advisors": "外部アドバイザー",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# WGs created, renamed, merged and dissolved from a date: written into every plan of
+# plans_from(D). In the plan whose period D falls inside, records before D keep the WG as it
+# was (WorkingGroupName, dissolved_on); a later plan's row simply changes.
+# --------------------------------------------------------------------------------------------
+
+MSG_NO_PLAN_ON = "{day}以降に続く計画がありません(終了した計画の組織は変更できません)。"
+MAX_SECTIONS_PER_WG = 30
+
+
+MSG_EFFECTIVE_RANGE = "適用日は今年度か来年度の日付にしてください。"
+
+
+def _reached_or_error(day: date) -> list[Plan]:
+    from kahoku_dx import era
+
+    today_fy = era.current_fiscal_year(timezone.localdate())
+    if not today_fy <= era.fiscal_year_of(day) <= today_fy + 1:
+        raise ValidationError({"effective": MSG_EFFECTIVE_RANGE})
+    plans = plans_reached(day)
+    if not plans:
+        raise ValidationError({"effective": MSG_NO_PLAN_ON.format(day=f"{day:%Y年%-m月%-d日}")})
+    # one organisation change at a time per plan: a second concurrent post waits, then finds
+    # the first's result (a name taken) and answers with a message, never an IntegrityError
+    list(Plan.objects.select_for_update().filter(pk__in=[p.pk for p in plans]).order_by("pk"))
+    return plans
+
+
+def _mid_plan(plan: Plan, day: date) -> bool:
+    """``day`` falls inside ``plan``'s period after its first day: records before it stay."""
+    from kahoku_dx import era
+
+    return plan.covers(era.fiscal_year_of(day)) and day > _plan_start(plan)
+
+
+def _wg_in(plan: Plan, key: str) -> WorkingGroup | None:
+    return WorkingGroup.objects.filter(plan=plan, key=key).first()
+
+
+@transaction.atomic
+def wg_create(
+    *,
+    actor: Any,
+    name: str,
+    lead_section: Section,
+    sections: Collection[Section] = (),
+    effective: date,
+    description: str = "",
+) -> list[WorkingGroup]:
+    """A new WG from ``effective`` in every plan that date reaches (one key across them)."""
+    from kahoku_dx import era
+
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "WG名を入力してください。"})
+    if len(sections) > MAX_SECTIONS_PER_WG:
+        raise ValidationError({"sections": f"構成課は{MAX_SECTIONS_PER_WG}課までです。"})
+    plans = _reached_or_error(effective)
+    taken = [p.name for p in plans if WorkingGroup.objects.filter(plan=p, name=name).exists()]
+    if taken:
+        raise ValidationError({"name": f"WG名「{name}」はすでにあります({'、'.join(taken)})。"})
+    key = new_wg_key()
+    created = []
+    for plan in plans:
+        wg = WorkingGroup(
+            plan=plan,
+            name=name,
+            key=key,
+            lead_section=lead_section,
+            established_fy=era.fiscal_year_of(effective),
+            description=description,
+        )
+        save_with_user(wg, actor)
+        wg.sections.set({lead_section, *sections})
+        created.append(wg)
+    return created
+
+
+@transaction.atomic
+def wg_rename(
+    *, actor: Any, working_group: WorkingGroup, new_name: str, effective: date
+) -> list[WorkingGroup]:
+    """Rename a WG from ``effective``: in the plan whose period the date falls inside, records
+    before it keep the old name (WorkingGroupName); later plans' rows take the new name."""
+    new_name = new_name.strip()
+    if not new_name:
+        raise ValidationError({"new_name": "新しいWG名を入力してください。"})
+    plans = _reached_or_error(effective)
+    renamed = []
+    for plan in plans:
+        wg = _wg_in(plan, working_group.key)
+        if wg is None:
+            continue
+        if wg.name == new_name:
+            continue
+        if WorkingGroup.objects.filter(plan=plan, name=new_name).exclude(pk=wg.pk).exists():
+            raise ValidationError(
+                {"new_name": f"WG名「{new_name}」は「{plan.name}」のほかのWGが使っています。"}
+            )
+        if _mid_plan(plan, effective):
+            entry = WorkingGroupName.objects.filter(working_group=wg, valid_from=effective).first()
+            if entry is None:
+                entry = WorkingGroupName(
+                    working_group=wg,
+                    valid_from=effective,
+                    previous_name=wg.name_as_of(effective - timedelta(days=1)),
+                )
+            entry.name = new_name
+            save_with_user(entry, actor)
+        wg.name = new_name
+        save_with_user(wg, actor)
+        renamed.append(wg)
+    if not renamed:
+        raise ValidationError({"new_name": "今のWG名と同じです。"})
+    return renamed
+
+
+def _move_initiatives(*, actor: Any, source: WorkingGroup, target: WorkingGroup) -> int:
+    """Point the initiatives of ``source`` at ``target`` (the reverse relation keeps this layer
+    free of the initiatives app)."""
+    moved = 0
+    for ini in source.initiatives.all():
+        ini.working_group = target
+        version_bump(ini)
+        save_with_user(ini, actor)
+        moved += 1
+    return moved
+
+
+def _wg_close(*, actor: Any, wg: WorkingGroup, plan: Plan, effective: date) -> None:
+    """End ``wg`` from ``effective``: its people leave; the row stays (dissolved_on) where
+    records before the date point at it, and goes from a plan that starts on or after it."""
+    people = list(User.objects.filter(wg_memberships__working_group=wg))
+    for m in list(wg.memberships.all()):
+        _history(m, actor)
+        m.delete()
+    if _mid_plan(plan, effective):
+        wg.dissolved_on = effective
+        save_with_user(wg, actor)
+    else:
+        for adv in wg.advisors.all():
+            adv.working_group = None
+            save_with_user(adv, actor)
+        _history(wg, actor)
+        wg.delete()
+    for user in people:
+        staff_version_bump(actor=actor, user=user)
+
+
+@transaction.atomic
+def wg_merge(
+    *, actor: Any, source: WorkingGroup, target: WorkingGroup, effective: date
+) -> dict[str, int]:
+    """Merge WG ``source`` into ``target`` from ``effective`` in every plan that date reaches:
+    the initiatives move to ``target``, the members join it (as members, unless already in
+    it), and ``source`` ends (dissolved_on in the plan the date falls inside, removed from
+    later plans)."""
+    if source.key == target.key:
+        raise ValidationError({"target": "統合先には別のWGを選んでください。"})
+    plans = _reached_or_error(effective)
+    counts = {"initiatives": 0, "members": 0, "plans": 0}
+    for plan in plans:
+        a, b = _wg_in(plan, source.key), _wg_in(plan, target.key)
+        if a is None:
+            continue
+        if b is None or b.dissolved_on is not None:
+            raise ValidationError(
+                {"target": f"統合先のWG「{target.name}」が「{plan.name}」にありません。"}
+            )
+        counts["initiatives"] += _move_initiatives(actor=actor, source=a, target=b)
+        present = set(b.memberships.values_list("user_id", flat=True))
+        for m in a.memberships.select_related("user"):
+            if m.user_id in present:
+                continue
+            joined = WorkingGroupMembership(working_group=b, user=m.user)
+            save_with_user(joined, actor)
+            counts["members"] += 1
+        _wg_close(actor=actor, wg=a, plan=plan, effective=effective)
+        counts["plans"] += 1
+    if not counts["plans"]:
+        raise ValidationError({"source": "統合するWGが対象の計画にありません。"})
+    return counts
+
+
+@transaction.atomic
+def wg_dissolve(
+    *,
+    actor: Any,
+    working_group: WorkingGroup,
+    effective: date,
+    reassign_to: WorkingGroup | None = None,
+) -> int:
+    """Dissolve a WG from ``effective``: only when it has no initiatives in the plans that date
+    reaches, or they are reassigned to ``reassign_to``. Returns the number of plans changed."""
+    plans = _reached_or_error(effective)
+    pairs = [(p, _wg_in(p, working_group.key)) for p in plans]
+    pairs = [(p, wg) for p, wg in pairs if wg is not None]
+    if not pairs:
+        raise ValidationError("このWGは対象の計画にありません。")
+    if reassign_to is not None and reassign_to.key == working_group.key:
+        raise ValidationError({"reassign_to": "移し先には別のWGを選んでください。"})
+    for plan, wg in pairs:
+        if not wg.initiatives.exists():
+            continue
+        if reassign_to is None:
+            raise ValidationError(
+                {
+                    "reassign_to": f"「{plan.name}」でこのWGが担当する取り組みが"
+                    f"{wg.initiatives.count()}件あります。移し先のWGを選んでください。"
+                }
+            )
+        b = _wg_in(plan, reassign_to.key)
+        if b is None or b.dissolved_on is not None:
+            raise ValidationError(
+                {"reassign_to": f"移し先のWG「{reassign_to.name}」が「{plan.name}」にありません。"}
+            )
+        _move_initiatives(actor=actor, source=wg, target=b)
+    for plan, wg in pairs:
+        _wg_close(actor=actor, wg=wg, plan=plan, effective=effective)
+    return len(pairs)
+
+
+# --- sections added, the secretariat and the headquarters of a plan ---------------------------
+
+
+@transaction.atomic
+def section_create(*, actor: Any, name: str, department: str = "", order: int = 0) -> Section:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "課名を入力してください。"})
+    if name in _section_names_in_use() or Section.objects.renamed_from(name) is not None:
+        raise ValidationError({"name": f"課名「{name}」はすでに使われています。"})
+    section = Section(name=name, department=department.strip(), order=order)
+    section.full_clean()
+    _history(section, actor)
+    section.save()
+    return section
+
+
+@transaction.atomic
+def organisation_set(
+    *, actor: Any, plan: Plan, secretariat_section: Section, hq_name: str
+) -> tuple[Secretariat, Headquarters]:
+    """The plan's secretariat section and headquarters name (each created when missing)."""
+    hq_name = hq_name.strip()
+    if not hq_name:
+        raise ValidationError({"hq_name": "本部の名称を入力してください。"})
+    sec = Secretariat.objects.filter(plan=plan).first() or Secretariat(plan=plan)
+    if sec.pk is None or sec.section_id != secretariat_section.pk:
+        sec.section = secretariat_section
+        save_with_user(sec, actor)
+    hq = Headquarters.objects.filter(plan=plan).first() or Headquarters(plan=plan)
+    if hq.pk is None or hq.name != hq_name:
+        hq.name = hq_name
+        save_with_user(hq, actor)
+    return sec, hq

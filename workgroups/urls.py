@@ -13,4 +13,8 @@ urlpatterns = [
     path("staff/<int:pk>/active/", views.staff_set_active, name="staff_set_active"),
     path("staff/<int:pk>/password/", views.staff_password, name="staff_password"),
     path("sections/", views.sections, name="sections"),
+    path("working-groups/", views.working_groups, name="working_groups"),
+    path("bodies/", views.organisation, name="organisation"),
+    path("staff/<int:pk>/unlock/", views.staff_unlock, name="staff_unlock"),
+    path("staff/<int:pk>/history/", views.staff_history, name="staff_history"),
 ]

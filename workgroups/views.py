@@ -13,8 +13,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext
@@ -24,11 +25,13 @@ from kahoku_dx import era, upload_stash
 from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently, require_recent_auth
 from kahoku_dx.spreadsheets import SpreadsheetError, check_size
 from kahoku_dx.versioning import EditConflict, display_name, last_editor, show_conflict
-from plans.selectors import current_plan
+from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from workgroups import roster, selectors, services
 from workgroups.access import get_staff_for_user, roles_for
 from workgroups.forms import (
+    OrganisationForm,
     RosterUploadForm,
+    SectionCreateForm,
     SectionMergeForm,
     SectionRenameForm,
     SectionSplitForm,
@@ -36,8 +39,19 @@ from workgroups.forms import (
     StaffFilterForm,
     StaffForm,
     StaffRolesForm,
+    WorkingGroupCreateForm,
+    WorkingGroupDissolveForm,
+    WorkingGroupMergeForm,
+    WorkingGroupRenameForm,
+    wareki,
 )
-from workgroups.models import HeadquartersMember, WorkingGroup, WorkingGroupMembership
+from workgroups.models import (
+    Headquarters,
+    HeadquartersMember,
+    Secretariat,
+    WorkingGroup,
+    WorkingGroupMembership,
+)
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -50,6 +64,8 @@ def _require_secretariat(request: HttpRequest) -> None:
 def _form_error(form: Any, exc: ValidationError) -> None:
     if hasattr(exc, "error_dict"):
         for field, errors in exc.message_dict.items():
+            if field == "effective_fy" and "effective" in form.fields:
+                field = "effective"  # the services count in fiscal years; the form takes a date
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
@@ -70,6 +86,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         q=data.get("q") or "",
     )
     page = Paginator(users, selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    locks = selectors.lockouts([p.username for p in page.object_list])
+    for p in page.object_list:
+        p.lockout = locks.get(p.username.lower())
     return render(
         request,
         "workgroups/staff_list.html",
@@ -144,6 +163,8 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
                 return redirect("workgroups:staff_password", pk=saved.pk)
             return redirect("workgroups:staff_edit", pk=saved.pk)
     context = {"form": form, "roles_form": roles_form, "person": person, "plan": plan}
+    if person is not None:
+        context["lockout"] = selectors.lockouts([person.username]).get(person.username.lower())
     if conflict is not None:
         editor = last_editor(conflict.current) if conflict.current.pk else None
         context.update(
@@ -226,6 +247,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 SECTION_FORMS = {
+    "create": SectionCreateForm,
     "rename": SectionRenameForm,
     "merge": SectionMergeForm,
     "split": SectionSplitForm,
@@ -233,34 +255,42 @@ SECTION_FORMS = {
 
 
 def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
+    """Sections change by fiscal year: the typed date (和暦 or not) gives the year it falls in."""
     data = form.cleaned_data
+    if kind == "create":
+        section = services.section_create(
+            actor=actor, name=data["name"], department=data["department"], order=data["order"]
+        )
+        return gettext("「%(name)s」を追加しました。") % {"name": section.name}
+    effective_fy = era.fiscal_year_of(data["effective"])
+    when = f"{wareki(data['effective'])}({era.format_fiscal_year(effective_fy)})"
     if kind == "rename":
         entry = services.section_rename(
             actor=actor,
             section=data["section"],
             new_name=data["new_name"],
-            effective_fy=data["effective_fy"],
+            effective_fy=effective_fy,
             today_fy=today_fy,
         )
-        return f"{era.format_fiscal_year(entry.valid_from_fy)}から「{entry.previous_name}」を「{entry.name}」に改称します。"
+        return f"{when}から「{entry.previous_name}」を「{entry.name}」に改称します。"
     if kind == "merge":
         target = services.section_merge(
             actor=actor,
             sources=list(data["sources"]),
             target_name=data["target_name"],
-            effective_fy=data["effective_fy"],
+            effective_fy=effective_fy,
             today_fy=today_fy,
         )
-        return f"{era.format_fiscal_year(data['effective_fy'])}から「{target.name}」に統合します。"
+        return f"{when}から「{target.name}」に統合します。"
     created = services.section_split(
         actor=actor,
         source=data["source"],
         new_names=form.names(),
-        effective_fy=data["effective_fy"],
+        effective_fy=effective_fy,
         today_fy=today_fy,
     )
     return (
-        f"{era.format_fiscal_year(data['effective_fy'])}から「{data['source'].name}」を"
+        f"{when}から「{data['source'].name}」を"
         f"「{'」「'.join(s.name for s in created)}」に分割します。職員とWGの所属を見直してください。"
     )
 
@@ -393,3 +423,196 @@ def staff_roster_confirm(request: HttpRequest) -> HttpResponse:
         % {**preview.counts(), "date": date_format(preview.effective)},
     )
     return redirect("workgroups:staff_list")
+
+
+# --------------------------------------------------------------------------------------------
+# WGs of a plan: created, renamed, merged and dissolved from a date (secretariat only)
+# --------------------------------------------------------------------------------------------
+
+WG_FORMS = {
+    "create": WorkingGroupCreateForm,
+    "rename": WorkingGroupRenameForm,
+    "merge": WorkingGroupMergeForm,
+    "dissolve": WorkingGroupDissolveForm,
+}
+
+
+def _chosen_plan(request: HttpRequest) -> Any:
+    plans = plans_for_selection()
+    code = request.POST.get("plan") or request.GET.get("plan")
+    return plans, plan_chosen(plans, code, era.current_fiscal_year(timezone.localdate()))
+
+
+def _wg_write(kind: str, form: Any, actor: Any) -> str:
+    data = form.cleaned_data
+    day = wareki(data["effective"])
+    if kind == "create":
+        created = services.wg_create(
+            actor=actor,
+            name=data["name"],
+            lead_section=data["lead_section"],
+            sections=list(data["sections"]),
+            effective=data["effective"],
+        )
+        plans = "、".join(wg.plan.name for wg in created)
+        return gettext("%(day)sから「%(name)s」を設置しました(%(plans)s)。") % {
+            "day": day,
+            "name": data["name"],
+            "plans": plans,
+        }
+    if kind == "rename":
+        old = data["working_group"].name
+        services.wg_rename(
+            actor=actor,
+            working_group=data["working_group"],
+            new_name=data["new_name"],
+            effective=data["effective"],
+        )
+        return gettext(
+            "%(day)sから「%(old)s」を「%(new)s」に改称しました。それより前の記録は旧名のままです。"
+        ) % {"day": day, "old": old, "new": data["new_name"].strip()}
+    if kind == "merge":
+        counts = services.wg_merge(
+            actor=actor, source=data["source"], target=data["target"], effective=data["effective"]
+        )
+        return gettext(
+            "%(day)sから「%(a)s」を「%(b)s」に統合しました"
+            "(取り組み %(initiatives)s件、メンバー %(members)s人を移しました)。"
+        ) % {"day": day, "a": data["source"].name, "b": data["target"].name, **counts}
+    services.wg_dissolve(
+        actor=actor,
+        working_group=data["working_group"],
+        effective=data["effective"],
+        reassign_to=data["reassign_to"],
+    )
+    return gettext("%(day)sで「%(name)s」を廃止しました。") % {
+        "day": day,
+        "name": data["working_group"].name,
+    }
+
+
+@login_required
+@GET_POST
+def working_groups(request: HttpRequest) -> HttpResponse:
+    _require_secretariat(request)
+    plans, plan = _chosen_plan(request)
+    kind = request.POST.get("kind") if request.method == "POST" else None
+    initial = {"effective": wareki(timezone.localdate())}
+    forms_by_kind = {
+        k: cls(request.POST if kind == k else None, prefix=k, plan=plan, initial=initial)
+        for k, cls in WG_FORMS.items()
+    }
+    status = 200
+    if kind == "continue" and plan is not None:
+        counts = services.bodies_ensure(plan, actor=request.user)
+        if counts:
+            messages.success(
+                request,
+                gettext("前の計画から組織を引き継ぎました: ")
+                + "、".join(f"{services.BODY_LABELS[k]} {n}" for k, n in counts.items() if n),
+            )
+        else:
+            messages.info(request, gettext("引き継ぐものはありません。"))
+        return redirect(f"{reverse('workgroups:working_groups')}?plan={plan.code}")
+    if kind in WG_FORMS:
+        form = forms_by_kind[kind]
+        if form.is_valid():
+            try:
+                done = _wg_write(kind, form, request.user)
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, done)
+                return redirect(f"{reverse('workgroups:working_groups')}?plan={plan.code}")
+        status = 400
+    return render(
+        request,
+        "workgroups/workinggroup_list.html",
+        {
+            "plans": plans,
+            "plan": plan,
+            "rows": selectors.wg_overview(plan),
+            "forms": forms_by_kind,
+            "missing": services.bodies_missing(plan) if plan else [],
+        },
+        status=status,
+    )
+
+
+@login_required
+@GET_POST
+def organisation(request: HttpRequest) -> HttpResponse:
+    """The plan's secretariat section and headquarters name (created when the plan has none)."""
+    _require_secretariat(request)
+    plans, plan = _chosen_plan(request)
+    if plan is None:
+        raise Http404(gettext("計画がありません。"))
+    sec = Secretariat.objects.filter(plan=plan).select_related("section").first()
+    hq = Headquarters.objects.filter(plan=plan).first()
+    initial = {
+        "secretariat_section": sec.section if sec else None,
+        "hq_name": hq.name if hq else Headquarters._meta.get_field("name").default,
+    }
+    form = OrganisationForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organisation_set(
+                actor=request.user,
+                plan=plan,
+                secretariat_section=form.cleaned_data["secretariat_section"],
+                hq_name=form.cleaned_data["hq_name"],
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(
+                request, gettext("「%(plan)s」の事務局と本部を保存しました。") % {"plan": plan.name}
+            )
+            return redirect(f"{reverse('workgroups:organisation')}?plan={plan.code}")
+    seats = (
+        HeadquartersMember.objects.filter(headquarters=hq).select_related("user", "section")
+        if hq
+        else []
+    )
+    return render(
+        request,
+        "workgroups/organisation_form.html",
+        {"plans": plans, "plan": plan, "form": form, "secretariat": sec, "hq": hq, "seats": seats},
+        status=400 if form.errors else 200,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# People: login lockouts lifted, a person's history of changes
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_staff_for_user(request.user, pk)
+    count = services.staff_unlock(actor=request.user, user=person)
+    if count:
+        messages.success(
+            request,
+            gettext("%(name)s のログインの制限を解除しました。") % {"name": person.get_username()},
+        )
+    else:
+        messages.info(
+            request,
+            gettext("%(name)s のログインは制限されていません。") % {"name": person.get_username()},
+        )
+    if request.POST.get("next") == "list":
+        return redirect("workgroups:staff_list")
+    return redirect("workgroups:staff_edit", pk=person.pk)
+
+
+@login_required
+@require_safe
+def staff_history(request: HttpRequest, pk: int) -> HttpResponse:
+    person = get_staff_for_user(request.user, pk)
+    return render(
+        request,
+        "workgroups/staff_history.html",
+        {"person": person, "lines": selectors.staff_history(person)},
+    )

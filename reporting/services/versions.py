@@ -22,6 +22,7 @@ from kahoku_dx.versioning import check_version, locked, version_bump
 from plans.models import IssuedPrecision, Plan, PlanChapter, PlanStatus, PlanVersion
 from reporting.plan_content import plan_content
 from reporting.services.drafting import successor_chapter_text
+from workgroups import services as workgroups_services
 
 
 def open_revision(plan: Plan) -> PlanVersion | None:
@@ -198,6 +199,7 @@ def plan_create_next(
         summary=f"{source.name}({source.period_label})の結果をふまえて策定。",
     )
     save_with_user(version, actor)
+    workgroups_services.bodies_continue(actor=actor, source=source, target=plan)
     _copy_chapters(actor=actor, source=source.latest_version, target=version)
     return plan
 

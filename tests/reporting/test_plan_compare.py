@@ -47,8 +47,11 @@ def _next_plan(personas, source):
         end_fy=2031,
         version_number="2.0",
     )
-    for wg in WorkingGroup.objects.filter(plan=source):  # the new plan's WGs, same names
-        WorkingGroup.objects.create(plan=nxt, name=wg.name, lead_section=wg.lead_section)
+    # the new plan's WGs, same names: the bodies continue (workgroups.services.bodies_continue)
+    assert (
+        WorkingGroup.objects.filter(plan=nxt).count()
+        == WorkingGroup.objects.filter(plan=source).count()
+    )
     return nxt
 
 

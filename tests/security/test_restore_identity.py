@@ -69,8 +69,11 @@ def _make_gaps(personas) -> Plan:
         end_fy=2031,
         version_number="2.0",
     )
-    for wg in WorkingGroup.objects.filter(plan=current):
-        WorkingGroup.objects.create(plan=nxt, name=wg.name, lead_section=wg.lead_section)
+    # the new plan's WGs, same names: the bodies continue (workgroups.services.bodies_continue)
+    assert (
+        WorkingGroup.objects.filter(plan=nxt).count()
+        == WorkingGroup.objects.filter(plan=current).count()
+    )
     for ini in Initiative.objects.filter(policy__plan=current):
         make_review(ini, fiscal_year=current.end_fy, carry_over="continue", state="approved")
 

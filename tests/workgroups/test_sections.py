@@ -178,7 +178,7 @@ def test_sections_screen_renames_with_typed_fiscal_year(client, personas):
             "kind": "rename",
             "rename-section": section.pk,
             "rename-new_name": "介護福祉課",
-            "rename-effective_fy": "令和８年度",
+            "rename-effective": "令和８年度",
         },
         follow=True,
     )
@@ -187,7 +187,7 @@ def test_sections_screen_renames_with_typed_fiscal_year(client, personas):
     assert section.name == "介護福祉課"
     bad = client.post(
         reverse("workgroups:sections"),
-        {"kind": "merge", "merge-target_name": "X課", "merge-effective_fy": "R8"},
+        {"kind": "merge", "merge-target_name": "X課", "merge-effective": "R8"},
     )
     assert bad.status_code == 200 and "統合する課を選んでください。" in bad.content.decode()
     for who in ("hq", "member", "viewer"):
