@@ -144,8 +144,13 @@ class ScheduleRowForm(forms.Form):
             self.fields[text] = forms.CharField(
                 label=f"{label} 内容", max_length=500, required=False
             )
+            # マイルストーン by default: a ○ typed becomes 記号 anyway (ScheduleCell.clean),
+            # while a 記号 default refused every text typed without changing the select.
             self.fields[kind] = forms.ChoiceField(
-                label=f"{label} 種別", choices=ScheduleCell.Kind.choices, required=False
+                label=f"{label} 種別",
+                choices=ScheduleCell.Kind.choices,
+                required=False,
+                initial=ScheduleCell.Kind.TEXT,
             )
             self.fields[span] = forms.IntegerField(
                 label=f"{label} 横の結合(年度数)",

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import docx
 import pytest
+import time_machine
 from django.urls import reverse
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
@@ -47,14 +48,22 @@ def nxt(personas) -> Plan:
         end_fy=2031,
         version_number="2.0",
     )
+    # The bodies continue (workgroups.services.bodies_continue): the WGs are there already.
     section = Section.objects.get(name="情報推進課")
-    WorkingGroup.objects.create(plan=plan, name="情報推進課WG", lead_section=section)
-    WorkingGroup.objects.create(
+    WorkingGroup.objects.get_or_create(plan=plan, name="情報推進課WG", lead_section=section)
+    WorkingGroup.objects.get_or_create(
         plan=plan, name="総務課WG", lead_section=Section.objects.get(name="総務課")
     )
     for number, title in ((1, "産業・生活のデジタル化"), (2, "行政サービスの利便性向上")):
         BasicPolicy.objects.create(plan=plan, number=number, title=title)
     return plan
+
+
+def _adopt(personas, nxt) -> None:
+    """Decided on 2027-02-20: a decision date is never in the future, so the clock goes there."""
+    with time_machine.travel("2027-02-20 12:00 +09:00"):
+        plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    nxt.refresh_from_db()  # plan_adopt locks and re-reads the plan's row
 
 
 def _url(name: str, *args) -> str:
@@ -306,7 +315,7 @@ def test_table_41_items_rows_and_cells_of_the_new_period(client, personas, nxt):
 def test_adopted_plan_refuses_writes(client, personas, nxt):
     client.force_login(personas.secretariat)
     policy = BasicPolicy.objects.get(plan=nxt, number=1)
-    plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    _adopt(personas, nxt)
     assert not drafting.editable(nxt)
     response = client.post(_url("draft_policy", policy.pk), {"number": "1", "title": "変更"})
     assert response.status_code == 403
@@ -382,10 +391,10 @@ def test_placeholders_rendered_from_the_data(client, personas, nxt):
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs)
     assert expected in text
     # Adopted: the decision date is stated, and the frozen text keeps the filled facts.
-    plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    _adopt(personas, nxt)
     version.refresh_from_db()
     frozen = next(c["body"] for c in version.content["chapters"] if c["number"] == 2)
-    assert frozen.endswith("決定日:令和9年2月") and "{" not in frozen
+    assert frozen.endswith("決定日:令和9年2月20日") and "{" not in frozen
     assert plan_content(nxt, version=version)["chapters"][1]["body"] == frozen
 
 
@@ -429,7 +438,7 @@ def test_adoption_warnings(client, personas, nxt):
 
 
 def test_draft_revision_of_an_adopted_plan_is_editable(personas, nxt):
-    plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    _adopt(personas, nxt)
     assert nxt.status == PlanStatus.ADOPTED and not drafting.editable(nxt)
     PlanVersion.objects.create(plan=nxt, number="2.1", issued_fy=2027)
     assert drafting.editable(nxt)
@@ -471,3 +480,21 @@ def test_overview_queries_do_not_grow_with_the_draft(client, personas, nxt):
         page = client.get(_url("draft")).content.decode()
     assert "取り組み1.6 取り組み6" in page
     assert len(many) == len(one)
+
+
+def test_new_row_form_takes_a_milestone_typed_without_touching_the_kind(client, personas, nxt):
+    """The browser posts every select as shown: the kind defaults to マイルストーン (a ○ still
+    becomes 記号), so a text typed in a cell is saved, not refused as a bad 記号."""
+    client.force_login(personas.secretariat)
+    client.post(_url("draft_item_new"), {"title": "子育て手続のワンストップ化"})
+    item = ScheduleItem.objects.get(plan=nxt)
+    form = client.get(_url("draft_row_new", item.pk)).context["form"]
+    shown = {name: form[name].value() for name in form.fields if name.endswith("_kind")}
+    assert set(shown.values()) == {ScheduleCell.Kind.TEXT}, shown
+    response = client.post(
+        _url("draft_row_new", item.pk),
+        {**shown, "sub_title": "妊娠・出産", "cell_2027_text": "対象手続の洗い出し"},
+    )
+    assert response.status_code == 302
+    cell = ScheduleCell.objects.get(row__item=item)
+    assert (cell.fiscal_year, cell.kind, cell.text) == (2027, "text", "対象手続の洗い出し")
