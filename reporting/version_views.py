@@ -84,6 +84,19 @@ def _state_label(plan: Plan, in_force: Plan | None) -> str:
     return plan.get_status_display()
 
 
+NEXT_ID = "id_next_%s"
+
+
+def _plan_auto_id(plan: Plan) -> str:
+    return f"id_plan{plan.pk}_%s"
+
+
+def _plan_form(cls: Any, plan: Plan, bound: Any, posted: int | None) -> Any:
+    if bound is not None and posted == plan.pk:
+        return bound
+    return cls(auto_id=_plan_auto_id(plan))
+
+
 class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
     """Every plan with its status and versions; the secretariat drafts and adopts here."""
 
@@ -98,7 +111,18 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
         )
         today = timezone.localdate()
         in_force = plan_in_force_on(today, plans=plans)
+        # Each plan's section has its own forms with their own ids (two sections once showed
+        # id_summary twice: the adopt form's label named the other plan's textarea); the form
+        # posted with errors is shown again in its plan's section.
+        posted = kwargs.get("posted_plan")
         for plan in plans:
+            plan.adopt_form = _plan_form(AdoptForm, plan, kwargs.get("adopt_form"), posted)
+            plan.revision_form = _plan_form(
+                RevisionOpenForm, plan, kwargs.get("revision_form"), posted
+            )
+            plan.revision_adopt_form = _plan_form(
+                RevisionAdoptForm, plan, kwargs.get("revision_adopt_form"), posted
+            )
             plan.is_in_force_today = in_force is not None and plan.pk == in_force.pk
             plan.state_label = _state_label(plan, in_force)
             plan.open_revision = next((v for v in plan.versions.all() if v.is_open_revision), None)
@@ -113,10 +137,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
         )
         ctx.update(
             plans=plans,
-            next_form=kwargs.get("next_form") or NextPlanForm(source=source),
-            adopt_form=kwargs.get("adopt_form") or AdoptForm(),
-            revision_form=kwargs.get("revision_form") or RevisionOpenForm(),
-            revision_adopt_form=kwargs.get("revision_adopt_form") or RevisionAdoptForm(),
+            next_form=kwargs.get("next_form") or NextPlanForm(source=source, auto_id=NEXT_ID),
             can_edit=roles_for(self.request.user).secretariat,
             source=source,
             has_draft=any(p.status == PlanStatus.DRAFT for p in plans)
@@ -132,7 +153,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
             raise Http404("計画が見つかりません。")
         try:
             if action == "next":
-                form = NextPlanForm(request.POST, source=plan)
+                form = NextPlanForm(request.POST, source=plan, auto_id=NEXT_ID)
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(next_form=form))
                 nxt = services.plan_create_next(
@@ -142,9 +163,11 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
                     request, f"次期計画「{nxt.name}」({nxt.period_label})を作成しました。"
                 )
             elif action == "adopt":
-                form = AdoptForm(request.POST)
+                form = AdoptForm(request.POST, auto_id=_plan_auto_id(plan))
                 if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(adopt_form=form))
+                    return self.render_to_response(
+                        self.get_context_data(adopt_form=form, posted_plan=plan.pk)
+                    )
                 version = services.plan_adopt(actor=request.user, plan=plan, **form.cleaned_data)
                 messages.success(
                     request, f"「{plan.name}」{version.label}を決定し、内容を確定しました。"
@@ -153,9 +176,11 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
                 services.plan_put_in_force(actor=request.user, plan=plan)
                 messages.success(request, f"「{plan.name}」を施行中にしました。")
             elif action == "revision_open":
-                form = RevisionOpenForm(request.POST)
+                form = RevisionOpenForm(request.POST, auto_id=_plan_auto_id(plan))
                 if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(revision_form=form))
+                    return self.render_to_response(
+                        self.get_context_data(revision_form=form, posted_plan=plan.pk)
+                    )
                 version = services.plan_revision_open(
                     actor=request.user, plan=plan, **form.cleaned_data
                 )
@@ -165,9 +190,11 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
                     "内容と本文を編集し、施行中の版と比較してから決定してください。",
                 )
             elif action == "revision_adopt":
-                form = RevisionAdoptForm(request.POST)
+                form = RevisionAdoptForm(request.POST, auto_id=_plan_auto_id(plan))
                 if not form.is_valid():
-                    return self.render_to_response(self.get_context_data(revision_adopt_form=form))
+                    return self.render_to_response(
+                        self.get_context_data(revision_adopt_form=form, posted_plan=plan.pk)
+                    )
                 version = services.revision_adopt(
                     actor=request.user, plan=plan, **form.cleaned_data
                 )

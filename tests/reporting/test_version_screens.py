@@ -125,3 +125,28 @@ def test_hq_reads_but_cannot_draft(client, personas):
     client.force_login(personas.hq)
     assert client.post(reverse("reporting:versions"), NEXT).status_code == 403
     assert Plan.objects.count() == 1
+
+
+def test_each_plan_section_has_its_own_field_ids(client, personas):
+    """The adopt form of the draft and the revision form of the plan in force sit on one page:
+    every id once, and each label names the field of its own plan (not the other's)."""
+    import re
+
+    client.force_login(personas.secretariat)
+    client.post(reverse("reporting:versions"), NEXT)
+    nxt = Plan.objects.get(code=NEXT["code"])
+    BasicPolicy.objects.create(plan=nxt, number=1, title="市民サービスのデジタル化")
+    page = client.get(reverse("reporting:versions")).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    section = page[page.index(f'id="plan-{nxt.pk}"') :]
+    label = re.search(r'<label for="([^"]+)">主な変更内容', section).group(1)
+    assert f'id="{label}"' in section and label.startswith(f"id_plan{nxt.pk}_")
+    # A bad date is explained in the draft's own section, the input kept.
+    response = client.post(
+        reverse("reporting:versions"),
+        {"action": "adopt", "plan": nxt.code, "adopted_on": "2027-13-01", "summary": "第2期"},
+    )
+    body = response.content.decode()
+    own = body[body.index(f'id="plan-{nxt.pk}"') :]
+    assert "日付を正しく入力してください。" in own and "第2期</textarea>" in own
