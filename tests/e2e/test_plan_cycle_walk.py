@@ -253,6 +253,27 @@ def test_secretariat_walks_the_plan_cycle_without_admin(page, live_server, perso
         cell = ScheduleCell.objects.get(row__item__plan=nxt, text="対象手続の洗い出し")
         assert cell.fiscal_year == 2027
 
+        # a chapter written with the plan's facts as placeholders, checked in the print view
+        _menu(page, "計画と版")
+        page.get_by_role(
+            "link", name="計画の内容を編集する（基本方針・取り組み・指標・表4-1）"
+        ).click()
+        warnings = page.locator("#warnings").locator("xpath=..")
+        expect(warnings).not_to_contain_text("表4-1に項目・行がありません")
+        chapters = page.locator("#chapters").locator("xpath=..")
+        chapters.locator("li", has_text="第4章").get_by_role("link", name="編集").click()
+        page.get_by_label("本文").fill("本計画の計画期間は、{計画期間}とします。")
+        page.get_by_role("button", name="保存").click()
+        _message(page, "第4章")  # back on 計画と版
+        page.get_by_role(
+            "link", name="計画の内容を編集する（基本方針・取り組み・指標・表4-1）"
+        ).click()
+        page.get_by_role(
+            "link", name="計画書として表示（記号は計画のデータで置き換わります）"
+        ).click()
+        expect(page.locator("main")).to_contain_text("本計画の計画期間は、令和9年度")
+        expect(page.locator("main")).not_to_contain_text("{計画期間}")
+
         # every page so far at 390 px, while the draft's forms still open
         _no_sideways_scroll(page, live_server, visited)
         checked = set(visited)
