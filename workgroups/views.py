@@ -301,8 +301,10 @@ def sections(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     today_fy = era.current_fiscal_year(timezone.localdate())
     kind = request.POST.get("kind") if request.method == "POST" else None
+    initial = {"effective": wareki(era.fiscal_year_start(today_fy + 1))}
     forms_by_kind = {
-        k: cls(request.POST if kind == k else None, prefix=k) for k, cls in SECTION_FORMS.items()
+        k: cls(request.POST if kind == k else None, prefix=k, initial=initial)
+        for k, cls in SECTION_FORMS.items()
     }
     if kind in SECTION_FORMS:
         form = forms_by_kind[kind]
