@@ -837,3 +837,37 @@ def staff_roster_apply(
         # The preview should have found these: nothing is written, each names its row.
         raise SpreadsheetError(*problems, total=len(problems))
     return preview
+
+
+def staff_password_links_send(
+    *, actor: Any, users: Collection[Any], dry_run: bool = False
+) -> tuple[list[Any], list[str]]:
+    """Mail a set-password link (staff_send_password_link) to each of ``users`` who has no
+    usable password yet: the new accounts of a roster import, in one action.
+
+    Returns the people mailed (with ``dry_run``: who would be) and a line per person who
+    cannot be (no e-mail address, deactivated); those with a password are left alone.
+    """
+    sent: list[Any] = []
+    problems: list[str] = []
+    for user in users:
+        if user.has_usable_password():
+            continue
+        try:
+            if dry_run:
+                _guard(actor, user)
+                if not user.email:
+                    raise ValidationError(
+                        "メールアドレスが登録されていないため、リンクを送れません。"
+                    )
+                if not user.is_active:
+                    raise ValidationError("無効なアカウントにはリンクを送れません。")
+            else:
+                staff_send_password_link(actor=actor, user=user)
+        except (ValidationError, PermissionDenied) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            name = getattr(getattr(user, "profile", None), "display_name", "")
+            problems.append(f"{user.get_username()}({name or '—'}): {' '.join(messages)}")
+        else:
+            sent.append(user)
+    return sent, problems

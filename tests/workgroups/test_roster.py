@@ -351,7 +351,8 @@ def test_roster_screen_previews_then_confirms_once(client, personas, settings):
     assert not StaffProfile.objects.filter(staff_number="1001").exists()
     token = response.context["token"]
     done = client.post(reverse("workgroups:staff_roster_confirm"), {"token": token})
-    assert done.status_code == 302 and done["Location"] == reverse("workgroups:staff_list")
+    assert done.status_code == 302
+    assert done["Location"] == reverse("workgroups:staff_roster_done")
     profile = StaffProfile.objects.get(staff_number="1001")
     assert profile.history.first().history_change_reason == (
         f"職員名簿の取り込み({later.year}年{later.month}月{later.day}日から適用)"
@@ -361,9 +362,20 @@ def test_roster_screen_previews_then_confirms_once(client, personas, settings):
     assert "もう一度ファイルを選んで読み込んでください" in again.content.decode()
     assert _history_counts() == counts
     assert StaffProfile.objects.filter(staff_number__in=["1001", "1002", "1003"]).count() == 3
-    # too far ahead: refused with the reason, nothing read
+    # more than 31 days ahead: previewed (a rehearsal), never confirmable yet
     far = date.fromordinal(today.toordinal() + 40)
     response = client.post(
         url, {"file": upload(roster_xlsx(BASE_ROWS), "meibo.xlsx"), "effective": far.isoformat()}
     )
-    assert response.status_code == 400 and "31日より先" in response.content.decode()
+    start = date.fromordinal(far.toordinal() - 31)
+    assert response.status_code == 200 and response.context["token"] == ""
+    assert f"{start.year}年{start.month}月{start.day}日（適用日の31日前）から確定できます" in (
+        response.content.decode()
+    )
+    # too far ahead even for a rehearsal: refused with the reason
+    farther = date.fromordinal(today.toordinal() + 400)
+    response = client.post(
+        url,
+        {"file": upload(roster_xlsx(BASE_ROWS), "meibo.xlsx"), "effective": farther.isoformat()},
+    )
+    assert response.status_code == 400 and "適用日が先すぎます" in response.content.decode()
