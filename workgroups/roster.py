@@ -395,13 +395,21 @@ def _current_states(
 
 def _is_note(text: dict[str, str], filled: list[tuple[int, str]], section_col: int) -> bool:
     """A note under or inside the table: 「※令和8年4月1日現在 情報推進課作成」, 「以上」,
-    a remark alone in column A. A row with a staff number is always a person."""
+    a remark alone in column A, a line merged across the table. A row with a staff number
+    is always a person; a person's row missing its number is an error, not a note."""
     if _STAFF_NUMBER_RE.fullmatch(text["staff_number"]):
         return False
     own = [(i, t) for i, t in filled if i != section_col] or filled
-    if own[0][1].startswith(NOTE_PREFIXES):
-        return True
-    return len(own) == 1 and own[0][0] == 0
+    first_col, first_text = own[0]
+    if len({t for _, t in own}) == 1:  # one remark (or one merged across the row)
+        return first_col == 0 or first_text.startswith(NOTE_PREFIXES)
+    return first_col == 0 and first_text.startswith(NOTE_PREFIXES)
+
+
+def _is_header_again(values: list, cols: dict[str, int]) -> bool:
+    """The header repeated on a printed page's top (Excel's 「印刷タイトル」 pasted in)."""
+    col = cols["staff_number"]
+    return col < len(values) and _key(values[col]) in COLUMNS["staff_number"][1]
 
 
 def _split(text: str) -> list[str]:
@@ -445,6 +453,9 @@ def _parse_rows(
             # a blank line under a merged 所属, or text outside the roster's columns
             others = [t for i, t in filled if i != cols["section"]]
             preview.skipped.append(Skipped(number, others[0] if others else ""))
+            continue
+        if _is_header_again(values, cols):
+            preview.skipped.append(Skipped(number, "、".join(t for _, t in filled)))
             continue
         if _is_note(text, filled, cols["section"]):
             preview.skipped.append(Skipped(number, filled[0][1]))

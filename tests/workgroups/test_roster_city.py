@@ -52,11 +52,12 @@ def city_roster(people: list[list], *, title: str = "令和8年度 職員名簿"
     所属 merged down (as the city's sheet has it), a blank row and the footnote under it."""
     rows: list[list] = [[title], [], HEADER, *people, [], [FOOTNOTE]]
     merges = []
+    sections = [p[1] if len(p) > 1 else "" for p in people]
     start = 4
     for i in range(len(people) + 1):
         r = 4 + i
-        if i == len(people) or (r > start and people[i][1] != people[start - 4][1]):
-            if r - 1 > start and people[start - 4][1]:
+        if i == len(people) or (r > start and sections[i] != sections[start - 4]):
+            if r - 1 > start and sections[start - 4]:
                 merges.append(f"B{start}:B{r - 1}")
             start = r
     return xlsx_bytes(rows, title="名簿", merges=tuple(merges))
@@ -453,3 +454,27 @@ def test_send_password_links_command(plan, settings, capsys):
     assert mail.outbox == [] and "0人に送りました" in capsys.readouterr().out
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("send_password_links", "--new-since", "昨日")
+
+
+def test_notes_inside_the_table_and_a_repeated_header_are_skipped_not_people(plan):
+    people = [
+        row("4001", "総務課", "課長", "a"),
+        ["注: 4月1日付の異動を反映"],
+        HEADER,
+        row("4002", "総務課", "", "b"),
+        ["", "", "", "山田 次郎"],  # a person without a number: an error, not a note
+        ["備考", "", "", "", "", "", "", "休職中の職員は含みません"],
+    ]
+    p = preview(city_roster(people), date(2026, 12, 6), date(2026, 12, 6))
+    assert [n.staff_number for n in p.new] == ["4001", "4002"]
+    assert [(s.row, s.text) for s in p.skipped] == [
+        (5, "注: 4月1日付の異動を反映"),
+        (6, "、".join(HEADER)),
+        (9, "備考"),
+        (10, ""),
+        (11, FOOTNOTE),
+    ]
+    assert p.errors == [
+        "シート「名簿」8行目 A列(職員番号)の「」: 職員番号がありません。",
+        "シート「名簿」8行目 B列(所属)の「」: 所属がありません。",
+    ]
