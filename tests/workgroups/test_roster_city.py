@@ -34,6 +34,7 @@ from workgroups.models import (
 User = get_user_model()
 pytestmark = pytest.mark.django_db
 JST = ZoneInfo("Asia/Tokyo")
+DEC_10 = datetime(2026, 12, 10, 9, tzinfo=JST)  # the R8 plan's last year, before the R9 plan
 HEADER = [
     "職員番号",
     "所属",
@@ -165,6 +166,7 @@ def test_hq_title_from_section_and_job_title(section, job, department, title):
 # --- the city's roster: preview, then confirm on the screen -----------------------------------
 
 
+@time_machine.travel(DEC_10, tick=False)
 def test_city_roster_preview_lists_skipped_rows_new_section_and_no_error(plan):
     p = preview(city_roster(DECEMBER), date(2026, 12, 6), date(2026, 12, 6))
     assert p.errors == []
@@ -185,6 +187,7 @@ def test_city_roster_preview_lists_skipped_rows_new_section_and_no_error(plan):
     assert p.plans == [plan]
 
 
+@time_machine.travel(DEC_10, tick=False)
 def test_city_roster_on_the_screen_preview_ok_then_confirm_ok(client, personas, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     client.force_login(personas.secretariat)
@@ -248,6 +251,7 @@ def preview_of_screen(client, data: bytes, effective: date):
     return response.context["preview"]
 
 
+@time_machine.travel(DEC_10, tick=False)
 def test_city_roster_through_import_staff(plan, tmp_path, capsys):
     path = tmp_path / "meibo.xlsx"
     path.write_bytes(city_roster(DECEMBER))
@@ -430,6 +434,7 @@ def test_screen_rehearses_april_in_december_without_a_confirm(client, personas):
 # --- send_password_links for IT staff -----------------------------------------------------------
 
 
+@time_machine.travel(DEC_10, tick=False)
 def test_send_password_links_command(plan, settings, capsys):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     apply(city_roster(DECEMBER), date.today(), date.today())
@@ -478,3 +483,24 @@ def test_notes_inside_the_table_and_a_repeated_header_are_skipped_not_people(pla
         "シート「名簿」8行目 A列(職員番号)の「」: 職員番号がありません。",
         "シート「名簿」8行目 B列(所属)の「」: 所属がありません。",
     ]
+
+
+def test_selectors_for_the_checklist_find_two_leaders_and_a_leader_from_outside(personas):
+    from tests.factory import make_membership, make_user
+    from workgroups.selectors import (
+        working_groups_led_from_outside,
+        working_groups_with_two_leaders,
+    )
+
+    plans = [personas.wg.plan]
+    assert list(working_groups_with_two_leaders(plans)) == []
+    assert list(working_groups_led_from_outside(plans)) == []
+    second = make_user("second", section="情報推進課")
+    make_membership(second, personas.wg, leader=True)
+    outsider = make_user("outsider", section="市民生活課")
+    make_membership(outsider, personas.other_wg, leader=True)
+    assert list(working_groups_with_two_leaders(plans)) == [personas.wg]
+    assert list(working_groups_led_from_outside(plans)) == [personas.other_wg]
+    second.is_active = False
+    second.save()
+    assert working_groups_with_two_leaders(plans).count() == 0
