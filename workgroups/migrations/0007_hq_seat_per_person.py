@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workgroups', '0005_staff_version'),
+        ('workgroups', '0006_wg_key_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
