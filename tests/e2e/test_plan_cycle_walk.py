@@ -29,8 +29,8 @@ from playwright.sync_api import Page, expect
 from initiatives.models import Indicator, Initiative, Review
 from plans.models import Plan, PlanStatus, ScheduleCell
 from tests.e2e.helpers import axe_check, e2e_login
-from tests.factory import PASSWORD, initiative, make_review
-from workgroups.models import WorkingGroup, WorkingGroupMembership
+from tests.factory import PASSWORD, initiative, make_review, xlsx_bytes
+from workgroups.models import StaffProfile, WorkingGroup, WorkingGroupMembership
 
 JST = ZoneInfo("Asia/Tokyo")
 NEXT_CODE = "kahoku-dx-r9-r13"
@@ -47,6 +47,53 @@ DECISIONS = {
     "3.2": ("abolish", Review.State.APPROVED),
     "3.3": ("continue", Review.State.DRAFT),  # never approved: carries nothing
 }
+
+
+FOOTNOTE = "※令和9年4月1日現在 情報推進課作成"
+
+
+def april_roster() -> bytes:
+    """The April roster: the 情報推進課 chief stays, 情報 花子 is in two WGs, a new 子育て支援課
+    chief leads the new WG and sits in the HQ, a newcomer in a section the portal does not
+    know yet, 総務 二郎 has left; a blank row and a footnote under the table."""
+    header = [
+        "職員番号",
+        "所属",
+        "職名",
+        "氏名",
+        "メールアドレス",
+        "DX推進WG",
+        "WGでの役割",
+        "DX推進本部",
+    ]
+
+    def person(number, section, job, name, wg="", role="", hq=""):
+        return [number, section, job, name, f"u{number}@city.kahoku.example", wg, role, hq]
+
+    return xlsx_bytes(
+        [
+            ["令和9年度 職員名簿"],
+            [],
+            header,
+            person("1201", "情報推進課", "課長", "情報 一郎", "情報推進課WG", "リーダー", "本部員"),
+            person(
+                "1202", "情報推進課", "主任", "情報 花子", "情報推進課WG、子育て・教育WG", "WG員"
+            ),
+            person(
+                "2101",
+                "子育て支援課",
+                "課長",
+                "子育て 一郎",
+                "子育て・教育WG",
+                "リーダー",
+                "本部員",
+            ),
+            person("2102", "市長公室", "主事", "公室 花子"),
+            [],
+            [FOOTNOTE],
+        ],
+        title="名簿",
+    )
 
 
 def _ok(page: Page, url: str) -> None:
@@ -81,7 +128,9 @@ def _no_sideways_scroll(page: Page, live_server, urls: set[str]) -> None:
     assert not wide, f"pages wider than 390 px: {wide}"
 
 
-def test_secretariat_walks_the_plan_cycle_without_admin(page, live_server, personas, browser):
+def test_secretariat_walks_the_plan_cycle_without_admin(
+    page, live_server, personas, browser, tmp_path, mailoutbox
+):
     page.on("dialog", lambda dialog: dialog.accept())  # data-confirm: a person clicks OK
     paths: list[str] = []
     page.on("request", lambda request: paths.append(urlsplit(request.url).path))
@@ -94,6 +143,12 @@ def test_secretariat_walks_the_plan_cycle_without_admin(page, live_server, perso
 
     page.on("framenavigated", navigated)
     current = personas.wg.plan
+    for user, number, name in (
+        (personas.leader, "1201", "情報 一郎"),
+        (personas.member, "1202", "情報 花子"),
+        (personas.other_member, "1102", "総務 二郎"),
+    ):
+        StaffProfile.objects.filter(user=user).update(staff_number=number, display_name=name)
     for code, (decision, state) in DECISIONS.items():
         make_review(initiative(code), fiscal_year=current.end_fy, carry_over=decision, state=state)
 
@@ -125,9 +180,7 @@ def test_secretariat_walks_the_plan_cycle_without_admin(page, live_server, perso
         table = page.locator("main table")
         for name in ("情報推進課WG", "総務課WG", "企画振興課WG"):
             expect(table).to_contain_text(name)
-        expect(table.locator("tr", has_text="情報推進課WG")).to_contain_text(
-            personas.leader.get_full_name() or personas.leader.username
-        )
+        expect(table.locator("tr", has_text="情報推進課WG")).to_contain_text("情報 一郎")
         expect(page.locator("main")).not_to_contain_text("この計画にはWGがありません")
         axe_check(page)
         assert WorkingGroupMembership.objects.filter(
@@ -351,6 +404,57 @@ def test_secretariat_walks_the_plan_cycle_without_admin(page, live_server, perso
             expect(login.locator(".user-name")).to_be_visible()
         finally:
             other.close()
+
+        # --- 2027-03-25: the April roster (適用日 2027-04-01) as the city writes it
+        clock.move_to(datetime(2027, 3, 25, 10, 0, tzinfo=JST))
+        e2e_login(page, live_server, personas.secretariat)
+        path = tmp_path / "meibo-r9.xlsx"
+        path.write_bytes(april_roster())
+        _menu(page, "職員と役割")
+        page.get_by_role("link", name="職員名簿（Excel）の取り込み").click()
+        page.locator("input[type=file]").set_input_files(str(path))
+        page.get_by_label("適用日").fill("2027-04-01")
+        page.get_by_role("button", name="読み込んで変更内容を確認").click()
+        main = page.locator("main")
+        expect(main).to_contain_text("追加 2人、変更 2人、無効化 1人")
+        expect(page.locator(".roster-skipped")).to_contain_text(FOOTNOTE)
+        expect(page.locator(".roster-skipped")).to_contain_text("空行")
+        expect(page.locator(".roster-new-sections")).to_contain_text("「市長公室」")
+        expect(page.locator(".roster-plans")).to_contain_text(NEXT_NAME)
+        expect(page.locator(".roster-plans")).not_to_contain_text("「" + current.name + "」")
+        axe_check(page)
+        assert not StaffProfile.objects.filter(staff_number="2101").exists()
+        page.get_by_role("button", name="この内容で取り込む").click()
+        _message(page, "職員名簿を取り込みました")
+        expect(page.get_by_role("heading", level=1)).to_have_text("職員名簿を取り込みました")
+        expect(main).to_contain_text("子育て 一郎")
+        expect(main).to_contain_text("公室 花子")
+        page.get_by_role("button", name="新しい職員にパスワード設定メールを送る").click()
+        _message(page, "2人にパスワード設定メールを送りました")
+        assert sorted(m.to[0] for m in mailoutbox[-2:]) == [
+            "u2101@city.kahoku.example",
+            "u2102@city.kahoku.example",
+        ]
+        # From 1 April the new WG has its leader in the R9 plan; the R8 plan is as it was.
+        chief = StaffProfile.objects.get(staff_number="2101").user
+        assert WorkingGroupMembership.objects.filter(
+            user=chief, working_group__plan=nxt, working_group__name="子育て・教育WG", role="leader"
+        ).exists()
+        assert not WorkingGroupMembership.objects.filter(user=chief, working_group__plan=current)
+        assert set(
+            WorkingGroupMembership.objects.filter(
+                user=personas.member, working_group__plan=nxt
+            ).values_list("working_group__name", flat=True)
+        ) == {"情報推進課WG", "子育て・教育WG"}
+        # ... and the switch check no longer names it.
+        _menu(page, "計画と版")
+        page.get_by_role("link", name="次期計画の施行日の確認（4月1日の切替確認）").click()
+        page.get_by_label("計画", exact=True).select_option(NEXT_CODE)
+        page.get_by_label("確認する日").fill("2027-04-01")
+        page.get_by_role("button", name="確認する").click()
+        no_leader = page.locator("li[data-check=wg_no_leader]")
+        expect(no_leader).to_be_visible()
+        expect(no_leader).not_to_contain_text("子育て・教育WG")  # the others still wait for theirs
 
         # --- every page of the walk since December at 390 px: nothing scrolls sideways
         # (計画と版 and 職員と役割 again: now with the adopted plan and a lockout lifted)
