@@ -187,6 +187,22 @@ def test_secretariat_walks_the_plan_cycle_without_admin(
             working_group__plan=nxt, user=personas.leader, working_group__name="情報推進課WG"
         ).exists()
 
+        # ... and its secretariat and headquarters, the 本部長's seat with its person
+        page.get_by_role("link", name="職員と役割").first.click()
+        page.get_by_role("link", name="事務局とDX推進本部").click()
+        page.locator("#plan-select").select_option(NEXT_CODE)
+        page.get_by_role("button", name="表示").click()
+        expect(page.locator("main")).not_to_contain_text("まだありません")
+        expect(page.get_by_label("事務局の課")).to_have_value(str(current.secretariat.section_id))
+        expect(page.locator("main table tr", has_text="本部長")).to_contain_text(
+            personas.hq.last_name or personas.hq.username
+        )
+        axe_check(page)
+        page.get_by_role("link", name="職員と役割").first.click()
+        page.get_by_role("link", name="DX推進WG", exact=True).click()
+        page.locator("#plan-select").select_option(NEXT_CODE)
+        page.get_by_role("button", name="表示").click()
+
         create = _section(page, "WGを設置する")
         create.get_by_label("WG名").fill("子育て・教育WG")
         create.get_by_label("主管課").select_option(label="子育て支援課")
