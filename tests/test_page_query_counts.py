@@ -376,7 +376,7 @@ LIST_PAGES: list[Page] = [
     Page(
         "reporting:carry_over",
         "secretariat",
-        12,
+        13,  # + the initiatives abolished from the draft (one query, whatever their number)
         DOCUMENT,
         params=lambda w: {"source": PLAN_CODE, "target": w.next_plan.code},
     ),

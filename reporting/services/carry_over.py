@@ -43,7 +43,8 @@ class CarryOverLine:
     review: Any  # the initiative's final-year PDCA review in the source plan (None: none yet)
     # "create" | "refresh" (carried before, refreshed while the target is a draft) |
     # "exists" (carried, the target is adopted: nothing changes) | "ended" (完了・廃止) |
-    # "unapproved" (a decision headquarters has not approved: 未承認) | "skip"
+    # "unapproved" (a decision headquarters has not approved: 未承認) |
+    # "abolished" (carried, then deleted from the target draft: not carried again) | "skip"
     action: str
     reason: str
 
@@ -88,6 +89,18 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
             policy__plan=target_plan, carried_from__in=initiatives
         ).values_list("carried_from_id", flat=True)
     )
+    # Carried before and abolished from the draft since (reporting.services.drafting's
+    # initiative_delete, kept in the history): a second run must not bring it back.
+    abolished = (
+        set(
+            Initiative.history.filter(
+                history_type="-",
+                policy__plan=target_plan,
+                carried_from_id__in=[ini.pk for ini in initiatives],
+            ).values_list("carried_from_id", flat=True)
+        )
+        - already
+    )
     open_target = _target_is_open(target_plan)
     final_year = era.era_label(source_plan.end_fy, short=False)
     lines = []
@@ -116,6 +129,9 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
             else:
                 reason = _("引継ぎ済み(引継ぎ先は決定済みのため変更しません)")
                 lines.append(CarryOverLine(ini, review, "exists", reason))
+        elif ini.pk in abolished:
+            reason = _("引継ぎ先の下書きで削除したため、もう一度は引き継ぎません")
+            lines.append(CarryOverLine(ini, review, "abolished", reason))
         elif open_target:
             reason = _("方針「%(decision)s」") % {"decision": review.get_carry_over_display()}
             lines.append(CarryOverLine(ini, review, "create", reason))

@@ -322,6 +322,22 @@ def test_secretariat_walks_the_plan_cycle_without_admin(
         cell = ScheduleCell.objects.get(row__item__plan=nxt, text="対象手続の洗い出し")
         assert cell.fiscal_year == 2027
 
+        # carry-over again (to refresh the baselines): the abolished one stays abolished
+        _menu(page, "計画の比較・引継ぎ")
+        page.get_by_role("link", name="次期計画への引継ぎ（事務局）").click()
+        page.get_by_label("引継ぎ元の計画").select_option(current.code)
+        page.get_by_label("引継ぎ先の計画").select_option(NEXT_CODE)
+        page.get_by_role("button", name="内容を確認").click()
+        again = page.locator("#carry-over-preview")
+        expect(again.locator("tr[data-action=abolished]")).to_contain_text("下書きで削除済み")
+        expect(again.locator("tr[data-action=abolished]")).to_contain_text(
+            abolished.carried_from.code
+        )
+        expect(again.locator("tr[data-action=create]")).to_have_count(0)
+        page.get_by_role("button", name="0件を引き継ぎ、2件を更新する").click()
+        _message(page, "0件の取り組みを")
+        assert not Initiative.objects.filter(policy__plan=nxt, carried_from=abolished.carried_from)
+
         # a chapter written with the plan's facts as placeholders, checked in the print view
         _menu(page, "計画と版")
         page.get_by_role(
