@@ -43,7 +43,8 @@ class CarryOverLine:
     review: Any  # the initiative's final-year PDCA review in the source plan (None: none yet)
     # "create" | "refresh" (carried before, refreshed while the target is a draft) |
     # "exists" (carried, the target is adopted: nothing changes) | "ended" (完了・廃止) |
-    # "unapproved" (a decision headquarters has not approved: 未承認) | "skip"
+    # "unapproved" (a decision headquarters has not approved: 未承認) |
+    # "dropped" (carried once, then abolished in the draft: not carried again) | "skip"
     action: str
     reason: str
 
@@ -62,6 +63,26 @@ class CarryOverLine:
 def _target_is_open(target_plan: Plan) -> bool:
     """Carry-over writes into a plan still being drafted, never into an adopted one."""
     return target_plan.status == PlanStatus.DRAFT
+
+
+def _abolished_in_target(target_plan: Plan, initiatives: list[Any]) -> set[int]:
+    """The source initiatives carried into ``target_plan`` once and abolished there since
+    (deleted on the drafting screens): read off the initiatives' history, so running the
+    carry-over again does not bring them back."""
+    from initiatives.models import Initiative
+
+    policy_ids = set(
+        BasicPolicy.history.filter(plan_id=target_plan.pk).values_list("id", flat=True)
+    ) | set(BasicPolicy.objects.filter(plan=target_plan).values_list("id", flat=True))
+    if not policy_ids or not initiatives:
+        return set()
+    return set(
+        Initiative.history.filter(
+            history_type="-",
+            policy_id__in=policy_ids,
+            carried_from_id__in=[ini.pk for ini in initiatives],
+        ).values_list("carried_from_id", flat=True)
+    )
 
 
 def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[CarryOverLine]:
@@ -88,6 +109,7 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
             policy__plan=target_plan, carried_from__in=initiatives
         ).values_list("carried_from_id", flat=True)
     )
+    abolished = _abolished_in_target(target_plan, initiatives) - already
     open_target = _target_is_open(target_plan)
     final_year = era.era_label(source_plan.end_fy, short=False)
     lines = []
@@ -116,6 +138,9 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
             else:
                 reason = _("引継ぎ済み(引継ぎ先は決定済みのため変更しません)")
                 lines.append(CarryOverLine(ini, review, "exists", reason))
+        elif ini.pk in abolished:
+            reason = _("引継ぎ先の下書きで廃止したため、再び引き継ぎません")
+            lines.append(CarryOverLine(ini, review, "dropped", reason))
         elif open_target:
             reason = _("方針「%(decision)s」") % {"decision": review.get_carry_over_display()}
             lines.append(CarryOverLine(ini, review, "create", reason))
