@@ -119,3 +119,25 @@ def test_form_and_service_refuse_the_same_plans_with_the_same_words(
         plan_carry_over(source_plan=by_name[source], target_plan=by_name[target], user=None)
     assert exc.value.messages == [message]
     assert not Initiative.objects.filter(carried_from__isnull=False).exists()
+
+
+def test_an_initiative_abolished_in_the_draft_is_not_carried_again(client, personas, plans):
+    """Carry-over run twice: what the drafters abolished between the runs stays abolished."""
+    from reporting.services.drafting import initiative_delete
+
+    current, nxt = plans
+    plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    dropped = Initiative.objects.get(policy__plan=nxt, carried_from=initiative("2.4"))
+    initiative_delete(actor=personas.secretariat, initiative=dropped)
+    again = plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    assert len(again) == 0
+    carried = Initiative.objects.filter(policy__plan=nxt)
+    assert carried.count() == len(CARRIED) - 1
+    assert not carried.filter(carried_from=initiative("2.4")).exists()
+    client.force_login(personas.secretariat)
+    response = client.get(
+        reverse("reporting:carry_over"), {"source": current.code, "target": nxt.code}
+    )
+    lines = {line.initiative.code: line.action for line in response.context["lines"]}
+    assert lines["2.4"] == "dropped" and lines["2.1"] == "refresh"
+    assert "廃止済み" in response.content.decode()
