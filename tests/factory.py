@@ -142,8 +142,11 @@ def make_procedure(number: int = 1, name: str = "児童手当の認定請求", *
 # --- Excel import/export helpers (issue 4) ---------------------------------------------------
 
 
-def xlsx_bytes(rows: list[list[Any]], *, title: str = "Sheet1") -> bytes:
-    """A plain workbook as a person would type it (no safe-cell processing on purpose)."""
+def xlsx_bytes(
+    rows: list[list[Any]], *, title: str = "Sheet1", merges: tuple[str, ...] = ()
+) -> bytes:
+    """A plain workbook as a person would type it (no safe-cell processing on purpose);
+    ``merges`` are ranges merged as Excel merges them ("B4:B6": the covered cells blank)."""
     import io
 
     import openpyxl
@@ -153,6 +156,8 @@ def xlsx_bytes(rows: list[list[Any]], *, title: str = "Sheet1") -> bytes:
     ws.title = title
     for row in rows:
         ws.append(row)
+    for cell_range in merges:
+        ws.merge_cells(cell_range)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -418,6 +418,7 @@ NOT_LIST_PAGES: dict[str, str] = {
     "initiatives:system_edit": "a form",
     "workgroups:staff_roster": "upload form; its preview answers the POST",
     "workgroups:staff_roster_confirm": "POST only",
+    "workgroups:staff_roster_done": "one import's new accounts in one select_related query",
     "workgroups:staff_create": "a form",
     "workgroups:staff_edit": "a form (one role field per WG of the plan)",
     "workgroups:staff_set_active": "POST only",

@@ -178,8 +178,14 @@ class HeadquartersMember(models.Model):
         verbose_name = _("本部員")
         verbose_name_plural = _("本部員")
         ordering = ["headquarters", "order", "title"]
+        # A seat is a person's: one per person and headquarters. Titles may repeat (every
+        # section chief is a 課長; the roster makes them 総務課長, 情報推進課長 …).
         constraints = [
-            models.UniqueConstraint(fields=["headquarters", "title"], name="uniq_hq_member_title")
+            models.UniqueConstraint(
+                fields=["headquarters", "user"],
+                condition=models.Q(user__isnull=False),
+                name="uniq_hq_member_user",
+            )
         ]
 
     def __str__(self) -> str:

@@ -328,3 +328,48 @@ def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
                 % {"name": (profile.display_name if profile else "") or leader.username}
             )
     return warnings
+
+
+# --- WG leadership the checklist and the roster preview warn about --------------------------
+
+
+def working_groups_with_two_leaders(plans: Any) -> QuerySet[Any]:
+    """The plans' WGs led by more than one active person (one query to count)."""
+    from django.db.models import Count
+
+    from workgroups.models import WorkingGroup
+
+    leaders = Count(
+        "memberships",
+        filter=Q(
+            memberships__role=WorkingGroupMembership.Role.LEADER,
+            memberships__user__is_active=True,
+        ),
+    )
+    return (
+        WorkingGroup.objects.filter(plan__in=plans)
+        .annotate(leader_count=leaders)
+        .filter(leader_count__gt=1)
+    )
+
+
+def working_groups_led_from_outside(plans: Any) -> QuerySet[Any]:
+    """The plans' WGs with an active leader whose section is neither the WG's lead section
+    nor one of its sections (one query to count)."""
+    from django.db.models import Exists, F, OuterRef
+
+    from workgroups.models import WorkingGroup
+
+    in_sections = WorkingGroup.sections.through.objects.filter(
+        workinggroup_id=OuterRef("working_group_id"), section_id=OuterRef("user__profile__section")
+    )
+    outside = (
+        WorkingGroupMembership.objects.filter(
+            working_group=OuterRef("pk"),
+            role=WorkingGroupMembership.Role.LEADER,
+            user__is_active=True,
+        )
+        .exclude(user__profile__section=F("working_group__lead_section"))
+        .exclude(Exists(in_sections))
+    )
+    return WorkingGroup.objects.filter(plan__in=plans).filter(Exists(outside))

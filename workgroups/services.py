@@ -473,18 +473,20 @@ def staff_set_hq_seat(
     title = title.strip()
     if not title:
         raise ValidationError({"hq_title": "本部での職名を入力してください(例: 総務部長)。"})
+    held = seat is not None
     if seat is None:
         # a seat loaded with the plan (職名 only, nobody named yet) is taken, not duplicated
         seat = HeadquartersMember.objects.filter(
             headquarters=hq, title=title, user__isnull=True
         ).first() or HeadquartersMember(headquarters=hq, user=user)
         seat.user = user
+    section = getattr(getattr(user, "profile", None), "section", None)
+    if held and (seat.role, seat.title, seat.section) == (role, title, section):
+        return seat  # nothing changes: no history row, no version bump
     seat.role = role
     seat.title = title
-    seat.section = getattr(getattr(user, "profile", None), "section", None)
-    taken = HeadquartersMember.objects.filter(headquarters=hq, title=title).exclude(pk=seat.pk)
-    if taken.exists():
-        raise ValidationError({"hq_title": f"職名「{title}」の本部員はすでに登録されています。"})
+    seat.section = section
+    # A seat is a person's (one per person): several 課長 may sit as 本部員.
     seat.full_clean()
     _history(seat, actor)
     seat.save()
@@ -795,25 +797,29 @@ def roster_change_reason(effective: date) -> str:
 def staff_roster_apply(
     *,
     actor: Any,
-    plan: Plan | None,
+    plan: Plan | None = None,
     data: bytes,
     filename: str,
     effective: date,
     today: date,
     expected_fingerprint: str | None = None,
 ) -> Any:
-    """Apply a full roster now: add the new, update the changed, deactivate the leaving.
+    """Apply a full roster now: the preview (`workgroups.roster.preview_roster`), then its
+    writes: add the new, update the changed, deactivate the leaving, add unknown 所属 as new
+    sections; WG roles and HQ seats in every plan the 適用日 reaches (``plan``: that one).
 
-    Every history row carries the effective date as its change reason. Nothing is written
-    when the roster has any error, or (``expected_fingerprint``) when the planned changes
-    differ from the ones previewed. Re-applying the same roster writes nothing at all.
-    Leaving staff are taken out of their WGs and HQ seat and deactivated, never deleted.
-    Open reviews of a WG whose leader changed follow the leader: the home page lists a WG's
-    reviews for whoever leads it now.
+    Leavers release their WG roles and seats first, then the changed release what they
+    lose, then the changed and the new take theirs: a new chief takes the departing chief's
+    seat in one import. Every history row carries the 適用日 as its change reason. Nothing
+    is written when the roster has any error, when the 適用日 is more than 31 days ahead, or
+    (``expected_fingerprint``) when the planned changes differ from the ones previewed.
+    Re-applying the same roster writes nothing at all. Leaving staff are deactivated, never
+    deleted. Open reviews of a WG whose leader changed follow the leader.
     """
     from kahoku_dx.spreadsheets import SpreadsheetError
     from workgroups import roster
 
+    roster.effective_check(effective, today)
     preview = roster.preview_roster(
         plan=plan, data=data, filename=filename, effective=effective, today=today, actor=actor
     )
@@ -821,67 +827,152 @@ def staff_roster_apply(
         raise preview.error()
     if expected_fingerprint is not None and preview.fingerprint != expected_fingerprint:
         raise SpreadsheetError(MSG_ROSTER_CHANGED)
-    wgs = preview.working_groups
-    wg_ids = [wg.pk for wg in wgs.values()]
+    problems: list[str] = []
 
-    def wg_roles(state: Any) -> dict[int, str | None]:
-        roles: dict[int, str | None] = dict.fromkeys(wg_ids)
-        if state is not None and state.wg is not None:
-            wg = next(w for w in wgs.values() if w.name == state.wg[0])
-            roles[wg.pk] = state.wg[1]
-        return roles
+    @contextmanager
+    def row_of(person: Any) -> Iterator[None]:
+        # Whatever a write refuses is reported with the person's row, never bare.
+        try:
+            yield
+        except ValidationError as exc:
+            where = f"{person.row}行目" if person.row else f"職員番号{person.staff_number}"
+            problems.append(f"{where}({person.name}): {' '.join(exc.messages)}")
 
     with change_reason(roster_change_reason(effective)):
-        for person in preview.new:
-            state = person.state
-            staff_save(
-                actor=actor,
-                user=None,
-                plan=plan,
-                username=state.staff_number,
-                display_name=state.name,
-                email=state.email,
-                section=preview.sections[state.section],
-                role=StaffProfile.Role.STAFF,
-                wg_roles=wg_roles(state),
-                hq_role=state.hq,
-                hq_title=state.job_title,
-                staff_number=state.staff_number,
-                kana=state.kana,
-                job_title=state.job_title,
-            )
+        sections = dict(preview.sections)
+        order = max(Section.objects.values_list("order", flat=True), default=0)
+        for name in preview.new_sections:
+            order += 1
+            section = Section(name=name, order=order)
+            section.full_clean()
+            _history(section, actor)
+            section.save()
+            sections[name] = section
+        plans = preview.plans
+
+        def roster_roles(plan: Plan, state: Any) -> dict[int, str | None]:
+            wanted = dict(state.wgs) if state is not None else {}
+            return {wg.pk: wanted.get(wg.name) for wg in preview.plan_wgs[plan.pk].values()}
+
+        def losses(plan: Plan, user: Any, state: Any) -> dict[int, str | None]:
+            roles = roster_roles(plan, state)
+            held = WorkingGroupMembership.objects.filter(user=user, working_group__plan=plan)
+            return {
+                pk: None
+                for pk in held.values_list("working_group_id", flat=True)
+                if roles.get(pk) is None
+            }
+
+        def release(user: Any, state: Any) -> None:
+            for plan in plans:
+                lost = losses(plan, user, state)
+                if lost:
+                    staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=lost)
+                if (state is None or state.hq is None) and HeadquartersMember.objects.filter(
+                    headquarters__plan=plan, user=user
+                ).exists():
+                    staff_set_hq_seat(actor=actor, user=user, plan=plan, role=None)
+
+        def take(user: Any, state: Any) -> None:
+            user = User.objects.select_related("profile__section").get(pk=user.pk)
+            for plan in plans:
+                staff_set_wg_roles(
+                    actor=actor, user=user, plan=plan, roles=roster_roles(plan, state)
+                )
+                if state.hq is not None:
+                    role, title = state.hq
+                    staff_set_hq_seat(actor=actor, user=user, plan=plan, role=role, title=title)
+
+        # 1. the leavers give up their roles and seats, and their accounts
+        for person in preview.leaving:
+            with row_of(person):
+                release(person.user, None)
+                # the one deactivation: roles go in the plans from the 適用日 on, never in a
+                # plan whose period is over (a 3/25 import for 4/1 leaves R8's people as they are)
+                staff_set_active(actor=actor, user=person.user, active=False, day=effective)
+        # 2. the changed give up the roles and seats they lose
+        for person in preview.changed:
+            with row_of(person):
+                release(person.user, person.state)
+        # 3. the changed take their new section, title, roles and seats
         for person in preview.changed:
             user, state, fields = person.user, person.state, person.changed_fields
-            if "active" in fields:
-                staff_set_active(actor=actor, user=user, active=True)
-            if fields & {"staff_number", "name", "kana", "job_title", "email", "section"}:
-                profile = StaffProfile.objects.filter(user=user).first()
-                staff_update(
+            with row_of(person):
+                if "active" in fields:
+                    staff_set_active(actor=actor, user=user, active=True)
+                if fields & {"staff_number", "name", "kana", "job_title", "email", "section"}:
+                    profile = StaffProfile.objects.filter(user=user).first()
+                    staff_update(
+                        actor=actor,
+                        user=user,
+                        display_name=state.name,
+                        email=state.email,
+                        section=sections[state.section],
+                        role=profile.role if profile else StaffProfile.Role.STAFF,
+                        staff_number=state.staff_number,
+                        kana=state.kana,
+                        job_title=state.job_title,
+                    )
+                if fields & {"wgs", "hq", "job_title", "section"}:
+                    take(user, state)
+        # 4. the new arrive
+        for person in preview.new:
+            state = person.state
+            with row_of(person):
+                person.user, _changes = staff_save(
                     actor=actor,
-                    user=user,
+                    user=None,
+                    plan=None,
+                    username=state.staff_number,
                     display_name=state.name,
                     email=state.email,
-                    section=preview.sections[state.section],
-                    role=profile.role if profile else StaffProfile.Role.STAFF,
+                    section=sections[state.section],
+                    role=StaffProfile.Role.STAFF,
+                    wg_roles={},
+                    hq_role=None,
                     staff_number=state.staff_number,
                     kana=state.kana,
                     job_title=state.job_title,
                 )
-                user.refresh_from_db()
-            if plan is not None and "wg" in fields:
-                staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=wg_roles(state))
-            if (
-                plan is not None
-                and fields & {"hq", "job_title", "section"}
-                and (state.hq or "hq" in fields)
-            ):
-                staff_set_hq_seat(
-                    actor=actor, user=user, plan=plan, role=state.hq, title=state.job_title
-                )
-        for person in preview.leaving:
-            # the one deactivation: WG roles and HQ seats go in every plan from the date on
-            staff_set_active(actor=actor, user=person.user, active=False, day=effective)
+                take(person.user, state)
+    if problems:
+        # The preview should have found these: nothing is written, each names its row.
+        raise SpreadsheetError(*problems, total=len(problems))
     return preview
+
+
+def staff_password_links_send(
+    *, actor: Any, users: Collection[Any], dry_run: bool = False
+) -> tuple[list[Any], list[str]]:
+    """Mail a set-password link (staff_send_password_link) to each of ``users`` who has no
+    usable password yet: the new accounts of a roster import, in one action.
+
+    Returns the people mailed (with ``dry_run``: who would be) and a line per person who
+    cannot be (no e-mail address, deactivated); those with a password are left alone.
+    """
+    sent: list[Any] = []
+    problems: list[str] = []
+    for user in users:
+        if user.has_usable_password():
+            continue
+        try:
+            if dry_run:
+                _guard(actor, user)
+                if not user.email:
+                    raise ValidationError(
+                        "メールアドレスが登録されていないため、リンクを送れません。"
+                    )
+                if not user.is_active:
+                    raise ValidationError("無効なアカウントにはリンクを送れません。")
+            else:
+                staff_send_password_link(actor=actor, user=user)
+        except (ValidationError, PermissionDenied) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            name = getattr(getattr(user, "profile", None), "display_name", "")
+            problems.append(f"{user.get_username()}({name or '—'}): {' '.join(messages)}")
+        else:
+            sent.append(user)
+    return sent, problems
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,20 +15,17 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kahoku_dx import era, upload_stash
-from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently, require_recent_auth
-from kahoku_dx.spreadsheets import SpreadsheetError, check_size
+from kahoku_dx import era
+from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently
 from kahoku_dx.versioning import EditConflict, display_name, last_editor, show_conflict
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
-from workgroups import roster, selectors, services
+from workgroups import selectors, services
 from workgroups.access import get_staff_for_user, roles_for
 from workgroups.forms import (
     OrganisationForm,
-    RosterUploadForm,
     SectionCreateForm,
     SectionMergeForm,
     SectionRenameForm,
@@ -301,8 +296,10 @@ def sections(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     today_fy = era.current_fiscal_year(timezone.localdate())
     kind = request.POST.get("kind") if request.method == "POST" else None
+    initial = {"effective": wareki(era.fiscal_year_start(today_fy + 1))}
     forms_by_kind = {
-        k: cls(request.POST if kind == k else None, prefix=k) for k, cls in SECTION_FORMS.items()
+        k: cls(request.POST if kind == k else None, prefix=k, initial=initial)
+        for k, cls in SECTION_FORMS.items()
     }
     if kind in SECTION_FORMS:
         form = forms_by_kind[kind]
@@ -323,106 +320,6 @@ def sections(request: HttpRequest) -> HttpResponse:
             "today_fy": today_fy,
         },
     )
-
-
-# --------------------------------------------------------------------------------------------
-# The staff roster from Excel: upload → preview → confirm (atomic, claimed once)
-# --------------------------------------------------------------------------------------------
-
-ROSTER = "staff_roster"
-
-
-def _roster_page(request: HttpRequest, form: Any, **extra: Any) -> HttpResponse:
-    status = extra.pop("status", 200)
-    return render(request, "workgroups/staff_roster.html", {"form": form, **extra}, status=status)
-
-
-@login_required
-@GET_POST
-@require_recent_auth
-def staff_roster(request: HttpRequest) -> HttpResponse:
-    _require_secretariat(request)
-    today = timezone.localdate()
-    if request.method == "GET":
-        return _roster_page(request, RosterUploadForm(initial={"effective": today}))
-    form = RosterUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return _roster_page(request, form, status=400)
-    upload = form.cleaned_data["file"]
-    effective = form.cleaned_data["effective"]
-    try:
-        roster.effective_check(effective, today)
-        check_size(upload.size, settings.MAX_UPLOAD_BYTES)
-        data = upload.read()
-        preview = roster.preview_roster(
-            plan=current_plan(),
-            data=data,
-            filename=upload.name,
-            effective=effective,
-            today=today,
-            actor=request.user,
-        )
-    except ValidationError as exc:
-        form.add_error("effective", exc.messages)
-        return _roster_page(request, form, status=400)
-    except SpreadsheetError as exc:
-        return _roster_page(
-            request, form, file_errors=exc.messages, error_total=exc.total, status=400
-        )
-    token = ""
-    if preview.has_changes and not preview.error_total:
-        token = upload_stash.stash(request, ROSTER, data, upload.name, preview.fingerprint)
-        request.session[ROSTER] = {token: effective.isoformat()}
-    return _roster_page(
-        request,
-        form,
-        preview=preview,
-        counts=preview.counts(),
-        token=token,
-        filename=upload.name,
-        future=effective > today,
-    )
-
-
-@login_required
-@require_POST
-@require_recent_auth
-def staff_roster_confirm(request: HttpRequest) -> HttpResponse:
-    _require_secretariat(request)
-    token = request.POST.get("token", "")
-    stashed = upload_stash.claim(request, ROSTER, token)
-    if not isinstance(stashed, tuple):  # a message: expired or already done
-        messages.error(request, stashed)
-        return redirect("workgroups:staff_roster")
-    data, entry = stashed
-    effective_text = request.session.get(ROSTER, {}).get(token)
-    try:
-        preview = services.staff_roster_apply(
-            actor=request.user,
-            plan=current_plan(),
-            data=data,
-            filename=entry["filename"],
-            effective=date.fromisoformat(effective_text),
-            today=timezone.localdate(),
-            expected_fingerprint=entry["fingerprint"],
-        )
-    except BaseException as exc:
-        if not isinstance(exc, SpreadsheetError | ValidationError):
-            upload_stash.release(token)  # nothing was written: the preview may be confirmed again
-            raise
-        upload_stash.forget(request, token)
-        messages.error(request, " ".join(exc.messages))
-        return redirect("workgroups:staff_roster")
-    upload_stash.forget(request, token, done=True)
-    messages.success(
-        request,
-        gettext(
-            "職員名簿を取り込みました(追加 %(new)s人、変更 %(changed)s人、無効化 %(leaving)s人)。"
-            "%(date)sから適用として履歴に記録しました。"
-        )
-        % {**preview.counts(), "date": date_format(preview.effective)},
-    )
-    return redirect("workgroups:staff_list")
 
 
 # --------------------------------------------------------------------------------------------

@@ -282,7 +282,10 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> Carry
             )
         lines = plan_carry_over_preview(source_plan=source_plan, target_plan=target_plan)
         policies = {p.number: p for p in BasicPolicy.objects.filter(plan=target_plan)}
-        wgs = {wg.name: wg for wg in WorkingGroup.objects.filter(plan=target_plan)}
+        # The same body in the next plan: matched by its key (stable across renames), else
+        # by name for a WG created by hand in the new plan.
+        target_wgs = list(WorkingGroup.objects.filter(plan=target_plan))
+        wgs = {wg.name: wg for wg in target_wgs} | {wg.key: wg for wg in target_wgs if wg.key}
         used = set(
             Initiative.objects.filter(policy__plan=target_plan).values_list(
                 "policy__number", "number"
@@ -319,7 +322,11 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> Carry
                 title=src.title,
                 description=src.description,
                 flag=src.flag,
-                working_group=wgs.get(src.working_group.name) if src.working_group else None,
+                working_group=(
+                    wgs.get(src.working_group.key) or wgs.get(src.working_group.name)
+                    if src.working_group
+                    else None
+                ),
                 lead_section=src.lead_section,
                 weight=src.weight,
                 carried_from=src,

@@ -36,6 +36,10 @@ def test_secretariat_uploads_previews_and_confirms_a_roster(page, live_server, p
 
     page.get_by_role("button", name="この内容で取り込む").click()
     expect(page.locator(".messages")).to_contain_text("職員名簿を取り込みました")
+    expect(page).to_have_url(f"{live_server.url}/organisation/staff/roster/done/")
+    expect(page.locator("main")).to_contain_text("南 花子")
+    axe_check(page)
+    page.get_by_role("link", name="職員一覧へ").click()
     expect(page).to_have_url(f"{live_server.url}/organisation/staff/")
     row = page.locator("tr", has_text="北 一郎")
     expect(row).to_contain_text("総務課")

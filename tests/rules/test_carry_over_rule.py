@@ -121,6 +121,23 @@ def test_form_and_service_refuse_the_same_plans_with_the_same_words(
     assert not Initiative.objects.filter(carried_from__isnull=False).exists()
 
 
+def test_a_wg_renamed_in_the_next_plan_still_takes_its_initiatives(personas, plans):
+    """The next plan's WGs continue the old ones (bodies_continue); a WG renamed there is the
+    same body (its key), so carry-over gives its initiatives to it, not to nobody."""
+    from workgroups.models import WorkingGroup
+    from workgroups.services import bodies_continue
+
+    current, nxt = plans
+    bodies_continue(actor=None, source=current, target=nxt)
+    renamed = WorkingGroup.objects.get(plan=nxt, key=personas.wg.key)
+    renamed.name = "デジタル推進WG"
+    renamed.save()
+    plan_carry_over(source_plan=current, target_plan=nxt, user=None)
+    carried = Initiative.objects.get(policy__plan=nxt, carried_from=initiative("2.1"))
+    assert initiative("2.1").working_group == personas.wg
+    assert carried.working_group == renamed
+
+
 def test_an_initiative_abolished_in_the_draft_is_not_carried_again(client, personas, plans):
     """Carry-over run twice: what the drafters abolished between the runs stays abolished."""
     from reporting.services.drafting import initiative_delete

@@ -182,7 +182,7 @@ def test_a_stashed_roster_preview_confirmed_late_is_kept_through_the_confirmatio
         ).content.decode()
         assert f'name="token" value="{token}"' in page
         done = client.post(confirm, {"token": token})
-    assert done["Location"] == reverse("workgroups:staff_list")
+    assert done["Location"] == reverse("workgroups:staff_roster_done")
     assert StaffProfile.objects.filter(staff_number="1001").exists()
 
 

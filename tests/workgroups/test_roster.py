@@ -109,12 +109,12 @@ def preview(data, actor=None, effective=TODAY, plan=None):
     )
 
 
-def apply(data, actor=None, effective=TODAY):
+def apply(data, actor=None, effective=TODAY, plan=None):
     from plans.selectors import current_plan
 
     return services.staff_roster_apply(
         actor=actor,
-        plan=current_plan(),
+        plan=plan or current_plan(),
         data=data,
         filename="meibo.xlsx",
         effective=effective,
@@ -136,12 +136,12 @@ def test_city_layout_preview_is_exact(plan):
         ("メールアドレス", "—", "kita@city.kahoku.example"),
         ("所属", "—", "情報推進課"),
         ("DX推進WG", "—", "情報推進課WG(WG長)"),
-        ("DX推進本部", "—", "本部員"),
+        ("DX推進本部", "—", "本部員(情報推進課長)"),
     ]
     # 所属 merged over two people reaches the second; 1003 typed as a number
     assert p.new[1].state.section == "情報推進課"
     assert p.new[2].state.staff_number == "1003"
-    assert p.new[2].state.wg == ("総務課WG", "leader")
+    assert p.new[2].state.wgs == (("総務課WG", "leader"),)
 
 
 def test_headers_in_any_order_and_synonyms(plan):
@@ -158,12 +158,12 @@ def test_headers_in_any_order_and_synonyms(plan):
     p = preview(roster_xlsx(rows, header=header))
     assert p.errors == []
     state = p.new[0].state
-    assert (state.staff_number, state.name, state.email, state.section, state.wg) == (
+    assert (state.staff_number, state.name, state.email, state.section, state.wgs) == (
         "1001",
         "北 一郎",
         "kita@city.kahoku.example",
         "情報推進課",
-        ("情報推進課WG", "member"),
+        (("情報推進課WG", "member"),),
     )
 
 
@@ -174,8 +174,8 @@ def test_errors_name_row_column_and_value_and_nothing_is_written(plan):
         person("1001", "総務課", "西 三郎", メールアドレス="not-mail"),
     ]
     p = preview(roster_xlsx(rows, merge_section=False))
+    assert p.new_sections == {"存在しない課": 4}  # offered as a new section, not refused
     assert p.errors == [
-        "シート「名簿」4行目 B列(所属)の「存在しない課」: この課は登録されていません。「課と組織改編」の課名で入力してください。",
         "シート「名簿」5行目 D列(氏名)の「」: 氏名がありません。",
         "シート「名簿」5行目 I列(DX推進本部)の「会長」: DX推進本部は「本部員」「本部長」「副本部長」か空欄にしてください。",
         "シート「名簿」6行目 A列(職員番号)の「1001」: 職員番号が4行目と重複しています。",
@@ -202,7 +202,7 @@ def test_import_then_same_roster_again_is_a_no_op(plan):
     assert kita.username == "1001" and kita.profile.kana == "きた いちろう"
     assert WorkingGroupMembership.objects.get(user=kita).role == "leader"
     seat = HeadquartersMember.objects.get(user=kita)
-    assert (seat.role, seat.title) == ("member", "課長")
+    assert (seat.role, seat.title) == ("member", "情報推進課長")
     counts = _history_counts()
     again = preview(data)
     assert again.counts() == {"new": 0, "changed": 0, "leaving": 0, "unchanged": 3}
@@ -254,6 +254,7 @@ def test_april_reshuffle_moves_adds_and_deactivates_with_history(plan, personas)
     assert [(c.label, c.old, c.new) for c in p.changed[0].changes] == [
         ("所属", "情報推進課", "総務課"),
         ("DX推進WG", "情報推進課WG(WG長)", "—"),
+        ("DX推進本部", "本部員(情報推進課長)", "本部員(総務課長)"),
     ]
     assert [(c.label, c.old, c.new) for c in p.leaving[0].changes] == [
         ("DX推進WG", "総務課WG(WG長)", "—"),
@@ -285,9 +286,14 @@ def _reviews_for(user):
     return [r for ini in home["reviews_due"] + home["reviews_returned"] for r in ini.reviews.all()]
 
 
-def test_effective_date_more_than_31_days_ahead_is_refused(plan):
-    with pytest.raises(ValidationError, match="31日より先"):
-        preview(roster_xlsx(BASE_ROWS), effective=date(2027, 4, 21))
+def test_effective_date_more_than_31_days_ahead_is_previewed_not_confirmed(plan):
+    p = preview(roster_xlsx(BASE_ROWS), effective=date(2027, 4, 21))
+    assert p.errors == [] and not p.confirmable and p.confirm_from == date(2027, 3, 21)
+    with pytest.raises(ValidationError, match="31日より先です。.*確定は2027年3月21日から行えます"):
+        apply(roster_xlsx(BASE_ROWS), effective=date(2027, 4, 21))
+    assert not StaffProfile.objects.filter(staff_number="1001").exists()
+    with pytest.raises(ValidationError, match="適用日が先すぎます"):
+        preview(roster_xlsx(BASE_ROWS), effective=date(2027, 9, 1))
 
 
 def test_too_many_rows_are_refused_before_loading(plan):
@@ -309,11 +315,11 @@ def test_command_exit_codes(plan, tmp_path, capsys):
     call_command("import_staff", str(good))
     assert "追加 0人、変更 0人、無効化 0人、変更なし 3人" in capsys.readouterr().out
     bad = tmp_path / "bad.xlsx"
-    bad.write_bytes(roster_xlsx([person("x!", "総務課", "a"), person("2", "無い課", "b")]))
+    bad.write_bytes(roster_xlsx([person("x!", "総務課", "a"), person("2", "", "b")]))
     with pytest.raises(CommandError, match="2件の問題") as exc:
         call_command("import_staff", str(bad))
     err = capsys.readouterr().err
-    assert "4行目 A列(職員番号)の「x!」" in err and "5行目 B列(所属)の「無い課」" in err
+    assert "4行目 A列(職員番号)の「x!」" in err and "5行目 B列(所属)の「」" in err
     assert exc.value.returncode == 1
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("import_staff", str(good), "--effective", "4月1日")
@@ -345,7 +351,8 @@ def test_roster_screen_previews_then_confirms_once(client, personas, settings):
     assert not StaffProfile.objects.filter(staff_number="1001").exists()
     token = response.context["token"]
     done = client.post(reverse("workgroups:staff_roster_confirm"), {"token": token})
-    assert done.status_code == 302 and done["Location"] == reverse("workgroups:staff_list")
+    assert done.status_code == 302
+    assert done["Location"] == reverse("workgroups:staff_roster_done")
     profile = StaffProfile.objects.get(staff_number="1001")
     assert profile.history.first().history_change_reason == (
         f"職員名簿の取り込み({later.year}年{later.month}月{later.day}日から適用)"
@@ -355,9 +362,20 @@ def test_roster_screen_previews_then_confirms_once(client, personas, settings):
     assert "もう一度ファイルを選んで読み込んでください" in again.content.decode()
     assert _history_counts() == counts
     assert StaffProfile.objects.filter(staff_number__in=["1001", "1002", "1003"]).count() == 3
-    # too far ahead: refused with the reason, nothing read
+    # more than 31 days ahead: previewed (a rehearsal), never confirmable yet
     far = date.fromordinal(today.toordinal() + 40)
     response = client.post(
         url, {"file": upload(roster_xlsx(BASE_ROWS), "meibo.xlsx"), "effective": far.isoformat()}
     )
-    assert response.status_code == 400 and "31日より先" in response.content.decode()
+    start = date.fromordinal(far.toordinal() - 31)
+    assert response.status_code == 200 and response.context["token"] == ""
+    assert f"{start.year}年{start.month}月{start.day}日（適用日の31日前）から確定できます" in (
+        response.content.decode()
+    )
+    # too far ahead even for a rehearsal: refused with the reason
+    farther = date.fromordinal(today.toordinal() + 400)
+    response = client.post(
+        url,
+        {"file": upload(roster_xlsx(BASE_ROWS), "meibo.xlsx"), "effective": farther.isoformat()},
+    )
+    assert response.status_code == 400 and "適用日が先すぎます" in response.content.decode()
