@@ -111,8 +111,9 @@ APRIL = [
     person("1701", "長寿介護課", "課長", "長寿 一郎", "長寿介護課WG", "リーダー", "本部員"),
     person("1801", "情報推進課", "主事", "新人 花子", "情報推進課WG", "メンバー"),
 ]
+APRIL_COUNTS = {"new": 2, "changed": 4, "leaving": 1, "unchanged": 6}
 
-# The R8 final-year decisions (3.x and 4.1 in the plan's numbering).
+# The R8 plan's final-year (FY2026) decisions, by initiative number.
 APPROVED = {
     "1.1": "continue",
     "1.2": "continue",
@@ -241,9 +242,15 @@ def follow_set_password_link(body: str, password: str) -> None:
     assert done["Location"] == reverse("password_reset_complete")
 
 
+@pytest.fixture(autouse=True)
+def _japanese():
+    """Messages and pages are read in Japanese, whatever an earlier test left active."""
+    with translation.override("ja"):
+        yield
+
+
 def test_the_city_from_december_2026_to_april_2027(client, plan, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    translation.activate("ja")
     secretariat = make_user("jimukyoku", role=StaffProfile.Role.SECRETARIAT, section="情報推進課")
     hq = make_user("honbucho", role=StaffProfile.Role.HEADQUARTERS, display_name="本部長")
     HeadquartersMember.objects.filter(headquarters__plan=plan, title="市長").update(user=hq)
@@ -363,6 +370,23 @@ def test_the_city_from_december_2026_to_april_2027(client, plan, settings):
         )
         assert seats(R9) == seats(R8)
         assert wgs_of("1101", R9) == {("総務課WG", "leader")}
+
+        # April rehearsed in January: the preview checks against the new plan, no confirm yet
+        rehearsal = ok(
+            client.post(
+                reverse("workgroups:staff_roster"),
+                {
+                    "file": upload(roster_book(APRIL, "令和9年度 職員名簿"), "meibo.xlsx"),
+                    "effective": "2027-04-01",
+                },
+            ),
+            200,
+        )
+        assert rehearsal.context["preview"].errors == []
+        assert rehearsal.context["preview"].counts() == APRIL_COUNTS
+        assert [p.code for p in rehearsal.context["preview"].plans] == [R9]
+        assert rehearsal.context["token"] == ""  # the confirm waits for 31 days before
+        assert wgs_of("1105", R9) == set()  # nothing written
 
         carry_url = reverse("reporting:carry_over")
         preview_page = ok(client.get(carry_url, {"source": R8, "target": R9}), 200)
@@ -552,9 +576,17 @@ def test_the_city_from_december_2026_to_april_2027(client, plan, settings):
     with at("2027-03-25"):
         client.force_login(secretariat)
         preview = upload_roster(client, roster_book(APRIL, "令和9年度 職員名簿"), "2027-04-01")
-        assert preview.counts() == {"new": 2, "changed": 4, "leaving": 1, "unchanged": 6}
+        assert preview.counts() == APRIL_COUNTS
         assert preview.new_sections == {"市長公室": 8}
         assert [p.code for p in preview.plans] == [R9]
+        # the two new accounts get their set-password mails in one action
+        mail.outbox.clear()
+        sent = ok(client.post(reverse("workgroups:staff_roster_done"), follow=True), 200)
+        assert flashes(sent) == "2人にパスワード設定メールを送りました。"
+        assert sorted(m.to[0] for m in mail.outbox) == [
+            "u1105@city.kahoku.example",
+            "u1801@city.kahoku.example",
+        ]
     held = seats(R9)
     assert held["1105"] == "総務課長" and "1101" not in held  # the newcomer took the seat
     assert held["honbucho"] == "市長"
