@@ -67,19 +67,19 @@ def _target_is_open(target_plan: Plan) -> bool:
 
 def _abolished_in_target(target_plan: Plan, initiatives: list[Any]) -> set[int]:
     """The source initiatives carried into ``target_plan`` once and abolished there since
-    (deleted on the drafting screens): read off the initiatives' history, so running the
-    carry-over again does not bring them back."""
+    (deleted on the drafting screens): read off the initiatives' history in one query, so
+    running the carry-over again does not bring them back."""
+    from django.db.models import Q, Subquery
+
     from initiatives.models import Initiative
 
-    policy_ids = set(
-        BasicPolicy.history.filter(plan_id=target_plan.pk).values_list("id", flat=True)
-    ) | set(BasicPolicy.objects.filter(plan=target_plan).values_list("id", flat=True))
-    if not policy_ids or not initiatives:
+    if not initiatives:
         return set()
+    policies_ever = BasicPolicy.history.filter(plan_id=target_plan.pk).values("id")
     return set(
         Initiative.history.filter(
+            Q(policy_id__in=Subquery(policies_ever)) | Q(policy__plan=target_plan),
             history_type="-",
-            policy_id__in=policy_ids,
             carried_from_id__in=[ini.pk for ini in initiatives],
         ).values_list("carried_from_id", flat=True)
     )
