@@ -649,6 +649,10 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
 
     from initiatives.models import Confirmation, OnlineProcedure, StandardSystem
     from workgroups.models import Section, StaffProfile, WorkingGroup, WorkingGroupMembership
+    from workgroups.selectors import (
+        working_groups_led_from_outside,
+        working_groups_with_two_leaders,
+    )
 
     plan = current_plan(fiscal_year)
     this_year = initiatives_for_fiscal_year(fiscal_year).filter(policy__plan=plan)
@@ -679,6 +683,18 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
             gettext_noop("WG長がいないWG"),
             WorkingGroup.objects.filter(plan=plan).exclude(Exists(leader)).count(),
             "workgroups:staff_list",
+        ),
+        (
+            "wg_two_leaders",
+            gettext_noop("WG長が2人以上いるWG"),
+            working_groups_with_two_leaders([plan]).count(),
+            "workgroups:working_groups",
+        ),
+        (
+            "wg_outside_leader",
+            gettext_noop("構成課の外の職員がWG長のWG"),
+            working_groups_led_from_outside([plan]).count(),
+            "workgroups:working_groups",
         ),
         (
             "initiative_wg",

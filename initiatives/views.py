@@ -189,11 +189,23 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     paginator.count = year_counts.get(timeline_fy, 0)  # counted above: no second COUNT
     entries = paginator.get_page(request.GET.get("page"))
+    # The 主管課 as the plan knew it: an ended plan's initiative keeps the name of its last
+    # year (a later rename does not rewrite it), with today's name beside it.
+    plan = ini.policy.plan
+    as_of = min(max(current, plan.start_fy), plan.end_fy)
+    section = ini.lead_section
+    # (today's name is the name of this year: no query for the plan in force)
+    lead_section_then = "" if section is None else section.name
+    if section is not None and as_of != current:
+        lead_section_then = section.name_as_of(as_of)
+    lead_section_now = section.name if section and section.name != lead_section_then else ""
     return render(
         request,
         "initiatives/initiative_detail.html",
         {
             "initiative": ini,
+            "lead_section_then": lead_section_then,
+            "lead_section_now": lead_section_now,
             "can_log": can_log,
             "can_manage": can_manage_initiative(roles, ini),
             "fiscal_years": fiscal_years,

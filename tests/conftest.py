@@ -50,3 +50,16 @@ def admin_client(client, admin_user):
     factor given (superusers reach nothing but enrolment without it)."""
     login_verified(client, admin_user)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Every test starts in Japanese: a request in English (LocaleMiddleware activates the
+    visitor's language on the test's own thread and leaves it so) must not carry into the
+    next test's messages."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

@@ -372,11 +372,11 @@ LIST_PAGES: list[Page] = [
     Page("reporting:report_list", "hq", 6, PAGINATED),
     # a frozen meeting report (reporting:report_excel)
     Page("reporting:report_detail", "hq", 4, DOCUMENT, args=lambda w: [w.snapshot.pk]),
-    # the preview of a batch write: every line it will write
+    # the preview of a batch write: every line it will write (and what was abolished since)
     Page(
         "reporting:carry_over",
         "secretariat",
-        13,  # + the initiatives abolished from the draft (one query, whatever their number)
+        13,
         DOCUMENT,
         params=lambda w: {"source": PLAN_CODE, "target": w.next_plan.code},
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -116,9 +117,11 @@ class Lockout:
     last_at: Any
 
 
-def lockouts(usernames: list[str]) -> dict[str, Lockout]:
+def lockouts(usernames: Iterable[str]) -> dict[str, Lockout]:
     """Failed logins within the cool-off per user name (lower-cased), and whether they lock
-    the person out: from one address (AXES_FAILURE_LIMIT) or from any (the user limit)."""
+    the person out: from one address (AXES_FAILURE_LIMIT) or from any (the user limit).
+    The one reader of django-axes' records: the staff list, a person's page and the plan
+    switch check ask it."""
     from axes.helpers import get_cool_off
     from axes.models import AccessAttempt
     from django.conf import settings
@@ -129,12 +132,15 @@ def lockouts(usernames: list[str]) -> dict[str, Lockout]:
     if not usernames:
         return {}
     since = timezone.now() - (get_cool_off() or timedelta(0))
-    q = Q()
-    for name in usernames:
-        q |= Q(username__iexact=name)
     rows: dict[str, list[Any]] = {}
-    for a in AccessAttempt.objects.filter(q, attempt_time__gte=since).order_by("attempt_time"):
-        rows.setdefault((a.username or "").lower(), []).append(a)
+    names = sorted(set(usernames))
+    for start in range(0, len(names), 200):  # a bounded OR per query, whatever the list
+        q = Q()
+        for name in names[start : start + 200]:
+            q |= Q(username__iexact=name)
+        attempts = AccessAttempt.objects.filter(q, attempt_time__gte=since)
+        for a in attempts.order_by("attempt_time"):
+            rows.setdefault((a.username or "").lower(), []).append(a)
     out = {}
     for name, attempts in rows.items():
         total = sum(a.failures_since_start for a in attempts)

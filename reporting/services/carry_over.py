@@ -44,7 +44,7 @@ class CarryOverLine:
     # "create" | "refresh" (carried before, refreshed while the target is a draft) |
     # "exists" (carried, the target is adopted: nothing changes) | "ended" (完了・廃止) |
     # "unapproved" (a decision headquarters has not approved: 未承認) |
-    # "abolished" (carried, then deleted from the target draft: not carried again) | "skip"
+    # "dropped" (carried once, then abolished in the draft: not carried again) | "skip"
     action: str
     reason: str
 
@@ -63,6 +63,26 @@ class CarryOverLine:
 def _target_is_open(target_plan: Plan) -> bool:
     """Carry-over writes into a plan still being drafted, never into an adopted one."""
     return target_plan.status == PlanStatus.DRAFT
+
+
+def _abolished_in_target(target_plan: Plan, initiatives: list[Any]) -> set[int]:
+    """The source initiatives carried into ``target_plan`` once and abolished there since
+    (deleted on the drafting screens): read off the initiatives' history in one query, so
+    running the carry-over again does not bring them back."""
+    from django.db.models import Q, Subquery
+
+    from initiatives.models import Initiative
+
+    if not initiatives:
+        return set()
+    policies_ever = BasicPolicy.history.filter(plan_id=target_plan.pk).values("id")
+    return set(
+        Initiative.history.filter(
+            Q(policy_id__in=Subquery(policies_ever)) | Q(policy__plan=target_plan),
+            history_type="-",
+            carried_from_id__in=[ini.pk for ini in initiatives],
+        ).values_list("carried_from_id", flat=True)
+    )
 
 
 def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[CarryOverLine]:
@@ -89,18 +109,7 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
             policy__plan=target_plan, carried_from__in=initiatives
         ).values_list("carried_from_id", flat=True)
     )
-    # Carried before and abolished from the draft since (reporting.services.drafting's
-    # initiative_delete, kept in the history): a second run must not bring it back.
-    abolished = (
-        set(
-            Initiative.history.filter(
-                history_type="-",
-                policy__plan=target_plan,
-                carried_from_id__in=[ini.pk for ini in initiatives],
-            ).values_list("carried_from_id", flat=True)
-        )
-        - already
-    )
+    abolished = _abolished_in_target(target_plan, initiatives) - already
     open_target = _target_is_open(target_plan)
     final_year = era.era_label(source_plan.end_fy, short=False)
     lines = []
@@ -130,8 +139,8 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
                 reason = _("引継ぎ済み(引継ぎ先は決定済みのため変更しません)")
                 lines.append(CarryOverLine(ini, review, "exists", reason))
         elif ini.pk in abolished:
-            reason = _("引継ぎ先の下書きで削除したため、もう一度は引き継ぎません")
-            lines.append(CarryOverLine(ini, review, "abolished", reason))
+            reason = _("引継ぎ先の下書きで廃止したため、再び引き継ぎません")
+            lines.append(CarryOverLine(ini, review, "dropped", reason))
         elif open_target:
             reason = _("方針「%(decision)s」") % {"decision": review.get_carry_over_display()}
             lines.append(CarryOverLine(ini, review, "create", reason))

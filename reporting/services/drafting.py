@@ -61,11 +61,11 @@ def _draft_among(plan: Plan, versions: list[PlanVersion]) -> PlanVersion | None:
 
 
 def editable(plan: Plan) -> bool:
-    """A draft plan, or a plan with a draft revision open.
+    """A draft plan, or a plan with a draft revision open: the lifecycle's one rule
+    (reporting.services.versions.plan_is_editable)."""
+    from reporting.services.versions import plan_is_editable
 
-    Fallback until reporting.services.versions.plan_is_editable is merged (the lead points
-    this at it)."""
-    return plan.status == PlanStatus.DRAFT or draft_version(plan) is not None
+    return plan_is_editable(plan)
 
 
 def draft_version(plan: Plan) -> PlanVersion | None:

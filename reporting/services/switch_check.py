@@ -15,14 +15,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Exists, OuterRef, Sum
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from initiatives.models import Initiative, Review
@@ -40,6 +38,7 @@ from workgroups.models import (
     WorkingGroup,
     WorkingGroupMembership,
 )
+from workgroups.selectors import lockouts
 
 ROW_LIMIT = 50  # rows shown per check; the total is given with them
 REMINDER_DAYS = 7  # send_reminders' default --days, the cron's setting
@@ -306,28 +305,6 @@ def _check_bodies(plan: Plan) -> list[Check]:
     ]
 
 
-def locked_out_usernames(usernames: set[str], now: Any) -> set[str]:
-    """The user names django-axes locks out at ``now``: a user name from one address at
-    AXES_FAILURE_LIMIT failures, or across addresses at LOGIN_USERNAME_FAILURE_LIMIT, within
-    the cool-off (kahoku_dx.login_throttle). A lock on an address alone is not the person's."""
-    from axes.models import AccessAttempt
-
-    if not usernames:
-        return set()
-    since = now - timedelta(hours=settings.AXES_COOLOFF_TIME)
-    attempts = AccessAttempt.objects.filter(username__in=usernames, attempt_time__gte=since)
-    locked: set[str] = set()
-    per_user: dict[str, int] = defaultdict(int)
-    for row in attempts.values("username", "ip_address").annotate(
-        total=Sum("failures_since_start")
-    ):
-        per_user[row["username"]] += row["total"] or 0
-        if (row["total"] or 0) >= settings.AXES_FAILURE_LIMIT:
-            locked.add(row["username"])
-    locked |= {u for u, n in per_user.items() if n >= settings.LOGIN_USERNAME_FAILURE_LIMIT}
-    return locked
-
-
 def _check_logins(plan: Plan) -> Check:
     """People with a role in the plan (WG member or leader, HQ seat) or the secretariat, who
     cannot log in: no usable password, deactivated, or locked out now."""
@@ -347,7 +324,8 @@ def _check_logins(plan: Plan) -> Check:
     people = list(
         get_user_model().objects.filter(pk__in=roles).select_related("profile").order_by("username")
     )
-    locked = locked_out_usernames({u.get_username() for u in people}, timezone.now())
+    locks = lockouts(u.get_username() for u in people)
+    locked = {name for name, lock in locks.items() if lock.locked}
     rows = []
     for user in people:
         reasons = []
@@ -355,7 +333,7 @@ def _check_logins(plan: Plan) -> Check:
             reasons.append(_("無効"))
         if not user.has_usable_password():
             reasons.append(_("パスワード未設定"))
-        if user.get_username() in locked:
+        if user.get_username().lower() in locked:
             reasons.append(_("ログイン制限中"))
         if reasons:
             rows.append(
@@ -498,6 +476,5 @@ __all__ = [
     "all_ok",
     "default_day",
     "default_plan",
-    "locked_out_usernames",
     "switch_check",
 ]

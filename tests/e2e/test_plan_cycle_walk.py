@@ -329,8 +329,8 @@ def test_secretariat_walks_the_plan_cycle_without_admin(
         page.get_by_label("引継ぎ先の計画").select_option(NEXT_CODE)
         page.get_by_role("button", name="内容を確認").click()
         again = page.locator("#carry-over-preview")
-        expect(again.locator("tr[data-action=abolished]")).to_contain_text("下書きで削除済み")
-        expect(again.locator("tr[data-action=abolished]")).to_contain_text(
+        expect(again.locator("tr[data-action=dropped]")).to_contain_text("廃止済み")
+        expect(again.locator("tr[data-action=dropped]")).to_contain_text(
             abolished.carried_from.code
         )
         expect(again.locator("tr[data-action=create]")).to_have_count(0)

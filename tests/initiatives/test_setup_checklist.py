@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from initiatives.models import Confirmation, Initiative, OnlineProcedure, StandardSystem
 from initiatives.selectors import setup_checklist
-from tests.factory import initiative, make_review
+from tests.factory import initiative, make_membership, make_review
 from workgroups.models import Section, StaffProfile, WorkingGroup, WorkingGroupMembership
 
 pytestmark = pytest.mark.django_db
@@ -40,7 +40,9 @@ def test_items_appear_and_disappear_as_fixed(personas):
             working_group=wg, user=personas.other_member, defaults={"role": "leader"}
         )
     items = _items()
-    assert set(items) == {"reviews"}
+    # 総務課's person leads every other WG: each has a leader now, from outside its sections
+    assert set(items) == {"reviews", "wg_outside_leader"}
+    assert items["wg_outside_leader"] == plan_wgs.exclude(name="総務課WG").count() - 1
 
     # a leader who is deactivated no longer counts
     personas.leader.is_active = False
@@ -83,5 +85,27 @@ def test_checklist_on_the_secretariat_home_only_with_links(
 
 
 def test_checklist_query_count_does_not_grow(personas, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):  # 8 items and the plan in force
+    with django_assert_max_num_queries(11):  # 10 items and the plan in force
         setup_checklist(FY)
+
+
+def test_two_leaders_and_a_leader_from_outside_are_listed_with_the_wg_screen(client, personas):
+    """The checklist asks the roster preview's rule (workgroups.selectors): a WG led by two
+    people, and a WG led by someone from outside its lead section and sections."""
+    assert "wg_two_leaders" not in _items() and "wg_outside_leader" not in _items()
+    mine = WorkingGroupMembership.objects.filter(working_group=personas.wg)
+    mine.filter(user=personas.member).update(role="leader")  # 情報推進課: a second leader
+    make_membership(personas.other_member, personas.wg, leader=False)
+    items = _items()
+    assert items["wg_two_leaders"] == 1 and "wg_outside_leader" not in items
+    WorkingGroupMembership.objects.filter(
+        user=personas.other_member, working_group=personas.wg
+    ).update(role="leader")
+    WorkingGroupMembership.objects.filter(user=personas.member, working_group=personas.wg).update(
+        role="member"
+    )
+    items = _items()
+    assert items["wg_two_leaders"] == 1 and items["wg_outside_leader"] == 1
+    client.force_login(personas.secretariat)
+    page = client.get(reverse("home")).content.decode()
+    assert reverse("workgroups:working_groups") in page

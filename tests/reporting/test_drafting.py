@@ -4,8 +4,9 @@ secretariat, refusals, chapter facts from the data, the successor's text, warnin
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import docx
 import pytest
@@ -19,14 +20,13 @@ from plans.models import (
     Plan,
     PlanChapter,
     PlanStatus,
-    PlanVersion,
     ScheduleCell,
     ScheduleItem,
     ScheduleRow,
 )
 from reporting.plan_content import plan_content, version_content
 from reporting.services import drafting
-from reporting.services.versions import plan_adopt, plan_create_next
+from reporting.services.versions import plan_adopt, plan_create_next, plan_revision_open
 from tests.factory import make_progress
 from workgroups.models import Section, WorkingGroup
 
@@ -48,22 +48,13 @@ def nxt(personas) -> Plan:
         end_fy=2031,
         version_number="2.0",
     )
-    # The bodies continue (workgroups.services.bodies_continue): the WGs are there already.
-    section = Section.objects.get(name="情報推進課")
-    WorkingGroup.objects.get_or_create(plan=plan, name="情報推進課WG", lead_section=section)
-    WorkingGroup.objects.get_or_create(
-        plan=plan, name="総務課WG", lead_section=Section.objects.get(name="総務課")
+    # the city's WGs continued into the new plan with it (workgroups.services.bodies_continue)
+    assert {"情報推進課WG", "総務課WG"} <= set(
+        WorkingGroup.objects.filter(plan=plan).values_list("name", flat=True)
     )
     for number, title in ((1, "産業・生活のデジタル化"), (2, "行政サービスの利便性向上")):
         BasicPolicy.objects.create(plan=plan, number=number, title=title)
     return plan
-
-
-def _adopt(personas, nxt) -> None:
-    """Decided on 2027-02-20: a decision date is never in the future, so the clock goes there."""
-    with time_machine.travel("2027-02-20 12:00 +09:00"):
-        plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
-    nxt.refresh_from_db()  # plan_adopt locks and re-reads the plan's row
 
 
 def _url(name: str, *args) -> str:
@@ -315,7 +306,9 @@ def test_table_41_items_rows_and_cells_of_the_new_period(client, personas, nxt):
 def test_adopted_plan_refuses_writes(client, personas, nxt):
     client.force_login(personas.secretariat)
     policy = BasicPolicy.objects.get(plan=nxt, number=1)
-    _adopt(personas, nxt)
+    with time_machine.travel(datetime(2027, 2, 20, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False):
+        plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    nxt.refresh_from_db()
     assert not drafting.editable(nxt)
     response = client.post(_url("draft_policy", policy.pk), {"number": "1", "title": "変更"})
     assert response.status_code == 403
@@ -391,7 +384,8 @@ def test_placeholders_rendered_from_the_data(client, personas, nxt):
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(response.content)).paragraphs)
     assert expected in text
     # Adopted: the decision date is stated, and the frozen text keeps the filled facts.
-    _adopt(personas, nxt)
+    with time_machine.travel(datetime(2027, 2, 20, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False):
+        plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
     version.refresh_from_db()
     frozen = next(c["body"] for c in version.content["chapters"] if c["number"] == 2)
     assert frozen.endswith("決定日:令和9年2月20日") and "{" not in frozen
@@ -438,9 +432,11 @@ def test_adoption_warnings(client, personas, nxt):
 
 
 def test_draft_revision_of_an_adopted_plan_is_editable(personas, nxt):
-    _adopt(personas, nxt)
+    with time_machine.travel(datetime(2027, 2, 20, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False):
+        plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
+    nxt.refresh_from_db()
     assert nxt.status == PlanStatus.ADOPTED and not drafting.editable(nxt)
-    PlanVersion.objects.create(plan=nxt, number="2.1", issued_fy=2027)
+    plan_revision_open(actor=personas.secretariat, plan=nxt, number="2.1", summary="改定")
     assert drafting.editable(nxt)
     assert drafting.draft_version(nxt).number == "2.1"
     policy = drafting.policy_save(

@@ -138,23 +138,23 @@ def test_a_wg_renamed_in_the_next_plan_still_takes_its_initiatives(personas, pla
     assert carried.working_group == renamed
 
 
-def test_an_initiative_abolished_from_the_draft_is_not_carried_again(personas, plans):
-    """Carried, then deleted on the drafting screen: running carry-over again (to refresh the
-    baselines) leaves it out, says so in the preview, and still refreshes the others."""
-    from reporting.services.carry_over import plan_carry_over_preview
+def test_an_initiative_abolished_in_the_draft_is_not_carried_again(client, personas, plans):
+    """Carry-over run twice: what the drafters abolished between the runs stays abolished."""
     from reporting.services.drafting import initiative_delete
 
     current, nxt = plans
-    plan_carry_over(source_plan=current, target_plan=nxt, user=None)
-    gone = Initiative.objects.get(policy__plan=nxt, carried_from=initiative("2.3"))
-    initiative_delete(actor=personas.secretariat, initiative=gone)
-    lines = {
-        line.initiative.code: line.action
-        for line in plan_carry_over_preview(source_plan=current, target_plan=nxt)
-    }
-    assert lines["2.3"] == "abolished"
-    assert {code for code, action in lines.items() if action == "refresh"} == CARRIED - {"2.3"}
-    result = plan_carry_over(source_plan=current, target_plan=nxt, user=None)
-    assert result.created == []
-    assert Initiative.objects.filter(policy__plan=nxt).count() == len(CARRIED) - 1
-    assert not Initiative.objects.filter(policy__plan=nxt, carried_from=initiative("2.3"))
+    plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    dropped = Initiative.objects.get(policy__plan=nxt, carried_from=initiative("2.4"))
+    initiative_delete(actor=personas.secretariat, initiative=dropped)
+    again = plan_carry_over(source_plan=current, target_plan=nxt, user=personas.secretariat)
+    assert len(again) == 0
+    carried = Initiative.objects.filter(policy__plan=nxt)
+    assert carried.count() == len(CARRIED) - 1
+    assert not carried.filter(carried_from=initiative("2.4")).exists()
+    client.force_login(personas.secretariat)
+    response = client.get(
+        reverse("reporting:carry_over"), {"source": current.code, "target": nxt.code}
+    )
+    lines = {line.initiative.code: line.action for line in response.context["lines"]}
+    assert lines["2.4"] == "dropped" and lines["2.1"] == "refresh"
+    assert "廃止済み" in response.content.decode()
