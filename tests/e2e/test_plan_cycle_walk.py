@@ -1,17 +1,21 @@
 """Browser: the secretariat walks the plan cycle of issue 20 on screens, never in /admin/.
 
-One long walk in real Chromium, logged in through the login form as the secretariat, with the
-server's clock moved by time-machine (the live server runs in a thread of this process, so
-``time_machine.travel`` moves its clock too):
+One long walk in real Chromium, logged in through the login form as the secretariat, every
+step reached by links and buttons (no URL typed), with the server's clock moved by
+time-machine (the live server runs in a thread of this process, so ``time_machine.travel``
+moves its clock too):
 
-2026-12-07  計画と版 → 次期計画を作成 (第2.0版, R9–R13) → the new plan's WG screen lists the
-            continued WGs and people → a WG set up and another renamed from 2027-04-01 →
-            次期計画への引継ぎ: preview (the unapproved decision named 未承認) and run →
-            the drafting workspace: a carried initiative edited, one abolished, one added with
-            an indicator and a target per year, a table 4-1 item with a row and its R9 cell.
+2026-12-07  計画と版 → 次期計画を作成 (第2.0版, R9–R13) → the new plan's WGs, secretariat and
+            headquarters continued with their people → a WG set up and another renamed from
+            2027-04-01 → 次期計画への引継ぎ: preview (the unapproved decision named 未承認) and
+            run → the drafting workspace: a carried initiative edited, one abolished, one added
+            with an indicator and a target per year, a table 4-1 item with a row and its R9
+            cell → carry-over again (the abolished one stays out) → a chapter with {計画期間}.
 2027-02-20  決定 (decided 2027-02-20, in force from 2027-04-01) → 計画の切替確認 for
             2027-04-01 lists its checks as 「OK」 / 「要対応」 → a member locked out by
             failed logins is shown on 職員と役割 and 「ロック解除」 lets them in again.
+2027-03-25  the April roster (適用日 2027-04-01): notes skipped, a new section, confirmed, the
+            set-password mails in one action; the new WG has its leader in the R9 plan.
 
 Every page the walk opens is loaded again at 390 px: nothing scrolls sideways.
 """
