@@ -336,7 +336,7 @@ DOCUMENT = "a document shown whole by design, with its file download"
 
 LIST_PAGES: list[Page] = [
     # home: to-do lists of 50 at most (reviews: newest year first, with the total)
-    Page("home", "secretariat", 13, FIRST),  # the checklist asks for the plan in force
+    Page("home", "secretariat", 15, FIRST),  # the checklist: the plan in force, 10 items
     Page("home", "hq", 4, FIRST),
     Page("home", "leader", 5, FIRST),
     Page("home", "member", 5, FIRST),
