@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,6 +14,22 @@ from simple_history import register
 from simple_history.models import HistoricalRecords
 
 from plans.models import Plan
+
+
+def name_at(name: str, renames: Any, point: Any, *, since: str) -> str:
+    """A body's name at ``point`` (a fiscal year or a date) from its renames, each with
+    ``previous_name``, ``name`` and the field ``since`` it applies from: the one rule for
+    sections (by fiscal year) and WGs (by date). Works on prefetched renames."""
+    if point is None:
+        return name
+    ordered = sorted(renames, key=lambda n: getattr(n, since))
+    if not ordered:
+        return name
+    current = ordered[0].previous_name
+    for entry in ordered:
+        if getattr(entry, since) <= point:
+            current = entry.name
+    return current
 
 
 class SectionManager(models.Manager["Section"]):
@@ -66,16 +83,7 @@ class Section(models.Model):
 
         Uses prefetched ``names`` when present (prefetch "section__names" on lists).
         """
-        if fiscal_year is None:
-            return self.name
-        names = sorted(self.names.all(), key=lambda n: n.valid_from_fy)
-        if not names:
-            return self.name
-        current = names[0].previous_name
-        for entry in names:
-            if entry.valid_from_fy <= fiscal_year:
-                current = entry.name
-        return current
+        return name_at(self.name, self.names.all(), fiscal_year, since="valid_from_fy")
 
     def ended_by(self, fiscal_year: int) -> bool:
         """True when the section no longer exists in ``fiscal_year`` (merged or split)."""
@@ -252,16 +260,7 @@ class WorkingGroup(models.Model):
 
         Uses prefetched ``names`` when present (prefetch "working_group__names" on lists).
         """
-        if day is None:
-            return self.name
-        names = sorted(self.names.all(), key=lambda n: n.valid_from)
-        if not names:
-            return self.name
-        current = names[0].previous_name
-        for entry in names:
-            if entry.valid_from <= day:
-                current = entry.name
-        return current
+        return name_at(self.name, self.names.all(), day, since="valid_from")
 
     def is_dissolved_on(self, day: date) -> bool:
         return self.dissolved_on is not None and self.dissolved_on <= day
