@@ -10,8 +10,11 @@ and a move that comes after the adoption is refused with the reason.
 from __future__ import annotations
 
 import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -24,7 +27,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CODE = "kahoku-dx-r9-r13"
 
 
-def test_concurrent_moves_and_adoption(plan, personas):
+def test_concurrent_moves_and_adoption(plan, personas, request):
     nxt = plan_create_next(
         actor=personas.secretariat,
         source=plan,
@@ -40,6 +43,10 @@ def test_concurrent_moves_and_adoption(plan, personas):
         Initiative.objects.create(policy=policy, number=n, title=f"取り組み{n}")
         for n in range(1, 5)
     ]
+    # the decision day itself (a decision date is never after today), logged in that day
+    traveller = time_machine.travel(datetime(2027, 2, 20, 10, tzinfo=ZoneInfo("Asia/Tokyo")))
+    traveller.start()
+    request.addfinalizer(traveller.stop)
     client = Client()
     client.force_login(personas.secretariat)
     posts = [
