@@ -75,23 +75,15 @@ class Check:
     def more(self) -> int:
         return max(self.total - len(self.rows), 0)
 
-
-def _bounded(rows: list[Row]) -> tuple[list[Row], int]:
-    return rows[:ROW_LIMIT], len(rows)
-
-
-def _in_force_on(day: date) -> Plan | None:
-    """The plan in force on ``day``: plans.selectors.plan_in_force_on when the plan's life
-    knows dates (helper "life"), else the plan covering the day's fiscal year."""
-    in_force_on = getattr(plan_selectors, "plan_in_force_on", None)
-    if in_force_on is not None:
-        return in_force_on(day)
-    return plan_selectors.current_plan(era.fiscal_year_of(day))
+    @classmethod
+    def listing(cls, rows: list[Row], **kwargs: Any) -> Check:
+        """A check over ``rows``: the first ROW_LIMIT shown, the total given."""
+        return cls(rows=rows[:ROW_LIMIT], total=len(rows), **kwargs)
 
 
 def default_plan(today: date) -> Plan | None:
     """The plan a switch is rehearsed for: the successor of the plan in force, else that plan."""
-    current = _in_force_on(today)
+    current = plan_selectors.plan_in_force_on(today)
     if current is None:
         return None
     return current.successors.order_by("start_fy", "code").first() or current
@@ -120,7 +112,7 @@ def _initiative_row(ini: Initiative, extra: str = "") -> Row:
 
 
 def _check_plan(plan: Plan, on: date) -> Check:
-    in_force = _in_force_on(on)
+    in_force = plan_selectors.plan_in_force_on(on)
     fy = era.fiscal_year_of(on)
     day = f"{on:%Y-%m-%d}"
     rows = [
@@ -208,13 +200,11 @@ def _check_initiatives(
         if wg is None or len(who) != 1:
             missing += 1
         rows.append(_initiative_row(ini, extra))
-    shown, total = _bounded(rows)
-    return Check(
+    return Check.listing(
+        rows,
         key="initiatives",
         label=_("%(day)sの取り組みと担当WG・WG長") % {"day": f"{on:%Y-%m-%d}"},
         ok=bool(initiatives) and not missing,
-        rows=shown,
-        total=total,
         fix_url=reverse("workgroups:staff_list"),
         fix_label=_("職員とWGの役割"),
         note="" if initiatives else _("この計画には取り組みがありません"),
@@ -243,14 +233,12 @@ def _check_wg_leaders(
         ("wg_no_leader", _("WG長がいないWG"), none),
         ("wg_two_leaders", _("WG長が2人以上いるWG"), two),
     ):
-        shown, total = _bounded(rows)
         checks.append(
-            Check(
+            Check.listing(
+                rows,
                 key=key,
                 label=label,
                 ok=not rows,
-                rows=shown,
-                total=total,
                 fix_url=reverse("workgroups:staff_roster"),
                 fix_label=_("職員名簿の取り込み"),
                 fix_command=roster,
@@ -343,13 +331,11 @@ def _check_logins(plan: Plan) -> Check:
                     _staff_url(user),
                 )
             )
-    shown, total = _bounded(rows)
-    return Check(
+    return Check.listing(
+        rows,
         key="logins",
         label=_("役割があるのにログインできない職員"),
         ok=not rows,
-        rows=shown,
-        total=total,
         fix_url=reverse("workgroups:staff_list"),
         fix_label=_("職員一覧(有効化・パスワード・ログイン制限の解除)"),
         fix_command="python manage.py send_password_links / "
@@ -366,14 +352,12 @@ def _check_initiative_gaps(plan: Plan, initiatives: list[Initiative]) -> list[Ch
         ("no_indicator", _("指標のない取り組み"), no_indicator),
         ("no_wg", _("担当WGのない取り組み"), no_wg),
     ):
-        shown, total = _bounded(rows)
         checks.append(
-            Check(
+            Check.listing(
+                rows,
                 key=key,
                 label=label,
                 ok=not rows,
-                rows=shown,
-                total=total,
                 fix_url=reverse("excel:index"),
                 fix_label=_("Excelでの一括登録"),
                 fix_command=sheet if key == "no_wg" else "",
@@ -395,13 +379,11 @@ def _check_reviews(plan: Plan) -> Check:
         .order_by("policy__plan__start_fy", "policy__number", "number")
     )
     rows = [_initiative_row(i, _("(開始済み)") if i.review_open else "") for i in selected]
-    shown, total = _bounded(rows)
-    return Check(
+    return Check.listing(
+        rows,
         key="reviews",
         label=_("%(fy)sに振り返りを開く取り組み") % {"fy": era.format_fiscal_year(fy)},
         ok=bool(rows),
-        rows=shown,
-        total=total,
         fix_url=reverse("initiatives:reviews_open"),
         fix_label=_("振り返りの開始"),
         note="" if rows else _("振り返りを開く取り組みがありません"),
@@ -434,14 +416,12 @@ def _check_reminders(plan: Plan, on: date) -> Check:
         )
         for u in no_mail
     ]
-    shown, total = _bounded(rows)
-    return Check(
+    return Check.listing(
+        rows,
         key="reminders",
         label=_("%(day)sに送られるリマインダー(%(n)d通)")
         % {"day": f"{on:%Y-%m-%d}", "n": len(todos)},
         ok=not no_mail,
-        rows=shown,
-        total=total,
         fix_url=reverse("workgroups:staff_list"),
         fix_label=_("職員一覧"),
         fix_command=f"python manage.py send_reminders --dry-run --today {on:%Y-%m-%d}",
