@@ -48,12 +48,24 @@ def can_edit_countable(roles: Roles, target: CountableTarget) -> bool:
     return roles.can_edit_wg(target.working_group_id)
 
 
+# The role keys of the review transition table (workflow.MOVES) a user holds over every
+# review, whatever its WG; the homes list what waits for them (selectors.home_for_user).
+OVERSIGHT_ROLES: dict[str, Callable[[Roles], bool]] = {
+    BY_SECRETARIAT: lambda roles: roles.secretariat,
+    BY_HEADQUARTERS: lambda roles: roles.headquarters,
+}
+
 # What each role key of the review transition table (workflow.MOVES) means for a user.
 MOVE_ROLES: dict[str, Callable[[Roles, Review], bool]] = {
     BY_MANAGER: lambda roles, review: can_manage_initiative(roles, review.initiative),
-    BY_SECRETARIAT: lambda roles, review: roles.secretariat,
-    BY_HEADQUARTERS: lambda roles, review: roles.headquarters,
+    BY_SECRETARIAT: lambda roles, review: OVERSIGHT_ROLES[BY_SECRETARIAT](roles),
+    BY_HEADQUARTERS: lambda roles, review: OVERSIGHT_ROLES[BY_HEADQUARTERS](roles),
 }
+
+
+def oversight_keys(roles: Roles) -> tuple[str, ...]:
+    """The role keys (workflow.BY_*) this user holds over every review."""
+    return tuple(key for key, holds in OVERSIGHT_ROLES.items() if holds(roles))
 
 
 def may_make_move(roles: Roles, review: Review, move: Move) -> bool:
@@ -118,7 +130,8 @@ def get_indicator_for_user(user: Any, pk: int) -> tuple[Indicator, bool]:
 
 
 def get_review_for_user(user: Any, pk: int) -> tuple[Review, bool]:
-    """The review and whether the user may edit its text (draft/returned, leader or secretariat)."""
+    """The review and whether the user manages it (leader or secretariat); whether its text
+    may be written now is workflow.text_editable."""
     review = (
         Review.objects.select_related(
             "initiative", "initiative__policy", "initiative__working_group"

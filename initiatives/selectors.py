@@ -22,6 +22,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from initiatives import workflow
 from initiatives.models import (
     GRADE_KEYS,
     UNGRADED,
@@ -33,6 +34,7 @@ from initiatives.models import (
     ProgressEntry,
     ProgressStatus,
     ProjectUnderWay,
+    ReportSnapshot,
     Review,
     ReviewEvent,
     StandardSystem,
@@ -319,8 +321,16 @@ def progress_timeline(initiative: Initiative, fiscal_year: int) -> QuerySet[Prog
     )
 
 
-def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:
-    """What is the user's to do this fiscal year; a fixed number of queries whatever the data."""
+def home_for_user(
+    roles: Roles, fiscal_year: int, *, waiting_keys: Iterable[str] = ()
+) -> dict[str, Any]:
+    """What is the user's to do this fiscal year; a fixed number of queries whatever the data.
+
+    Which reviews wait for whom is read off workflow.MOVES: the WG leader's (BY_MANAGER) to-do
+    is the led initiatives whose review is not written yet or in a state the leader moves on
+    (sent back ones apart); ``waiting_keys`` are the role keys the user holds over every review
+    (access.oversight_keys), each listing the reviews in the states that role moves on.
+    """
     base = initiatives_for_fiscal_year(fiscal_year)
     mine = (
         list(
@@ -332,23 +342,39 @@ def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:
         else []
     )
     led = [ini for ini in mine if roles.leads_wg(ini.working_group_id)]
-    reviews_due = [ini for ini in led if ini.review_state in (None, Review.State.DRAFT)]
-    reviews_returned = [ini for ini in led if ini.review_state == Review.State.RETURNED]
+    leader_states = workflow.states_acted_on_by(workflow.BY_MANAGER)
+    reviews_due = [
+        ini
+        for ini in led
+        if ini.review_state is None
+        or (ini.review_state in leader_states and not workflow.is_sent_back(ini.review_state))
+    ]
+    reviews_returned = [ini for ini in led if workflow.is_sent_back(ini.review_state)]
     # The person's WG in this year's plan: they keep their rows in the ended plan's WGs (and
     # the next plan's) too, so the WG is read off this year's initiatives.
     my_wgs = {ini.working_group_id for ini in mine}
-    to_check = _first_reviews(Review.State.SUBMITTED) if roles.secretariat else ([], 0)
-    to_approve = _first_reviews(Review.State.CHECKED) if roles.headquarters else ([], 0)
+    waiting = {
+        key: _first_reviews(workflow.states_acted_on_by(key))
+        for key in waiting_keys
+        if key != workflow.BY_MANAGER  # the leader's part is the led initiatives above
+    }
+    to_check = waiting.get(workflow.BY_SECRETARIAT, ([], 0))
+    to_approve = waiting.get(workflow.BY_HEADQUARTERS, ([], 0))
     return {
         "my_initiatives": mine[:HOME_LIST_LIMIT],
         "my_total": len(mine),
         "my_wg": my_wgs.pop() if len(my_wgs) == 1 else None,
         "reviews_due": reviews_due,
         "reviews_returned": reviews_returned,
+        "checks_waited": workflow.BY_SECRETARIAT in waiting,
         "to_check": to_check[0],
         "to_check_total": to_check[1],
+        "approvals_waited": workflow.BY_HEADQUARTERS in waiting,
         "to_approve": to_approve[0],
         "to_approve_total": to_approve[1],
+        # The states each list holds, for its "see them all" link (no state named literally).
+        "check_state": workflow.states_acted_on_by(workflow.BY_SECRETARIAT)[0],
+        "approve_state": workflow.states_acted_on_by(workflow.BY_HEADQUARTERS)[0],
         "roles": roles,
         "home_limit": HOME_LIST_LIMIT,
     }
@@ -357,11 +383,11 @@ def home_for_user(roles: Roles, fiscal_year: int) -> dict[str, Any]:
 HOME_LIST_LIMIT = 50  # rows of each list on the home page; the total is shown with them
 
 
-def _first_reviews(state: str) -> tuple[list[Review], int]:
-    """The first HOME_LIST_LIMIT reviews in ``state`` (every fiscal year, newest year first)
+def _first_reviews(states: tuple[str, ...]) -> tuple[list[Review], int]:
+    """The first HOME_LIST_LIMIT reviews in ``states`` (every fiscal year, newest year first)
     and how many there are, in ONE query (the total is a window count over the filter)."""
     rows = list(
-        Review.objects.filter(state=state)
+        Review.objects.filter(state__in=states)
         .select_related("initiative", "initiative__policy", "initiative__working_group")
         .annotate(total=Window(Count("pk")))
         .order_by("-fiscal_year", "initiative__policy__number", "initiative__number")[
@@ -369,6 +395,110 @@ def _first_reviews(state: str) -> tuple[list[Review], int]:
         ]
     )
     return rows, rows[0].total if rows else 0
+
+
+# --- HQ's home: the plan at a glance (issue 21) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewMoves:
+    """How many reviews moved into one state by a move of workflow.MOVES."""
+
+    state: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SinceReport:
+    """What moved since the last frozen meeting report (ReportSnapshot) of the plan."""
+
+    snapshot_pk: int
+    title: str
+    taken_on: date
+    percent_then: Decimal | None
+    progress_entries: int
+    review_moves: list[ReviewMoves]
+    indicator_values: int  # indicator-years whose target or actual was written since
+
+    @property
+    def review_moves_total(self) -> int:
+        return sum(m.count for m in self.review_moves)
+
+    @property
+    def nothing(self) -> bool:
+        return not (self.progress_entries or self.review_moves_total or self.indicator_values)
+
+
+@dataclass(frozen=True)
+class HeadquartersOverview:
+    progress: PlanProgress
+    countables: list[CountableSummary]
+    since: SinceReport | None  # None when no meeting report was frozen for the plan yet
+
+
+def headquarters_overview(fiscal_year: int, today: date) -> HeadquartersOverview:
+    """HQ's first screen: the plan's figures with coverage, the two countable targets and
+    what moved since the last meeting report; a fixed number of queries (7) whatever the data.
+    """
+    progress = plan_progress(fiscal_year)
+    targets = {
+        t.code: t
+        for t in CountableTarget.objects.select_related("initiative").filter(
+            code__in=(PROCEDURES_CODE, SYSTEMS_CODE)
+        )
+    }
+    countables = [
+        countable_summary(targets[code], target_rows(targets[code]), today)
+        for code in (PROCEDURES_CODE, SYSTEMS_CODE)
+        if code in targets
+    ]
+    return HeadquartersOverview(
+        progress=progress,
+        countables=countables,
+        since=_since_last_report(progress.plan) if progress.plan is not None else None,
+    )
+
+
+def _since_last_report(plan: Plan) -> SinceReport | None:
+    last = (
+        ReportSnapshot.objects.filter(plan=plan)
+        .order_by("-taken_at", "-pk")
+        .values("pk", "title", "taken_on", "taken_at", "data__overall__percent")
+        .first()
+    )
+    if last is None:
+        return None
+    since = last["taken_at"]
+    moved = dict(
+        ReviewEvent.objects.filter(
+            at__gt=since,
+            review__initiative__policy__plan=plan,
+            to_state__in=[m.target for m in workflow.MOVES],
+        )
+        .exclude(from_state="")  # a review's creation is not a move
+        .order_by()
+        .values_list("to_state")
+        .annotate(n=Count("pk"))
+        .values_list("to_state", "n")
+    )
+    targets = list(dict.fromkeys(m.target for m in workflow.MOVES))
+    percent = last["data__overall__percent"]
+    return SinceReport(
+        snapshot_pk=last["pk"],
+        title=last["title"],
+        taken_on=last["taken_on"],
+        percent_then=Decimal(str(percent)) if percent not in (None, "") else None,
+        progress_entries=ProgressEntry.objects.filter(
+            created_at__gt=since, initiative__policy__plan=plan
+        ).count(),
+        review_moves=[ReviewMoves(state, moved.get(state, 0)) for state in targets],
+        indicator_values=IndicatorValue.history.filter(
+            history_date__gt=since, indicator__initiative__policy__plan=plan
+        )
+        .values("id")
+        .distinct()
+        .count(),
+    )
 
 
 PROCEDURES_CODE = "online-procedures"

@@ -49,7 +49,7 @@ from initiatives.selectors import (
     initiatives_with_list_columns,
     stale_filter,
 )
-from initiatives.workflow import EDITABLE_STATES, MSG_RETURN_COMMENT, move_named
+from initiatives.workflow import MSG_RETURN_COMMENT, move_named, return_comment, text_editable
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
@@ -338,7 +338,7 @@ def review_save(
     if review.is_locked:
         raise ValidationError(MSG_REVIEW_LOCKED, code="locked")
     check_version(review, version, _("振り返り"))
-    if review.state not in EDITABLE_STATES:
+    if not text_editable(review):
         raise ValidationError(
             _(
                 "この振り返りは「%(state)s」のため編集できません。"
@@ -389,7 +389,7 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
             save_with_user(review, actor)
             _event(review, actor, "", State.DRAFT, f"一括作成(提出期限 {due_date:%Y-%m-%d})")
             created += 1
-        elif review.state in EDITABLE_STATES and review.due_date != due_date:
+        elif text_editable(review) and review.due_date != due_date:
             review.due_date = due_date
             version_bump(review)
             save_with_user(review, actor)
@@ -581,8 +581,7 @@ def _link(base_url: str, path: str) -> str:
 
 
 def _returned_comment(review: Review) -> str:
-    comments = [e.comment for e in review.events.all() if e.to_state == State.RETURNED]
-    return comments[-1] if comments else ""
+    return return_comment(review.events.all())
 
 
 def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:

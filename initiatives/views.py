@@ -34,6 +34,7 @@ from initiatives.access import (
     get_progress_entry_for_user,
     get_review_for_user,
     get_system_for_user,
+    oversight_keys,
     review_moves_for,
 )
 from initiatives.forms import (
@@ -91,8 +92,11 @@ def _fields(form: BaseForm, *names: str) -> dict[str, Any]:
 def home(request: HttpRequest) -> HttpResponse:
     fiscal_year = _current_fy()
     roles = roles_for(request.user)
-    context = selectors.home_for_user(roles, fiscal_year)
+    context = selectors.home_for_user(roles, fiscal_year, waiting_keys=oversight_keys(roles))
     context["fiscal_year"] = fiscal_year
+    context["hq"] = (
+        selectors.headquarters_overview(fiscal_year, _today()) if roles.headquarters else None
+    )
     context["checklist"] = selectors.setup_checklist(fiscal_year) if roles.secretariat else []
     return render(request, "home.html", context)
 
@@ -401,19 +405,17 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
         workflow.offered(m, review.state) for m in review_moves_for(roles_for(request.user), review)
     ]
     events = list(review.events.select_related("actor", "actor__profile"))
-    returns = [e.comment for e in events if e.to_state == Review.State.RETURNED]
     return render(
         request,
         "initiatives/review_detail.html",
         {
             "review": review,
             "initiative": review.initiative,
-            "can_edit": can_edit
-            and not review.is_locked
-            and review.state in workflow.EDITABLE_STATES,
+            "flags": workflow.state_flags(review.state),
+            "can_edit": can_edit and workflow.text_editable(review),
             "moves": moves,
             "events": events,
-            "return_comment": returns[-1] if returns else "",
+            "return_comment": workflow.return_comment(events),
             "move_form": ReviewMoveForm(),
         },
     )
@@ -436,11 +438,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
             {"review": review, "message": services.MSG_REVIEW_LOCKED},
             status=403,
         )
-    if (
-        request.method == "GET"
-        and review is not None
-        and review.state not in workflow.EDITABLE_STATES
-    ):
+    if request.method == "GET" and review is not None and not workflow.text_editable(review):
         messages.warning(
             request,
             gettext(
@@ -485,6 +483,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
             "initiative": ini,
             "fiscal_year": fy,
             "review": review,
+            "flags": workflow.state_flags(review.state if review else None),
             **conflict_context(conflict, REVIEW_FIELDS),
         },
     )

@@ -11,10 +11,13 @@ user is decided in access.py, with the other access predicates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from initiatives.models import Review
 
@@ -95,7 +98,8 @@ MOVES: tuple[Move, ...] = (
         verb="差戻し",
         denied="差戻しは事務局(情報推進課)のみ行えます。",
         done="振り返りを差し戻しました。",
-        title=_("差戻し"),
+        # The action's heading, not the state's label (「差戻し」 the state reads "Returned").
+        title=pgettext_lazy("review move", "差戻し"),
         button=_("差し戻す"),
         comment_label=_("差戻しの理由"),
         comment_required=True,
@@ -133,9 +137,63 @@ class MoveForm:
 
 
 def offered(move: Move, state: str) -> MoveForm:
-    again = state == State.RETURNED
+    again = is_sent_back(state)
     return MoveForm(
         move,
         title=(again and move.title_again) or move.title,
         button=(again and move.button_again) or move.button,
+    )
+
+
+# --- facts derived from the table (homes, the review page, services and templates ask these) --
+
+# The state a review is sent back to: the target of the move that needs a reason.
+SENT_BACK: str = next(m.target for m in MOVES if m.comment_required)
+
+
+def is_sent_back(state: str | None) -> bool:
+    """The review was sent back (差戻し) and waits for its writer to fix and resubmit it."""
+    return state == SENT_BACK
+
+
+def states_acted_on_by(*by: str) -> tuple[str, ...]:
+    """The states in which a role key (BY_*) has a move to make, in the table's order:
+    the states whose reviews wait for that role (the homes' to-do lists)."""
+    states: list[str] = []
+    for m in MOVES:
+        if m.by in by:
+            states.extend(s for s in m.sources if s not in states)
+    return tuple(states)
+
+
+def text_editable(review: Any) -> bool:
+    """Whether a review's text may still be written: in a state it can be submitted from, and
+    not locked. Edit links, the edit page, review_save and reviews_open all ask this."""
+    return review.state in EDITABLE_STATES and not review.is_locked
+
+
+def return_comment(events: Iterable[Any]) -> str:
+    """The reason given with the last send-back (events in time order), or ""."""
+    comments = [e.comment for e in events if e.to_state == SENT_BACK]
+    return comments[-1] if comments else ""
+
+
+@dataclass(frozen=True)
+class StateFlags:
+    """A review state's facts for templates, so that no template compares a state literally."""
+
+    state: str | None
+    sent_back: bool
+    editable: bool
+    locked: bool
+    waiting_for: tuple[str, ...]  # the role keys with a move to make now
+
+
+def state_flags(state: str | None) -> StateFlags:
+    return StateFlags(
+        state=state,
+        sent_back=is_sent_back(state),
+        editable=state in EDITABLE_STATES,
+        locked=state is not None and not any(state in m.sources for m in MOVES),
+        waiting_for=tuple(dict.fromkeys(m.by for m in MOVES if state in m.sources)),
     )

@@ -337,7 +337,9 @@ DOCUMENT = "a document shown whole by design, with its file download"
 LIST_PAGES: list[Page] = [
     # home: to-do lists of 50 at most (reviews: newest year first, with the total)
     Page("home", "secretariat", 15, FIRST),  # the checklist: the plan in force, 10 items
-    Page("home", "hq", 4, FIRST),
+    # HQ (issue 21): + the plan's roll-up (1), the 27/20 targets and their rows (3), the last
+    # meeting report (1) and what moved since it: entries, review moves, indicator values (3)
+    Page("home", "hq", 12, FIRST),
     Page("home", "leader", 5, FIRST),
     Page("home", "member", 5, FIRST),
     Page("home", "viewer", 3, FIRST, grows=False),  # no WG, no review to check: nothing listed
