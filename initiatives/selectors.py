@@ -438,7 +438,7 @@ class HeadquartersOverview:
 
 def headquarters_overview(fiscal_year: int, today: date) -> HeadquartersOverview:
     """HQ's first screen: the plan's figures with coverage, the two countable targets and
-    what moved since the last meeting report; a fixed number of queries (7) whatever the data.
+    what moved since the last meeting report; a fixed number of queries (8) whatever the data.
     """
     progress = plan_progress(fiscal_year)
     targets = {
