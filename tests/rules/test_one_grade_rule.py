@@ -71,13 +71,11 @@ def test_the_initiative_page(client, personas, indicators, day):
     assert _badge(html, PAPER, "令和8年度 (2026年度)") == key
     assert _badge(html, PAPER, "令和7年度 (2025年度)") == "D"  # ended before both days
     assert _badge(html, ONLINE, "令和8年度 (2026年度)") == "A"
-    assert ("grade-none\">未評価</span>" in html) is (key == "none")
+    assert ('grade-none">未評価</span>' in html) is (key == "none")
     assert "年度が終わるとD(評価できない)" in html  # the rule beside the grades
 
 
-def test_the_dashboard_and_the_api_summary_count_every_indicator(
-    client, personas, indicators, day
-):
+def test_the_dashboard_and_the_api_summary_count_every_indicator(client, personas, indicators, day):
     key, _, api = day
     client.force_login(personas.hq)
     response = client.get(reverse("reporting:dashboard"), {"plan": PLAN_CODE, "fy": "2026"})
