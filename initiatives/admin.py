@@ -33,6 +33,7 @@ from initiatives.models import (
     ReviewEvent,
     StandardSystem,
     SystemGroup,
+    grade_text,
 )
 from initiatives.resources import (
     ADMIN_FORMATS,
@@ -219,7 +220,7 @@ class IndicatorValueAdmin(ImportExportHistoryAdmin):
 
     @admin.display(description="評価")
     def grade_display(self, obj: IndicatorValue) -> str:
-        return obj.grade
+        return grade_text(obj.grade)
 
 
 class ReviewEventInline(admin.TabularInline):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -333,31 +334,55 @@ class Indicator(models.Model):
 
 
 class Grade(models.TextChoices):
-    A = "A", _("A(目標を上回る)")
+    A = "A", _("A(目標達成)")
     B = "B", _("B(概ね目標どおり)")
     C = "C", _("C(目標を下回る)")
     D = "D", _("D(評価できない)")
 
 
-# The grade distribution's column for an indicator with no target/actual row for the year.
+# The grade of an indicator-year whose target or actual is missing while its fiscal year is
+# still running (or has not started): not yet assessable, so counted apart, never as D.
 UNGRADED = "none"
 UNGRADED_LABEL = _("未評価")
+# (key, short label) of every grade a distribution counts, in this order: they add up to the
+# number of indicators.
 GRADE_KEYS: list[tuple[str, str]] = [
     *((g.value, g.value) for g in Grade),
     (UNGRADED, UNGRADED_LABEL),
 ]
+# key -> the label shown beside a single grade (未評価 included).
+GRADE_LABELS: dict[str, str | Promise] = {**dict(Grade.choices), UNGRADED: UNGRADED_LABEL}
 
 
-# The grade rule, stated once and shown on the pages that show a grade.
-GRADE_A_RATIO = Decimal("1.10")
+# The grade rule, stated once and shown beside every grade (templates/includes/grade_rule.html).
+GRADE_A_RATIO = Decimal("1.00")  # reaching the target is A (目標達成)
 GRADE_B_RATIO = Decimal("0.90")
 # Marked, not translated: a plain str for code and tests; pages show it via {% translate %}.
 GRADE_RULE_TEXT = gettext_noop(
     # One literal, so that the catalog holds it whole; tests/rules/test_grade_rule.py checks
     # that its thresholds are GRADE_A_RATIO and GRADE_B_RATIO.
     "達成率 = 実績 ÷ 目標(小さいほど良い指標は 目標 ÷ 実績)。"
-    "A: 110%以上、B: 90%以上110%未満、C: 90%未満、D: 目標または実績が未入力。"
+    "A: 100%以上(目標達成)、B: 90%以上100%未満、C: 90%未満。"
+    "目標または実績が未入力の年度は、その年度の間は未評価、年度が終わるとD(評価できない)。"
 )
+
+
+def grade_label(key: str) -> str | Promise:
+    """The label of a grade key (A–D or UNGRADED), as every page and file shows it."""
+    return GRADE_LABELS.get(key, key)
+
+
+def grade_text(key: str) -> str:
+    """A grade in a cell of a file or a line of text: A, B, C as they are, "D(評価できない)",
+    "未評価" (the pages show the same with includes/grade_badge.html)."""
+    if key in (Grade.D, UNGRADED):
+        return str(grade_label(key))
+    return key
+
+
+def fiscal_year_has_ended(fiscal_year: int, today: date) -> bool:
+    """Whether the fiscal year (April–March) is over on ``today``."""
+    return today > era.fiscal_year_end(fiscal_year)
 
 
 class IndicatorValue(models.Model):
@@ -419,16 +444,34 @@ class IndicatorValue(models.Model):
             return None
         return actual / self.target
 
-    @property
-    def grade(self) -> str:
+    def grade_on(self, today: date) -> str:
+        """The one grade rule (GRADE_RULE_TEXT): A/B/C by the achievement ratio; a missing
+        target or actual is UNGRADED (未評価) while the fiscal year runs, D once it has ended.
+        Every page, report, file and the API ask this (through ``grade`` or
+        initiatives.selectors.indicator_grade); ``today`` is the day the grade is read on."""
+        actual = self.shown_actual
+        if self.target is None or actual is None:
+            return Grade.D if fiscal_year_has_ended(self.fiscal_year, today) else UNGRADED
         ratio = self.achievement
         if ratio is None:
-            return Grade.D
+            # A target of 0 to exceed (no ratio): reaching it is A, missing it is C.
+            lower = self.indicator.direction == Indicator.Direction.LOWER
+            reached = actual <= self.target if lower else actual >= self.target
+            return Grade.A if reached else Grade.C
         if ratio >= GRADE_A_RATIO:
             return Grade.A
         if ratio >= GRADE_B_RATIO:
             return Grade.B
         return Grade.C
+
+    @property
+    def grade(self) -> str:
+        """The grade today (Asia/Tokyo): see grade_on."""
+        return self.grade_on(timezone.localdate())
+
+    @property
+    def grade_label(self) -> str | Promise:
+        return grade_label(self.grade)
 
 
 class Review(models.Model):

@@ -29,6 +29,7 @@ from initiatives.models import (
     ProjectUnderWay,
     StandardSystem,
     SystemGroup,
+    grade_text,
 )
 from initiatives.selectors import counted_actual
 from kahoku_dx import era
@@ -418,7 +419,7 @@ class IndicatorValueResource(PortalResource):
         return self._with_count(value).counted_actual
 
     def dehydrate_grade(self, value: IndicatorValue) -> str:
-        return self._with_count(value).grade
+        return grade_text(self._with_count(value).grade)
 
 
 class OnlineProcedureResource(PortalResource):

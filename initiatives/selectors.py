@@ -19,13 +19,13 @@ from django.db.models import (
     Window,
 )
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from initiatives import workflow
 from initiatives.models import (
     GRADE_KEYS,
-    UNGRADED,
     CountableTarget,
     Indicator,
     IndicatorValue,
@@ -706,19 +706,24 @@ def value_of_year(indicator: Indicator, fiscal_year: int) -> IndicatorValue | No
     return None
 
 
-def indicator_grade(indicator: Indicator, fiscal_year: int) -> str:
-    """A/B/C/D by GRADE_RULE_TEXT, or UNGRADED (未評価) when the year has no row."""
+def indicator_grade(indicator: Indicator, fiscal_year: int, today: date | None = None) -> str:
+    """The indicator's grade of the year by IndicatorValue.grade_on (GRADE_RULE_TEXT): a year
+    without a row is graded like a row with nothing entered (未評価, then D once it ended)."""
     value = value_of_year(indicator, fiscal_year)
-    return value.grade if value is not None else UNGRADED
+    if value is None:
+        value = IndicatorValue(indicator=indicator, fiscal_year=fiscal_year)
+    return value.grade_on(today or timezone.localdate())
 
 
 def grade_distribution(
-    indicators: Iterable[Indicator], fiscal_year: int
+    indicators: Iterable[Indicator], fiscal_year: int, today: date | None = None
 ) -> list[tuple[str, str, int]]:
-    """(key, label, count) for A, B, C, D and 未評価, in that order."""
+    """(key, label, count) for A, B, C, D and 未評価, in that order: one per indicator, so the
+    counts add up to the number of indicators."""
+    today = today or timezone.localdate()
     counts: dict[str, int] = {key: 0 for key, _ in GRADE_KEYS}
     for ind in indicators:
-        counts[indicator_grade(ind, fiscal_year)] += 1
+        counts[indicator_grade(ind, fiscal_year, today)] += 1
     return [(key, label, counts[key]) for key, label in GRADE_KEYS]
 
 

@@ -48,7 +48,6 @@ from initiatives.forms import (
     StandardSystemForm,
 )
 from initiatives.models import (
-    GRADE_RULE_TEXT,
     IndicatorValue,
     OnlineProcedure,
     Review,
@@ -175,7 +174,8 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for fy in fiscal_years:
             value = values.get(fy)
             if value is None:
-                # A year with nothing entered is an empty value, graded by the same rule (D).
+                # A year with nothing entered is an empty value, graded by the same rule
+                # (未評価 while the year runs, D once it has ended).
                 value = IndicatorValue(indicator=ind, fiscal_year=fy)
                 empty.setdefault(ind.pk, []).append(value)
             row.append((fy, value))
@@ -220,7 +220,6 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "timeline_years": [(fy, year_counts.get(fy, 0)) for fy in timeline_years],
             "page_obj": entries,
             "entries": entries.object_list,
-            "grade_rule": GRADE_RULE_TEXT,
             "rollup_rule": selectors.ROLLUP_RULE_TEXT,
         },
     )
@@ -339,7 +338,7 @@ def indicator_create(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "initiatives/indicator_form.html",
-        {"form": form, "initiative": ini, "indicator": None, "grade_rule": GRADE_RULE_TEXT},
+        {"form": form, "initiative": ini, "indicator": None},
     )
 
 
@@ -387,7 +386,6 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "initiative": ini,
             "indicator": ind,
             **conflict_context(conflict, INDICATOR_FIELDS),
-            "grade_rule": GRADE_RULE_TEXT,
         },
     )
 

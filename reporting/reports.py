@@ -20,7 +20,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from initiatives.models import GRADE_RULE_TEXT, Grade, ProgressStatus, ReportSnapshot, Review
+from initiatives.models import (
+    GRADE_RULE_TEXT,
+    UNGRADED,
+    Grade,
+    ProgressStatus,
+    ReportSnapshot,
+    Review,
+    grade_label,
+)
 from initiatives.selectors import (
     ROLLUP_RULE_TEXT,
     Rollup,
@@ -39,7 +47,6 @@ from reporting.selectors.dashboard import dashboard_for, dashboard_initiatives
 # 2: rollups carry reported/unreported and grades; initiatives carry indicators and the
 # review's PDCA texts; the countable targets carry confirmed/overdue.
 SNAPSHOT_SCHEMA = 2
-GRADE_LABELS = dict(Grade.choices)
 
 
 def _rollup(r: Rollup) -> dict[str, Any]:
@@ -121,7 +128,7 @@ def _snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, An
         ind_rows = []
         for ind in by_initiative.get(ini.pk, []):
             value = value_of_year(ind, fiscal_year)
-            grade = indicator_grade(ind, fiscal_year)
+            grade = indicator_grade(ind, fiscal_year, today)  # as on the day it is taken
             ind_rows.append(
                 {
                     "name": ind.name,
@@ -132,7 +139,7 @@ def _snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, An
                         _number(value.actual) if value and value.actual_disagrees else None
                     ),
                     "grade": grade,
-                    "grade_label": GRADE_LABELS.get(grade, "未評価"),
+                    "grade_label": str(grade_label(grade)),
                 }
             )
         initiatives.append(
@@ -165,7 +172,7 @@ def _snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, An
         "rollup_rule": ROLLUP_RULE_TEXT,
         "grade_rule": GRADE_RULE_TEXT,
         "overall": _rollup(d.overall),
-        "grades": _grades(grade_distribution(indicators, fiscal_year)),
+        "grades": _grades(grade_distribution(indicators, fiscal_year, today)),
         "policies": [
             {"label": g.label, "key": g.key, "grades": _grades(g.grades), **_rollup(g.rollup)}
             for g in d.policies
@@ -309,7 +316,12 @@ def _table(ws: Any, rows: list[list[Any]]) -> None:
 
 def _grade_counts(row: dict[str, Any]) -> list[Any]:
     counts = {key: n for key, _, n in row.get("grades", [])}
-    return [counts.get(key) for key in ("A", "B", "C", "D", "none")]
+    return [counts.get(key) for key in (*Grade.values, UNGRADED)]
+
+
+def _grade_text(ind: dict[str, Any]) -> str:
+    """A stored grade as initiatives.models.grade_text shows one: the label for D and 未評価."""
+    return ind["grade_label"] if ind["grade"] in (Grade.D, UNGRADED) else ind["grade"]
 
 
 def _rollup_cells(row: dict[str, Any]) -> list[Any]:
@@ -381,10 +393,7 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     ]
     rows2: list[list[Any]] = [header2]
     for i in data["initiatives"]:
-        grades = "\n".join(
-            f"{ind['name']}: {ind['grade_label'] if ind['grade'] == 'none' else ind['grade']}"
-            for ind in i["indicators"]
-        )
+        grades = "\n".join(f"{ind['name']}: {_grade_text(ind)}" for ind in i["indicators"])
         rows2.append(
             [
                 i["code"],
@@ -434,6 +443,8 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     xl.layout_table(
         ws3, header_row=TITLE_ROWS + 1, landscape=True, title=snapshot.title, fixed_widths={2: 36}
     )
+    if data["grade_rule"]:  # the rule beside the grades (as on the report page)
+        set_cell(ws3, TITLE_ROWS + len(rows3) + 2, 1, f"評価の基準:{data['grade_rule']}")
     _merge_title(ws3)
     xl.fit_row_heights(ws3, first_row=1)
 

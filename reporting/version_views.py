@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from initiatives.models import GRADE_RULE_TEXT, grade_text
 from kahoku_dx import era, xlsx_layout
 from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
@@ -467,9 +468,10 @@ def summary_workbook(summary: Any) -> bytes:
             set_cell(ws, r, 1, s.initiative.code)
             set_cell(ws, r, 2, row_.indicator.name)
             set_cell(ws, r, 3, row_.indicator.unit)
-            for i, v in enumerate(row_.values):
-                text = "" if v is None else f"{_num(v.target)} / {_num(v.actual)} / {v.grade}"
-                set_cell(ws, r, 4 + i, text)
+            for i, (v, grade) in enumerate(row_.cells):
+                figures = "— / —" if v is None else f"{_num(v.target)} / {_num(v.shown_actual)}"
+                set_cell(ws, r, 4 + i, f"{figures} / {grade_text(grade)}")
+    set_cell(ws, r + 2, 1, f"評価の基準:{GRADE_RULE_TEXT}")
     xlsx_layout.layout_table(
         ws, header_row=1, landscape=True, title="指標と評価", fixed_widths={2: 30}
     )

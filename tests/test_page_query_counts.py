@@ -387,7 +387,8 @@ LIST_PAGES: list[Page] = [
     # the plan switch check: each check's first 50 rows with the total
     Page("reporting:plan_switch", "secretariat", 23, FIRST, params=lambda w: {"plan": PLAN_CODE}),
     # the aggregate table whole, the initiatives' sections paginated (all in ?format=xlsx)
-    Page("reporting:summary", "hq", 15, PAGINATED),
+    # (+2: the linked indicators are graded on the counted rows, like on every other page)
+    Page("reporting:summary", "hq", 17, PAGINATED),
     # differences of two plan contents (?format=xlsx), and the plan as printed (.docx)
     Page("reporting:version_compare", "hq", 25, DOCUMENT),
     Page("reporting:version_print", "hq", 5, DOCUMENT, args=lambda w: [w.version.pk]),

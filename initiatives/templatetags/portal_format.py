@@ -7,6 +7,8 @@ from typing import Any
 from django import template
 from django.utils.translation import gettext as _
 
+from initiatives.models import GRADE_RULE_TEXT
+from initiatives.models import grade_label as label_of_grade
 from kahoku_dx import era
 
 register = template.Library()
@@ -81,3 +83,15 @@ def minutes(value: Any) -> int | str:
     except AttributeError:
         return ""
     return max(1, int(-(-seconds // 60)))
+
+
+@register.simple_tag
+def grade_rule() -> str:
+    """The grade rule (GRADE_RULE_TEXT) in the current language, for grade_rule.html."""
+    return _(GRADE_RULE_TEXT)
+
+
+@register.filter
+def grade_label(key: Any) -> str:
+    """A grade key ("A" … "D", "none") as its label: "D(評価できない)", "未評価"."""
+    return str(label_of_grade(str(key)))

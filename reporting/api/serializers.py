@@ -11,8 +11,25 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from initiatives.models import Grade, OnlineProcedure, ProgressStatus, Review, StandardSystem
+from initiatives.models import (
+    UNGRADED,
+    Grade,
+    IndicatorValue,
+    OnlineProcedure,
+    ProgressStatus,
+    Review,
+    StandardSystem,
+)
 from initiatives.selectors import progress_percent
+
+# The API's name for 未評価 (the portal's UNGRADED key): the grades of one indicator and the
+# summary's counts use the same keys.
+API_UNGRADED = "ungraded"
+API_GRADES = [*(g.value for g in Grade), API_UNGRADED]
+
+
+def api_grade(key: str) -> str:
+    return API_UNGRADED if key == UNGRADED else key
 
 
 def _number(value: Any) -> float | int | None:
@@ -101,7 +118,8 @@ class SummarySerializer(serializers.Serializer):
     policies = PolicyRollupSerializer(many=True)
     working_groups = WorkingGroupRollupSerializer(many=True)
     grades = serializers.DictField(
-        child=serializers.IntegerField(), help_text="この年度の指標の評価(A〜D)別の数"
+        child=serializers.IntegerField(),
+        help_text="この年度の指標の評価別の数(A〜D と ungraded=未評価、合計は指標の数)",
     )
     grade_rule = serializers.CharField()
 
@@ -119,7 +137,10 @@ class IndicatorSerializer(serializers.Serializer):
     target = serializers.SerializerMethodField()
     actual = serializers.SerializerMethodField()
     achievement_percent = serializers.SerializerMethodField()
-    grade = serializers.SerializerMethodField()
+    grade = serializers.SerializerMethodField(
+        help_text="A〜D、または ungraded(未評価: 目標か実績が未入力で、年度がまだ終わっていない)"
+    )
+    grade_label = serializers.SerializerMethodField()
 
     def _value(self, ind: Any) -> Any:
         values = ind.year_values
@@ -145,10 +166,17 @@ class IndicatorSerializer(serializers.Serializer):
         ratio = v.achievement if v else None
         return None if ratio is None else round(float(ratio) * 100, 1)
 
-    @extend_schema_field({"type": "string", "enum": [g.value for g in Grade]})
+    def _graded(self, ind: Any) -> IndicatorValue:
+        """The year's value, or an empty one for a year without a row: graded alike."""
+        return self._value(ind) or IndicatorValue(indicator=ind, fiscal_year=ind.asked_fiscal_year)
+
+    @extend_schema_field({"type": "string", "enum": API_GRADES})
     def get_grade(self, ind: Any) -> str:
-        v = self._value(ind)
-        return v.grade if v else Grade.D.value
+        return api_grade(self._graded(ind).grade)
+
+    @extend_schema_field({"type": "string"})
+    def get_grade_label(self, ind: Any) -> str:
+        return str(self._graded(ind).grade_label)
 
 
 class PolicyRefSerializer(serializers.Serializer):

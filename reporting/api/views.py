@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch, QuerySet
+from django.db.models import IntegerField, Prefetch, QuerySet, Value
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -48,7 +48,6 @@ from reporting.api import serializers as s
 from reporting.api.permissions import ApiReader, SummaryReader, api_scope_for
 from reporting.api.throttling import AddressRateThrottle, ApiThrottled
 from reporting.selectors.dashboard import dashboard_for
-from reporting.selectors.grades import indicator_grade_counts
 
 # --- query parameters ---------------------------------------------------------------------------
 
@@ -162,7 +161,8 @@ class SummaryView(ReadOnlyMixin, APIView):
             "working_groups": [
                 {"id": g.key, "name": g.label, **_rollup(g.rollup)} for g in board.working_groups
             ],
-            "grades": indicator_grade_counts(board.indicators, fy),
+            # The dashboard's distribution: every indicator once, 未評価 as "ungraded".
+            "grades": {s.api_grade(key): n for key, _, n in board.grades},
             "grade_rule": GRADE_RULE_TEXT,
         }
         return Response(s.SummarySerializer(data).data)
@@ -233,7 +233,10 @@ def _with_indicators(queryset: QuerySet[Initiative], fiscal_year: int) -> QueryS
     return queryset.prefetch_related(
         Prefetch(
             "indicators",
-            Indicator.objects.order_by("order", "name").prefetch_related(
+            # asked_fiscal_year: the year a missing value is graded for (IndicatorSerializer)
+            Indicator.objects.order_by("order", "name")
+            .annotate(asked_fiscal_year=Value(fiscal_year, output_field=IntegerField()))
+            .prefetch_related(
                 Prefetch(
                     "values",
                     IndicatorValue.objects.filter(fiscal_year=fiscal_year),

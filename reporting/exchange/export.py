@@ -18,7 +18,7 @@ import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 
-from initiatives.models import UNGRADED, UNGRADED_LABEL, Indicator, SystemGroup
+from initiatives.models import UNGRADED, Indicator, SystemGroup, grade_text
 from initiatives.selectors import attach_counted_actuals, indicator_grade
 from kahoku_dx import xlsx_layout as xl
 from kahoku_dx.disk import write_only_workbook
@@ -55,9 +55,8 @@ def _indicator_extras(plan: Plan) -> list[ExtraColumn]:
     for ind in indicators:
         for value in ind.values.all():
             grade = indicator_grade(ind, value.fiscal_year)
-            label = str(UNGRADED_LABEL) if grade == UNGRADED else str(grade)
-            shown[value.pk] = (label, value.counted_actual)
-    empty = (str(UNGRADED_LABEL), None)
+            shown[value.pk] = (grade_text(grade), value.counted_actual)
+    empty = (grade_text(UNGRADED), None)
     return [
         ExtraColumn(GRADE_HEADER, lambda v: shown.get(v.pk, empty)[0]),
         ExtraColumn(COUNTED_HEADER, lambda v: shown.get(v.pk, empty)[1]),

@@ -257,7 +257,7 @@ def dashboard_for(
             label=p.label,
             rollup=rollup(by_policy[p.pk]),
             status_counts=dict(_status_counts(by_policy[p.pk])),
-            grades=grade_distribution(ind_by_policy[p.pk], fiscal_year),
+            grades=grade_distribution(ind_by_policy[p.pk], fiscal_year, today),
             name=p.name,
         )
         for p in policies
@@ -268,7 +268,7 @@ def dashboard_for(
             label=wg.label,
             rollup=rollup(by_wg[wg.pk]),
             status_counts=dict(_status_counts(by_wg[wg.pk])),
-            grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year),
+            grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year, today),
             filter_name="wg",
             name=wg.name,
         )
@@ -298,7 +298,7 @@ def dashboard_for(
         changes=recent_changes(
             plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
         ),
-        grades=grade_distribution(indicators, fiscal_year),
+        grades=grade_distribution(indicators, fiscal_year, today),
         indicators=indicators,
     )
 

@@ -1,6 +1,7 @@
 """The six-year summary (計画期間の総括): every fiscal year of a plan, side by side.
 
-Per initiative: each year's latest progress, each indicator's value and grade per year, and
+Per initiative: each year's latest progress, each indicator's value and grade per year (every
+year graded, a year without a value too: initiatives.selectors.indicator_grade), and
 the PDCA reviews; per basic policy, WG and the whole plan: the same Rollup as the dashboard
 for each year (reported of total, never a bare percentage). One query per fiscal year for
 progress plus a fixed number for the rest, whatever the number of initiatives.
@@ -24,6 +25,8 @@ from initiatives.models import (
 from initiatives.selectors import (
     ROLLUP_RULE_TEXT,
     Rollup,
+    attach_counted_actuals,
+    indicator_grade,
     initiatives_with_latest_progress,
     progress_percent,
     rollup,
@@ -50,6 +53,11 @@ class YearProgress:
 class IndicatorRow:
     indicator: Indicator
     values: list[IndicatorValue | None]  # one per fiscal year, None when nothing recorded
+    grades: list[str]  # one per fiscal year (indicator_grade: 未評価 or D when nothing)
+
+    @property
+    def cells(self) -> list[tuple[IndicatorValue | None, str]]:
+        return list(zip(self.values, self.grades, strict=True))
 
 
 @dataclass
@@ -119,6 +127,8 @@ def plan_summary(plan: Plan) -> PlanSummary:
         policy_titles[ini.policy.number] = ini.policy.title
         wgs[ini.working_group.name if ini.working_group else "WG未設定"].append(ini)
 
+    # Graded on the count of a linked target's rows, like every page (at most 2 queries).
+    attach_counted_actuals([ind for ini in initiatives for ind in ini.indicators.all()])
     summaries = []
     for ini in initiatives:
         year_rows = []
@@ -137,7 +147,13 @@ def plan_summary(plan: Plan) -> PlanSummary:
             values = {v.fiscal_year: v for v in ind.values.all()}
             for v in values.values():
                 v.indicator = ind  # grade() reads the direction without another query
-            indicator_rows.append(IndicatorRow(ind, [values.get(fy) for fy in years]))
+            indicator_rows.append(
+                IndicatorRow(
+                    ind,
+                    [values.get(fy) for fy in years],
+                    [indicator_grade(ind, fy) for fy in years],
+                )
+            )
         summaries.append(InitiativeSummary(ini, year_rows, indicator_rows, list(ini.reviews.all())))
     return PlanSummary(
         plan=plan,

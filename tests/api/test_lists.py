@@ -48,6 +48,7 @@ def test_initiative_list_item(personas, hq_account):
             "actual": 25.5,
             "achievement_percent": 94.4,
             "grade": "B",
+            "grade_label": "B(概ね目標どおり)",
         }
     ]
     untouched = next(r for r in body["results"] if r["code"] == "1.1")
@@ -59,12 +60,19 @@ def test_initiative_list_item(personas, hq_account):
     assert untouched["review_state"] is None and untouched["indicators"] == []
 
 
-def test_indicator_without_a_value_for_the_year_grades_d(personas):
+def test_indicator_without_a_value_for_the_year_is_ungraded_then_d(personas):
     ind = make_indicator(initiative("2.1"))
     IndicatorValue.objects.create(indicator=ind, fiscal_year=2025, target=10, actual=20)
     client = session_client(personas.member)
     item = client.get("/api/v1/initiatives/2.1/", {"fiscal_year": "2026"}).json()
-    assert (item["indicators"][0]["target"], item["indicators"][0]["grade"]) == (None, "D")
+    # FY2026 still runs (TODAY): 未評価; FY2024 has ended without a value: D
+    assert (item["indicators"][0]["target"], item["indicators"][0]["grade"]) == (None, "ungraded")
+    assert item["indicators"][0]["grade_label"] == "未評価"
+    item = client.get("/api/v1/initiatives/2.1/", {"fiscal_year": "2024"}).json()
+    assert (item["indicators"][0]["grade"], item["indicators"][0]["grade_label"]) == (
+        "D",
+        "D(評価できない)",
+    )
     item = client.get("/api/v1/initiatives/2.1/", {"fiscal_year": "R7"}).json()
     assert (item["indicators"][0]["actual"], item["indicators"][0]["grade"]) == (20, "A")
 

@@ -32,6 +32,7 @@ def test_schema_validates_without_warnings(tmp_path):
     assert summary["progress_percent"] == {"type": "number", "format": "double", "nullable": True}
     indicator = schema["components"]["schemas"]["Indicator"]["properties"]
     assert indicator["target"]["type"] == "number"
+    assert schema["components"]["schemas"]["GradeEnum"]["enum"] == ["A", "B", "C", "D", "ungraded"]
     assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
 
 

@@ -149,12 +149,18 @@ def test_grades_follow_the_indicator_rule(personas):
     low = make_indicator(initiative("2.2"), name="処理日数", direction="lower")
     nothing = make_indicator(initiative("3.1"), name="未入力の指標")
     IndicatorValue.objects.create(indicator=ind, fiscal_year=2026, target=27, actual=30)  # A
-    IndicatorValue.objects.create(indicator=low, fiscal_year=2026, target=10, actual=10)  # B
-    IndicatorValue.objects.create(indicator=nothing, fiscal_year=2026, target=5)  # D
+    # 10 ÷ 10.5 = 95%: B
+    IndicatorValue.objects.create(indicator=low, fiscal_year=2026, target=10, actual="10.5")
+    # no actual while FY2026 runs (TODAY): 未評価, counted as ungraded
+    IndicatorValue.objects.create(indicator=nothing, fiscal_year=2026, target=5)
     IndicatorValue.objects.create(indicator=ind, fiscal_year=2025, target=27, actual=1)  # 2025
     body = summary(personas.hq, fiscal_year="2026")
-    assert body["grades"] == {"A": 1, "B": 1, "C": 0, "D": 1}
-    assert "A: 110%以上" in body["grade_rule"]
+    assert body["grades"] == {"A": 1, "B": 1, "C": 0, "D": 0, "ungraded": 1}
+    assert sum(body["grades"].values()) == 3  # every indicator once
+    assert "A: 100%以上(目標達成)" in body["grade_rule"]
+    # FY2025 has ended: the two indicators without a FY2025 row cannot be assessed (D).
+    body = summary(personas.hq, fiscal_year="2025")
+    assert body["grades"] == {"A": 0, "B": 0, "C": 1, "D": 2, "ungraded": 0}
 
 
 def test_a_linked_indicator_is_graded_on_the_count_of_its_rows(personas):
@@ -167,11 +173,11 @@ def test_a_linked_indicator_is_graded_on_the_count_of_its_rows(personas):
     for n in (1, 2, 3):
         make_online_procedure(n, online_on=date(2022, 6, n))
     body = summary(personas.hq, fiscal_year="2026")
-    assert body["grades"] == {"A": 0, "B": 1, "C": 0, "D": 0}  # 3 of 3: 100% → B
+    assert body["grades"] == {"A": 1, "B": 0, "C": 0, "D": 0, "ungraded": 0}  # 3 of 3: A
     dashboard = session_client(personas.hq).get(
         "/plan/dashboard/", {"plan": PLAN_CODE, "fy": "2026"}
     )
-    assert {k: n for k, _, n in dashboard.context["dashboard"].grades}["B"] == 1
+    assert {k: n for k, _, n in dashboard.context["dashboard"].grades}["A"] == 1
 
 
 def test_numbers_are_json_numbers(personas, hq_account):

@@ -11,9 +11,11 @@ from __future__ import annotations
 import io
 from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
+import time_machine
 from django.urls import reverse
 from openpyxl.utils import get_column_letter
 
@@ -153,6 +155,7 @@ def test_long_text_gets_the_row_height_it_needs_and_formulas_stay_text(filled):
     assert ws.cell(row, 4).value == pytest.approx(0.6)
 
 
+@time_machine.travel(datetime(2026, 12, 6, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False)
 def test_indicator_export_shows_grade_and_counted_actual(client, filled, personas):
     client.force_login(personas.secretariat)
     response = client.get(reverse("excel:bulk_export", args=["indicators", "xlsx"]))
@@ -167,7 +170,8 @@ def test_indicator_export_shows_grade_and_counted_actual(client, filled, persona
     # FY2027), so 2 of a target of 10 is counted, whatever was typed (3): grade C.
     assert rows[("オンライン化した手続数", "R8")] == (10, 3, "C", 2)
     assert rows[("電子申請の利用件数", "R8")] == (100, 120, "A", None)  # 120%: A, not linked
-    assert rows[("電子申請の利用件数", "R9")] == (150, None, "D", None)  # no actual yet: D
+    # no actual yet, FY2027 not started: 未評価 (D only once the year has ended)
+    assert rows[("電子申請の利用件数", "R9")] == (150, None, "未評価", None)
     csv = client.get(reverse("excel:bulk_export", args=["indicators", "csv"]))
     assert (
         export.GRADE_HEADER in b"".join(csv.streaming_content).decode("utf-8-sig").splitlines()[0]

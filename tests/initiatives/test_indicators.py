@@ -1,3 +1,4 @@
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,14 +13,16 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("direction", "target", "actual", "grade"),
     [
-        ("higher", "100", "110", "A"),  # exactly 110% → A
-        ("higher", "100", "109.99", "B"),
+        ("higher", "100", "110", "A"),
+        ("higher", "100", "100", "A"),  # exactly on target → A (目標達成)
+        ("higher", "100", "99.99", "B"),
         ("higher", "100", "90", "B"),  # exactly 90% → B
         ("higher", "100", "89.99", "C"),
-        ("higher", "100", None, "D"),  # no actual yet
-        ("higher", None, "50", "D"),
-        ("higher", "0", "5", "D"),  # a zero target cannot be assessed
+        ("higher", "100", None, "none"),  # no actual yet, the year still runs: 未評価
+        ("higher", None, "50", "none"),
+        ("higher", "0", "5", "A"),  # a zero target exceeded is reached
         ("lower", "10", "9", "A"),  # 10/9 = 111%
+        ("lower", "10", "10", "A"),
         ("lower", "10", "11", "B"),  # 10/11 = 90.9%
         ("lower", "10", "12", "C"),
         ("lower", "10", "0", "A"),
@@ -33,7 +36,10 @@ def test_grade_rule(plan, direction, target, actual, grade):
         target=Decimal(target) if target else None,
         actual=Decimal(actual) if actual else None,
     )
-    assert value.grade == grade
+    assert value.grade_on(date(2026, 12, 6)) == grade
+    # Once FY2026 has ended, a missing target or actual cannot be assessed any more: D.
+    assert value.grade_on(date(2027, 4, 1)) == ("D" if grade == "none" else grade)
+    assert value.grade_on(date(2027, 3, 31)) == grade  # the year's last day: still running
 
 
 def test_leader_sets_targets_and_actuals_and_page_shows_grades_with_rule(client, personas):
@@ -60,7 +66,7 @@ def test_leader_sets_targets_and_actuals_and_page_shows_grades_with_rule(client,
     grades = {v.fiscal_year: v.grade for v in ind.values.all()}
     assert grades == {2025: "A", 2026: "C"}  # 115% and 83%
     body = response.content.decode()
-    assert GRADE_RULE_TEXT in body
+    assert GRADE_RULE_TEXT in body  # beside the grades (includes/grade_rule.html)
     assert "令和7年度 (2025年度)" in body
 
     # Edit: the actual arrives, the grade follows; an emptied year is kept empty.
@@ -80,7 +86,7 @@ def test_leader_sets_targets_and_actuals_and_page_shows_grades_with_rule(client,
         },
     )
     assert response.status_code == 302
-    assert ind.values.get(fiscal_year=2026).grade == "B"
+    assert ind.values.get(fiscal_year=2026).grade == "B"  # 97%
 
 
 def test_bad_indicator_input_is_explained_and_kept(client, personas):

@@ -6,10 +6,12 @@ raises no false alarm; one count per countable target; grades wherever figures a
 """
 
 import re
-from datetime import date
+from datetime import date, datetime
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -344,16 +346,17 @@ def _indicator(code, name, target, actual, fy=2026):
     return ind
 
 
+@time_machine.travel(datetime(2026, 12, 6, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False)
 def test_grade_distribution_per_policy_and_wg(client, personas):
     _indicator("2.1", "A指標", 10, 12)  # 120% -> A
-    _indicator("2.2", "B指標", 10, 10)  # B
+    _indicator("2.2", "B指標", 10, "9.5")  # 95% -> B
     _indicator("2.3", "C指標", 10, 5)  # C
-    _indicator("2.3", "D指標", 10, None)  # D
+    _indicator("2.3", "未入力指標", 10, None)  # FY2026 still running -> 未評価
     _indicator("3.2", "前年度だけ", 10, 10, fy=2025)  # no FY2026 row -> 未評価
     client.force_login(personas.secretariat)
     d = client.get(DASHBOARD, {"plan": PLAN_CODE, "fy": "2026"}).context["dashboard"]
     policies = {g.key: {k: n for k, _, n in g.grades} for g in d.policies}
-    assert policies[2] == {"A": 1, "B": 1, "C": 1, "D": 1, "none": 0}
+    assert policies[2] == {"A": 1, "B": 1, "C": 1, "D": 0, "none": 1}
     assert policies[3] == {"A": 0, "B": 0, "C": 0, "D": 0, "none": 1}
     assert policies[1] == {"A": 0, "B": 0, "C": 0, "D": 0, "none": 0}
     wgs = {g.label: {k: n for k, _, n in g.grades} for g in d.working_groups}
@@ -366,14 +369,14 @@ def test_grade_distribution_per_policy_and_wg(client, personas):
     assert 'grade-count-A"><span class="badge grade grade-A">A</span> 1' in report
     wb = load_workbook(BytesIO(snapshot_workbook(snapshot)))
     rows = {r[0]: r for r in wb["取り組み別"].iter_rows(min_row=6, values_only=True)}
-    assert rows["2.3"][9] == "C指標: C\nD指標: D"
+    assert rows["2.3"][9] == "C指標: C\n未入力指標: 未評価"
     assert rows["1.1"][9] == "指標なし"
     policy2 = next(
         r
         for r in wb["概要"].iter_rows(min_row=6, values_only=True)
         if r[0] and r[0].startswith("基本方針2")
     )
-    assert policy2[5:10] == (1, 1, 1, 1, 0)
+    assert policy2[5:10] == (1, 1, 1, 0, 1)  # A, B, C, D, 未評価
 
 
 # --- the report's PDCA texts and its print layout -------------------------------------------
@@ -476,7 +479,7 @@ def test_indicator_export_has_the_counted_actual_and_the_grade(personas):
     dataset = IndicatorValueResource().export()
     rows = {r[1]: tuple(str(v) if v is not None else "" for v in r) for r in dataset}
     assert dataset.headers[-2:] == ["実績値(一覧から数えた件数)", "評価"]
-    assert rows["手続数"][4:] == ("30.00", "", "3", "B")  # typed 30, counted 3: graded on 3
+    assert rows["手続数"][4:] == ("30.00", "", "3", "A")  # typed 30, counted 3 of 3: 100% → A
     assert rows["閲覧数"][4:] == ("80.00", "", "", "C")
 
 
