@@ -48,6 +48,12 @@ def can_edit_countable(roles: Roles, target: CountableTarget) -> bool:
     return roles.can_edit_wg(target.working_group_id)
 
 
+def can_confirm_countable(roles: Roles) -> bool:
+    """Confirming where a procedure or system stands (the 確認 button, the Excel column): the
+    secretariat, whose figures the checklist, lists, dashboard and API report."""
+    return roles.secretariat
+
+
 # What each role key of the review transition table (workflow.MOVES) means for a user.
 MOVE_ROLES: dict[str, Callable[[Roles, Review], bool]] = {
     BY_MANAGER: lambda roles, review: can_manage_initiative(roles, review.initiative),
