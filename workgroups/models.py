@@ -358,7 +358,9 @@ class ExternalAdvisor(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="advisor_roles",
-        help_text=_("ポータルにログインするアドバイザーのみ。所属課がないのは当然なので、確認リストに載りません。"),
+        help_text=_(
+            "ポータルにログインするアドバイザーのみ。所属課がないのは当然なので、確認リストに載りません。"
+        ),
     )
     history = HistoricalRecords()
 

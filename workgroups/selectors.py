@@ -383,9 +383,7 @@ def staff_without_section(plan: Plan | None) -> QuerySet[Any]:
         by_design = HeadquartersMember.objects.filter(
             headquarters__plan=plan, role__in=SEATS_WITHOUT_SECTION, user__isnull=False
         ).values("user_id")
-        advisors = ExternalAdvisor.objects.filter(plan=plan, user__isnull=False).values(
-            "user_id"
-        )
+        advisors = ExternalAdvisor.objects.filter(plan=plan, user__isnull=False).values("user_id")
         users = users.exclude(pk__in=by_design).exclude(pk__in=advisors)
     return users
 
