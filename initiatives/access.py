@@ -48,6 +48,12 @@ def can_edit_countable(roles: Roles, target: CountableTarget) -> bool:
     return roles.can_edit_wg(target.working_group_id)
 
 
+def can_confirm_countable(roles: Roles) -> bool:
+    """Confirming where a procedure or system stands (the 確認 button, the Excel column): the
+    secretariat, whose figures the checklist, lists, dashboard and API report."""
+    return roles.secretariat
+
+
 # The role keys of the review transition table (workflow.MOVES) a user holds over every
 # review, whatever its WG; the homes list what waits for them (selectors.home_for_user).
 OVERSIGHT_ROLES: dict[str, Callable[[Roles], bool]] = {

@@ -645,10 +645,33 @@ class CountableTarget(models.Model):
 
 
 class Confirmation(models.TextChoices):
-    """Whether the secretariat has confirmed a row loaded as default data."""
+    """Whether the secretariat has confirmed where a row of a countable target stands.
+
+    The one rule for "confirmed" (procedures and systems alike): the row's ``confirmation``
+    is CONFIRMED. It is set only explicitly: the 確認 button of the list
+    (``initiatives.services.countable_confirm``) or the 確認済み column of the Excel sheet
+    (``reporting.exchange.sheets``), each stamping who and when (``stamp_confirmation``).
+    Saving a row, moving it off 未着手, or loading it never confirms it.
+    """
 
     UNCONFIRMED = "unconfirmed", _("未確認")
     CONFIRMED = "confirmed", _("確認済")
+
+    @staticmethod
+    def confirmed_q() -> models.Q:
+        """The rule as a filter (the checklist's count, the lists' 未確認 filter)."""
+        return models.Q(confirmation=Confirmation.CONFIRMED)
+
+
+def stamp_confirmation(row: OnlineProcedure | StandardSystem, *, by: object, at: object) -> None:
+    """Record who confirmed ``row`` and when, after its ``confirmation`` was set (or clear
+    the record when it was taken back). The 確認 button and the Excel import both call it."""
+    if row.confirmation == Confirmation.CONFIRMED:
+        row.confirmed_by = by  # type: ignore[assignment]
+        row.confirmed_at = at  # type: ignore[assignment]
+    else:
+        row.confirmed_by = None
+        row.confirmed_at = None
 
 
 class OnlineProcedure(models.Model):
@@ -703,6 +726,15 @@ class OnlineProcedure(models.Model):
         default=Confirmation.UNCONFIRMED,
         help_text=_("初期データの状況は、事務局が確認するまで「未確認」です。"),
     )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("確認した人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
     note = models.TextField(_("備考"), blank=True)
     version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
@@ -720,8 +752,8 @@ class OnlineProcedure(models.Model):
 
     @property
     def is_confirmed(self) -> bool:
-        """Someone has said where this procedure stands: confirmed, or moved off 未着手."""
-        return self.confirmation == Confirmation.CONFIRMED or self.status != self.Status.NOT_STARTED
+        """The secretariat has confirmed where this row stands (the one rule: Confirmation)."""
+        return self.confirmation == Confirmation.CONFIRMED
 
     @property
     def is_done(self) -> bool:
@@ -832,6 +864,15 @@ class StandardSystem(models.Model):
         default=Confirmation.UNCONFIRMED,
         help_text=_("初期データのフェーズは、事務局が確認するまで「未確認」です。"),
     )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("確認した人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(_("確認日時"), null=True, blank=True)
     note = models.TextField(_("備考"), blank=True)
     version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)
     history = HistoricalRecords()
@@ -850,8 +891,8 @@ class StandardSystem(models.Model):
 
     @property
     def is_confirmed(self) -> bool:
-        """Someone has said where this system stands: confirmed, or moved off 未着手."""
-        return self.confirmation == Confirmation.CONFIRMED or self.phase != self.Phase.NOT_STARTED
+        """The secretariat has confirmed where this row stands (the one rule: Confirmation)."""
+        return self.confirmation == Confirmation.CONFIRMED
 
     @property
     def is_done(self) -> bool:

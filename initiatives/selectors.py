@@ -40,6 +40,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from kahoku_dx import era
+from kahoku_dx.versioning import display_name
 from plans.models import BasicPolicy, Plan
 from plans.selectors import current_plan
 from workgroups.access import Roles
@@ -577,26 +578,47 @@ def countable_summary(target: CountableTarget, rows: list[Any], today: date) -> 
 
 
 def target_rows(target: CountableTarget) -> list[Any]:
-    """The rows a countable target counts (one query), each able to reach its target."""
+    """The rows a countable target counts (one query), each able to reach its target, with
+    ``confirmed_by_name``: who confirmed it (the lists show it beside 確認済)."""
+    rows: list[Any]
     if target.code == PROCEDURES_CODE:
-        return list(
-            OnlineProcedure.objects.filter(target=target).select_related("section", "target")
+        rows = list(
+            OnlineProcedure.objects.filter(target=target).select_related(
+                "section", "target", "confirmed_by__profile"
+            )
         )
-    return list(
-        StandardSystem.objects.filter(group__target=target)
-        .select_related("group", "group__target", "section")
-        .order_by("number")
-    )
+    else:
+        rows = list(
+            StandardSystem.objects.filter(group__target=target)
+            .select_related("group", "group__target", "section", "confirmed_by__profile")
+            .order_by("number")
+        )
+    for row in rows:
+        row.confirmed_by_name = display_name(row.confirmed_by) if row.confirmed_by_id else ""
+    return rows
 
 
-def procedures_overview(*, status: str | None, today: date) -> dict[str, Any]:
-    """The 27 online procedures: "x / 27" against R4年度末, and the (filtered) list."""
+def confirmed_filter(value: str | None) -> bool | None:
+    """The lists' 確認 filter from the address: "1" confirmed, "0" unconfirmed, else all."""
+    return {"1": True, "0": False}.get(value or "")
+
+
+def procedures_overview(
+    *, status: str | None, today: date, confirmed: bool | None = None
+) -> dict[str, Any]:
+    """The 27 online procedures: "x / 27" against R4年度末, and the (filtered) list.
+    ``confirmed`` False lists exactly the rows the checklist counts as 未確認."""
     target = countable_target(PROCEDURES_CODE)
     all_procs = target_rows(target)
     for p in all_procs:
         p.overdue = p.is_overdue(today)
     summary = countable_summary(target, all_procs, today)
-    shown = [p for p in all_procs if status is None or p.status == status]
+    shown = [
+        p
+        for p in all_procs
+        if (status is None or p.status == status)
+        and (confirmed is None or p.is_confirmed == confirmed)
+    ]
     return {
         "target": target,
         "procedures": shown,
@@ -608,7 +630,13 @@ def procedures_overview(*, status: str | None, today: date) -> dict[str, Any]:
 
 
 def systems_overview(
-    *, group: int | None, phase: str | None, overdue: bool, today: date
+    *,
+    group: int | None,
+    phase: str | None,
+    overdue: bool,
+    today: date,
+    confirmed: bool | None = None,
+    no_section: bool = False,
 ) -> dict[str, Any]:
     """The 20 standardised systems: "x / 20" against R7年度末, and the (filtered) list."""
     target = countable_target(SYSTEMS_CODE)
@@ -622,6 +650,8 @@ def systems_overview(
         if (group is None or s.group.number == group)
         and (phase is None or s.phase == phase)
         and (not overdue or s.overdue)
+        and (confirmed is None or s.is_confirmed == confirmed)
+        and (not no_section or s.section_id is None)
     ]
     groups = sorted({s.group.number for s in systems})
     return {
@@ -764,12 +794,15 @@ def _hold_prefetched_values(indicator: Indicator, values: list[IndicatorValue]) 
 
 @dataclass(frozen=True)
 class ChecklistItem:
-    """One thing missing to run the year, with the screen that fixes it (a URL name)."""
+    """One thing missing to run the year, with the list that shows exactly its rows (a URL
+    name and the filter's query string), or for a yes/no item the screen that fixes it."""
 
     key: str
     label: str  # gettext_noop'd; the template translates it
-    count: int
+    count: int  # for a yes/no item: 1 (the item is listed only when it is true)
     url_name: str
+    query: str = ""  # "?name=value": the list's filter that shows exactly the counted rows
+    yes_no: bool = False  # shown as 「なし」, not as a count
 
 
 def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
@@ -778,88 +811,93 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
     One query per item whatever the data, and one for the plan in force (pinned by a
     query-count test). The WGs and initiatives counted are those of the plan in force in
     ``fiscal_year`` (plans.selectors.current_plan): from 1 April the new plan's, never a
-    draft's beside it nor the ended plan's.
+    draft's beside it nor the ended plan's. Each counted item asks the same rule as the list
+    its link opens, with the filter in its query string (tests/rules/test_checklist_links.py).
     """
-    from django.db.models import Exists
-
     from initiatives.models import Confirmation, OnlineProcedure, StandardSystem
-    from workgroups.models import Section, StaffProfile, WorkingGroup, WorkingGroupMembership
+    from workgroups.models import Section
     from workgroups.selectors import (
+        staff_without_section,
         working_groups_led_from_outside,
         working_groups_with_two_leaders,
+        working_groups_without_leader,
     )
 
     plan = current_plan(fiscal_year)
     this_year = initiatives_for_fiscal_year(fiscal_year).filter(policy__plan=plan)
-    leader = WorkingGroupMembership.objects.filter(
-        working_group=OuterRef("pk"),
-        role=WorkingGroupMembership.Role.LEADER,
-        user__is_active=True,
-    )
     referenced = (Q(staff__user__is_active=True) | Q(led_working_groups__isnull=False)) | Q(
         working_groups__isnull=False
     )
     published = Initiative.objects.filter(policy__plan=plan, is_public=True).exists()
+    fy = era.era_label(fiscal_year)
     items = [
-        (
+        ChecklistItem(
             "procedures",
             gettext_noop("未確認のオンライン化手続"),
-            OnlineProcedure.objects.exclude(confirmation=Confirmation.CONFIRMED).count(),
+            OnlineProcedure.objects.exclude(Confirmation.confirmed_q()).count(),
             "initiatives:procedures",
+            "?confirmed=0",
         ),
-        (
+        ChecklistItem(
             "systems",
             gettext_noop("主管課が決まっていない標準化システム"),
             StandardSystem.objects.filter(section__isnull=True).count(),
             "initiatives:systems",
+            "?section=none",
         ),
-        (
+        ChecklistItem(
             "wg_leaders",
             gettext_noop("WG長がいないWG"),
-            WorkingGroup.objects.filter(plan=plan).exclude(Exists(leader)).count(),
-            "workgroups:staff_list",
+            working_groups_without_leader([plan]).count(),
+            "workgroups:working_groups",
+            "?leader=none",
         ),
-        (
+        ChecklistItem(
             "wg_two_leaders",
             gettext_noop("WG長が2人以上いるWG"),
             working_groups_with_two_leaders([plan]).count(),
             "workgroups:working_groups",
+            "?leader=several",
         ),
-        (
+        ChecklistItem(
             "wg_outside_leader",
             gettext_noop("構成課の外の職員がWG長のWG"),
             working_groups_led_from_outside([plan]).count(),
             "workgroups:working_groups",
+            "?leader=outside",
         ),
-        (
+        ChecklistItem(
             "initiative_wg",
             gettext_noop("担当WGが決まっていない取り組み"),
             this_year.filter(working_group__isnull=True).count(),
             "excel:index",
         ),
-        (
+        ChecklistItem(
             "staff_section",
             gettext_noop("所属課のない職員"),
-            StaffProfile.objects.filter(section__isnull=True, user__is_active=True).count(),
+            staff_without_section(plan).count(),
             "workgroups:staff_list",
+            "?no_section=1",
         ),
-        (
+        ChecklistItem(
             "ended_sections",
             gettext_noop("廃止されたのに職員・WGが残っている課"),
             Section.objects.filter(ended_fy__lt=fiscal_year).filter(referenced).distinct().count(),
             "workgroups:sections",
         ),
-        (
+        ChecklistItem(
             "published",
-            gettext_noop("公開ページに載せた取り組みがありません"),
+            gettext_noop("公開ページに載せた取り組み"),
             0 if published else 1,
             "reporting:publication",
+            yes_no=True,
         ),
-        (
+        ChecklistItem(
             "reviews",
             gettext_noop("今年度の振り返りを開始していない取り組み"),
             this_year.exclude(reviews__fiscal_year=fiscal_year).count(),
             "initiatives:list",
+            f"?fy={fy}&review={NONE}",
         ),
     ]
-    return [ChecklistItem(*item) for item in items if item[2]]
+    return [item for item in items if item.count]

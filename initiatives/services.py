@@ -20,9 +20,11 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, prefetch_related_objects
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.access import (
+    can_confirm_countable,
     can_edit_countable,
     can_log_progress,
     can_manage_initiative,
@@ -43,6 +45,7 @@ from initiatives.models import (
     Review,
     ReviewEvent,
     StandardSystem,
+    stamp_confirmation,
 )
 from initiatives.selectors import (
     initiatives_for_fiscal_year,
@@ -66,6 +69,7 @@ State = Review.State
 
 MSG_PROGRESS_DENIED = _("この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。")
 MSG_MANAGE_DENIED = _("この操作は、担当WGのWG長と事務局(情報推進課)のみ行えます。")
+MSG_CONFIRM_DENIED = _("手続・システムの状況の確認は事務局のみ行えます。")
 MSG_COUNTABLE_DENIED = _("この目標の管理は、事務局と関連する取り組みの担当WGのみ行えます。")
 MSG_REVIEW_LOCKED = _(
     "この振り返りは承認済のためロックされています。内容の変更や状態の変更はできません。"
@@ -490,8 +494,7 @@ def online_procedure_create(
         status=status,
         online_on=online_on,
         note=note,
-        confirmation=Confirmation.CONFIRMED,  # registered by staff: their own statement
-    )
+    )  # 未確認 until confirmed explicitly (countable_confirm), like every row
     save_with_user(procedure, actor)
     return procedure
 
@@ -520,9 +523,7 @@ def online_procedure_update(
     check_version(current, version, _("手続"))
     current.name, current.category, current.channel = name, category, channel
     current.section, current.status, current.online_on = section, status, online_on
-    current.note = note
-    # Saving the row through the screen (or an import) is the secretariat's confirmation.
-    current.confirmation = Confirmation.CONFIRMED
+    current.note = note  # saving never confirms: countable_confirm does, explicitly
     version_bump(current)
     save_with_user(current, actor)
     return current
@@ -551,7 +552,23 @@ def standard_system_update(
     check_version(current, version, _("標準化対象システム"))
     current.phase, current.planned_on, current.migrated_on = phase, planned_on, migrated_on
     current.section, current.note, current.difficult = section, note, difficult
-    current.confirmation = Confirmation.CONFIRMED
+    version_bump(current)  # saving never confirms: countable_confirm does, explicitly
+    save_with_user(current, actor)
+    return current
+
+
+@transaction.atomic
+def countable_confirm(
+    *, actor: Any, row: OnlineProcedure | StandardSystem, confirmed: bool, version: int | None
+) -> OnlineProcedure | StandardSystem:
+    """The 確認 button: the secretariat confirms where a procedure or system stands (or takes
+    the confirmation back), recorded with who and when (models.Confirmation is the rule)."""
+    if not can_confirm_countable(roles_for(actor)):
+        raise PermissionDenied(MSG_CONFIRM_DENIED)
+    current = type(row).objects.select_for_update(of=("self",)).get(pk=row.pk)
+    check_version(current, version, current._meta.verbose_name)
+    current.confirmation = Confirmation.CONFIRMED if confirmed else Confirmation.UNCONFIRMED
+    stamp_confirmation(current, by=actor, at=timezone.now())
     version_bump(current)
     save_with_user(current, actor)
     return current

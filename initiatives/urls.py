@@ -30,4 +30,16 @@ urlpatterns = [
     path("procedures/<int:pk>/edit/", views.procedure_edit, name="procedure_edit"),
     path("systems/", views.system_list, name="systems"),
     path("systems/<int:pk>/edit/", views.system_edit, name="system_edit"),
+    path(
+        "procedures/<int:pk>/confirm/",
+        views.countable_confirm,
+        {"kind": "procedures"},
+        name="procedure_confirm",
+    ),
+    path(
+        "systems/<int:pk>/confirm/",
+        views.countable_confirm,
+        {"kind": "systems"},
+        name="system_confirm",
+    ),
 ]

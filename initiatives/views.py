@@ -25,6 +25,7 @@ from django.views.generic import TemplateView, View
 
 from initiatives import selectors, services, workflow
 from initiatives.access import (
+    can_confirm_countable,
     can_edit_countable,
     can_manage_initiative,
     can_run_review_round,
@@ -553,10 +554,47 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in OnlineProcedure.Status.values:
         status = ""
-    data = selectors.procedures_overview(status=status or None, today=_today())
-    data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
-    data["status"] = status
+    confirmed = request.GET.get("confirmed", "")
+    data = selectors.procedures_overview(
+        status=status or None, today=_today(), confirmed=selectors.confirmed_filter(confirmed)
+    )
+    roles = roles_for(request.user)
+    data["can_edit"] = can_edit_countable(roles, data["target"])
+    data["can_confirm"] = can_confirm_countable(roles)
+    data.update(status=status, confirmed=confirmed)
     return render(request, "initiatives/procedure_list.html", data)
+
+
+@login_required
+@require_POST
+def countable_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The 確認 button of a procedure or system row (``confirmed`` 1 or 0), back to its list."""
+    if kind == "procedures":
+        row, _can_edit = get_procedure_for_user(request.user, pk)
+    else:
+        row, _can_edit = get_system_for_user(request.user, pk)
+    back = request.POST.get("next", "")
+    back = back if back.startswith("?") else ""
+    try:
+        done = services.countable_confirm(
+            actor=request.user,
+            row=row,
+            confirmed=request.POST.get("confirmed") == "1",
+            version=ascii_int_or_default(request.POST.get("version")),
+        )
+    except EditConflict:
+        messages.error(
+            request,
+            gettext("この行は他の人が更新しました。内容を確かめてからもう一度押してください。"),
+        )
+    else:
+        message = (
+            gettext("「%(name)s」を確認済みにしました。")
+            if done.is_confirmed
+            else gettext("「%(name)s」を未確認に戻しました。")
+        )
+        messages.success(request, message % {"name": done})
+    return redirect(reverse(f"initiatives:{kind}") + back)
 
 
 class CountableItemFormView(LoginRequiredMixin, View):
@@ -707,12 +745,19 @@ def system_list(request: HttpRequest) -> HttpResponse:
     group = request.GET.get("group", "")
     phase = request.GET.get("phase", "")
     overdue = request.GET.get("overdue") == "1"
+    confirmed = request.GET.get("confirmed", "")
+    no_section = request.GET.get("section") == "none"
     data = selectors.systems_overview(
         group=ascii_int_or_default(group),
         phase=phase if phase in StandardSystem.Phase.values else None,
         overdue=overdue,
         today=_today(),
+        confirmed=selectors.confirmed_filter(confirmed),
+        no_section=no_section,
     )
-    data["can_edit"] = can_edit_countable(roles_for(request.user), data["target"])
+    roles = roles_for(request.user)
+    data["can_edit"] = can_edit_countable(roles, data["target"])
+    data["can_confirm"] = can_confirm_countable(roles)
     data.update(group=group, phase=phase, overdue=overdue, phases=StandardSystem.Phase.choices)
+    data.update(confirmed=confirmed, no_section=no_section)
     return render(request, "initiatives/system_list.html", data)

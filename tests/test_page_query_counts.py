@@ -419,6 +419,8 @@ NOT_LIST_PAGES: dict[str, str] = {
     "initiatives:procedure_create": "a form",
     "initiatives:procedure_edit": "a form",
     "initiatives:system_edit": "a form",
+    "initiatives:procedure_confirm": "POST only",
+    "initiatives:system_confirm": "POST only",
     "workgroups:staff_roster": "upload form; its preview answers the POST",
     "workgroups:staff_roster_confirm": "POST only",
     "workgroups:staff_roster_done": "one import's new accounts in one select_related query",

@@ -100,6 +100,8 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     "initiatives:review_approve": lambda s: {"pk": s.review.pk},
     "initiatives:procedure_edit": lambda s: {"pk": s.obj(OnlineProcedure).pk},
     "initiatives:system_edit": lambda s: {"pk": s.obj(StandardSystem).pk},
+    "initiatives:procedure_confirm": lambda s: {"pk": s.obj(OnlineProcedure).pk},
+    "initiatives:system_confirm": lambda s: {"pk": s.obj(StandardSystem).pk},
     # issue 4: bulk sheets (one sheet stands for all: they share the views)
     "excel:bulk_export": lambda s: {"slug": "progress", "fmt": "xlsx"},
     "excel:bulk_template": lambda s: {"slug": "progress"},

@@ -139,6 +139,7 @@ class ExternalAdvisorAdmin(SimpleHistoryAdmin):
     list_display = ["name", "affiliation", "expertise", "working_group"]
     list_filter = ["plan", "working_group"]
     search_fields = ["name", "affiliation", "expertise"]
+    raw_id_fields = ["user"]
 
 
 def _demotes(profile_pk: Any, new_role: Any, deleting: bool = False) -> bool:

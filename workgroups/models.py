@@ -351,6 +351,17 @@ class ExternalAdvisor(models.Model):
     )
     start_date = models.DateField(_("委嘱開始日"), null=True, blank=True)
     end_date = models.DateField(_("委嘱終了日"), null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ポータルのアカウント"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="advisor_roles",
+        help_text=_(
+            "ポータルにログインするアドバイザーのみ。所属課がないのは当然なので、確認リストに載りません。"
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -12,7 +12,12 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
 from plans.models import Plan
-from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
+from workgroups.models import (
+    ExternalAdvisor,
+    HeadquartersMember,
+    StaffProfile,
+    WorkingGroupMembership,
+)
 
 User = get_user_model()
 
@@ -337,6 +342,50 @@ def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
 
 
 # --- WG leadership the checklist and the roster preview warn about --------------------------
+
+
+def working_groups_without_leader(plans: Any) -> QuerySet[Any]:
+    """The plans' WGs with no active leader (one query to count). The checklist counts it
+    and the WG screen's 「WG長がいない」 filter lists it."""
+    from django.db.models import Exists, OuterRef
+
+    from workgroups.models import WorkingGroup
+
+    leader = WorkingGroupMembership.objects.filter(
+        working_group=OuterRef("pk"),
+        role=WorkingGroupMembership.Role.LEADER,
+        user__is_active=True,
+    )
+    return WorkingGroup.objects.filter(plan__in=plans).exclude(Exists(leader))
+
+
+# The checklist item -> the WG screen filter (?leader=...) listing exactly its WGs.
+WG_LEADER_FILTERS = {
+    "none": working_groups_without_leader,
+    "several": lambda plans: working_groups_with_two_leaders(plans),
+    "outside": lambda plans: working_groups_led_from_outside(plans),
+}
+
+
+# HQ seats held by people above every section by design (本部長 the mayor, 副本部長).
+SEATS_WITHOUT_SECTION = (HeadquartersMember.Role.CHIEF, HeadquartersMember.Role.DEPUTY)
+
+
+def staff_without_section(plan: Plan | None) -> QuerySet[Any]:
+    """Active staff with no 所属課 who should have one (one query to count): not those with
+    no section by design, the 本部長 and 副本部長 of ``plan``'s headquarters and the
+    external advisors of ``plan`` given an account. Service accounts have no staff profile.
+    The checklist counts it and the staff list's ``?no_section=1`` lists it."""
+    users = User.objects.filter(
+        is_active=True, profile__isnull=False, profile__section__isnull=True
+    )
+    if plan is not None:
+        by_design = HeadquartersMember.objects.filter(
+            headquarters__plan=plan, role__in=SEATS_WITHOUT_SECTION, user__isnull=False
+        ).values("user_id")
+        advisors = ExternalAdvisor.objects.filter(plan=plan, user__isnull=False).values("user_id")
+        users = users.exclude(pk__in=by_design).exclude(pk__in=advisors)
+    return users
 
 
 def working_groups_with_two_leaders(plans: Any) -> QuerySet[Any]:

@@ -1115,6 +1115,7 @@ def bodies_continue(
                 working_group=wg_map.get(adv.working_group_id) if adv.working_group_id else None,
                 start_date=adv.start_date,
                 end_date=adv.end_date,
+                user_id=adv.user_id,
             )
             save_with_user(copy, actor)
             counts["advisors"] += 1

@@ -80,6 +80,9 @@ def staff_list(request: HttpRequest) -> HttpResponse:
         active=data.get("active") or "",
         q=data.get("q") or "",
     )
+    no_section = request.GET.get("no_section") == "1"  # the checklist's 「所属課のない職員」
+    if no_section:
+        users = users.filter(pk__in=selectors.staff_without_section(plan).values("pk"))
     page = Paginator(users, selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
     locks = selectors.lockouts([p.username for p in page.object_list])
     for p in page.object_list:
@@ -87,7 +90,13 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "workgroups/staff_list.html",
-        {"form": form, "page_obj": page, "people": page.object_list, "plan": plan},
+        {
+            "form": form,
+            "page_obj": page,
+            "people": page.object_list,
+            "plan": plan,
+            "no_section": no_section,
+        },
     )
 
 
@@ -388,12 +397,26 @@ def _wg_write(kind: str, form: Any, actor: Any) -> str:
     }
 
 
+def _wg_rows(plan: Any, leader_filter: str) -> list[Any]:
+    """The WG screen's rows; with ``?leader=`` exactly the WGs the checklist counts."""
+    rows = selectors.wg_overview(plan)
+    if leader_filter and plan is not None:
+        chosen = set(
+            selectors.WG_LEADER_FILTERS[leader_filter]([plan]).values_list("pk", flat=True)
+        )
+        rows = [row for row in rows if row.wg.pk in chosen]
+    return rows
+
+
 @login_required
 @GET_POST
 def working_groups(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     plans, plan = _chosen_plan(request)
     kind = request.POST.get("kind") if request.method == "POST" else None
+    leader_filter = request.GET.get("leader", "")  # the checklist's WG leadership items
+    if leader_filter not in selectors.WG_LEADER_FILTERS:
+        leader_filter = ""
     initial = {"effective": wareki(timezone.localdate())}
     forms_by_kind = {
         k: cls(request.POST if kind == k else None, prefix=k, plan=plan, initial=initial)
@@ -428,7 +451,8 @@ def working_groups(request: HttpRequest) -> HttpResponse:
         {
             "plans": plans,
             "plan": plan,
-            "rows": selectors.wg_overview(plan),
+            "rows": _wg_rows(plan, leader_filter),
+            "leader_filter": leader_filter,
             "forms": forms_by_kind,
             "missing": services.bodies_missing(plan) if plan else [],
         },

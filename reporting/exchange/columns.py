@@ -233,6 +233,7 @@ class Column:
     required: bool = False
     hint: str = ""
     period_warning: bool = False  # warn (not refuse) outside the plan period / this fiscal year
+    blank_value: Any = None  # what a blank cell means, when not the model field's blank
 
 
 @dataclass
@@ -279,6 +280,11 @@ class Spec:
     queryset: Callable[[Plan], Iterable[Any]] = lambda plan: []
     prepare: Callable[[dict[str, Any], Context], dict[str, Any]] = lambda values, ctx: values
     new_defaults: Callable[[Context], dict[str, Any]] = lambda ctx: {}
+    # Called for each added (old values None) or changed row before it is validated; returns
+    # the further fields it set (e.g. who confirmed a row and when), written with the row.
+    before_write: Callable[[Any, dict[str, Any] | None, Context, Any], tuple[str, ...]] | None = (
+        None
+    )
 
     def header(self) -> list[str]:
         return [c.header for c in self.columns]

@@ -326,7 +326,16 @@ def parse_import(
     # at most MEMO_LIMIT distinct values (a parser depends only on the value and the import's
     # lookups; a value that fails is not remembered, so each row gets its own message).
     columns = [
-        (i, c, c.attr, c.parse, [{}], _blank(model_fields.get(c.attr)) if not c.required else None)
+        (
+            i,
+            c,
+            c.attr,
+            c.parse,
+            [{}],
+            (c.blank_value if c.blank_value is not None else _blank(model_fields.get(c.attr)))
+            if not c.required
+            else None,
+        )
         for i, c in col_map.items()
     ]
     fk_ids = {f.name: f.attname for f in model_fields.values() if f.is_relation}
@@ -550,6 +559,11 @@ def parse_import(
                 old_values[k] = old
                 setattr(obj, k, v)
             action = "changed" if diffs else "unchanged"
+        if spec.before_write is not None and action != "unchanged":
+            for name in spec.before_write(
+                obj, old_values if action == "changed" else None, ctx, now
+            ):
+                old_values.setdefault(name, None)  # written with the row (batch_fields)
         try:
             full_clean(obj)
         except ValidationError as exc:

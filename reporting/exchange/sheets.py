@@ -9,6 +9,7 @@ from typing import Any
 from django.utils.translation import gettext_noop
 
 from initiatives.models import (
+    Confirmation,
     CountableTarget,
     IndicatorValue,
     Initiative,
@@ -17,6 +18,7 @@ from initiatives.models import (
     ProgressStatus,
     ProjectUnderWay,
     StandardSystem,
+    stamp_confirmation,
 )
 from kahoku_dx import era
 from reporting.exchange.columns import (
@@ -251,6 +253,50 @@ INDICATOR_VALUES = Spec(
     ),
 )
 
+# The 確認済み column of the procedures and systems sheets: the secretariat's confirmation,
+# the same one the list's 確認 button sets (initiatives.models.Confirmation is the rule).
+_CONFIRMED = {"○", "◯", "確認済", "確認済み", "はい", "1", "true", "yes"}
+_UNCONFIRMED = {"×", "未確認", "いいえ", "0", "false", "no", "-"}
+
+
+def p_confirmation(value: Any, ctx: Context) -> str:
+    text = unicodedata.normalize("NFKC", str(value)).strip().lower()
+    if text in _CONFIRMED or value is True:
+        return Confirmation.CONFIRMED
+    if text in _UNCONFIRMED or value is False:
+        return Confirmation.UNCONFIRMED
+    raise RowError("○(確認済み)または ×(未確認)で入力してください。")
+
+
+p_confirmation.choices = ("○", "×")  # type: ignore[attr-defined]  # the template's drop-down
+
+
+def _confirmed_cell(obj: Any) -> str:
+    return "○" if obj.is_confirmed else "×"
+
+
+def confirmed_column() -> Column:
+    return Column(
+        "確認済み",
+        "confirmation",
+        p_confirmation,
+        _confirmed_cell,
+        False,
+        "○(事務局が確認済み) / ×・空欄(未確認)",
+        blank_value=Confirmation.UNCONFIRMED,
+    )
+
+
+def _stamp_confirmation(
+    obj: Any, old: dict[str, Any] | None, ctx: Context, now: Any
+) -> tuple[str, ...]:
+    """Who confirmed the row and when: the importing person, now (only when it changed)."""
+    if old is None or "confirmation" in old:
+        stamp_confirmation(obj, by=ctx.user, at=now)
+        return ("confirmed_by", "confirmed_at")
+    return ()
+
+
 PROCEDURES = Spec(
     slug="procedures",
     title=gettext_noop("オンライン化手続"),
@@ -278,6 +324,7 @@ PROCEDURES = Spec(
         ),
         Column("オンライン化日", "online_on", p_date, _get("online_on")),
         Column("備考", "note", p_text, _get("note")),
+        confirmed_column(),
     ],
     key=("number",),
     fk_fields=("target", "section"),
@@ -313,6 +360,7 @@ SYSTEMS = Spec(
         Column("移行予定日", "planned_on", p_date, _get("planned_on")),
         Column("移行完了日", "migrated_on", p_date, _get("migrated_on")),
         Column("備考", "note", p_text, _get("note")),
+        confirmed_column(),
     ],
     key=("number",),
     fk_fields=("group", "section"),
@@ -335,6 +383,8 @@ def _procedure_defaults(ctx: Context) -> dict[str, Any]:
 
 
 PROCEDURES.new_defaults = _procedure_defaults
+PROCEDURES.before_write = _stamp_confirmation
+SYSTEMS.before_write = _stamp_confirmation
 
 
 def _project_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:

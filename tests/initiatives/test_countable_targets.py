@@ -51,7 +51,8 @@ def test_member_of_linked_wg_adds_and_edits_a_procedure(client, personas, today)
     proc = OnlineProcedure.objects.get(name="転出届")
     # Numbered after the national 27 that the plan load ships; the city's own row.
     assert (proc.number, proc.channel, proc.online_on) == (28, "pittari", date(2023, 2, 1))
-    assert (proc.provenance, proc.confirmation) == ("city", "confirmed")
+    # saving never confirms: the row waits for the secretariat's 確認 (models.Confirmation)
+    assert (proc.provenance, proc.confirmation) == ("city", "unconfirmed")
     assert "1 / 27" in response.content.decode()
     client.post(
         reverse("initiatives:procedure_edit", args=[proc.pk]),
@@ -73,6 +74,7 @@ def test_systems_x_of_20_and_filters(client, personas, today):
         phase="done", migrated_on=date(2026, 1, 10)
     )
     StandardSystem.objects.filter(number=18).update(phase="migrating")
+    StandardSystem.objects.filter(number__in=[1, 2, 18]).update(confirmation="confirmed")
     client.force_login(personas.hq)
     url = reverse("initiatives:systems")
     response = client.get(url)

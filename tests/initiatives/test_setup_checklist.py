@@ -27,12 +27,11 @@ def test_items_appear_and_disappear_as_fixed(personas):
     assert items["reviews"] > 0
     assert items["wg_leaders"] == plan_wgs.count() - 1  # only 情報推進課WG has a leader
     assert items["systems"] == StandardSystem.objects.count() > 0  # 主管課 not loaded
-    assert items["staff_section"] == 1  # the mayor persona has no section
+    assert "staff_section" not in items  # the mayor (本部長) has no section by design
     assert "ended_sections" not in items and "initiative_wg" not in items
 
     OnlineProcedure.objects.update(confirmation=Confirmation.CONFIRMED)
     StandardSystem.objects.update(section=Section.objects.get(name="情報推進課"))
-    StaffProfile.objects.filter(section__isnull=True).update(section=Section.objects.first())
     ini = initiative("1.1")
     Initiative.objects.filter(pk=ini.pk).update(is_public=True)
     for wg in plan_wgs.exclude(pk=personas.wg.pk):
@@ -76,10 +75,12 @@ def test_checklist_on_the_secretariat_home_only_with_links(
     with django_assert_max_num_queries(40):
         page = client.get(reverse("home")).content.decode()
     assert "年度の準備で足りないもの" in page
-    assert f'href="{reverse("initiatives:procedures")}">未確認のオンライン化手続' in page
+    assert f'href="{reverse("initiatives:procedures")}?confirmed=0">未確認' in page
+    # a yes/no item says 「なし」, not a count
     assert (
-        f'href="{reverse("reporting:publication")}">公開ページに載せた取り組みがありません' in page
-    )
+        f'href="{reverse("reporting:publication")}">公開ページに載せた取り組み</a> '
+        '<span class="badge badge-draft">なし</span>'
+    ) in page
     client.force_login(personas.leader)
     assert "年度の準備で足りないもの" not in client.get(reverse("home")).content.decode()
 

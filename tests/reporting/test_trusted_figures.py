@@ -320,7 +320,7 @@ def test_late_migration_is_derived_and_difficult_systems_have_their_own_date(cli
     assert html.count("期限後移行") == 1 and "移行困難システム" in html
 
 
-def test_the_secretariat_confirms_a_system_by_saving_it(client, personas):
+def test_saving_a_system_does_not_confirm_it_the_confirm_button_does(client, personas):
     system = StandardSystem.objects.get(number=5)
     client.force_login(personas.secretariat)
     response = client.post(
@@ -330,10 +330,17 @@ def test_the_secretariat_confirms_a_system_by_saving_it(client, personas):
     assert response.status_code == 302
     system.refresh_from_db()
     assert (system.confirmation, system.difficult, system.planned_on) == (
-        "confirmed",
+        "unconfirmed",
         True,
         date(2027, 9, 30),
     )
+    response = client.post(
+        reverse("initiatives:system_confirm", args=[system.pk]),
+        {"confirmed": "1", "version": str(system.version)},
+    )
+    assert response.status_code == 302
+    system.refresh_from_db()
+    assert (system.confirmation, system.confirmed_by) == ("confirmed", personas.secretariat)
 
 
 # --- 4. grades wherever figures are ---------------------------------------------------------
