@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    Exists,
     FilteredRelation,
     OuterRef,
     Prefetch,
@@ -23,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from initiatives.models import (
+    ENDING_DECISIONS,
     GRADE_KEYS,
     UNGRADED,
     CountableTarget,
@@ -139,6 +141,30 @@ def initiatives_for_fiscal_year(fiscal_year: int) -> QuerySet[Initiative]:
     """Initiatives of the plan(s) whose period covers the fiscal year, with what lists show."""
     return Initiative.objects.with_relations().filter(
         Plan.covering(fiscal_year, via="policy__plan")
+    )
+
+
+# An initiative has ended when its latest progress entry (of any fiscal year) says 完了 or
+# 中止, or when HQ approved a review deciding 完了 or 廃止 for it.
+ENDED_STATUSES = frozenset({ProgressStatus.DONE, ProgressStatus.CANCELLED})
+
+
+def running_initiatives(queryset: QuerySet[Initiative], today: date) -> QuerySet[Initiative]:
+    """The initiatives of ``queryset`` still running on ``today`` (see ENDED_STATUSES): the
+    ones reminders are about. A new entry after a 完了 (work taken up again) runs again."""
+    last_entry = ProgressEntry.objects.filter(
+        initiative=OuterRef("pk"), entry_date__lte=today
+    ).order_by("-entry_date")
+    ending_review = Review.objects.filter(
+        initiative=OuterRef("pk"),
+        state=Review.State.APPROVED,
+        carry_over__in=ENDING_DECISIONS,
+    )
+    running_statuses = [s for s in ProgressStatus.values if s not in ENDED_STATUSES]
+    return (
+        queryset.annotate(last_status=Subquery(last_entry.values("status")[:1]))
+        .filter(Q(last_status__isnull=True) | Q(last_status__in=running_statuses))
+        .exclude(Exists(ending_review))
     )
 
 

@@ -39,7 +39,6 @@ from initiatives.models import (
     Initiative,
     OnlineProcedure,
     ProgressEntry,
-    ProgressStatus,
     Review,
     ReviewEvent,
     StandardSystem,
@@ -47,6 +46,7 @@ from initiatives.models import (
 from initiatives.selectors import (
     initiatives_for_fiscal_year,
     initiatives_with_list_columns,
+    running_initiatives,
     stale_filter,
 )
 from initiatives.workflow import EDITABLE_STATES, MSG_RETURN_COMMENT, move_named
@@ -59,7 +59,8 @@ from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch s
     version_bump,
 )
 from plans.models import Plan
-from workgroups.access import roles_for
+from plans.selectors import plan_in_force_on
+from workgroups.access import can_log_in, roles_for
 from workgroups.models import Section, WorkingGroupMembership
 
 State = Review.State
@@ -589,21 +590,27 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
     """Who gets a reminder on ``today`` and for what: the one selection send_reminders mails
     and the plan switch check (reporting.services.switch_check) lists.
 
-    WG leaders: reviews in draft due within ``days`` days (or overdue) and returned reviews.
-    WG members (leaders included): their WG's initiatives of the current fiscal year without a
-    progress entry for ``days`` days, unless the year's latest status is 完了 or 中止.
-    Initiatives of ``today``'s fiscal year belong to the plan covering it, and their WGs are
-    that plan's WG rows, so on and after 1 April the new plan's people are the ones reminded.
+    Only about initiatives of the plan in force on ``today`` (plans.selectors.plan_in_force_on)
+    that are still running (selectors.running_initiatives: not ended by a 完了/中止 entry or an
+    approved 完了/廃止 decision), and only to people who can log in (workgroups.access
+    .can_log_in) and have a mail address. WG leaders: reviews in draft due within ``days``
+    days (or overdue) and returned reviews. WG members (leaders included): their WG's
+    initiatives without a progress entry for ``days`` days. The plan in force holds its own
+    WG rows, so on and after 1 April the new plan's people are the ones reminded.
     """
-    fiscal_year = era.current_fiscal_year(today)
+    plan = plan_in_force_on(today)
+    if plan is None:
+        return []
     horizon = today + timedelta(days=days)
     todos: dict[int, ReminderTodo] = {}
 
-    memberships = list(
-        WorkingGroupMembership.objects.filter(user__is_active=True)
+    memberships = [
+        m
+        for m in WorkingGroupMembership.objects.filter(working_group__plan=plan)
         .exclude(user__email="")
         .select_related("user", "user__profile")
-    )
+        if can_log_in(m.user)
+    ]
     leaders: dict[int, list[Any]] = {}
     members: dict[int, list[Any]] = {}
     for m in memberships:
@@ -614,8 +621,9 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
     def todo(user: Any) -> ReminderTodo:
         return todos.setdefault(user.pk, ReminderTodo(user))
 
-    reviews = (
-        Review.objects.filter(initiative__working_group__isnull=False)
+    in_plan = Initiative.objects.for_plan(plan).filter(working_group__isnull=False)
+    reviews = list(
+        Review.objects.filter(initiative__in=in_plan)
         .filter(
             Q(state=State.RETURNED)
             | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
@@ -623,18 +631,26 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
         .select_related("initiative", "initiative__policy")
         .order_by("due_date", "initiative__policy__number", "initiative__number")
     )
+    # A review is about its fiscal year: still wanted when the initiative was running when
+    # that year began (one that ends during the year writes the year's review, e.g. 完了).
+    running_then = {
+        fy: set(
+            running_initiatives(in_plan, era.fiscal_year_start(fy)).values_list("pk", flat=True)
+        )
+        for fy in {r.fiscal_year for r in reviews}
+    }
     for review in reviews:
+        if review.initiative_id not in running_then[review.fiscal_year]:
+            continue
         for user in leaders.get(review.initiative.working_group_id, []):
             bucket = todo(user).returned if review.state == State.RETURNED else todo(user).due
             bucket.append(review)
 
+    running = running_initiatives(in_plan, today)
     initiatives = initiatives_with_list_columns(
-        initiatives_for_fiscal_year(fiscal_year).filter(working_group__isnull=False),
-        fiscal_year,
+        running.select_related("policy"), era.current_fiscal_year(today)
     ).filter(stale_filter(today, days))
     for ini in initiatives.order_by("policy__number", "number"):
-        if ini.latest_status in (ProgressStatus.DONE, ProgressStatus.CANCELLED):
-            continue
         for user in members.get(ini.working_group_id, []):
             todo(user).stale.append(ini)
 
