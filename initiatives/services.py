@@ -22,6 +22,7 @@ from django.db.models import Max, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from initiatives import notifications
 from initiatives.access import (
     can_edit_countable,
     can_log_progress,
@@ -383,6 +384,7 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
         )
     }
     created = updated = 0
+    opened = []
     for ini in initiatives:
         review = existing.get(ini.pk)
         if review is None:
@@ -395,6 +397,13 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
             version_bump(review)
             save_with_user(review, actor)
             updated += 1
+        else:
+            continue
+        review.initiative = ini
+        opened.append(review)
+    notifications.reviews_opened(
+        reviews=opened, fiscal_year=fiscal_year, due_date=due_date, actor=actor
+    )
     return created, updated
 
 
@@ -423,6 +432,7 @@ def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> 
     version_bump(current)
     save_with_user(current, actor)
     _event(current, actor, from_state, step.target, comment.strip())
+    notifications.review_moved(review=current, move=step, actor=actor, comment=comment)
     return current
 
 
