@@ -47,6 +47,7 @@ from initiatives.models import (
 from initiatives.selectors import (
     initiatives_for_fiscal_year,
     initiatives_with_list_columns,
+    reviews_of_running_initiatives,
     running_initiatives,
     stale_filter,
 )
@@ -632,8 +633,8 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
         return todos.setdefault(user.pk, ReminderTodo(user))
 
     in_plan = Initiative.objects.for_plan(plan).filter(working_group__isnull=False)
-    reviews = list(
-        Review.objects.filter(initiative__in=in_plan)
+    reviews = (
+        reviews_of_running_initiatives(Review.objects.filter(initiative__in=in_plan))
         .filter(
             Q(state=State.RETURNED)
             | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
@@ -641,17 +642,7 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
         .select_related("initiative", "initiative__policy")
         .order_by("due_date", "initiative__policy__number", "initiative__number")
     )
-    # A review is about its fiscal year: still wanted when the initiative was running when
-    # that year began (one that ends during the year writes the year's review, e.g. 完了).
-    running_then = {
-        fy: set(
-            running_initiatives(in_plan, era.fiscal_year_start(fy)).values_list("pk", flat=True)
-        )
-        for fy in {r.fiscal_year for r in reviews}
-    }
     for review in reviews:
-        if review.initiative_id not in running_then[review.fiscal_year]:
-            continue
         for user in leaders.get(review.initiative.working_group_id, []):
             bucket = todo(user).returned if review.state == State.RETURNED else todo(user).due
             bucket.append(review)
