@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import (
     Count,
+    Exists,
     FilteredRelation,
     OuterRef,
     Prefetch,
@@ -18,6 +19,7 @@ from django.db.models import (
     Subquery,
     Window,
 )
+from django.db.models.lookups import In, IsNull
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +27,7 @@ from django.utils.translation import gettext_noop
 
 from initiatives import workflow
 from initiatives.models import (
+    ENDING_DECISIONS,
     GRADE_KEYS,
     CountableTarget,
     Indicator,
@@ -142,6 +145,52 @@ def initiatives_for_fiscal_year(fiscal_year: int) -> QuerySet[Initiative]:
     """Initiatives of the plan(s) whose period covers the fiscal year, with what lists show."""
     return Initiative.objects.with_relations().filter(
         Plan.covering(fiscal_year, via="policy__plan")
+    )
+
+
+# An initiative has ended when its latest progress entry (of any fiscal year) says 完了 or
+# 中止, or when HQ approved a review deciding 完了 or 廃止 for it.
+ENDED_STATUSES = frozenset({ProgressStatus.DONE, ProgressStatus.CANCELLED})
+RUNNING_STATUSES = tuple(s for s in ProgressStatus.values if s not in ENDED_STATUSES)
+
+
+def running_condition(
+    *, initiative: Any, entries: Q | None = None, decisions: Q | None = None
+) -> Q:
+    """The one rule "the initiative is still running" as a filter: ``initiative`` is the
+    reference to it (OuterRef("pk") on initiatives, OuterRef("initiative") on reviews),
+    ``entries`` and ``decisions`` the progress entries and approved reviews that count
+    (those up to a day, or those before a review's fiscal year)."""
+    last_status = Subquery(
+        ProgressEntry.objects.filter(entries or Q(), initiative=initiative)
+        .order_by("-entry_date")
+        .values("status")[:1]
+    )
+    ending = Review.objects.filter(
+        decisions or Q(),
+        initiative=initiative,
+        state=Review.State.APPROVED,
+        carry_over__in=ENDING_DECISIONS,
+    )
+    return (Q(IsNull(last_status, True)) | Q(In(last_status, RUNNING_STATUSES))) & ~Q(
+        Exists(ending)
+    )
+
+
+def running_initiatives(queryset: QuerySet[Initiative], today: date) -> QuerySet[Initiative]:
+    """The initiatives of ``queryset`` still running on ``today``: the ones reminders are
+    about. A new entry after a 完了 (work taken up again) runs again."""
+    return queryset.filter(
+        running_condition(initiative=OuterRef("pk"), entries=Q(entry_date__lte=today))
+    )
+
+
+def reviews_of_running_initiatives(queryset: QuerySet[Review]) -> QuerySet[Review]:
+    """Reviews whose initiative was still running when the review's fiscal year began (one
+    that ends during the year still writes that year's review, e.g. deciding 完了)."""
+    before = Q(fiscal_year__lt=OuterRef("fiscal_year"))
+    return queryset.filter(
+        running_condition(initiative=OuterRef("initiative"), entries=before, decisions=before)
     )
 
 

@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from initiatives import notifications
 from initiatives.access import (
     can_confirm_countable,
     can_edit_countable,
@@ -41,7 +42,6 @@ from initiatives.models import (
     Initiative,
     OnlineProcedure,
     ProgressEntry,
-    ProgressStatus,
     Review,
     ReviewEvent,
     StandardSystem,
@@ -50,6 +50,8 @@ from initiatives.models import (
 from initiatives.selectors import (
     initiatives_for_fiscal_year,
     initiatives_with_list_columns,
+    reviews_of_running_initiatives,
+    running_initiatives,
     stale_filter,
 )
 from initiatives.workflow import MSG_RETURN_COMMENT, move_named, return_comment, text_editable
@@ -62,7 +64,8 @@ from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch s
     version_bump,
 )
 from plans.models import Plan
-from workgroups.access import roles_for
+from plans.selectors import plan_in_force_on
+from workgroups.access import can_log_in, roles_for
 from workgroups.models import Section, WorkingGroupMembership
 
 State = Review.State
@@ -386,6 +389,7 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
         )
     }
     created = updated = 0
+    opened = []
     for ini in initiatives:
         review = existing.get(ini.pk)
         if review is None:
@@ -398,6 +402,13 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
             version_bump(review)
             save_with_user(review, actor)
             updated += 1
+        else:
+            continue
+        review.initiative = ini
+        opened.append(review)
+    notifications.reviews_opened(
+        reviews=opened, fiscal_year=fiscal_year, due_date=due_date, actor=actor
+    )
     return created, updated
 
 
@@ -426,6 +437,7 @@ def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> 
     version_bump(current)
     save_with_user(current, actor)
     _event(current, actor, from_state, step.target, comment.strip())
+    notifications.review_moved(review=current, move=step, actor=actor, comment=comment)
     return current
 
 
@@ -605,21 +617,27 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
     """Who gets a reminder on ``today`` and for what: the one selection send_reminders mails
     and the plan switch check (reporting.services.switch_check) lists.
 
-    WG leaders: reviews in draft due within ``days`` days (or overdue) and returned reviews.
-    WG members (leaders included): their WG's initiatives of the current fiscal year without a
-    progress entry for ``days`` days, unless the year's latest status is 完了 or 中止.
-    Initiatives of ``today``'s fiscal year belong to the plan covering it, and their WGs are
-    that plan's WG rows, so on and after 1 April the new plan's people are the ones reminded.
+    Only about initiatives of the plan in force on ``today`` (plans.selectors.plan_in_force_on)
+    that are still running (selectors.running_initiatives: not ended by a 完了/中止 entry or an
+    approved 完了/廃止 decision), and only to people who can log in (workgroups.access
+    .can_log_in) and have a mail address. WG leaders: reviews in draft due within ``days``
+    days (or overdue) and returned reviews. WG members (leaders included): their WG's
+    initiatives without a progress entry for ``days`` days. The plan in force holds its own
+    WG rows, so on and after 1 April the new plan's people are the ones reminded.
     """
-    fiscal_year = era.current_fiscal_year(today)
+    plan = plan_in_force_on(today)
+    if plan is None:
+        return []
     horizon = today + timedelta(days=days)
     todos: dict[int, ReminderTodo] = {}
 
-    memberships = list(
-        WorkingGroupMembership.objects.filter(user__is_active=True)
+    memberships = [
+        m
+        for m in WorkingGroupMembership.objects.filter(working_group__plan=plan)
         .exclude(user__email="")
         .select_related("user", "user__profile")
-    )
+        if can_log_in(m.user)
+    ]
     leaders: dict[int, list[Any]] = {}
     members: dict[int, list[Any]] = {}
     for m in memberships:
@@ -630,8 +648,9 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
     def todo(user: Any) -> ReminderTodo:
         return todos.setdefault(user.pk, ReminderTodo(user))
 
+    in_plan = Initiative.objects.for_plan(plan).filter(working_group__isnull=False)
     reviews = (
-        Review.objects.filter(initiative__working_group__isnull=False)
+        reviews_of_running_initiatives(Review.objects.filter(initiative__in=in_plan))
         .filter(
             Q(state=State.RETURNED)
             | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
@@ -644,13 +663,11 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
             bucket = todo(user).returned if review.state == State.RETURNED else todo(user).due
             bucket.append(review)
 
+    running = running_initiatives(in_plan, today)
     initiatives = initiatives_with_list_columns(
-        initiatives_for_fiscal_year(fiscal_year).filter(working_group__isnull=False),
-        fiscal_year,
+        running.select_related("policy"), era.current_fiscal_year(today)
     ).filter(stale_filter(today, days))
     for ini in initiatives.order_by("policy__number", "number"):
-        if ini.latest_status in (ProgressStatus.DONE, ProgressStatus.CANCELLED):
-            continue
         for user in members.get(ini.working_group_id, []):
             todo(user).stale.append(ini)
 

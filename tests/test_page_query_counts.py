@@ -477,6 +477,7 @@ NOT_LIST_PAGES: dict[str, str] = {
     "account_security": "authentication (second factor)",
     "recovery_codes_regenerate": "POST only",
     "otp_disable": "POST only",
+    "account_mail": "a form (one's own mail settings)",
     "reauthenticate": "authentication",
     "set_language": "POST only (language switch)",
 }

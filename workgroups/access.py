@@ -83,6 +83,16 @@ def roles_for(user: Any) -> Roles:
     return roles
 
 
+def can_log_in(user: Any) -> bool:
+    """Whether ``user`` can sign in to the screens today: an active account with a usable
+    password. The one predicate for "people who can log in" (the reminders and the review
+    mails go only to them). API service accounts never pass: they are made without a
+    password (reporting.api.accounts), their token is their only credential. A directory
+    login (LDAP/SSO), if it comes, is one more way in and belongs here.
+    """
+    return bool(user.is_active and user.has_usable_password())
+
+
 class SecretariatRequiredMixin(AccessMixin):
     """Secretariat-only screens: anonymous → login, other staff → 403."""
 

@@ -7,7 +7,7 @@ No app_name: Django's own auth views and templates reverse these names unnamespa
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from workgroups import account_views
+from workgroups import account_views, notification_views
 from workgroups.password_reset import ThrottledPasswordResetForm
 
 urlpatterns = [
@@ -22,6 +22,7 @@ urlpatterns = [
         name="recovery_codes_regenerate",
     ),
     path("security/disable/", account_views.otp_disable, name="otp_disable"),
+    path("mail/", notification_views.account_mail, name="account_mail"),
     path(
         "password_reset/",
         auth_views.PasswordResetView.as_view(form_class=ThrottledPasswordResetForm),

@@ -65,6 +65,15 @@ class StaffForm(VersionedFormMixin):
         help_text="事務局はすべてを管理できます。本部は全体を閲覧し、振り返りを承認します。"
         "職員はWGに参加すると担当の取り組みを記録でき、WGに参加しなければ閲覧のみです。",
     )
+    review_mail = forms.BooleanField(
+        label=_("振り返りの通知メールを受け取る"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "振り返りの提出・差戻し・確認・承認や一括作成を、次に対応する人にメールで知らせます。"
+            "本人も「メール通知の設定」で変えられます。"
+        ),
+    )
 
     def __init__(self, *args: Any, instance: Any = None, **kwargs: Any) -> None:
         self.instance = instance

@@ -414,6 +414,15 @@ class StaffProfile(models.Model):
     )
     job_title = models.CharField(_("職名"), max_length=100, blank=True, default="")
     kana = models.CharField(_("ふりがな"), max_length=100, blank=True, default="")
+    # Mail on each move of a PDCA review (initiatives.notifications); the person turns it
+    # off on their own mail settings page, the secretariat on the staff screen.
+    review_mail = models.BooleanField(
+        _("振り返りの通知メールを受け取る"),
+        default=True,
+        help_text=_(
+            "振り返りの提出・差戻し・確認・承認や一括作成を、次に対応する人にメールで知らせます。"
+        ),
+    )
     # The optimistic-lock version of the whole staff record (kahoku_dx.versioning): every
     # write to the person's account, profile, WG roles or HQ seat moves it on
     # (workgroups.services.staff_version_bump), so a staff form opened before sees it.

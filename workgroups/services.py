@@ -324,6 +324,25 @@ def staff_set_active(*, actor: Any, user: Any, active: bool, day: date | None = 
     return user
 
 
+@transaction.atomic
+def staff_review_mail_set(*, actor: Any, user: Any, on: bool) -> bool:
+    """Turn a person's review mails (initiatives.notifications) on or off: the person on
+    their own mail settings page, or the secretariat on the staff screen. Returns whether
+    it changed; the change is kept in the person's history and moves their record's version."""
+    if actor is None or actor.pk != user.pk:
+        _guard(actor, user)
+    profile = StaffProfile.objects.select_for_update(of=("self",)).filter(user=user).first()
+    if profile is None:
+        profile = StaffProfile(user=user, display_name=user.last_name)
+    if profile.pk is not None and profile.review_mail == on:
+        return False
+    profile.review_mail = on
+    _history(profile, actor)
+    profile.save()
+    staff_version_bump(actor=actor, user=user)
+    return True
+
+
 def sessions_end_for(user: Any) -> int:
     """Delete every stored session of ``user`` (sessions live in the database only).
 
@@ -512,6 +531,7 @@ def staff_save(
     kana: str | None = None,
     job_title: str | None = None,
     version: int | None = None,
+    review_mail: bool | None = None,
 ) -> tuple[Any, list[str]]:
     """The staff screen's one write: the person, their WG roles and HQ seat, all or nothing.
 
@@ -547,6 +567,8 @@ def staff_save(
             job_title=job_title,
         )
         changes = []
+    if review_mail is not None:
+        staff_review_mail_set(actor=actor, user=user, on=review_mail)
     if plan is not None:
         changes += staff_set_wg_roles(actor=actor, user=user, plan=plan, roles=wg_roles)
         if (

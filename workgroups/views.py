@@ -125,6 +125,7 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             "email": person.email,
             "section": profile.section if profile else None,
             "role": profile.role if profile else "staff",
+            "review_mail": profile.review_mail if profile else True,
             "version": services.staff_version_of(person),
         }
     form = StaffForm(request.POST or None, instance=person, initial=initial)
@@ -153,6 +154,7 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
                 hq_role=roles_form.cleaned_data.get("hq_role") or None,
                 hq_title=roles_form.cleaned_data.get("hq_title", ""),
                 version=form.cleaned_data["version"],
+                review_mail=form.cleaned_data["review_mail"],
             )
         except EditConflict as exc:
             conflict = exc
