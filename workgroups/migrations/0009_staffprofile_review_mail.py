@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('workgroups', '0007_hq_seat_per_person'),
+        ('workgroups', '0008_externaladvisor_user'),
     ]
 
     operations = [
