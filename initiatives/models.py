@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -530,6 +531,24 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review}: {self.get_from_state_display()} → {self.get_to_state_display()}"
+
+    # The comment the portal itself writes when a round is opened in bulk. It is stored in
+    # Japanese (the record) and shown in the reader's language.
+    BULK_OPENED = "一括作成(提出期限 %(due)s)"
+    _BULK_OPENED = re.compile(r"^一括作成\(提出期限 (?P<due>\d{4}-\d{2}-\d{2})\)$")
+
+    @classmethod
+    def bulk_opened_comment(cls, due_date: date) -> str:
+        return cls.BULK_OPENED % {"due": f"{due_date:%Y-%m-%d}"}
+
+    @property
+    def shown_comment(self) -> str:
+        """The comment as shown: staff's words as typed, the portal's own in the reader's
+        language."""
+        match = self._BULK_OPENED.match(self.comment)
+        if match:
+            return _("一括作成(提出期限 %(due)s)") % {"due": match["due"]}
+        return self.comment
 
 
 class CountableTargetManager(models.Manager["CountableTarget"]):
