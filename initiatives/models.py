@@ -12,7 +12,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kahoku_dx import era
@@ -438,7 +438,7 @@ class Review(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("下書き")
         SUBMITTED = "submitted", _("提出済")
-        RETURNED = "returned", _("差戻し")
+        RETURNED = "returned", pgettext_lazy("review state", "差戻し")
         CHECKED = "checked", _("確認済")
         APPROVED = "approved", _("承認済")
 

@@ -239,8 +239,8 @@ class PlanChapter(models.Model):
     VERSION_FIELD = "revision"
 
     class Meta:
-        verbose_name = "計画の章"
-        verbose_name_plural = "計画の章"
+        verbose_name = _("計画の章")
+        verbose_name_plural = _("計画の章")
         ordering = ["version", "number"]
         constraints = [
             models.UniqueConstraint(fields=["version", "number"], name="uniq_chapter_number")
