@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -170,10 +171,13 @@ class ChapterForm(VersionedFormMixin):
         widget=forms.Textarea(attrs={"rows": 20}),
         required=False,
         max_length=50000,
-        help_text=_(
-            "段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。"
-        )
-        + PLACEHOLDER_HELP,
+        help_text=format_lazy(
+            "{}{}",
+            _(
+                "段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。"
+            ),
+            PLACEHOLDER_HELP,
+        ),
     )
 
 

@@ -45,18 +45,52 @@ def frozen_today(monkeypatch):
     monkeypatch.setattr("initiatives.views._today", lambda: TODAY)
 
 
+VOID_ELEMENTS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+}
+
+
 class _Text(HTMLParser):
-    """What a reader sees: text nodes and the attributes a screen reader or a field shows."""
+    """What a reader sees: text nodes and the attributes a screen reader or a field shows.
+
+    An element inside the page marked ``lang="ja"`` holds Japanese data on purpose (the
+    pieces of plan text a diff cuts, which no longer match whole data values): it is left out.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.open: list[tuple[str, bool]] = []  # (tag, marked Japanese)
+
+    def _in_japanese(self) -> bool:
+        return any(ja for _, ja in self.open)
 
     def handle_starttag(self, tag, attrs):
-        self.parts.extend(v for k, v in attrs if k in SHOWN_ATTRIBUTES and v)
+        japanese = tag != "html" and dict(attrs).get("lang") == "ja"
+        if not (japanese or self._in_japanese()):
+            self.parts.extend(v for k, v in attrs if k in SHOWN_ATTRIBUTES and v)
+        if tag not in VOID_ELEMENTS:
+            self.open.append((tag, japanese))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
 
     def handle_data(self, data):
-        self.parts.append(data)
+        if not self._in_japanese():
+            self.parts.append(data)
 
 
 def _visible_text(page: str) -> str:
@@ -461,3 +495,14 @@ def test_every_page_and_form_in_english_for_every_persona(walk_samples, personas
             *(f"{rest} [{', '.join(who)}]" for rest, who in seen.items()),
         ]
     )
+
+
+def test_japanese_data_marked_lang_ja_is_left_out_and_nothing_after_it():
+    """Guard the guard: a ``lang="ja"`` element hides its own text only (a <br> inside it or
+    the page's own <html lang="ja"> do not hide the rest)."""
+    page = (
+        '<html lang="en"><p>Plan: <span lang="ja">令和<del>8</del><br>年度</span> 未報告</p>'
+        '<p lang="ja" title="題">x</p>残り</html>'
+    )
+    assert _japanese_texts(page, []) == ["未報告", "残り"]
+    assert _japanese_texts('<html lang="ja"><p>未報告</p></html>', []) == ["未報告"]

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext
 
 from plans.models import Plan
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
@@ -176,7 +177,7 @@ def _shown(field: Any, value: Any, names: dict[tuple[str, Any], str]) -> str:
     if field.is_relation:
         return names.get((field.name, value), f"#{value}")
     if isinstance(value, bool):
-        return "はい" if value else "いいえ"
+        return gettext("はい") if value else gettext("いいえ")
     return str(value)
 
 

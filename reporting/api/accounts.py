@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
@@ -34,9 +34,10 @@ SCOPE_ALL_GROUP = "API読取範囲:全体"
 SCOPE_WG_PREFIX = "API読取範囲:WG:"
 SCOPE_ALL = "all"  # the form's value for "read everything, like 推進本部"
 
-REASON_CREATED = "APIサービスアカウントを作成しトークンを発行"
-REASON_REGENERATED = "APIトークンを再発行(以前のトークンは無効)"
-REASON_REVOKED = "APIトークンを失効"
+# Stored as history reasons in Japanese; shown in the reader's language (|translated).
+REASON_CREATED = gettext_noop("APIサービスアカウントを作成しトークンを発行")
+REASON_REGENERATED = gettext_noop("APIトークンを再発行(以前のトークンは無効)")
+REASON_REVOKED = gettext_noop("APIトークンを失効")
 
 
 @dataclass(frozen=True)
