@@ -58,7 +58,7 @@ FACTS: dict[str, Callable[[dict[str, Any]], str]] = {
 
 def _placeholder_help() -> str:
     """The markers are typed as they are, in Japanese, whatever the reader's language."""
-    markers = gettext("、").join(
+    markers = pgettext("punctuation", "、").join(
         pgettext("placeholder marker", "{%(name)s}") % {"name": name} for name in FACTS
     )
     return gettext(

@@ -17,6 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -361,8 +362,11 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
         ["  " + _("うち確認済みの手続"), online["confirmed"], _("登録"), online["registered"]],
         [_("標準化システム移行完了"), systems["done"], _("対象"), systems["total"]],
         ["  " + _("期限超過(確認済み・未完了)"), len(systems["overdue"])],
-        ["  " + _("期限後移行"), _("、").join(systems["late"]) or _("なし")],
-        ["  " + _("移行困難システム"), _("、").join(systems["difficult"]) or _("なし")],
+        ["  " + _("期限後移行"), pgettext("punctuation", "、").join(systems["late"]) or _("なし")],
+        [
+            "  " + _("移行困難システム"),
+            pgettext("punctuation", "、").join(systems["difficult"]) or _("なし"),
+        ],
     ]
     for offset, values in enumerate(notes, start=2):
         for c, value in enumerate(values, start=1):

@@ -288,6 +288,8 @@ JAPANESE_WORKBOOKS = {
     # headers are the import's keys, the same whatever the language of whoever exported them.
     "excel:bulk_export": "exchange format",
     "excel:bulk_template": "exchange format",
+    # Table 4-1 is read back by its importer, which finds the header row by its 項目 cell.
+    "excel:schedule_export": "exchange format (table 4-1 round trip)",
 }
 # Rows of a workbook that are headers: titles and column headings sit in the first rows.
 HEADER_ROWS = 6

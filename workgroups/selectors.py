@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 
 from plans.models import Plan
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
@@ -268,7 +268,7 @@ def _describe(record: Any, fields: list[Any], names: dict[tuple[str, Any], str])
         if value in (None, ""):
             continue
         parts.append(f"{f.verbose_name}: {_shown(f, value, names)}")
-    return "、".join(parts)[:300]
+    return pgettext("punctuation", "、").join(parts)[:300]
 
 
 # --- the WGs of a plan, with what the secretariat should look at --------------------------

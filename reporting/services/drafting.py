@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from initiatives.models import CountableTarget, Indicator, Initiative, ProjectUnderWay
 from initiatives.services import indicator_create, indicator_update
@@ -134,7 +134,9 @@ def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list
     )
     facts = plain_facts(plan, version)
     for m in chapter_facts.years_outside(chapters, plan.start_fy, plan.end_fy):
-        years = _("、").join(chapter_facts.fiscal_year_text(fy) for fy in m.years)
+        years = pgettext("punctuation", "、").join(
+            chapter_facts.fiscal_year_text(fy) for fy in m.years
+        )
         title = chapter_facts.fill(m.title, facts)
         warnings.append(
             _(
@@ -159,7 +161,9 @@ def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list
 
     def text_outside(what: str, text: str) -> None:
         for passage, years in chapter_facts.passages_outside(text, plan.start_fy, plan.end_fy):
-            named = _("、").join(chapter_facts.fiscal_year_text(fy) for fy in years)
+            named = pgettext("punctuation", "、").join(
+                chapter_facts.fiscal_year_text(fy) for fy in years
+            )
             warnings.append(
                 _(
                     "%(what)sに計画期間(%(period)s)の外の年度(%(years)s)が書かれています:「%(passage)s」"

@@ -219,7 +219,10 @@ def _check_wg_leaders(
     two = [
         Row(
             _("%(wg)s(WG長: %(leaders)s)")
-            % {"wg": wg.name, "leaders": _("、").join(_name(u) for u in leaders[wg.pk])}
+            % {
+                "wg": wg.name,
+                "leaders": pgettext("punctuation", "、").join(_name(u) for u in leaders[wg.pk]),
+            }
         )
         for wg in wgs
         if len(leaders.get(wg.pk, [])) > 1
