@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kahoku_dx import era
@@ -480,7 +481,7 @@ class Review(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", _("下書き")
         SUBMITTED = "submitted", _("提出済")
-        RETURNED = "returned", _("差戻し")
+        RETURNED = "returned", pgettext_lazy("review state", "差戻し")
         CHECKED = "checked", _("確認済")
         APPROVED = "approved", _("承認済")
 
@@ -573,6 +574,24 @@ class ReviewEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.review}: {self.get_from_state_display()} → {self.get_to_state_display()}"
+
+    # The comment the portal itself writes when a round is opened in bulk. It is stored in
+    # Japanese (the record) and shown in the reader's language.
+    BULK_OPENED = "一括作成(提出期限 %(due)s)"
+    _BULK_OPENED = re.compile(r"^一括作成\(提出期限 (?P<due>\d{4}-\d{2}-\d{2})\)$")
+
+    @classmethod
+    def bulk_opened_comment(cls, due_date: date) -> str:
+        return cls.BULK_OPENED % {"due": f"{due_date:%Y-%m-%d}"}
+
+    @property
+    def shown_comment(self) -> str:
+        """The comment as shown: staff's words as typed, the portal's own in the reader's
+        language."""
+        match = self._BULK_OPENED.match(self.comment)
+        if match:
+            return _("一括作成(提出期限 %(due)s)") % {"due": match["due"]}
+        return self.comment
 
 
 class CountableTargetManager(models.Manager["CountableTarget"]):

@@ -395,7 +395,7 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
         if review is None:
             review = Review(initiative=ini, fiscal_year=fiscal_year, due_date=due_date)
             save_with_user(review, actor)
-            _event(review, actor, "", State.DRAFT, f"一括作成(提出期限 {due_date:%Y-%m-%d})")
+            _event(review, actor, "", State.DRAFT, ReviewEvent.bulk_opened_comment(due_date))
             created += 1
         elif text_editable(review) and review.due_date != due_date:
             review.due_date = due_date

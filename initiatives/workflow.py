@@ -31,7 +31,7 @@ BY_HEADQUARTERS = "headquarters"
 # The states in which the review text may still be written (and submitted).
 EDITABLE_STATES: tuple[str, ...] = (State.DRAFT, State.RETURNED)
 
-MSG_RETURN_COMMENT = "差戻しの理由(コメント)を入力してください。"
+MSG_RETURN_COMMENT = _("差戻しの理由(コメント)を入力してください。")
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,9 @@ class Move:
     sources: tuple[str, ...]
     target: str
     by: str  # a BY_* role key
-    verb: str  # "…のため、<verb>できません。"
-    denied: str  # PermissionDenied message for the wrong role
-    done: str  # flash message after the move
+    verb: str | Promise  # "…のため、<verb>できません。"
+    denied: str | Promise  # PermissionDenied message for the wrong role
+    done: str | Promise  # flash message after the move
     title: str | Promise  # heading of the form on the review page
     button: str | Promise
     title_again: str | Promise = ""  # heading/button when moving from 差戻し (resubmission)
@@ -68,9 +68,9 @@ MOVES: tuple[Move, ...] = (
         sources=EDITABLE_STATES,
         target=State.SUBMITTED,
         by=BY_MANAGER,
-        verb="提出",
-        denied="振り返りの提出は、担当WGのWG長と事務局のみ行えます。",
-        done="振り返りを提出しました。",
+        verb=pgettext_lazy("cannot be …", "提出"),
+        denied=_("振り返りの提出は、担当WGのWG長と事務局のみ行えます。"),
+        done=_("振り返りを提出しました。"),
         title=_("提出"),
         button=_("提出する"),
         title_again=_("再提出"),
@@ -84,9 +84,9 @@ MOVES: tuple[Move, ...] = (
         sources=(State.SUBMITTED,),
         target=State.CHECKED,
         by=BY_SECRETARIAT,
-        verb="確認済に",
-        denied="確認は事務局(情報推進課)のみ行えます。",
-        done="振り返りを確認済にしました(推進本部の承認待ち)。",
+        verb=pgettext_lazy("cannot be …", "確認済に"),
+        denied=_("確認は事務局(情報推進課)のみ行えます。"),
+        done=_("振り返りを確認済にしました(推進本部の承認待ち)。"),
         title=_("確認（推進本部へ回付）"),
         button=_("確認済にする"),
     ),
@@ -95,9 +95,9 @@ MOVES: tuple[Move, ...] = (
         sources=(State.SUBMITTED,),
         target=State.RETURNED,
         by=BY_SECRETARIAT,
-        verb="差戻し",
-        denied="差戻しは事務局(情報推進課)のみ行えます。",
-        done="振り返りを差し戻しました。",
+        verb=pgettext_lazy("cannot be …", "差戻し"),
+        denied=_("差戻しは事務局(情報推進課)のみ行えます。"),
+        done=_("振り返りを差し戻しました。"),
         # The action's heading, not the state's label (「差戻し」 the state reads "Returned").
         title=pgettext_lazy("review move", "差戻し"),
         button=_("差し戻す"),
@@ -110,9 +110,9 @@ MOVES: tuple[Move, ...] = (
         sources=(State.CHECKED,),
         target=State.APPROVED,
         by=BY_HEADQUARTERS,
-        verb="承認",
-        denied="承認はDX推進本部のみ行えます。",
-        done="振り返りを承認しました。以後は変更できません。",
+        verb=pgettext_lazy("cannot be …", "承認"),
+        denied=_("承認はDX推進本部のみ行えます。"),
+        done=_("振り返りを承認しました。以後は変更できません。"),
         title=_("承認"),
         button=_("承認する"),
         hint=_("承認すると、この振り返りはロックされ変更できなくなります。"),

@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from initiatives.views import home
 from kahoku_dx.accounts import PortalPasswordResetConfirmView
 from kahoku_dx.health import healthz
 
-admin.site.site_header = "かほく市DX推進ポータル 管理画面"
-admin.site.site_title = "かほく市DX推進ポータル"
-admin.site.index_title = "データ管理"
+admin.site.site_header = _("かほく市DX推進ポータル 管理画面")
+admin.site.site_title = _("かほく市DX推進ポータル")
+admin.site.index_title = _("データ管理")
 
 urlpatterns = [
     path("", home, name="home"),

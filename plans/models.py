@@ -23,10 +23,10 @@ class PlanManager(models.Manager["Plan"]):
 class PlanStatus(models.TextChoices):
     """A plan's life: drafted from the one before, adopted (決定) on a date, then in force."""
 
-    DRAFT = "draft", "策定中"
-    ADOPTED = "adopted", "決定"
-    IN_FORCE = "in_force", "施行中"
-    ENDED = "ended", "終了"
+    DRAFT = "draft", _("策定中")
+    ADOPTED = "adopted", _("決定")
+    IN_FORCE = "in_force", _("施行中")
+    ENDED = "ended", _("終了")
 
 
 class Plan(models.Model):
@@ -239,8 +239,8 @@ class PlanChapter(models.Model):
     VERSION_FIELD = "revision"
 
     class Meta:
-        verbose_name = "計画の章"
-        verbose_name_plural = "計画の章"
+        verbose_name = _("計画の章")
+        verbose_name_plural = _("計画の章")
         ordering = ["version", "number"]
         constraints = [
             models.UniqueConstraint(fields=["version", "number"], name="uniq_chapter_number")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ReportingConfig(AppConfig):
@@ -10,4 +11,4 @@ class ReportingConfig(AppConfig):
 
     default_auto_field = "django.db.models.BigAutoField"
     name = "reporting"
-    verbose_name = "進捗管理・報告"
+    verbose_name = _("進捗管理・報告")

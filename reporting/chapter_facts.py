@@ -16,6 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext, pgettext
+
 from kahoku_dx import era
 
 UNDECIDED = "（決定前）"
@@ -52,11 +55,19 @@ FACTS: dict[str, Callable[[dict[str, Any]], str]] = {
     "決定日": _decided,
 }
 
-PLACEHOLDER_HELP = (
-    "本文に次の記号を書くと、表示・出力のときに計画のデータで置き換わります: "
-    + "、".join(f"{{{name}}}" for name in FACTS)
-    + "。例: 本計画の計画期間は、{計画期間}とします。"
-)
+
+def _placeholder_help() -> str:
+    """The markers are typed as they are, in Japanese, whatever the reader's language."""
+    markers = pgettext("punctuation", "、").join(
+        pgettext("placeholder marker", "{%(name)s}") % {"name": name} for name in FACTS
+    )
+    return gettext(
+        "本文に次の記号を書くと、表示・出力のときに計画のデータで置き換わります: "
+        "%(markers)s。例: %(example)s"
+    ) % {"markers": markers, "example": "本計画の計画期間は、{計画期間}とします。"}
+
+
+PLACEHOLDER_HELP = lazy(_placeholder_help, str)()
 
 _PLACEHOLDER = re.compile(r"[{｛](" + "|".join(map(re.escape, FACTS)) + r")[}｝]")
 

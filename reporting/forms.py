@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
@@ -13,6 +15,11 @@ from kahoku_dx.versioning import VersionedFormMixin
 from plans.models import Plan, PlanStatus
 from reporting.chapter_facts import PLACEHOLDER_HELP
 from reporting.services.carry_over import carry_over_refusal
+
+
+def bracketed(text: str) -> str:
+    """「(確定)」 in Japanese, " (final)" in English."""
+    return pgettext("punctuation", "(%(text)s)") % {"text": text}
 
 
 class PlanFilterForm(forms.Form):
@@ -99,18 +106,20 @@ class CarryOverForm(forms.Form):
 
 class NextPlanForm(forms.Form):
     code = forms.SlugField(
-        label="計画コード", max_length=50, help_text="半角英数字とハイフン。例: kahoku-dx-r9-r13"
+        label=_("計画コード"),
+        max_length=50,
+        help_text=_("半角英数字とハイフン。例: kahoku-dx-r9-r13"),
     )
-    name = forms.CharField(label="計画名", max_length=200)
+    name = forms.CharField(label=_("計画名"), max_length=200)
     theme = forms.CharField(
-        label="理念(テーマ)",
+        label=_("理念(テーマ)"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
     )
-    start_fy = FiscalYearField(label="開始年度", help_text="例: R9")
-    end_fy = FiscalYearField(label="終了年度", help_text="例: R13")
-    version_number = forms.CharField(label="版", max_length=10, initial="2.0")
+    start_fy = FiscalYearField(label=_("開始年度"), help_text=_("例: R9"))
+    end_fy = FiscalYearField(label=_("終了年度"), help_text=_("例: R13"))
+    version_number = forms.CharField(label=_("版"), max_length=10, initial="2.0")
 
     def __init__(self, *args: Any, source: Plan | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -126,25 +135,29 @@ class NextPlanForm(forms.Form):
     def clean_code(self) -> str:
         code = self.cleaned_data["code"]
         if Plan.objects.filter(code=code).exists():
-            raise forms.ValidationError(f"計画コード「{code}」はすでに使われています。")
+            raise forms.ValidationError(
+                gettext("計画コード「%(code)s」はすでに使われています。") % {"code": code}
+            )
         return code
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("start_fy") and data.get("end_fy") and data["end_fy"] < data["start_fy"]:
-            self.add_error("end_fy", "終了年度は開始年度以降にしてください。")
+            self.add_error("end_fy", _("終了年度は開始年度以降にしてください。"))
         return data
 
 
 class AdoptForm(forms.Form):
-    adopted_on = forms.DateField(label="決定日", help_text="例: 2027-02-20")
+    adopted_on = forms.DateField(label=_("決定日"), help_text=_("例: 2027-02-20"))
     in_force_from = forms.DateField(
-        label="施行日",
+        label=_("施行日"),
         required=False,
-        help_text="例: 2027-04-01。空欄は計画期間の初年度の4月1日。この日から自動的に施行中になります。",
+        help_text=_(
+            "例: 2027-04-01。空欄は計画期間の初年度の4月1日。この日から自動的に施行中になります。"
+        ),
     )
     summary = forms.CharField(
-        label="主な変更内容",
+        label=_("主な変更内容"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
@@ -152,14 +165,19 @@ class AdoptForm(forms.Form):
 
 
 class ChapterForm(VersionedFormMixin):
-    title = forms.CharField(label="章題", max_length=200)
+    title = forms.CharField(label=_("章題"), max_length=200)
     body = forms.CharField(
-        label="本文",
+        label=_("本文"),
         widget=forms.Textarea(attrs={"rows": 20}),
         required=False,
         max_length=50000,
-        help_text="段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。"
-        + PLACEHOLDER_HELP,
+        help_text=format_lazy(
+            "{}{}",
+            _(
+                "段落は空行で区切ります。「### 」で始まる行は見出し、「- 」で始まる行は箇条書きです。"
+            ),
+            PLACEHOLDER_HELP,
+        ),
     )
 
 
@@ -169,15 +187,15 @@ def _source_choices() -> list[tuple[str, str]]:
         for v in plan.versions.order_by("issued_fy", "number"):
             if not (v.frozen_at or plan.status == PlanStatus.DRAFT or v.is_open_revision):
                 continue  # e.g. 第0.5版: no content of its own to compare
-            state = "確定" if v.frozen_at else "下書き"
-            choices.append((f"v{v.pk}", f"{plan.name} {v.label}({state})"))
-        choices.append((f"p{plan.code}", f"{plan.name}(現在の内容)"))
+            state = _("確定") if v.frozen_at else _("下書き")
+            choices.append((f"v{v.pk}", f"{plan.name} {v.label}{bracketed(state)}"))
+        choices.append((f"p{plan.code}", f"{plan.name}{bracketed(gettext('現在の内容'))}"))
     return choices
 
 
 class VersionCompareForm(forms.Form):
-    a = forms.ChoiceField(label="比較元")
-    b = forms.ChoiceField(label="比較先")
+    a = forms.ChoiceField(label=_("比較元"))
+    b = forms.ChoiceField(label=_("比較先"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -218,9 +236,9 @@ class SwitchCheckForm(forms.Form):
 class RevisionOpenForm(forms.Form):
     """改訂を始める: a new draft version (第2.1版 …) of an adopted plan."""
 
-    number = forms.CharField(label="改訂の版", max_length=10, help_text="例: 2.1")
+    number = forms.CharField(label=_("改訂の版"), max_length=10, help_text=_("例: 2.1"))
     summary = forms.CharField(
-        label="改訂の内容",
+        label=_("改訂の内容"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,
@@ -228,9 +246,9 @@ class RevisionOpenForm(forms.Form):
 
 
 class RevisionAdoptForm(forms.Form):
-    adopted_on = forms.DateField(label="改訂の決定日", help_text="例: 2027-06-10")
+    adopted_on = forms.DateField(label=_("改訂の決定日"), help_text=_("例: 2027-06-10"))
     summary = forms.CharField(
-        label="主な変更内容",
+        label=_("主な変更内容"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         max_length=2000,

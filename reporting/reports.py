@@ -16,6 +16,8 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -296,8 +298,10 @@ def _amount(value: str | None) -> float | int | None:
 def _title_block(ws: Any, snapshot: ReportSnapshot, data: dict[str, Any], heading: str) -> None:
     set_cell(ws, 1, 1, f"{snapshot.title} {heading}")
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    set_cell(ws, 2, 1, f"{data['plan']['name']} {data['fiscal_year_label']}")
-    set_cell(ws, 3, 1, "基準日")
+    fiscal_year = data.get("fiscal_year")
+    year = era.format_fiscal_year(fiscal_year) if fiscal_year else data["fiscal_year_label"]
+    set_cell(ws, 2, 1, f"{data['plan']['name']} {year}")
+    set_cell(ws, 3, 1, _("基準日"))
     cell = set_cell(ws, 3, 2, _day(data["taken_on"]))
     cell.number_format = xl.WAREKI_DATE_FORMAT
 
@@ -321,14 +325,15 @@ def _grade_counts(row: dict[str, Any]) -> list[Any]:
 
 def _grade_text(ind: dict[str, Any]) -> str:
     """A stored grade as initiatives.models.grade_text shows one: the label for D and 未評価."""
-    return ind["grade_label"] if ind["grade"] in (Grade.D, UNGRADED) else ind["grade"]
+    # The label is stored in Japanese with the snapshot; it is written in the reader's language.
+    return _(ind["grade_label"]) if ind["grade"] in (Grade.D, UNGRADED) else ind["grade"]
 
 
 def _rollup_cells(row: dict[str, Any]) -> list[Any]:
     """進捗率 / 報告 / 取り組み / 未報告: an unreported group reads 「未報告」, never 0%."""
     reported = row.get("reported")
     if reported == 0:
-        percent: Any = "未報告"
+        percent: Any = _("未報告")
     else:
         percent = _percent(row.get("percent"))
         percent = "—" if percent is None else percent
@@ -336,16 +341,21 @@ def _rollup_cells(row: dict[str, Any]) -> list[Any]:
 
 
 def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
+    """The report as a workbook in the requester's language: headings through gettext, the
+    labels the snapshot stored (in Japanese) translated as they are written."""
     data = snapshot_view_data(snapshot.data)
     wb = Workbook()
 
     ws = wb.active
-    ws.title = "概要"
-    _title_block(ws, snapshot, data, "概要")
-    header = ["区分", "進捗率", "報告", "取り組み", "未報告", "A", "B", "C", "D", "未評価"]
+    ws.title = _("概要")
+    _title_block(ws, snapshot, data, _("概要"))
+    header = [
+        *(_("区分"), _("進捗率"), _("報告"), _("取り組み"), _("未報告")),
+        *("A", "B", "C", "D", _("未評価")),
+    ]
     rows: list[list[Any]] = [header]
     overall = {**data["overall"], "grades": data["grades"]}
-    rows.append(["計画全体", *_rollup_cells(overall), *_grade_counts(overall)])
+    rows.append([_("計画全体"), *_rollup_cells(overall), *_grade_counts(overall)])
     for g in data["policies"] + data["working_groups"]:
         rows.append([g["label"], *_rollup_cells(g), *_grade_counts(g)])
     _table(ws, rows)
@@ -359,14 +369,17 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     )
     online, systems = data["online"], data["systems"]
     notes = [
-        ["集計方法", data["rollup_rule"]],
-        ["指標の評価", data["grade_rule"]],
-        ["オンライン化済の手続", online["online"], "目標", online["target"]],
-        ["  うち確認済みの手続", online["confirmed"], "登録", online["registered"]],
-        ["標準化システム移行完了", systems["done"], "対象", systems["total"]],
-        ["  期限超過(確認済み・未完了)", len(systems["overdue"])],
-        ["  期限後移行", "、".join(systems["late"]) or "なし"],
-        ["  移行困難システム", "、".join(systems["difficult"]) or "なし"],
+        [_("集計方法"), _(data["rollup_rule"]) if data["rollup_rule"] else ""],
+        [_("指標の評価"), _(data["grade_rule"]) if data["grade_rule"] else ""],
+        [_("オンライン化済の手続"), online["online"], _("目標"), online["target"]],
+        ["  " + _("うち確認済みの手続"), online["confirmed"], _("登録"), online["registered"]],
+        [_("標準化システム移行完了"), systems["done"], _("対象"), systems["total"]],
+        ["  " + _("期限超過(確認済み・未完了)"), len(systems["overdue"])],
+        ["  " + _("期限後移行"), pgettext("punctuation", "、").join(systems["late"]) or _("なし")],
+        [
+            "  " + _("移行困難システム"),
+            pgettext("punctuation", "、").join(systems["difficult"]) or _("なし"),
+        ],
     ]
     for offset, values in enumerate(notes, start=2):
         for c, value in enumerate(values, start=1):
@@ -376,20 +389,20 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     _merge_title(ws)
     xl.fit_row_heights(ws, first_row=1)
 
-    ws2 = wb.create_sheet("取り組み別")
-    _title_block(ws2, snapshot, data, "取り組み別")
+    ws2 = wb.create_sheet(_("取り組み別"))
+    _title_block(ws2, snapshot, data, _("取り組み別"))
     header2 = [
-        "番号",
-        "取り組み",
-        "担当WG",
-        "状況",
-        "進捗率",
-        "最終記録日",
-        "報告",
-        "振り返り",
-        "方針",
-        "指標の評価",
-        "評価(Check)",
+        _("番号"),
+        _("取り組み"),
+        _("担当WG"),
+        _("状況"),
+        _("進捗率"),
+        _("最終記録日"),
+        _("報告"),
+        _("振り返り"),
+        _("方針"),
+        _("指標の評価"),
+        _("評価(Check)"),
     ]
     rows2: list[list[Any]] = [header2]
     for i in data["initiatives"]:
@@ -399,13 +412,13 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
                 i["code"],
                 i["title"],
                 i["working_group"],
-                i["status_label"],
+                _(i["status_label"]),
                 _percent(i["percent"]),
                 _day(i["latest_date"]),
-                "報告済" if i["reported"] else "未報告",
-                i["review_state_label"],
-                i["carry_over"],
-                grades or "指標なし",
+                _("報告済") if i["reported"] else _("未報告"),
+                _(i["review_state_label"]),
+                _(i["carry_over"]) if i["carry_over"] else "",
+                grades or _("指標なし"),
                 i["check_text"],
             ]
         )
@@ -421,12 +434,18 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     _merge_title(ws2)
     xl.fit_row_heights(ws2, first_row=1)
 
-    ws3 = wb.create_sheet("指標")
-    _title_block(ws3, snapshot, data, "指標の評価")
-    rows3: list[list[Any]] = [["番号", "取り組み", "指標", "単位", "目標", "実績", "評価", "備考"]]
+    ws3 = wb.create_sheet(_("指標"))
+    _title_block(ws3, snapshot, data, _("指標の評価"))
+    rows3: list[list[Any]] = [
+        [_("番号"), _("取り組み"), _("指標"), _("単位"), _("目標"), _("実績"), _("評価"), _("備考")]
+    ]
     for i in data["initiatives"]:
         for ind in i["indicators"]:
-            note = f"手入力の実績 {ind['typed_actual']} と不一致" if ind.get("typed_actual") else ""
+            note = (
+                _("手入力の実績 %(actual)s と不一致") % {"actual": ind["typed_actual"]}
+                if ind.get("typed_actual")
+                else ""
+            )
             rows3.append(
                 [
                     i["code"],
@@ -435,7 +454,7 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
                     ind["unit"],
                     _amount(ind["target"]),
                     _amount(ind["actual"]),
-                    ind["grade_label"],
+                    _(ind["grade_label"]),
                     note,
                 ]
             )
@@ -448,18 +467,19 @@ def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
     _merge_title(ws3)
     xl.fit_row_heights(ws3, first_row=1)
 
-    ws4 = wb.create_sheet("PDCA振り返り")
-    _title_block(ws4, snapshot, data, "PDCA振り返り")
+    ws4 = wb.create_sheet(_("PDCA振り返り"))
+    _title_block(ws4, snapshot, data, _("PDCA振り返り"))
     rows4: list[list[Any]] = [
-        ["番号", "取り組み", "状態", "Plan(計画)", "Do(実行)", "Check(評価)", "Act(改善)"]
+        [_("番号"), _("取り組み"), _("状態"), _("Plan(計画)"), _("Do(実行)")]
+        + [_("Check(評価)"), _("Act(改善)")]
     ]
     for i in data["initiatives"]:
         review = i["review"]
         if not review:
             continue
-        state = review["state_label"]
+        state = _(review["state_label"])
         if review.get("approved_version"):
-            state = f"{state}(承認時の内容)"
+            state = _("%(state)s(承認時の内容)") % {"state": state}
         rows4.append(
             [
                 i["code"],

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.generic import TemplateView, View
 
 from initiatives.models import GRADE_RULE_TEXT, grade_text
@@ -34,6 +35,7 @@ from reporting.forms import (
     RevisionAdoptForm,
     RevisionOpenForm,
     VersionCompareForm,
+    bracketed,
 )
 from reporting.plan_content import NoContentError, plan_content, version_content
 from reporting.selectors.summary import plan_summary
@@ -287,13 +289,15 @@ def _source_content(value: str) -> tuple[str, dict[str, Any]]:
     pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
     if pk is not None:
         version = _version(pk)
-        state = "確定" if version.frozen_at else "下書き"
-        return f"{version.plan.name} {version.label}({state})", _content(version)
+        state = gettext("確定") if version.frozen_at else gettext("下書き")
+        return f"{version.plan.name} {version.label}{bracketed(state)}", _content(version)
     plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
     if plan is None:
-        raise Http404("比較する計画が見つかりません。")
+        raise Http404(gettext("比較する計画が見つかりません。"))
     # Now = the database with the latest version's chapters (a plan has no chapters of its own).
-    return f"{plan.name}(現在の内容)", plan_content(plan, version=plan.latest_version)
+    return f"{plan.name}{bracketed(gettext('現在の内容'))}", plan_content(
+        plan, version=plan.latest_version
+    )
 
 
 def default_comparison(plan: Plan | None = None) -> dict[str, str]:

@@ -45,18 +45,52 @@ def frozen_today(monkeypatch):
     monkeypatch.setattr("initiatives.views._today", lambda: TODAY)
 
 
+VOID_ELEMENTS = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+}
+
+
 class _Text(HTMLParser):
-    """What a reader sees: text nodes and the attributes a screen reader or a field shows."""
+    """What a reader sees: text nodes and the attributes a screen reader or a field shows.
+
+    An element inside the page marked ``lang="ja"`` holds Japanese data on purpose (the
+    pieces of plan text a diff cuts, which no longer match whole data values): it is left out.
+    """
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.open: list[tuple[str, bool]] = []  # (tag, marked Japanese)
+
+    def _in_japanese(self) -> bool:
+        return any(ja for _, ja in self.open)
 
     def handle_starttag(self, tag, attrs):
-        self.parts.extend(v for k, v in attrs if k in SHOWN_ATTRIBUTES and v)
+        japanese = tag != "html" and dict(attrs).get("lang") == "ja"
+        if not (japanese or self._in_japanese()):
+            self.parts.extend(v for k, v in attrs if k in SHOWN_ATTRIBUTES and v)
+        if tag not in VOID_ELEMENTS:
+            self.open.append((tag, japanese))
+
+    def handle_endtag(self, tag):
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                del self.open[i:]
+                break
 
     def handle_data(self, data):
-        self.parts.append(data)
+        if not self._in_japanese():
+            self.parts.append(data)
 
 
 def _visible_text(page: str) -> str:
@@ -228,3 +262,249 @@ def test_fiscal_year_labels_keep_japanese_and_translate_to_english():
         assert era.format_fiscal_year(2018) == "FY H30 (2018)"
         assert era.format_era_month(2022, 2) == "R4/2"
         assert era.short_header(2026) == "R8 (2026)"
+
+
+# --- every page and every form, for every persona ------------------------------------------
+#
+# The pages above were picked by hand, and strings slipped through on the pages nobody
+# picked (the staff form, the sections page, the API accounts, the next-plan form …). This
+# test walks EVERY URL of the URLconf (the permission walk's enumeration and sample
+# arguments), as every persona, in English: the GET of each page, and a POST with empty
+# (invalid) data to each page that holds a form and to each write endpoint, so that the
+# error messages and the flash messages render too. Each POST runs in a savepoint that is
+# rolled back, so every persona sees the same data. The workbooks the portal writes are
+# opened and their sheet names and header rows scanned as well.
+#
+# A failure lists "[persona] page (url): …Japanese text…", one line per find, so the strings
+# to wrap are easy to find.
+
+WALK_PERSONAS = ["anonymous", "secretariat", "hq", "leader", "member", "viewer", "superuser"]
+# POSTing these would end the session or switch the language the walk reads in.
+NO_POST = {"logout", "set_language", "admin:logout", "public:set_language"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Workbooks whose headers stay Japanese on purpose, with the reason.
+JAPANESE_WORKBOOKS = {
+    # The exchange sheets are read back by the importer: their sheet names and column
+    # headers are the import's keys, the same whatever the language of whoever exported them.
+    "excel:bulk_export": "exchange format",
+    "excel:bulk_template": "exchange format",
+    # Table 4-1 is read back by its importer, which finds the header row by its 項目 cell.
+    "excel:schedule_export": "exchange format (table 4-1 round trip)",
+}
+# Rows of a workbook that are headers: titles and column headings sit in the first rows.
+HEADER_ROWS = 6
+
+
+def _walk_data_values() -> list[str]:
+    """The data of every app (not only the plan's), as the pages show it: names, titles,
+    notes, codes … A review event's comment is shown through ``shown_comment`` (the portal
+    writes some of them itself, and shows those in the reader's language)."""
+    from django.utils import translation
+
+    from initiatives.models import ReviewEvent
+
+    values = set(_data_values())
+    skip = {(ReviewEvent, "comment")}
+    for model in apps.get_models():
+        if model._meta.app_label in {"plans", "workgroups", "initiatives"}:
+            continue  # _data_values has them
+        fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField))
+            and not f.choices
+            and (model, f.name) not in skip
+        ]
+        if fields:
+            for row in model.objects.values_list(*fields):
+                values.update(str(v) for v in row if v and JAPANESE.search(str(v)))
+    with translation.override("en"):
+        shown = {str(ev.shown_comment) for ev in ReviewEvent.objects.all()}
+    written = {ev.comment for ev in ReviewEvent.objects.all()}
+    values -= written - shown
+    values.update(v for v in shown if JAPANESE.search(v))
+    return sorted(values, key=len, reverse=True)
+
+
+QUOTED = re.compile(r"“[^”]*”")
+
+
+def _japanese_texts(page: str, data: list[str]) -> list[str]:
+    """Each text node (or shown attribute) of the page still holding Japanese once the data
+    is taken out, as it reads (whitespace collapsed, long texts cut)."""
+    parser = _Text()
+    parser.feed(page)
+    found: dict[str, None] = {}
+    for part in parser.parts:
+        if not JAPANESE.search(part):
+            continue
+        stripped = part
+        for value in data:
+            if value in stripped:
+                stripped = stripped.replace(value, " ")
+        # Japanese in English quotes is quoted on purpose: a sheet or column name the file
+        # must carry (“記入方法”), an example of what Japanese staff type.
+        stripped = QUOTED.sub(" ", stripped)
+        if JAPANESE.search(stripped):
+            text = " ".join(part.split())
+            found[text if len(text) <= 120 else text[:119] + "…"] = None
+    return list(found)
+
+
+def _workbook_japanese_left(content: bytes, data: list[str]) -> list[str]:
+    import io
+
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
+    texts = []
+    for sheet in workbook.worksheets:
+        texts.append(f"sheet name {sheet.title}")
+        for row in sheet.iter_rows(max_row=HEADER_ROWS, values_only=True):
+            texts.extend(f"cell {v}" for v in row if isinstance(v, str))
+    found = []
+    for text in texts:
+        stripped = text
+        for value in data:
+            stripped = stripped.replace(value, " ")
+        if JAPANESE.search(stripped):
+            found.append(text)
+    return found
+
+
+def _post_forms(page: str, url: str) -> bool:
+    """The page holds a form that posts back to itself (or has no action)."""
+    path = url.split("?")[0]
+    for match in re.finditer(r"<form\b[^>]*>", page):
+        tag = match.group(0)
+        if 'method="post"' not in tag.lower():
+            continue
+        action = re.search(r'action="([^"]*)"', tag)
+        if action is None or action.group(1) in {"", path, url}:
+            return True
+    return False
+
+
+def _walk_in_english(persona, user, built, data) -> list[str]:
+    from django.db import transaction
+    from django.test import Client
+
+    from tests.factory import login_verified
+
+    client = Client(raise_request_exception=False)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    def log_in():
+        if user is None:
+            return
+        if user.is_superuser:
+            login_verified(client, user)
+        else:
+            client.force_login(user)
+
+    log_in()
+    problems: list[str] = []
+
+    def scan(where: str, response) -> None:
+        if response.get("Content-Type", "").startswith(XLSX):
+            if route.name in JAPANESE_WORKBOOKS:
+                return
+            content = (
+                b"".join(response.streaming_content) if response.streaming else (response.content)
+            )
+            problems.extend(
+                f"{where} workbook: {left}" for left in _workbook_japanese_left(content, data)
+            )
+            return
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return
+        page = html.unescape(response.content.decode())
+        problems.extend(f"{where}: {left}" for left in _japanese_texts(page, data))
+
+    for route, url in built:
+        response = client.get(url)
+        where = f"[{persona}] {route.label} ({url})"
+        if response.status_code >= 500:
+            problems.append(f"{where}: server error {response.status_code}")
+            continue
+        scan(where, response)
+        is_form = response.status_code == 200 and response.get("Content-Type", "").startswith(
+            "text/html"
+        )
+        wants_post = response.status_code == 405 or (
+            is_form and _post_forms(response.content.decode(), url)
+        )
+        if user is not None and wants_post and route.name not in NO_POST:
+            with transaction.atomic():
+                response = client.post(url, {}, follow=True)
+                transaction.set_rollback(True)
+            if response.status_code >= 500:
+                problems.append(f"{where} POST: server error {response.status_code}")
+            else:
+                scan(f"{where} POST", response)
+        if user is not None and client.session.get("_auth_user_id") != str(user.pk):
+            log_in()
+    return problems
+
+
+@pytest.fixture
+def walk_samples(realistic, personas):
+    from initiatives.models import Initiative
+    from reporting.api.accounts import service_account_create
+    from tests.test_permissions_walk import Samples
+
+    ini = realistic["initiative"]
+    other = Initiative.objects.filter(working_group=personas.other_wg).order_by("pk").first()
+    services.reviews_open(actor=personas.secretariat, fiscal_year=2026, due_date=date(2027, 1, 31))
+    account, _ = service_account_create(
+        actor=personas.secretariat, username="bi-walk", display_name="巡回", working_group=None
+    )
+    return Samples(
+        personas,
+        ini,
+        other,
+        ini.progress_entries.order_by("pk").first(),
+        realistic["review"],
+        ini.indicators.order_by("pk").first(),
+        account,
+    )
+
+
+def test_every_page_and_form_in_english_for_every_persona(walk_samples, personas, admin_user):
+    from tests.test_permissions_walk import _kwargs_for, _path_for, all_routes
+
+    built = []
+    for route in all_routes():
+        kwargs = _kwargs_for(route, walk_samples)
+        assert kwargs is not None, f"no sample arguments for {route.label}"
+        built.append((route, _path_for(route, kwargs)))
+    names = {route.name for route, _ in built}
+    assert {"home", "workgroups:staff_edit", "reporting:report_excel"} <= names
+    data = _walk_data_values()
+    users = {"anonymous": None, "superuser": admin_user}
+    problems: list[str] = []
+    for persona in WALK_PERSONAS:
+        user = users[persona] if persona in users else getattr(personas, persona)
+        problems += _walk_in_english(persona, user, built, data)
+    # One line per page and text, naming every persona who saw it.
+    seen: dict[str, list[str]] = {}
+    for problem in problems:
+        persona, rest = problem[1:].split("] ", 1)
+        seen.setdefault(rest, []).append(persona)
+    assert not seen, "\n".join(
+        [
+            f"Japanese UI text in English mode, {len(seen)} finds (page (url): text [personas]):",
+            *(f"{rest} [{', '.join(who)}]" for rest, who in seen.items()),
+        ]
+    )
+
+
+def test_japanese_data_marked_lang_ja_is_left_out_and_nothing_after_it():
+    """Guard the guard: a ``lang="ja"`` element hides its own text only (a <br> inside it or
+    the page's own <html lang="ja"> do not hide the rest)."""
+    page = (
+        '<html lang="en"><p>Plan: <span lang="ja">令和<del>8</del><br>年度</span> 未報告</p>'
+        '<p lang="ja" title="題">x</p>残り</html>'
+    )
+    assert _japanese_texts(page, []) == ["未報告", "残り"]
+    assert _japanese_texts('<html lang="ja"><p>未報告</p></html>', []) == ["未報告"]

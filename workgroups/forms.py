@@ -16,54 +16,56 @@ from workgroups.models import HeadquartersMember, Section, StaffProfile, Working
 User = get_user_model()
 
 NO_ROLE = ""
-WG_ROLE_CHOICES = [(NO_ROLE, "—(参加しない)")] + list(WorkingGroupMembership.Role.choices)
-HQ_ROLE_CHOICES = [(NO_ROLE, "—(本部員ではない)")] + list(HeadquartersMember.Role.choices)
+WG_ROLE_CHOICES = [(NO_ROLE, _("—(参加しない)"))] + list(WorkingGroupMembership.Role.choices)
+HQ_ROLE_CHOICES = [(NO_ROLE, _("—(本部員ではない)"))] + list(HeadquartersMember.Role.choices)
 
 
 class StaffFilterForm(forms.Form):
     q = forms.CharField(
-        label="検索", required=False, max_length=100, help_text="氏名・ユーザー名・メール"
+        label=_("検索"), required=False, max_length=100, help_text=_("氏名・ユーザー名・メール")
     )
     section = forms.ModelChoiceField(
-        label="所属課", queryset=Section.objects.all(), required=False, empty_label="すべて"
+        label=_("所属課"), queryset=Section.objects.all(), required=False, empty_label=_("すべて")
     )
     active = forms.ChoiceField(
-        label="状態",
+        label=_("状態"),
         required=False,
-        choices=[("", "すべて"), ("1", "有効"), ("0", "無効")],
+        choices=[("", _("すべて")), ("1", _("有効")), ("0", _("無効"))],
     )
 
 
 class StaffForm(VersionedFormMixin):
     username = forms.CharField(
-        label="ユーザー名",
+        label=_("ユーザー名"),
         max_length=150,
-        help_text="ログインに使う名前(半角英数字と @ . + - _)。例: k.yamada",
-        error_messages={"required": "ユーザー名を入力してください。"},
+        help_text=_("ログインに使う名前(半角英数字と @ . + - _)。例: k.yamada"),
+        error_messages={"required": _("ユーザー名を入力してください。")},
     )
     display_name = forms.CharField(
-        label="氏名",
+        label=_("氏名"),
         max_length=100,
-        error_messages={"required": "氏名を入力してください。"},
+        error_messages={"required": _("氏名を入力してください。")},
     )
     email = forms.EmailField(
-        label="メールアドレス",
+        label=_("メールアドレス"),
         required=False,
-        help_text="パスワード設定リンクと通知の送り先です。",
-        error_messages={"invalid": "メールアドレスの形式が正しくありません。"},
+        help_text=_("パスワード設定リンクと通知の送り先です。"),
+        error_messages={"invalid": _("メールアドレスの形式が正しくありません。")},
     )
     section = forms.ModelChoiceField(
-        label="所属課",
+        label=_("所属課"),
         queryset=Section.objects.filter(is_active=True),
         required=False,
-        empty_label="—(未設定)",
+        empty_label=_("—(未設定)"),
     )
     role = forms.ChoiceField(
-        label="ポータルでの役割",
+        label=_("ポータルでの役割"),
         choices=StaffProfile.Role.choices,
         initial=StaffProfile.Role.STAFF,
-        help_text="事務局はすべてを管理できます。本部は全体を閲覧し、振り返りを承認します。"
-        "職員はWGに参加すると担当の取り組みを記録でき、WGに参加しなければ閲覧のみです。",
+        help_text=_(
+            "事務局はすべてを管理できます。本部は全体を閲覧し、振り返りを承認します。"
+            "職員はWGに参加すると担当の取り組みを記録でき、WGに参加しなければ閲覧のみです。"
+        ),
     )
     review_mail = forms.BooleanField(
         label=_("振り返りの通知メールを受け取る"),
@@ -85,16 +87,18 @@ class StaffForm(VersionedFormMixin):
         name = self.cleaned_data["username"].strip()
         User.username_validator(name)
         if User.objects.filter(username__iexact=name).exists():
-            raise forms.ValidationError(f"ユーザー名「{name}」はすでに使われています。")
+            raise forms.ValidationError(
+                _("ユーザー名「%(name)s」はすでに使われています。") % {"name": name}
+            )
         return name
 
 
 class StaffRolesForm(forms.Form):
     """One choice per WG of the plan (none / member / leader) and the HQ seat."""
 
-    hq_role = forms.ChoiceField(label="DX推進本部", choices=HQ_ROLE_CHOICES, required=False)
+    hq_role = forms.ChoiceField(label=_("DX推進本部"), choices=HQ_ROLE_CHOICES, required=False)
     hq_title = forms.CharField(
-        label="本部での職名", max_length=100, required=False, help_text="例: 総務部長、市長"
+        label=_("本部での職名"), max_length=100, required=False, help_text=_("例: 総務部長、市長")
     )
 
     def __init__(self, *args: Any, working_groups: list[Any], **kwargs: Any) -> None:
@@ -114,19 +118,19 @@ class StaffRolesForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("hq_role") and not (data.get("hq_title") or "").strip():
-            self.add_error("hq_title", "本部での職名を入力してください(例: 総務部長)。")
+            self.add_error("hq_title", _("本部での職名を入力してください(例: 総務部長)。"))
         return data
 
 
 class SetPasswordForm(forms.Form):
     password1 = forms.CharField(
-        label="新しいパスワード",
+        label=_("新しいパスワード"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=password_validation.password_validators_help_text_html(),
     )
     password2 = forms.CharField(
-        label="新しいパスワード(確認)",
+        label=_("新しいパスワード(確認)"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -139,7 +143,7 @@ class SetPasswordForm(forms.Form):
         data = super().clean()
         p1, p2 = data.get("password1"), data.get("password2")
         if p1 and p2 and p1 != p2:
-            self.add_error("password2", "確認のパスワードが一致しません。")
+            self.add_error("password2", _("確認のパスワードが一致しません。"))
         elif p1:
             try:
                 password_validation.validate_password(p1, self.user)
@@ -194,9 +198,9 @@ def _active_sections():
 
 
 class SectionRenameForm(forms.Form):
-    section = forms.ModelChoiceField(label="課", queryset=_active_sections(), empty_label=None)
-    new_name = forms.CharField(label="新しい課名", max_length=100)
-    effective = EffectiveDateField(label="適用日")
+    section = forms.ModelChoiceField(label=_("課"), queryset=_active_sections(), empty_label=None)
+    new_name = forms.CharField(label=_("新しい課名"), max_length=100)
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -205,16 +209,18 @@ class SectionRenameForm(forms.Form):
 
 class SectionMergeForm(forms.Form):
     sources = forms.ModelMultipleChoiceField(
-        label="統合する課",
+        label=_("統合する課"),
         queryset=_active_sections(),
         widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "統合する課を選んでください。"},
-        help_text="統合先が既存の課なら、その課も含めて選ぶか、統合後の課名にその名前を入力します。",
+        error_messages={"required": _("統合する課を選んでください。")},
+        help_text=_(
+            "統合先が既存の課なら、その課も含めて選ぶか、統合後の課名にその名前を入力します。"
+        ),
     )
     target_name = forms.CharField(
-        label="統合後の課名", max_length=100, help_text="既存の課名なら、その課に統合します。"
+        label=_("統合後の課名"), max_length=100, help_text=_("既存の課名なら、その課に統合します。")
     )
-    effective = EffectiveDateField(label="適用日")
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -223,15 +229,15 @@ class SectionMergeForm(forms.Form):
 
 class SectionSplitForm(forms.Form):
     source = forms.ModelChoiceField(
-        label="分割する課", queryset=_active_sections(), empty_label=None
+        label=_("分割する課"), queryset=_active_sections(), empty_label=None
     )
     new_names = forms.CharField(
-        label="分割後の課名",
+        label=_("分割後の課名"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
-        help_text="1行に1つ。2つ以上。",
+        help_text=_("1行に1つ。2つ以上。"),
     )
-    effective = EffectiveDateField(label="適用日")
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -244,9 +250,9 @@ class SectionSplitForm(forms.Form):
 
 
 class SectionCreateForm(forms.Form):
-    name = forms.CharField(label="課名", max_length=100)
-    department = forms.CharField(label="部", max_length=100, required=False)
-    order = forms.IntegerField(label="表示順", min_value=0, max_value=32767, initial=0)
+    name = forms.CharField(label=_("課名"), max_length=100)
+    department = forms.CharField(label=_("部"), max_length=100, required=False)
+    order = forms.IntegerField(label=_("表示順"), min_value=0, max_value=32767, initial=0)
 
 
 # --- WGs: created, renamed, merged and dissolved from a date ---------------------------------
@@ -259,17 +265,17 @@ def _wg_queryset(plan: Any) -> Any:
 
 
 class WorkingGroupCreateForm(forms.Form):
-    name = forms.CharField(label="WG名", max_length=100)
+    name = forms.CharField(label=_("WG名"), max_length=100)
     lead_section = forms.ModelChoiceField(
-        label="主管課", queryset=_active_sections(), empty_label=None
+        label=_("主管課"), queryset=_active_sections(), empty_label=None
     )
     sections = forms.ModelMultipleChoiceField(
-        label="構成課(主管課のほか)",
+        label=_("構成課(主管課のほか)"),
         queryset=_active_sections(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    effective = EffectiveDateField(label="適用日")
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -279,8 +285,8 @@ class WorkingGroupCreateForm(forms.Form):
 
 class WorkingGroupRenameForm(forms.Form):
     working_group = forms.ModelChoiceField(label="WG", queryset=None, empty_label=None)
-    new_name = forms.CharField(label="新しいWG名", max_length=100)
-    effective = EffectiveDateField(label="適用日")
+    new_name = forms.CharField(label=_("新しいWG名"), max_length=100)
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -288,9 +294,9 @@ class WorkingGroupRenameForm(forms.Form):
 
 
 class WorkingGroupMergeForm(forms.Form):
-    source = forms.ModelChoiceField(label="統合するWG", queryset=None, empty_label=None)
-    target = forms.ModelChoiceField(label="統合先のWG", queryset=None, empty_label=None)
-    effective = EffectiveDateField(label="適用日")
+    source = forms.ModelChoiceField(label=_("統合するWG"), queryset=None, empty_label=None)
+    target = forms.ModelChoiceField(label=_("統合先のWG"), queryset=None, empty_label=None)
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -300,19 +306,19 @@ class WorkingGroupMergeForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("source") and data.get("source") == data.get("target"):
-            self.add_error("target", "統合先には別のWGを選んでください。")
+            self.add_error("target", _("統合先には別のWGを選んでください。"))
         return data
 
 
 class WorkingGroupDissolveForm(forms.Form):
-    working_group = forms.ModelChoiceField(label="廃止するWG", queryset=None, empty_label=None)
+    working_group = forms.ModelChoiceField(label=_("廃止するWG"), queryset=None, empty_label=None)
     reassign_to = forms.ModelChoiceField(
-        label="担当の取り組みの移し先",
+        label=_("担当の取り組みの移し先"),
         queryset=None,
         required=False,
-        empty_label="—(担当の取り組みはない)",
+        empty_label=_("—(担当の取り組みはない)"),
     )
-    effective = EffectiveDateField(label="適用日")
+    effective = EffectiveDateField(label=_("適用日"))
 
     def __init__(self, *args: Any, plan: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -322,9 +328,9 @@ class WorkingGroupDissolveForm(forms.Form):
 
 class OrganisationForm(forms.Form):
     secretariat_section = forms.ModelChoiceField(
-        label="事務局の課", queryset=_active_sections(), empty_label=None
+        label=_("事務局の課"), queryset=_active_sections(), empty_label=None
     )
-    hq_name = forms.CharField(label="DX推進本部の名称", max_length=100)
+    hq_name = forms.CharField(label=_("DX推進本部の名称"), max_length=100)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

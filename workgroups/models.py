@@ -106,8 +106,8 @@ class SectionName(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = "課名の変更"
-        verbose_name_plural = "課名の変更"
+        verbose_name = _("課名の変更")
+        verbose_name_plural = _("課名の変更")
         ordering = ["section", "valid_from_fy"]
         constraints = [
             models.UniqueConstraint(

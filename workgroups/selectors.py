@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext, pgettext
 
 from plans.models import Plan
 from workgroups.models import (
@@ -181,7 +182,7 @@ def _shown(field: Any, value: Any, names: dict[tuple[str, Any], str]) -> str:
     if field.is_relation:
         return names.get((field.name, value), f"#{value}")
     if isinstance(value, bool):
-        return "はい" if value else "いいえ"
+        return gettext("はい") if value else gettext("いいえ")
     return str(value)
 
 
@@ -272,7 +273,7 @@ def _describe(record: Any, fields: list[Any], names: dict[tuple[str, Any], str])
         if value in (None, ""):
             continue
         parts.append(f"{f.verbose_name}: {_shown(f, value, names)}")
-    return "、".join(parts)[:300]
+    return pgettext("punctuation", "、").join(parts)[:300]
 
 
 # --- the WGs of a plan, with what the secretariat should look at --------------------------

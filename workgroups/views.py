@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kahoku_dx import era
@@ -53,7 +53,7 @@ GET_POST = require_http_methods(["GET", "POST"])
 
 def _require_secretariat(request: HttpRequest) -> None:
     if not roles_for(request.user).secretariat:
-        raise PermissionDenied("職員の管理は事務局(情報推進課)のみ行えます。")
+        raise PermissionDenied(gettext("職員の管理は事務局(情報推進課)のみ行えます。"))
 
 
 def _form_error(form: Any, exc: ValidationError) -> None:
@@ -164,7 +164,11 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             _form_error(roles_form if on_roles else form, exc)
         else:
             name = form.cleaned_data["display_name"]
-            messages.success(request, f"{name}さんを保存しました。" + "、".join(changes))
+            messages.success(
+                request,
+                gettext("%(name)sさんを保存しました。") % {"name": name}
+                + pgettext("punctuation", "、").join(changes),
+            )
             if person is None:
                 return redirect("workgroups:staff_password", pk=saved.pk)
             return redirect("workgroups:staff_edit", pk=saved.pk)
@@ -208,12 +212,17 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(exc.messages))
     else:
         if active:
-            messages.success(request, f"{person.get_username()} を有効にしました。")
+            messages.success(
+                request, gettext("%(user)s を有効にしました。") % {"user": person.get_username()}
+            )
         else:
             messages.success(
                 request,
-                f"{person.get_username()} を無効にしました。ログイン中の画面も直ちに終了します。"
-                "記録と履歴はそのまま残ります。",
+                gettext(
+                    "%(user)s を無効にしました。ログイン中の画面も直ちに終了します。"
+                    "記録と履歴はそのまま残ります。"
+                )
+                % {"user": person.get_username()},
             )
     return redirect("workgroups:staff_edit", pk=person.pk)
 
@@ -234,7 +243,11 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
-                messages.success(request, f"パスワード設定リンクを {address} に送りました。")
+                messages.success(
+                    request,
+                    gettext("パスワード設定リンクを %(address)s に送りました。")
+                    % {"address": address},
+                )
                 return redirect("workgroups:staff_edit", pk=person.pk)
         elif form.is_valid():
             services.staff_set_password(
@@ -242,7 +255,8 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
             )
             messages.success(
                 request,
-                f"{person.get_username()} のパスワードを設定しました。本人に安全な方法で伝えてください。",
+                gettext("%(user)s のパスワードを設定しました。本人に安全な方法で伝えてください。")
+                % {"user": person.get_username()},
             )
             return redirect("workgroups:staff_edit", pk=person.pk)
     return render(request, "workgroups/staff_password.html", {"form": form, "person": person})
@@ -278,7 +292,11 @@ def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
             effective_fy=effective_fy,
             today_fy=today_fy,
         )
-        return f"{when}から「{entry.previous_name}」を「{entry.name}」に改称します。"
+        return gettext("%(day)sから「%(old)s」を「%(new)s」に改称します。") % {
+            "day": when,
+            "old": entry.previous_name,
+            "new": entry.name,
+        }
     if kind == "merge":
         target = services.section_merge(
             actor=actor,
@@ -287,7 +305,7 @@ def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
             effective_fy=effective_fy,
             today_fy=today_fy,
         )
-        return f"{when}から「{target.name}」に統合します。"
+        return gettext("%(day)sから「%(name)s」に統合します。") % {"day": when, "name": target.name}
     created = services.section_split(
         actor=actor,
         source=data["source"],
@@ -295,10 +313,15 @@ def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
         effective_fy=effective_fy,
         today_fy=today_fy,
     )
-    return (
-        f"{when}から「{data['source'].name}」を"
-        f"「{'」「'.join(s.name for s in created)}」に分割します。職員とWGの所属を見直してください。"
-    )
+    return gettext(
+        "%(day)sから「%(name)s」を%(parts)sに分割します。職員とWGの所属を見直してください。"
+    ) % {
+        "day": when,
+        "name": data["source"].name,
+        "parts": pgettext("punctuation", "、").join(
+            gettext("「%(name)s」") % {"name": s.name} for s in created
+        ),
+    }
 
 
 @login_required
@@ -362,7 +385,7 @@ def _wg_write(kind: str, form: Any, actor: Any) -> str:
             sections=list(data["sections"]),
             effective=data["effective"],
         )
-        plans = "、".join(wg.plan.name for wg in created)
+        plans = pgettext("punctuation", "、").join(wg.plan.name for wg in created)
         return gettext("%(day)sから「%(name)s」を設置しました(%(plans)s)。") % {
             "day": day,
             "name": data["name"],
@@ -431,7 +454,9 @@ def working_groups(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request,
                 gettext("前の計画から組織を引き継ぎました: ")
-                + "、".join(f"{services.BODY_LABELS[k]} {n}" for k, n in counts.items() if n),
+                + pgettext("punctuation", "、").join(
+                    f"{services.BODY_LABELS[k]} {n}" for k, n in counts.items() if n
+                ),
             )
         else:
             messages.info(request, gettext("引き継ぐものはありません。"))

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -82,7 +83,7 @@ class _AccountAction(SecretariatRequiredMixin, View):
     def account(self, pk: int) -> Any:
         account = get_service_account(pk)
         if account is None:
-            raise Http404("サービスアカウントが見つかりません。")
+            raise Http404(gettext("サービスアカウントが見つかりません。"))
         return account
 
 
@@ -104,6 +105,7 @@ class TokenRevokeView(_AccountAction):
         service_account_token_revoke(actor=request.user, account=account)
         messages.success(
             request,
-            f"「{account.get_full_name() or account.username}」のトークンを失効させました。",
+            gettext("「%(name)s」のトークンを失効させました。")
+            % {"name": account.get_full_name() or account.username},
         )
         return redirect("api_accounts:list")

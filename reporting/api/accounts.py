@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
@@ -33,9 +34,10 @@ SCOPE_ALL_GROUP = "API読取範囲:全体"
 SCOPE_WG_PREFIX = "API読取範囲:WG:"
 SCOPE_ALL = "all"  # the form's value for "read everything, like 推進本部"
 
-REASON_CREATED = "APIサービスアカウントを作成しトークンを発行"
-REASON_REGENERATED = "APIトークンを再発行(以前のトークンは無効)"
-REASON_REVOKED = "APIトークンを失効"
+# Stored as history reasons in Japanese; shown in the reader's language (|translated).
+REASON_CREATED = gettext_noop("APIサービスアカウントを作成しトークンを発行")
+REASON_REGENERATED = gettext_noop("APIトークンを再発行(以前のトークンは無効)")
+REASON_REVOKED = gettext_noop("APIトークンを失効")
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,10 @@ def account_scope(user: Any) -> AccountScope:
 
 def scope_label(scope: AccountScope, wg_names: dict[int, str]) -> str:
     if scope.reads_all:
-        return "全体(推進本部と同じ範囲)"
+        return gettext("全体(推進本部と同じ範囲)")
     if scope.wg_id is not None:
-        return f"{wg_names.get(scope.wg_id, '(削除されたWG)')}のみ"
-    return "なし"
+        return gettext("%(wg)sのみ") % {"wg": wg_names.get(scope.wg_id, gettext("(削除されたWG)"))}
+    return gettext("なし")
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def service_account_create(
     the token is shown once and never again.
     """
     if User.objects.filter(username=username).exists():
-        raise ValidationError({"username": "このユーザー名はすでに使われています。"})
+        raise ValidationError({"username": gettext("このユーザー名はすでに使われています。")})
     account = User(username=username, last_name=display_name, is_active=True)
     account.set_unusable_password()  # no portal login: the token is its only credential
     account.full_clean(exclude=["password"])
@@ -211,7 +213,7 @@ def service_account_create(
 def service_account_token_regenerate(*, actor: Any, account: Any) -> str:
     """A new token; the old one stops working at once."""
     if not account.is_active:
-        raise ValidationError("停止中のアカウントにはトークンを発行できません。")
+        raise ValidationError(gettext("停止中のアカウントにはトークンを発行できません。"))
     key = _issue_token(account)
     _record(account, actor=actor, reason=REASON_REGENERATED)
     return key

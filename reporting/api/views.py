@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import IntegerField, Prefetch, QuerySet, Value
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -366,7 +367,7 @@ class DocsView(ReadOnlyMixin, SpectacularSwaggerSplitView):
 
     template_name = "reporting/api_docs.html"
     url_name = "api:schema"
-    title = "かほく市DX推進ポータル API ドキュメント"
+    title = gettext_lazy("かほく市DX推進ポータル API ドキュメント")
 
 
 _docs_view = DocsView.as_view()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext
 
 from initiatives.models import (
     Indicator,
@@ -46,7 +47,7 @@ class YearProgress:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status or "", "未報告")
+        return STATUS_LABELS.get(self.status or "", gettext("未報告"))
 
 
 @dataclass

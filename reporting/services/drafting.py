@@ -17,6 +17,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from initiatives.models import CountableTarget, Indicator, Initiative, ProjectUnderWay
 from initiatives.services import indicator_create, indicator_update
@@ -35,7 +37,7 @@ from plans.models import (
 from reporting import chapter_facts
 from reporting.services.schedule import _delete_row
 
-MSG_NOT_EDITABLE = (
+MSG_NOT_EDITABLE = gettext_lazy(
     "「%(name)s」は決定済みのため、内容を変更できません。"
     "変更するには改定版(次の版)の下書きを作成してください。"
 )
@@ -132,14 +134,25 @@ def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list
     )
     facts = plain_facts(plan, version)
     for m in chapter_facts.years_outside(chapters, plan.start_fy, plan.end_fy):
-        years = "、".join(chapter_facts.fiscal_year_text(fy) for fy in m.years)
+        years = pgettext("punctuation", "、").join(
+            chapter_facts.fiscal_year_text(fy) for fy in m.years
+        )
         title = chapter_facts.fill(m.title, facts)
         warnings.append(
-            f"第{m.chapter}章「{title}」に計画期間({period})の外の年度({years})が"
-            f"書かれています:「{m.passage}」"
+            _(
+                "第%(chapter)s章「%(title)s」に計画期間(%(period)s)の外の年度(%(years)s)が"
+                "書かれています:「%(passage)s」"
+            )
+            % {
+                "chapter": m.chapter,
+                "title": title,
+                "period": period,
+                "years": years,
+                "passage": m.passage,
+            }
         )
     if not ScheduleRow.objects.filter(item__plan=plan).exists():
-        warnings.append("表4-1に項目・行がありません(見出し行だけです)。")
+        warnings.append(_("表4-1に項目・行がありません(見出し行だけです)。"))
     policies = list(
         BasicPolicy.objects.filter(plan=plan)
         .order_by("number")
@@ -148,26 +161,39 @@ def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list
 
     def text_outside(what: str, text: str) -> None:
         for passage, years in chapter_facts.passages_outside(text, plan.start_fy, plan.end_fy):
-            named = "、".join(chapter_facts.fiscal_year_text(fy) for fy in years)
+            named = pgettext("punctuation", "、").join(
+                chapter_facts.fiscal_year_text(fy) for fy in years
+            )
             warnings.append(
-                f"{what}に計画期間({period})の外の年度({named})が書かれています:「{passage}」"
+                _(
+                    "%(what)sに計画期間(%(period)s)の外の年度(%(years)s)が書かれています:「%(passage)s」"
+                )
+                % {"what": what, "period": period, "years": named, "passage": passage}
             )
 
     for policy in policies:
         initiatives = sorted(policy.initiatives.all(), key=lambda i: i.number)
         if not initiatives:
-            warnings.append(f"基本方針{policy.number}「{policy.title}」に取り組みがありません。")
-        text_outside(f"基本方針{policy.number}の概要", policy.summary)
-        text_outside(f"基本方針{policy.number}の分類の説明", policy.classification)
+            warnings.append(
+                _("基本方針%(number)s「%(title)s」に取り組みがありません。")
+                % {"number": policy.number, "title": policy.title}
+            )
+        text_outside(_("基本方針%(number)sの概要") % {"number": policy.number}, policy.summary)
+        text_outside(
+            _("基本方針%(number)sの分類の説明") % {"number": policy.number}, policy.classification
+        )
         for ini in initiatives:
             code = f"{policy.number}.{ini.number}"
-            text_outside(f"取り組み{code}「{ini.title}」の概要", ini.description)
+            named = {"code": code, "title": ini.title}
+            text_outside(_("取り組み%(code)s「%(title)s」の概要") % named, ini.description)
             if ini.working_group_id is None:
-                warnings.append(f"取り組み{code}「{ini.title}」の担当WGが決まっていません。")
+                warnings.append(
+                    _("取り組み%(code)s「%(title)s」の担当WGが決まっていません。") % named
+                )
             if not ini.indicators.all():
-                warnings.append(f"取り組み{code}「{ini.title}」に指標(KPI)がありません。")
+                warnings.append(_("取り組み%(code)s「%(title)s」に指標(KPI)がありません。") % named)
     if not policies:
-        warnings.append("基本方針がひとつもありません。")
+        warnings.append(_("基本方針がひとつもありません。"))
     return warnings
 
 

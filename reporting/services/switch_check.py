@@ -22,6 +22,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from initiatives.models import Initiative, Review
 from initiatives.selectors import initiatives_for_fiscal_year
@@ -218,13 +219,17 @@ def _check_wg_leaders(
     two = [
         Row(
             _("%(wg)s(WG長: %(leaders)s)")
-            % {"wg": wg.name, "leaders": "、".join(_name(u) for u in leaders[wg.pk])}
+            % {
+                "wg": wg.name,
+                "leaders": pgettext("punctuation", "、").join(_name(u) for u in leaders[wg.pk]),
+            }
         )
         for wg in wgs
         if len(leaders.get(wg.pk, [])) > 1
     ]
     roster = (
-        f"python manage.py import_staff 職員名簿.xlsx --plan {plan.code} --effective {on:%Y-%m-%d}"
+        f"python manage.py import_staff {_('職員名簿.xlsx')} --plan {plan.code} "
+        f"--effective {on:%Y-%m-%d}"
     )
     if not wgs:
         none = [Row(_("この計画にはWGがありません"))]
@@ -400,7 +405,10 @@ def _check_reminders(plan: Plan, on: date) -> Check:
         if todo.stale:
             parts.append(_("進捗未更新%(n)d件") % {"n": len(todo.stale)})
         rows.append(
-            Row(f"{_name(todo.user)}({todo.user.email}): {'・'.join(parts)}", _staff_url(todo.user))
+            Row(
+                f"{_name(todo.user)}({todo.user.email}): {pgettext('punctuation', '・').join(parts)}",
+                _staff_url(todo.user),
+            )
         )
     # WG members of the plan who will get nothing because they have no mail address.
     no_mail = list(
