@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
-from kahoku_dx.forms import FiscalYearField
+from kahoku_dx.forms import EraDateField, FiscalYearField
 from kahoku_dx.versioning import VersionedFormMixin
 from plans.models import Plan, PlanStatus
 from reporting.chapter_facts import PLACEHOLDER_HELP
@@ -137,8 +137,8 @@ class NextPlanForm(forms.Form):
 
 
 class AdoptForm(forms.Form):
-    adopted_on = forms.DateField(label="決定日", help_text="例: 2027-02-20")
-    in_force_from = forms.DateField(
+    adopted_on = EraDateField(label="決定日", help_text="例: 2027-02-20")
+    in_force_from = EraDateField(
         label="施行日",
         required=False,
         help_text="例: 2027-04-01。空欄は計画期間の初年度の4月1日。この日から自動的に施行中になります。",
@@ -228,7 +228,7 @@ class RevisionOpenForm(forms.Form):
 
 
 class RevisionAdoptForm(forms.Form):
-    adopted_on = forms.DateField(label="改訂の決定日", help_text="例: 2027-06-10")
+    adopted_on = EraDateField(label="改訂の決定日", help_text="例: 2027-06-10")
     summary = forms.CharField(
         label="主な変更内容",
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import template
@@ -81,3 +82,19 @@ def minutes(value: Any) -> int | str:
     except AttributeError:
         return ""
     return max(1, int(-(-seconds // 60)))
+
+
+@register.filter
+def wareki(value: Any) -> str:
+    """A date as the portal shows it: 2026-11-02 -> "令和8年11月2日(月)" (kahoku_dx.era)."""
+    if not isinstance(value, date):
+        return ""
+    return era.format_date(value)
+
+
+@register.filter
+def wareki_full(value: Any) -> str:
+    """和暦 with 西暦, where space allows: "令和8年11月2日(月)(2026年)"."""
+    if not isinstance(value, date):
+        return ""
+    return era.format_date_both(value)

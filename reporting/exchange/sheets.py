@@ -29,6 +29,7 @@ from reporting.exchange.columns import (
     _label,
     _name,
     p_bool,
+    p_bounded_date,
     p_choice,
     p_date,
     p_decimal,
@@ -139,7 +140,7 @@ PROGRESS = Spec(
         Column(
             "日付",
             "entry_date",
-            p_date,
+            p_bounded_date,
             _get("entry_date"),
             True,
             "例: 2026-04-01、令和8年4月1日、R8.4.1",
