@@ -193,6 +193,20 @@ def _(message: str) -> str:
     return gettext(message)
 
 
+def _weekday(d: date) -> str:
+    """The day of the week, one character: 月 … 日 (English: Mon … Sun)."""
+    message = _WEEKDAYS[d.weekday()]
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is always installed for the portal
+        return message
+    if not settings.configured:
+        return message
+    from django.utils.translation import pgettext
+
+    return pgettext("weekday", message)
+
+
 def _era_number_text(n: int) -> str:
     return _("元") if n == 1 else str(n)
 
@@ -455,7 +469,7 @@ def short_header(fy: int) -> str:
     return f"{era_label(fy)} ({fy})"
 
 
-# Monday first, as date.weekday() counts; each is translated where it is shown.
+# Monday first, as date.weekday() counts; translated with the context "weekday" (_weekday).
 _WEEKDAYS = (
     gettext_noop("月"),
     gettext_noop("火"),
@@ -490,7 +504,7 @@ def format_date(d: date, *, weekday: bool = True) -> str:
         else:
             text = _("平成%(number)s年%(month)s月%(day)s日") % values
     if weekday:
-        text += _("(%(weekday)s)") % {"weekday": _(_WEEKDAYS[d.weekday()])}
+        text += _("(%(weekday)s)") % {"weekday": _weekday(d)}
     return text
 
 

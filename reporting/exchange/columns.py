@@ -133,6 +133,10 @@ def p_bounded_date(value: Any, ctx: Context) -> date:
     return p_date(value, ctx)
 
 
+# The date parsers: an export writes their columns as date cells (export.number_format).
+DATE_PARSERS = (p_date, p_bounded_date)
+
+
 def p_int(lo: int = 0) -> Callable[[Any, Context], int]:
     """A whole number; the upper bound is the model field's own (full_clean)."""
 

@@ -18,7 +18,7 @@ from initiatives.models import (
     ProjectUnderWay,
     StandardSystem,
 )
-from kahoku_dx import era
+from kahoku_dx import date_bounds, era
 from reporting.exchange.columns import (
     Column,
     Context,
@@ -347,6 +347,13 @@ def _project_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _progress_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    # The model's bounds (ProgressEntry.clean asks the same), checked here first so that a
+    # far-off date (9999-12-31) is one problem on its own cell, not on a derived year too.
+    entry = ProgressEntry(initiative=values["initiative"], entry_date=values["entry_date"])
+    try:
+        entry.entry_date_bounds().check(values["entry_date"])
+    except date_bounds.DateOutOfBounds as exc:
+        raise RowError(str(exc), "entry_date") from None
     values["fiscal_year"] = era.fiscal_year_of(values["entry_date"])
     return values
 
