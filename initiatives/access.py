@@ -111,7 +111,10 @@ def get_progress_entry_for_user(
 ) -> tuple[ProgressEntry, bool]:
     entry = (
         ProgressEntry.objects.select_related(
-            "initiative", "initiative__policy", "initiative__working_group", "author"
+            "initiative",
+            "initiative__policy__plan",  # the date's bounds (ProgressEntry.entry_date_bounds)
+            "initiative__working_group",
+            "author",
         )
         .filter(pk=pk, initiative_id=initiative_pk)
         .first()

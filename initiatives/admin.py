@@ -16,6 +16,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
+from django.utils.timezone import localdate
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from import_export.tmp_storages import BaseStorage
 from simple_history.admin import SimpleHistoryAdmin
@@ -34,6 +36,7 @@ from initiatives.models import (
     StandardSystem,
     SystemGroup,
     grade_text,
+    progress_dates_out_of_bounds,
 )
 from initiatives.resources import (
     ADMIN_FORMATS,
@@ -46,6 +49,7 @@ from initiatives.resources import (
 )
 from kahoku_dx.spreadsheets import SpreadsheetError
 from kahoku_dx.versioning_admin import VersionedAdminMixin
+from plans.models import Plan
 
 # --- import/export ----------------------------------------------------------------------------
 
@@ -180,13 +184,35 @@ class ProjectUnderWayAdmin(ImportExportHistoryAdmin):
     list_select_related = ["section", "initiative", "initiative__policy"]
 
 
+class DateOutOfBoundsFilter(admin.SimpleListFilter):
+    """Entries dated outside their bounds (kahoku_dx.date_bounds), e.g. saved before the
+    bounds existed (migration 0009 reports them)."""
+
+    title = _("期間外の日付")
+    parameter_name = "date_out_of_bounds"
+
+    def lookups(self, request: Any, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("期間外の日付"))]
+
+    def queryset(self, request: Any, queryset: Any) -> Any:
+        if self.value() != "yes":
+            return queryset
+        return queryset.filter(progress_dates_out_of_bounds(Plan.objects.all(), localdate()))
+
+
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(ImportExportHistoryAdmin):
     resource_classes = [ProgressEntryResource]
     conflict_what = "進捗記録"
 
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
-    list_filter = ["status", "fiscal_year", "initiative__policy", "initiative__working_group"]
+    list_filter = [
+        DateOutOfBoundsFilter,
+        "status",
+        "fiscal_year",
+        "initiative__policy",
+        "initiative__working_group",
+    ]
     search_fields = ["done_text", "next_steps", "issues_text", "initiative__title"]
     list_select_related = ["initiative", "initiative__policy", "author"]
     date_hierarchy = "entry_date"

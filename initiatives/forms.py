@@ -17,11 +17,9 @@ from initiatives.models import (
 )
 from initiatives.selectors import NONE
 from kahoku_dx import era
-from kahoku_dx.forms import FiscalYearField
+from kahoku_dx.forms import EraDateField, FiscalYearField
 from kahoku_dx.versioning import VersionedFormMixin
 from workgroups.models import Section, WorkingGroup
-
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class InitiativeFilterForm(forms.Form):
@@ -74,12 +72,19 @@ class ProgressEntryForm(VersionedForm):
     class Meta:
         model = ProgressEntry
         fields = ["entry_date", "status", "percent", "done_text", "next_steps", "issues_text"]
+        field_classes = {"entry_date": EraDateField}
         widgets = {
-            "entry_date": DATE_WIDGET,
             "done_text": forms.Textarea(attrs={"rows": 4}),
             "next_steps": forms.Textarea(attrs={"rows": 3}),
             "issues_text": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def __init__(self, *args: Any, initiative: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if initiative is not None:  # the model checks them again (ProgressEntry.clean)
+            self.fields["entry_date"].bounds = ProgressEntry(
+                initiative=initiative
+            ).entry_date_bounds()
 
 
 class ReviewForm(VersionedForm):
@@ -95,13 +100,13 @@ class ReviewForm(VersionedForm):
             "carry_over_note",
             "due_date",
         ]
+        field_classes = {"due_date": EraDateField}
         widgets = {
             "plan_text": forms.Textarea(attrs={"rows": 4}),
             "do_text": forms.Textarea(attrs={"rows": 4}),
             "check_text": forms.Textarea(attrs={"rows": 4}),
             "act_text": forms.Textarea(attrs={"rows": 4}),
             "carry_over_note": forms.Textarea(attrs={"rows": 3}),
-            "due_date": DATE_WIDGET,
         }
         help_texts = {
             "plan_text": _("その年度に計画したこと"),
@@ -154,20 +159,20 @@ class OnlineProcedureForm(VersionedForm):
     class Meta:
         model = OnlineProcedure
         fields = ["name", "category", "channel", "section", "status", "online_on", "note"]
-        widgets = {"online_on": DATE_WIDGET, "note": forms.Textarea(attrs={"rows": 3})}
+        field_classes = {"online_on": EraDateField}
+        widgets = {"note": forms.Textarea(attrs={"rows": 3})}
 
 
 class StandardSystemForm(VersionedForm):
     class Meta:
         model = StandardSystem
         fields = ["phase", "difficult", "planned_on", "migrated_on", "section", "note"]
+        field_classes = {"planned_on": EraDateField, "migrated_on": EraDateField}
         widgets = {
-            "planned_on": DATE_WIDGET,
-            "migrated_on": DATE_WIDGET,
             "note": forms.Textarea(attrs={"rows": 3}),
         }
 
 
 class ReviewsOpenForm(forms.Form):
     fiscal_year = FiscalYearField(label=_("年度"))
-    due_date = forms.DateField(label=_("提出期限"), widget=DATE_WIDGET)
+    due_date = EraDateField(label=_("提出期限"))

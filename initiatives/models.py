@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from kahoku_dx import era
+from kahoku_dx import date_bounds, era
 from plans.models import FY_VALIDATORS, BasicPolicy, NationalItem, Plan, ScheduleRow, circled
 from workgroups.models import Section, WorkingGroup
 
@@ -279,7 +280,18 @@ class ProgressEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.initiative.code} {self.entry_date} {self.get_status_display()}"
 
+    def entry_date_bounds(self, today: date | None = None) -> date_bounds.DateBounds:
+        """Where this entry's date may lie (kahoku_dx.date_bounds.progress_entry)."""
+        return date_bounds.progress_entry(
+            self.initiative.policy.plan, today or timezone.localdate()
+        )
+
     def clean(self) -> None:
+        if self.entry_date and self.initiative_id is not None:
+            try:
+                self.entry_date_bounds().check(self.entry_date)
+            except date_bounds.DateOutOfBounds as exc:
+                raise ValidationError({"entry_date": str(exc)}, code="out_of_bounds") from exc
         if self.entry_date:
             self.fiscal_year = era.fiscal_year_of(self.entry_date)
         if self.status == ProgressStatus.DONE and self.percent is not None and self.percent < 100:
@@ -531,6 +543,13 @@ class Review(models.Model):
             "code": self.initiative.code,
             "year": era.era_label(self.fiscal_year, short=False),
         }
+
+    def clean(self) -> None:
+        if self.due_date and self.fiscal_year:
+            try:
+                date_bounds.review_due(self.fiscal_year).check(self.due_date)
+            except date_bounds.DateOutOfBounds as exc:
+                raise ValidationError({"due_date": str(exc)}, code="out_of_bounds") from exc
 
     @property
     def is_locked(self) -> bool:
@@ -988,3 +1007,14 @@ class ReportSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.taken_on})"
+
+
+def progress_dates_out_of_bounds(plans: Any, today: date) -> models.Q:
+    """Progress entries dated outside their bounds (kahoku_dx.date_bounds.progress_entry),
+    as one condition over ``plans`` (the admin's list filter, the data migration's report)."""
+    condition = models.Q(pk__in=[])
+    for plan in plans:
+        bounds = date_bounds.progress_entry(plan, today)
+        outside = models.Q(entry_date__lt=bounds.first) | models.Q(entry_date__gt=bounds.last)
+        condition |= models.Q(initiative__policy__plan=plan.pk) & outside
+    return condition

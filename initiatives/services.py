@@ -55,7 +55,7 @@ from initiatives.selectors import (
     stale_filter,
 )
 from initiatives.workflow import MSG_RETURN_COMMENT, move_named, return_comment, text_editable
-from kahoku_dx import era
+from kahoku_dx import date_bounds, era
 from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
     EditConflict,
@@ -374,13 +374,10 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
     """
     if not can_run_review_round(roles_for(actor)):
         raise PermissionDenied(MSG_REVIEWS_OPEN_DENIED)
-    if era.fiscal_year_of(due_date) < fiscal_year:
-        raise ValidationError(
-            {
-                "due_date": _("提出期限は%(fy)s以降の日付にしてください。")
-                % {"fy": era.format_fiscal_year(fiscal_year)}
-            }
-        )
+    try:
+        date_bounds.review_due(fiscal_year).check(due_date)
+    except date_bounds.DateOutOfBounds as exc:
+        raise ValidationError({"due_date": str(exc)}, code="out_of_bounds") from exc
     initiatives = initiatives_for_fiscal_year(fiscal_year).order_by("pk")
     existing = {
         r.initiative_id: r

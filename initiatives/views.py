@@ -238,12 +238,14 @@ def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not can_log:
         raise PermissionDenied(services.MSG_PROGRESS_DENIED)
     form = ProgressEntryForm(
-        request.POST if request.method == "POST" else None, initial={"entry_date": _today()}
+        request.POST if request.method == "POST" else None,
+        initial={"entry_date": _today()},
+        initiative=ini,
     )
     taken = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.progress_entry_create(
+            saved = services.progress_entry_create(
                 actor=request.user, initiative=ini, **_fields(form, *PROGRESS_FIELDS)
             )
         except services.ProgressDateTaken as exc:
@@ -252,7 +254,11 @@ def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_error(form, exc)
         else:
-            messages.success(request, gettext("進捗を記録しました。"))
+            messages.success(
+                request,
+                gettext("%(date)sの進捗を記録しました。")
+                % {"date": era.format_date(saved.entry_date)},
+            )
             return redirect(reverse("initiatives:detail", args=[ini.pk]) + "#progress")
     return render(
         request,
@@ -271,11 +277,12 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     form = ProgressEntryForm(
         request.POST if request.method == "POST" else None,
         initial={**initial, "version": entry.version},
+        initiative=entry.initiative,
     )
     conflict = taken = None
     if request.method == "POST" and form.is_valid():
         try:
-            services.progress_entry_update(
+            saved = services.progress_entry_update(
                 actor=request.user,
                 entry=entry,
                 version=form.cleaned_data["version"],
@@ -291,7 +298,9 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             _form_error(form, exc)
         else:
             messages.success(
-                request, gettext("進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+                request,
+                gettext("%(date)sの進捗記録を更新しました(変更前の内容は履歴に残っています)。")
+                % {"date": era.format_date(saved.entry_date)},
             )
             return redirect(reverse("initiatives:detail", args=[pk]) + "#progress")
     return render(

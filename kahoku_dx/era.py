@@ -29,6 +29,8 @@ __all__ = [
     "current_fiscal_year",
     "days_until_fiscal_year_end",
     "era_label",
+    "format_date",
+    "format_date_both",
     "fiscal_year_end",
     "fiscal_year_of",
     "fiscal_year_start",
@@ -189,6 +191,20 @@ def _(message: str) -> str:
     from django.utils.translation import gettext
 
     return gettext(message)
+
+
+def _weekday(d: date) -> str:
+    """The day of the week, one character: 月 … 日 (English: Mon … Sun)."""
+    message = _WEEKDAYS[d.weekday()]
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is always installed for the portal
+        return message
+    if not settings.configured:
+        return message
+    from django.utils.translation import pgettext
+
+    return pgettext("weekday", message)
 
 
 def _era_number_text(n: int) -> str:
@@ -397,7 +413,11 @@ def parse_date(value: str) -> date:
     except ValueError:
         raise error("その日付はありません") from None
     if not _in_range(d.year):
-        raise error(f"{MIN_YEAR}年から{MAX_YEAR}年までの日付を入力してください")
+        exc = error(f"{MIN_YEAR}年から{MAX_YEAR}年までの日付を入力してください")
+        # A real calendar day, only far off: a caller with bounds (kahoku_dx.date_bounds)
+        # refuses it with those bounds instead.
+        exc.date = d  # type: ignore[attr-defined]
+        raise exc
     if era == "令和" and d < REIWA_FIRST_DAY:
         raise error("令和は2019年5月1日からです")
     if era == "平成" and not HEISEI_FIRST_DAY <= d < REIWA_FIRST_DAY:
@@ -447,6 +467,53 @@ def format_fiscal_year(fy: int) -> str:
 def short_header(fy: int) -> str:
     """Compact form used as column header in table 4-1, e.g. "R3 (2021)"."""
     return f"{era_label(fy)} ({fy})"
+
+
+# Monday first, as date.weekday() counts; translated with the context "weekday" (_weekday).
+_WEEKDAYS = (
+    gettext_noop("月"),
+    gettext_noop("火"),
+    gettext_noop("水"),
+    gettext_noop("木"),
+    gettext_noop("金"),
+    gettext_noop("土"),
+    gettext_noop("日"),
+)
+
+
+def format_date(d: date, *, weekday: bool = True) -> str:
+    """A date as the city writes it: "令和8年11月2日(月)", "令和元年5月1日(水)", "平成31年4月30日(火)".
+
+    The era in force on that day (令和 from 2019-05-01, 平成 from 1989-01-08). A date outside
+    the supported years (a typo such as 0002-08-11 already saved) is shown as ISO with its
+    four-digit year, so that it is recognisable rather than silently shortened.
+    """
+    d = _as_date(d)
+    if d >= REIWA_FIRST_DAY:
+        era, n = "令和", d.year - REIWA_OFFSET
+    elif d >= HEISEI_FIRST_DAY:
+        era, n = "平成", d.year - HEISEI_OFFSET
+    else:
+        era, n = "", 0
+    if not era or not _in_range(d.year):
+        text = d.isoformat()
+    else:
+        values = {"number": _era_number_text(n), "month": d.month, "day": d.day}
+        if era == "令和":
+            text = _("令和%(number)s年%(month)s月%(day)s日") % values
+        else:
+            text = _("平成%(number)s年%(month)s月%(day)s日") % values
+    if weekday:
+        text += _("(%(weekday)s)") % {"weekday": _weekday(d)}
+    return text
+
+
+def format_date_both(d: date) -> str:
+    """和暦 with 西暦 where space allows: "令和8年11月2日(月)(2026年)"."""
+    d = _as_date(d)
+    if not _in_range(d.year) or d < HEISEI_FIRST_DAY:
+        return format_date(d)
+    return _("%(date)s(%(year)s年)") % {"date": format_date(d), "year": d.year}
 
 
 def format_era_month(year: int, month: int) -> str:

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from initiatives.views import home
 from kahoku_dx.accounts import PortalPasswordResetConfirmView
+from kahoku_dx.date_echo import date_echo
 from kahoku_dx.health import healthz
 
 admin.site.site_header = _("かほく市DX推進ポータル 管理画面")
@@ -14,6 +15,7 @@ admin.site.index_title = _("データ管理")
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("dates/echo/", date_echo, name="date_echo"),
     path("initiatives/", include("initiatives.urls")),
     path("organisation/", include("workgroups.urls")),
     path("excel/", include("reporting.excel_urls")),

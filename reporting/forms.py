@@ -10,7 +10,7 @@ from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
-from kahoku_dx.forms import FiscalYearField
+from kahoku_dx.forms import EraDateField, FiscalYearField
 from kahoku_dx.versioning import VersionedFormMixin
 from plans.models import Plan, PlanStatus
 from reporting.chapter_facts import PLACEHOLDER_HELP
@@ -148,8 +148,8 @@ class NextPlanForm(forms.Form):
 
 
 class AdoptForm(forms.Form):
-    adopted_on = forms.DateField(label=_("決定日"), help_text=_("例: 2027-02-20"))
-    in_force_from = forms.DateField(
+    adopted_on = EraDateField(label=_("決定日"), help_text=_("例: 2027-02-20"))
+    in_force_from = EraDateField(
         label=_("施行日"),
         required=False,
         help_text=_(
@@ -246,7 +246,7 @@ class RevisionOpenForm(forms.Form):
 
 
 class RevisionAdoptForm(forms.Form):
-    adopted_on = forms.DateField(label=_("改訂の決定日"), help_text=_("例: 2027-06-10"))
+    adopted_on = EraDateField(label=_("改訂の決定日"), help_text=_("例: 2027-06-10"))
     summary = forms.CharField(
         label=_("主な変更内容"),
         widget=forms.Textarea(attrs={"rows": 2}),

@@ -407,6 +407,7 @@ LIST_PAGES: list[Page] = [
 # URL names that are not list pages, and why.
 NOT_LIST_PAGES: dict[str, str] = {
     "healthz": "health check: one SELECT 1",
+    "date_echo": "a typed date read back for the form's echo (JSON, no query)",
     "initiatives:progress_create": "a form",
     "initiatives:indicator_create": "a form",
     "initiatives:indicator_edit": "a form (one row per fiscal year of the plan)",

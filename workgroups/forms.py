@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx import era
+from kahoku_dx.forms import EraDateField
 from kahoku_dx.versioning import VersionedFormMixin
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
 
@@ -157,33 +158,20 @@ DATE_HELP = "例: 令和9年4月1日、R9.4.1、2027/4/1(年度だけなら R9 �
 
 
 def wareki(day: date | None) -> str:
-    """A date as the city writes it: 令和9年4月1日 (令和元年 for 2019)."""
-    if day is None:
-        return ""
-    if day >= date(2019, 5, 1):
-        year = day.year - 2018
-        label = "元" if year == 1 else str(year)
-        return f"令和{label}年{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
+    """A date as the city writes it: 令和9年4月1日 (令和元年 for 2019), without the weekday
+    so that it reads back as typed (kahoku_dx.era.format_date)."""
+    return era.format_date(day, weekday=False) if day is not None else ""
 
 
-class EffectiveDateField(forms.CharField):
-    """A date typed as people type it (kahoku_dx.era.parse_date), or a fiscal year alone
+class EffectiveDateField(EraDateField):
+    """A date typed as people type it (kahoku_dx.forms.EraDateField), or a fiscal year alone
     (R9, 令和9年度: its 1 April); cleans to a date."""
-
-    MAX_LENGTH = 30
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("help_text", DATE_HELP)
         super().__init__(*args, **kwargs)
-        self.widget.attrs["maxlength"] = str(self.MAX_LENGTH)
 
-    def to_python(self, value: Any) -> date | None:  # type: ignore[override]
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return None
-        if len(value) > self.MAX_LENGTH:
-            raise forms.ValidationError(f"{self.MAX_LENGTH}文字以内で入力してください。")
+    def parse(self, value: str) -> date:
         try:
             return era.parse_date(value)
         except era.EraError as exc:
@@ -345,12 +333,11 @@ class RosterUploadForm(forms.Form):
             "表題や、縦に結合した所属はそのまま読めます。"
         ),
     )
-    effective = forms.DateField(
+    effective = EraDateField(
         label=_("適用日"),
         help_text=_(
             "名簿が有効になる日(例: 4月1日)。確定した時点で反映し、適用日は履歴に記録します。"
             "確定は適用日の31日前から。それより前でも、次の計画の1年目か約5か月先までの日付なら"
             "読み込んで変更内容を確かめられます(試しの読み込み)。"
         ),
-        widget=forms.DateInput(attrs={"type": "date"}),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import template
@@ -95,3 +96,19 @@ def grade_rule() -> str:
 def grade_label(key: Any) -> str:
     """A grade key ("A" … "D", "none") as its label: "D(評価できない)", "未評価"."""
     return str(label_of_grade(str(key)))
+
+
+@register.filter
+def wareki(value: Any) -> str:
+    """A date as the portal shows it: 2026-11-02 -> "令和8年11月2日(月)" (kahoku_dx.era)."""
+    if not isinstance(value, date):
+        return ""
+    return era.format_date(value)
+
+
+@register.filter
+def wareki_full(value: Any) -> str:
+    """和暦 with 西暦, where space allows: "令和8年11月2日(月)(2026年)"."""
+    if not isinstance(value, date):
+        return ""
+    return era.format_date_both(value)

@@ -120,6 +120,23 @@ def p_date(value: Any, ctx: Context) -> date:
         ) from None
 
 
+def p_bounded_date(value: Any, ctx: Context) -> date:
+    """As p_date, for a date with bounds (kahoku_dx.date_bounds): a real but far-off day
+    (9999-12-31) is read, so that the model refuses it with its bounds, as the form does."""
+    if isinstance(value, str):
+        try:
+            return era.parse_date(display_value(value))
+        except era.EraError as exc:
+            far = getattr(exc, "date", None)
+            if far is not None:
+                return far
+    return p_date(value, ctx)
+
+
+# The date parsers: an export writes their columns as date cells (export.number_format).
+DATE_PARSERS = (p_date, p_bounded_date)
+
+
 def p_int(lo: int = 0) -> Callable[[Any, Context], int]:
     """A whole number; the upper bound is the model field's own (full_clean)."""
 
@@ -248,7 +265,8 @@ class Context:
     @classmethod
     def load(cls, plan: Plan, user: Any = None) -> Context:
         initiatives = {
-            i.code: i for i in Initiative.objects.filter(policy__plan=plan).select_related("policy")
+            i.code: i
+            for i in Initiative.objects.filter(policy__plan=plan).select_related("policy__plan")
         }
         return cls(
             plan=plan,

@@ -24,7 +24,7 @@ from kahoku_dx import xlsx_layout as xl
 from kahoku_dx.disk import write_only_workbook
 from kahoku_dx.spreadsheets import csv_bytes, csv_chunks, save_workbook, set_cell
 from plans.models import Plan
-from reporting.exchange.columns import Column, Spec, p_date, p_group, p_percent
+from reporting.exchange.columns import DATE_PARSERS, Column, Spec, p_group, p_percent
 from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
 
 TEMPLATE_ROWS = 1000  # rows of a template that get the drop-down lists
@@ -81,7 +81,7 @@ def export_rows(
 
 
 def _number_format(column: Column) -> str | None:
-    if column.parse is p_date:
+    if column.parse in DATE_PARSERS:
         return xl.WAREKI_DATE_FORMAT  # a date cell: p_date reads it back whatever its format
     if column.parse is p_percent:
         return xl.PERCENT_FORMAT  # a % cell: read back as PercentCell (0.6 -> 60)

@@ -20,7 +20,7 @@ from initiatives.models import (
     StandardSystem,
     stamp_confirmation,
 )
-from kahoku_dx import era
+from kahoku_dx import date_bounds, era
 from reporting.exchange.columns import (
     Column,
     Context,
@@ -31,6 +31,7 @@ from reporting.exchange.columns import (
     _label,
     _name,
     p_bool,
+    p_bounded_date,
     p_choice,
     p_date,
     p_decimal,
@@ -141,7 +142,7 @@ PROGRESS = Spec(
         Column(
             "日付",
             "entry_date",
-            p_date,
+            p_bounded_date,
             _get("entry_date"),
             True,
             "例: 2026-04-01、令和8年4月1日、R8.4.1",
@@ -396,6 +397,13 @@ def _project_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _progress_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    # The model's bounds (ProgressEntry.clean asks the same), checked here first so that a
+    # far-off date (9999-12-31) is one problem on its own cell, not on a derived year too.
+    entry = ProgressEntry(initiative=values["initiative"], entry_date=values["entry_date"])
+    try:
+        entry.entry_date_bounds().check(values["entry_date"])
+    except date_bounds.DateOutOfBounds as exc:
+        raise RowError(str(exc), "entry_date") from None
     values["fiscal_year"] = era.fiscal_year_of(values["entry_date"])
     return values
 

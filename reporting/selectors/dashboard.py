@@ -460,7 +460,7 @@ def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, d
                 "c_s1": "status",
             },
             lambda r: (
-                f"{_ini_code(r)} {r['c_date']:%Y-%m-%d} {ProgressStatus(r['c_s1']).label}"
+                f"{_ini_code(r)} {era.format_date(r['c_date'])} {ProgressStatus(r['c_s1']).label}"
                 + (f" {r['c_n3']}%" if r["c_n3"] is not None else "")
             ),
         ),

@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx import era
+from kahoku_dx import date_bounds, era
 from kahoku_dx.history import save_with_user
 from kahoku_dx.versioning import check_version, locked, version_bump
 from plans.models import IssuedPrecision, Plan, PlanChapter, PlanStatus, PlanVersion
@@ -130,10 +130,10 @@ def _check_no_overlap_in_force(
 
 
 def _check_decided_on(day: date) -> None:
-    if day > timezone.localdate():
-        raise ValidationError(
-            {"adopted_on": f"決定日({day:%Y-%m-%d})は今日以前の日付にしてください。"}
-        )
+    try:
+        date_bounds.plan_decision(timezone.localdate()).check(day)
+    except date_bounds.DateOutOfBounds as exc:
+        raise ValidationError({"adopted_on": str(exc)}, code="out_of_bounds") from exc
 
 
 # --------------------------------------------------------------------------------------------

@@ -212,7 +212,8 @@ def test_phone_menu_touch_targets_wide_tables_and_focus(page, live_server, data)
             if not info["shown"]:
                 unfocused.append(f"{path} {info['key']}")
         assert (
-            any('type="date"' in k for k in seen) or path != f"/initiatives/{ini.pk}/progress/new/"
+            any('name="entry_date"' in k for k in seen)
+            or path != f"/initiatives/{ini.pk}/progress/new/"
         )
     assert not unfocused, "focus not visible on:\n" + "\n".join(unfocused)
 

@@ -22,7 +22,14 @@ from openpyxl.utils import get_column_letter
 from initiatives.models import CountableTarget, IndicatorValue, SystemGroup
 from kahoku_dx import xlsx_layout as xl
 from reporting.exchange import engine, export, sheets
-from reporting.exchange.columns import Column, p_date, p_decimal, p_int, p_percent, p_system_number
+from reporting.exchange.columns import (
+    DATE_PARSERS,
+    Column,
+    p_decimal,
+    p_int,
+    p_percent,
+    p_system_number,
+)
 from tests.excel.test_table41_print import (
     A4_LANDSCAPE,
     page_sizes,
@@ -128,7 +135,7 @@ def test_every_export_is_ready_to_print_with_typed_cells(filled, slug):
             assert cell.alignment.wrap_text is True and cell.border.left.style == "thin"
             if cell.value is None:
                 continue
-            if column.parse is p_date:
+            if column.parse in DATE_PARSERS:
                 assert isinstance(cell.value, datetime), (column.header, cell.value)
                 assert cell.number_format == xl.WAREKI_DATE_FORMAT
             elif column.parse is p_percent:
@@ -264,7 +271,7 @@ def test_templates_have_drop_downs_required_notes_and_print_setup(client, plan, 
         note = ws.cell(1, col).comment.text
         assert note.splitlines()[0] == ("必須" if column.required else "任意")
         assert ws.column_dimensions[letter].width >= xl.text_width(column.header) + 2
-        if column.parse is p_date:
+        if column.parse in DATE_PARSERS:
             assert ws.column_dimensions[letter].number_format == xl.WAREKI_DATE_FORMAT
         if column.header in expected:
             dv = validations[f"{letter}2:{letter}{export.TEMPLATE_ROWS + 1}"]

@@ -46,8 +46,6 @@ TYPED = [
     (["2.2", datetime(2026, 10, 9), "順調", None], ("2.2", date(2026, 10, 9), None)),
     (["2.2", date(2026, 10, 10), "順調", None], ("2.2", date(2026, 10, 10), None)),  # 和暦 format
     (["2.2", 46316, "順調", None], ("2.2", date(2026, 10, 21), None)),  # serial number
-    (["2.3", "令和元年5月1日", "順調", None], ("2.3", date(2019, 5, 1), None)),
-    (["2.3", "H31.4.30", "順調", None], ("2.3", date(2019, 4, 30), None)),
 ]
 
 
@@ -58,13 +56,7 @@ def test_a_hand_typed_progress_sheet_imports_with_the_right_values(plan, persona
     )
     result = engine.parse_import(sheets.PROGRESS, data, "typed.xlsx", plan=plan, today=TODAY)
     assert result.counts() == {"added": len(TYPED), "changed": 0, "unchanged": 0}
-    # Dates outside the plan period or this fiscal year import, with a warning on the preview.
-    assert result.warnings == [
-        "シート「進捗入力」15行目 B列(日付)の「2019-05-01」: 計画期間(2021-04-01〜2027-03-31)の外の日付です。"
-        "取り込めますが、入力の誤りでないか確認してください。",
-        "シート「進捗入力」16行目 B列(日付)の「2019-04-30」: 計画期間(2021-04-01〜2027-03-31)の外の日付です。"
-        "取り込めますが、入力の誤りでないか確認してください。",
-    ]
+    assert result.warnings == []
     writer.bulk_import(
         slug="progress", plan=plan, data=data, filename="typed.xlsx", user=personas.secretariat
     )
@@ -73,6 +65,20 @@ def test_a_hand_typed_progress_sheet_imports_with_the_right_values(plan, persona
         for e in ProgressEntry.objects.select_related("initiative__policy")
     }
     assert stored == {expected for _, expected in TYPED}
+
+
+def test_era_dates_outside_the_plan_period_are_refused_with_its_bounds(plan):
+    # 令和元年 and H31 are read (the era is right), but the plan starts on 令和3年4月1日.
+    data = typed_workbook(
+        [["2.3", "令和元年5月1日", "順調", None], ["2.3", "H31.4.30", "順調", None]]
+    )
+    with pytest.raises(SpreadsheetError) as exc:
+        engine.parse_import(sheets.PROGRESS, data, "typed.xlsx", plan=plan, today=TODAY)
+    assert [m.split(": ", 1)[1].split("範囲外です。")[0] for m in exc.value.messages] == [
+        "進捗の記録日「令和元年5月1日(水)」は",
+        "進捗の記録日「平成31年4月30日(火)」は",
+    ]
+    assert all("令和3年4月1日(木)から" in m for m in exc.value.messages)
 
 
 def test_a_date_in_another_fiscal_year_is_a_warning_not_an_error(plan):

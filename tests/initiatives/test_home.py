@@ -29,7 +29,7 @@ def test_leader_sees_own_initiatives_reviews_due_and_returned(client, personas):
     assert [i.code for i in ctx["reviews_returned"]] == ["2.2"]
     body = response.content.decode()
     assert "令和8年度 (2026年度)のあなたの担当・対応事項です。" in body
-    assert "提出期限 2026-12-15" in body
+    assert "提出期限 令和8年12月15日(火)" in body
     assert reverse("initiatives:review_edit", args=[initiative("4.1").pk, 2026]) in body
 
 

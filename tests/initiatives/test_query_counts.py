@@ -152,8 +152,8 @@ def test_detail_timeline_shows_one_year_a_page_at_a_time(client, personas, monke
     assert len(last.context["entries"]) == 5
     old = client.get(url, {"fy": 2024})
     assert [e.entry_date.year for e in old.context["entries"]] == [2024] * 3
-    assert "2026年4月26日" in body and "2026年4月25日" not in body  # the newest 20
-    assert "2024年5月3日" not in body and "2024年5月3日" in old.content.decode()
+    assert "令和8年4月26日" in body and "令和8年4月25日" not in body  # the newest 20
+    assert "令和6年5月3日" not in body and "令和6年5月3日" in old.content.decode()
     assert client.get(url, {"fy": "R6"}).context["timeline_fy"] == 2026  # bad value: default
     many = _queries(client, url)
     assert _queries(client, url + "?fy=2024") == many

@@ -44,7 +44,7 @@ def test_full_role_walk_through(client, personas, monkeypatch):
         },
         follow=True,
     )
-    assert "進捗を記録しました。" in _messages(response)
+    assert "令和8年11月20日(金)の進捗を記録しました。" in _messages(response)
     entry = ProgressEntry.objects.get(initiative=ini)
     assert (entry.status, entry.percent, entry.author, entry.fiscal_year) == (
         "on_track",
@@ -165,7 +165,10 @@ def test_secretariat_opens_the_year_with_a_due_date(client, personas):
     client.force_login(personas.secretariat)
     url = reverse("initiatives:reviews_open")
     response = client.post(url, {"fiscal_year": "R8", "due_date": "2026-03-01"}, follow=True)
-    assert "提出期限は令和8年度 (2026年度)以降の日付にしてください。" in _messages(response)
+    assert (
+        "提出期限「令和8年3月1日(日)」は範囲外です。"
+        "令和8年4月1日(水)から令和9年6月30日(水)までの日付にしてください。"
+    ) in _messages(response)[0]
     assert Review.objects.count() == 2
     response = client.post(url, {"fiscal_year": "R8", "due_date": ""}, follow=True)
     assert "提出期限: このフィールドは必須です。" in _messages(response)

@@ -245,7 +245,7 @@ def test_recent_changes_show_who_when_what(client, data):
     assert d.changes, "history should not be empty"
     assert d.changes == sorted(d.changes, key=lambda c: c.when, reverse=True)
     whats = [c.what for c in d.changes]
-    assert any(w.startswith("4.1 2026-11-20 中止") for w in whats)
+    assert any(w.startswith("4.1 令和8年11月20日(金) 中止") for w in whats)
     assert "進捗記録を作成" in html
 
 

@@ -155,7 +155,8 @@ def test_carried_initiative_abolished_unless_it_has_progress(client, personas, n
         section=Section.objects.get(name="情報推進課"),
     )
     kept = Initiative.objects.create(policy=policy, number=2, title="進捗のある取り組み")
-    make_progress(kept, entry_date=date(2027, 5, 1))
+    with time_machine.travel(date(2027, 5, 1), tick=False):  # never dated after today
+        make_progress(kept, entry_date=date(2027, 5, 1))
     response = client.post(_url("draft_action", "initiative", kept.pk, "delete"), follow=True)
     assert "取り組み2.2には進捗記録または振り返りがあるため削除できません。" in (
         response.content.decode()

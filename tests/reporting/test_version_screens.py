@@ -149,4 +149,7 @@ def test_each_plan_section_has_its_own_field_ids(client, personas):
     )
     body = response.content.decode()
     own = body[body.index(f'id="plan-{nxt.pk}"') :]
-    assert "日付を正しく入力してください。" in own and "第2期</textarea>" in own
+    assert (
+        "「2027-13-01」は日付として解釈できません。その日付はありません。" in own
+        and "第2期</textarea>" in own
+    )
