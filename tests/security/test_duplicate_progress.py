@@ -42,7 +42,7 @@ def test_second_post_of_the_same_date_is_refused_with_a_link_to_the_first(client
     assert response.context["form"].errors["entry_date"] == [TAKEN]
     edit_url = reverse("initiatives:progress_edit", args=[ini.pk, first.pk])
     assert f'href="{edit_url}"' in body
-    assert "2026-10-01 の進捗記録を開いて編集する" in body
+    assert "令和8年10月1日(木) の進捗記録を開いて編集する" in body
     assert "二回目の報告" in body  # the typed text is kept for copying
     assert list(ProgressEntry.objects.values_list("done_text", flat=True)) == ["一回目"]
 
