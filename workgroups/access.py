@@ -117,6 +117,59 @@ def get_staff_for_user(user: Any, pk: int) -> Any:
     return person
 
 
+# --- who may change an account ------------------------------------------------------------
+
+# An API service account (reporting.api.accounts) is a user in this group. Its name lives here,
+# in the lowest layer that asks it, so the staff screens, the roster and the admin can refuse
+# such accounts a password or a screen without importing the API.
+SERVICE_ACCOUNT_GROUP = "APIサービスアカウント"
+
+MSG_SUPERUSER = gettext_lazy(
+    "システム管理者(スーパーユーザー)のアカウントは、システム管理者のみ変更できます。"
+)
+MSG_SERVICE_ACCOUNT_PASSWORD = gettext_lazy(
+    "APIサービスアカウントはAPI専用です。パスワードは設定できません(APIトークンで利用します)。"
+)
+MSG_SERVICE_ACCOUNT_LOGIN = gettext_lazy(
+    "このアカウントはAPIサービスアカウントのため、画面にはログインできません。"
+    "APIトークンで利用してください。"
+)
+
+
+def is_service_account(user: Any) -> bool:
+    """An API service account: it reads the API with its token and never uses a screen
+    (one query, cached on the user object for the request)."""
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    cached = getattr(user, "_portal_service_account", None)
+    if cached is None:
+        cached = user.groups.filter(name=SERVICE_ACCOUNT_GROUP).exists()
+        user._portal_service_account = cached
+    return cached
+
+
+def may_change_account(actor: Any, person: Any) -> bool:
+    """Whether ``actor`` may change ``person``'s account (name, role, password, activity,
+    WG roles, deletion): only a superuser changes a superuser. The one predicate; the staff
+    screen, workgroups.services, the roster import and the admin all ask it."""
+    return not person.is_superuser or bool(getattr(actor, "is_superuser", False))
+
+
+def may_change_privileges(actor: Any) -> bool:
+    """Superuser and staff flags, groups and permissions: granted by superusers only."""
+    return bool(getattr(actor, "is_superuser", False))
+
+
+def may_have_password(person: Any) -> bool:
+    """A service account is API-only: it is never given a password (nor a set-password link)."""
+    return not is_service_account(person)
+
+
+def may_use_screens(person: Any) -> bool:
+    """Who may log in to the screens: every account but an API service account."""
+    return not is_service_account(person)
+
+
 # --- the city cannot lock itself out ---------------------------------------------------------
 
 MSG_LAST_SECRETARIAT = gettext_lazy(

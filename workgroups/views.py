@@ -23,7 +23,14 @@ from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently
 from kahoku_dx.versioning import EditConflict, display_name, last_editor, show_conflict
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from workgroups import selectors, services
-from workgroups.access import get_staff_for_user, roles_for
+from workgroups.access import (
+    MSG_SERVICE_ACCOUNT_PASSWORD,
+    MSG_SUPERUSER,
+    get_staff_for_user,
+    may_change_account,
+    may_have_password,
+    roles_for,
+)
 from workgroups.forms import (
     OrganisationForm,
     SectionCreateForm,
@@ -181,8 +188,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if person.is_superuser and not request.user.is_superuser:
-        raise PermissionDenied(services.MSG_SUPERUSER)
+    if not may_change_account(request.user, person):
+        raise PermissionDenied(MSG_SUPERUSER)
     return _staff_form_page(request, person)
 
 
@@ -211,8 +218,10 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if person.is_superuser and not request.user.is_superuser:
-        raise PermissionDenied(services.MSG_SUPERUSER)
+    if not may_change_account(request.user, person):
+        raise PermissionDenied(MSG_SUPERUSER)
+    if not may_have_password(person):
+        raise PermissionDenied(MSG_SERVICE_ACCOUNT_PASSWORD)
     form = SetPasswordForm(
         request.POST if request.POST.get("action") == "set" else None, user=person
     )

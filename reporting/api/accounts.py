@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
+from workgroups.access import SERVICE_ACCOUNT_GROUP
 from workgroups.models import WorkingGroup
 
 User = get_user_model()
 log = logging.getLogger("reporting.api")
 
-SERVICE_ACCOUNT_GROUP = "APIサービスアカウント"
 SCOPE_ALL_GROUP = "API読取範囲:全体"
 SCOPE_WG_PREFIX = "API読取範囲:WG:"
 SCOPE_ALL = "all"  # the form's value for "read everything, like 推進本部"
