@@ -15,6 +15,7 @@ from django.utils.translation import gettext_noop
 from simple_history.models import HistoricalRecords
 
 from kahoku_dx import era
+from kahoku_dx.codes import format_initiative_code
 from plans.models import FY_VALIDATORS, BasicPolicy, NationalItem, Plan, ScheduleRow, circled
 from workgroups.models import Section, WorkingGroup
 
@@ -151,7 +152,7 @@ class Initiative(models.Model):
     @property
     def code(self) -> str:
         """ "2.3" = 基本方針2 取り組み.3, the way staff refer to it."""
-        return f"{self.policy.number}.{self.number}"
+        return format_initiative_code(self.policy.number, self.number)
 
 
 class ProjectUnderWay(models.Model):

@@ -32,6 +32,7 @@ from initiatives.models import (
 )
 from initiatives.selectors import counted_actual
 from kahoku_dx import era
+from kahoku_dx.codes import parse_initiative_code
 from kahoku_dx.spreadsheets import (
     FORMULA_PREFIXES,
     ImportLimits,
@@ -182,9 +183,11 @@ class InitiativeCodeWidget(widgets.ForeignKeyWidget):
         qs = Initiative.objects.select_related("policy")
         if _plan_code(row):
             qs = qs.filter(policy__plan__code=_plan_code(row))
+        parsed = parse_initiative_code(text)
         try:
-            policy, number = (int(x) for x in text.split("."))
-            return qs.get(policy__number=policy, number=number)
+            if parsed is None:
+                raise ValueError(text)
+            return qs.get(policy__number=parsed[0], number=parsed[1])
         except (ValueError, Initiative.DoesNotExist):
             raise ValueError(f"「{text}」という番号の取り組みはありません。") from None
         except Initiative.MultipleObjectsReturned:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from typing import Any
 
 from django.utils.translation import gettext_noop
@@ -19,6 +17,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from kahoku_dx import era
+from kahoku_dx.codes import parse_initiative_code
 from reporting.exchange.columns import (
     Column,
     Context,
@@ -76,14 +75,14 @@ INITIATIVES = Spec(
 
 def _initiative_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
     code = values.pop("code")
-    m = re.fullmatch(r"(\d+)\.(\d+)", unicodedata.normalize("NFKC", code))
-    if not m:
+    parsed = parse_initiative_code(code)
+    if parsed is None:
         raise RowError("番号は「2.1」のように基本方針番号.取り組み番号で入力してください。", "code")
-    policy = ctx.plan.policies.filter(number=int(m[1])).first()
+    policy = ctx.plan.policies.filter(number=parsed[0]).first()
     if policy is None:
-        raise RowError(f"基本方針{m[1]}はありません。", "code")
+        raise RowError(f"基本方針{parsed[0]}はありません。", "code")
     values["policy"] = policy
-    values["number"] = int(m[2])
+    values["number"] = parsed[1]
     return values
 
 

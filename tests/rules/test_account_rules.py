@@ -137,9 +137,7 @@ def test_service_account_with_a_password_cannot_log_in_to_the_screens(client, se
     # An account given a password before the rule (or by hand) still gets no screen.
     service_account.set_password("Kahoku-2026-dx!")
     service_account.save()
-    response = client.post(
-        reverse("login"), {"username": "bi-all", "password": "Kahoku-2026-dx!"}
-    )
+    response = client.post(reverse("login"), {"username": "bi-all", "password": "Kahoku-2026-dx!"})
     assert response.status_code == 200
     assert "APIサービスアカウントのため、画面にはログインできません" in response.content.decode()
     assert "_auth_user_id" not in client.session
