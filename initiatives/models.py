@@ -278,9 +278,15 @@ class ProgressEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.initiative.code} {self.entry_date} {self.get_status_display()}"
 
+    @staticmethod
+    def fiscal_year_for(entry_date: date) -> int:
+        """The fiscal year an entry dated ``entry_date`` counts in: the one rule, asked by
+        clean() (forms, services, the admin) and the Excel import's preview alike."""
+        return era.fiscal_year_of(entry_date)
+
     def clean(self) -> None:
         if self.entry_date:
-            self.fiscal_year = era.fiscal_year_of(self.entry_date)
+            self.fiscal_year = self.fiscal_year_for(self.entry_date)
         if self.status == ProgressStatus.DONE and self.percent is not None and self.percent < 100:
             raise ValidationError(
                 {"percent": _("状況が「完了」の場合、進捗率は100%にしてください。")}

@@ -345,7 +345,7 @@ def _project_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
 
 def _progress_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
-    values["fiscal_year"] = era.fiscal_year_of(values["entry_date"])
+    values["fiscal_year"] = ProgressEntry.fiscal_year_for(values["entry_date"])
     return values
 
 
