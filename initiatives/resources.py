@@ -33,6 +33,7 @@ from initiatives.models import (
 from initiatives.selectors import counted_actual
 from kahoku_dx import era
 from kahoku_dx.codes import parse_initiative_code
+from kahoku_dx.history import set_history_user
 from kahoku_dx.spreadsheets import (
     FORMULA_PREFIXES,
     ImportLimits,
@@ -258,9 +259,7 @@ class PortalResource(resources.ModelResource):
     bumped on an update (so a portal form opened before the import reports the conflict)."""
 
     def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
-        user = kwargs.get("user")
-        if user is not None:
-            instance._history_user = user
+        set_history_user(instance, kwargs.get("user"))
         if instance.pk is not None and is_versioned(instance):
             version_bump(instance)
 

@@ -22,7 +22,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
 from kahoku_dx.accounts import portal_url, set_password_token_generator
-from kahoku_dx.history import save_with_user
+from kahoku_dx.history import save_with_user, set_history_user
 from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
 from workgroups import access
@@ -164,11 +164,7 @@ def change_reason(reason: str) -> Iterator[None]:
 
 
 def _history(obj: Any, actor: Any) -> None:
-    if actor is not None:
-        obj._history_user = actor
-    reason = _CHANGE_REASON.get()
-    if reason:
-        obj._change_reason = reason
+    set_history_user(obj, actor, reason=_CHANGE_REASON.get())
 
 
 # --- one person's staff record: its optimistic-lock version ---------------------------------

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
+from kahoku_dx.history import set_history_user
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
 from workgroups.access import SERVICE_ACCOUNT_GROUP
@@ -148,8 +149,7 @@ def get_service_account(pk: int) -> Any | None:
 
 def _record(account: Any, *, actor: Any, reason: str) -> None:
     """One history row on the account (simple-history saves a row on every save)."""
-    account._history_user = actor
-    account._change_reason = reason
+    set_history_user(account, actor, reason=reason)
     account.save()
     log.info(
         "api service account %s: %s by %s",
@@ -185,8 +185,7 @@ def service_account_create(
     account = User(username=username, last_name=display_name, is_active=True)
     account.set_unusable_password()  # no portal login: the token is its only credential
     account.full_clean(exclude=["password"])
-    account._history_user = actor
-    account._change_reason = REASON_CREATED
+    set_history_user(account, actor, reason=REASON_CREATED)
     account.save()
     scope_group_name = (
         SCOPE_ALL_GROUP if working_group is None else f"{SCOPE_WG_PREFIX}{working_group.pk}"
