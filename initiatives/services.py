@@ -52,10 +52,10 @@ from initiatives.selectors import (
 from initiatives.workflow import EDITABLE_STATES, MSG_RETURN_COMMENT, move_named
 from kahoku_dx import era
 from kahoku_dx.history import save_with_user
+from kahoku_dx.people import display_name
 from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
     EditConflict,
     check_version,
-    display_name,
     version_bump,
 )
 from plans.models import Plan

@@ -22,7 +22,8 @@ from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
 from kahoku_dx import era
 from kahoku_dx.params import ascii_int_or_default
-from kahoku_dx.versioning import EditConflict, display_name, last_editor
+from kahoku_dx.people import display_name
+from kahoku_dx.versioning import EditConflict, last_editor
 from plans.models import Plan, PlanStatus
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from reporting.access import get_snapshot_for_user
@@ -134,7 +135,7 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
         # A page at a time, newest first; each snapshot's content (the whole plan's figures)
         # is read only by its own page.
         page = Paginator(
-            ReportSnapshot.objects.select_related("plan", "taken_by")
+            ReportSnapshot.objects.select_related("plan", "taken_by", "taken_by__profile")
             .defer("data")
             .order_by("-taken_at", "-pk"),
             REPORT_PAGE_SIZE,

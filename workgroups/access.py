@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy
 
-from kahoku_dx.versioning import display_name
+from kahoku_dx.people import PROFILE_NAME_CACHE, display_name
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
 
 
@@ -65,11 +65,15 @@ def roles_for(user: Any) -> Roles:
         .annotate(hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))))
         .order_by()
         .values_list(
-            "profile__role", "wg_memberships__working_group_id", "wg_memberships__role", "hq_seat"
+            "profile__role",
+            "wg_memberships__working_group_id",
+            "wg_memberships__role",
+            "hq_seat",
+            "profile__display_name",
         )
     )
     role = (rows[0][0] if rows else None) or StaffProfile.Role.STAFF
-    memberships = [(wg, r) for _role, wg, r, _hq in rows if wg is not None]
+    memberships = [(wg, r) for _role, wg, r, _hq, _name in rows if wg is not None]
     roles = Roles(
         authenticated=True,
         secretariat=role == StaffProfile.Role.SECRETARIAT or user.is_superuser,
@@ -80,6 +84,8 @@ def roles_for(user: Any) -> Roles:
         member_wg_ids=frozenset(wg for wg, _ in memberships),
     )
     user._portal_roles = roles
+    # The same query gave the person's display name: kahoku_dx.people need not ask again.
+    setattr(user, PROFILE_NAME_CACHE, (rows[0][4] if rows else "") or "")
     return roles
 
 

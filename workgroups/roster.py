@@ -23,6 +23,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_noop
 
 from kahoku_dx import era
+from kahoku_dx.people import display_name
 from kahoku_dx.spreadsheets import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from plans.models import Plan
 from plans.selectors import current_plan, plans_from
@@ -664,7 +665,7 @@ def _warnings(
         .select_related("working_group", "user__profile__section")
     ):
         profile = getattr(m.user, "profile", None)
-        name = (profile.display_name if profile else "") or m.user.get_username()
+        name = display_name(m.user)
         section = profile.section.name if profile and profile.section else ""
         leaders.setdefault(m.working_group.name, []).append((name, section, None))
     for number, state in parsed:

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 
+from kahoku_dx.people import display_name
 from plans.models import Plan
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
 
@@ -185,7 +186,6 @@ def staff_history(user: Any, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]
     one line per field changed (from → to), at most ``limit`` lines."""
     from django.utils.translation import gettext
 
-    from kahoku_dx.versioning import display_name
     from workgroups.models import Section, WorkingGroup
 
     sources = [
@@ -331,7 +331,7 @@ def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
         if profile is None or profile.section_id not in section_ids:
             warnings.append(
                 gettext("WG長%(name)sさんはWGの構成課の職員ではありません")
-                % {"name": (profile.display_name if profile else "") or leader.username}
+                % {"name": display_name(leader)}
             )
     return warnings
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from kahoku_dx.accounts import portal_url, set_password_token_generator
 from kahoku_dx.history import save_with_user, set_history_user
+from kahoku_dx.people import display_name as person_name
 from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
 from workgroups import access
@@ -397,7 +398,7 @@ def staff_send_password_link(*, actor: Any, user: Any) -> str:
     if not user.is_active:
         raise ValidationError("無効なアカウントにはリンクを送れません。先に有効にしてください。")
     link = staff_password_link(user=user)
-    name = getattr(getattr(user, "profile", None), "display_name", "") or user.get_username()
+    name = person_name(user)
     body = (
         f"{name} 様\n\n"
         "かほく市DX推進ポータルのパスワードを設定するためのリンクをお送りします。\n"

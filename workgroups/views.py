@@ -19,8 +19,9 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kahoku_dx import era
+from kahoku_dx.people import display_name
 from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently
-from kahoku_dx.versioning import EditConflict, display_name, last_editor, show_conflict
+from kahoku_dx.versioning import EditConflict, last_editor, show_conflict
 from plans.selectors import current_plan, plan_chosen, plans_for_selection
 from workgroups import selectors, services
 from workgroups.access import (

@@ -18,6 +18,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.generic import TemplateView
 
+from kahoku_dx.people import display_name
 from kahoku_dx.reauth import require_recent_auth
 from reporting.api.accounts import (
     get_service_account,
@@ -104,6 +105,6 @@ class TokenRevokeView(_AccountAction):
         service_account_token_revoke(actor=request.user, account=account)
         messages.success(
             request,
-            f"「{account.get_full_name() or account.username}」のトークンを失効させました。",
+            f"「{display_name(account)}」のトークンを失効させました。",
         )
         return redirect("api_accounts:list")

@@ -113,6 +113,7 @@ def service_accounts() -> list[AccountRow]:
     fields = ("prefix", "created_at", "expires_at", "last_used_at")
     users = list(
         User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP)
+        .select_related("profile")
         .annotate(**{f"token_{f}": Subquery(live.values(f)[:1]) for f in fields})
         .prefetch_related(Prefetch("groups", Group.objects.only("name")))
         .order_by("username")
@@ -135,7 +136,7 @@ def service_account_events(limit: int = 30) -> QuerySet:
             id__in=User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP).values("pk")
         )
         .exclude(history_change_reason__isnull=True)
-        .select_related("history_user")
+        .select_related("history_user", "history_user__profile")
         .order_by("-history_date", "-history_id")[:limit]
     )
 
