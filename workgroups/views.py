@@ -22,7 +22,7 @@ from kahoku_dx import era
 from kahoku_dx.people import display_name
 from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently
 from kahoku_dx.versioning import EditConflict, last_editor, show_conflict
-from plans.selectors import current_plan, plan_chosen, plans_for_selection
+from plans.selectors import current_plan, plan_and_year
 from workgroups import selectors, services
 from workgroups.access import (
     MSG_SERVICE_ACCOUNT_PASSWORD,
@@ -345,9 +345,8 @@ WG_FORMS = {
 
 
 def _chosen_plan(request: HttpRequest) -> Any:
-    plans = plans_for_selection()
-    code = request.POST.get("plan") or request.GET.get("plan")
-    return plans, plan_chosen(plans, code, era.current_fiscal_year(timezone.localdate()))
+    chosen = plan_and_year(request)
+    return chosen.plans, chosen.plan
 
 
 def _wg_write(kind: str, form: Any, actor: Any) -> str:
