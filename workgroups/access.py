@@ -49,6 +49,7 @@ class Roles:
 
 
 ANONYMOUS = Roles()
+SERVICE_ACCOUNT_ROLES = Roles()
 
 
 def roles_for(user: Any) -> Roles:
@@ -57,12 +58,20 @@ def roles_for(user: Any) -> Roles:
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
-    # ONE query: the profile's role, every WG membership (one row each, or one row of NULLs)
-    # and whether the user holds an HQ seat. Cached on the user object, i.e. for the request.
+    # ONE query: the profile's role, every WG membership (one row each, or one row of NULLs),
+    # whether the user holds an HQ seat and whether it is an API service account. Cached on
+    # the user object, i.e. for the request.
+    User = get_user_model()
     rows = list(
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))))
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))),
+            service=Exists(
+                User.groups.through.objects.filter(
+                    user_id=OuterRef("pk"), group__name=SERVICE_ACCOUNT_GROUP
+                )
+            ),
+        )
         .order_by()
         .values_list(
             "profile__role",
@@ -70,10 +79,17 @@ def roles_for(user: Any) -> Roles:
             "wg_memberships__role",
             "hq_seat",
             "profile__display_name",
+            "service",
         )
     )
+    user._portal_service_account = bool(rows and rows[0][5])
+    if user._portal_service_account:
+        # An API service account has no role on the screens: should it hold a session
+        # (given a password before the rule), the screens show it nothing.
+        user._portal_roles = SERVICE_ACCOUNT_ROLES
+        return SERVICE_ACCOUNT_ROLES
     role = (rows[0][0] if rows else None) or StaffProfile.Role.STAFF
-    memberships = [(wg, r) for _role, wg, r, _hq, _name in rows if wg is not None]
+    memberships = [(wg, r) for _role, wg, r, _hq, _name, _svc in rows if wg is not None]
     roles = Roles(
         authenticated=True,
         secretariat=role == StaffProfile.Role.SECRETARIAT or user.is_superuser,

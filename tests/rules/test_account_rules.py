@@ -143,3 +143,16 @@ def test_service_account_with_a_password_cannot_log_in_to_the_screens(client, se
     assert "_auth_user_id" not in client.session
     # Its token still reads the API.
     assert access.is_service_account(service_account)
+
+
+def test_service_account_holding_a_session_gets_no_screen(client, service_account, personas):
+    client.force_login(service_account)
+    response = client.get(reverse("initiatives:list"))
+    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert "_auth_user_id" not in client.session
+    follow = client.get(response["Location"]).content.decode()
+    assert "APIサービスアカウントのため、画面にはログインできません" in follow
+    # On the API it reads what its scope gives, as before.
+    api = APIClient()
+    api.force_login(service_account)
+    assert api.get(SUMMARY).status_code == 200
