@@ -18,6 +18,7 @@ from django.utils.translation import gettext_noop, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from kahoku_dx import date_bounds, era
+from kahoku_dx.codes import format_initiative_code
 from plans.models import FY_VALIDATORS, BasicPolicy, NationalItem, Plan, ScheduleRow, circled
 from workgroups.models import Section, WorkingGroup
 
@@ -154,7 +155,7 @@ class Initiative(models.Model):
     @property
     def code(self) -> str:
         """ "2.3" = 基本方針2 取り組み.3, the way staff refer to it."""
-        return f"{self.policy.number}.{self.number}"
+        return format_initiative_code(self.policy.number, self.number)
 
 
 class ProjectUnderWay(models.Model):
@@ -286,6 +287,12 @@ class ProgressEntry(models.Model):
             self.initiative.policy.plan, today or timezone.localdate()
         )
 
+    @staticmethod
+    def fiscal_year_for(entry_date: date) -> int:
+        """The fiscal year an entry dated ``entry_date`` counts in: the one rule, asked by
+        clean() (forms, services, the admin) and the Excel import's preview alike."""
+        return era.fiscal_year_of(entry_date)
+
     def clean(self) -> None:
         if self.entry_date and self.initiative_id is not None:
             try:
@@ -293,7 +300,7 @@ class ProgressEntry(models.Model):
             except date_bounds.DateOutOfBounds as exc:
                 raise ValidationError({"entry_date": str(exc)}, code="out_of_bounds") from exc
         if self.entry_date:
-            self.fiscal_year = era.fiscal_year_of(self.entry_date)
+            self.fiscal_year = self.fiscal_year_for(self.entry_date)
         if self.status == ProgressStatus.DONE and self.percent is not None and self.percent < 100:
             raise ValidationError(
                 {"percent": _("状況が「完了」の場合、進捗率は100%にしてください。")}

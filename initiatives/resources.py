@@ -33,6 +33,8 @@ from initiatives.models import (
 )
 from initiatives.selectors import counted_actual
 from kahoku_dx import era
+from kahoku_dx.codes import parse_initiative_code
+from kahoku_dx.history import set_history_user
 from kahoku_dx.spreadsheets import (
     FORMULA_PREFIXES,
     ImportLimits,
@@ -183,9 +185,11 @@ class InitiativeCodeWidget(widgets.ForeignKeyWidget):
         qs = Initiative.objects.select_related("policy")
         if _plan_code(row):
             qs = qs.filter(policy__plan__code=_plan_code(row))
+        parsed = parse_initiative_code(text)
         try:
-            policy, number = (int(x) for x in text.split("."))
-            return qs.get(policy__number=policy, number=number)
+            if parsed is None:
+                raise ValueError(text)
+            return qs.get(policy__number=parsed[0], number=parsed[1])
         except (ValueError, Initiative.DoesNotExist):
             raise ValueError(f"「{text}」という番号の取り組みはありません。") from None
         except Initiative.MultipleObjectsReturned:
@@ -256,9 +260,7 @@ class PortalResource(resources.ModelResource):
     bumped on an update (so a portal form opened before the import reports the conflict)."""
 
     def before_save_instance(self, instance: Any, row: Any, **kwargs: Any) -> None:
-        user = kwargs.get("user")
-        if user is not None:
-            instance._history_user = user
+        set_history_user(instance, kwargs.get("user"))
         if instance.pk is not None and is_versioned(instance):
             version_bump(instance)
 

@@ -57,10 +57,10 @@ from initiatives.selectors import (
 from initiatives.workflow import MSG_RETURN_COMMENT, move_named, return_comment, text_editable
 from kahoku_dx import date_bounds, era
 from kahoku_dx.history import save_with_user
+from kahoku_dx.people import display_name
 from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
     EditConflict,
     check_version,
-    display_name,
     version_bump,
 )
 from plans.models import Plan

@@ -58,6 +58,7 @@ from kahoku_dx import era
 from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import BasicPolicy
+from plans.selectors import plan_and_year
 from workgroups.access import roles_for
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -186,7 +187,9 @@ def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # of entries at a time, so the page stays small after years of monthly entries.
     year_counts = selectors.timeline_years(ini)
     timeline_years = sorted(set(fiscal_years) | set(year_counts) | {current})
-    timeline_fy = ascii_int_or_default(request.GET.get("fy"), default=current)
+    # ?fy= in any form era reads (R8, 令和8年度, 2026), as on every page (plan_and_year).
+    asked = plan_and_year(request, plans=[ini.policy.plan], choose_plan=False).asked_year
+    timeline_fy = current if asked is None else asked
     if timeline_fy not in timeline_years:
         timeline_fy = current
     paginator = Paginator(

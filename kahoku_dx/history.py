@@ -9,15 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 
+def set_history_user(obj: Any, user: Any, *, reason: str = "") -> Any:
+    """Name ``user`` (and ``reason``) in the history row the next write of ``obj`` records:
+    for a write the caller makes itself (a save with update_fields, a many-to-many set, an
+    import library's save). ``user`` None leaves simple-history's own guess (the request's)."""
+    if user is not None:
+        obj._history_user = user
+    if reason:
+        obj._change_reason = reason
+    return obj
+
+
 def save_with_user(obj: Any, user: Any) -> None:
     """Validate with the model's own rules (``full_clean``), then save with ``user`` in history."""
     obj.full_clean()
-    if user is not None:
-        obj._history_user = user
+    set_history_user(obj, user)
     obj.save()
 
 
 def delete_with_user(obj: Any, user: Any) -> None:
-    if user is not None:
-        obj._history_user = user
+    set_history_user(obj, user)
     obj.delete()

@@ -177,6 +177,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "kahoku_dx.middleware.ActiveUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An API service account holding a session is logged out of the screens.
+    "workgroups.middleware.ServiceAccountScreenMiddleware",
     # Idle and absolute session lifetimes (after messages: it leaves one for the login page).
     "kahoku_dx.session_timeout.SessionTimeoutMiddleware",
     # A session that owes the second factor reaches only the code or enrolment page.

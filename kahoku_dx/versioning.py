@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx.history import save_with_user
+from kahoku_dx.people import display_name
 
 VERSION_FIELD = "version"
 FORM_FIELD = "version"  # the hidden field's name in every form, whatever the model calls it
@@ -130,11 +131,6 @@ def snapshot(obj: Any, names: tuple[str, ...] | list[str]) -> list[tuple[str, st
     return [
         (str(obj._meta.get_field(name).verbose_name), display_value(obj, name)) for name in names
     ]
-
-
-def display_name(user: Any) -> str:
-    profile = getattr(user, "profile", None)
-    return (profile.display_name if profile else "") or user.get_full_name() or user.get_username()
 
 
 def last_editor(obj: Any) -> Any:

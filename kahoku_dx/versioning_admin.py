@@ -13,11 +13,11 @@ from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import router, transaction
 
+from kahoku_dx.people import display_name
 from kahoku_dx.versioning import (
     FORM_FIELD,
     EditConflict,
     check_version,
-    display_name,
     display_value,
     is_versioned,
     last_editor,

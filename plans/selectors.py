@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils import timezone
 
@@ -61,11 +63,75 @@ def current_plan(fiscal_year: int | None = None, *, plans: list[Plan] | None = N
     return _plan_in_force(plans_for_selection() if plans is None else plans, _day_of(fiscal_year))
 
 
-def plan_chosen(plans: list[Plan], code: str | None, fiscal_year: int) -> Plan | None:
-    """The plan a screen's ``?plan=<code>`` names, else the current plan."""
-    return next((p for p in plans if p.code == code), None) or current_plan(
-        fiscal_year, plans=plans
-    )
+def plan_named(code: str | None, *, plans: list[Plan] | None = None) -> Plan | None:
+    """The plan whose code is ``code`` (None when there is none); no code: the plan in force
+    today. What a command's ``--plan`` and a page's ``?plan=`` both mean."""
+    plans = plans_for_selection() if plans is None else plans
+    if not code:
+        return current_plan(plans=plans)
+    return next((p for p in plans if p.code == code), None)
+
+
+@dataclass(frozen=True)
+class PlanYear:
+    """The plan and fiscal year a page shows (plan_and_year)."""
+
+    plan: Plan | None
+    fiscal_year: int  # the year asked for if it parsed (and the plan covers it), else the default
+    plans: list[Plan]  # every plan, for the page's plan picker
+    asked_year: int | None = None  # the year as asked (?fy=), whether or not the plan covers it
+    unknown_plan: bool = False  # ?plan= named no plan
+
+
+PLAN_PARAM = "plan"
+YEAR_PARAM = "fy"
+
+
+def _param(request: Any, name: str) -> str:
+    value = request.GET.get(name) or getattr(request, "POST", {}).get(name) or ""
+    return str(value).strip()[:50]
+
+
+def default_fiscal_year(plan: Plan | None, today_fy: int) -> int:
+    """This fiscal year, or the nearest year of ``plan``'s period."""
+    return today_fy if plan is None else min(max(today_fy, plan.start_fy), plan.end_fy)
+
+
+def plan_and_year(
+    request: Any,
+    *,
+    plans: list[Plan] | None = None,
+    choose_plan: bool = True,
+    today: date | None = None,
+) -> PlanYear:
+    """The plan and fiscal year a request asks for: the one reading of ``?plan=<code>`` and
+    ``?fy=`` (GET, else POST) on every page.
+
+    ``fy`` is read by ``era.parse_fiscal_year`` (R8, 令和8年度, ２０２６, 2026年度 …); one it
+    cannot read is ignored. The plan is the one ``?plan=`` names, else the plan in force
+    today; ``choose_plan=False`` (the Excel screens, which always work on the plan in force)
+    ignores ``?plan=``. The fiscal year is the one asked for when the plan covers it, else
+    this year, kept within the plan's period.
+    """
+    plans = plans_for_selection() if plans is None else plans
+    today_fy = era.fiscal_year_of(today or timezone.localdate())
+    code = _param(request, PLAN_PARAM) if choose_plan else ""
+    plan = plan_named(code, plans=plans)
+    unknown = bool(code) and plan is None
+    if plan is None:
+        plan = current_plan(plans=plans)
+    asked: int | None
+    try:
+        asked = (
+            era.parse_fiscal_year(_param(request, YEAR_PARAM))
+            if _param(request, YEAR_PARAM)
+            else None
+        )
+    except era.EraError:
+        asked = None
+    covered = asked is not None and (plan is None or plan.covers(asked))
+    fiscal_year = asked if covered and asked is not None else default_fiscal_year(plan, today_fy)
+    return PlanYear(plan, fiscal_year, plans, asked, unknown)
 
 
 def plans_from(day: date) -> list[Plan]:

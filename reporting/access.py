@@ -15,7 +15,11 @@ def get_snapshot_for_user(user: Any, pk: int) -> tuple[ReportSnapshot, bool]:
     roles = roles_for(user)
     if not roles.oversees:
         raise Http404
-    snapshot = ReportSnapshot.objects.select_related("plan", "taken_by").filter(pk=pk).first()
+    snapshot = (
+        ReportSnapshot.objects.select_related("plan", "taken_by", "taken_by__profile")
+        .filter(pk=pk)
+        .first()
+    )
     if snapshot is None:
         raise Http404("会議資料が見つかりません。")
     return snapshot, roles.secretariat

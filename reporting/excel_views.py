@@ -31,7 +31,7 @@ from kahoku_dx import upload_stash
 from kahoku_dx.reauth import require_recent_auth
 from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
 from plans.models import Plan
-from plans.selectors import current_plan as plans_current_plan
+from plans.selectors import plan_and_year
 from reporting import table41
 from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
@@ -56,9 +56,10 @@ class BulkUploadForm(UploadForm):
     )
 
 
-def current_plan() -> Plan:
-    """The plan the Excel screens work on: plans.selectors.current_plan, or 404 if none."""
-    plan = plans_current_plan()
+def working_plan(request: HttpRequest) -> Plan:
+    """The plan the Excel screens work on: plans.selectors.plan_and_year's plan in force (they
+    take no ?plan=, so a preview and its confirmation always name the same plan), or 404."""
+    plan = plan_and_year(request, choose_plan=False).plan
     if plan is None:
         raise Http404(_("計画が登録されていません。"))
     return plan
@@ -81,13 +82,13 @@ class ExcelIndexView(SecretariatRequiredMixin, View):
         return render(
             request,
             "excel/index.html",
-            {"plan": current_plan(), "specs": list(sheets.SPECS.values())},
+            {"plan": working_plan(request), "specs": list(sheets.SPECS.values())},
         )
 
 
 class ScheduleExportView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        plan = current_plan()
+        plan = working_plan(request)
         data = table41.export_schedule(plan, today=timezone.localdate())
         return download(data, f"表4-1_スケジュール_{plan.code}.xlsx", XLSX_CONTENT_TYPE)
 
@@ -109,7 +110,7 @@ class ScheduleImportView(SecretariatRequiredMixin, View):
         if not form.is_valid():
             return render(request, self.template_name, ctx, status=400)
         upload = form.cleaned_data["file"]
-        plan = current_plan()
+        plan = working_plan(request)
         try:
             data = _read_upload(upload)
             diff = table41.preview_schedule(plan, data, upload.name)
@@ -148,7 +149,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
         data, entry = stashed
         try:
             diff = schedule_import_apply(
-                plan=current_plan(),
+                plan=working_plan(request),
                 data=data,
                 filename=entry["filename"],
                 user=request.user,
@@ -195,7 +196,7 @@ class BulkExportView(SecretariatRequiredMixin, View):
         spec = _spec(slug)
         if fmt not in ("xlsx", "csv"):
             raise Http404(_("この形式ではダウンロードできません。"))
-        plan = current_plan()
+        plan = working_plan(request)
         stamp = timezone.localdate().isoformat()
         # Neither format is built in memory: the CSV is streamed as it is read from the
         # database; the workbook is written to a temporary file that is sent in blocks
@@ -225,7 +226,7 @@ class BulkTemplateView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest, slug: str) -> HttpResponse:
         spec = _spec(slug)
         return download(
-            export.template_xlsx(spec, current_plan()),
+            export.template_xlsx(spec, working_plan(request)),
             f"{spec.title}_テンプレート.xlsx",
             XLSX_CONTENT_TYPE,
         )
@@ -261,7 +262,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
         try:
             data = _read_upload(upload)
             result = engine.parse_import(
-                spec, data, upload.name, plan=current_plan(), user=request.user
+                spec, data, upload.name, plan=working_plan(request), user=request.user
             )
         except SpreadsheetError as exc:
             ctx["file_errors"] = exc.messages
@@ -304,7 +305,7 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
         try:
             result = writer.bulk_import(
                 slug=slug,
-                plan=current_plan(),
+                plan=working_plan(request),
                 data=data,
                 filename=entry["filename"],
                 user=request.user,

@@ -25,7 +25,7 @@ from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
-from plans.selectors import current_plan, plan_in_force_on
+from plans.selectors import current_plan, plan_and_year, plan_in_force_on
 from reporting.content_diff import content_differences
 from reporting.document import DOCX_CONTENT_TYPE, document_filename, plan_document
 from reporting.forms import (
@@ -381,8 +381,8 @@ def _differences_workbook(ctx: dict[str, Any]) -> bytes:
 
 
 def _summary_plan(request: Any) -> Plan:
-    code = request.GET.get("plan", "")
-    plan = Plan.objects.filter(code=code).first() if code else current_plan()
+    chosen = plan_and_year(request)
+    plan = None if chosen.unknown_plan else chosen.plan
     if plan is None:
         raise Http404("計画が見つかりません。")
     return plan

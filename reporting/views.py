@@ -22,9 +22,10 @@ from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
 from kahoku_dx import era
 from kahoku_dx.params import ascii_int_or_default
-from kahoku_dx.versioning import EditConflict, display_name, last_editor
+from kahoku_dx.people import display_name
+from kahoku_dx.versioning import EditConflict, last_editor
 from plans.models import Plan, PlanStatus
-from plans.selectors import current_plan, plan_chosen, plans_for_selection
+from plans.selectors import current_plan, default_fiscal_year, plan_and_year, plans_for_selection
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
 from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
@@ -32,21 +33,6 @@ from reporting.selectors import dashboard, schedule
 from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
 from reporting.version_views import default_comparison
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
-
-
-def _default_fy(plan: Plan, current: int) -> int:
-    return min(max(current, plan.start_fy), plan.end_fy)
-
-
-def _plan_and_year(form, current: int, plans: list[Plan]) -> tuple[Plan | None, int]:
-    data: dict[str, Any] = {}
-    if form.is_bound:
-        form.is_valid()  # cleaned_data keeps the fields that passed; the others fall back
-        data = form.cleaned_data
-    plan = data.get("plan") or current_plan(current, plans=plans)
-    if plan is None:
-        return None, current
-    return plan, data.get("fy") or _default_fy(plan, current)
 
 
 def _year_choices(plans: list[Plan]) -> list[tuple[int, str]]:
@@ -63,7 +49,10 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
         current = era.current_fiscal_year(today)
         plans = plans_for_selection()
         form = DashboardFilterForm(self.request.GET or None, plans=plans)
-        plan, fy = _plan_and_year(form, current, plans)
+        if form.is_bound:
+            form.is_valid()  # its messages are shown; the choice is plan_and_year's
+        chosen = plan_and_year(self.request, plans=plans, today=today)
+        plan, fy = chosen.plan, chosen.fiscal_year
         stale_days = dashboard.DEFAULT_STALE_DAYS
         if form.is_bound and form.cleaned_data.get("stale_days"):
             stale_days = form.cleaned_data["stale_days"]
@@ -89,9 +78,8 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         current = era.current_fiscal_year(timezone.localdate())
-        plans = plans_for_selection()
-        code = self.request.GET.get("plan")
-        plan = plan_chosen(plans, code, current)
+        chosen = plan_and_year(self.request)
+        plans, plan = chosen.plans, chosen.plan
         years, rows = schedule.schedule_matrix(plan, current) if plan else ([], [])
         ctx.update(
             plan=plan,
@@ -99,7 +87,7 @@ class ScheduleView(LoginRequiredMixin, TemplateView):
             years=[(fy, era.short_header(fy), fy == current) for fy in years],
             rows=rows,
             current_fy=current,
-            unknown_plan=bool(code) and (plan is None or plan.code != code),
+            unknown_plan=chosen.unknown_plan,
         )
         return ctx
 
@@ -125,7 +113,7 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
             "form",
             SnapshotForm(
                 initial={
-                    "fy": era.era_label(_default_fy(plan, current)) if plan else "",
+                    "fy": era.era_label(default_fiscal_year(plan, current)) if plan else "",
                     "title": _("%(year)s DX推進本部会議資料")
                     % {"year": era.era_label(current, short=False)},
                 }
@@ -134,7 +122,7 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
         # A page at a time, newest first; each snapshot's content (the whole plan's figures)
         # is read only by its own page.
         page = Paginator(
-            ReportSnapshot.objects.select_related("plan", "taken_by")
+            ReportSnapshot.objects.select_related("plan", "taken_by", "taken_by__profile")
             .defer("data")
             .order_by("-taken_at", "-pk"),
             REPORT_PAGE_SIZE,
@@ -213,8 +201,8 @@ class CompareView(SecretariatOrHeadquartersMixin, View):
     chosen plan's (or the current plan's) 第1.0版 against the plan as it stands now."""
 
     def get(self, request):
-        plan = Plan.objects.filter(code=request.GET.get("plan", "")[:50]).first()
-        query = urlencode(default_comparison(plan))
+        chosen = plan_and_year(request)
+        query = urlencode(default_comparison(None if chosen.unknown_plan else chosen.plan))
         url = reverse("reporting:version_compare")
         return redirect(f"{url}?{query}" if query else url)
 
@@ -289,9 +277,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
     template_name = "reporting/publication.html"
 
     def _plan(self) -> Plan | None:
-        plans = plans_for_selection()
-        code = self.request.GET.get("plan") or self.request.POST.get("plan")
-        return plan_chosen(plans, code, era.current_fiscal_year(timezone.localdate()))
+        return plan_and_year(self.request).plan
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy
 
-from kahoku_dx.versioning import display_name
+from kahoku_dx.people import PROFILE_NAME_CACHE, display_name
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
 
 
@@ -49,6 +49,7 @@ class Roles:
 
 
 ANONYMOUS = Roles()
+SERVICE_ACCOUNT_ROLES = Roles()
 
 
 def roles_for(user: Any) -> Roles:
@@ -57,19 +58,38 @@ def roles_for(user: Any) -> Roles:
     cached = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
-    # ONE query: the profile's role, every WG membership (one row each, or one row of NULLs)
-    # and whether the user holds an HQ seat. Cached on the user object, i.e. for the request.
+    # ONE query: the profile's role, every WG membership (one row each, or one row of NULLs),
+    # whether the user holds an HQ seat and whether it is an API service account. Cached on
+    # the user object, i.e. for the request.
+    User = get_user_model()
     rows = list(
-        get_user_model()
-        .objects.filter(pk=user.pk)
-        .annotate(hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))))
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))),
+            service=Exists(
+                User.groups.through.objects.filter(
+                    user_id=OuterRef("pk"), group__name=SERVICE_ACCOUNT_GROUP
+                )
+            ),
+        )
         .order_by()
         .values_list(
-            "profile__role", "wg_memberships__working_group_id", "wg_memberships__role", "hq_seat"
+            "profile__role",
+            "wg_memberships__working_group_id",
+            "wg_memberships__role",
+            "hq_seat",
+            "profile__display_name",
+            "service",
         )
     )
+    user._portal_service_account = bool(rows and rows[0][5])
+    if user._portal_service_account:
+        # An API service account has no role on the screens: should it hold a session
+        # (given a password before the rule), the screens show it nothing.
+        user._portal_roles = SERVICE_ACCOUNT_ROLES
+        return SERVICE_ACCOUNT_ROLES
     role = (rows[0][0] if rows else None) or StaffProfile.Role.STAFF
-    memberships = [(wg, r) for _role, wg, r, _hq in rows if wg is not None]
+    memberships = [(wg, r) for _role, wg, r, _hq, _name, _svc in rows if wg is not None]
     roles = Roles(
         authenticated=True,
         secretariat=role == StaffProfile.Role.SECRETARIAT or user.is_superuser,
@@ -80,6 +100,8 @@ def roles_for(user: Any) -> Roles:
         member_wg_ids=frozenset(wg for wg, _ in memberships),
     )
     user._portal_roles = roles
+    # The same query gave the person's display name: kahoku_dx.people need not ask again.
+    setattr(user, PROFILE_NAME_CACHE, (rows[0][4] if rows else "") or "")
     return roles
 
 
@@ -125,6 +147,59 @@ def get_staff_for_user(user: Any, pk: int) -> Any:
     if person is None:
         raise Http404("職員が見つかりません。")
     return person
+
+
+# --- who may change an account ------------------------------------------------------------
+
+# An API service account (reporting.api.accounts) is a user in this group. Its name lives here,
+# in the lowest layer that asks it, so the staff screens, the roster and the admin can refuse
+# such accounts a password or a screen without importing the API.
+SERVICE_ACCOUNT_GROUP = "APIサービスアカウント"
+
+MSG_SUPERUSER = gettext_lazy(
+    "システム管理者(スーパーユーザー)のアカウントは、システム管理者のみ変更できます。"
+)
+MSG_SERVICE_ACCOUNT_PASSWORD = gettext_lazy(
+    "APIサービスアカウントはAPI専用です。パスワードは設定できません(APIトークンで利用します)。"
+)
+MSG_SERVICE_ACCOUNT_LOGIN = gettext_lazy(
+    "このアカウントはAPIサービスアカウントのため、画面にはログインできません。"
+    "APIトークンで利用してください。"
+)
+
+
+def is_service_account(user: Any) -> bool:
+    """An API service account: it reads the API with its token and never uses a screen
+    (one query, cached on the user object for the request)."""
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    cached = getattr(user, "_portal_service_account", None)
+    if cached is None:
+        cached = user.groups.filter(name=SERVICE_ACCOUNT_GROUP).exists()
+        user._portal_service_account = cached
+    return cached
+
+
+def may_change_account(actor: Any, person: Any) -> bool:
+    """Whether ``actor`` may change ``person``'s account (name, role, password, activity,
+    WG roles, deletion): only a superuser changes a superuser. The one predicate; the staff
+    screen, workgroups.services, the roster import and the admin all ask it."""
+    return not person.is_superuser or bool(getattr(actor, "is_superuser", False))
+
+
+def may_change_privileges(actor: Any) -> bool:
+    """Superuser and staff flags, groups and permissions: granted by superusers only."""
+    return bool(getattr(actor, "is_superuser", False))
+
+
+def may_have_password(person: Any) -> bool:
+    """A service account is API-only: it is never given a password (nor a set-password link)."""
+    return not is_service_account(person)
+
+
+def may_use_screens(person: Any) -> bool:
+    """Who may log in to the screens: every account but an API service account."""
+    return not is_service_account(person)
 
 
 # --- the city cannot lock itself out ---------------------------------------------------------

@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -34,7 +35,7 @@ from qrcode.image.svg import SvgPathImage
 
 from kahoku_dx import two_factor
 from kahoku_dx.reauth import pop_replay, record_authentication, require_recent_auth, safe_next
-from workgroups.access import roles_for
+from workgroups.access import MSG_SERVICE_ACCOUNT_LOGIN, may_use_screens, roles_for
 
 GET_POST = require_http_methods(["GET", "POST"])
 PENDING_KEY = "portal_second_factor_pending"
@@ -83,8 +84,19 @@ def _next(request: HttpRequest) -> str:
 # --- login: password, then the code --------------------------------------------------------
 
 
+class PortalAuthenticationForm(AuthenticationForm):
+    """Django's login form, refusing API service accounts (access.may_use_screens)."""
+
+    def confirm_login_allowed(self, user: Any) -> None:
+        super().confirm_login_allowed(user)
+        if not may_use_screens(user):
+            raise forms.ValidationError(MSG_SERVICE_ACCOUNT_LOGIN, code="service_account")
+
+
 class PortalLoginView(LoginView):
     """Django's login, stopping after the password for a user with a second factor."""
+
+    authentication_form = PortalAuthenticationForm
 
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()

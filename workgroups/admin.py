@@ -7,6 +7,7 @@ can take the last active secretariat member or superuser (workgroups.services.lo
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -16,6 +17,12 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from kahoku_dx.versioning_admin import VersionedAdminMixin
 from workgroups import services
+from workgroups.access import (
+    MSG_SERVICE_ACCOUNT_PASSWORD,
+    may_change_account,
+    may_change_privileges,
+    may_have_password,
+)
 from workgroups.models import (
     ExternalAdvisor,
     Headquarters,
@@ -219,7 +226,7 @@ admin.site.unregister(Group)
 class PortalGroupAdmin(GroupAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
+        if not may_change_privileges(request.user):
             fields += [f for f in GROUP_PRIVILEGE_FIELDS if f not in fields]
         return fields
 
@@ -279,19 +286,26 @@ class PortalUserAdmin(VersionedAdminMixin, UserAdmin, SimpleHistoryAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
+        if not may_change_privileges(request.user):
             fields += [f for f in USER_PRIVILEGE_FIELDS if f not in fields]
         return fields
 
     def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if obj is not None and not may_change_account(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        if obj is not None and not may_change_account(request.user, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        # A service account is API-only: the admin gives it no password either.
+        person = self.get_object(request, unquote(id))
+        if person is not None and not may_have_password(person):
+            raise PermissionDenied(MSG_SERVICE_ACCOUNT_PASSWORD)
+        return super().user_change_password(request, id, form_url)
 
     list_display = ["username", "last_name", "first_name", "email", "is_active", "is_staff"]
     list_select_related = ["profile", "profile__section"]

@@ -23,10 +23,11 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_noop
 
 from kahoku_dx import era
+from kahoku_dx.people import display_name
 from kahoku_dx.spreadsheets import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from plans.models import Plan
 from plans.selectors import current_plan, plans_from
-from workgroups.access import lockout_problems
+from workgroups.access import lockout_problems, may_change_account
 from workgroups.models import (
     Headquarters,
     HeadquartersMember,
@@ -664,7 +665,7 @@ def _warnings(
         .select_related("working_group", "user__profile__section")
     ):
         profile = getattr(m.user, "profile", None)
-        name = (profile.display_name if profile else "") or m.user.get_username()
+        name = display_name(m.user)
         section = profile.section.name if profile and profile.section else ""
         leaders.setdefault(m.working_group.name, []).append((name, section, None))
     for number, state in parsed:
@@ -754,7 +755,6 @@ def preview_roster(
         for u in User.objects.filter(profile__staff_number="").exclude(email="")
     }
     usernames = set(User.objects.values_list("username", flat=True))
-    actor_super = getattr(actor, "is_superuser", False)
     in_roster: set[str] = set()
     matched: dict[int, int] = {}
     for number, new in parsed:
@@ -787,7 +787,7 @@ def preview_roster(
         if not diff:
             preview.unchanged += 1
             continue
-        if user.is_superuser and not actor_super:
+        if not may_change_account(actor, user):
             errors.add(f"{number}行目: システム管理者のアカウントは名簿で変更できません。")
             continue
         preview.changed.append(
@@ -806,7 +806,7 @@ def preview_roster(
         old = states[user.pk]
         if staff_number in in_roster or not user.is_active:
             continue
-        if user.is_superuser and not actor_super:
+        if not may_change_account(actor, user):
             errors.add(
                 f"職員番号{staff_number}: システム管理者のアカウントは名簿で無効にできません。"
             )

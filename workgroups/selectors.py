@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext, pgettext
 
+from kahoku_dx.people import display_name
 from plans.models import Plan
 from workgroups.models import (
     ExternalAdvisor,
@@ -191,7 +192,6 @@ def staff_history(user: Any, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]
     one line per field changed (from → to), at most ``limit`` lines."""
     from django.utils.translation import gettext
 
-    from kahoku_dx.versioning import display_name
     from workgroups.models import Section, WorkingGroup
 
     sources = [
@@ -337,7 +337,7 @@ def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
         if profile is None or profile.section_id not in section_ids:
             warnings.append(
                 gettext("WG長%(name)sさんはWGの構成課の職員ではありません")
-                % {"name": (profile.display_name if profile else "") or leader.username}
+                % {"name": display_name(leader)}
             )
     return warnings
 

@@ -22,7 +22,8 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
 from kahoku_dx.accounts import portal_url, set_password_token_generator
-from kahoku_dx.history import save_with_user
+from kahoku_dx.history import save_with_user, set_history_user
+from kahoku_dx.people import display_name as person_name
 from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
 from workgroups import access
@@ -133,14 +134,21 @@ def dev_login_ensure(*, username: str = "jimukyoku") -> tuple[User, str]:
 # --------------------------------------------------------------------------------------------
 
 MSG_SELF_DEACTIVATE = "自分自身のアカウントを無効にすることはできません。"
-MSG_SUPERUSER = "システム管理者(スーパーユーザー)のアカウントは、システム管理者のみ変更できます。"
+MSG_SUPERUSER = access.MSG_SUPERUSER
 MSG_WG_PLAN = "このWGは選択した計画のWGではありません。"
 
 
 def _guard(actor: Any, user: Any) -> None:
-    """Nobody but a superuser changes a superuser: the portal never grants or edits them."""
-    if user.is_superuser and not getattr(actor, "is_superuser", False):
-        raise PermissionDenied(MSG_SUPERUSER)
+    """Nobody but a superuser changes a superuser (access.may_change_account)."""
+    if not access.may_change_account(actor, user):
+        raise PermissionDenied(str(MSG_SUPERUSER))
+
+
+def _password_guard(actor: Any, user: Any) -> None:
+    """_guard, and a service account is never given a password (access.may_have_password)."""
+    _guard(actor, user)
+    if not access.may_have_password(user):
+        raise ValidationError(str(access.MSG_SERVICE_ACCOUNT_PASSWORD), code="service_account")
 
 
 _CHANGE_REASON: ContextVar[str] = ContextVar("staff_change_reason", default="")
@@ -157,11 +165,7 @@ def change_reason(reason: str) -> Iterator[None]:
 
 
 def _history(obj: Any, actor: Any) -> None:
-    if actor is not None:
-        obj._history_user = actor
-    reason = _CHANGE_REASON.get()
-    if reason:
-        obj._change_reason = reason
+    set_history_user(obj, actor, reason=_CHANGE_REASON.get())
 
 
 # --- one person's staff record: its optimistic-lock version ---------------------------------
@@ -364,7 +368,7 @@ def sessions_end_for(user: Any) -> int:
 def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
     """Set a new password (validated by AUTH_PASSWORD_VALIDATORS); other sessions end and the
     person's login lockout lifts (the lockout page tells them to ask the secretariat)."""
-    _guard(actor, user)
+    _password_guard(actor, user)
     password_validation.validate_password(password, user)
     user.set_password(password)
     _history(user, actor)
@@ -407,13 +411,13 @@ def staff_password_link(*, user: Any) -> str:
 
 def staff_send_password_link(*, actor: Any, user: Any) -> str:
     """Mail the person a one-time link to set their own password; returns the address used."""
-    _guard(actor, user)
+    _password_guard(actor, user)
     if not user.email:
         raise ValidationError("メールアドレスが登録されていないため、リンクを送れません。")
     if not user.is_active:
         raise ValidationError("無効なアカウントにはリンクを送れません。先に有効にしてください。")
     link = staff_password_link(user=user)
-    name = getattr(getattr(user, "profile", None), "display_name", "") or user.get_username()
+    name = person_name(user)
     body = (
         f"{name} 様\n\n"
         "かほく市DX推進ポータルのパスワードを設定するためのリンクをお送りします。\n"
@@ -979,7 +983,7 @@ def staff_password_links_send(
             continue
         try:
             if dry_run:
-                _guard(actor, user)
+                _password_guard(actor, user)
                 if not user.email:
                     raise ValidationError(
                         "メールアドレスが登録されていないため、リンクを送れません。"

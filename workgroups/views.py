@@ -19,11 +19,19 @@ from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kahoku_dx import era
+from kahoku_dx.people import display_name
 from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently
-from kahoku_dx.versioning import EditConflict, display_name, last_editor, show_conflict
-from plans.selectors import current_plan, plan_chosen, plans_for_selection
+from kahoku_dx.versioning import EditConflict, last_editor, show_conflict
+from plans.selectors import current_plan, plan_and_year
 from workgroups import selectors, services
-from workgroups.access import get_staff_for_user, roles_for
+from workgroups.access import (
+    MSG_SERVICE_ACCOUNT_PASSWORD,
+    MSG_SUPERUSER,
+    get_staff_for_user,
+    may_change_account,
+    may_have_password,
+    roles_for,
+)
 from workgroups.forms import (
     OrganisationForm,
     SectionCreateForm,
@@ -196,8 +204,8 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if person.is_superuser and not request.user.is_superuser:
-        raise PermissionDenied(services.MSG_SUPERUSER)
+    if not may_change_account(request.user, person):
+        raise PermissionDenied(MSG_SUPERUSER)
     return _staff_form_page(request, person)
 
 
@@ -231,8 +239,10 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if person.is_superuser and not request.user.is_superuser:
-        raise PermissionDenied(services.MSG_SUPERUSER)
+    if not may_change_account(request.user, person):
+        raise PermissionDenied(MSG_SUPERUSER)
+    if not may_have_password(person):
+        raise PermissionDenied(MSG_SERVICE_ACCOUNT_PASSWORD)
     form = SetPasswordForm(
         request.POST if request.POST.get("action") == "set" else None, user=person
     )
@@ -369,9 +379,8 @@ WG_FORMS = {
 
 
 def _chosen_plan(request: HttpRequest) -> Any:
-    plans = plans_for_selection()
-    code = request.POST.get("plan") or request.GET.get("plan")
-    return plans, plan_chosen(plans, code, era.current_fiscal_year(timezone.localdate()))
+    chosen = plan_and_year(request)
+    return chosen.plans, chosen.plan
 
 
 def _wg_write(kind: str, form: Any, actor: Any) -> str:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from initiatives.models import GRADE_RULE_TEXT
 from initiatives.models import grade_label as label_of_grade
 from kahoku_dx import era
+from kahoku_dx.people import display_name
 
 register = template.Library()
 
@@ -55,9 +56,7 @@ def person(user: Any) -> str:
     """A user as staff know them: the profile's display name, else the login name."""
     if user is None:
         return _("(削除されたユーザー)")
-    profile = getattr(user, "profile", None)
-    name = getattr(profile, "display_name", "") if profile else ""
-    return name or user.get_full_name() or user.get_username()
+    return display_name(user)
 
 
 @register.filter

@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from kahoku_dx.people import display_name
 from kahoku_dx.reauth import require_recent_auth
 from reporting.api.accounts import (
     get_service_account,
@@ -105,7 +106,6 @@ class TokenRevokeView(_AccountAction):
         service_account_token_revoke(actor=request.user, account=account)
         messages.success(
             request,
-            gettext("「%(name)s」のトークンを失効させました。")
-            % {"name": account.get_full_name() or account.username},
+            gettext("「%(name)s」のトークンを失効させました。") % {"name": display_name(account)},
         )
         return redirect("api_accounts:list")

@@ -22,14 +22,15 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
+from kahoku_dx.history import set_history_user
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
+from workgroups.access import SERVICE_ACCOUNT_GROUP
 from workgroups.models import WorkingGroup
 
 User = get_user_model()
 log = logging.getLogger("reporting.api")
 
-SERVICE_ACCOUNT_GROUP = "APIサービスアカウント"
 SCOPE_ALL_GROUP = "API読取範囲:全体"
 SCOPE_WG_PREFIX = "API読取範囲:WG:"
 SCOPE_ALL = "all"  # the form's value for "read everything, like 推進本部"
@@ -114,6 +115,7 @@ def service_accounts() -> list[AccountRow]:
     fields = ("prefix", "created_at", "expires_at", "last_used_at")
     users = list(
         User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP)
+        .select_related("profile")
         .annotate(**{f"token_{f}": Subquery(live.values(f)[:1]) for f in fields})
         .prefetch_related(Prefetch("groups", Group.objects.only("name")))
         .order_by("username")
@@ -136,7 +138,7 @@ def service_account_events(limit: int = 30) -> QuerySet:
             id__in=User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP).values("pk")
         )
         .exclude(history_change_reason__isnull=True)
-        .select_related("history_user")
+        .select_related("history_user", "history_user__profile")
         .order_by("-history_date", "-history_id")[:limit]
     )
 
@@ -150,8 +152,7 @@ def get_service_account(pk: int) -> Any | None:
 
 def _record(account: Any, *, actor: Any, reason: str) -> None:
     """One history row on the account (simple-history saves a row on every save)."""
-    account._history_user = actor
-    account._change_reason = reason
+    set_history_user(account, actor, reason=reason)
     account.save()
     log.info(
         "api service account %s: %s by %s",
@@ -187,8 +188,7 @@ def service_account_create(
     account = User(username=username, last_name=display_name, is_active=True)
     account.set_unusable_password()  # no portal login: the token is its only credential
     account.full_clean(exclude=["password"])
-    account._history_user = actor
-    account._change_reason = REASON_CREATED
+    set_history_user(account, actor, reason=REASON_CREATED)
     account.save()
     scope_group_name = (
         SCOPE_ALL_GROUP if working_group is None else f"{SCOPE_WG_PREFIX}{working_group.pk}"

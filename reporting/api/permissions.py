@@ -56,7 +56,7 @@ def api_scope_for(user: Any) -> ApiScope:
     roles = roles_for(user)
     return ApiScope(
         reads=roles.reads_everything,
-        summary=roles.secretariat or roles.headquarters,
+        summary=roles.oversees,
         wg_id=None,
     )
 

@@ -6,7 +6,6 @@ use, and runs a fixed number of queries whatever the data (tests/api/test_query_
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -43,6 +42,7 @@ from initiatives.selectors import (
     systems_overview,
 )
 from kahoku_dx import era
+from kahoku_dx.codes import parse_initiative_code
 from kahoku_dx.params import parse_ascii_int
 from plans.selectors import current_plan
 from reporting.api import serializers as s
@@ -277,7 +277,8 @@ class InitiativeListView(ReadOnlyMixin, ListAPIView):
         return _with_indicators(api_scope_for(self.request.user).initiatives(qs), fy)
 
 
-_CODE = re.compile(r"([0-9]{1,4})\.([0-9]{1,4})")  # whole code only: fullmatch
+# The documented form; every form kahoku_dx.codes reads (２．１, 2-1, 「2.1」) gets the same
+# answer as its "2.1".
 CODE_PATTERN = r"^[0-9]{1,4}\.[0-9]{1,4}$"
 
 
@@ -304,13 +305,13 @@ class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_object(self) -> Initiative:
-        match = _CODE.fullmatch(self.kwargs["code"])
-        if match is None:
+        code = parse_initiative_code(self.kwargs["code"])
+        if code is None:
             raise NotFound("取り組みが見つかりません。")
         fy = fiscal_year_param(self.request)
         qs = initiatives_for_list(fiscal_year=fy, today=timezone.localdate())
         qs = api_scope_for(self.request.user).initiatives(qs)
-        qs = qs.filter(policy__number=int(match[1]), number=int(match[2]))
+        qs = qs.filter(policy__number=code[0], number=code[1])
         ini = _with_indicators(qs, fy).first()
         if ini is None:
             raise NotFound("取り組みが見つかりません。")

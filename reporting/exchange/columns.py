@@ -22,6 +22,7 @@ from initiatives.models import (
     SystemGroup,
 )
 from kahoku_dx import era
+from kahoku_dx.codes import normalise_initiative_code
 from kahoku_dx.spreadsheets import PercentCell, display_value
 from plans.models import Plan
 from workgroups.models import Section, WorkingGroup
@@ -43,19 +44,16 @@ def p_text(value: Any, ctx: Context) -> str:
     return display_value(value)
 
 
-_INITIATIVE_CODE = re.compile(r"(\d{1,3})\s*[.\-ー‐―−]\s*(\d{1,3})")
 NO_SUCH_INITIATIVE = (
     "この番号の取り組みはありません。「2.1」のように基本方針番号.取り組み番号で入力してください。"
 )
 
 
 def p_initiative(value: Any, ctx: Context) -> Initiative:
-    """ "2.1", full-width "２．１" and "2-1" all name initiative 2.1 (NFKC, then one separator)."""
-    text = unicodedata.normalize("NFKC", display_value(value))
-    m = _INITIATIVE_CODE.fullmatch(text)
-    if m is None:
+    """ "2.1", full-width "２．１", "2-1" and 「2.1」 all name initiative 2.1 (kahoku_dx.codes)."""
+    code = normalise_initiative_code(display_value(value))
+    if code is None:
         raise RowError(NO_SUCH_INITIATIVE)
-    code = f"{int(m[1])}.{int(m[2])}"
     if isinstance(value, float) and f"{code}0" in ctx.initiatives:
         # A number cell cannot tell 2.1 from 2.10: Excel stores both as 2.1.
         raise RowError(

@@ -21,6 +21,7 @@ from initiatives.models import (
     Initiative,
 )
 from kahoku_dx import era
+from kahoku_dx.codes import normalise_initiative_code
 from kahoku_dx.spreadsheets import (
     ImportLimits,
     SpreadsheetError,
@@ -429,7 +430,8 @@ def parse_import(
 
         key_values = [parsed[k] for k in spec_key]  # the key as typed, for messages
         if spec is INITIATIVES:
-            key = (unicodedata.normalize("NFKC", parsed["code"]),)
+            code = parsed["code"]
+            key = (normalise_initiative_code(code) or unicodedata.normalize("NFKC", code),)
         else:
             key = tuple([v.pk if isinstance(v, models.Model) else v for v in key_values])
         if key in seen_keys:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Any
 
@@ -21,6 +20,7 @@ from initiatives.models import (
     stamp_confirmation,
 )
 from kahoku_dx import date_bounds, era
+from kahoku_dx.codes import parse_initiative_code
 from reporting.exchange.columns import (
     Column,
     Context,
@@ -79,14 +79,14 @@ INITIATIVES = Spec(
 
 def _initiative_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
     code = values.pop("code")
-    m = re.fullmatch(r"(\d+)\.(\d+)", unicodedata.normalize("NFKC", code))
-    if not m:
+    parsed = parse_initiative_code(code)
+    if parsed is None:
         raise RowError("番号は「2.1」のように基本方針番号.取り組み番号で入力してください。", "code")
-    policy = ctx.plan.policies.filter(number=int(m[1])).first()
+    policy = ctx.plan.policies.filter(number=parsed[0]).first()
     if policy is None:
-        raise RowError(f"基本方針{m[1]}はありません。", "code")
+        raise RowError(f"基本方針{parsed[0]}はありません。", "code")
     values["policy"] = policy
-    values["number"] = int(m[2])
+    values["number"] = parsed[1]
     return values
 
 
@@ -404,7 +404,7 @@ def _progress_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
         entry.entry_date_bounds().check(values["entry_date"])
     except date_bounds.DateOutOfBounds as exc:
         raise RowError(str(exc), "entry_date") from None
-    values["fiscal_year"] = era.fiscal_year_of(values["entry_date"])
+    values["fiscal_year"] = ProgressEntry.fiscal_year_for(values["entry_date"])
     return values
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from initiatives.models import CountableTarget, Indicator, Initiative, ProjectUnderWay
 from initiatives.services import indicator_create, indicator_update
 from kahoku_dx import era
-from kahoku_dx.history import delete_with_user, save_with_user
+from kahoku_dx.history import delete_with_user, save_with_user, set_history_user
 from kahoku_dx.versioning import check_version, is_versioned, locked, version_bump
 from plans.models import (
     BasicPolicy,
@@ -339,7 +339,7 @@ def initiative_save(
     save_with_user(current, actor)
     items = list(national_items)
     if {i.pk for i in current.national_items.all()} != {i.pk for i in items}:
-        current._history_user = actor
+        set_history_user(current, actor)
         current.national_items.set(items)
     return current
 

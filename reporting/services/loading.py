@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models, transaction
 
 from kahoku_dx import era
+from kahoku_dx.history import save_with_user
 from plans.models import (
     MARKERS,
     BasicPolicy,
@@ -85,10 +86,7 @@ class _Upserter:
         return obj
 
     def _save(self, obj: models.Model) -> None:
-        obj.full_clean()
-        if self.user is not None:
-            obj._history_user = self.user  # type: ignore[attr-defined]
-        obj.save()
+        save_with_user(obj, self.user)
 
     def set_m2m(self, obj: Any, name: str, targets: list[Any]) -> None:
         manager = getattr(obj, name)

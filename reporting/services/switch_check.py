@@ -28,7 +28,7 @@ from initiatives.models import Initiative, Review
 from initiatives.selectors import initiatives_for_fiscal_year
 from initiatives.services import reminder_todos
 from kahoku_dx import era
-from kahoku_dx.versioning import display_name
+from kahoku_dx.people import display_name
 from plans import selectors as plan_selectors
 from plans.models import Plan, PlanStatus
 from workgroups.models import (
@@ -97,7 +97,7 @@ def default_day(plan: Plan, today: date) -> date:
 
 
 def _name(user: Any) -> str:
-    return display_name(user) or user.get_username()
+    return display_name(user)
 
 
 def _staff_url(user: Any) -> str:

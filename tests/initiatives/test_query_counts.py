@@ -154,6 +154,8 @@ def test_detail_timeline_shows_one_year_a_page_at_a_time(client, personas, monke
     assert [e.entry_date.year for e in old.context["entries"]] == [2024] * 3
     assert "令和8年4月26日" in body and "令和8年4月25日" not in body  # the newest 20
     assert "令和6年5月3日" not in body and "令和6年5月3日" in old.content.decode()
-    assert client.get(url, {"fy": "R6"}).context["timeline_fy"] == 2026  # bad value: default
+    # ?fy= in any form era reads, as on every page (plan_and_year); an unreadable one: default
+    assert client.get(url, {"fy": "R6"}).context["timeline_fy"] == 2024
+    assert client.get(url, {"fy": "R"}).context["timeline_fy"] == 2026
     many = _queries(client, url)
     assert _queries(client, url + "?fy=2024") == many

@@ -64,7 +64,7 @@ def test_summary_screen_and_excel(client, personas):
     _data(personas)
     client.force_login(personas.hq)
     page = client.get(reverse("reporting:summary")).content.decode()
-    assert "計画期間の総括" in page and "報告 1/13件" in page and "未報告（0/13件）" in page
+    assert "計画期間の総括" in page and "報告 1 / 13件" in page and "報告 0 / 13件" in page
     assert "手続を拡充する" in page
     response = client.get(reverse("reporting:summary"), {"format": "xlsx"})
     wb = openpyxl.load_workbook(io.BytesIO(response.content))

@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 
 from kahoku_dx import era
 from plans.models import Plan
+from plans.selectors import plan_named
 
 
 class Problems:
@@ -43,7 +44,7 @@ class Problems:
             return None
 
     def plan(self, code: str) -> Plan | None:
-        plan = Plan.objects.filter(code=code).first()
+        plan = plan_named(code) if code else None
         if plan is None:
             self.add(f"計画コード「{code}」の計画がありません。")
         return plan

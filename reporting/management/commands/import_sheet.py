@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from kahoku_dx.spreadsheets import SpreadsheetError
 from plans.models import Plan
-from plans.selectors import current_plan
+from plans.selectors import plan_named
 from reporting.exchange import writer
 from reporting.exchange.sheets import SPECS
 
@@ -73,7 +73,7 @@ class Command(BaseCommand):
 
     @staticmethod
     def _plan(code: str | None) -> Plan:
-        plan = Plan.objects.filter(code=code).first() if code else current_plan()
+        plan = plan_named(code)
         if plan is None:
             raise CommandError(f"計画がありません: {code or '(現在の計画)'}")
         return plan

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from kahoku_dx.spreadsheets import SpreadsheetError
 from plans.models import Plan
+from plans.selectors import plan_named
 from workgroups import roster, services
 
 
@@ -142,7 +143,7 @@ class Command(BaseCommand):
     def _plan(code: str | None) -> Plan | None:
         if not code:
             return None
-        plan = Plan.objects.filter(code=code).first()
+        plan = plan_named(code)
         if plan is None:
             raise CommandError(f"計画がありません: {code}")
         return plan
