@@ -616,7 +616,11 @@ class ReviewEvent(models.Model):
         language."""
         match = self._BULK_OPENED.match(self.comment)
         if match:
-            return _("一括作成(提出期限 %(due)s)") % {"due": match["due"]}
+            try:
+                due = era.format_date(date.fromisoformat(match["due"]))
+            except ValueError:
+                due = match["due"]
+            return _("一括作成(提出期限 %(due)s)") % {"due": due}
         return self.comment
 
 

@@ -34,7 +34,7 @@ from initiatives.models import Review
 from initiatives.workflow import Move
 from kahoku_dx import era
 from kahoku_dx.accounts import portal_url
-from kahoku_dx.versioning import display_name
+from kahoku_dx.people import display_name
 from workgroups.access import can_log_in
 from workgroups.models import StaffProfile, WorkingGroupMembership
 
@@ -191,7 +191,7 @@ def reviews_opened(
             )
             context = {
                 "fiscal_year": era.format_fiscal_year(fiscal_year),
-                "due_date": f"{due_date:%Y-%m-%d}",
+                "due_date": era.format_date(due_date),
                 "items": [
                     (r.initiative, portal_url(reverse("initiatives:review", args=[r.pk])))
                     for r in items

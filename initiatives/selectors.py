@@ -43,7 +43,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from kahoku_dx import era
-from kahoku_dx.versioning import display_name
+from kahoku_dx.people import display_name
 from plans.models import BasicPolicy, Plan
 from plans.selectors import current_plan
 from workgroups.access import Roles

@@ -691,7 +691,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
                 when = f"あと{left}日" if left >= 0 else f"{-left}日超過"
                 lines.append(
                     f"・{r.initiative} ({era.format_fiscal_year(r.fiscal_year)})"
-                    f" 提出期限: {r.due_date:%Y-%m-%d}({when})"
+                    f" 提出期限: {era.format_date(r.due_date)}({when})"
                 )
                 lines.append(f"  {_link(base_url, reverse('initiatives:review', args=[r.pk]))}")
             lines.append("")
@@ -707,7 +707,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
         if item.stale:
             lines.append(f"■ {days}日以上進捗が記録されていない取り組み")
             for ini in item.stale:
-                last = f"{ini.last_entry_date:%Y-%m-%d}" if ini.last_entry_date else "記録なし"
+                last = era.format_date(ini.last_entry_date) if ini.last_entry_date else "記録なし"
                 lines.append(f"・{ini}(最終記録日: {last})")
                 lines.append(f"  {_link(base_url, reverse('initiatives:detail', args=[ini.pk]))}")
             lines.append("")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from initiatives.models import GRADE_RULE_TEXT
@@ -97,17 +98,22 @@ def grade_label(key: Any) -> str:
     return str(label_of_grade(str(key)))
 
 
+def _local_day(value: Any) -> date | None:
+    """A date, or the local day of a moment (an aware datetime is shown in Japan's time)."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value if isinstance(value, date) else None
+
+
 @register.filter
 def wareki(value: Any) -> str:
     """A date as the portal shows it: 2026-11-02 -> "令和8年11月2日(月)" (kahoku_dx.era)."""
-    if not isinstance(value, date):
-        return ""
-    return era.format_date(value)
+    day = _local_day(value)
+    return era.format_date(day) if day else ""
 
 
 @register.filter
 def wareki_full(value: Any) -> str:
     """和暦 with 西暦, where space allows: "令和8年11月2日(月)(2026年)"."""
-    if not isinstance(value, date):
-        return ""
-    return era.format_date_both(value)
+    day = _local_day(value)
+    return era.format_date_both(day) if day else ""

@@ -123,7 +123,7 @@ def test_hq_home_lists_what_moved_since_the_last_meeting_report(client, personas
     }
     assert since.indicator_values == 1
     body = response.content.decode()
-    assert "前回の資料：第2回本部会議（基準日 2026-10-15）" in body
+    assert "前回の資料：第2回本部会議（基準日 令和8年10月15日(木)）" in body
     assert reverse("reporting:report_detail", args=[snap.pk]) in body
     # the checked review now waits for HQ's approval
     assert [r.initiative.code for r in response.context["to_approve"]] == ["3.1"]

@@ -50,10 +50,10 @@ def test_who_gets_which_mail(personas, situation):
 
     leader = by_to["leader@city.kahoku.example"]
     assert leader.subject == "【かほく市DX推進ポータル】対応のお願い(振り返り1件・進捗未更新3件)"
-    assert "提出期限: 2026-11-25(あと5日)" in leader.body
+    assert "提出期限: 令和8年11月25日(水)(あと5日)" in leader.body
     assert f"{base}/reviews/{situation['due'].pk}/" in leader.body
     assert "2.2 " not in leader.body  # due in December; and marked 完了
-    assert "3.1 自治体の情報システムの標準化・共通化(最終記録日: 2026-10-01)" in leader.body
+    assert "3.1 自治体の情報システムの標準化・共通化(最終記録日: 令和8年10月1日(木))" in leader.body
     assert "3.3 ペーパーレスへの取組の促進(最終記録日: 記録なし)" in leader.body
     assert "2.1 行政サービスのオンライン化(最終記録日" not in leader.body
 
@@ -75,7 +75,7 @@ def test_who_gets_which_mail(personas, situation):
 def test_longer_window_catches_later_due_dates_and_fewer_stale(personas, situation):
     _run("--days", "60", "--today", "2026-11-20")
     leader = next(m for m in mail.outbox if m.to == ["leader@city.kahoku.example"])
-    assert "提出期限: 2026-12-31(あと41日)" in leader.body
+    assert "提出期限: 令和8年12月31日(木)(あと41日)" in leader.body
     assert "3.1 " not in leader.body  # 50 days without progress < 60
 
 

@@ -185,3 +185,5 @@ def test_secretariat_opens_the_year_with_a_due_date(client, personas):
     assert list(new.events.values_list("to_state", "comment")) == [
         ("draft", "一括作成(提出期限 2027-01-31)")
     ]
+    # Stored with the ISO date (read back by shown_comment); shown as the portal shows dates.
+    assert new.events.get().shown_comment == "一括作成(提出期限 令和9年1月31日(日))"

@@ -84,7 +84,7 @@ def test_taken_up_again_or_ended_this_year_still_reminded(personas, ended):
     make_review(initiative("2.2"), due_date=date(2026, 11, 24))
     leader = _send()["leader"]
     assert "・3.1 " in leader and "・2.2 " in leader
-    assert "最終記録日: 2026-05-01" in leader  # 3.1 not logged since May
+    assert "最終記録日: 令和8年5月1日(金)" in leader  # 3.1 not logged since May
 
 
 def test_only_people_who_can_log_in_are_reminded(personas, ended):

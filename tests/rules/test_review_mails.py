@@ -235,7 +235,7 @@ def test_bulk_open_sends_each_leader_one_digest(
         assert len(codes) >= 2
         listed = {line[1:].split(" ")[0] for line in body.splitlines() if line.startswith("・")}
         assert listed == codes
-        assert f"({len(codes)}件・提出期限 2027-01-31)" in by_to[user].subject
+        assert f"({len(codes)}件・提出期限 令和9年1月31日(日))" in by_to[user].subject
         assert body.count(f"{BASE}/initiatives/reviews/") == len(codes)
 
     # The same round again with the same due date changes nothing and mails nobody; a new
@@ -255,4 +255,4 @@ def test_bulk_open_sends_each_leader_one_digest(
             actor=personas.secretariat, fiscal_year=2026, due_date=date(2027, 2, 15)
         )
     assert _to() == ["leader"]
-    assert "提出期限: 2027-02-15" in mail.outbox[0].body
+    assert "提出期限: 令和9年2月15日(月)" in mail.outbox[0].body
