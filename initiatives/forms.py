@@ -35,6 +35,7 @@ class InitiativeFilterForm(forms.Form):
         queryset=WorkingGroup.objects.none(),
         empty_label=_("すべて"),
     )
+    no_wg = forms.BooleanField(label=_("担当WGが決まっていない取り組みだけ"), required=False)
     section = forms.ModelChoiceField(
         label=_("主管課"), required=False, queryset=Section.objects.all(), empty_label=_("すべて")
     )

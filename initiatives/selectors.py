@@ -234,6 +234,7 @@ def initiatives_for_list(
     today: date,
     policy: int | None = None,
     wg: int | None = None,
+    no_wg: bool = False,
     section: int | None = None,
     status: str | None = None,
     review: str | None = None,
@@ -245,6 +246,8 @@ def initiatives_for_list(
         qs = qs.filter(policy__number=policy)
     if wg is not None:
         qs = qs.filter(working_group_id=wg)
+    if no_wg:  # the set-up checklist's 「担当WGが決まっていない取り組み」
+        qs = qs.filter(working_group__isnull=True)
     if section is not None:
         qs = qs.filter(lead_section_id=section)
     if status:
@@ -864,8 +867,8 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
     its link opens, with the filter in its query string (tests/rules/test_checklist_links.py).
     """
     from initiatives.models import Confirmation, OnlineProcedure, StandardSystem
-    from workgroups.models import Section
     from workgroups.selectors import (
+        sections_ended_in_use,
         staff_without_section,
         working_groups_led_from_outside,
         working_groups_with_two_leaders,
@@ -874,9 +877,6 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
 
     plan = current_plan(fiscal_year)
     this_year = initiatives_for_fiscal_year(fiscal_year).filter(policy__plan=plan)
-    referenced = (Q(staff__user__is_active=True) | Q(led_working_groups__isnull=False)) | Q(
-        working_groups__isnull=False
-    )
     published = Initiative.objects.filter(policy__plan=plan, is_public=True).exists()
     fy = era.era_label(fiscal_year)
     items = [
@@ -919,7 +919,8 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
             "initiative_wg",
             gettext_noop("担当WGが決まっていない取り組み"),
             this_year.filter(working_group__isnull=True).count(),
-            "excel:index",
+            "initiatives:list",
+            f"?fy={fy}&no_wg=1",
         ),
         ChecklistItem(
             "staff_section",
@@ -931,8 +932,9 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
         ChecklistItem(
             "ended_sections",
             gettext_noop("廃止されたのに職員・WGが残っている課"),
-            Section.objects.filter(ended_fy__lt=fiscal_year).filter(referenced).distinct().count(),
+            sections_ended_in_use(fiscal_year).count(),
             "workgroups:sections",
+            "?ended_in_use=1",
         ),
         ChecklistItem(
             "published",

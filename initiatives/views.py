@@ -131,6 +131,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
         fiscal_year = data.pop("fy", None) or _current_fy()
         wg = data.pop("wg", None)
         section = data.pop("section", None)
+        no_wg = bool(data.pop("no_wg", False))
         # One page of the filtered list (a count and a page query whatever the number of
         # initiatives); the roll-up above the list still covers every initiative.
         page = Paginator(
@@ -139,6 +140,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
                 today=_today(),
                 wg=wg.pk if wg else None,
                 section=section.pk if section else None,
+                no_wg=no_wg,
                 **data,
             ),
             INITIATIVE_PAGE_SIZE,
@@ -149,7 +151,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
             page_obj=page,
             initiatives=page.object_list,
             progress=selectors.plan_progress(fiscal_year),
-            filtered=bool(data or wg or section),
+            filtered=bool(data or wg or section or no_wg),
             open_form=ReviewsOpenForm(initial={"fiscal_year": fiscal_year})
             if can_run_review_round(roles_for(self.request.user))
             else None,

@@ -66,14 +66,34 @@ def staff_profile_of(user: Any) -> StaffProfile | None:
     return StaffProfile.objects.filter(user=user).select_related("section").first()
 
 
-def sections_with_history() -> list[Any]:
-    """Every section with its dated names, predecessors, successors and staff count."""
+def sections_ended_in_use(fiscal_year: int) -> QuerySet[Any]:
+    """Sections abolished before ``fiscal_year`` that still have active staff, or lead or take
+    part in a WG: the set-up checklist's 「廃止されたのに職員・WGが残っている課」 and the
+    sections page's ``?ended_in_use=1`` (the same rows)."""
+    from django.db.models import Q
+
+    from workgroups.models import Section
+
+    referenced = (
+        Q(staff__user__is_active=True)
+        | Q(led_working_groups__isnull=False)
+        | Q(working_groups__isnull=False)
+    )
+    return Section.objects.filter(ended_fy__lt=fiscal_year).filter(referenced).distinct()
+
+
+def sections_with_history(*, ended_in_use_before: int | None = None) -> list[Any]:
+    """Every section with its dated names, predecessors, successors and staff count; with
+    ``ended_in_use_before``, only sections_ended_in_use(that fiscal year)."""
     from django.db.models import Count
 
     from workgroups.models import Section
 
+    qs = Section.objects.all()
+    if ended_in_use_before is not None:
+        qs = qs.filter(pk__in=sections_ended_in_use(ended_in_use_before).values("pk"))
     return list(
-        Section.objects.prefetch_related("names", "predecessors", "successors")
+        qs.prefetch_related("names", "predecessors", "successors")
         .annotate(staff_count=Count("staff", distinct=True))
         .order_by("ended_fy", "order", "name")
     )

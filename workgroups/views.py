@@ -355,11 +355,16 @@ def sections(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, done)
                 return redirect("workgroups:sections")
+    # The checklist's 「廃止されたのに職員・WGが残っている課」 opens exactly its rows.
+    ended_in_use = request.GET.get("ended_in_use") == "1"
     return render(
         request,
         "workgroups/section_list.html",
         {
-            "sections": selectors.sections_with_history(),
+            "sections": selectors.sections_with_history(
+                ended_in_use_before=today_fy if ended_in_use else None
+            ),
+            "ended_in_use": ended_in_use,
             "forms": forms_by_kind,
             "today_fy": today_fy,
         },

@@ -16,6 +16,7 @@ from tests.factory import initiative, make_membership, make_review, make_user
 from workgroups.models import (
     ExternalAdvisor,
     HeadquartersMember,
+    Section,
     StaffProfile,
     WorkingGroup,
     WorkingGroupMembership,
@@ -36,6 +37,8 @@ def _shown(client, item) -> set:
         return {s.pk for s in ctx["systems"]}
     if "rows" in ctx:
         return {row.wg.pk for row in ctx["rows"]}
+    if "sections" in ctx:
+        return {section.pk for section in ctx["sections"]}
     page = ctx["page_obj"]
     assert page.paginator.num_pages == 1
     return {obj.pk for obj in page.object_list}
@@ -61,6 +64,17 @@ def _arrange(personas) -> dict[str, set]:
     ExternalAdvisor.objects.create(plan=plan, name="DXアドバイザー", user=advisor)
     make_user("gone").__class__.objects.filter(username="gone").update(is_active=False)
     make_review(initiative("1.1"), fiscal_year=FY)
+    # 担当WGが決まっていない取り組み: 3.3 loses its WG
+    Initiative.objects.filter(pk=initiative("3.3").pk).update(working_group=None)
+    # 廃止されたのに職員・WGが残っている課: one abolished with a person still in it, one
+    # abolished and empty (not listed), one abolished whose only person has left (not listed)
+    Section.objects.create(name="旧企画課", ended_fy=FY - 1)
+    make_user("still_there", section="旧企画課")
+    Section.objects.create(name="旧広報課", ended_fy=FY - 1)
+    Section.objects.create(name="旧税務課", ended_fy=FY - 1)
+    make_user("retired", section="旧税務課").__class__.objects.filter(username="retired").update(
+        is_active=False
+    )
     return {
         "procedures": set(
             OnlineProcedure.objects.exclude(number__in=[1, 2]).values_list("pk", flat=True)
@@ -74,6 +88,8 @@ def _arrange(personas) -> dict[str, set]:
         "wg_two_leaders": {personas.wg.pk},
         "wg_outside_leader": {personas.other_wg.pk},
         "staff_section": {lost.pk},
+        "initiative_wg": {initiative("3.3").pk},
+        "ended_sections": {Section.objects.get(name="旧企画課").pk},
         "reviews": set(
             Initiative.objects.filter(policy__plan=plan)
             .exclude(pk=initiative("1.1").pk)
