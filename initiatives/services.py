@@ -54,7 +54,14 @@ from initiatives.selectors import (
     running_initiatives,
     stale_filter,
 )
-from initiatives.workflow import MSG_RETURN_COMMENT, move_named, return_comment, text_editable
+from initiatives.workflow import (
+    MSG_RETURN_COMMENT,
+    SENT_BACK,
+    is_sent_back,
+    move_named,
+    return_comment,
+    text_editable,
+)
 from kahoku_dx import date_bounds, era
 from kahoku_dx.history import save_with_user
 from kahoku_dx.people import display_name
@@ -649,15 +656,14 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
     reviews = (
         reviews_of_running_initiatives(Review.objects.filter(initiative__in=in_plan))
         .filter(
-            Q(state=State.RETURNED)
-            | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
+            Q(state=SENT_BACK) | Q(state=State.DRAFT, due_date__isnull=False, due_date__lte=horizon)
         )
         .select_related("initiative", "initiative__policy")
         .order_by("due_date", "initiative__policy__number", "initiative__number")
     )
     for review in reviews:
         for user in leaders.get(review.initiative.working_group_id, []):
-            bucket = todo(user).returned if review.state == State.RETURNED else todo(user).due
+            bucket = todo(user).returned if is_sent_back(review.state) else todo(user).due
             bucket.append(review)
 
     running = running_initiatives(in_plan, today)
