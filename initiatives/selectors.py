@@ -732,39 +732,44 @@ def attach_counted_actuals(
     ``known_rows`` (target pk -> target_rows()) are rows the caller already read: those
     targets cost no query.
     """
-    linked = [ind for ind in indicators if ind.countable_target_id]
-    if not linked:
+    pairs = [
+        (ind.countable_target_id, value)
+        for ind in indicators
+        if ind.countable_target_id
+        for value in [*ind.values.all(), *(extra or {}).get(ind.pk, [])]
+    ]
+    _count_done(pairs, known_rows or {})
+
+
+def attach_counted_to_values(values: Iterable[tuple[Indicator, IndicatorValue]]) -> None:
+    """attach_counted_actuals for values the caller holds apart from ``indicator.values``
+    (the API's value of the asked year, or an unsaved one for a year without a row)."""
+    _count_done(
+        [(ind.countable_target_id, value) for ind, value in values if ind.countable_target_id],
+        {},
+    )
+
+
+def _count_done(pairs: list[tuple[int, IndicatorValue]], known_rows: dict[int, list[Any]]) -> None:
+    if not pairs:
         return
-    known_rows = known_rows or {}
-    ids = {ind.countable_target_id for ind in linked} - set(known_rows)
+    ids = {target_id for target_id, _ in pairs} - set(known_rows)
     done_dates: dict[int, list[date]] = {pk: [] for pk in ids}
     for pk, rows in known_rows.items():
         done_dates[pk] = [r.done_on for r in rows if r.is_done and r.done_on is not None]
-    if not ids:
-        _set_counted(linked, done_dates, extra)
-        return
-    procs = OnlineProcedure.objects.filter(
-        target_id__in=ids, status=OnlineProcedure.Status.ONLINE
-    ).values_list("target_id", "online_on")
-    systems = StandardSystem.objects.filter(
-        group__target_id__in=ids, phase=StandardSystem.Phase.DONE
-    ).values_list("group__target_id", "migrated_on")
-    for target_id, day in [*procs, *systems]:
-        if day is not None:
-            done_dates[target_id].append(day)
-    _set_counted(linked, done_dates, extra)
-
-
-def _set_counted(
-    linked: list[Indicator],
-    done_dates: dict[int, list[date]],
-    extra: dict[int, list[IndicatorValue]] | None,
-) -> None:
-    for ind in linked:
-        days = done_dates[ind.countable_target_id]
-        for value in [*ind.values.all(), *(extra or {}).get(ind.pk, [])]:
-            end = era.fiscal_year_end(value.fiscal_year)
-            value.counted_actual = Decimal(sum(1 for d in days if d <= end))
+    if ids:
+        procs = OnlineProcedure.objects.filter(
+            target_id__in=ids, status=OnlineProcedure.Status.ONLINE
+        ).values_list("target_id", "online_on")
+        systems = StandardSystem.objects.filter(
+            group__target_id__in=ids, phase=StandardSystem.Phase.DONE
+        ).values_list("group__target_id", "migrated_on")
+        for target_id, day in [*procs, *systems]:
+            if day is not None:
+                done_dates[target_id].append(day)
+    for target_id, value in pairs:
+        end = era.fiscal_year_end(value.fiscal_year)
+        value.counted_actual = Decimal(sum(1 for d in done_dates[target_id] if d <= end))
 
 
 def counted_actual(target_id: int, fiscal_year: int) -> Decimal:

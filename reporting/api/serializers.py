@@ -143,8 +143,12 @@ class IndicatorSerializer(serializers.Serializer):
     grade_label = serializers.SerializerMethodField()
 
     def _value(self, ind: Any) -> Any:
+        """The year's row (with a linked indicator's counted actual, reporting.api.views.
+        _year_values), or None for a year without a row."""
         values = ind.year_values
-        return values[0] if values else None
+        if not values:
+            return None
+        return getattr(ind, "year_value", values[0])
 
     @extend_schema_field({"type": "number", "nullable": True})
     def get_baseline(self, ind: Any) -> float | None:
@@ -158,7 +162,7 @@ class IndicatorSerializer(serializers.Serializer):
     @extend_schema_field({"type": "number", "nullable": True})
     def get_actual(self, ind: Any) -> float | None:
         v = self._value(ind)
-        return _number(v.actual) if v else None
+        return _number(v.shown_actual) if v else None  # the count of done rows when linked
 
     @extend_schema_field({"type": "number", "nullable": True})
     def get_achievement_percent(self, ind: Any) -> float | None:
@@ -168,7 +172,9 @@ class IndicatorSerializer(serializers.Serializer):
 
     def _graded(self, ind: Any) -> IndicatorValue:
         """The year's value, or an empty one for a year without a row: graded alike."""
-        return self._value(ind) or IndicatorValue(indicator=ind, fiscal_year=ind.asked_fiscal_year)
+        return getattr(ind, "year_value", None) or IndicatorValue(
+            indicator=ind, fiscal_year=ind.asked_fiscal_year
+        )
 
     @extend_schema_field({"type": "string", "enum": API_GRADES})
     def get_grade(self, ind: Any) -> str:

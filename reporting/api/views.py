@@ -37,6 +37,7 @@ from initiatives.selectors import (
     NONE,
     ROLLUP_RULE_TEXT,
     Rollup,
+    attach_counted_to_values,
     initiatives_for_list,
     procedures_overview,
     systems_overview,
@@ -248,7 +249,34 @@ def _with_indicators(queryset: QuerySet[Initiative], fiscal_year: int) -> QueryS
     )
 
 
-class InitiativeListView(ReadOnlyMixin, ListAPIView):
+def _year_values(initiatives: Any, fiscal_year: int) -> None:
+    """Each indicator's value of the asked year as ``year_value`` (an unsaved one for a year
+    without a row), with a linked indicator's count of done rows attached: the API shows the
+    actual and grades it as every page does (initiatives.selectors.attach_counted_to_values)."""
+    pairs = []
+    for ini in initiatives:
+        for ind in ini.indicators.all():
+            values = ind.year_values
+            ind.year_value = (
+                values[0] if values else IndicatorValue(indicator=ind, fiscal_year=fiscal_year)
+            )
+            pairs.append((ind, ind.year_value))
+    attach_counted_to_values(pairs)
+
+
+class _GradedMixin:
+    """Initiatives serialised with their indicators' year values ready (_year_values)."""
+
+    request: Request
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if args and args[0] is not None:
+            batch = args[0] if kwargs.get("many") else [args[0]]
+            _year_values(batch, fiscal_year_param(self.request))
+        return super().get_serializer(*args, **kwargs)  # type: ignore[misc]
+
+
+class InitiativeListView(_GradedMixin, ReadOnlyMixin, ListAPIView):
     """Initiatives of the plan covering the fiscal year, with progress, review and KPIs."""
 
     serializer_class = s.InitiativeSerializer
@@ -282,7 +310,7 @@ class InitiativeListView(ReadOnlyMixin, ListAPIView):
 CODE_PATTERN = r"^[0-9]{1,4}\.[0-9]{1,4}$"
 
 
-class InitiativeDetailView(ReadOnlyMixin, RetrieveAPIView):
+class InitiativeDetailView(_GradedMixin, ReadOnlyMixin, RetrieveAPIView):
     """One initiative by its code ("2.1"); outside the caller's scope it does not exist (404)."""
 
     serializer_class = s.InitiativeDetailSerializer

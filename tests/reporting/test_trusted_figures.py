@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from rest_framework.test import APIClient
 
 from initiatives.models import (
     CountableTarget,
@@ -271,6 +272,18 @@ def test_the_procedure_count_agrees_on_dashboard_list_indicator_and_report(clien
     wb = load_workbook(BytesIO(snapshot_workbook(snapshot)))
     row = next(r for r in wb["指標"].iter_rows(min_row=6, values_only=True) if r[0] == "2.1")
     assert row[2:7] == ("オンライン化した手続数", None, 27, 6, "C(目標を下回る)")
+
+    # The API shows and grades the same counted actual, not the typed one (FY2022: 30 typed,
+    # 5 counted of 27: C, not A), in the detail and the list alike.
+    api = APIClient()
+    api.force_login(personas.secretariat)
+    for year, actual in ((2022, 5), (2026, 6)):
+        detail = api.get("/api/v1/initiatives/2.1/", {"fiscal_year": year}).json()
+        listed = api.get("/api/v1/initiatives/", {"fiscal_year": year}).json()
+        listed = next(i for i in listed["results"] if i["code"] == "2.1")
+        for body in (detail, listed):
+            (kpi,) = [k for k in body["indicators"] if k["name"] == "オンライン化した手続数"]
+            assert (kpi["actual"], kpi["grade"]) == (actual, "C"), (year, body)
 
 
 def test_overdue_counts_only_confirmed_procedures_after_the_deadline(client, personas):
