@@ -161,7 +161,7 @@ class ProjectInline(admin.TabularInline):
 @admin.register(Initiative)
 class InitiativeAdmin(ImportExportHistoryAdmin):
     resource_classes = [InitiativeResource]
-    conflict_what = "取り組み"
+    conflict_what = _("取り組み")
     list_display = ["code", "title", "flag", "working_group", "lead_section", "is_public"]
     list_display_links = ["code", "title"]
     list_filter = ["policy__plan", "policy", "flag", "working_group", "lead_section", "is_public"]
@@ -203,7 +203,7 @@ class DateOutOfBoundsFilter(admin.SimpleListFilter):
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(ImportExportHistoryAdmin):
     resource_classes = [ProgressEntryResource]
-    conflict_what = "進捗記録"
+    conflict_what = _("進捗記録")
 
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
     list_filter = [
@@ -227,7 +227,7 @@ class IndicatorValueInline(admin.TabularInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(VersionedHistoryAdmin):
-    conflict_what = "指標"
+    conflict_what = _("指標")
     list_display = ["name", "initiative", "unit", "direction", "baseline"]
     list_filter = ["direction", "initiative__policy"]
     search_fields = ["name", "initiative__title"]
@@ -261,7 +261,7 @@ class ReviewEventInline(admin.TabularInline):
 
 @admin.register(Review)
 class ReviewAdmin(VersionedHistoryAdmin):
-    conflict_what = "振り返り"
+    conflict_what = _("振り返り")
     list_display = ["initiative", "fiscal_year", "state", "self_grade", "carry_over"]
     list_filter = ["state", "fiscal_year", "self_grade", "carry_over", "initiative__policy"]
     search_fields = ["initiative__title", "plan_text", "do_text", "check_text", "act_text"]
@@ -306,7 +306,7 @@ class CountableTargetAdmin(SimpleHistoryAdmin):
 @admin.register(OnlineProcedure)
 class OnlineProcedureAdmin(ImportExportHistoryAdmin):
     resource_classes = [OnlineProcedureResource]
-    conflict_what = "手続"
+    conflict_what = _("手続")
     list_display = ["number", "name", "category", "channel", "section", "status", "online_on"]
     list_filter = ["status", "channel", "section", "category"]
     search_fields = ["name", "category", "note"]
@@ -323,7 +323,7 @@ class SystemGroupAdmin(SimpleHistoryAdmin):
 @admin.register(StandardSystem)
 class StandardSystemAdmin(ImportExportHistoryAdmin):
     resource_classes = [StandardSystemResource]
-    conflict_what = "標準化対象システム"
+    conflict_what = _("標準化対象システム")
     list_display = ["number", "name", "group", "phase", "section", "planned_on", "migrated_on"]
     list_filter = ["group", "phase", "section"]
     search_fields = ["name", "note"]
