@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from import_export.admin import ImportExportModelAdmin
 from import_export.tmp_storages import BaseStorage
 from simple_history.admin import SimpleHistoryAdmin
@@ -58,7 +59,7 @@ UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 SESSION_KEY = "admin_import_pending"
 MAX_PENDING = 20
-MSG_IMPORT_FILE_GONE = (
+MSG_IMPORT_FILE_GONE = gettext_noop(
     "取り込むファイルが見つかりません(有効期限切れ、取り込み済み、または不正な指定です)。"
     "もう一度ファイルを選んで、取り込みをやり直してください。"
 )
@@ -137,9 +138,9 @@ class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, Simp
             ):
                 context = {
                     **self.admin_site.each_context(request),
-                    "title": "インポート",
+                    "title": _("インポート"),
                     "opts": self.model._meta,
-                    "import_problem": MSG_IMPORT_FILE_GONE,
+                    "import_problem": _(MSG_IMPORT_FILE_GONE),
                 }
                 return TemplateResponse(
                     request, ["admin/import_export/import_problem.html"], context, status=400
@@ -170,7 +171,7 @@ class InitiativeAdmin(ImportExportHistoryAdmin):
     filter_horizontal = ["national_items"]
     inlines = [ProjectInline]
 
-    @admin.display(description="番号", ordering="policy__number")
+    @admin.display(description=_("番号"), ordering="policy__number")
     def code(self, obj: Initiative) -> str:
         return obj.code
 
@@ -244,7 +245,7 @@ class IndicatorValueAdmin(ImportExportHistoryAdmin):
     search_fields = ["indicator__name"]
     list_select_related = ["indicator"]
 
-    @admin.display(description="評価")
+    @admin.display(description=_("評価"))
     def grade_display(self, obj: IndicatorValue) -> str:
         return grade_text(obj.grade)
 
