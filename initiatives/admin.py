@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.utils.timezone import localdate
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 from import_export.admin import ImportExportModelAdmin
 from import_export.tmp_storages import BaseStorage
 from simple_history.admin import SimpleHistoryAdmin
@@ -58,7 +59,7 @@ UPLOAD_MAX_AGE_SECONDS = 24 * 3600
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
 SESSION_KEY = "admin_import_pending"
 MAX_PENDING = 20
-MSG_IMPORT_FILE_GONE = (
+MSG_IMPORT_FILE_GONE = gettext_noop(
     "取り込むファイルが見つかりません(有効期限切れ、取り込み済み、または不正な指定です)。"
     "もう一度ファイルを選んで、取り込みをやり直してください。"
 )
@@ -137,9 +138,9 @@ class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, Simp
             ):
                 context = {
                     **self.admin_site.each_context(request),
-                    "title": "インポート",
+                    "title": _("インポート"),
                     "opts": self.model._meta,
-                    "import_problem": MSG_IMPORT_FILE_GONE,
+                    "import_problem": _(MSG_IMPORT_FILE_GONE),
                 }
                 return TemplateResponse(
                     request, ["admin/import_export/import_problem.html"], context, status=400
@@ -161,7 +162,7 @@ class ProjectInline(admin.TabularInline):
 @admin.register(Initiative)
 class InitiativeAdmin(ImportExportHistoryAdmin):
     resource_classes = [InitiativeResource]
-    conflict_what = "取り組み"
+    conflict_what = _("取り組み")
     list_display = ["code", "title", "flag", "working_group", "lead_section", "is_public"]
     list_display_links = ["code", "title"]
     list_filter = ["policy__plan", "policy", "flag", "working_group", "lead_section", "is_public"]
@@ -170,7 +171,7 @@ class InitiativeAdmin(ImportExportHistoryAdmin):
     filter_horizontal = ["national_items"]
     inlines = [ProjectInline]
 
-    @admin.display(description="番号", ordering="policy__number")
+    @admin.display(description=_("番号"), ordering="policy__number")
     def code(self, obj: Initiative) -> str:
         return obj.code
 
@@ -203,7 +204,7 @@ class DateOutOfBoundsFilter(admin.SimpleListFilter):
 @admin.register(ProgressEntry)
 class ProgressEntryAdmin(ImportExportHistoryAdmin):
     resource_classes = [ProgressEntryResource]
-    conflict_what = "進捗記録"
+    conflict_what = _("進捗記録")
 
     list_display = ["initiative", "entry_date", "fiscal_year", "status", "percent", "author"]
     list_filter = [
@@ -227,7 +228,7 @@ class IndicatorValueInline(admin.TabularInline):
 
 @admin.register(Indicator)
 class IndicatorAdmin(VersionedHistoryAdmin):
-    conflict_what = "指標"
+    conflict_what = _("指標")
     list_display = ["name", "initiative", "unit", "direction", "baseline"]
     list_filter = ["direction", "initiative__policy"]
     search_fields = ["name", "initiative__title"]
@@ -244,7 +245,7 @@ class IndicatorValueAdmin(ImportExportHistoryAdmin):
     search_fields = ["indicator__name"]
     list_select_related = ["indicator"]
 
-    @admin.display(description="評価")
+    @admin.display(description=_("評価"))
     def grade_display(self, obj: IndicatorValue) -> str:
         return grade_text(obj.grade)
 
@@ -261,7 +262,7 @@ class ReviewEventInline(admin.TabularInline):
 
 @admin.register(Review)
 class ReviewAdmin(VersionedHistoryAdmin):
-    conflict_what = "振り返り"
+    conflict_what = _("振り返り")
     list_display = ["initiative", "fiscal_year", "state", "self_grade", "carry_over"]
     list_filter = ["state", "fiscal_year", "self_grade", "carry_over", "initiative__policy"]
     search_fields = ["initiative__title", "plan_text", "do_text", "check_text", "act_text"]
@@ -306,7 +307,7 @@ class CountableTargetAdmin(SimpleHistoryAdmin):
 @admin.register(OnlineProcedure)
 class OnlineProcedureAdmin(ImportExportHistoryAdmin):
     resource_classes = [OnlineProcedureResource]
-    conflict_what = "手続"
+    conflict_what = _("手続")
     list_display = ["number", "name", "category", "channel", "section", "status", "online_on"]
     list_filter = ["status", "channel", "section", "category"]
     search_fields = ["name", "category", "note"]
@@ -323,7 +324,7 @@ class SystemGroupAdmin(SimpleHistoryAdmin):
 @admin.register(StandardSystem)
 class StandardSystemAdmin(ImportExportHistoryAdmin):
     resource_classes = [StandardSystemResource]
-    conflict_what = "標準化対象システム"
+    conflict_what = _("標準化対象システム")
     list_display = ["number", "name", "group", "phase", "section", "planned_on", "migrated_on"]
     list_filter = ["group", "phase", "section"]
     search_fields = ["name", "note"]

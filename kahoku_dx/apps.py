@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +19,7 @@ class KahokuDxConfig(AppConfig):
         user_logged_in.connect(session_timeout.record_login, dispatch_uid="kahoku_dx.clocks")
         user_logged_in.connect(two_factor.record_login, dispatch_uid="kahoku_dx.second_factor")
         _name_relationships_lazily()
+        _third_party_admin_texts_lazily()
 
 
 def _name_relationships_lazily() -> None:
@@ -38,3 +41,40 @@ def _name_relationships_lazily() -> None:
         names = {"from": from_, "to": to}
         opts.verbose_name = lazy(named, str)("%(from)s-%(to)s relationship", names)
         opts.verbose_name_plural = lazy(named, str)("%(from)s-%(to)s relationships", names)
+
+
+def _third_party_admin_texts_lazily() -> None:
+    """Two admin texts of other packages are written once, at import, in the default language
+    (Japanese): write them again lazily, so that they read in the reader's language. Django's
+    admin password form joins its (lazy) "usable password" help to a plain string, which
+    translates it there and then; django-otp's device lists build their search help from the
+    user model's field names the same way (and in English words around them)."""
+    from django.contrib import admin
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.functional import lazy
+    from django.utils.text import format_lazy
+    from django.utils.translation import gettext, pgettext
+
+    forced = str(AdminPasswordChangeForm.usable_password_help_text)
+    warning = forced[forced.find("<ul") :] if "<ul" in forced else ""
+    AdminPasswordChangeForm.usable_password_help_text = format_lazy(
+        "{}{}", SetUnusablePasswordMixin.usable_password_help_text, warning
+    )
+
+    def search_help(fields: list[Any]) -> str:
+        names = pgettext("punctuation", "、").join(str(f.verbose_name) for f in fields)
+        return gettext("利用者の%(fields)sで検索します") % {"fields": names}
+
+    user_model = get_user_model()
+    for model_admin in admin.site._registry.values():
+        if not type(model_admin).__module__.startswith("django_otp"):
+            continue
+        names = [n.removeprefix("user__") for n in model_admin.search_fields or ()]
+        try:
+            fields = [user_model._meta.get_field(n) for n in names]
+        except FieldDoesNotExist:
+            continue
+        if fields:
+            model_admin.search_help_text = lazy(search_help, str)(fields)

@@ -469,15 +469,20 @@ def short_header(fy: int) -> str:
     return f"{era_label(fy)} ({fy})"
 
 
+def pgettext_noop(context: str, message: str) -> str:
+    """Marks a message with its context for translation (tests/test_i18n.py reads it)."""
+    return message
+
+
 # Monday first, as date.weekday() counts; translated with the context "weekday" (_weekday).
 _WEEKDAYS = (
-    gettext_noop("月"),
-    gettext_noop("火"),
-    gettext_noop("水"),
-    gettext_noop("木"),
-    gettext_noop("金"),
-    gettext_noop("土"),
-    gettext_noop("日"),
+    pgettext_noop("weekday", "月"),
+    pgettext_noop("weekday", "火"),
+    pgettext_noop("weekday", "水"),
+    pgettext_noop("weekday", "木"),
+    pgettext_noop("weekday", "金"),
+    pgettext_noop("weekday", "土"),
+    pgettext_noop("weekday", "日"),
 )
 
 

@@ -31,6 +31,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 REQUIRED_KEY = "portal_second_factor"
 RECOVERY_CODE_COUNT = 10
+# A device's name is stored once and shown as saved (the admin's device lists): a name in no
+# language, so that it reads the same to a Japanese and an English reader.
+TOTP_DEVICE_NAME = "TOTP"
+RECOVERY_DEVICE_NAME = "static"
 # Pages a session that still owes the second factor may open.
 EXEMPT_URL_NAMES = {
     "otp_login",
@@ -93,7 +97,7 @@ def verify_code(user: Any, code: str) -> tuple[Any | None, str]:
 def new_recovery_codes(user: Any) -> list[str]:
     """Replace the user's recovery codes with ten new single-use ones (shown once)."""
     StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=_("回復コード"), confirmed=True)
+    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODE_COUNT)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
     return codes

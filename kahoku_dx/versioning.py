@@ -16,7 +16,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx.history import save_with_user
@@ -116,12 +116,12 @@ def display_value(obj: Any, name: str) -> str:
     """A saved field as a person reads it ("" when empty): choices by label, はい/いいえ."""
     field = obj._meta.get_field(name)
     if field.many_to_many:
-        return "、".join(str(o) for o in getattr(obj, name).all())
+        return pgettext("punctuation", "、").join(str(o) for o in getattr(obj, name).all())
     value = getattr(obj, f"get_{name}_display")() if field.choices else getattr(obj, name)
     if isinstance(value, bool):
         return gettext("はい") if value else gettext("いいえ")
     if isinstance(value, list | tuple):
-        return "、".join(str(v) for v in value)
+        return pgettext("punctuation", "、").join(str(v) for v in value)
     return "" if value is None else str(value)
 
 

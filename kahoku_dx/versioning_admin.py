@@ -12,6 +12,8 @@ from django import forms
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import router, transaction
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx.people import display_name
 from kahoku_dx.versioning import (
@@ -31,15 +33,21 @@ def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
     """EditConflict's own text, then who saved last and what is saved now."""
     current = conflict.current
     editor = last_editor(current)
-    who = f"最終更新者: {display_name(editor)}。" if editor is not None else ""
+    who = (
+        gettext("最終更新者: %(name)s") % {"name": display_name(editor)}
+        + pgettext("punctuation", "。")
+        if editor is not None
+        else ""
+    )
     values = []
     for name in field_names:
         try:
             field = current._meta.get_field(name)
         except FieldDoesNotExist:  # a form-only field
             continue
-        values.append(f"{field.verbose_name}: {display_value(current, name) or '(空欄)'}")
-    return f"{conflict} {who}現在保存されている内容 — " + " / ".join(values)
+        shown = display_value(current, name) or gettext("(空欄)")
+        values.append(f"{field.verbose_name}: {shown}")
+    return f"{conflict} {who}" + gettext("現在保存されている内容") + " — " + " / ".join(values)
 
 
 class VersionedAdminMixin:
@@ -50,7 +58,7 @@ class VersionedAdminMixin:
     user's input; save_model saves through the shared rule, which bumps the version.
     """
 
-    conflict_what = "データ"
+    conflict_what = _("データ")
 
     def version_holder(self, obj: Any) -> Any:
         """The row whose version guards ``obj``'s change form (``obj`` itself by default)."""

@@ -196,7 +196,9 @@ def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None
 def make_totp_device(user: Any, *, confirmed: bool = True) -> Any:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    return TOTPDevice.objects.create(user=user, name="認証アプリ", confirmed=confirmed)
+    from kahoku_dx.two_factor import TOTP_DEVICE_NAME
+
+    return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=confirmed)
 
 
 def totp_code(device: Any, *, at: float | None = None) -> str:

@@ -154,7 +154,7 @@ def template_messages(path: Path) -> set[tuple[str | None, str]]:
 def python_messages(path: Path) -> set[tuple[str | None, str]]:
     """String literals passed to gettext-style functions in a Python module."""
     names = {"_", "gettext", "gettext_lazy", "gettext_noop", "ngettext", "ngettext_lazy"}
-    context_names = {"pgettext", "pgettext_lazy", "npgettext", "npgettext_lazy"}
+    context_names = {"pgettext", "pgettext_lazy", "pgettext_noop", "npgettext", "npgettext_lazy"}
     found: set[tuple[str | None, str]] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Name):

@@ -196,7 +196,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         return redirect("account_security")
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
-        device = TOTPDevice.objects.create(user=user, name=_("認証アプリ"), confirmed=False)
+        device = TOTPDevice.objects.create(
+            user=user, name=two_factor.TOTP_DEVICE_NAME, confirmed=False
+        )
     form = CodeForm(request.POST or None)
     form.fields["code"].help_text = _("認証アプリに表示された6桁の数字を入力してください。")
     if request.method == "POST" and form.is_valid():

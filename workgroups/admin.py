@@ -13,6 +13,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from kahoku_dx.versioning_admin import VersionedAdminMixin
@@ -35,7 +36,7 @@ from workgroups.models import (
 )
 
 User = get_user_model()
-STAFF_WHAT = "職員の情報"
+STAFF_WHAT = _("職員の情報")
 SECRETARIAT = StaffProfile.Role.SECRETARIAT
 
 

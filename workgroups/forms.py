@@ -154,7 +154,7 @@ class SetPasswordForm(forms.Form):
 
 
 FY_HELP = "例: R9、令和9年度、2027(4月1日からの年度)"
-DATE_HELP = "例: 令和9年4月1日、R9.4.1、2027/4/1(年度だけなら R9 で4月1日)"
+DATE_HELP = _("例: 令和9年4月1日、R9.4.1、2027/4/1(年度だけなら R9 で4月1日)")
 
 
 def wareki(day: date | None) -> str:

@@ -316,7 +316,7 @@ def initiative_save(
         current = locked(initiative)
         if current.policy.plan_id != plan.pk:
             raise ValidationError("この計画の取り組みではありません。")
-        check_version(current, version, "取り組み")
+        check_version(current, version, _("取り組み"))
         version_bump(current)
     else:
         current = Initiative()
