@@ -389,7 +389,9 @@ def test_secretariat_walks_the_plan_cycle_without_admin(
         page.get_by_label("計画", exact=True).select_option(NEXT_CODE)
         page.get_by_label("確認する日").fill("2027-04-01")
         page.get_by_role("button", name="確認する").click()
-        expect(page.get_by_role("heading", level=2)).to_contain_text(f"{NEXT_NAME}：2027-04-01")
+        expect(page.get_by_role("heading", level=2)).to_contain_text(
+            f"{NEXT_NAME}：令和9年4月1日(木)"
+        )
         lines = page.locator("ul.switch-checks > li")
         assert lines.count() >= 5
         for i in range(lines.count()):

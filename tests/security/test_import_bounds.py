@@ -378,7 +378,7 @@ def test_100000_valid_rows_are_previewed_and_written_within_the_memory_bound(
     from kahoku_dx import upload_stash
 
     monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "imports")
-    codes = sorted(i.code for i in Initiative.objects.filter(policy__plan=plan))
+    codes = codes_for_valid_rows(plan, 100_000)
     data = raw_xlsx(valid_rows(100_000, codes))
     client.force_login(personas.secretariat)
 
@@ -443,12 +443,35 @@ def test_100000_valid_rows_are_previewed_and_written_within_the_memory_bound(
     assert confirm["peak_mb"] <= PEAK_MB, out
 
 
+FIRST_DAY = date(2021, 4, 1)
+
+
+def codes_for_valid_rows(plan: Any, n: int) -> list[str]:
+    """The plan's initiative codes, with load-test initiatives added where needed so that
+    ``n`` rows of valid_rows (one per initiative and day from FIRST_DAY) all lie inside the
+    plan's period and not after today: an entry dated otherwise is refused
+    (kahoku_dx.date_bounds), and a valid file must stay valid whatever the day it runs."""
+    from django.utils import timezone
+
+    from kahoku_dx import era
+    from plans.models import BasicPolicy
+
+    last = min(timezone.localdate(), era.fiscal_year_end(plan.end_fy))
+    days = (last - FIRST_DAY).days + 1
+    have = Initiative.objects.filter(policy__plan=plan).count()
+    policy = BasicPolicy.objects.filter(plan=plan).order_by("number").first()
+    for extra in range(max(0, -(-(n + 2) // days) - have)):
+        Initiative.objects.create(policy=policy, number=900 + extra, title=f"負荷試験{extra}")
+    return sorted(i.code for i in Initiative.objects.filter(policy__plan=plan))
+
+
 def valid_rows(n: int, codes: list[str]) -> Iterator[str]:
-    """Header + ``n`` valid progress rows, one per (initiative, day) from 2021-04-01."""
+    """Header + ``n`` valid progress rows, one per (initiative, day) from FIRST_DAY (with
+    enough codes from codes_for_valid_rows, every day is inside the plan's period)."""
     yield _header_row()
     for r in range(2, n + 2):
         code = codes[r % len(codes)]
-        day = date(2021, 4, 1) + timedelta(days=r // len(codes))
+        day = FIRST_DAY + timedelta(days=r // len(codes))
         yield (
             f'<row r="{r}">{_inline(f"A{r}", code)}{_inline(f"B{r}", day.isoformat())}'
             f'{_inline(f"C{r}", "順調")}<c r="D{r}"><v>{r % 100}</v></c>'
