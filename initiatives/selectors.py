@@ -113,6 +113,38 @@ class Rollup:
         return self.total > 0 and self.reported == self.total
 
 
+# What a roll-up's figure is, for a Rollup or a meeting report's saved dict alike.
+FIGURE_NONE = "none"  # nothing to count (no initiative in the group): "—"
+FIGURE_UNREPORTED = "unreported"  # nobody reported: 「未報告」, never 0 %
+FIGURE_NO_VALUE = "no_value"  # reported, but no percentage given: "—"
+FIGURE_PERCENT = "percent"
+
+
+def rollup_figure_kind(r: Any) -> str:
+    """Which figure a roll-up shows: the one rule behind templates/includes/rollup.html
+    (the ``rollup_figure`` filter) and the workbooks' 進捗率 cells (reporting.reports,
+    reporting.version_views)."""
+    get = r.get if isinstance(r, dict) else lambda key: getattr(r, key, None)
+    if get("total") == 0:
+        return FIGURE_NONE
+    if get("reported") == 0:
+        return FIGURE_UNREPORTED
+    if get("percent") is None or get("percent") == "":
+        return FIGURE_NO_VALUE
+    return FIGURE_PERCENT
+
+
+def rollup_figure(r: Any) -> str:
+    """The figure as text: "—", 「未報告」 or "53.3%" (in the reader's language)."""
+    kind = rollup_figure_kind(r)
+    if kind == FIGURE_UNREPORTED:
+        return _("未報告")
+    if kind == FIGURE_PERCENT:
+        percent = r["percent"] if isinstance(r, dict) else r.percent
+        return f"{percent}%"
+    return "—"
+
+
 def rollup(initiatives: Iterable[Initiative]) -> Rollup:
     """Roll annotated initiatives (see above) up into one percentage, by ROLLUP_RULE_TEXT."""
     weighted_sum = Decimal(0)

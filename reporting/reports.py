@@ -32,12 +32,15 @@ from initiatives.models import (
     grade_label,
 )
 from initiatives.selectors import (
+    FIGURE_PERCENT,
     ROLLUP_RULE_TEXT,
     Rollup,
     grade_distribution,
     indicator_grade,
     indicators_for_initiatives,
     progress_percent,
+    rollup_figure,
+    rollup_figure_kind,
     value_of_year,
 )
 from kahoku_dx import era
@@ -331,13 +334,13 @@ def _grade_text(ind: dict[str, Any]) -> str:
 
 def _rollup_cells(row: dict[str, Any]) -> list[Any]:
     """進捗率 / 報告 / 取り組み / 未報告: an unreported group reads 「未報告」, never 0%."""
-    reported = row.get("reported")
-    if reported == 0:
-        percent: Any = _("未報告")
+    # The figure by the one rule (initiatives.selectors.rollup_figure_kind); a percentage
+    # stays a number for the cell's % format.
+    if rollup_figure_kind(row) == FIGURE_PERCENT:
+        percent: Any = _percent(row.get("percent"))
     else:
-        percent = _percent(row.get("percent"))
-        percent = "—" if percent is None else percent
-    return [percent, reported, row.get("total"), row.get("unreported")]
+        percent = rollup_figure(row)
+    return [percent, row.get("reported"), row.get("total"), row.get("unreported")]
 
 
 def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:

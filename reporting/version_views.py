@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.views.generic import TemplateView, View
 
 from initiatives.models import GRADE_RULE_TEXT, grade_text
+from initiatives.selectors import rollup_figure
 from kahoku_dx import era, xlsx_layout
 from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
@@ -411,10 +412,12 @@ class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
 
 
 def _rollup_text(r: Any) -> str:
-    if r.reported == 0:
-        return f"未報告(0/{r.total}件)"
-    percent = "—" if r.percent is None else f"{r.percent}%"
-    return f"{percent}(報告 {r.reported}/{r.total}件)"
+    """A roll-up in one cell: its figure by the one rule (rollup_figure) and its basis."""
+    return gettext("%(figure)s(報告 %(reported)s/%(total)s件)") % {
+        "figure": rollup_figure(r),
+        "reported": r.reported,
+        "total": r.total,
+    }
 
 
 def summary_workbook(summary: Any) -> bytes:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from initiatives.models import GRADE_RULE_TEXT
 from initiatives.models import grade_label as label_of_grade
+from initiatives.selectors import rollup_figure
 from kahoku_dx import era
 from kahoku_dx.people import display_name
 
@@ -103,6 +104,12 @@ def _local_day(value: Any) -> date | None:
     if isinstance(value, datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value if isinstance(value, date) else None
+
+
+@register.filter(name="rollup_figure")
+def rollup_figure_filter(r: Any) -> str:
+    """A roll-up's figure ("—", 「未報告」, "53.3%"): initiatives.selectors.rollup_figure."""
+    return rollup_figure(r)
 
 
 @register.filter

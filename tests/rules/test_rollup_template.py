@@ -63,3 +63,35 @@ def test_no_template_shows_a_rollup_its_own_way():
         and re.search(r"報告 \{\{ ?n ?\}\} ?/", path.read_text("utf-8"))
     ]
     assert own_way == []
+
+
+@pytest.mark.parametrize(
+    "saved, figure",
+    [
+        ({"percent": None, "counted": 0, "total": 0, "reported": 0, "unreported": 0}, "—"),
+        ({"percent": None, "counted": 0, "total": 13, "reported": 0, "unreported": 13}, "未報告"),
+        ({"percent": None, "counted": 0, "total": 13, "reported": 2, "unreported": 11}, "—"),
+        ({"percent": "60.0", "counted": 1, "total": 13, "reported": 1, "unreported": 12}, "60.0%"),
+    ],
+)
+def test_the_figure_is_one_rule_on_screens_and_in_workbooks(saved, figure):
+    """A group with nothing to count is "—" on the screen and in the meeting report's and the
+    summary's workbooks alike (the workbook said 「未報告」 for it); nobody reported is 「未報告」,
+    never 0 % (initiatives.selectors.rollup_figure_kind)."""
+    from django.template.loader import render_to_string
+
+    from initiatives.selectors import Rollup
+    from reporting.reports import _rollup_cells
+    from reporting.version_views import _rollup_text
+
+    screen = render_to_string("includes/rollup.html", {"r": saved, "fy": "R8", "nolink": True})
+    assert re.search(r'<span class="rollup-figure">([^<]*)</span>', screen)[1] == figure
+    cell = _rollup_cells(saved)[0]
+    assert (f"{cell * 100:.1f}%" if isinstance(cell, float) else cell) == figure
+    rollup = Rollup(
+        None if saved["percent"] is None else saved["percent"],
+        saved["counted"],
+        saved["total"],
+        saved["reported"],
+    )
+    assert _rollup_text(rollup).startswith(f"{figure}(報告 {saved['reported']}/")
