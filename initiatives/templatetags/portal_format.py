@@ -120,6 +120,15 @@ def wareki(value: Any) -> str:
 
 
 @register.filter
+def wareki_time(value: Any) -> str:
+    """A moment as the portal shows it, in Japan's time: "令和8年12月7日(月) 09:33"."""
+    if not isinstance(value, datetime):
+        return wareki(value)
+    moment = timezone.localtime(value) if timezone.is_aware(value) else value
+    return f"{era.format_date(moment.date())} {moment:%H:%M}"
+
+
+@register.filter
 def wareki_full(value: Any) -> str:
     """和暦 with 西暦, where space allows: "令和8年11月2日(月)(2026年)"."""
     day = _local_day(value)

@@ -331,7 +331,7 @@ def test_screen_lines_and_fixes(client, nxt, personas):
     with at("2027-03-25"):
         client.force_login(personas.secretariat)
         page = client.get(URL).content.decode()  # defaults: R9, 2027-04-01
-        assert "かほく市DX推進計画(第2期)：2027-04-01" in page
+        assert "かほく市DX推進計画(第2期)：令和9年4月1日(木)" in page
         assert "すべてOKです。" in page and 'data-status="要対応"' not in page
         WorkingGroupMembership.objects.filter(working_group=nxt.other_wg).update(role="member")
         response = client.get(URL, {"plan": R9_CODE, "on": "R9.4.1"})

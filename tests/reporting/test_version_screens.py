@@ -60,7 +60,7 @@ def test_secretariat_drafts_edits_adopts_and_puts_in_force(client, personas):
     assert nxt.status == PlanStatus.ADOPTED and draft.frozen_at is not None
     assert client.get(url).status_code == 403  # a frozen version's text is fixed
     page = client.get(reverse("reporting:versions")).content.decode()
-    assert "決定（令和9年2月20日）" in page and "施行日（2027-04-01）になると" in page
+    assert "決定（令和9年2月20日）" in page and "施行日（令和9年4月1日(木)）になると" in page
     traveller.stop()
     with time_machine.travel(date(2027, 4, 1), tick=False):
         client.force_login(personas.secretariat)

@@ -105,7 +105,7 @@ def test_rename_mid_plan_keeps_the_old_name_for_records_before_the_date(client, 
     nxt = WorkingGroup.objects.get(plan=r9, key=personas.wg.key)
     assert nxt.name == "デジタル推進課WG" and not nxt.names.exists()
     page = client.get(reverse(URL), {"plan": plan.code}).content.decode()
-    assert f"2026-12-01から改称（旧: {old}）" in page
+    assert f"令和8年12月1日(火)から改称（旧: {old}）" in page
 
 
 def test_rename_from_april_changes_the_next_plan_only(personas, plan, r9):
