@@ -100,3 +100,18 @@ def test_changing_the_ratio_changes_the_model_and_the_page(client, personas, mon
     client.force_login(personas.viewer)
     assert ind.values.get(fiscal_year=2023).grade == "A"
     assert _badges(client, ini)["令和5年度 (2023年度)"] == "A"
+
+
+def test_a_missing_actual_is_ungraded_through_31_march_and_d_from_1_april(personas):
+    """The edge of the fiscal year: FY2026 runs to 2027-03-31 (未評価 that day, in Japan) and
+    has ended on 2027-04-01 (D 評価できない), on the model and through indicator_grade alike."""
+    from datetime import date
+
+    from initiatives.selectors import indicator_grade
+
+    indicator = make_indicator(initiative("2.1"), name="件数")
+    value = indicator.values.create(fiscal_year=2026, target=10)
+    assert value.grade_on(date(2027, 3, 31)) == models.UNGRADED
+    assert value.grade_on(date(2027, 4, 1)) == models.Grade.D
+    assert indicator_grade(indicator, 2025, date(2026, 3, 31)) == models.UNGRADED  # no row
+    assert indicator_grade(indicator, 2025, date(2026, 4, 1)) == models.Grade.D
