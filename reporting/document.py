@@ -22,12 +22,13 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from kahoku_dx import era
-from kahoku_dx.spreadsheets import clean_text
 from reporting.chapter_facts import fill
+from reporting.docx_parts import FONT, HEADING_FONT
+from reporting.docx_parts import repeat_header as _repeat_header
+from reporting.docx_parts import set_east_asian_font as _set_east_asian_font
+from reporting.docx_parts import shade as _shade
+from reporting.docx_parts import text as _text
 
-DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FONT = "游明朝"
-HEADING_FONT = "游ゴシック"
 TABLE_41 = "表4-1 スケジュール予定"
 CHAPTER_TITLES = {
     1: "かほく市DX推進計画の背景と目的",
@@ -37,21 +38,6 @@ CHAPTER_TITLES = {
     5: "基本方針",
     6: "取組内容について",
 }
-
-
-def _text(value: Any) -> str:
-    """Text XML can hold (python-docx refuses control characters)."""
-    return clean_text(str(value or ""))
-
-
-def _set_east_asian_font(style: Any, name: str) -> None:
-    style.font.name = name
-    rpr = style.element.get_or_add_rPr()
-    fonts = rpr.find(qn("w:rFonts"))
-    if fonts is None:
-        fonts = OxmlElement("w:rFonts")
-        rpr.append(fonts)
-    fonts.set(qn("w:eastAsia"), name)
 
 
 def _toc(document: Any, entries: list[str]) -> None:
@@ -97,22 +83,6 @@ def _body(document: Any, body: str) -> None:
                 document.add_paragraph(_text(text[2:]), style="List Bullet")
             else:
                 document.add_paragraph(_text(text))
-
-
-def _shade(cell: Any, fill: str = "DDEBF7") -> None:
-    tc_pr = cell._tc.get_or_add_tcPr()
-    shading = OxmlElement("w:shd")
-    shading.set(qn("w:val"), "clear")
-    shading.set(qn("w:color"), "auto")
-    shading.set(qn("w:fill"), fill)
-    tc_pr.append(shading)
-
-
-def _repeat_header(row: Any) -> None:
-    tr_pr = row._tr.get_or_add_trPr()
-    header = OxmlElement("w:tblHeader")
-    header.set(qn("w:val"), "true")
-    tr_pr.append(header)
 
 
 def _schedule_table(document: Any, schedule: dict[str, Any]) -> Any:
