@@ -197,7 +197,8 @@ class DirectoryBackend(LDAPBackend):
         # A directory session ends when the directory login is switched off.
         if not directory_login_on():
             return None
-        return super().get_user(user_id)
+        user = super().get_user(user_id)
+        return user if user is not None and user.is_active else None
 
     def get_or_build_user(self, username: str, ldap_user: Any) -> tuple[Any, bool]:
         """The directory accepted the password: find the person, or refuse (never build)."""

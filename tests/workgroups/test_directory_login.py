@@ -279,3 +279,63 @@ def test_department_value_of_an_entry(on):
     assert directory.directory_department({"ou": ["総務課"]}) == "総務課"
     on.DIRECTORY_DEPARTMENT_ATTR = ""
     assert directory.directory_department({"ou": ["総務課"]}) == ""
+
+
+def test_fallback_password_reset_and_staff_screen_say_the_directory(client, on, staff):
+    from django.core import mail
+
+    on.LOCAL_PASSWORD_LOGIN = "fallback"
+    jimu = make_user("jimu", role=StaffProfile.Role.SECRETARIAT)
+    clerk = make_user("ippan", section="総務課")
+    page = client.get(reverse("password_reset")).content.decode()
+    assert "ここではなく庁内のパソコンのパスワードの手続きで変更してください" in page
+    # No reset mail for a person whose portal password could not be used; the secretariat's
+    # reset still goes out.
+    client.post(reverse("password_reset"), {"email": clerk.email})
+    assert mail.outbox == []
+    client.post(reverse("password_reset"), {"email": jimu.email})
+    assert [m.to for m in mail.outbox] == [[jimu.email]]
+
+    client.post(reverse("login"), {"username": "jimu", "password": PASSWORD})
+    page = client.get(reverse("workgroups:staff_password", args=[clerk.pk])).content.decode()
+    assert 'id="directory-only"' in page
+    page = client.get(reverse("workgroups:staff_password", args=[jimu.pk])).content.decode()
+    assert 'id="directory-only"' not in page
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"LOCAL_PASSWORD_LOGIN": "fallback"},
+            "LOCAL_PASSWORD_LOGIN=fallback は、ディレクトリログイン",
+        ),
+        ({"LOCAL_PASSWORD_LOGIN": "never"}, "LOCAL_PASSWORD_LOGIN='never' は all か fallback"),
+        ({"AUTH_LDAP_SERVER_URI": "dc01.city.local"}, "ldap://ホスト名[:ポート]"),
+        ({"AUTH_LDAP_SERVER_URI": "ldap://dc01"}, "AUTH_LDAP_USER_SEARCH_BASE"),
+        (
+            {
+                "AUTH_LDAP_SERVER_URI": "ldap://dc01",
+                "AUTH_LDAP_USER_SEARCH_BASE": "dc=city",
+                "AUTH_LDAP_USER_SEARCH_FILTER": "(uid=tanaka)",
+            },
+            "%(user)s を含めてください",
+        ),
+        (
+            {
+                "DJANGO_ENV": "production",
+                "SECRET_KEY": "x" * 60,
+                "ALLOWED_HOSTS": "a.example",
+                "AUTH_LDAP_SERVER_URI": "ldap://dc01",
+                "AUTH_LDAP_USER_SEARCH_BASE": "dc=city",
+            },
+            "AUTH_LDAP_START_TLS=true にしてください",
+        ),
+    ],
+)
+def test_directory_settings_refuse_to_start_when_wrong(env, message):
+    from tests.test_settings import _load_settings
+
+    result = _load_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
