@@ -4,17 +4,17 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test e2e install install-test browser lint
+.PHONY: run test e2e install install-test browser lint ldap-build ldap-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
+$(VENV)/.installed: requirements.txt | $(BIN)/python ldap-build
 	$(BIN)/pip install -q -r requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python
+$(VENV)/.installed-test: requirements.txt requirements-test.txt | $(BIN)/python ldap-build
 	$(BIN)/pip install -q -r requirements-test.txt
 	touch $(VENV)/.installed $@
 
@@ -40,7 +40,27 @@ browser:
 	  else sudo apt-get install -y -q $(BROWSER_PACKAGES) >/dev/null; fi; fi
 	@for f in $(BROWSER_TOOLS); do test -e $$f || { echo "$$f が見つかりません ($(BROWSER_PACKAGES))"; exit 1; }; done
 
-test: install-test browser
+# Directory login (workgroups/directory.py): python-ldap compiles against OpenLDAP's and
+# Cyrus SASL's headers; the tests start Debian's slapd (tests/ldap_server.py). slapd is for
+# the tests only: never on the portal's server.
+LDAP_BUILD_PACKAGES := libldap2-dev libsasl2-dev
+LDAP_BUILD_FILES := /usr/include/ldap.h /usr/include/sasl/sasl.h
+LDAP_SERVER_PACKAGES := slapd ldap-utils
+LDAP_SERVER_FILES := /usr/sbin/slapd /usr/sbin/slapadd /etc/ldap/schema/inetorgperson.schema
+define apt_ensure
+	@for f in $(2); do test -e $$f || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q $(1) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(1) >/dev/null; }; \
+	  else sudo apt-get install -y -q $(1) >/dev/null; fi; fi
+	@for f in $(2); do test -e $$f || { echo "$$f が見つかりません ($(1))"; exit 1; }; done
+endef
+ldap-build:
+	$(call apt_ensure,$(LDAP_BUILD_PACKAGES),$(LDAP_BUILD_FILES))
+ldap-server:
+	$(call apt_ensure,$(LDAP_SERVER_PACKAGES),$(LDAP_SERVER_FILES))
+
+test: install-test browser ldap-server
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
 

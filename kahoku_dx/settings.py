@@ -256,8 +256,86 @@ else:
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # The portal's own passwords (LOCAL_PASSWORD_LOGIN), then the city's directory when
+    # AUTH_LDAP_SERVER_URI is set (workgroups/directory.py): local accounts never wait for
+    # a directory that does not answer.
+    "workgroups.directory.LocalPasswordBackend",
+    "workgroups.directory.DirectoryBackend",
 ]
+
+# --- Directory login (LDAP / Active Directory; workgroups/directory.py, docs/deploy.md) ---
+# django-auth-ldap's own names where it has them. The directory only checks the password:
+# the person is the portal's, found by 職員番号 (DIRECTORY_STAFF_NUMBER_ATTR) or e-mail;
+# nobody is created. Unset AUTH_LDAP_SERVER_URI: directory login off.
+AUTH_LDAP_SERVER_URI = env_str("AUTH_LDAP_SERVER_URI", "").strip()
+AUTH_LDAP_BIND_DN = env_str("AUTH_LDAP_BIND_DN", "")
+AUTH_LDAP_BIND_PASSWORD = env_str("AUTH_LDAP_BIND_PASSWORD", "")
+AUTH_LDAP_START_TLS = env_bool("AUTH_LDAP_START_TLS", False)
+AUTH_LDAP_USER_SEARCH_BASE = env_str("AUTH_LDAP_USER_SEARCH_BASE", "").strip()
+AUTH_LDAP_USER_SEARCH_FILTER = env_str(
+    "AUTH_LDAP_USER_SEARCH_FILTER", "(sAMAccountName=%(user)s)"
+).strip()
+DIRECTORY_STAFF_NUMBER_ATTR = env_str("DIRECTORY_STAFF_NUMBER_ATTR", "employeeNumber").strip()
+DIRECTORY_EMAIL_ATTR = env_str("DIRECTORY_EMAIL_ATTR", "mail").strip()
+DIRECTORY_DEPARTMENT_ATTR = env_str("DIRECTORY_DEPARTMENT_ATTR", "department").strip()
+DIRECTORY_TIMEOUT_SECONDS = env_int("DIRECTORY_TIMEOUT_SECONDS", 5)
+DIRECTORY_CA_CERT_FILE = env_str("DIRECTORY_CA_CERT_FILE", "").strip()
+DIRECTORY_ALLOW_PLAINTEXT = env_bool("DIRECTORY_ALLOW_PLAINTEXT", False)
+# all: everyone with a portal password may use it; fallback: superusers and the
+# secretariat only (workgroups.access.may_use_local_password), everyone else signs in
+# with the directory.
+LOCAL_PASSWORD_LOGIN = env_str("LOCAL_PASSWORD_LOGIN", "all").strip()
+if LOCAL_PASSWORD_LOGIN not in {"all", "fallback"}:
+    raise ImproperlyConfigured(
+        f"LOCAL_PASSWORD_LOGIN={LOCAL_PASSWORD_LOGIN!r} は all か fallback を指定してください。"
+    )
+if AUTH_LDAP_SERVER_URI:
+    _ldap_uris = AUTH_LDAP_SERVER_URI.split()
+    if not all(re.fullmatch(r"ldaps?://[^\s/]+/?", uri) for uri in _ldap_uris):
+        raise ImproperlyConfigured(
+            f"AUTH_LDAP_SERVER_URI={AUTH_LDAP_SERVER_URI!r} は ldap://ホスト名[:ポート] か "
+            "ldaps://ホスト名[:ポート] で指定してください(複数は空白区切り)。"
+        )
+    _ldaps = all(uri.startswith("ldaps://") for uri in _ldap_uris)
+    if AUTH_LDAP_START_TLS and any(uri.startswith("ldaps://") for uri in _ldap_uris):
+        raise ImproperlyConfigured(
+            "ldaps:// は最初から暗号化されています。AUTH_LDAP_START_TLS は ldap:// のときだけ"
+            "使ってください。"
+        )
+    if PRODUCTION and not (_ldaps or AUTH_LDAP_START_TLS or DIRECTORY_ALLOW_PLAINTEXT):
+        raise ImproperlyConfigured(
+            "本番環境ではパスワードを暗号化して送るため、AUTH_LDAP_SERVER_URI を ldaps:// にするか "
+            "AUTH_LDAP_START_TLS=true にしてください(庁内で平文を認める場合のみ "
+            "DIRECTORY_ALLOW_PLAINTEXT=true)。"
+        )
+    if not AUTH_LDAP_USER_SEARCH_BASE:
+        raise ImproperlyConfigured(
+            "AUTH_LDAP_USER_SEARCH_BASE (職員を探す場所、例: OU=職員,DC=city,DC=kahoku,"
+            "DC=local) を設定してください。"
+        )
+    if "%(user)s" not in AUTH_LDAP_USER_SEARCH_FILTER or not (
+        AUTH_LDAP_USER_SEARCH_FILTER.startswith("(") and AUTH_LDAP_USER_SEARCH_FILTER.endswith(")")
+    ):
+        raise ImproperlyConfigured(
+            f"AUTH_LDAP_USER_SEARCH_FILTER={AUTH_LDAP_USER_SEARCH_FILTER!r} は "
+            "(sAMAccountName=%(user)s) や (uid=%(user)s) のように %(user)s を含めてください。"
+        )
+    if not (DIRECTORY_STAFF_NUMBER_ATTR or DIRECTORY_EMAIL_ATTR):
+        raise ImproperlyConfigured(
+            "DIRECTORY_STAFF_NUMBER_ATTR と DIRECTORY_EMAIL_ATTR の少なくとも一方を指定してください"
+            "(職員を照合する属性)。"
+        )
+    if not 1 <= DIRECTORY_TIMEOUT_SECONDS <= 30:
+        raise ImproperlyConfigured("DIRECTORY_TIMEOUT_SECONDS は1〜30秒にしてください。")
+    if DIRECTORY_CA_CERT_FILE and not Path(DIRECTORY_CA_CERT_FILE).is_file():
+        raise ImproperlyConfigured(
+            f"DIRECTORY_CA_CERT_FILE={DIRECTORY_CA_CERT_FILE!r} のファイルがありません。"
+        )
+elif LOCAL_PASSWORD_LOGIN == "fallback":
+    raise ImproperlyConfigured(
+        "LOCAL_PASSWORD_LOGIN=fallback は、ディレクトリログイン (AUTH_LDAP_SERVER_URI) と"
+        "一緒に設定してください。そうでないと事務局と管理者しかログインできません。"
+    )
 # Argon2id with OWASP's parameters first (kahoku_dx/hashers.py says why); the others only
 # verify older hashes, which are upgraded at the next login.
 PASSWORD_HASHERS = [

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
@@ -109,10 +110,16 @@ def can_log_in(user: Any) -> bool:
     """Whether ``user`` can sign in to the screens today: an active account with a usable
     password. The one predicate for "people who can log in" (the reminders and the review
     mails go only to them). API service accounts never pass: they are made without a
-    password (reporting.api.accounts), their token is their only credential. A directory
-    login (LDAP/SSO), if it comes, is one more way in and belongs here.
+    password (reporting.api.accounts), their token is their only credential. With the
+    directory login on, a person the directory can be matched to (`may_use_directory`)
+    can log in without a portal password; with LOCAL_PASSWORD_LOGIN=fallback a portal
+    password counts only for those who may use it (`may_use_local_password`).
     """
-    return bool(user.is_active and user.has_usable_password())
+    if not user.is_active:
+        return False
+    if user.has_usable_password() and may_use_local_password(user):
+        return True
+    return may_use_directory(user)
 
 
 class SecretariatRequiredMixin(AccessMixin):
@@ -273,3 +280,46 @@ def lockout_problems(
                 msg = msg_gone if pk in gone else msg_other
                 problems.append(str(msg % {"name": display_name(people[pk])}))
     return problems
+
+
+# --- which way in: the portal's own password, the city's directory -------------------------
+
+LOCAL_PASSWORD_ALL = "all"
+LOCAL_PASSWORD_FALLBACK = "fallback"
+
+MSG_LOCAL_PASSWORD_OFF = gettext_lazy(
+    "ポータルのパスワードでログインできるのは、事務局と管理者だけです。"
+    "庁内のパソコンにサインインするときのユーザー名とパスワードでログインしてください。"
+)
+
+
+def directory_login_on() -> bool:
+    """Whether staff may sign in with the city's directory (AUTH_LDAP_SERVER_URI is set)."""
+    return bool(settings.AUTH_LDAP_SERVER_URI)
+
+
+def may_use_local_password(user: Any) -> bool:
+    """Whether ``user`` may sign in with a portal password. LOCAL_PASSWORD_LOGIN=all:
+    everyone; fallback: superusers and the secretariat only (the way in when the directory
+    is down), everyone else uses the directory. The one rule: the login backends
+    (workgroups.directory.LocalPasswordBackend), `can_log_in`, the password reset and the
+    staff screen ask it."""
+    if settings.LOCAL_PASSWORD_LOGIN != LOCAL_PASSWORD_FALLBACK:
+        return True
+    return bool(user.is_superuser) or roles_for(user).secretariat
+
+
+def may_use_directory(user: Any) -> bool:
+    """Whether the directory login could find ``user``: it is on, the account is active and
+    used on the screens, and the person has what the directory is matched by (a 職員番号
+    when DIRECTORY_STAFF_NUMBER_ATTR is set, a mail address when DIRECTORY_EMAIL_ATTR is)."""
+    if not directory_login_on() or not user.is_active or is_service_account(user):
+        return False
+    try:
+        number = user.profile.staff_number  # the cached profile when the caller loaded it
+    except StaffProfile.DoesNotExist:
+        number = ""
+    return bool(
+        (settings.DIRECTORY_STAFF_NUMBER_ATTR and number)
+        or (settings.DIRECTORY_EMAIL_ATTR and user.email)
+    )

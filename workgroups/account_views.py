@@ -35,7 +35,13 @@ from qrcode.image.svg import SvgPathImage
 
 from kahoku_dx import two_factor
 from kahoku_dx.reauth import pop_replay, record_authentication, require_recent_auth, safe_next
-from workgroups.access import MSG_SERVICE_ACCOUNT_LOGIN, may_use_screens, roles_for
+from workgroups import directory
+from workgroups.access import (
+    MSG_SERVICE_ACCOUNT_LOGIN,
+    directory_login_on,
+    may_use_screens,
+    roles_for,
+)
 
 GET_POST = require_http_methods(["GET", "POST"])
 PENDING_KEY = "portal_second_factor_pending"
@@ -85,7 +91,14 @@ def _next(request: HttpRequest) -> str:
 
 
 class PortalAuthenticationForm(AuthenticationForm):
-    """Django's login form, refusing API service accounts (access.may_use_screens)."""
+    """Django's login form, refusing API service accounts (access.may_use_screens); a login
+    the directory or the local-password rule refused says why (workgroups.directory)."""
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        message = directory.refusal_message(self.request)
+        if message:
+            return forms.ValidationError(message, code="refused")
+        return super().get_invalid_login_error()
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
@@ -98,10 +111,16 @@ class PortalLoginView(LoginView):
 
     authentication_form = PortalAuthenticationForm
 
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return {**super().get_context_data(**kwargs), "directory_login": directory_login_on()}
+
     def form_valid(self, form: Any) -> HttpResponse:
         user = form.get_user()
         if not user_has_device(user, confirmed=True):
-            return super().form_valid(form)
+            response = super().form_valid(form)
+            directory.remember_login(self.request, user)
+            return response
+        directory.remember_login(self.request, user)
         self.request.session[PENDING_KEY] = {
             "user": user.pk,
             "backend": user.backend,
@@ -300,7 +319,9 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
                 form.add_error("code", error)
         elif password:
             again = authenticate(request, username=user.get_username(), password=password)
-            confirmed = again is not None and again.pk == user.pk
+            confirmed = (again is not None and again.pk == user.pk) or directory.confirm_password(
+                request, user, password
+            )
             if not confirmed:
                 form.add_error("password", _("パスワードが正しくありません。"))
         else:

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from kahoku_dx.client_ip import client_ip
+from workgroups.access import directory_login_on, may_use_local_password
 from workgroups.models import PasswordResetRequest
 
 security_log = logging.getLogger("kahoku_dx.security")
@@ -66,7 +67,16 @@ def password_reset_allowed(*, email: str, client: str | None) -> bool:
 
 
 class ThrottledPasswordResetForm(PasswordResetForm):
-    """Django's reset form, sending nothing once a limit is reached."""
+    """Django's reset form, sending nothing once a limit is reached, and nothing to a person
+    who signs in with the directory only (LOCAL_PASSWORD_LOGIN=fallback)."""
+
+    @property
+    def directory_login(self) -> bool:
+        """The page says where a directory password is reset (not here)."""
+        return directory_login_on()
+
+    def get_users(self, email: str) -> Any:
+        return (user for user in super().get_users(email) if may_use_local_password(user))
 
     def save(self, *args: Any, request: Any = None, **kwargs: Any) -> None:
         client = client_ip(request) if request is not None else None

@@ -30,6 +30,7 @@ from workgroups.access import (
     get_staff_for_user,
     may_change_account,
     may_have_password,
+    may_use_local_password,
     roles_for,
 )
 from workgroups.forms import (
@@ -269,7 +270,8 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"user": person.get_username()},
             )
             return redirect("workgroups:staff_edit", pk=person.pk)
-    return render(request, "workgroups/staff_password.html", {"form": form, "person": person})
+    context = {"form": form, "person": person, "directory_only": not may_use_local_password(person)}
+    return render(request, "workgroups/staff_password.html", context)
 
 
 # --------------------------------------------------------------------------------------------
