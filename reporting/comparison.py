@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext
 
 from kahoku_dx.params import ascii_int_or_default
@@ -53,7 +55,14 @@ def plan_of(value: str) -> Plan | None:
 
 
 def source(value: str) -> Source:
-    """The side named by ``value`` with its content."""
+    """The side named by ``value`` with its content, built in Japanese whoever asks: a frozen
+    version holds its text (計画期間 …) in Japanese, so the plan as it stands is read in the
+    same language, or a reader in English would see every such fact as changed."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _source(value)
+
+
+def _source(value: str) -> Source:
     pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
     if pk is not None:
         version = _version(pk)

@@ -10,6 +10,7 @@ import subprocess
 import docx
 import openpyxl
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -177,6 +178,17 @@ def test_the_screen_s_excel_form_has_the_columns_and_the_underlines(client, pers
     assert str(period) == "令和9年度 (2027年度)〜令和13年度 (2031年度)"
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
     assert ws.print_title_rows == "$6:$6"
+
+    # Read in English, the screen is English but the city's document stays Japanese.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("reporting:version_compare"), params).content.decode()
+    assert "Revised on the left, before revision on the right" in page
+    response = client.get(reverse("reporting:version_compare"), {**params, "shinkyu": "xlsx"})
+    ws = openpyxl.load_workbook(io.BytesIO(response.content))["新旧対照表"]
+    assert (ws["A2"].value, ws["A3"].value) == (f"改正後:{AFTER}", f"改正前:{BEFORE}")
+    assert ws.cell(7 + places.index("計画期間"), 2).value == (
+        "令和9年度 (2027年度)〜令和13年度 (2031年度)"
+    )
 
 
 def test_a_pdf_that_cannot_be_made_says_so_on_the_page(client, personas, settings, drafted):
