@@ -3,13 +3,18 @@
 Items are matched by their keys in the plan (policy number, initiative number within its
 policy, project and indicator names, table 4-1 item title and line, chapter number), never
 by database ids, so a version frozen years ago compares with today's draft. Changed text
-carries a character-level diff: Japanese has no spaces to diff words by. The character diff
-is bounded (size, cost, and a time budget per comparison); past it, a line diff with a note.
+carries a diff by tokens (``tokenize``: Japanese has no spaces to diff words by, so each
+kanji, hiragana and punctuation mark is a token, while a number, a Latin word and a katakana
+word are one token each), so 「2023年度」→「2031年度」 reads as a replaced number. The
+screen and the 新旧対照表 (``reporting.comparison_document``) both show these boundaries.
+The token diff is bounded (size, cost, and a time budget per comparison); past it, a line
+diff with a note.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -32,6 +37,25 @@ CHAR_DIFF_MAX_WORK = 1_000_000  # per pair of texts
 CHAR_DIFF_SECONDS = 1.0  # of character diffs per comparison page; then lines for the rest
 LINE_DIFF_MAX_WORK = 1_000_000  # the same bound for lines; past it, before and after whole
 LINE_MODE_NOTE = _("文章が長いため、行単位で比較しています。")
+
+# One token: a number (ASCII or full-width digits, with its decimal point or thousands
+# separators: 2031, ２０３１, 3.5, 1,000), a Latin word (DX, LINE, ＤＸ), a katakana word with
+# its long-vowel marks (オンライン, ガバメント; ・ separates words), a run of spaces; else
+# one character (each kanji, hiragana, punctuation mark and line break).
+_TOKEN = re.compile(
+    r"[0-9０-９]+(?:[.,．，][0-9０-９]+)*"
+    r"|[A-Za-zＡ-Ｚａ-ｚ]+"
+    r"|[\u30a1-\u30fa\u30fc-\u30ff\uff66-\uff9f]+"
+    r"|[ \t\u3000]+"
+    r"|.",
+    re.DOTALL,
+)
+
+
+def tokenize(text: str) -> list[str]:
+    """``text`` cut where a reader sees word and number boundaries (see ``_TOKEN``); the
+    tokens joined give ``text`` back."""
+    return _TOKEN.findall(text)
 
 
 def _work(a: Sequence[Hashable], b: Sequence[Hashable]) -> int:
@@ -66,16 +90,18 @@ class FieldChange:
 
     @cached_property
     def ops(self) -> list[tuple[str, str]]:
-        """("equal" | "insert" | "delete", text) runs: character by character, or line by
-        line (``line_mode``) for long texts, costly ones or once the page's budget is spent."""
+        """("equal" | "insert" | "delete", text) runs: token by token (``tokenize``), or line
+        by line (``line_mode``) for long texts, costly ones or once the page's budget is spent.
+        A delete and the insert that replaces it come in that order."""
         if (
             len(self.before) <= CHAR_DIFF_MAX_CHARS
             and len(self.after) <= CHAR_DIFF_MAX_CHARS
             and not self.budget.spent
-            and _work(self.before, self.after) <= CHAR_DIFF_MAX_WORK
         ):
-            self.budget.start()
-            return _ops(self.before, self.after, autojunk=False)
+            tokens_a, tokens_b = tokenize(self.before), tokenize(self.after)
+            if _work(tokens_a, tokens_b) <= CHAR_DIFF_MAX_WORK:
+                self.budget.start()
+                return _merge_short_equalities(_ops(tokens_a, tokens_b, autojunk=False))
         self.line_mode = True
         lines_a = self.before.splitlines(keepends=True)
         lines_b = self.after.splitlines(keepends=True)
@@ -101,6 +127,48 @@ def _ops(a: Sequence[str], b: Sequence[str], *, autojunk: bool) -> list[tuple[st
             out.append(("delete", "".join(a[a1:a2])))
         if b2 > b1:
             out.append(("insert", "".join(b[b1:b2])))
+    return out
+
+
+def _merge_short_equalities(ops: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Fold an unchanged stretch into the changes around it when it is shorter than each
+    of them (after diff-match-patch's semantic clean-up): a rewritten sentence then reads as one
+    replacement, not as fragments kept for a shared 「の」 or 「を」. The texts are unchanged:
+    the deletes and equals still spell the old text, the inserts and equals the new."""
+    # The stack holds ["equal", text] and ["change", deleted, inserted].
+    stack: list[list[str]] = []
+    for op, text in ops:
+        if op == "equal":
+            if stack and stack[-1][0] == "equal":
+                stack[-1][1] += text
+            else:
+                stack.append(["equal", text])
+            continue
+        if not stack or stack[-1][0] != "change":
+            stack.append(["change", "", ""])
+        stack[-1][1 if op == "delete" else 2] += text
+        while (
+            len(stack) >= 3
+            and stack[-1][0] == "change"
+            and stack[-2][0] == "equal"
+            and stack[-3][0] == "change"
+            and len(stack[-2][1])
+            < min(
+                max(len(stack[-3][1]), len(stack[-3][2])), max(len(stack[-1][1]), len(stack[-1][2]))
+            )
+        ):
+            last, same = stack.pop(), stack.pop()[1]
+            stack[-1][1] += same + last[1]
+            stack[-1][2] += same + last[2]
+    out: list[tuple[str, str]] = []
+    for item in stack:
+        if item[0] == "equal":
+            out.append(("equal", item[1]))
+            continue
+        if item[1]:
+            out.append(("delete", item[1]))
+        if item[2]:
+            out.append(("insert", item[2]))
     return out
 
 
@@ -169,7 +237,9 @@ def _label_endings(out: list[Difference], before: dict[str, dict[str, Any]]) -> 
                 d.ending = decision
 
 
-def _index(content: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+def keyed_items(content: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The plan's items by the keys they are matched on across versions and plans (the one
+    home of that rule: the screen's differences and the 新旧対照表 both ask it)."""
     policies: dict[str, dict[str, Any]] = {}
     initiatives: dict[str, dict[str, Any]] = {}
     projects: dict[str, dict[str, Any]] = {}
@@ -203,7 +273,7 @@ def _index(content: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
 
 def content_differences(before: dict[str, Any], after: dict[str, Any]) -> list[Difference]:
     """What changed from ``before`` to ``after``: added, changed and removed, in plan order."""
-    a, b = _index(before), _index(after)
+    a, b = keyed_items(before), keyed_items(after)
     out: list[Difference] = []
     budget = DiffBudget()  # one for the whole comparison
     plan_fields = [

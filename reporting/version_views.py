@@ -22,11 +22,13 @@ from django.views.generic import TemplateView, View
 from initiatives.models import GRADE_RULE_TEXT, grade_text
 from initiatives.selectors import rollup_figure
 from kahoku_dx import era, xlsx_layout
-from kahoku_dx.params import ascii_int_or_default
+from kahoku_dx.office import PDF_CONTENT_TYPE, OfficeError
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
-from plans.selectors import current_plan, plan_and_year, plan_in_force_on
+from plans.selectors import plan_and_year, plan_in_force_on
+from reporting import comparison, comparison_document
+from reporting.comparison import Source
 from reporting.content_diff import content_differences
 from reporting.document import document_filename, plan_document
 from reporting.docx_parts import DOCX_CONTENT_TYPE
@@ -37,9 +39,8 @@ from reporting.forms import (
     RevisionAdoptForm,
     RevisionOpenForm,
     VersionCompareForm,
-    bracketed,
 )
-from reporting.plan_content import NoContentError, plan_content, version_content
+from reporting.plan_content import NoContentError, version_content
 from reporting.selectors.summary import plan_summary
 from reporting.services import versions as services
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
@@ -286,70 +287,86 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
         return redirect("reporting:versions")
 
 
-def _source_content(value: str) -> tuple[str, dict[str, Any]]:
-    """ "v<pk>" is a version (its frozen content); "p<code>" is a plan as it stands now."""
-    pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
-    if pk is not None:
-        version = _version(pk)
-        state = gettext("確定") if version.frozen_at else gettext("下書き")
-        return f"{version.plan.name} {version.label}{bracketed(state)}", _content(version)
-    plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
-    if plan is None:
-        raise Http404(gettext("比較する計画が見つかりません。"))
-    # Now = the database with the latest version's chapters (a plan has no chapters of its own).
-    return f"{plan.name}{bracketed(gettext('現在の内容'))}", plan_content(
-        plan, version=plan.latest_version
-    )
+def _source(value: str) -> Source:
+    try:
+        return comparison.source(value)
+    except comparison.SourceNotFound as exc:
+        raise Http404(str(exc)) from exc
 
 
-def default_comparison(plan: Plan | None = None) -> dict[str, str]:
-    """What the comparison opens on: the plan's first adopted version (第1.0版) against the
-    plan as it stands now ({} when there is no plan)."""
-    plan = plan or current_plan()
-    if plan is None:
-        return {}
-    versions = plan.versions.order_by("issued_fy", "number")
-    # The first version with a text of its own (0.5 before the plan had one is skipped).
-    first = versions.filter(frozen_at__isnull=False).first() or versions.first()
-    now = f"p{plan.code}"
-    return {"a": f"v{first.pk}" if first else now, "b": now}
+default_comparison = comparison.default_comparison
 
-
-def _plan_of(value: str) -> Plan | None:
-    pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
-    if pk is not None:
-        version = PlanVersion.objects.select_related("plan").filter(pk=pk).first()
-        return version.plan if version else None
-    return Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
+DOCUMENT_FORMATS = ("docx", "pdf", "xlsx")
 
 
 class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
     """Frozen contents compared (the plan comparison): with no choice made, 第1.0版 of the
-    current plan against the plan as it stands now."""
+    current plan against the plan as it stands now. ``?format=xlsx`` is the list of
+    differences; ``?shinkyu=docx|pdf|xlsx`` (with ``order``) the 新旧対照表 of b against a."""
 
     template_name = "reporting/version_compare.html"
 
     def _compare(self) -> dict[str, Any]:
         data = self.request.GET if "a" in self.request.GET else default_comparison()
         form = VersionCompareForm(data or None)
-        ctx: dict[str, Any] = {"form": form, "differences": None, "plan": None}
+        order = self.request.GET.get("order")
+        ctx: dict[str, Any] = {
+            "form": form,
+            "differences": None,
+            "plan": None,
+            "order": order
+            if order in comparison_document.ORDERS
+            else comparison_document.AFTER_LEFT,
+            "order_choices": comparison_document.order_choices(),
+        }
         if form.is_bound and form.is_valid():
-            a_label, a = _source_content(form.cleaned_data["a"])
-            b_label, b = _source_content(form.cleaned_data["b"])
+            a, b = _source(form.cleaned_data["a"]), _source(form.cleaned_data["b"])
             ctx.update(
-                a_label=a_label,
-                b_label=b_label,
-                differences=content_differences(a, b),
-                plan=_plan_of(form.cleaned_data["b"]),
-                query=urlencode({"a": form.cleaned_data["a"], "b": form.cleaned_data["b"]}),
+                a=a,
+                b=b,
+                a_label=a.label,
+                b_label=b.label,
+                differences=content_differences(a.content, b.content),
+                plan=b.plan,
+                query=urlencode({"a": a.value, "b": b.value}),
             )
         return ctx
 
     def get(self, request, *args, **kwargs):
         ctx = self._compare()
-        if request.GET.get("format") == "xlsx" and ctx["differences"] is not None:
-            return _attachment(_differences_workbook(ctx), "計画の比較.xlsx", XLSX_CONTENT_TYPE)
+        if ctx["differences"] is not None:
+            if request.GET.get("format") == "xlsx":
+                return _attachment(_differences_workbook(ctx), "計画の比較.xlsx", XLSX_CONTENT_TYPE)
+            kind = request.GET.get("shinkyu")
+            if kind in DOCUMENT_FORMATS:
+                response = self._document(ctx, kind)
+                if response is not None:
+                    return response
+                return self.render_to_response(self.get_context_data(**ctx), status=503)
         return self.render_to_response(self.get_context_data(**ctx))
+
+    def _document(self, ctx: dict[str, Any], kind: str) -> HttpResponse | None:
+        """The 新旧対照表 file, or None with a message on the page (no PDF could be made)."""
+        table = comparison_document.comparison_table(ctx["a"], ctx["b"])
+        order = ctx["order"]
+        if kind == "docx":
+            data, content_type = (
+                comparison_document.comparison_docx(table, order=order),
+                DOCX_CONTENT_TYPE,
+            )
+        elif kind == "xlsx":
+            data, content_type = (
+                comparison_document.comparison_workbook(table, order=order),
+                XLSX_CONTENT_TYPE,
+            )
+        else:
+            try:
+                data = comparison_document.comparison_pdf(table, order=order)
+            except OfficeError as exc:
+                messages.error(self.request, str(exc))
+                return None
+            content_type = PDF_CONTENT_TYPE
+        return _attachment(data, comparison_document.filename(table, kind), content_type)
 
 
 def _differences_workbook(ctx: dict[str, Any]) -> bytes:

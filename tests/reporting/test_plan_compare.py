@@ -371,3 +371,35 @@ def test_preview_lists_the_decision_words(personas, next_plan):
         "完了",
         "廃止",
     )
+
+
+def test_the_period_change_shows_replaced_numbers_on_the_screen(client, personas, next_plan):
+    """Compared by tokens, 令和8年度 (2026年度) → 令和13年度 (2031年度) replaces whole numbers
+    (the character diff showed 「20<del>2</del>3<ins>1</ins>年度」)."""
+    current, nxt = next_plan
+    v10 = PlanVersion.objects.get(plan=current, number="1.0")
+    client.force_login(personas.hq)
+    response = client.get(
+        reverse("reporting:version_compare"), {"a": f"v{v10.pk}", "b": f"p{nxt.code}"}
+    )
+    (plan_row,) = [d for d in response.context["differences"] if d.area == "計画"]
+    (period,) = [c for c in plan_row.changes if c.label == "計画期間"]
+    assert [t for op, t in period.ops if op == "insert"] == ["9", "2027", "13", "2031"]
+    assert (
+        "令和<del>3</del><ins>9</ins>年度 (<del>2021</del><ins>2027</ins>年度)〜"
+        "令和<del>8</del><ins>13</ins>年度 (<del>2026</del><ins>2031</ins>年度)"
+    ) in response.content.decode()
+
+
+def test_read_in_english_the_unchanged_plan_shows_no_difference(client, personas, settings):
+    """第1.0版 froze its facts (計画期間 …) in Japanese; the plan now is read in Japanese too,
+    so a reader in English is not shown the period as changed."""
+    plan = personas.wg.plan
+    v10 = PlanVersion.objects.get(plan=plan, number="1.0")
+    client.force_login(personas.hq)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.get(
+        reverse("reporting:version_compare"), {"a": f"v{v10.pk}", "b": f"p{plan.code}"}
+    )
+    assert response.context["differences"] == []
+    assert "Column order" in response.content.decode()
