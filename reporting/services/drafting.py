@@ -654,6 +654,12 @@ def _year(fy: int) -> str:
     return era.short_header(fy)
 
 
+def _sentence(text: str) -> str:
+    """Typed text as one sentence of the chapter: its lines joined, ending with 。."""
+    text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    return text if text.endswith(("。", ".", "!", "?", "！", "？")) else text + "。"
+
+
 def predecessor_results_text(summary: Any) -> str:
     """The chapter's text from the close-out figures and the approved final reviews
     (reporting.selectors.summary.PlanSummary): what was achieved per policy, the countable
@@ -706,7 +712,7 @@ def predecessor_results_text(summary: Any) -> str:
                 why = review.carry_over_note or review.act_text
                 lines.append(
                     f"- {ini.code} の方針: {review.get_carry_over_display()}"
-                    + (f"。{why}" if why else "")
+                    + (f"。{_sentence(why)}" if why else "。")
                 )
     lines += ["", "### 次期計画への引継ぎ"]
     lines.append(
@@ -720,7 +726,7 @@ def predecessor_results_text(summary: Any) -> str:
             why = review.carry_over_note or review.act_text or "—"
             lines.append(
                 f"- {s.initiative.code} {s.initiative.title}"
-                f"({review.get_carry_over_display()}): {why}"
+                f"({review.get_carry_over_display()}): {_sentence(why)}"
             )
     issues = []
     for s in summary.initiatives:

@@ -81,8 +81,8 @@ def test_the_figure_is_one_rule_on_screens_and_in_workbooks(saved, figure):
     from django.template.loader import render_to_string
 
     from initiatives.selectors import Rollup
-    from reporting.reports import _rollup_cells
     from reporting.closing import rollup_text
+    from reporting.reports import _rollup_cells
 
     screen = render_to_string("includes/rollup.html", {"r": saved, "fy": "R8", "nolink": True})
     assert re.search(r'<span class="rollup-figure">([^<]*)</span>', screen)[1] == figure
