@@ -59,6 +59,11 @@ urlpatterns = [
     ),
     path("<slug:code>/draft/rows/<int:pk>/", views.ScheduleRowFormView.as_view(), name="draft_row"),
     path(
+        "<slug:code>/draft/predecessor-chapter/",
+        views.PredecessorChapterView.as_view(),
+        name="draft_predecessor_chapter",
+    ),
+    path(
         "<slug:code>/draft/<str:kind>/<int:pk>/<str:action>/",
         views.DraftActionView.as_view(),
         name="draft_action",

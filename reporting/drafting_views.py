@@ -491,3 +491,51 @@ class DraftActionView(DraftPlanMixin, View):
             for message in exc.messages:
                 messages.error(request, message)
         return redirect(self.overview_url(anchor))
+
+
+class PredecessorChapterView(DraftPlanMixin, View):
+    """POST only: fill (or create) the draft's 「前計画の成果と課題」 chapter from the previous
+    plan's close-out. Text that differs from the generated text is replaced only after the
+    person confirms on the page this answers with (the old and the new text side by side)."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: Any, code: str) -> Any:
+        from kahoku_dx.params import ascii_int_or_default
+
+        overwrite = request.POST.get("overwrite") == "1"
+        revision = ascii_int_or_default(request.POST.get("revision", ""))
+        try:
+            chapter = services.predecessor_chapter_fill(
+                actor=request.user, plan=self.plan, overwrite=overwrite, revision=revision
+            )
+        except services.NotEditable as exc:
+            return refused(request, self.plan, str(exc))
+        except services.ChapterWouldOverwrite as exc:
+            return render(
+                request,
+                "reporting/drafting/predecessor_confirm.html",
+                {"plan": self.plan, "chapter": exc.chapter, "text": exc.text, "conflict": False},
+            )
+        except EditConflict as exc:
+            return render(
+                request,
+                "reporting/drafting/predecessor_confirm.html",
+                {
+                    "plan": self.plan,
+                    "chapter": exc.current,
+                    "text": services.predecessor_results_text_for(self.plan),
+                    "conflict": True,
+                    "message": str(exc),
+                },
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(self.overview_url("chapters"))
+        messages.success(
+            request,
+            f"第{chapter.number}章「{chapter.title}」を前計画のデータから作成しました。"
+            "内容を確認し、必要に応じて編集してください。",
+        )
+        return redirect("reporting:chapter_edit", chapter.version_id, chapter.number)

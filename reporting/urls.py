@@ -1,7 +1,7 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
 from django.urls import include, path
 
-from reporting import switch_views, version_views, views
+from reporting import closing_views, switch_views, version_views, views
 
 app_name = "reporting"
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("publication/", views.PublicationView.as_view(), name="publication"),
     path("switch/", switch_views.PlanSwitchView.as_view(), name="plan_switch"),
     path("versions/", version_views.VersionListView.as_view(), name="versions"),
-    path("summary/", version_views.SummaryView.as_view(), name="summary"),
+    path("summary/", closing_views.SummaryView.as_view(), name="summary"),
     path("versions/compare/", version_views.VersionCompareView.as_view(), name="version_compare"),
     path(
         "versions/<int:pk>/document.docx",

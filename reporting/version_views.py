@@ -12,21 +12,17 @@ from urllib.parse import quote, urlencode
 import openpyxl
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.views.generic import TemplateView, View
 
-from initiatives.models import GRADE_RULE_TEXT, grade_text
-from initiatives.selectors import rollup_figure
 from kahoku_dx import era, xlsx_layout
 from kahoku_dx.office import PDF_CONTENT_TYPE, OfficeError
 from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
-from plans.selectors import plan_and_year, plan_in_force_on
+from plans.selectors import plan_in_force_on
 from reporting import comparison, comparison_document
 from reporting.comparison import Source
 from reporting.content_diff import content_differences
@@ -41,7 +37,6 @@ from reporting.forms import (
     VersionCompareForm,
 )
 from reporting.plan_content import NoContentError, version_content
-from reporting.selectors.summary import plan_summary
 from reporting.services import versions as services
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
 
@@ -392,149 +387,3 @@ def _differences_workbook(ctx: dict[str, Any]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-# --------------------------------------------------------------------------------------------
-# The six-year summary (計画期間の総括)
-# --------------------------------------------------------------------------------------------
-
-
-def _summary_plan(request: Any) -> Plan:
-    chosen = plan_and_year(request)
-    plan = None if chosen.unknown_plan else chosen.plan
-    if plan is None:
-        raise Http404("計画が見つかりません。")
-    return plan
-
-
-SUMMARY_PAGE_SIZE = 20
-
-
-class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "reporting/summary.html"
-
-    def get(self, request, *args, **kwargs):
-        summary = plan_summary(_summary_plan(request))
-        if request.GET.get("format") == "xlsx":
-            return _attachment(
-                summary_workbook(summary),
-                f"{summary.plan.name} 計画期間の総括.xlsx",
-                XLSX_CONTENT_TYPE,
-            )
-        plans = Plan.objects.order_by("start_fy", "code")
-        # The initiatives' six-year sections a page at a time (the whole in the Excel file).
-        page = Paginator(summary.initiatives, SUMMARY_PAGE_SIZE).get_page(request.GET.get("page"))
-        return self.render_to_response(
-            self.get_context_data(summary=summary, plans=plans, page_obj=page)
-        )
-
-
-def _rollup_text(r: Any) -> str:
-    """A roll-up in one cell: its figure by the one rule (rollup_figure) and its basis."""
-    return gettext("%(figure)s(報告 %(reported)s/%(total)s件)") % {
-        "figure": rollup_figure(r),
-        "reported": r.reported,
-        "total": r.total,
-    }
-
-
-def summary_workbook(summary: Any) -> bytes:
-    """The summary as an office prints it: one sheet per view, A4 landscape, header repeated."""
-    wb = openpyxl.Workbook()
-    labels = summary.year_labels
-    ws = wb.active
-    ws.title = "集計"
-    set_cell(ws, 1, 1, f"{summary.plan.name} 計画期間の総括({summary.plan.period_label})")
-    set_cell(ws, 3, 1, "区分")
-    set_cell(ws, 3, 2, "対象")
-    for i, label in enumerate(labels):
-        set_cell(ws, 3, 3 + i, label)
-    row = 3
-    for kind, groups in (
-        ("計画全体", [summary.overall]),
-        ("基本方針", summary.policies),
-        ("WG", summary.working_groups),
-    ):
-        for g in groups:
-            row += 1
-            set_cell(ws, row, 1, kind)
-            set_cell(ws, row, 2, g.label)
-            for i, r in enumerate(g.rollups):
-                set_cell(ws, row, 3 + i, _rollup_text(r))
-    set_cell(ws, row + 2, 1, f"集計の方法:{summary.rule_text}")
-    xlsx_layout.layout_table(
-        ws, header_row=3, landscape=True, title="計画期間の総括", fixed_widths={2: 36}
-    )
-
-    ws = wb.create_sheet("取り組み別")
-    header = ["番号", "取り組み", "WG"] + labels
-    for col, text in enumerate(header, start=1):
-        set_cell(ws, 1, col, text)
-    for r, s in enumerate(summary.initiatives, start=2):
-        ini = s.initiative
-        set_cell(ws, r, 1, ini.code)
-        set_cell(ws, r, 2, ini.title)
-        set_cell(ws, r, 3, ini.working_group.name if ini.working_group else "")
-        for i, y in enumerate(s.years):
-            text = y.status_label + (f" {y.percent}%" if y.percent is not None else "")
-            set_cell(ws, r, 4 + i, text)
-    xlsx_layout.layout_table(
-        ws, header_row=1, landscape=True, title="取り組み別の進捗", fixed_widths={2: 36}
-    )
-
-    ws = wb.create_sheet("指標")
-    header = ["番号", "指標", "単位"] + [f"{label} 目標/実績/評価" for label in labels]
-    for col, text in enumerate(header, start=1):
-        set_cell(ws, 1, col, text)
-    r = 1
-    for s in summary.initiatives:
-        for row_ in s.indicators:
-            r += 1
-            set_cell(ws, r, 1, s.initiative.code)
-            set_cell(ws, r, 2, row_.indicator.name)
-            set_cell(ws, r, 3, row_.indicator.unit)
-            for i, (v, grade) in enumerate(row_.cells):
-                figures = "— / —" if v is None else f"{_num(v.target)} / {_num(v.shown_actual)}"
-                set_cell(ws, r, 4 + i, f"{figures} / {grade_text(grade)}")
-    set_cell(ws, r + 2, 1, f"評価の基準:{GRADE_RULE_TEXT}")
-    xlsx_layout.layout_table(
-        ws, header_row=1, landscape=True, title="指標と評価", fixed_widths={2: 30}
-    )
-
-    ws = wb.create_sheet("振り返り")
-    header = ["番号", "取り組み", "年度", "状態", "Plan", "Do", "Check", "Act", "次期への方針"]
-    for col, text in enumerate(header, start=1):
-        set_cell(ws, 1, col, text)
-    r = 1
-    for s in summary.initiatives:
-        for review in s.reviews:
-            r += 1
-            values = [
-                s.initiative.code,
-                s.initiative.title,
-                era.format_fiscal_year(review.fiscal_year),
-                review.get_state_display(),
-                review.plan_text,
-                review.do_text,
-                review.check_text,
-                review.act_text,
-                review.get_carry_over_display() if review.carry_over else "",
-            ]
-            for col, value in enumerate(values, start=1):
-                set_cell(ws, r, col, value)
-    xlsx_layout.layout_table(
-        ws,
-        header_row=1,
-        landscape=True,
-        title="PDCAの振り返り",
-        fixed_widths={2: 24, 5: 30, 6: 30, 7: 30, 8: 30},
-    )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
-
-
-def _num(value: Any) -> str:
-    if value is None:
-        return "—"
-    return format(value.normalize(), "f") if value == value.to_integral() else str(value)

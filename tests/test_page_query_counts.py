@@ -386,9 +386,9 @@ LIST_PAGES: list[Page] = [
     Page("reporting:versions", "hq", 5, DOMAIN),
     # the plan switch check: each check's first 50 rows with the total
     Page("reporting:plan_switch", "secretariat", 23, FIRST, params=lambda w: {"plan": PLAN_CODE}),
-    # the aggregate table whole, the initiatives' sections paginated (all in ?format=xlsx)
-    # (+2: the linked indicators are graded on the counted rows, like on every other page)
-    Page("reporting:summary", "hq", 17, PAGINATED),
+    # the close-out report whole (also ?format=docx|pdf|xlsx): bounded by the plan; the 27
+    # and 20 read once for their summaries and the indicators counted from them
+    Page("reporting:summary", "hq", 20, DOCUMENT),
     # differences of two plan contents (?format=xlsx), and the plan as printed (.docx)
     Page("reporting:version_compare", "hq", 25, DOCUMENT),
     Page("reporting:version_print", "hq", 5, DOCUMENT, args=lambda w: [w.version.pk]),
@@ -459,6 +459,7 @@ NOT_LIST_PAGES: dict[str, str] = {
     "reporting:draft_row_new": "a form (one cell per fiscal year of the plan)",
     "reporting:draft_row": "a form (one cell per fiscal year of the plan)",
     "reporting:draft_action": "POST only",
+    "reporting:draft_predecessor_chapter": "POST only (a confirmation page when text would be replaced)",
     "public:csv": "open data download (the full public list)",
     "public:json": "open data download (the full public list)",
     "api:initiative_detail": "one initiative",

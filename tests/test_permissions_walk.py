@@ -128,6 +128,7 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     "reporting:draft_item": lambda s: {"code": _PLAN, "pk": s.obj(ScheduleItem).pk},
     "reporting:draft_row_new": lambda s: {"code": _PLAN, "parent": s.obj(ScheduleItem).pk},
     "reporting:draft_row": lambda s: {"code": _PLAN, "pk": s.obj(ScheduleRow).pk},
+    "reporting:draft_predecessor_chapter": lambda s: {"code": _PLAN},
     "reporting:draft_action": lambda s: {
         "code": _PLAN,
         "kind": "policy",

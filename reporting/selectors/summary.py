@@ -1,41 +1,89 @@
-"""The six-year summary (計画期間の総括): every fiscal year of a plan, side by side.
+"""The close-out report of a plan (計画期間の総括): every fiscal year of the plan, side by side.
 
-Per initiative: each year's latest progress, each indicator's value and grade per year (every
-year graded, a year without a value too: initiatives.selectors.indicator_grade), and
-the PDCA reviews; per basic policy, WG and the whole plan: the same Rollup as the dashboard
-for each year (reported of total, never a bare percentage). One query per fiscal year for
-progress plus a fixed number for the rest, whatever the number of initiatives.
+For headquarters and the council: the plan's figures with what they rest on (the same Rollup
+as the dashboard for each year, the 27 procedures and 20 systems at the end, the indicators'
+grade distribution per year and at the end, how many initiatives end 継続 / 拡充 / 見直し /
+完了 / 廃止 by their final-year review), then per basic policy and per initiative: each year's
+progress, each indicator's targets and actuals with its final grade, and the approved PDCA
+reviews with their 自己評価 and the final decision.
+
+A review that is not approved is never read beyond its state: its text is not even loaded
+(the close-out shows it as 「未承認」 only). A fixed number of queries whatever the number of
+initiatives: one per fiscal year for progress plus a fixed number for the rest.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
-from django.utils.translation import gettext
+from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from initiatives.models import (
+    GRADE_KEYS,
+    GRADE_RULE_TEXT,
+    CarryOverDecision,
+    CountableTarget,
     Indicator,
     IndicatorValue,
     Initiative,
     ProgressStatus,
     Review,
+    grade_text,
 )
 from initiatives.selectors import (
+    PROCEDURES_CODE,
     ROLLUP_RULE_TEXT,
+    SYSTEMS_CODE,
+    CountableSummary,
     Rollup,
     attach_counted_actuals,
+    countable_summary,
+    grade_distribution,
     indicator_grade,
     initiatives_with_latest_progress,
     progress_percent,
     rollup,
+    target_rows,
 )
 from kahoku_dx import era
-from plans.models import Plan
+from plans.models import BasicPolicy, Plan
 
 STATUS_LABELS = dict(ProgressStatus.choices)
+
+# The final grade's rule, stated once beside every final grade (screen, documents).
+FINAL_GRADE_RULE_TEXT = gettext_noop(
+    "最終評価は、計画期間のうち目標値のある最後の年度の評価です"
+    "(目標値のない指標は計画の最終年度の評価)。"
+)
+# How an unapproved review is shown: its state only, never its text.
+UNAPPROVED = gettext_noop("未承認")
+NO_REVIEW = gettext_noop("未作成")
+# The decision rows that are not a decision: the final review is missing, not yet
+# approved, or approved without a decision.
+DECISION_UNAPPROVED = "unapproved"
+DECISION_NO_REVIEW = "no_review"
+
+
+def number_text(value: Decimal | None) -> str:
+    """A figure as people write it: 27, 1,200, 2.5 (never 27.00); "—" for nothing."""
+    if value is None:
+        return "—"
+    if value == value.to_integral():
+        return f"{int(value):,}"
+    return f"{value.normalize():,f}"
+
+
+def number_value(value: Decimal | None) -> int | float | None:
+    """A figure for a numeric spreadsheet cell: an int when whole, else a float."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral() else float(value)
 
 
 @dataclass
@@ -47,7 +95,38 @@ class YearProgress:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS.get(self.status or "", gettext("未報告"))
+        return str(STATUS_LABELS.get(self.status or "", gettext("未報告")))
+
+    @property
+    def text(self) -> str:
+        return self.status_label + (f" {self.percent}%" if self.percent is not None else "")
+
+
+@dataclass
+class IndicatorCell:
+    fiscal_year: int
+    value: IndicatorValue | None
+    grade: str
+
+    @property
+    def target(self) -> Decimal | None:
+        return self.value.target if self.value is not None else None
+
+    @property
+    def actual(self) -> Decimal | None:
+        return self.value.shown_actual if self.value is not None else None
+
+    @property
+    def target_text(self) -> str:
+        return number_text(self.target)
+
+    @property
+    def actual_text(self) -> str:
+        return number_text(self.actual)
+
+    @property
+    def grade_text(self) -> str:
+        return grade_text(self.grade)
 
 
 @dataclass
@@ -55,10 +134,37 @@ class IndicatorRow:
     indicator: Indicator
     values: list[IndicatorValue | None]  # one per fiscal year, None when nothing recorded
     grades: list[str]  # one per fiscal year (indicator_grade: 未評価 or D when nothing)
+    final_year: int = 0
+    final_grade: str = ""
+    year_cells: list[IndicatorCell] = field(default_factory=list)  # one per fiscal year
 
     @property
     def cells(self) -> list[tuple[IndicatorValue | None, str]]:
         return list(zip(self.values, self.grades, strict=True))
+
+    @property
+    def final_grade_text(self) -> str:
+        return grade_text(self.final_grade)
+
+
+@dataclass
+class ReviewCell:
+    """One fiscal year's review as the close-out may show it: approved (its text), not
+    approved (「未承認」, no text held at all), or none."""
+
+    fiscal_year: int
+    review: Review | None = None  # approved reviews only
+    unapproved: bool = False
+
+    @property
+    def approved(self) -> bool:
+        return self.review is not None
+
+    @property
+    def state_text(self) -> str:
+        if self.review is not None:
+            return str(Review.State.APPROVED.label)
+        return gettext(UNAPPROVED) if self.unapproved else gettext(NO_REVIEW)
 
 
 @dataclass
@@ -66,13 +172,54 @@ class InitiativeSummary:
     initiative: Initiative
     years: list[YearProgress]
     indicators: list[IndicatorRow]
-    reviews: list[Review]
+    reviews: list[Review]  # the approved ones, by fiscal year (nothing else is held)
+    review_cells: list[ReviewCell] = field(default_factory=list)  # one per fiscal year
+    final: ReviewCell | None = None  # the final year's
+
+    @property
+    def decision(self) -> str:
+        """The final-year decision key: a CarryOverDecision value ("" undecided) when the
+        final review is approved, else DECISION_UNAPPROVED or DECISION_NO_REVIEW."""
+        if self.final is None or (not self.final.approved and not self.final.unapproved):
+            return DECISION_NO_REVIEW
+        if not self.final.approved:
+            return DECISION_UNAPPROVED
+        return self.final.review.carry_over  # type: ignore[union-attr]
+
+    @property
+    def decision_label(self) -> str:
+        return decision_label(self.decision)
+
+
+def decision_label(key: str) -> str:
+    if key == DECISION_UNAPPROVED:
+        return gettext("最終年度の振り返りが未承認")
+    if key == DECISION_NO_REVIEW:
+        return gettext("最終年度の振り返りが未作成")
+    return str(CarryOverDecision(key).label)
 
 
 @dataclass
 class GroupRow:
     label: str
     rollups: list[Rollup]  # one per fiscal year
+
+
+@dataclass
+class PolicySection:
+    policy: BasicPolicy
+    row: GroupRow
+    initiatives: list[InitiativeSummary]
+
+
+@dataclass
+class GradeRow:
+    """One grade's count per fiscal year and at the end (grade_distribution's keys)."""
+
+    key: str
+    label: str
+    counts: list[int]
+    final: int
 
 
 @dataclass
@@ -83,19 +230,49 @@ class PlanSummary:
     policies: list[GroupRow]
     working_groups: list[GroupRow]
     initiatives: list[InitiativeSummary] = field(default_factory=list)
+    sections: list[PolicySection] = field(default_factory=list)
+    grades: list[GradeRow] = field(default_factory=list)
+    indicator_count: int = 0
+    countables: list[CountableSummary] = field(default_factory=list)
+    decisions: list[tuple[str, str, int]] = field(default_factory=list)  # (key, label, count)
+    as_of: date | None = None
     rule_text: str = ROLLUP_RULE_TEXT
+    grade_rule: str = GRADE_RULE_TEXT
+    final_grade_rule: str = FINAL_GRADE_RULE_TEXT
 
     @property
     def year_labels(self) -> list[str]:
         return [era.short_header(fy) for fy in self.years]
+
+    @property
+    def final_year(self) -> int:
+        return self.years[-1]
 
 
 def _base(plan: Plan):
     return Initiative.objects.filter(policy__plan=plan).select_related("policy", "working_group")
 
 
-def plan_summary(plan: Plan) -> PlanSummary:
+def closing_as_of(plan: Plan, today: date | None = None) -> date:
+    """The day the close-out is read on (the grades and the 27/20 as on that day, as the
+    dashboard reads them): today, also once the plan has ended (a final year without an
+    actual is then D, as everywhere)."""
+    return today or timezone.localdate()
+
+
+def final_year_of(indicator: Indicator, years: list[int]) -> int:
+    """FINAL_GRADE_RULE_TEXT: the last year of the period with a target, else the last year."""
+    with_target = [
+        v.fiscal_year
+        for v in indicator.values.all()
+        if v.target is not None and v.fiscal_year in years
+    ]
+    return max(with_target) if with_target else years[-1]
+
+
+def plan_summary(plan: Plan, today: date | None = None) -> PlanSummary:
     years = plan.fiscal_years
+    as_of = closing_as_of(plan, today)
     initiatives = list(
         _base(plan)
         .prefetch_related(
@@ -107,7 +284,18 @@ def plan_summary(plan: Plan) -> PlanSummary:
             ),
             Prefetch(
                 "reviews",
-                Review.objects.filter(fiscal_year__in=years).order_by("fiscal_year"),
+                Review.objects.filter(fiscal_year__in=years, state=Review.State.APPROVED).order_by(
+                    "fiscal_year"
+                ),
+                to_attr="approved_reviews",
+            ),
+            # Not approved: the state only, the text is never read.
+            Prefetch(
+                "reviews",
+                Review.objects.filter(fiscal_year__in=years)
+                .exclude(state=Review.State.APPROVED)
+                .only("pk", "initiative_id", "fiscal_year", "state"),
+                to_attr="other_reviews",
             ),
         )
         .order_by("policy__number", "number")
@@ -120,17 +308,25 @@ def plan_summary(plan: Plan) -> PlanSummary:
     def group(label: str, members: list[Initiative]) -> GroupRow:
         return GroupRow(label, [rollup(by_year[fy][m.pk] for m in members) for fy in years])
 
-    policies: dict[int, list[Initiative]] = defaultdict(list)
-    policy_titles: dict[int, str] = {}
+    policy_objects = list(BasicPolicy.objects.filter(plan=plan).order_by("number"))
+    by_policy: dict[int, list[Initiative]] = defaultdict(list)
     wgs: dict[str, list[Initiative]] = defaultdict(list)
     for ini in initiatives:
-        policies[ini.policy.number].append(ini)
-        policy_titles[ini.policy.number] = ini.policy.title
-        wgs[ini.working_group.name if ini.working_group else "WG未設定"].append(ini)
+        by_policy[ini.policy_id].append(ini)
+        wgs[ini.working_group.name if ini.working_group else gettext("WG未設定")].append(ini)
 
-    # Graded on the count of a linked target's rows, like every page (at most 2 queries).
-    attach_counted_actuals([ind for ini in initiatives for ind in ini.indicators.all()])
-    summaries = []
+    # The 27 and the 20, read once: for their summaries and for the indicators whose
+    # actuals they count (graded on the count, like every page).
+    targets = list(
+        CountableTarget.objects.filter(plan=plan, code__in=(PROCEDURES_CODE, SYSTEMS_CODE))
+        .select_related("initiative")
+        .order_by("deadline_fy", "code")
+    )
+    known_rows = {t.pk: target_rows(t) for t in targets}
+    indicators = [ind for ini in initiatives for ind in ini.indicators.all()]
+    attach_counted_actuals(indicators, known_rows=known_rows)
+
+    summaries: dict[int, InitiativeSummary] = {}
     for ini in initiatives:
         year_rows = []
         for fy in years:
@@ -148,22 +344,70 @@ def plan_summary(plan: Plan) -> PlanSummary:
             values = {v.fiscal_year: v for v in ind.values.all()}
             for v in values.values():
                 v.indicator = ind  # grade() reads the direction without another query
+            final_year = final_year_of(ind, years)
+            year_grades = [indicator_grade(ind, fy, as_of) for fy in years]
             indicator_rows.append(
                 IndicatorRow(
                     ind,
                     [values.get(fy) for fy in years],
-                    [indicator_grade(ind, fy) for fy in years],
+                    year_grades,
+                    final_year=final_year,
+                    final_grade=year_grades[years.index(final_year)],
+                    year_cells=[
+                        IndicatorCell(fy, values.get(fy), g)
+                        for fy, g in zip(years, year_grades, strict=True)
+                    ],
                 )
             )
-        summaries.append(InitiativeSummary(ini, year_rows, indicator_rows, list(ini.reviews.all())))
+        approved = {r.fiscal_year: r for r in ini.approved_reviews}
+        others = {r.fiscal_year for r in ini.other_reviews}
+        cells = [ReviewCell(fy, approved.get(fy), fy in others) for fy in years]
+        summaries[ini.pk] = InitiativeSummary(
+            ini,
+            year_rows,
+            indicator_rows,
+            list(ini.approved_reviews),
+            review_cells=cells,
+            final=cells[-1],
+        )
+
+    ordered = [summaries[ini.pk] for ini in initiatives]
+    policy_rows = [group(str(p), by_policy[p.pk]) for p in policy_objects]
+    sections = [
+        PolicySection(p, row, [summaries[i.pk] for i in by_policy[p.pk]])
+        for p, row in zip(policy_objects, policy_rows, strict=True)
+    ]
+    per_year = [grade_distribution(indicators, fy, as_of) for fy in years]
+    final_counts: dict[str, int] = {key: 0 for key, _ in GRADE_KEYS}
+    for ind_row in (r for s in ordered for r in s.indicators):
+        final_counts[ind_row.final_grade] += 1
+    grades = [
+        GradeRow(key, grade_text(key), [dist[i][2] for dist in per_year], final_counts[key])
+        for i, (key, _label) in enumerate(GRADE_KEYS)
+    ]
+    decision_keys = [c.value for c in CarryOverDecision if c.value] + [
+        "",
+        DECISION_UNAPPROVED,
+        DECISION_NO_REVIEW,
+    ]
+    counted = defaultdict(int)
+    for s in ordered:
+        counted[s.decision] += 1
+    decisions = [
+        (key, gettext("方針未定") if key == "" else decision_label(key), counted[key])
+        for key in decision_keys
+    ]
     return PlanSummary(
         plan=plan,
         years=years,
         overall=group(plan.name, initiatives),
-        policies=[
-            group(f"基本方針{n} {policy_titles[n]}", members)
-            for n, members in sorted(policies.items())
-        ],
+        policies=policy_rows,
         working_groups=[group(name, members) for name, members in sorted(wgs.items())],
-        initiatives=summaries,
+        initiatives=ordered,
+        sections=sections,
+        grades=grades,
+        indicator_count=len(indicators),
+        countables=[countable_summary(t, known_rows[t.pk], as_of) for t in targets],
+        decisions=decisions,
+        as_of=as_of,
     )

@@ -627,3 +627,186 @@ def schedule_row_move(*, actor: Any, row: ScheduleRow, direction: str) -> bool:
 def schedule_row_delete(*, actor: Any, row: ScheduleRow) -> None:
     _lock_editable(row.item.plan)
     _delete_row(row, actor)
+
+
+# --- 「前計画の成果と課題」: a chapter of the draft written from the previous plan's data --------
+
+PREDECESSOR_CHAPTER_TITLE = "前計画の成果と課題"
+MSG_NO_PREDECESSOR = gettext_lazy(
+    "「%(name)s」には前の計画がないため、「前計画の成果と課題」を作成できません。"
+)
+MSG_NOT_A_DRAFT = gettext_lazy("「前計画の成果と課題」は、策定中(下書き)の計画でだけ作成できます。")
+
+
+class ChapterWouldOverwrite(Exception):
+    """The chapter holds text that differs from the generated text: ask before replacing it.
+    ``chapter`` is the chapter as saved now, ``text`` what would replace its body."""
+
+    def __init__(self, chapter: Any, text: str) -> None:
+        self.chapter = chapter
+        self.text = text
+        super().__init__(PREDECESSOR_CHAPTER_TITLE)
+
+
+def _year(fy: int) -> str:
+    # The short form (R8 (2026)): a year of the previous plan is a fact about it, not a
+    # year of the new period that adoption_warnings should flag.
+    return era.short_header(fy)
+
+
+def _sentence(text: str) -> str:
+    """Typed text as one sentence of the chapter: its lines joined, ending with 。."""
+    text = " ".join(line.strip() for line in text.splitlines() if line.strip())
+    return text if text.endswith(("。", ".", "!", "?", "！", "？")) else text + "。"
+
+
+def predecessor_results_text(summary: Any) -> str:
+    """The chapter's text from the close-out figures and the approved final reviews
+    (reporting.selectors.summary.PlanSummary): what was achieved per policy, the countable
+    targets' results, what continues and why, and what is left to do. Plain chapter text
+    (### sub-headings, - bullets), to be edited like any chapter."""
+    from reporting.closing import rollup_text
+
+    plan = summary.plan
+    last = summary.final_year
+    period = f"{_year(plan.start_fy)}〜{_year(plan.end_fy)}"
+    lines = [
+        f"{plan.name}({period})の成果と課題を、計画期間の進捗記録、指標の評価、"
+        f"DX推進本部が承認した最終年度({_year(last)})の振り返りからまとめます"
+        f"(基準日 {era.format_date(summary.as_of)})。",
+        "",
+        "### 計画全体の成果",
+        "計画全体の進捗率は、"
+        + "、".join(
+            f"{_year(fy)} {rollup_text(r)}"
+            for fy, r in zip(summary.years, summary.overall.rollups, strict=True)
+        )
+        + "でした。",
+    ]
+    final_grades = "、".join(f"{g.label} {g.final}件" for g in summary.grades if g.final)
+    if summary.indicator_count:
+        lines.append(f"指標{summary.indicator_count}件の最終評価は、{final_grades}です。")
+    for c in summary.countables:
+        late = f"、期限後 {c.late}件" if c.late else ""
+        lines.append(
+            f"- {c.target.name}: 目標 {c.target_count}件のうち {c.done}件が完了"
+            f"(期限 {_year(c.target.deadline_fy)}末までに {c.done_by_deadline}件{late})。"
+        )
+    for section in summary.sections:
+        lines += ["", f"### {section.policy}"]
+        final = section.row.rollups[-1]
+        lines.append(f"最終年度の進捗率は {rollup_text(final)} でした。")
+        for s in section.initiatives:
+            ini = s.initiative
+            year = s.years[-1]
+            parts = [f"最終年度は{year.text}"]
+            for row in s.indicators:
+                cell = row.year_cells[summary.years.index(row.final_year)]
+                parts.append(
+                    f"指標「{row.indicator.name}」は目標 {cell.target_text} に対し実績 "
+                    f"{cell.actual_text}({row.final_grade_text})"
+                )
+            lines.append(f"- {ini.code} {ini.title}: " + "、".join(parts) + "。")
+            review = s.final.review if s.final is not None else None
+            if review is not None and review.carry_over:
+                why = review.carry_over_note or review.act_text
+                lines.append(
+                    f"- {ini.code} の方針: {review.get_carry_over_display()}"
+                    + (f"。{_sentence(why)}" if why else "。")
+                )
+    lines += ["", "### 次期計画への引継ぎ"]
+    lines.append(
+        "最終年度の振り返りによる方針は、"
+        + "、".join(f"{label} {n}件" for _key, label, n in summary.decisions if n)
+        + "です。"
+    )
+    for s in summary.initiatives:
+        review = s.final.review if s.final is not None else None
+        if review is not None and review.carries_over:
+            why = review.carry_over_note or review.act_text or "—"
+            lines.append(
+                f"- {s.initiative.code} {s.initiative.title}"
+                f"({review.get_carry_over_display()}): {_sentence(why)}"
+            )
+    issues = []
+    for s in summary.initiatives:
+        short = [r for r in s.indicators if r.final_grade in ("C", "D")]
+        for row in short:
+            issues.append(
+                f"- {s.initiative.code} {s.initiative.title}: 指標「{row.indicator.name}」"
+                f"の最終評価は{row.final_grade_text}でした。"
+            )
+        if s.years[-1].status is None:
+            issues.append(
+                f"- {s.initiative.code} {s.initiative.title}: 最終年度の進捗が報告されていません。"
+            )
+    if issues:
+        lines += ["", "### 課題", *issues]
+    return "\n".join(lines).strip() + "\n"
+
+
+def predecessor_chapter(plan: Plan) -> Any:
+    """The draft's 「前計画の成果と課題」 chapter (by its title), or None."""
+    version = draft_version(plan)
+    if version is None:
+        return None
+    return version.chapters.filter(title=PREDECESSOR_CHAPTER_TITLE).first()
+
+
+@transaction.atomic
+def predecessor_chapter_fill(
+    *,
+    actor: Any,
+    plan: Plan,
+    overwrite: bool = False,
+    revision: int | None = None,
+    today: Any = None,
+) -> Any:
+    """Fill the draft's 「前計画の成果と課題」 chapter (created after the last chapter when
+    there is none) with predecessor_results_text of the previous plan.
+
+    Text that differs from the generated text is replaced only with ``overwrite`` and the
+    ``revision`` the person saw when confirming (EditConflict if it was saved since);
+    otherwise ChapterWouldOverwrite. History names the actor."""
+    from plans.models import PlanChapter
+
+    plan = _lock_editable(plan)
+    if plan.status != PlanStatus.DRAFT:
+        raise ValidationError(str(MSG_NOT_A_DRAFT))
+    source = plan.predecessor
+    if source is None:
+        raise ValidationError(str(MSG_NO_PREDECESSOR % {"name": plan.name}))
+    version = draft_version(plan)
+    if version is None:
+        raise ValidationError(_("下書きの版がありません。"))
+    text = predecessor_results_text_for(plan, today)
+    chapter = version.chapters.select_for_update().filter(title=PREDECESSOR_CHAPTER_TITLE).first()
+    if chapter is None:
+        chapter = PlanChapter(
+            version=version,
+            number=_next_number(version.chapters.all(), "number"),
+            title=PREDECESSOR_CHAPTER_TITLE,
+            body=text,
+        )
+        chapter.full_clean()
+        save_with_user(chapter, actor)
+        return chapter
+    if chapter.body == text:
+        return chapter
+    if chapter.body.strip():
+        if not overwrite:
+            raise ChapterWouldOverwrite(chapter, text)
+        check_version(chapter, revision, _("章"))
+    chapter.body = text
+    version_bump(chapter)
+    chapter.full_clean()
+    save_with_user(chapter, actor)
+    return chapter
+
+
+def predecessor_results_text_for(plan: Plan, today: Any = None) -> str:
+    """predecessor_results_text of ``plan``'s previous plan ("" when it has none)."""
+    from reporting.selectors.summary import plan_summary
+
+    source = plan.predecessor
+    return predecessor_results_text(plan_summary(source, today)) if source is not None else ""

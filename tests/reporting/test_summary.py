@@ -50,13 +50,14 @@ def test_summary_figures_per_year_rest_on_what_was_reported(plan, personas):
     (ind,) = row.indicators
     assert ind.values[1].grade == "A" and ind.values[0] is None
     assert [r.act_text for r in row.reviews] == ["手続を拡充する"]
+    assert [c.state_text for c in row.review_cells] == ["未作成", "承認済", *["未作成"] * 4]
 
 
 def test_summary_queries_do_not_grow_with_initiatives(
     plan, personas, django_assert_max_num_queries
 ):
     _data(personas)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         plan_summary(plan)
 
 
@@ -68,11 +69,12 @@ def test_summary_screen_and_excel(client, personas):
     assert "手続を拡充する" in page
     response = client.get(reverse("reporting:summary"), {"format": "xlsx"})
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert wb.sheetnames == ["集計", "取り組み別", "指標", "振り返り"]
-    ws = wb["集計"]
-    assert ws["C3"].value == "R3 (2021)" and ws["D4"].value == "60.0%(報告 1/13件)"
-    assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$3:$3"
-    assert wb["振り返り"]["H2"].value == "手続を拡充する"
+    assert wb.sheetnames == ["総括", "進捗", "指標", "振り返り", "最終年度の方針"]
+    ws = wb["総括"]
+    assert ws["C4"].value == "R3 (2021)" and ws["D5"].value == pytest.approx(0.6)
+    assert (ws["D6"].value, ws["D7"].value) == (1, 13)
+    assert ws.page_setup.orientation == "landscape"
+    assert wb["振り返り"]["I2"].value == "手続を拡充する"
     client.force_login(personas.member)
     assert client.get(reverse("reporting:summary")).status_code == 403
 

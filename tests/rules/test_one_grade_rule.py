@@ -148,11 +148,11 @@ def test_the_six_year_summary_page_and_excel(client, personas, indicators, day):
 
     data = client.get(url, {"plan": PLAN_CODE, "format": "xlsx"}).content
     ws = openpyxl.load_workbook(io.BytesIO(data))["指標"]
-    (paper,) = [r for r in ws.iter_rows(values_only=True) if r[1] == PAPER]
-    assert paper[-1] == f"50 / — / {text}"
-    assert paper[-2] == "— / — / D(評価できない)"
-    (online,) = [r for r in ws.iter_rows(values_only=True) if r[1] == ONLINE]
-    assert online[-1] == "27 / 27 / A"
+    # 目標, 実績 (numbers), 評価, 最終評価 (on the final year's row only)
+    rows = {(r[1], r[3]): r[4:8] for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert rows[(PAPER, "R8 (2026)")] == (50, None, text, text)
+    assert rows[(PAPER, "R7 (2025)")] == (None, None, "D(評価できない)", None)
+    assert rows[(ONLINE, "R8 (2026)")] == (27, 27, "A", "A")
 
 
 def test_the_indicator_export(personas, indicators, day):

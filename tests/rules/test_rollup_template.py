@@ -81,8 +81,8 @@ def test_the_figure_is_one_rule_on_screens_and_in_workbooks(saved, figure):
     from django.template.loader import render_to_string
 
     from initiatives.selectors import Rollup
+    from reporting.closing import rollup_text
     from reporting.reports import _rollup_cells
-    from reporting.version_views import _rollup_text
 
     screen = render_to_string("includes/rollup.html", {"r": saved, "fy": "R8", "nolink": True})
     assert re.search(r'<span class="rollup-figure">([^<]*)</span>', screen)[1] == figure
@@ -94,4 +94,4 @@ def test_the_figure_is_one_rule_on_screens_and_in_workbooks(saved, figure):
         saved["total"],
         saved["reported"],
     )
-    assert _rollup_text(rollup).startswith(f"{figure}(報告 {saved['reported']}/")
+    assert rollup_text(rollup).startswith(f"{figure}(報告 {saved['reported']}/")
