@@ -9,15 +9,33 @@ values are JSON types only.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay, Review
 from kahoku_dx import era
-from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion, ScheduleItem, ScheduleRow
+from plans.models import (
+    BasicPolicy,
+    Plan,
+    PlanStatus,
+    PlanVersion,
+    RelatedPlan,
+    ScheduleItem,
+    ScheduleRow,
+)
 from reporting.chapter_facts import fill_chapters
+from workgroups.models import (
+    ExternalAdvisor,
+    Headquarters,
+    HeadquartersMember,
+    Secretariat,
+    Section,
+    WorkingGroup,
+)
 
 CONTENT_FORMAT = 1
 
@@ -113,6 +131,10 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
             else None
         ),
         "chapters": _chapters(version),
+        # What the figures draw: 図2-1 from the related plans, 図3-1/3-2 from the bodies as
+        # they were at the version's date.
+        "related_plans": related_plans(plan),
+        "organisation": organisation_as_of(plan, version_date(version)),
         "policies": [
             {
                 "number": p.number,
@@ -155,6 +177,108 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
     # The chapters' placeholders ({計画期間} …) are written from this content: a version
     # freezes the filled text, so the adopted text states the facts as adopted.
     return fill_chapters(content)
+
+
+def version_date(version: PlanVersion | None) -> date:
+    """The day a version describes the organisation at: its decision date (the first of the
+    month when only the month is known), else the start of its fiscal year; today without a
+    version."""
+    if version is None:
+        return timezone.localdate()
+    return version.issued_on or era.fiscal_year_start(version.issued_fy)
+
+
+def related_plans(plan: Plan) -> list[dict[str, Any]]:
+    """The upper and related plans (上位計画・関連計画) in their order, for 図2-1."""
+    return [
+        {
+            "name": rp.name,
+            "kind": rp.kind,
+            "kind_label": str(rp.get_kind_display()),
+            "issuer": rp.issuer,
+        }
+        for rp in RelatedPlan.objects.filter(plan=plan).order_by("order", "name")
+    ]
+
+
+def _section_name(section: Section | None, fiscal_year: int) -> str:
+    return section.name_as_of(fiscal_year) if section is not None else ""
+
+
+def organisation_as_of(plan: Plan, day: date) -> dict[str, Any]:
+    """The bodies that run ``plan`` on ``day``, for 図3-1 and 図3-2: the headquarters and its
+    seats (titles, never people), the WGs not dissolved by then with their lead section and
+    sections (names as of that day: Section.name_as_of, WorkingGroup.name_as_of), the
+    secretariat and the external advisors appointed on that day. A fixed number of queries."""
+    fy = era.fiscal_year_of(day)
+    secretariat = (
+        Secretariat.objects.filter(plan=plan)
+        .select_related("section")
+        .prefetch_related("section__names")
+        .first()
+    )
+    hq = Headquarters.objects.filter(plan=plan).first()
+    members = (
+        HeadquartersMember.objects.filter(headquarters=hq).order_by("order", "title", "pk")
+        if hq is not None
+        else HeadquartersMember.objects.none()
+    )
+    wgs = (
+        WorkingGroup.objects.filter(plan=plan)
+        .exclude(dissolved_on__lte=day)
+        .select_related("lead_section")
+        .prefetch_related(
+            "names",
+            "lead_section__names",
+            Prefetch("sections", Section.objects.prefetch_related("names").order_by("order")),
+        )
+        .order_by("pk")
+    )
+    advisors = (
+        ExternalAdvisor.objects.filter(plan=plan)
+        .exclude(start_date__gt=day)
+        .exclude(end_date__lt=day)
+        .select_related("working_group")
+        .order_by("name")
+    )
+    return {
+        "as_of": day.isoformat(),
+        "headquarters": {
+            "name": hq.name if hq is not None else "",
+            "members": [
+                {"role": m.role, "role_label": str(m.get_role_display()), "title": m.title}
+                for m in members
+            ],
+        },
+        "secretariat": _section_name(secretariat.section if secretariat else None, fy),
+        "working_groups": [
+            {
+                "name": wg.name_as_of(day),
+                "lead_section": _section_name(wg.lead_section, fy),
+                "sections": [s.name_as_of(fy) for s in wg.sections.all() if not s.ended_by(fy)],
+            }
+            for wg in wgs
+        ],
+        "advisors": [
+            {
+                "name": a.name,
+                "affiliation": a.affiliation,
+                "expertise": a.expertise,
+                "working_group": a.working_group.name_as_of(day) if a.working_group else "",
+            }
+            for a in advisors
+        ],
+    }
+
+
+def with_figure_data(content: dict[str, Any], version: PlanVersion) -> dict[str, Any]:
+    """A frozen content from before the figures were drawn from data lacks their facts: they
+    are read as the bodies stood at the version's date (never stored back)."""
+    if "related_plans" not in content:
+        content["related_plans"] = related_plans(version.plan)
+    if "organisation" not in content:
+        content["organisation"] = organisation_as_of(version.plan, version_date(version))
+    return content
 
 
 def _decided(plan: Plan, version: PlanVersion) -> str:
@@ -219,7 +343,8 @@ def version_content(version: PlanVersion) -> dict[str, Any]:
     """A version's frozen content, or (a draft not frozen yet) the plan as it stands with its
     chapters. A version with neither raises NoContentError."""
     if version.content:
-        return fill_chapters(with_final_decisions(version.content, version.plan))
+        content = with_final_decisions(version.content, version.plan)
+        return fill_chapters(with_figure_data(content, version))
     if not has_content(version):
         raise NoContentError(f"{version.label}の内容はこのポータルに記録されていません。")
     return plan_content(version.plan, version=version)
