@@ -131,10 +131,6 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
             else None
         ),
         "chapters": _chapters(version),
-        # What the figures draw: 図2-1 from the related plans, 図3-1/3-2 from the bodies as
-        # they were at the version's date.
-        "related_plans": related_plans(plan),
-        "organisation": organisation_as_of(plan, version_date(version)),
         "policies": [
             {
                 "number": p.number,
@@ -239,6 +235,7 @@ def organisation_as_of(plan: Plan, day: date) -> dict[str, Any]:
         .exclude(start_date__gt=day)
         .exclude(end_date__lt=day)
         .select_related("working_group")
+        .prefetch_related("working_group__names")
         .order_by("name")
     )
     return {
@@ -272,8 +269,10 @@ def organisation_as_of(plan: Plan, day: date) -> dict[str, Any]:
 
 
 def with_figure_data(content: dict[str, Any], version: PlanVersion) -> dict[str, Any]:
-    """A frozen content from before the figures were drawn from data lacks their facts: they
-    are read as the bodies stood at the version's date (never stored back)."""
+    """The content with what the document's figures draw (in place; returned): 図2-1 the
+    related plans, 図3-1/3-2 the bodies as they stood at the version's date. Read only where a
+    document is made (document, PDF, print view), so comparing contents costs no queries for
+    them; kept if a content already carries them."""
     if "related_plans" not in content:
         content["related_plans"] = related_plans(version.plan)
     if "organisation" not in content:
@@ -343,11 +342,15 @@ def version_content(version: PlanVersion) -> dict[str, Any]:
     """A version's frozen content, or (a draft not frozen yet) the plan as it stands with its
     chapters. A version with neither raises NoContentError."""
     if version.content:
-        content = with_final_decisions(version.content, version.plan)
-        return fill_chapters(with_figure_data(content, version))
+        return fill_chapters(with_final_decisions(version.content, version.plan))
     if not has_content(version):
         raise NoContentError(f"{version.label}の内容はこのポータルに記録されていません。")
     return plan_content(version.plan, version=version)
+
+
+def document_content(version: PlanVersion) -> dict[str, Any]:
+    """A version's content as its document shows it: version_content with the figures' data."""
+    return with_figure_data(version_content(version), version)
 
 
 def fy_header(fiscal_year: int) -> str:

@@ -50,7 +50,12 @@ from reporting.forms import (
     VersionCompareForm,
     bracketed,
 )
-from reporting.plan_content import NoContentError, plan_content, version_content
+from reporting.plan_content import (
+    NoContentError,
+    document_content,
+    plan_content,
+    version_content,
+)
 from reporting.selectors.summary import plan_summary
 from reporting.services import versions as services
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
@@ -224,9 +229,16 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
         return redirect("reporting:versions")
 
 
+def _document_content(version: PlanVersion) -> dict[str, Any]:
+    try:
+        return document_content(version)
+    except NoContentError as exc:
+        raise Http404(str(exc)) from exc
+
+
 class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
     def get(self, request, pk: int):
-        content = _content(_version(pk))
+        content = _document_content(_version(pk))
         return _attachment(plan_document(content), document_filename(content), DOCX_CONTENT_TYPE)
 
 
@@ -235,7 +247,7 @@ class VersionPdfView(SecretariatOrHeadquartersMixin, View):
     cannot be made, back to the versions screen with the reason (the .docx stays there)."""
 
     def get(self, request, pk: int):
-        content = _content(_version(pk))
+        content = _document_content(_version(pk))
         try:
             data = plan_pdf(content)
         except OfficeError as exc:
@@ -275,7 +287,7 @@ class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         version = _version(kwargs["pk"])
-        content = _content(version)
+        content = _document_content(version)
         drawn = figures.figures_for(content, as_of_label(content))
         chapters = [
             {**c, "blocks": _print_blocks(c["body"], drawn)}

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from kahoku_dx.office import OfficeError
 from plans.models import PlanVersion
 from reporting.document import plan_document, plan_pdf
-from reporting.plan_content import NoContentError, version_content
+from reporting.plan_content import NoContentError, document_content
 
 
 class Command(BaseCommand):
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         output = Path(options["output"])
         fmt = options["format"] or ("pdf" if output.suffix.lower() == ".pdf" else "docx")
         try:
-            content = version_content(version)
+            content = document_content(version)
             data = plan_pdf(content) if fmt == "pdf" else plan_document(content)
         except (NoContentError, OfficeError) as exc:
             raise CommandError(str(exc)) from exc
