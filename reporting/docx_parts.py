@@ -141,3 +141,64 @@ def docx_bytes(document: Any) -> bytes:
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()
+
+
+SVG_BLIP_EXT = "{96DAC541-7B7A-43D3-8B79-37D633B846F1}"
+_SVG_NS = "http://schemas.microsoft.com/office/drawing/2016/SVG/main"
+_IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+def add_svg_picture(
+    run: Any, *, svg: bytes, png: bytes, width: Any, name: str, svg_main: bool = False
+) -> Any:
+    """A vector picture in ``run`` (an inline shape of type picture, as python-docx reads it).
+
+    As Word 2016+ writes one: the PNG as the picture with the SVG in the blip's svgBlip
+    extension (readers without SVG show the PNG). ``svg_main`` makes the SVG the picture
+    itself, for LibreOffice before 7.6, which ignores svgBlip but reads an SVG blip: the
+    server's PDF (kahoku_dx.office) then keeps the figure as vectors and text.
+    """
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    shape = run.add_picture(io.BytesIO(png), width=width)
+    part = run.part
+    existing = {p.partname for p in part.package.iter_parts()}
+    index = 1
+    while PackURI(f"/word/media/{name}{index}.svg") in existing:
+        index += 1
+    svg_part = Part(PackURI(f"/word/media/{name}{index}.svg"), "image/svg+xml", svg, part.package)
+    rid = part.relate_to(svg_part, _IMAGE_REL)
+    blip = shape._inline.graphic.graphicData.pic.blipFill.blip
+    if svg_main:
+        blip.set(qn("r:embed"), rid)
+    else:
+        blip.append(
+            parse_xml(
+                f'<a:extLst {nsdecls("a", "r")}><a:ext uri="{SVG_BLIP_EXT}">'
+                f'<asvg:svgBlip xmlns:asvg="{_SVG_NS}" r:embed="{rid}"/></a:ext></a:extLst>'
+            )
+        )
+    return shape
+
+
+def add_bookmark(paragraph: Any, name: str, bookmark_id: int) -> None:
+    """A bookmark around the paragraph's text (the target of a PAGEREF field)."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), str(bookmark_id))
+    start.set(qn("w:name"), name)
+    end = OxmlElement("w:bookmarkEnd")
+    end.set(qn("w:id"), str(bookmark_id))
+    p_pr = paragraph._p.pPr
+    if p_pr is not None:
+        p_pr.addnext(start)
+    else:
+        paragraph._p.insert(0, start)
+    paragraph._p.append(end)
+
+
+def title_page(section: Any) -> None:
+    """The section's first page (a cover) has its own, empty header and footer."""
+    section.different_first_page_header_footer = True

@@ -9,15 +9,33 @@ values are JSON types only.
 from __future__ import annotations
 
 import copy
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay, Review
 from kahoku_dx import era
-from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion, ScheduleItem, ScheduleRow
+from plans.models import (
+    BasicPolicy,
+    Plan,
+    PlanStatus,
+    PlanVersion,
+    RelatedPlan,
+    ScheduleItem,
+    ScheduleRow,
+)
 from reporting.chapter_facts import fill_chapters
+from workgroups.models import (
+    ExternalAdvisor,
+    Headquarters,
+    HeadquartersMember,
+    Secretariat,
+    Section,
+    WorkingGroup,
+)
 
 CONTENT_FORMAT = 1
 
@@ -157,6 +175,111 @@ def plan_content(plan: Plan, *, version: PlanVersion | None = None) -> dict[str,
     return fill_chapters(content)
 
 
+def version_date(version: PlanVersion | None) -> date:
+    """The day a version describes the organisation at: its decision date (the first of the
+    month when only the month is known), else the start of its fiscal year; today without a
+    version."""
+    if version is None:
+        return timezone.localdate()
+    return version.issued_on or era.fiscal_year_start(version.issued_fy)
+
+
+def related_plans(plan: Plan) -> list[dict[str, Any]]:
+    """The upper and related plans (上位計画・関連計画) in their order, for 図2-1."""
+    return [
+        {
+            "name": rp.name,
+            "kind": rp.kind,
+            "kind_label": str(rp.get_kind_display()),
+            "issuer": rp.issuer,
+        }
+        for rp in RelatedPlan.objects.filter(plan=plan).order_by("order", "name")
+    ]
+
+
+def _section_name(section: Section | None, fiscal_year: int) -> str:
+    return section.name_as_of(fiscal_year) if section is not None else ""
+
+
+def organisation_as_of(plan: Plan, day: date) -> dict[str, Any]:
+    """The bodies that run ``plan`` on ``day``, for 図3-1 and 図3-2: the headquarters and its
+    seats (titles, never people), the WGs not dissolved by then with their lead section and
+    sections (names as of that day: Section.name_as_of, WorkingGroup.name_as_of), the
+    secretariat and the external advisors appointed on that day. A fixed number of queries."""
+    fy = era.fiscal_year_of(day)
+    secretariat = (
+        Secretariat.objects.filter(plan=plan)
+        .select_related("section")
+        .prefetch_related("section__names")
+        .first()
+    )
+    hq = Headquarters.objects.filter(plan=plan).first()
+    members = (
+        HeadquartersMember.objects.filter(headquarters=hq).order_by("order", "title", "pk")
+        if hq is not None
+        else HeadquartersMember.objects.none()
+    )
+    wgs = (
+        WorkingGroup.objects.filter(plan=plan)
+        .exclude(dissolved_on__lte=day)
+        .select_related("lead_section")
+        .prefetch_related(
+            "names",
+            "lead_section__names",
+            Prefetch("sections", Section.objects.prefetch_related("names").order_by("order")),
+        )
+        .order_by("pk")
+    )
+    advisors = (
+        ExternalAdvisor.objects.filter(plan=plan)
+        .exclude(start_date__gt=day)
+        .exclude(end_date__lt=day)
+        .select_related("working_group")
+        .prefetch_related("working_group__names")
+        .order_by("name")
+    )
+    return {
+        "as_of": day.isoformat(),
+        "headquarters": {
+            "name": hq.name if hq is not None else "",
+            "members": [
+                {"role": m.role, "role_label": str(m.get_role_display()), "title": m.title}
+                for m in members
+            ],
+        },
+        "secretariat": _section_name(secretariat.section if secretariat else None, fy),
+        "working_groups": [
+            {
+                "name": wg.name_as_of(day),
+                "lead_section": _section_name(wg.lead_section, fy),
+                "sections": [s.name_as_of(fy) for s in wg.sections.all() if not s.ended_by(fy)],
+            }
+            for wg in wgs
+        ],
+        "advisors": [
+            {
+                "name": a.name,
+                "affiliation": a.affiliation,
+                "expertise": a.expertise,
+                "working_group": a.working_group.name_as_of(day) if a.working_group else "",
+            }
+            for a in advisors
+        ],
+    }
+
+
+def with_figure_data(content: dict[str, Any], version: PlanVersion) -> dict[str, Any]:
+    """The content with what the document's figures draw (in place; returned): 図2-1 the
+    related plans, 図3-1/3-2 the bodies as they stood at the version's date. Read only where a
+    document is made (document, PDF, print view), so comparing contents costs no queries for
+    them; kept if a content already carries them."""
+    if "related_plans" not in content:
+        content["related_plans"] = related_plans(version.plan)
+    if "organisation" not in content:
+        content["organisation"] = organisation_as_of(version.plan, version_date(version))
+    return content
+
+
 def _decided(plan: Plan, version: PlanVersion) -> str:
     """The decision date as the chapters' {決定日} states it ("" while not decided)."""
     if version.issued_on is None and (plan.status == PlanStatus.DRAFT or not version.frozen_at):
@@ -223,6 +346,11 @@ def version_content(version: PlanVersion) -> dict[str, Any]:
     if not has_content(version):
         raise NoContentError(f"{version.label}の内容はこのポータルに記録されていません。")
     return plan_content(version.plan, version=version)
+
+
+def document_content(version: PlanVersion) -> dict[str, Any]:
+    """A version's content as its document shows it: version_content with the figures' data."""
+    return with_figure_data(version_content(version), version)
 
 
 def fy_header(fiscal_year: int) -> str:

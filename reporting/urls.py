@@ -26,6 +26,9 @@ urlpatterns = [
         name="version_document",
     ),
     path(
+        "versions/<int:pk>/document.pdf", version_views.VersionPdfView.as_view(), name="version_pdf"
+    ),
+    path(
         "versions/<int:pk>/print/", version_views.VersionPrintView.as_view(), name="version_print"
     ),
     path(

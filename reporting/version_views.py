@@ -23,10 +23,18 @@ from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
 from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import plan_in_force_on
-from reporting import comparison, comparison_document
+from reporting import comparison, comparison_document, figures
 from reporting.comparison import Source
 from reporting.content_diff import content_differences
-from reporting.document import document_filename, plan_document
+from reporting.document import (
+    FIGURE_LINE,
+    as_of_label,
+    cover_date,
+    document_filename,
+    plan_document,
+    plan_pdf,
+    schedule_grid,
+)
 from reporting.docx_parts import DOCX_CONTENT_TYPE
 from reporting.forms import (
     AdoptForm,
@@ -36,7 +44,11 @@ from reporting.forms import (
     RevisionOpenForm,
     VersionCompareForm,
 )
-from reporting.plan_content import NoContentError, version_content
+from reporting.plan_content import (
+    NoContentError,
+    document_content,
+    version_content,
+)
 from reporting.services import versions as services
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
 
@@ -209,26 +221,82 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
         return redirect("reporting:versions")
 
 
+def _document_content(version: PlanVersion) -> dict[str, Any]:
+    try:
+        return document_content(version)
+    except NoContentError as exc:
+        raise Http404(str(exc)) from exc
+
+
 class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
     def get(self, request, pk: int):
-        content = _content(_version(pk))
+        content = _document_content(_version(pk))
         return _attachment(plan_document(content), document_filename(content), DOCX_CONTENT_TYPE)
 
 
+class VersionPdfView(SecretariatOrHeadquartersMixin, View):
+    """The plan as the published PDF (LibreOffice on the server, kahoku_dx.office); when it
+    cannot be made, back to the versions screen with the reason (the .docx stays there)."""
+
+    def get(self, request, pk: int):
+        content = _document_content(_version(pk))
+        try:
+            data = plan_pdf(content)
+        except OfficeError as exc:
+            messages.error(request, str(exc))
+            return redirect("reporting:versions")
+        return _attachment(data, document_filename(content, ".pdf"), PDF_CONTENT_TYPE)
+
+
+def _print_blocks(body: str, drawn: dict[str, figures.Figure]) -> list[tuple[str, Any]]:
+    """A chapter's blocks for the print view; a figure's caption line becomes the figure."""
+    out: list[tuple[str, Any]] = []
+    for kind, value in PlanChapter(body=body).blocks():
+        match = FIGURE_LINE.match(value) if kind == "p" else None
+        if match and match.group(1) in drawn:
+            figure = drawn[match.group(1)]
+            figure.caption = match.group(2).strip()
+            out.append(
+                (
+                    "fig",
+                    {
+                        "svg": figures.svg(figure),
+                        "number": figure.number,
+                        "caption": figure.caption,
+                    },
+                )
+            )
+        else:
+            out.append((kind, value))
+    return out
+
+
 class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
-    """The plan as a document, for the browser's A4 print."""
+    """The plan as a document, for the browser's A4 print (table 4-1 on a landscape page)."""
 
     template_name = "reporting/version_print.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         version = _version(kwargs["pk"])
-        content = _content(version)
+        content = _document_content(version)
+        drawn = figures.figures_for(content, as_of_label(content))
         chapters = [
-            {**c, "blocks": PlanChapter(body=c["body"]).blocks()} for c in content["chapters"]
+            {**c, "blocks": _print_blocks(c["body"], drawn)}
+            for c in content["chapters"]
+            if c["number"] != 6
         ]
+        chapter_6 = next((c for c in content["chapters"] if c["number"] == 6), None)
         years = [(fy, era.short_header(fy)) for fy in content["schedule"]["years"]]
-        ctx.update(version=version, content=content, chapters=chapters, years=years)
+        ctx.update(
+            version=version,
+            content=content,
+            chapters=chapters,
+            chapter_6=chapter_6,
+            cover_date=cover_date(content),
+            years=years,
+            schedule_rows=schedule_grid(content["schedule"]),
+        )
         return ctx
 
 

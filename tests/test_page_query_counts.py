@@ -391,7 +391,8 @@ LIST_PAGES: list[Page] = [
     Page("reporting:summary", "hq", 20, DOCUMENT),
     # differences of two plan contents (?format=xlsx), and the plan as printed (.docx)
     Page("reporting:version_compare", "hq", 25, DOCUMENT),
-    Page("reporting:version_print", "hq", 5, DOCUMENT, args=lambda w: [w.version.pk]),
+    # +11: the figures' facts (related plans; HQ, WGs, sections, advisors at the version's date)
+    Page("reporting:version_print", "hq", 16, DOCUMENT, args=lambda w: [w.version.pk]),
     # the drafting workspace: the whole plan's content (here the loaded plan, read-only)
     Page("reporting:draft", "secretariat", 21, DOMAIN, args=lambda w: [PLAN_CODE]),
     # published initiatives paginated (all of them: public:csv, public:json)
@@ -445,6 +446,7 @@ NOT_LIST_PAGES: dict[str, str] = {
     "reporting:report_excel": "file download (a meeting report)",
     "reporting:compare": "redirect to reporting:version_compare",
     "reporting:version_document": "file download (the plan as .docx)",
+    "reporting:version_pdf": "file download (the plan as PDF)",
     "reporting:chapter_edit": "a form",
     "reporting:draft_policy_new": "a form",
     "reporting:draft_policy": "a form",

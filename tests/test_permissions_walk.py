@@ -113,6 +113,7 @@ URL_SAMPLE_ARGS: dict[str, Callable[[Samples], dict[str, Any] | list[Any]]] = {
     # issue 12: plan versions
     "reporting:version_document": lambda s: {"pk": s.obj(PlanVersion).pk},
     "reporting:version_print": lambda s: {"pk": s.obj(PlanVersion).pk},
+    "reporting:version_pdf": lambda s: {"pk": s.obj(PlanVersion).pk},  # issue 22
     "reporting:chapter_edit": lambda s: {"pk": s.obj(PlanVersion).pk, "number": 1},
     # issue 20: the drafting workspace (the loaded plan is in force: its forms refuse)
     "reporting:draft": lambda s: {"code": _PLAN},

@@ -1,16 +1,17 @@
-"""Write a plan version as the published document (.docx), as the screen does."""
+"""Write a plan version as the published document (.docx or PDF), as the screen does."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from kahoku_dx.office import OfficeError
 from plans.models import PlanVersion
-from reporting.document import plan_document
-from reporting.plan_content import version_content
+from reporting.document import plan_document, plan_pdf
+from reporting.plan_content import NoContentError, document_content
 
 
 class Command(BaseCommand):
-    help = "計画の版を、公開している計画書の構成で Word(.docx)に書き出します。"
+    help = "計画の版を、公開している計画書の構成で Word(.docx)または PDF に書き出します。"
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         # "--version 1.0" names the plan's version here, replacing Django's own --version.
@@ -19,7 +20,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--plan", required=True, help="計画コード(例: kahoku-dx-r3-r8)")
         parser.add_argument("--version", required=True, help="版(例: 1.0)")
-        parser.add_argument("--format", choices=["docx"], default="docx")
+        parser.add_argument(
+            "--format",
+            choices=["docx", "pdf"],
+            default=None,
+            help="docx または pdf(省略時は --output の拡張子から、なければ docx)",
+        )
         parser.add_argument("--output", required=True, help="書き出すファイル")
 
     def handle(self, *args, **options):
@@ -32,8 +38,17 @@ class Command(BaseCommand):
             raise CommandError(
                 f"計画「{options['plan']}」の第{options['version']}版が見つかりません。"
             )
-        data = plan_document(version_content(version))
-        Path(options["output"]).write_bytes(data)
+        output = Path(options["output"])
+        fmt = options["format"] or ("pdf" if output.suffix.lower() == ".pdf" else "docx")
+        try:
+            content = document_content(version)
+            data = plan_pdf(content) if fmt == "pdf" else plan_document(content)
+        except (NoContentError, OfficeError) as exc:
+            raise CommandError(str(exc)) from exc
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            raise CommandError(f"{output} に書き出せません: {exc.strerror or exc}") from exc
         self.stdout.write(
             f"{version} を {options['output']} に書き出しました({len(data):,} バイト)。"
         )
