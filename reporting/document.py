@@ -309,6 +309,10 @@ def plan_document(content: dict[str, Any], *, for_pdf: bool = False) -> bytes:
     titles = {
         n: chapters.get(n, {}).get("title") or default for n, default in CHAPTER_TITLES.items()
     }
+    # Chapters the secretariat added after the seed's six (e.g. 「前計画の成果と課題」,
+    # reporting.services.drafting) follow chapter 6 in their order.
+    later = sorted(n for n in chapters if n > max(CHAPTER_TITLES))
+    titles.update({n: chapters[n]["title"] for n in later})
     _contents(document, titles)
     drawn = figures.figures_for(content, as_of_label(content))
 
@@ -340,6 +344,9 @@ def plan_document(content: dict[str, Any], *, for_pdf: bool = False) -> bytes:
                 heading = text(policy["heading"] or policy["title"])
                 document.add_heading(f"基本方針{policy['number']} {heading}", level=2)
                 _policy_table(document, policy)
+    for number in later:
+        _chapter_heading(document, number, titles[number])
+        _body(document, chapters[number].get("body", ""), drawn, for_pdf=for_pdf)
     return docx_bytes(document)
 
 

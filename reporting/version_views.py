@@ -281,17 +281,16 @@ class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
         version = _version(kwargs["pk"])
         content = _document_content(version)
         drawn = figures.figures_for(content, as_of_label(content))
-        chapters = [
-            {**c, "blocks": _print_blocks(c["body"], drawn)}
-            for c in content["chapters"]
-            if c["number"] != 6
-        ]
+        blocks = [{**c, "blocks": _print_blocks(c["body"], drawn)} for c in content["chapters"]]
+        chapters = [c for c in blocks if c["number"] < 6]
+        later_chapters = [c for c in blocks if c["number"] > 6]  # added after the seed's six
         chapter_6 = next((c for c in content["chapters"] if c["number"] == 6), None)
         years = [(fy, era.short_header(fy)) for fy in content["schedule"]["years"]]
         ctx.update(
             version=version,
             content=content,
             chapters=chapters,
+            later_chapters=later_chapters,
             chapter_6=chapter_6,
             cover_date=cover_date(content),
             years=years,

@@ -125,3 +125,29 @@ def test_only_the_secretariat_on_a_draft_with_a_predecessor(client, personas, nx
     response = client.post(reverse("reporting:draft_predecessor_chapter", args=[plan.code]))
     assert response.status_code == 403
     assert not PlanChapter.objects.filter(title=TITLE).exists()
+
+
+def test_the_drafted_chapter_is_printed_after_chapter_6_in_the_document_and_print_view(
+    client, personas, nxt
+):
+    import io
+
+    from docx import Document
+
+    from reporting.document import plan_document
+    from reporting.plan_content import document_content
+
+    client.force_login(personas.secretariat)
+    _press(client)
+    chapter = PlanChapter.objects.get(version__plan=nxt, title=TITLE)
+    version = chapter.version
+    headings = [
+        p.text
+        for p in Document(io.BytesIO(plan_document(document_content(version)))).paragraphs
+        if p.style.name == "Heading 1"
+    ]
+    numbered = [h for h in headings if h[:1].isdigit()]
+    assert numbered[-2].startswith("6. ")
+    assert numbered[-1] == f"{chapter.number}. {TITLE}"
+    page = client.get(reverse("reporting:version_print", args=[version.pk])).content.decode()
+    assert page.index('id="plan-chapter-6"') < page.index(f'id="plan-chapter-{chapter.number}"')
