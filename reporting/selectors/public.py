@@ -57,14 +57,6 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral() else float(value)
 
 
-def number_text(value: int | float | None) -> str | None:
-    """The same value as text, as the CSV has always written it: 27 → "27", 25.5 → "25.50"
-    (the fields keep two decimal places)."""
-    if value is None:
-        return None
-    return str(value) if isinstance(value, int) else f"{value:.2f}"
-
-
 def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
     """What citizens may see of one initiative: title and policy, plus the allowed fields.
 
