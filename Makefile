@@ -72,3 +72,16 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# --- Installing without internet (LGWAN server; docs/deploy.md) ---------------------------
+# `make bundle`          : on a machine that reaches the package registry: every wheel of
+#                          requirements.txt for the server's Python/platform, the collected
+#                          static files and the source at HEAD → dist/kahoku-dx-bundle-<version>.tar.gz
+# `make install-offline` : in the unpacked bundle on the server: .venv from those wheels only
+#                          (no index, no network), static files, migrate, check --deploy
+.PHONY: bundle install-offline
+bundle: install
+	PYTHON=$(BIN)/python deploy/build-bundle.sh
+
+install-offline:
+	bash deploy/install-offline.sh

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kahoku_dx.backup_seal import parse_key as parse_backup_key
 from kahoku_dx.client_ip import parse_networks
+from kahoku_dx.local_gov_code import parse_local_gov_code
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -605,3 +606,22 @@ SPECTACULAR_SETTINGS = {
         "reporting.api.schema.add_error_responses",
     ],
 }
+
+# --- Open data (issue 23) --------------------------------------------------------------
+# The public page's files (/public/*.csv, *.json) carry the city's 全国地方公共団体コード
+# and names in every row, and the licence chosen here in their metadata (the JSON's
+# metadata object, the Link header, the data dictionary /public/data/ and the page):
+# cc-by-4.0 (クリエイティブ・コモンズ 表示 4.0 国際) or pdl-1.0 (公共データ利用規約 第1.0版).
+OPEN_DATA_LICENSE = env_str("OPEN_DATA_LICENSE", "cc-by-4.0")
+if OPEN_DATA_LICENSE not in {"cc-by-4.0", "pdl-1.0"}:
+    raise ImproperlyConfigured(
+        f"OPEN_DATA_LICENSE={OPEN_DATA_LICENSE!r} は cc-by-4.0 か pdl-1.0 を指定してください。"
+    )
+try:
+    LOCAL_GOV_CODE = parse_local_gov_code(env_str("LOCAL_GOV_CODE", "172090"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"環境変数 LOCAL_GOV_CODE: {exc}") from None
+LOCAL_GOV_PREFECTURE = env_str("LOCAL_GOV_PREFECTURE", "石川県")
+LOCAL_GOV_NAME = env_str("LOCAL_GOV_NAME", "かほく市")
+if not LOCAL_GOV_PREFECTURE.strip() or not LOCAL_GOV_NAME.strip():
+    raise ImproperlyConfigured("LOCAL_GOV_PREFECTURE と LOCAL_GOV_NAME は空にできません。")

@@ -1,4 +1,5 @@
-# Routes for issue 5 — public progress page and open data (no login).
+# Routes for issue 5 — public progress page and open data (no login); issue 23: the
+# open-data datasets (reporting.opendata) and their data dictionary.
 from django.urls import path
 
 from reporting import public_views
@@ -7,6 +8,11 @@ app_name = "public"
 
 urlpatterns = [
     path("", public_views.index, name="index"),
+    path("data/", public_views.data_dictionary, name="data"),
     path("progress.csv", public_views.progress_csv, name="csv"),
     path("progress.json", public_views.progress_json, name="json"),
+    path("projects.csv", public_views.projects_csv, name="projects_csv"),
+    path("projects.json", public_views.projects_json, name="projects_json"),
+    path("indicators.csv", public_views.indicators_csv, name="indicators_csv"),
+    path("indicators.json", public_views.indicators_json, name="indicators_json"),
 ]

@@ -1,7 +1,9 @@
 """The public progress page for citizens: no login, only what the secretariat published.
 
 HTML, CSV and JSON are all rendered from public_records(), which copies only the
-allowed keys, so a field that is not published never reaches any of the three.
+allowed keys, so a field that is not published never reaches any of the three. The files
+are the open-data datasets of `reporting.opendata` (their columns, the licence, the city),
+described on the data dictionary page.
 """
 
 from __future__ import annotations
@@ -9,36 +11,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
-from initiatives.models import PUBLIC_FIELDS
 from kahoku_dx import era
 from kahoku_dx.spreadsheets import csv_safe
 from plans.models import Plan
 from plans.selectors import current_plan
-from reporting.selectors.public import number_text, public_records
+from reporting.opendata import DATASETS, TYPES, Dataset, attribution, current_license, metadata
+from reporting.selectors.public import public_records
 from reporting.selectors.schedule import schedule_matrix
 
 PUBLIC_PAGE_SIZE = 30
-
-CSV_COLUMNS = [
-    ("code", "番号"),
-    ("policy", "基本方針"),
-    ("title", "取り組み"),
-    ("description", "取り組みの内容"),
-    ("fiscal_year", "年度"),
-    ("status", "進み具合"),
-    ("percent", "進捗率(%)"),
-    ("updated_on", "最終更新日"),
-    ("projects", "すでに取り組んでいる事業"),
-    ("indicators", "目標と実績(指標)"),
-]
 
 
 def _plan_and_year() -> tuple[Plan | None, int]:
@@ -74,65 +67,133 @@ def index(request: HttpRequest) -> HttpResponse:
             "policies": policies,
             "count": len(records),
             "page_obj": page,
+            **_open_data_context(),
         },
     )
 
 
-def _csv_row(r: dict) -> list[str]:
-    progress = r.get("progress") or {}
-    projects = "; ".join(f"{p['year']} {p['name']}({p['section']})" for p in r.get("projects", []))
-    indicators = "; ".join(
-        f"{i['name']}"
-        + "".join(
-            f" {v['fiscal_year']} 目標{number_text(v['target']) or '-'}{i['unit']}"
-            f" 実績{number_text(v['actual']) or '-'}{i['unit']}"
-            for v in i["values"]
-        )
-        for i in r.get("indicators", [])
-    )
-    values = {
-        "code": r["code"],
-        "policy": r["policy"],
-        "title": r["title"],
-        "description": r.get("description", ""),
-        "fiscal_year": progress.get("fiscal_year", ""),
-        "status": progress.get("status", ""),
-        "percent": "" if progress.get("percent") is None else str(progress["percent"]),
-        "updated_on": progress.get("updated_on") or "",
-        "projects": projects,
-        "indicators": indicators,
-    }
-    return [values[key] for key, _ in CSV_COLUMNS]
+def _dataset_rows(slug: str) -> tuple[Dataset, Plan | None, int, list[dict[str, Any]]]:
+    dataset = DATASETS[slug]
+    plan, fy, records = _records()
+    return dataset, plan, fy, list(dataset.rows(records, fy))
 
 
-@require_GET
-def progress_csv(request: HttpRequest) -> HttpResponse:
-    _, fy, records = _records()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([label for _, label in CSV_COLUMNS])
-    for r in records:
-        writer.writerow([csv_safe(v) for v in _csv_row(r)])
-    # UTF-8 with BOM so that Excel on Windows opens it in the right encoding.
-    response = HttpResponse(
-        ("\ufeff" + buffer.getvalue()).encode("utf-8"), content_type="text/csv; charset=utf-8"
+def _absolute(path: str) -> str:
+    """A link written into a file: from PORTAL_BASE_URL, never from the request's Host."""
+    return settings.PORTAL_BASE_URL.rstrip("/") + path
+
+
+def _file_response(
+    dataset: Dataset, body: bytes, content_type: str, fy: int, ext: str
+) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    # 自治体標準オープンデータセット: <団体コード>_<name>.csv
+    name = f"{settings.LOCAL_GOV_CODE}_dx_{dataset.slug}_{fy}.{ext}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    # The licence and the data dictionary, for a file that cannot say them itself (RFC 8288).
+    dictionary = _absolute(reverse("public:data")) + f"#{dataset.slug}"
+    response["Link"] = (
+        f'<{current_license().url}>; rel="license", <{dictionary}>; rel="describedby"'
     )
-    response["Content-Disposition"] = f'attachment; filename="kahoku-dx-progress-{fy}.csv"'
     return response
 
 
-@require_GET
-def progress_json(request: HttpRequest) -> HttpResponse:
-    plan, fy, records = _records()
-    body = {
-        "plan": plan.name if plan else None,
-        "fiscal_year": fy,
-        "fiscal_year_label": era.format_fiscal_year(fy),
-        "generated_on": timezone.localdate().isoformat(),
-        "fields": dict(PUBLIC_FIELDS),
-        "initiatives": records,
-    }
-    return HttpResponse(
-        json.dumps(body, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder),
-        content_type="application/json; charset=utf-8",
+def _write_csv(slug: str) -> HttpResponse:
+    with translation.override("ja"):  # open data is the same file in every UI language
+        dataset, _, fy, rows = _dataset_rows(slug)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(dataset.column_names)
+        for row in rows:
+            writer.writerow([csv_safe(row[name]) for name in dataset.column_names])
+    # UTF-8 with BOM so that Excel on Windows opens it in the right encoding.
+    body = ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return _file_response(dataset, body, "text/csv; charset=utf-8", fy, "csv")
+
+
+def _write_json(slug: str) -> HttpResponse:
+    with translation.override("ja"):
+        dataset, plan, fy, rows = _dataset_rows(slug)
+        body = {
+            "metadata": metadata(
+                dataset,
+                plan=plan.name if plan else None,
+                fiscal_year=fy,
+                fiscal_year_label=era.era_label(fy, short=False),
+                generated_on=timezone.localdate().isoformat(),
+                attribution=attribution(dataset, _absolute(reverse("public:index"))),
+                csv=_absolute(reverse(f"public:{URL_NAMES[slug][0]}")),
+                dictionary=_absolute(reverse("public:data")) + f"#{dataset.slug}",
+            ),
+            "records": rows,
+        }
+        text = json.dumps(body, ensure_ascii=False, indent=2, cls=DjangoJSONEncoder)
+    return _file_response(
+        dataset, text.encode("utf-8"), "application/json; charset=utf-8", fy, "json"
     )
+
+
+# URL names of each dataset's files (reporting/public_urls.py): progress keeps its old names.
+URL_NAMES = {
+    "progress": ("csv", "json"),
+    "projects": ("projects_csv", "projects_json"),
+    "indicators": ("indicators_csv", "indicators_json"),
+}
+
+
+def _file_view(slug: str, kind: str) -> Callable[[HttpRequest], HttpResponse]:
+    write = _write_csv if kind == "csv" else _write_json
+
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return write(slug)
+
+    view.__name__ = f"{slug}_{kind}"
+    return view
+
+
+progress_csv = _file_view("progress", "csv")
+progress_json = _file_view("progress", "json")
+projects_csv = _file_view("projects", "csv")
+projects_json = _file_view("projects", "json")
+indicators_csv = _file_view("indicators", "csv")
+indicators_json = _file_view("indicators", "json")
+
+
+def _downloads() -> list[dict[str, Any]]:
+    return [
+        {
+            "dataset": d,
+            "csv": reverse(f"public:{URL_NAMES[slug][0]}"),
+            "json": reverse(f"public:{URL_NAMES[slug][1]}"),
+            "columns": [
+                {
+                    "name": c.name,
+                    "type_label": TYPES[c.type],
+                    "meaning": c.meaning,
+                    "codes": c.codes,
+                }
+                for c in d.columns
+            ],
+        }
+        for slug, d in DATASETS.items()
+    ]
+
+
+def _open_data_context() -> dict[str, Any]:
+    return {
+        "open_data": _downloads(),
+        "license": current_license(),
+        "local_gov": {
+            "code": settings.LOCAL_GOV_CODE,
+            "prefecture": settings.LOCAL_GOV_PREFECTURE,
+            "name": settings.LOCAL_GOV_NAME,
+        },
+        "attribution": attribution(DATASETS["progress"], _absolute(reverse("public:index"))),
+    }
+
+
+@require_GET
+def data_dictionary(request: HttpRequest) -> HttpResponse:
+    """/public/data/: every dataset, its files, and each column's name, type and meaning."""
+    return render(request, "public/data.html", _open_data_context())

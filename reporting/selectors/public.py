@@ -33,7 +33,7 @@ from plans.models import (
 def public_initiatives_queryset(plan: Plan, fiscal_year: int) -> QuerySet[Initiative]:
     return initiatives_with_latest_progress(
         Initiative.objects.filter(policy__plan=plan, is_public=True)
-        .select_related("policy")
+        .select_related("policy__plan")
         .prefetch_related(
             Prefetch(
                 "projects",
@@ -57,35 +57,42 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral() else float(value)
 
 
-def number_text(value: int | float | None) -> str | None:
-    """The same value as text, as the CSV has always written it: 27 → "27", 25.5 → "25.50"
-    (the fields keep two decimal places)."""
-    if value is None:
-        return None
-    return str(value) if isinstance(value, int) else f"{value:.2f}"
-
-
 def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
-    """What citizens may see of one initiative: title and policy, plus the allowed fields."""
+    """What citizens may see of one initiative: title and policy, plus the allowed fields.
+
+    Values are data (numbers, codes, dates); the page's wording beside them (``status``,
+    the labels of years) is for the page only: the open-data files take the data
+    (`reporting.opendata`)."""
     allowed = {f for f in (ini.public_fields or []) if f in PUBLIC_FIELDS}
     record: dict[str, Any] = {
+        "plan": ini.policy.plan.name,
         "code": ini.code,
         "policy": str(ini.policy),
+        "policy_number": ini.policy.number,
+        "policy_title": ini.policy.title,
         "title": ini.title,
     }
     if "description" in allowed:
         record["description"] = ini.description
     if "progress" in allowed:
         status = ini.latest_status
+        label = ProgressStatus(status).label if status else None
         record["progress"] = {
-            "fiscal_year": era.format_fiscal_year(fiscal_year),
-            "status": ProgressStatus(status).label if status else gettext("まだ記録がありません"),
+            "fiscal_year": fiscal_year,
+            "status_code": status or None,
+            "status_label": label,
+            "status": label or gettext("まだ記録がありません"),
             "percent": progress_percent(status, ini.latest_percent),
             "updated_on": ini.latest_date.isoformat() if ini.latest_date else None,
         }
     if "projects" in allowed:
         record["projects"] = [
-            {"year": p.era_label, "name": p.name, "section": p.section.name}
+            {
+                "year": p.era_label,
+                "fiscal_year": p.fiscal_year,
+                "name": p.name,
+                "section": p.section.name,
+            }
             for p in ini.projects.all()
         ]
     if "indicators" in allowed:
@@ -96,6 +103,7 @@ def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
                 "values": [
                     {
                         "fiscal_year": era.format_fiscal_year(v.fiscal_year),
+                        "year": v.fiscal_year,
                         "target": _number(v.target),
                         "actual": _number(v.actual),
                     }

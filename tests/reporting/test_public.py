@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.models import Indicator, IndicatorValue, Initiative
+from initiatives.models import Indicator, IndicatorValue, Initiative, ProgressEntry
 from tests.factory import initiative, make_progress
 
 pytestmark = pytest.mark.django_db
@@ -67,39 +67,52 @@ def test_csv_is_utf8_with_bom_and_hides_the_same(client, published):
     assert raw.startswith(b"\xef\xbb\xbf")
     text = raw.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0][:3] == ["番号", "基本方針", "取り組み"]
-    assert [r[0] for r in rows[1:]] == ["2.1", "2.2"]
-    r21 = dict(zip(rows[0], rows[1], strict=True))
-    assert r21["進み具合"] == "順調" and r21["進捗率(%)"] == "55"
-    assert r21["取り組みの内容"] == "" and r21["すでに取り組んでいる事業"] == ""
-    assert "目標27件 実績25件" in r21["目標と実績(指標)"]
+    assert rows[0][4:7] == ["計画名", "年度", "年度表記"]
+    records = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert [r["取り組み番号"] for r in records] == ["2.1", "2.2"]
+    r21, r22 = records
+    assert r21["進捗状況"] == "順調" and r21["進捗率"] == "55"
+    assert r21["取り組みの内容"] == ""  # not published for 2.1
+    assert r22["進捗状況"] == "" and r22["進捗率"] == ""  # 2.2 publishes no progress
+    assert "インターネットを利活用した情報発信" in r22["取り組みの内容"]
     assert SECRET_DESCRIPTION not in text and HIDDEN_TITLE not in text
-    assert "電子申請サービス開始" not in text
+    projects = client.get(reverse("public:projects_csv")).content.decode("utf-8-sig")
+    assert "電子申請サービス開始" not in projects  # 2.1's projects are not published
+    assert [r.split(",")[4] for r in projects.splitlines()[1:]] == ["2.2"] * (
+        len(projects.splitlines()) - 1
+    )
+    indicators = client.get(reverse("public:indicators_csv")).content.decode("utf-8-sig")
+    assert indicators.splitlines()[1].endswith(",2.1,オンライン化手続数,件,2026,令和8年度,27,25")
 
 
 def test_json_has_only_the_published_keys(client, published):
     response = client.get(reverse("public:json"))
     assert response["Content-Type"].startswith("application/json")
     body = json.loads(response.content)
-    assert body["fiscal_year"] == 2026
-    by_code = {r["code"]: r for r in body["initiatives"]}
+    assert body["metadata"]["fiscal_year"] == 2026
+    by_code = {r["取り組み番号"]: r for r in body["records"]}
     assert set(by_code) == {"2.1", "2.2"}
-    assert set(by_code["2.1"]) == {"code", "policy", "title", "progress", "indicators"}
-    assert set(by_code["2.2"]) == {"code", "policy", "title", "description", "projects"}
-    assert by_code["2.1"]["progress"]["percent"] == 55
-    # Open data: targets and actuals are JSON numbers (the CSV keeps its text).
-    value = by_code["2.1"]["indicators"][0]["values"][0]
-    assert (value["target"], value["actual"]) == (27, 25)
-    assert type(value["target"]) is int
+    assert by_code["2.1"]["取り組みの内容"] is None
+    assert by_code["2.2"]["進捗状況コード"] is None and by_code["2.2"]["進捗率"] is None
+    assert by_code["2.1"]["進捗率"] == 55
+    # Open data: targets and actuals are JSON numbers.
+    indicators = json.loads(client.get(reverse("public:indicators_json")).content)["records"]
+    assert [(r["取り組み番号"], r["目標値"], r["実績値"]) for r in indicators] == [("2.1", 27, 25)]
+    assert type(indicators[0]["目標値"]) is int
     text = response.content.decode()
     assert SECRET_DESCRIPTION not in text and HIDDEN_TITLE not in text
 
 
 def test_unknown_field_keys_are_ignored(client, published):
     Initiative.objects.filter(pk=published[0].pk).update(public_fields=["issues_text", "progress"])
+    ProgressEntry.objects.filter(initiative=published[0]).update(issues_text="非公開の課題メモ")
     body = json.loads(client.get(reverse("public:json")).content)
-    r21 = next(r for r in body["initiatives"] if r["code"] == "2.1")
-    assert set(r21) == {"code", "policy", "title", "progress"}
+    r21 = next(r for r in body["records"] if r["取り組み番号"] == "2.1")
+    assert r21["進捗状況"] == "順調" and r21["取り組みの内容"] is None
+    for name in ("public:json", "public:csv", "public:indicators_json", "public:projects_json"):
+        text = client.get(reverse(name)).content.decode("utf-8-sig")
+        assert "非公開の課題メモ" not in text, name
+        assert "オンライン化手続数" not in text, name  # indicators are no longer chosen
 
 
 def test_nothing_published(client, plan):
@@ -114,7 +127,19 @@ def _count(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.parametrize("name", ["public:index", "public:csv", "public:json"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "public:index",
+        "public:data",
+        "public:csv",
+        "public:json",
+        "public:projects_csv",
+        "public:projects_json",
+        "public:indicators_csv",
+        "public:indicators_json",
+    ],
+)
 def test_query_count_is_fixed(client, published, name):
     url = reverse(name)
     small = _count(client, url)
@@ -169,23 +194,22 @@ def test_publication_is_secretariat_only(client, personas, role):
 def test_csv_cells_cannot_become_formulas(client, published):
     Initiative.objects.filter(pk=published[1].pk).update(description="=1+2 と書かれた説明")
     text = client.get(reverse("public:csv")).content.decode("utf-8-sig")
-    row = next(r for r in csv.reader(io.StringIO(text)) if r[0] == "2.2")
-    assert row[3] == "'=1+2 と書かれた説明"
+    rows = list(csv.reader(io.StringIO(text)))
+    row = next(dict(zip(rows[0], r, strict=True)) for r in rows[1:] if "2.2" in r)
+    assert row["取り組みの内容"] == "'=1+2 と書かれた説明"
 
 
 def test_fractional_and_zero_values_as_numbers_and_as_text(client, published):
     indicator = Indicator.objects.create(initiative=published[0], name="満足度", unit="%")
     IndicatorValue.objects.create(indicator=indicator, fiscal_year=2026, target="80.5", actual=0)
     IndicatorValue.objects.create(indicator=indicator, fiscal_year=2025, target=None, actual=None)
-    body = json.loads(client.get(reverse("public:json")).content)
-    r21 = next(r for r in body["initiatives"] if r["code"] == "2.1")
-    values = next(i for i in r21["indicators"] if i["name"] == "満足度")["values"]
-    assert [(v["target"], v["actual"]) for v in values] == [(None, None), (80.5, 0)]
-    rows = list(
-        csv.reader(io.StringIO(client.get(reverse("public:csv")).content.decode("utf-8-sig")))
-    )
-    cell = dict(zip(rows[0], rows[1], strict=True))["目標と実績(指標)"]
-    assert "目標-% 実績-%" in cell and "目標80.50% 実績0%" in cell
+    body = json.loads(client.get(reverse("public:indicators_json")).content)
+    values = [r for r in body["records"] if r["指標名"] == "満足度"]
+    assert [(v["目標値"], v["実績値"]) for v in values] == [(None, None), (80.5, 0)]
+    text = client.get(reverse("public:indicators_csv")).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [r[-4:] for r in rows[1:] if "満足度" in r]
+    assert cells == [["2025", "令和7年度", "", ""], ["2026", "令和8年度", "80.5", "0"]]
     html = client.get(reverse("public:index")).content.decode()
     assert '<td class="num">80.50</td><td class="num">0</td>' in html
     assert '<td class="num">—</td><td class="num">—</td>' in html
