@@ -578,6 +578,9 @@ def _summary_sheet(ws: Any, snapshot: ReportSnapshot, data: dict[str, Any]) -> N
     _merge_title(ws)
     _date_span(ws, 3, 2)
     xl.fit_row_heights(ws, first_row=1)
+    # The summary is one sheet of paper: its rows are bounded by the plan's policies and WGs,
+    # so fitting its height to one page only scales it a little.
+    ws.page_setup.fitToHeight = 1
 
 
 def snapshot_workbook(snapshot: ReportSnapshot) -> bytes:
