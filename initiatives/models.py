@@ -992,6 +992,9 @@ class StandardSystem(models.Model):
             )
 
 
+REPORT_DOCUMENT_NUMBER_MAX = 20  # 「資料2」「資料2-1」「参考資料3」: short by nature
+
+
 class ReportSnapshot(models.Model):
     """A frozen picture of progress for a headquarters meeting."""
 
@@ -1010,6 +1013,10 @@ class ReportSnapshot(models.Model):
         related_name="+",
     )
     data = models.JSONField(_("内容"), default=dict)
+    # 「資料2」: the number the meeting's agenda gives the paper, printed at its top right.
+    document_number = models.CharField(
+        _("資料番号"), max_length=REPORT_DOCUMENT_NUMBER_MAX, blank=True, default=""
+    )
 
     class Meta:
         verbose_name = _("本部会議資料(スナップショット)")

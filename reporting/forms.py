@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.models import REPORT_DOCUMENT_NUMBER_MAX
 from kahoku_dx import era
 from kahoku_dx.forms import EraDateField, FiscalYearField
 from kahoku_dx.versioning import VersionedFormMixin
@@ -78,6 +79,23 @@ class SnapshotForm(forms.Form):
     fy = FiscalYearField(
         label=_("年度"), error_messages={"required": _("年度を入力してください。")}
     )
+    document_number = forms.CharField(
+        label=_("資料番号"),
+        required=False,
+        max_length=REPORT_DOCUMENT_NUMBER_MAX,
+        help_text=_("会議の次第での番号。資料の右上に印刷されます。例: 資料2"),
+        error_messages={
+            "max_length": format_lazy(
+                _("資料番号は{n}文字以内で入力してください。"), n=REPORT_DOCUMENT_NUMBER_MAX
+            )
+        },
+    )
+
+    def clean_document_number(self) -> str:
+        value = self.cleaned_data["document_number"]
+        if "\n" in value or "\r" in value:
+            raise forms.ValidationError(_("資料番号は1行で入力してください。"))
+        return value
 
 
 class CarryOverForm(forms.Form):

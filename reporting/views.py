@@ -132,6 +132,7 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
             page_obj=page,
             can_create=roles_for(self.request.user).secretariat,
             plan=plan,
+            short_mode=ReportDetailView.SHORT,
         )
         return ctx
 
@@ -157,6 +158,7 @@ class ReportCreateView(SecretariatRequiredMixin, View):
                     title=form.cleaned_data["title"],
                     today=today,
                     user=request.user,
+                    document_number=form.cleaned_data["document_number"],
                 )
                 messages.success(
                     request, _("会議資料「%(title)s」を作成しました。") % {"title": snapshot.title}
@@ -169,12 +171,28 @@ class ReportCreateView(SecretariatRequiredMixin, View):
 
 
 class ReportDetailView(SecretariatOrHeadquartersMixin, TemplateView):
-    template_name = "reporting/report_detail.html"
+    """The whole report, or with ``?mode=short`` the meeting's own paper: one or two A4
+    landscape pages of figures, grades and what waits for headquarters, no review texts."""
+
+    SHORT = "short"
+
+    def short(self) -> bool:
+        return self.request.GET.get("mode") == self.SHORT
+
+    def get_template_names(self) -> list[str]:
+        if self.short():
+            return ["reporting/report_short.html"]
+        return ["reporting/report_detail.html"]
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         snapshot, can_edit = get_snapshot_for_user(self.request.user, kwargs["pk"])
-        ctx.update(snapshot=snapshot, data=snapshot_view_data(snapshot.data), can_edit=can_edit)
+        ctx.update(
+            snapshot=snapshot,
+            data=snapshot_view_data(snapshot.data),
+            can_edit=can_edit,
+            short_mode=self.SHORT,
+        )
         return ctx
 
 

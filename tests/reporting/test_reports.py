@@ -95,7 +95,13 @@ def test_excel_download(client, data):
     rows = list(wb["取り組み別"].iter_rows(values_only=True))
     assert rows[4][:7] == ("番号", "取り組み", "担当WG", "状況", "進捗率", "最終記録日", "報告")
     r21 = next(r for r in rows if r[0] == "2.1")
-    assert r21[3] == "順調" and r21[4] == 0.4 and r21[7] == "提出済" and r21[8] == "継続"
+    assert (
+        r21[3] == "順調"
+        and r21[4] == 0.4
+        and r21[7] == "提出済"
+        and r21[8] == "B"
+        and r21[9] == "継続"
+    )
 
 
 def test_formula_text_is_stored_as_text(client, data):
@@ -106,8 +112,8 @@ def test_formula_text_is_stored_as_text(client, data):
     response = client.get(reverse("reporting:report_excel", args=[snapshot.pk]))
     wb = load_workbook(BytesIO(response.content))
     r21 = next(r for r in wb["取り組み別"].iter_rows() if r[0].value == "2.1")
-    assert r21[10].value == '=HYPERLINK("http://x","y")'
-    assert r21[10].data_type == "s"  # a text cell, never evaluated as a formula
+    assert r21[11].value == '=HYPERLINK("http://x","y")'
+    assert r21[11].data_type == "s"  # a text cell, never evaluated as a formula
     assert csv_safe("-1+2") == "'-1+2" and csv_safe("a\x01b") == "ab" and csv_safe(3) == "3"
 
 

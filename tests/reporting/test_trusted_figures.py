@@ -92,7 +92,8 @@ def test_fresh_install_says_nobody_reported_and_raises_no_alarm(client, personas
     for text in (dash, listing, report):
         assert text == "未報告 報告 0 / 13件・未報告 13件"
     cell = excel_overall(snapshot)
-    assert [c.value for c in cell[1:5]] == ["未報告", 0, 13, 13]
+    # 進捗率 stays a number cell (empty here); 「未報告」 is in the 備考 column beside it.
+    assert [c.value for c in cell[1:6]] == [None, "未報告", 0, 13, 13]
 
     client.force_login(personas.secretariat)
     html = client.get(DASHBOARD, {"plan": PLAN_CODE, "fy": "2026"}).content.decode()
@@ -126,7 +127,7 @@ def test_one_report_of_60_percent_is_1_of_13_everywhere(client, personas):
         assert text == "60.0% 報告 1 / 13件・未報告 12件"
     cell = excel_overall(snapshot)
     assert cell[1].value == 0.6 and cell[1].number_format == xl.PERCENT_1DP_FORMAT
-    assert [c.value for c in cell[2:5]] == [1, 13, 12]
+    assert [c.value for c in cell[2:6]] == [None, 1, 13, 12]
 
     # 未報告 12件 links to the list filtered to those twelve.
     client.force_login(personas.secretariat)
@@ -161,7 +162,8 @@ def test_all_reported_is_a_figure_without_unreported(client, personas):
     for text in (dash, listing, report):
         assert text == "19.2% 報告 13 / 13件"
     cell = excel_overall(snapshot)
-    assert cell[1].value == pytest.approx(0.192) and [c.value for c in cell[2:5]] == [13, 13, 0]
+    assert cell[1].value == pytest.approx(0.192)
+    assert [c.value for c in cell[2:6]] == [None, 13, 13, 0]
 
 
 def test_an_old_snapshot_still_renders(client, personas):
@@ -190,7 +192,7 @@ def test_an_old_snapshot_still_renders(client, personas):
     assert rollup_text(response.content.decode(), "report-overall") == "40.0% 集計対象 1 / 13件"
     wb = load_workbook(BytesIO(snapshot_workbook(snapshot)))
     row = next(r for r in wb["概要"].iter_rows(min_row=6) if r[0].value == "計画全体")
-    assert row[1].value == 0.4 and row[2].value is None  # reported unknown, not 0
+    assert row[1].value == 0.4 and row[3].value is None  # reported unknown, not 0
 
 
 # --- 2. one source of truth per countable target --------------------------------------------
@@ -389,14 +391,14 @@ def test_grade_distribution_per_policy_and_wg(client, personas):
     assert 'grade-count-A"><span class="badge grade grade-A">A</span> 1' in report
     wb = load_workbook(BytesIO(snapshot_workbook(snapshot)))
     rows = {r[0]: r for r in wb["取り組み別"].iter_rows(min_row=6, values_only=True)}
-    assert rows["2.3"][9] == "C指標: C\n未入力指標: 未評価"
-    assert rows["1.1"][9] == "指標なし"
+    assert rows["2.3"][10] == "C指標: C\n未入力指標: 未評価"
+    assert rows["1.1"][10] == "指標なし"
     policy2 = next(
         r
         for r in wb["概要"].iter_rows(min_row=6, values_only=True)
         if r[0] and r[0].startswith("基本方針2")
     )
-    assert policy2[5:10] == (1, 1, 1, 0, 1)  # A, B, C, D, 未評価
+    assert policy2[6:11] == (1, 1, 1, 0, 1)  # A, B, C, D, 未評価
 
 
 # --- the report's PDCA texts and its print layout -------------------------------------------
