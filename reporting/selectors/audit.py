@@ -30,7 +30,6 @@ from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
-    Exists,
     F,
     GenericIPAddressField,
     OuterRef,
@@ -40,6 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -173,18 +173,24 @@ def _previous(history: Any) -> Subquery:
     )
 
 
-def _login_only(history: Any) -> Exists:
-    """An account's row that changed nothing but last_login: Django writes one at each login,
-    which the login records show; the change list leaves them out."""
-    same = {
-        f.attname: OuterRef(f.attname)
-        for f in get_user_model()._meta.concrete_fields
-        if f.name not in {"last_login", "id"}
-    }
-    return Exists(history._default_manager.filter(history_id=OuterRef("prev"), **same))
+# Django writes an account's history row at each login (update_last_login saves last_login):
+# such a row has last_login set to the moment it was written. Read from the row alone (a
+# comparison with the previous row costs a lookup per row, too slow on years of logins).
+LOGIN_ROW_WINDOW = timedelta(seconds=1)
 
 
-def _branch(kind: Kind, f: AuditFilter, *, with_prev: bool) -> QuerySet:
+def _login_only() -> Q:
+    """An account's row written by a login: the login records show it, the change list not.
+    A password upgraded at login is saved before last_login moves, so it stays listed."""
+    return (
+        Q(history_type="~")
+        & (Q(history_change_reason__isnull=True) | Q(history_change_reason=""))
+        & Q(last_login__lte=F("history_date"))
+        & Q(last_login__gte=F("history_date") - LOGIN_ROW_WINDOW)
+    )
+
+
+def _branch(kind: Kind, f: AuditFilter, *, with_order: bool) -> QuerySet:
     qs = kind.history._default_manager.order_by()
     if f.person == SYSTEM:
         qs = qs.filter(history_user__isnull=True)
@@ -196,29 +202,21 @@ def _branch(kind: Kind, f: AuditFilter, *, with_prev: bool) -> QuerySet:
         qs = qs.filter(history_date__lt=day_start(f.date_to + timedelta(days=1)))
     if f.object_id is not None:
         qs = qs.filter(id=f.object_id)
-    qs = qs.annotate(k=Value(kind.key, output_field=CharField()))
-    names = ["history_id", "history_date", "k"]
     if kind.model is get_user_model():
-        qs = qs.annotate(prev=_previous(kind.history)).exclude(
-            Q(history_type="~")
-            & (Q(history_change_reason__isnull=True) | Q(history_change_reason=""))
-            & Q(_login_only(kind.history))
-        )
-        names.append("prev")
-    elif with_prev:
-        qs = qs.annotate(prev=_previous(kind.history))
-        names.append("prev")
-    if with_prev:
-        return qs.values(*names)
-    return qs.values("history_id")
+        qs = qs.exclude(_login_only())
+    if not with_order:
+        return qs.values("history_id")
+    return qs.annotate(k=Value(kind.key, output_field=CharField())).values(
+        "history_id", "history_date", "k"
+    )
 
 
-def _union(f: AuditFilter, *, with_prev: bool) -> QuerySet | None:
+def _union(f: AuditFilter, *, with_order: bool) -> QuerySet | None:
     every = kinds()
     chosen = [every[f.kind]] if f.kind else list(every.values())
     if not chosen:
         return None
-    branches = [_branch(k, f, with_prev=with_prev) for k in chosen]
+    branches = [_branch(k, f, with_order=with_order) for k in chosen]
     if len(branches) == 1:
         return branches[0]
     return branches[0].union(*branches[1:], all=True)
@@ -274,32 +272,44 @@ def _text(f: Any, value: Any, names: dict[tuple[Any, Any], str]) -> str:
 
 
 def entries(rows: list[dict[str, Any]]) -> list[Entry]:
-    """The page's rows (history_id, history_date, k, prev) as entries, in their order."""
+    """The page's rows (history_id, history_date, k) as entries, in their order."""
     every = kinds()
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_kind[r["k"]].append(r)
     records: dict[tuple[str, int], Any] = {}
+    previous: dict[tuple[str, int], Any] = {}
     live: dict[tuple[str, Any], Any] = {}
     for key, kind_rows in by_kind.items():
         kind = every[key]
-        wanted = {r["history_id"] for r in kind_rows} | {r["prev"] for r in kind_rows if r["prev"]}
-        for rec in kind.history._default_manager.filter(history_id__in=wanted).select_related(
-            "history_user__profile"
-        ):
+        history = kind.history._default_manager
+        ids = [r["history_id"] for r in kind_rows]
+        # The page's rows and, in the same query, each one's predecessor.
+        # (One IN over a UNION: an OR of two IN lists would scan the whole table.)
+        page = history.order_by().filter(history_id__in=ids)
+        before = page.annotate(p=_previous(kind.history)).values("p")
+        wanted = page.values("history_id").union(before, all=True)
+        fetched = list(
+            history.filter(history_id__in=wanted)
+            .select_related("history_user__profile")
+            .order_by("id", "history_date", "history_id")
+        )
+        for n, rec in enumerate(fetched):
             records[(key, rec.history_id)] = rec
-        object_ids = {records[(key, r["history_id"])].id for r in kind_rows}
+            if n and fetched[n - 1].id == rec.id:
+                previous[(key, rec.history_id)] = fetched[n - 1]
+        object_ids = {records[(key, i)].id for i in ids}
         objects = kind.model._default_manager.select_related(*STR_RELATED.get(key, ()))
         for obj in objects.filter(pk__in=object_ids):
             live[(key, obj.pk)] = obj
     # The changes in raw values first, then the related rows they name, one query a model.
-    raw: list[tuple[Entry, list[tuple[Any, Any, Any]]]] = []
+    raw: list[tuple[Entry, str, list[tuple[Any, Any, Any]]]] = []
     wanted_names: dict[Any, set[Any]] = defaultdict(set)
     for r in rows:
         key = r["k"]
         kind = every[key]
         rec = records[(key, r["history_id"])]
-        prev = records.get((key, r["prev"])) if r["prev"] else None
+        prev = previous.get((key, r["history_id"]))
         obj = live.get((key, rec.id))
         entry = Entry(
             when=rec.history_date,
@@ -336,13 +346,15 @@ def entries(rows: list[dict[str, Any]]) -> list[Entry]:
                 for v in (old, new):
                     if v is not None:
                         wanted_names[f.related_model].add(v)
-        raw.append((entry, triples))
+        raw.append((entry, rec.history_type, triples))
     names = _related_names(wanted_names)
     out = []
-    for entry, triples in raw:
+    for entry, history_type, triples in raw:
         for f, old, new in triples:
             if f.name in SECRET_FIELDS:
                 entry.changes.append(Change(str(f.verbose_name), "", gettext("変更しました")))
+            elif history_type == "+":  # a new object: its values, no "before"
+                entry.changes.append(Change(str(f.verbose_name), "", _text(f, new, names)))
             else:
                 entry.changes.append(
                     Change(str(f.verbose_name), _text(f, old, names), _text(f, new, names))
@@ -380,7 +392,7 @@ class ChangeList:
 
     def count(self) -> int:
         if self._count is None:
-            qs = _union(self.filter, with_prev=False)
+            qs = _union(self.filter, with_order=False)
             self._count = 0 if qs is None else qs.count()
         return self._count
 
@@ -388,7 +400,7 @@ class ChangeList:
         return self.count()
 
     def __getitem__(self, index: slice) -> list[Entry]:
-        qs = _union(self.filter, with_prev=True)
+        qs = _union(self.filter, with_order=True)
         if qs is None:
             return []
         return entries(list(qs.order_by(*self.ORDER)[index]))
@@ -489,7 +501,9 @@ def _login_union(f: LoginFilter) -> QuerySet | None:
             .values("r_kind", "r_at", "r_user", "r_ip", "r_by")
         )
 
-    no_one = Value(None, output_field=BigIntegerField())
+    # Typed NULLs (NULL::bigint): PostgreSQL matches a UNION's column types left to right,
+    # and two untyped NULLs would make a text column that an id cannot join.
+    no_one = Cast(Value(None), BigIntegerField())
     branches = []
     if f.kind in ("", SUCCESS):
         qs = _dated(AccessLog.objects.all(), "attempt_time", f)
@@ -520,7 +534,7 @@ def _login_union(f: LoginFilter) -> QuerySet | None:
                 Value(UNLOCK),
                 "history_date",
                 "user__username",
-                Value(None, output_field=GenericIPAddressField()),
+                Cast(Value(None), GenericIPAddressField()),
                 F("history_user_id"),
             )
         )
