@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.models import OnlineProcedure, ProgressEntry
+from kahoku_dx.history import set_history_user
 from reporting.exchange import sheets
 from reporting.selectors import audit
 from tests.factory import PASSWORD, initiative, make_procedure, make_progress, upload, xlsx_bytes
@@ -191,6 +192,20 @@ def test_logins_only_update_of_last_login_stays_out_of_the_change_list(client, p
     client.force_login(personas.secretariat)
     _, entries = _entries(client, kind="auth.user", object=personas.member.pk)
     assert [e.action for e in entries] == ["作成"]  # the login's last_login row is left out
+    # a real change of the account (minutes after the login) stays listed, with what changed
+    member = personas.member
+    type(member).objects.filter(pk=member.pk).update(
+        last_login=timezone.now() - timedelta(minutes=5)
+    )
+    member.refresh_from_db()
+    member.email = "member2@city.kahoku.example"
+    set_history_user(member, personas.secretariat)
+    member.save()
+    _, entries = _entries(client, kind="auth.user", object=member.pk)
+    assert [(e.action, e.who) for e in entries] == [("変更", "secretariat"), ("作成", "システム")]
+    assert [(c.field, c.new) for c in entries[0].changes] == [
+        ("メールアドレス", "member2@city.kahoku.example")
+    ]
 
 
 def _fail(client, times: int):
