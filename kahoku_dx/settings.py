@@ -533,6 +533,19 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 AXES_HANDLER = "kahoku_dx.login_throttle.PortalAxesHandler"
 
+# --- The audit trail (issue 23; reporting/selectors/audit.py, `prune_audit`) -------------
+# Every failed login is kept (axes' AccessFailureLog, the failure that locks marked), beside
+# the successes axes keeps by default (AccessLog): the login records screen shows both.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Days that history rows and login records are kept; 0 (the default): keep everything.
+# `prune_audit` removes what is older, but never the latest history row of an object that
+# still exists (who changed it last stays known).
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0)
+if AUDIT_RETENTION_DAYS < 0:
+    raise ImproperlyConfigured(
+        "AUDIT_RETENTION_DAYS は0(すべて保存)または1以上の日数にしてください。"
+    )
+
 # --- Read-only JSON API (issue 10) -----------------------------------------------------
 # Django REST Framework + drf-spectacular: other systems and BI tools read with a token of
 # a service account (managed by the secretariat on /api-accounts/); logged-in staff may

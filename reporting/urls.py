@@ -1,7 +1,7 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
 from django.urls import include, path
 
-from reporting import closing_views, switch_views, version_views, views
+from reporting import audit_views, closing_views, switch_views, version_views, views
 
 app_name = "reporting"
 
@@ -36,4 +36,9 @@ urlpatterns = [
         version_views.ChapterEditView.as_view(),
         name="chapter_edit",
     ),
+    # The audit trail (issue 23): changes in history, login records, a lockout lifted.
+    path("audit/", audit_views.AuditChangeListView.as_view(), name="audit"),
+    path("audit/changes.csv", audit_views.AuditChangeExportView.as_view(), name="audit_export"),
+    path("audit/logins/", audit_views.AuditLoginListView.as_view(), name="audit_logins"),
+    path("audit/logins/unlock/", audit_views.audit_unlock, name="audit_unlock"),
 ]

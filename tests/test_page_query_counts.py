@@ -404,7 +404,24 @@ LIST_PAGES: list[Page] = [
     Page("api:procedures", "secretariat", 6, PAGINATED),
     Page("api:systems", "secretariat", 6, PAGINATED),
     # service accounts (a handful) and the newest 30 events
-    Page("api_accounts:list", "secretariat", 8, DOMAIN),
+    Page(
+        "api_accounts:list", "secretariat", 8, DOMAIN
+    ),  # the audit trail (issue 23): the session, the user and roles (3), the person filter's
+    # choices (1), one UNION over the history tables for the count and one for the page (2),
+    # per kind on the page its rows with their predecessors and its live objects (2), per
+    # related model a change names one (here 2: the initiative, the author); unfiltered, the
+    # page costs 2 more per kind on it: test_audit_page_costs_two_queries_per_kind_on_it
+    Page(
+        "reporting:audit",
+        "secretariat",
+        10,
+        PAGINATED,
+        params=lambda w: {"kind": "initiatives.progressentry"},
+    ),
+    # the session, the user and roles (3), the lockouts in force (1; 2 more when there are
+    # any: their counts, their accounts), the records' count and page (2), the people they
+    # name (1); grow() logs nobody in, so the records stay as they were
+    Page("reporting:audit_logins", "secretariat", 7, PAGINATED, grows=False),
 ]
 
 # URL names that are not list pages, and why.
@@ -491,6 +508,8 @@ NOT_LIST_PAGES: dict[str, str] = {
     "account_mail": "a form (one's own mail settings)",
     "reauthenticate": "authentication",
     "set_language": "POST only (language switch)",
+    "reporting:audit_export": "file download: the audit list's CSV, at most EXPORT_LIMIT changes",
+    "reporting:audit_unlock": "POST only",
 }
 # Namespaces left out as a whole: the Django admin (superusers only; Django paginates its
 # changelists by list_per_page) and static files in DEBUG.
@@ -582,3 +601,18 @@ def test_dashboard_whole_page_at_most_12_queries_for_every_role(client, personas
     # the page with no parameters (current plan and year) and with an invalid year
     assert count(client, url, {}, status)[0] <= DASHBOARD_LIMIT
     assert count(client, url, {"plan": PLAN_CODE, "fy": "1999"}, status)[0] <= DASHBOARD_LIMIT
+
+
+def test_audit_page_costs_two_queries_per_kind_on_it(client, personas):
+    """The audit list unfiltered, on the large data: a fixed part (6, as the kind-filtered
+    page pins it), then 2 per kind of object on the page and 1 per related model a change
+    names (reporting.selectors.audit.entries): bounded by the page, never by the tables."""
+    grow(seed(personas))
+    login(client, personas.secretariat)
+    url = reverse("reporting:audit")
+    client.get(url)  # warm-up
+    queries, _ = count(client, url, {})
+    entries = client.get(url).context["entries"]
+    kinds = {e.kind for e in entries}
+    assert len(entries) == 50
+    assert 6 + 2 * len(kinds) <= queries <= 6 + 3 * len(kinds), (queries, kinds)
