@@ -19,6 +19,8 @@ from typing import Any
 
 import openpyxl
 from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl.utils import get_column_letter
 
@@ -56,6 +58,11 @@ def _as_of_text(summary: PlanSummary) -> str:
     return era.format_date(summary.as_of) if summary.as_of else ""
 
 
+def decision_total(summary: PlanSummary) -> int:
+    """The decisions table's 「計」: every initiative counted once, in one of its rows."""
+    return sum(n for _key, _label, n in summary.decisions)
+
+
 def _review_heading(cell: ReviewCell) -> str:
     label = era.short_header(cell.fiscal_year)
     if cell.review is None:
@@ -80,29 +87,42 @@ def _decision_lines(s: InitiativeSummary) -> list[tuple[str, str]]:
 # --------------------------------------------------------------------------------------------
 
 
-PAGE_WIDTH_MM = 257  # A4 landscape less the margins (docx_parts.MARGIN)
+MARGIN_MM = 15  # narrower than docx_parts.MARGIN: the year columns need the room
+PAGE_WIDTH_MM = 297 - 2 * MARGIN_MM  # A4 landscape less the margins
+
+
+def _widths(count: int, widths: list[float] | None, first: float, total: float) -> list[float]:
+    """Column widths in mm: ``widths`` as given, else ``first`` and the rest shared."""
+    if widths is not None:
+        return widths
+    rest = (total - first) / max(count - 1, 1)
+    return [first] + [rest] * (count - 1)
 
 
 def _table(
-    document: Any,
+    container: Any,
     header: list[str],
     rows: list[list[str]],
     *,
     size: float = 9,
     first: float = 45,
+    widths: list[float] | None = None,
+    tight: bool = False,
 ) -> Any:
-    """A bordered table across the page: the first column ``first`` mm wide, the others
-    sharing the rest; the header shaded and repeated on every page."""
-    table = document.add_table(rows=1 + len(rows), cols=len(header))
+    """A bordered table in ``container`` (the document or a cell): the columns ``widths``
+    mm wide (or the first ``first`` mm and the others sharing the page's rest); the header
+    shaded and repeated on every page. ``tight``: 1 mm cell margins (the summary page)."""
+    table = container.add_table(rows=1 + len(rows), cols=len(header))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    rest = (PAGE_WIDTH_MM - first) / max(len(header) - 1, 1)
-    for i, column in enumerate(table.columns):
-        width = Mm(first if i == 0 else rest)
-        column.width = width  # the grid LibreOffice reads
-        for cell in column.cells:
+    for i, w in enumerate(_widths(len(header), widths, first, PAGE_WIDTH_MM)):
+        width = Mm(w)
+        table.columns[i].width = width  # the grid LibreOffice reads
+        for cell in table.columns[i].cells:
             cell.width = width  # the cells Word reads
+    if tight:
+        _cell_margins(table, Mm(1))
     for col, label in enumerate(header):
         cell = table.rows[0].cells[col]
         cell.text = docx_parts.text(label)
@@ -118,10 +138,40 @@ def _table(
     return table
 
 
-def _note(document: Any, text: str) -> None:
-    p = document.add_paragraph(docx_parts.text(text))
+def _cell_margins(table: Any, margin: Any) -> None:
+    """The table's default cell margins (left and right; top and bottom none)."""
+    tbl_pr = table._tbl.tblPr
+    mar = OxmlElement("w:tblCellMar")
+    for side, value in (("top", 0), ("left", margin), ("bottom", 0), ("right", margin)):
+        element = OxmlElement(f"w:{side}")
+        element.set(qn("w:w"), str(int(value.twips) if value else 0))
+        element.set(qn("w:type"), "dxa")
+        mar.append(element)
+    look = tbl_pr.find(qn("w:tblLook"))  # the schema's order: tblCellMar before tblLook
+    if look is not None:
+        look.addprevious(mar)
+    else:
+        tbl_pr.append(mar)
+
+
+def _note(container: Any, text: str, *, size: float = 8.5) -> None:
+    p = container.add_paragraph(docx_parts.text(text))
+    p.paragraph_format.space_after = Pt(1)
     for run in p.runs:
-        run.font.size = Pt(8.5)
+        run.font.size = Pt(size)
+
+
+def _caption(container: Any, text: str, *, first: bool = False) -> None:
+    """A small bold heading above a table on the summary page."""
+    # A cell ends with an empty paragraph after its last table: the caption takes it.
+    last = container.paragraphs[-1] if hasattr(container, "_tc") else None
+    p = last if last is not None and not last.text else container.add_paragraph()
+    p.paragraph_format.space_before = Pt(0 if first else 6)
+    p.paragraph_format.space_after = Pt(2)
+    p.paragraph_format.keep_with_next = True
+    run = p.add_run(docx_parts.text(text))
+    run.bold = True
+    run.font.size = Pt(10)
 
 
 def _labelled(document: Any, label: str, text: str) -> None:
@@ -131,36 +181,46 @@ def _labelled(document: Any, label: str, text: str) -> None:
     p.add_run(docx_parts.text(text or "—"))
 
 
-def closing_document(summary: PlanSummary) -> bytes:
-    """The close-out report as Word: A4 landscape, the summary on the first page."""
-    document = docx_parts.new_document(landscape=True, font_size=10)
-    docx_parts.page_number_footer(document.sections[0], f"{summary.plan.name} {TITLE}")
+# The summary page: two columns side by side (a borderless layout table), LEFT_MM and
+# RIGHT_MM wide; the tables inside are 4 mm narrower than their column (its cell margins).
+LEFT_MM, RIGHT_MM = 148.0, 119.0
+
+
+def _summary_page(document: Any, summary: PlanSummary) -> None:
+    """Page 1: the figures and the 27 / 20 on the left, the grades and the decisions on the
+    right, the rules under both; every table 8 pt."""
     plan = summary.plan
-    document.add_heading(f"{plan.name} {TITLE}({plan.period_label})", level=1)
+    title = document.add_heading(f"{plan.name} {TITLE}({plan.period_label})", level=1)
+    title.paragraph_format.space_before = Pt(0)
     _note(
         document,
-        f"基準日 {_as_of_text(summary)}。集計の方法:{summary.rule_text}",
+        f"基準日 {_as_of_text(summary)}・取り組み {len(summary.initiatives)}件",
     )
+    layout = document.add_table(rows=1, cols=2)
+    layout.autofit = False
+    left, right = layout.rows[0].cells
+    for i, width in enumerate((LEFT_MM, RIGHT_MM)):
+        layout.columns[i].width = Mm(width)
+        layout.rows[0].cells[i].width = Mm(width)
     labels = summary.year_labels
+    inner = LEFT_MM - 4
+    label_mm = 32.0
+    _caption(left, "年度ごとの進捗率", first=True)
     _table(
-        document,
+        left,
         ["対象"] + labels,
         [
-            [g.label] + [rollup_text(r) for r in g.rollups]
+            [g.label] + [f"{rollup_figure(r)}\n報告 {r.reported}/{r.total}件" for r in g.rollups]
             for g in [summary.overall, *summary.policies]
         ],
+        size=8,
+        widths=[label_mm] + [(inner - label_mm) / len(labels)] * len(labels),
+        tight=True,
     )
-    document.add_heading(f"指標の評価(指標 {summary.indicator_count}件)", level=3)
-    _table(
-        document,
-        ["評価"] + labels + ["最終評価"],
-        [[g.label] + [str(n) for n in g.counts] + [str(g.final)] for g in summary.grades],
-    )
-    _note(document, f"評価の基準:{summary.grade_rule} {summary.final_grade_rule}")
     if summary.countables:
-        document.add_heading("数値目標(計画期間の終わりの状況)", level=3)
+        _caption(left, "数値目標(計画期間の終わりの状況)")
         _table(
-            document,
+            left,
             ["目標", "期限", "目標数", "完了", "うち期限内", "期限後", "確認済み"],
             [
                 [
@@ -174,14 +234,43 @@ def closing_document(summary: PlanSummary) -> bytes:
                 ]
                 for c in summary.countables
             ],
+            size=8,
+            widths=[40, 28, 13, 13, 19, 13, inner - 126],
+            tight=True,
         )
-    document.add_heading("最終年度の振り返りによる方針", level=3)
+    inner = RIGHT_MM - 4
+    label_mm = 24.0
+    _caption(right, f"指標の評価(指標 {summary.indicator_count}件)", first=True)
     _table(
-        document,
-        [label for _, label, _n in summary.decisions],
-        [[str(n) for _, _, n in summary.decisions]],
+        right,
+        ["評価"] + [label.replace(" ", "\n") for label in labels] + ["最終評価"],
+        [[g.label] + [str(n) for n in g.counts] + [str(g.final)] for g in summary.grades],
+        size=8,
+        widths=[label_mm] + [(inner - label_mm) / (len(labels) + 1)] * (len(labels) + 1),
+        tight=True,
     )
+    _caption(right, "最終年度の振り返りによる方針")
+    _table(
+        right,
+        ["方針", "取り組み数"],
+        [[label, str(n)] for _key, label, n in summary.decisions]
+        + [["計", str(decision_total(summary))]],
+        size=8,
+        widths=[inner - 25, 25],
+        tight=True,
+    )
+    _note(document, f"集計の方法:{summary.rule_text}", size=8)
+    _note(document, f"評価の基準:{summary.grade_rule} {summary.final_grade_rule}", size=8)
 
+
+def closing_document(summary: PlanSummary) -> bytes:
+    """The close-out report as Word: A4 landscape, the summary on the first page."""
+    document = docx_parts.new_document(landscape=True, font_size=10)
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(document.sections[0], side, Mm(MARGIN_MM))
+    docx_parts.page_number_footer(document.sections[0], f"{summary.plan.name} {TITLE}")
+    _summary_page(document, summary)
+    labels = summary.year_labels
     for section in summary.sections:
         document.add_page_break()
         document.add_heading(str(section.policy), level=1)
@@ -210,7 +299,16 @@ def _initiative_docx(document: Any, summary: PlanSummary, s: InitiativeSummary) 
             ]
             + [f"{row.final_grade_text}({era.short_header(row.final_year)})"]
         )
-    _table(document, ["項目"] + summary.year_labels + ["最終評価"], rows, size=8.5)
+    years = len(summary.year_labels)
+    # The indicator's name gets the room; a year's 「目標 600 / 実績 660 / A」 takes two lines.
+    name_mm, final_mm = 62.0, 22.0
+    _table(
+        document,
+        ["項目"] + summary.year_labels + ["最終評価"],
+        rows,
+        size=8.5,
+        widths=[name_mm] + [(PAGE_WIDTH_MM - name_mm - final_mm) / years] * years + [final_mm],
+    )
     for cell in s.review_cells:
         if cell.review is None and not cell.unapproved:
             continue
@@ -259,17 +357,35 @@ def _percent_cell(ws: Any, row: int, col: int, r: Any) -> None:
         set_cell(ws, row, col, rollup_figure(r))
 
 
+# The summary sheet prints on one A4 landscape page in two blocks side by side: the figures
+# (A–H) over the 27 / 20, a gap column, then the grades (J–Q) over the decisions; the rules
+# under both. Widths in Excel's units; the sheet is fitted to the page width only.
+RIGHT = 10  # column J
+SUMMARY_WIDTHS = {1: 18.0, 2: 17.0, RIGHT - 1: 2.0, RIGHT: 17.0}
+
+
+def _caption_cell(ws: Any, row: int, first: int, last: int, text: str) -> None:
+    """A table's caption in bold, merged over the table's width (one line, never wrapped)."""
+    set_cell(ws, row, first, text).font = xlsx_layout.HEADER_FONT
+    ws.merge_cells(start_row=row, start_column=first, end_row=row, end_column=last)
+
+
 def _summary_sheet(ws: Any, summary: PlanSummary) -> None:
     years = summary.years
-    last = 2 + len(years) + 1  # 対象, 項目, years, 最終
+    n = len(years)
+    left_last = 2 + n  # 対象, 項目, the years
+    right_last = RIGHT + n + 1  # 評価, the years, 最終評価
     plan = summary.plan
     set_cell(ws, 1, 1, f"{plan.name} {TITLE}({plan.period_label})").font = xlsx_layout.HEADER_FONT
-    set_cell(ws, 2, 1, f"基準日 {_as_of_text(summary)}")
+    set_cell(ws, 2, 1, f"基準日 {_as_of_text(summary)}・取り組み {len(summary.initiatives)}件")
     for r in (1, 2):
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=last)
-    row = 4
-    header = ["対象", "項目", *summary.year_labels]
-    for col, text in enumerate(header, start=1):
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=right_last)
+
+    # left: the figures, three rows a group (numbers as numbers), then the 27 / 20
+    row = 3
+    _caption_cell(ws, row, 1, left_last, "年度ごとの進捗率")
+    row += 1
+    for col, text in enumerate(["対象", "項目", *summary.year_labels], start=1):
         set_cell(ws, row, col, text)
     top = row
     for g in [summary.overall, *summary.policies]:
@@ -288,33 +404,11 @@ def _summary_sheet(ws: Any, summary: PlanSummary) -> None:
                     set_cell(ws, row, 3 + i, getter(r))
         set_cell(ws, first, 1, g.label)
         ws.merge_cells(start_row=first, start_column=1, end_row=row, end_column=1)
-    _box(ws, top, row, 1, 2 + len(years))
-    row += 1
-    set_cell(ws, row, 1, f"集計の方法:{summary.rule_text}").alignment = xlsx_layout.WRAP_TOP
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-
-    row += 2
-    top = row
-    header = [f"指標の評価(指標 {summary.indicator_count}件)", "", *summary.year_labels, "最終評価"]
-    for col, text in enumerate(header, start=1):
-        set_cell(ws, row, col, text)
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
-    for g in summary.grades:
-        row += 1
-        set_cell(ws, row, 1, g.label)
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=2)
-        for i, n in enumerate(g.counts):
-            set_cell(ws, row, 3 + i, n)
-        set_cell(ws, row, last, g.final)
-    _box(ws, top, row, 1, last)
-    row += 1
-    set_cell(
-        ws, row, 1, f"評価の基準:{summary.grade_rule} {summary.final_grade_rule}"
-    ).alignment = xlsx_layout.WRAP_TOP
-    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last)
-
+    _box(ws, top, row, 1, left_last)
     if summary.countables:
         row += 2
+        _caption_cell(ws, row, 1, left_last, "数値目標(計画期間の終わりの状況)")
+        row += 1
         top = row
         header = [
             "数値目標",
@@ -343,18 +437,52 @@ def _summary_sheet(ws: Any, summary: PlanSummary) -> None:
             for col, value in enumerate(values, start=1):
                 set_cell(ws, row, col, value)
         _box(ws, top, row, 1, len(header))
+    left_end = row
 
-    row += 2
-    set_cell(ws, row, 1, "最終年度の振り返りによる方針")
-    set_cell(ws, row + 1, 1, "取り組み数")
-    for col, (_key, label, n) in enumerate(summary.decisions, start=2):
-        set_cell(ws, row, col, label)
-        set_cell(ws, row + 1, col, n)
-    _box(ws, row, row + 1, 1, 1 + len(summary.decisions))
+    # right: the grades, then the decisions with their total
+    row = 3
+    _caption_cell(ws, row, RIGHT, right_last, f"指標の評価(指標 {summary.indicator_count}件)")
     row += 1
+    top = row
+    for col, text in enumerate(["評価", *summary.year_labels, "最終評価"], start=RIGHT):
+        set_cell(ws, row, col, text)
+    for g in summary.grades:
+        row += 1
+        set_cell(ws, row, RIGHT, g.label)
+        for i, count in enumerate(g.counts):
+            set_cell(ws, row, RIGHT + 1 + i, count)
+        set_cell(ws, row, right_last, g.final)
+    _box(ws, top, row, RIGHT, right_last)
+    row += 2
+    _caption_cell(ws, row, RIGHT, right_last, "最終年度の振り返りによる方針")
+    row += 1
+    top = row
+    label_end = RIGHT + 3  # the label merged over J–M, the count in N
+    set_cell(ws, row, RIGHT, "方針")
+    set_cell(ws, row, label_end + 1, "取り組み数")
+    lines = [(label, count) for _key, label, count in summary.decisions]
+    for label, count in [*lines, ("計", decision_total(summary))]:
+        row += 1
+        set_cell(ws, row, RIGHT, label)
+        set_cell(ws, row, label_end + 1, count)
+    for r in range(top, row + 1):
+        ws.merge_cells(start_row=r, start_column=RIGHT, end_row=r, end_column=label_end)
+    _box(ws, top, row, RIGHT, label_end + 1)
+    ws.cell(row, RIGHT).font = xlsx_layout.HEADER_FONT  # 計
+    ws.cell(row, label_end + 1).font = xlsx_layout.HEADER_FONT
 
-    widths = {1: 34.0, 2: 18.0}
-    widths.update({c: 12.0 for c in range(3, last + 1)})
+    # under both: how the figures and the grades are made
+    row = max(left_end, row) + 2
+    for text in (
+        f"集計の方法:{summary.rule_text}",
+        f"評価の基準:{summary.grade_rule} {summary.final_grade_rule}",
+    ):
+        set_cell(ws, row, 1, text).alignment = xlsx_layout.WRAP_TOP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=right_last)
+        row += 1
+
+    widths = {c: 9.5 for c in range(1, right_last + 1)}
+    widths.update(SUMMARY_WIDTHS)
     for col, width in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = width
     xlsx_layout.fit_row_heights(ws, first_row=1)

@@ -62,4 +62,8 @@ class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
                 return redirect(f"{reverse('reporting:summary')}?plan={quote(plan.code)}")
             return _attachment(data, closing.filename(summary, fmt), content_type)
         plans = Plan.objects.order_by("start_fy", "code")
-        return self.render_to_response(self.get_context_data(summary=summary, plans=plans))
+        return self.render_to_response(
+            self.get_context_data(
+                summary=summary, plans=plans, decision_total=closing.decision_total(summary)
+            )
+        )

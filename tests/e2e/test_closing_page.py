@@ -11,11 +11,14 @@ from zoneinfo import ZoneInfo
 import time_machine
 
 from tests.e2e.helpers import axe_check, e2e_login
+from tests.excel.test_table41_print import pdf_words
 from tests.reporting.test_closing import (
     APPROVED_ACT,
     EXPAND_NOTE,
     LONG_CHECK,
     SECRET,
+    assert_summary_is_page_one,
+    page_text,
     six_years,
 )
 
@@ -48,3 +51,7 @@ def test_close_out_report_on_a_phone_and_on_paper(page, live_server, plan, perso
         assert "".join(whole.split()) in text, whole
     assert SECRET not in text
     assert "ダウンロード" not in text  # the links are for the screen
+    # the summary is page 1, whole (its decisions' 「計」 last); the first policy starts page 2
+    assert_summary_is_page_one(pdf_words(pdf))
+    assert "の振り返り（承認済" not in page_text(pdf, 1)
+    assert page_text(pdf, 2).startswith("基本方針1産業・生活のデジタル化")

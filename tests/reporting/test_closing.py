@@ -134,6 +134,31 @@ def six_years(plan):
     return plan
 
 
+def page_text(pdf: Path, page: int) -> str:
+    """One page's text (pdftotext -f N -l N) with spaces and line breaks dropped."""
+    out = subprocess.run(
+        ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return "".join(out.split())
+
+
+def assert_summary_is_page_one(words) -> None:
+    """The summary's last table, the decisions, ends on page 1: its 「廃止」 row and its
+    「計」 row with the 13 initiatives on the same line."""
+    assert [w.page for w in words if w.text == "廃止"][:1] == [1]
+    total = next(w for w in words if w.text == "計")
+    assert total.page == 1
+    same_line = [
+        w.text
+        for w in words
+        if w.page == 1 and w.x0 > total.x1 and total.y0 < (w.y0 + w.y1) / 2 < total.y1
+    ]
+    assert same_line == ["13"]
+
+
 def _grades(summary, fy):
     i = summary.years.index(fy)
     return [(g.key, g.counts[i]) for g in summary.grades]
@@ -199,6 +224,7 @@ def test_the_screen_prints_every_approved_review_and_never_an_unapproved_one(
     assert "目標 600 / 実績 660" in html and "目標 50.5 / 実績 40.25" in html
     assert ".00" not in html.split('id="closing-rollups"')[1]
     assert "最終年度の振り返りが未承認" in html and "拡充" in html
+    assert '<th scope="row">計</th><td class="num">13</td>' in html
     assert "css/closing.css" in html and 'class="page-wide"' in html
     client.force_login(personas.member)
     assert client.get(reverse("reporting:summary")).status_code == 403
@@ -207,8 +233,12 @@ def test_the_screen_prints_every_approved_review_and_never_an_unapproved_one(
 def _docx_text(data: bytes) -> str:
     document = docx.Document(io.BytesIO(data))
     parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        parts += [cell.text for row in table.rows for cell in row.cells]
+    tables = list(document.tables)
+    while tables:  # the summary page's tables sit in a layout table's cells
+        table = tables.pop(0)
+        for cell in (cell for row in table.rows for cell in row.cells):
+            parts.append(cell.text)
+            tables += cell.tables
     return "\n".join(parts)
 
 
@@ -221,11 +251,19 @@ def test_word_document_reads_back(plan, personas):
     text = _docx_text(data)
     assert SECRET not in text
     assert "かほく市DX推進計画 計画期間の総括" in text
-    assert "60.0%(報告 1/13件)" not in text  # one line a roll-up, from the data:
-    assert "63.3%(報告 3/13件)" in text
+    assert "60.0%(報告 1/13件)" not in text  # a roll-up and its basis, from the data:
+    assert "63.3%\n報告 3/13件" in text  # the summary: two lines in a narrow column
+    assert "60.0%(報告 1/4件)" in text  # a policy's page: one line
     assert LONG_CHECK in text and APPROVED_ACT in text and EXPAND_NOTE in text
     assert "R6 (2024) の振り返り:未承認" in text
     assert "目標 50.5 / 実績 40.25 / C" in text
+    # the decisions with their total, every initiative once
+    _figures, decisions = document.tables[0].rows[0].cells[1].tables  # the right column
+    assert [c.text for c in decisions.rows[-1].cells] == ["計", "13"]
+    # the indicator's name gets the room, the year columns share the rest
+    indicators = next(t for t in document.tables if t.rows[0].cells[0].text == "項目")
+    widths = [c.width for c in indicators.columns]
+    assert widths[0] >= 2 * widths[1] and widths[1] == widths[6] > widths[7]
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading 1")]
     assert headings[1:] == [
         "基本方針1 産業・生活のデジタル化",
@@ -264,6 +302,10 @@ def test_workbook_holds_numbers_as_numbers(workbook):
     assert summary.cell(overall, 8).value == pytest.approx(0.633)
     assert summary.cell(overall, 8).number_format == "0.0%"
     assert summary.cell(overall + 1, 8).value == 3 and summary.cell(overall + 2, 8).value == 13
+    decisions = {
+        summary.cell(r, 10).value: summary.cell(r, 14).value for r in range(1, summary.max_row)
+    }
+    assert (decisions["拡充"], decisions["廃止"], decisions["計"]) == (1, 0, 13)
     reviews = wb["振り返り"]
     states = {(r[0], r[2]): r for r in reviews.iter_rows(min_row=2, values_only=True)}
     assert states[("3.1", "R8 (2026)")][3:] == ("未承認", None, None, None, None, None)
@@ -292,6 +334,10 @@ def test_libreoffice_prints_the_workbook_readably_on_a4_landscape(workbook, tmp_
     run = runs_of(words, APPROVED_ACT)[0]
     assert min(w.y1 - w.y0 for w in run) >= 8.0
     assert SECRET not in " ".join(w.text for w in words)
+    # the summary sheet is page 1, the next sheet starts page 2
+    assert_summary_is_page_one(words)
+    assert "取り組みごとの進捗" not in page_text(pdf, 1)
+    assert page_text(pdf, 2).startswith("取り組みごとの進捗")
 
 
 def test_command_writes_pdf_docx_and_xlsx(plan, personas, tmp_path):
@@ -307,6 +353,10 @@ def test_command_writes_pdf_docx_and_xlsx(plan, personas, tmp_path):
     assert "計画期間の総括" in flat and SECRET not in flat
     for whole in (APPROVED_ACT, EXPAND_NOTE, LONG_CHECK, "基本方針4安全・安心のデジタル基盤強化"):
         assert whole in flat, whole
+    # the summary is page 1, whole; the first basic policy starts page 2
+    assert_summary_is_page_one(pdf_words(out))
+    assert "の振り返り(承認済" not in page_text(out, 1)
+    assert page_text(out, 2).startswith("基本方針1産業・生活のデジタル化進捗率")
     for fmt in ("docx", "xlsx"):
         path = tmp_path / f"closing.{fmt}"
         call_command("export_closing_report", plan=plan.code, format=fmt, output=str(path))
