@@ -28,7 +28,8 @@ from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import current_plan, plan_and_year, plan_in_force_on
 from reporting.content_diff import content_differences
-from reporting.document import DOCX_CONTENT_TYPE, document_filename, plan_document
+from reporting.document import document_filename, plan_document
+from reporting.docx_parts import DOCX_CONTENT_TYPE
 from reporting.forms import (
     AdoptForm,
     ChapterForm,
