@@ -461,6 +461,7 @@ NOT_LIST_PAGES: dict[str, str] = {
     "reporting:draft_action": "POST only",
     "public:csv": "open data download (the full public list)",
     "public:json": "open data download (the full public list)",
+    "public:help": "a fixed help and contact page (no query)",
     "api:initiative_detail": "one initiative",
     "api:schema": "the OpenAPI schema (no rows)",
     "api:docs": "the Swagger page (no rows)",
