@@ -110,5 +110,16 @@ def schedule_matrix(plan: Plan, current_fy: int) -> tuple[list[int], list[Matrix
             )
         )
     for index, matrix_row in enumerate(result):
-        matrix_row.periods = sorted(periods.get(index, []), key=lambda p: p.first)
+        matrix_row.periods = _joined(sorted(periods.get(index, []), key=lambda p: p.first))
     return years, result
+
+
+def _joined(periods: list[Period]) -> list[Period]:
+    """Years in a row with the same text read as one span (○ every year: 令和3〜8年度)."""
+    out: list[Period] = []
+    for p in periods:
+        if out and out[-1].text == p.text and out[-1].last + 1 == p.first:
+            out[-1] = Period(out[-1].first, p.last, p.text, out[-1].current or p.current)
+        else:
+            out.append(p)
+    return out

@@ -32,5 +32,10 @@ def test_each_line_lists_its_years_merged_cells_included(personas):
     covering = [key for key, ps in periods.items() if any(p.text == text for p in ps)]
     assert [sub for _, sub in covering] == ["第1グループ", "第2グループ", "第3グループ"]
     assert all(Period(2025, 2025, text, current=True) in periods[key] for key in covering)
+    # Years in a row with the same text are one span (the plan itself: ○ every year).
+    dx_plan = ScheduleRow.objects.get(item__plan=plan, item__title="かほく市DX推進計画")
+    assert periods[("かほく市DX推進計画", dx_plan.sub_title)] == [
+        Period(2021, 2026, "○", current=True)
+    ]
     # Years in order on every line.
     assert all([p.first for p in ps] == sorted(p.first for p in ps) for ps in periods.values())
