@@ -486,6 +486,7 @@ NOT_LIST_PAGES: dict[str, str] = {
     "public:indicators_csv": "open data download (the full public list)",
     "public:indicators_json": "open data download (the full public list)",
     "public:data": "the data dictionary: the fixed list of datasets and columns, no rows",
+    "public:help": "a fixed help and contact page (no query)",
     "api:initiative_detail": "one initiative",
     "api:schema": "the OpenAPI schema (no rows)",
     "api:docs": "the Swagger page (no rows)",

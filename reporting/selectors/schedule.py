@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
@@ -32,12 +32,24 @@ class MatrixCell:
 
 
 @dataclass
+class Period:
+    """A planned span of one line read as a list (the public page on a phone): its first and
+    last fiscal year and the cell's text, a merged cell from the lines above included."""
+
+    first: int
+    last: int
+    text: str
+    current: bool = False
+
+
+@dataclass
 class MatrixRow:
     row: ScheduleRow
     item_rowspan: int  # 0 = the 項目 cell above spans this line
     cells: list[MatrixCell]
     targets: list[CountableTarget]
     system_groups: list[SystemGroup]
+    periods: list[Period] = field(default_factory=list)
 
 
 def schedule_matrix(plan: Plan, current_fy: int) -> tuple[list[int], list[MatrixRow]]:
@@ -61,6 +73,7 @@ def schedule_matrix(plan: Plan, current_fy: int) -> tuple[list[int], list[Matrix
     covered: set[tuple[int, int]] = set()  # (row index, fiscal year)
     result: list[MatrixRow] = []
     seen_items: set[int] = set()
+    periods: dict[int, list[Period]] = {}
     for index, row in enumerate(rows):
         by_year = {c.fiscal_year: c for c in row.cells.all()}
         cells: list[MatrixCell] = []
@@ -79,6 +92,10 @@ def schedule_matrix(plan: Plan, current_fy: int) -> tuple[list[int], list[Matrix
                     if (r, y) != (index, fy):
                         covered.add((r, y))
             cells.append(MatrixCell(fy, cell, col_span, row_span, current=current_fy in span_years))
+            for r in range(index, index + row_span):
+                periods.setdefault(r, []).append(
+                    Period(fy, fy + col_span - 1, cell.text, current_fy in span_years)
+                )
         item_rowspan = 0
         if row.item_id not in seen_items:
             seen_items.add(row.item_id)
@@ -92,4 +109,17 @@ def schedule_matrix(plan: Plan, current_fy: int) -> tuple[list[int], list[Matrix
                 system_groups=list(row.system_groups.all()),
             )
         )
+    for index, matrix_row in enumerate(result):
+        matrix_row.periods = _joined(sorted(periods.get(index, []), key=lambda p: p.first))
     return years, result
+
+
+def _joined(periods: list[Period]) -> list[Period]:
+    """Years in a row with the same text read as one span (○ every year: 令和3〜8年度)."""
+    out: list[Period] = []
+    for p in periods:
+        if out and out[-1].text == p.text and out[-1].last + 1 == p.first:
+            out[-1] = Period(out[-1].first, p.last, p.text, out[-1].current or p.current)
+        else:
+            out.append(p)
+    return out

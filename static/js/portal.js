@@ -8,7 +8,14 @@
  *
  * .main-nav .nav-toggle
  *   On phones the menu folds behind this button (a disclosure: aria-expanded).
- *   Without JavaScript the button stays hidden and the menu open.
+ *   Without JavaScript the button stays hidden and the menu open. Esc closes the
+ *   open menu and gives the focus back to the button.
+ *
+ * [data-disclosure] > .disclosure-toggle + .disclosure-panel
+ *   The same on phones for a panel of a page (the initiative list's filters): folded
+ *   behind its button, opened with it, closed with Esc. On a desk the stylesheet hides
+ *   the button and shows the panel; data-disclosure="open" starts it open (an error
+ *   to correct inside).
  *
  * .print-date
  *   Puts today's date in --print-date, which the stylesheet prints in the bottom
@@ -35,16 +42,55 @@
     }
   });
 
+  // A disclosure: `box` folds behind `button`; the open state lives in aria-expanded and in
+  // the box's is-open class (which the stylesheet reads, on phones only).
+  var disclosures = [];
+  function disclosure(box, button, startOpen) {
+    function set(open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      box.classList.toggle("is-open", open);
+    }
+    box.classList.add("is-collapsible");
+    set(startOpen);
+    button.addEventListener("click", function () {
+      set(button.getAttribute("aria-expanded") !== "true");
+    });
+    disclosures.push({ box: box, button: button, set: set });
+  }
+
   var nav = document.querySelector(".main-nav");
   var toggle = nav && nav.querySelector(".nav-toggle");
   if (toggle) {
-    nav.classList.add("is-collapsible");
-    toggle.addEventListener("click", function () {
-      var open = toggle.getAttribute("aria-expanded") !== "true";
-      toggle.setAttribute("aria-expanded", open ? "true" : "false");
-      nav.classList.toggle("is-open", open);
-    });
+    disclosure(nav, toggle, false);
   }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-disclosure]"), function (box) {
+    var button = box.querySelector(".disclosure-toggle");
+    if (button) {
+      disclosure(box, button, box.getAttribute("data-disclosure") === "open");
+    }
+  });
+
+  // Esc closes an open menu or panel (the one holding the focus first) and returns the
+  // focus to its button, so that the keyboard is not left inside something hidden.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" && event.key !== "Esc") {
+      return;
+    }
+    var open = disclosures.filter(function (d) {
+      return d.button.getAttribute("aria-expanded") === "true" &&
+        getComputedStyle(d.button).display !== "none";
+    });
+    var active = document.activeElement;
+    var inside = open.filter(function (d) {
+      return d.box.contains(active);
+    });
+    var target = inside[0] || open[0];
+    if (target) {
+      target.set(false);
+      target.button.focus();
+      event.preventDefault();
+    }
+  });
 
   var printDate = document.querySelector(".print-date");
   function pad(n) {

@@ -58,3 +58,25 @@ def axe_check(page: Page, *, context: str | dict | None = None, every_impact: bo
             for node in v["nodes"][:5]:
                 lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:160]}")
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+# WCAG 2.2 A and AA (ISO/IEC 40500:2025, which JIS X 8341-3 is expected to follow): the 2.1
+# tags plus wcag22aa (target size 2.5.8 and the other 2.2 rules axe-core checks, from 4.5).
+WCAG22_TAGS = [*WCAG_TAGS, "wcag22aa"]
+
+
+def axe_violations(page: Page, tags: list[str] = WCAG22_TAGS, context: Any = None) -> list[str]:
+    """Every axe-core violation of ``tags`` on the page (or in ``context``, a selector),
+    whatever its impact, one readable line per rule and per node (empty when it passes)."""
+    if not page.evaluate("typeof window.axe === 'object'"):
+        page.evaluate(_axe.axe_script)  # once per document: run again at another width
+    options = {"runOnly": {"type": "tag", "values": tags}, "resultTypes": ["violations"]}
+    violations = page.evaluate(
+        "([context, options]) => axe.run(context || document, options)", [context, options]
+    )["violations"]
+    lines = []
+    for v in violations:
+        lines.append(f"- [{v['impact']}] {v['id']}: {v['help']} on {page.url}")
+        for node in v["nodes"][:5]:
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:160]}")
+    return lines
