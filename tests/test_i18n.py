@@ -177,7 +177,7 @@ def test_the_source_scan_finds_the_strings_we_know_about():
     """Guard the guard: the extractor really sees translate, blocktranslate and _()."""
     assert (None, "ホーム") in template_messages(TEMPLATE_DIR / "includes" / "nav.html")
     assert ("資料の作成者", "作成") in template_messages(
-        TEMPLATE_DIR / "reporting" / "report_detail.html"
+        TEMPLATE_DIR / "reporting" / "includes" / "report_heading.html"
     )
     dashboard = template_messages(TEMPLATE_DIR / "reporting" / "dashboard.html")
     assert (None, "%(fy)sのマイルストーン（表4-1）") in dashboard
