@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -23,8 +22,8 @@ from kahoku_dx.params import ascii_int_or_default
 from kahoku_dx.spreadsheets import csv_chunks
 from reporting.audit_forms import AuditFilterForm, LoginFilterForm
 from reporting.selectors import audit
-from workgroups import services as staff_services
 from workgroups.access import SecretariatRequiredMixin, get_staff_for_user
+from workgroups.views import unlock_with_message
 
 
 class AuditChangeListView(SecretariatRequiredMixin, TemplateView):
@@ -103,16 +102,5 @@ def audit_unlock(request: HttpRequest) -> HttpResponse:
     """Lift a person's lockout from the login records (workgroups.services.staff_unlock,
     which keeps the lift in the person's history: the records show it as an unlock)."""
     pk = ascii_int_or_default(request.POST.get("user"), minimum=1)
-    person = get_staff_for_user(request.user, pk or 0)
-    count = staff_services.staff_unlock(actor=request.user, user=person)
-    if count:
-        messages.success(
-            request,
-            gettext("%(name)s のログインの制限を解除しました。") % {"name": person.get_username()},
-        )
-    else:
-        messages.info(
-            request,
-            gettext("%(name)s のログインは制限されていません。") % {"name": person.get_username()},
-        )
+    unlock_with_message(request, get_staff_for_user(request.user, pk or 0))
     return redirect("reporting:audit_logins")

@@ -233,7 +233,7 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 % {"user": person.get_username()},
             )
-    return redirect("workgroups:staff_edit", pk=person.pk)
+    return redirect("workgroups:staff_edit", pk=pk)
 
 
 @login_required
@@ -259,7 +259,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
                     gettext("パスワード設定リンクを %(address)s に送りました。")
                     % {"address": address},
                 )
-                return redirect("workgroups:staff_edit", pk=person.pk)
+                return redirect("workgroups:staff_edit", pk=pk)
         elif form.is_valid():
             services.staff_set_password(
                 actor=request.user, user=person, password=form.cleaned_data["password1"]
@@ -269,7 +269,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
                 gettext("%(user)s のパスワードを設定しました。本人に安全な方法で伝えてください。")
                 % {"user": person.get_username()},
             )
-            return redirect("workgroups:staff_edit", pk=person.pk)
+            return redirect("workgroups:staff_edit", pk=pk)
     context = {"form": form, "person": person, "directory_only": not may_use_local_password(person)}
     return render(request, "workgroups/staff_password.html", context)
 
@@ -551,10 +551,9 @@ def organisation(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_staff_for_user(request.user, pk)
+def unlock_with_message(request: HttpRequest, person: Any) -> None:
+    """Lift ``person``'s lockout (services.staff_unlock) and say what happened; the staff
+    screen and the audit trail's login records both lift a lockout through here."""
     count = services.staff_unlock(actor=request.user, user=person)
     if count:
         messages.success(
@@ -566,9 +565,15 @@ def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             gettext("%(name)s のログインは制限されていません。") % {"name": person.get_username()},
         )
+
+
+@login_required
+@require_POST
+def staff_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    unlock_with_message(request, get_staff_for_user(request.user, pk))
     if request.POST.get("next") == "list":
         return redirect("workgroups:staff_list")
-    return redirect("workgroups:staff_edit", pk=person.pk)
+    return redirect("workgroups:staff_edit", pk=pk)
 
 
 @login_required
