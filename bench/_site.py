@@ -139,7 +139,7 @@ def generate(entries: int, users: int, staff_only: bool = False) -> None:
         ProgressStatus,
         Review,
     )
-    from kahoku_dx import era
+    from portal_lib import era
     from workgroups.models import StaffProfile
     from workgroups.services import staff_create
 

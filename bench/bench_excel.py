@@ -66,7 +66,7 @@ def reader_child(path: str, engine: str) -> None:
     import django
 
     django.setup()
-    from kahoku_dx.spreadsheets import iter_rows, validate_upload
+    from portal_lib.sheet_reading import iter_rows, validate_upload
 
     data = Path(path).read_bytes()
     reset_peak()
@@ -150,8 +150,8 @@ def main() -> None:
 
         from initiatives.models import ProgressEntry, ProgressStatus
         from initiatives.resources import ProgressEntryResource
-        from kahoku_dx.spreadsheets import stream_workbook
         from plans.models import Plan
+        from portal_lib.sheet_writing import stream_workbook
         from reporting.exchange import columns, export, sheets, writer
         from reporting.exchange.engine import parse_import
         from reporting.services.loading import plan_load_file

@@ -106,7 +106,7 @@ def structural_bombs(plan: object, codes: list[str]) -> None:
     the worker's peak RSS growth (the probe child), the reader process's own peak
     (spreadsheets.last_read; "killed" when its bound stopped it) and the wall time."""
     from initiatives.resources import SafeCSV, SafeXLSX
-    from kahoku_dx import spreadsheets as ss
+    from portal_lib import sheet_reading as ss
     from reporting import table41
     from reporting.exchange import engine, sheets
     from tests.security import test_import_bounds as b

@@ -57,7 +57,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from kahoku_dx.spreadsheets import ImportLimits, _read_job, read_upload
+    from portal_lib.sheet_reading import ImportLimits, _read_job, read_upload
 
     runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
     limits = ImportLimits.from_settings()

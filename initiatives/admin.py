@@ -2,7 +2,7 @@
 
 Models with a ``version`` field carry it as a hidden field in the change form; a save from a
 form opened before someone else's save is refused with the other user's current values
-(the same rule as the portal's own forms: kahoku_dx.versioning_admin).
+(the same rule as the portal's own forms: portal_lib.versioning_admin).
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ from initiatives.resources import (
     ProjectUnderWayResource,
     StandardSystemResource,
 )
-from kahoku_dx.spreadsheets import SpreadsheetError
-from kahoku_dx.versioning_admin import VersionedAdminMixin
 from plans.models import Plan
+from portal_lib.sheet_reading import SpreadsheetError
+from portal_lib.versioning_admin import VersionedAdminMixin
 
 # --- import/export ----------------------------------------------------------------------------
 
@@ -186,7 +186,7 @@ class ProjectUnderWayAdmin(ImportExportHistoryAdmin):
 
 
 class DateOutOfBoundsFilter(admin.SimpleListFilter):
-    """Entries dated outside their bounds (kahoku_dx.date_bounds), e.g. saved before the
+    """Entries dated outside their bounds (portal_lib.date_bounds), e.g. saved before the
     bounds existed (migration 0009 reports them)."""
 
     title = _("期間外の日付")

@@ -16,9 +16,9 @@ from initiatives.models import (
     StandardSystem,
 )
 from initiatives.selectors import NONE
-from kahoku_dx import era
-from kahoku_dx.forms import EraDateField, FiscalYearField
-from kahoku_dx.versioning import VersionedFormMixin
+from portal_lib import era
+from portal_lib.forms import EraDateField, FiscalYearField
+from portal_lib.versioning import VersionedFormMixin
 from workgroups.models import Section, WorkingGroup
 
 

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from kahoku_dx import date_bounds, era
-from kahoku_dx.codes import format_initiative_code
 from plans.models import FY_VALIDATORS, BasicPolicy, NationalItem, Plan, ScheduleRow, circled
+from portal_lib import date_bounds, era
+from portal_lib.codes import format_initiative_code
 from workgroups.models import Section, WorkingGroup
 
 
@@ -282,7 +282,7 @@ class ProgressEntry(models.Model):
         return f"{self.initiative.code} {self.entry_date} {self.get_status_display()}"
 
     def entry_date_bounds(self, today: date | None = None) -> date_bounds.DateBounds:
-        """Where this entry's date may lie (kahoku_dx.date_bounds.progress_entry)."""
+        """Where this entry's date may lie (portal_lib.date_bounds.progress_entry)."""
         return date_bounds.progress_entry(
             self.initiative.policy.plan, today or timezone.localdate()
         )
@@ -1028,7 +1028,7 @@ class ReportSnapshot(models.Model):
 
 
 def progress_dates_out_of_bounds(plans: Any, today: date) -> models.Q:
-    """Progress entries dated outside their bounds (kahoku_dx.date_bounds.progress_entry),
+    """Progress entries dated outside their bounds (portal_lib.date_bounds.progress_entry),
     as one condition over ``plans`` (the admin's list filter, the data migration's report)."""
     condition = models.Q(pk__in=[])
     for plan in plans:

@@ -32,9 +32,9 @@ from django.utils import translation
 
 from initiatives.models import Review
 from initiatives.workflow import Move
-from kahoku_dx import era
-from kahoku_dx.accounts import portal_url
-from kahoku_dx.people import display_name
+from portal_lib import era
+from portal_lib.accounts import portal_url
+from portal_lib.people import display_name
 from workgroups.access import can_log_in
 from workgroups.models import StaffProfile, WorkingGroupMembership
 

@@ -32,20 +32,13 @@ from initiatives.models import (
     grade_text,
 )
 from initiatives.selectors import counted_actual
-from kahoku_dx import era
-from kahoku_dx.codes import parse_initiative_code
-from kahoku_dx.history import set_history_user
-from kahoku_dx.spreadsheets import (
-    FORMULA_PREFIXES,
-    ImportLimits,
-    SpreadsheetError,
-    csv_bytes,
-    read_upload,
-    stream_workbook,
-    too_many_rows,
-)
-from kahoku_dx.versioning import is_versioned, version_bump
 from plans.models import BasicPolicy
+from portal_lib import era
+from portal_lib.codes import parse_initiative_code
+from portal_lib.history import set_history_user
+from portal_lib.sheet_reading import ImportLimits, SpreadsheetError, read_upload, too_many_rows
+from portal_lib.sheet_writing import FORMULA_PREFIXES, csv_bytes, stream_workbook
+from portal_lib.versioning import is_versioned, version_bump
 from workgroups.models import Section, WorkingGroup
 
 

@@ -42,10 +42,10 @@ from initiatives.models import (
     ReviewEvent,
     StandardSystem,
 )
-from kahoku_dx import era
-from kahoku_dx.people import display_name
 from plans.models import BasicPolicy, Plan
 from plans.selectors import current_plan
+from portal_lib import era
+from portal_lib.people import display_name
 from workgroups.access import Roles
 
 # Marked, not translated: a plain str; pages show it via {% translate %}.

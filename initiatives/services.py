@@ -62,16 +62,16 @@ from initiatives.workflow import (
     return_comment,
     text_editable,
 )
-from kahoku_dx import date_bounds, era
-from kahoku_dx.history import save_with_user
-from kahoku_dx.people import display_name
-from kahoku_dx.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
+from plans.models import Plan
+from plans.selectors import plan_in_force_on
+from portal_lib import date_bounds, era
+from portal_lib.history import save_with_user
+from portal_lib.people import display_name
+from portal_lib.versioning import (  # noqa: F401  (EditConflict: callers catch services.EditConflict)
     EditConflict,
     check_version,
     version_bump,
 )
-from plans.models import Plan
-from plans.selectors import plan_in_force_on
 from workgroups.access import can_log_in, roles_for
 from workgroups.models import Section, WorkingGroupMembership
 

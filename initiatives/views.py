@@ -54,11 +54,11 @@ from initiatives.models import (
     Review,
     StandardSystem,
 )
-from kahoku_dx import era
-from kahoku_dx.params import ascii_int_or_default
-from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import BasicPolicy
 from plans.selectors import plan_and_year
+from portal_lib import era
+from portal_lib.params import ascii_int_or_default
+from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from workgroups.access import roles_for
 
 GET_POST = require_http_methods(["GET", "POST"])

@@ -9,11 +9,9 @@ from django.template import loader
 from django.utils import translation
 
 from kahoku_dx.i18n import request_language
+from portal_lib.disk import StorageUnavailable
 
-
-class StorageUnavailable(Exception):
-    """A file the request needs could not be written (disk full, folder gone or read-only):
-    answered with the Japanese 503 page (kahoku_dx.middleware.StorageFullMiddleware)."""
+__all__ = ["StorageUnavailable", "standalone_page"]
 
 
 def standalone_page(

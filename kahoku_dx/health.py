@@ -21,7 +21,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from kahoku_dx import upload_stash
+from portal_lib import upload_stash
 
 log = logging.getLogger("kahoku_dx.health")
 

@@ -20,9 +20,9 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils.functional import empty
 from django.utils.translation import gettext_lazy
 
-from kahoku_dx.client_ip import client_ip
 from kahoku_dx.errors import StorageUnavailable, standalone_page
 from kahoku_dx.logging import request_id_var
+from portal_lib.client_ip import client_ip
 
 access_log = logging.getLogger("kahoku_dx.request")
 db_log = logging.getLogger("kahoku_dx.db")
@@ -178,7 +178,7 @@ def storage_unavailable_response(request: HttpRequest, exception: BaseException)
 
 class StorageFullMiddleware:
     """A full disk answers the Japanese 503 page instead of a 500: an upload preview that
-    cannot be kept (kahoku_dx.upload_stash raises StorageUnavailable for any write error,
+    cannot be kept (portal_lib.upload_stash raises StorageUnavailable for any write error,
     leaving no partial file) and an export whose temporary file cannot be written."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):

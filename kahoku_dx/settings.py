@@ -17,9 +17,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx.backup_seal import parse_key as parse_backup_key
-from kahoku_dx.client_ip import parse_networks
-from kahoku_dx.local_gov_code import parse_local_gov_code
+from portal_lib.backup_seal import parse_key as parse_backup_key
+from portal_lib.client_ip import parse_networks
+from portal_lib.local_gov_code import parse_local_gov_code
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -153,8 +153,8 @@ INSTALLED_APPS = [
     "workgroups",
     "initiatives",
     "reporting",
-    # Last: the project package, to connect its login receiver (kahoku_dx/apps.py).
-    "kahoku_dx.apps.KahokuDxConfig",
+    # Last: the shared library, to connect its login receivers (portal_lib/apps.py).
+    "portal_lib.apps.PortalLibConfig",
 ]
 
 MIDDLEWARE = [
@@ -181,9 +181,9 @@ MIDDLEWARE = [
     # An API service account holding a session is logged out of the screens.
     "workgroups.middleware.ServiceAccountScreenMiddleware",
     # Idle and absolute session lifetimes (after messages: it leaves one for the login page).
-    "kahoku_dx.session_timeout.SessionTimeoutMiddleware",
+    "portal_lib.session_timeout.SessionTimeoutMiddleware",
     # A session that owes the second factor reaches only the code or enrolment page.
-    "kahoku_dx.two_factor.SecondFactorMiddleware",
+    "portal_lib.two_factor.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -369,11 +369,11 @@ if min(AXES_FAILURE_LIMIT, LOGIN_IP_FAILURE_LIMIT, LOGIN_USERNAME_FAILURE_LIMIT)
     )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "kahoku_dx.login_throttle.lockout_response"
+AXES_LOCKOUT_CALLABLE = "portal_lib.login_throttle.lockout_response"
 # Behind the TLS proxy every request comes from 127.0.0.1: the client is read from
 # X-Forwarded-For, but only when the request really came through one of these proxies.
 TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
-AXES_CLIENT_IP_CALLABLE = "kahoku_dx.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "portal_lib.client_ip.client_ip"
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
@@ -403,7 +403,7 @@ STORAGES = {
 MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = MAX_UPLOAD_BYTES
-# Bounds of one imported sheet, checked while the file streams (kahoku_dx.spreadsheets):
+# Bounds of one imported sheet, checked while the file streams (portal_lib.sheet_reading):
 # data rows, and cells (calamine holds a sheet's cells in memory, ~100 bytes each).
 IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 100_000)
 IMPORT_MAX_CELLS = env_int("IMPORT_MAX_CELLS", 1_000_000)
@@ -413,14 +413,14 @@ IMPORT_READER_MEMORY_MB = env_int("IMPORT_READER_MEMORY_MB", 150)
 IMPORT_READER_SECONDS = env_int("IMPORT_READER_SECONDS", 8)
 # The admin's django-import-export saves row by row: its files are held to fewer rows.
 ADMIN_IMPORT_MAX_ROWS = env_int("ADMIN_IMPORT_MAX_ROWS", 1_000)
-# Where previewed uploads wait for their confirmation (kahoku_dx.upload_stash); /healthz
+# Where previewed uploads wait for their confirmation (portal_lib.upload_stash); /healthz
 # answers 503 when it is not writable or has less than UPLOAD_MIN_FREE_MB free.
 UPLOAD_STASH_DIR = env_str(
     "UPLOAD_STASH_DIR", os.path.join(tempfile.gettempdir(), "kahoku_dx_imports")
 )
 UPLOAD_MIN_FREE_MB = env_int("UPLOAD_MIN_FREE_MB", 100)
 
-# Backups (make_backup / restore_backup, kahoku_dx.backup_seal): AES-256-GCM keys in URL-safe
+# Backups (make_backup / restore_backup, portal_lib.backup_seal): AES-256-GCM keys in URL-safe
 # base64, comma-separated; the first seals new backups, each one listed opens old ones.
 BACKUP_ENCRYPTION_KEY = env_list("BACKUP_ENCRYPTION_KEY", [])
 for _key in BACKUP_ENCRYPTION_KEY:
@@ -435,7 +435,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "dx-portal@city.kahoku.example")
 # A password-reset link works for this long (seconds); a set-password link that the
 # secretariat mails to a new or locked-out person for SET_PASSWORD_LINK_TIMEOUT (it may be
-# opened the next working day). Both are void once used (kahoku_dx.accounts).
+# opened the next working day). Both are void once used (portal_lib.accounts).
 PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_HOURS", 3) * 60 * 60
 SET_PASSWORD_LINK_TIMEOUT = env_int("SET_PASSWORD_LINK_HOURS", 72) * 60 * 60
 # Password-reset mails (workgroups.password_reset): at most this many to one address, and
@@ -531,7 +531,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # Sessions live in the database so that any number of app processes behave as one, and
 # never in Redis: a Redis outage must not end or break anyone's session (issue 19, probe 5).
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-AXES_HANDLER = "kahoku_dx.login_throttle.PortalAxesHandler"
+AXES_HANDLER = "portal_lib.login_throttle.PortalAxesHandler"
 
 # --- The audit trail (issue 23; reporting/selectors/audit.py, `prune_audit`) -------------
 # Every failed login is kept (axes' AccessFailureLog, the failure that locks marked), beside

@@ -4,9 +4,9 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.views import home
-from kahoku_dx.accounts import PortalPasswordResetConfirmView
-from kahoku_dx.date_echo import date_echo
 from kahoku_dx.health import healthz
+from portal_lib.accounts import PortalPasswordResetConfirmView
+from portal_lib.date_echo import date_echo
 
 admin.site.site_header = _("かほく市DX推進ポータル 管理画面")
 admin.site.site_title = _("かほく市DX推進ポータル")
@@ -24,7 +24,7 @@ urlpatterns = [
     path("api/v1/", include("reporting.api.urls")),
     path("api-accounts/", include("reporting.api.account_urls")),
     # Before Django's own: the set-password page also takes the secretariat's longer-lived
-    # set-password links (kahoku_dx.accounts).
+    # set-password links (portal_lib.accounts).
     path(
         "accounts/reset/<uidb64>/<token>/",
         PortalPasswordResetConfirmView.as_view(),

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from kahoku_dx import era
+from portal_lib import era
 
 FY_VALIDATORS = [MinValueValidator(1989), MaxValueValidator(2200)]
 
@@ -231,7 +231,7 @@ class PlanChapter(models.Model):
     number = models.PositiveSmallIntegerField("章")
     title = models.CharField("章題", max_length=200)
     body = models.TextField("本文", blank=True, max_length=50000)
-    # The optimistic-lock version (kahoku_dx.versioning): ``version`` is this chapter's plan
+    # The optimistic-lock version (portal_lib.versioning): ``version`` is this chapter's plan
     # version here, so the lock has another name.
     revision = models.PositiveIntegerField("版数(同時編集の検出用)", default=1, editable=False)
     history = HistoricalRecords()

@@ -11,8 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
-from kahoku_dx import era
 from plans.models import Plan, PlanStatus
+from portal_lib import era
 
 
 def plans_for_selection() -> list[Plan]:

@@ -8,9 +8,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx.forms import EraDateField
-from kahoku_dx.params import parse_ascii_int
-from kahoku_dx.people import display_name
+from portal_lib.forms import EraDateField
+from portal_lib.params import parse_ascii_int
+from portal_lib.people import display_name
 from reporting.selectors.audit import (
     LOGIN_KINDS,
     SYSTEM,

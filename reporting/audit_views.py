@@ -18,8 +18,8 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView, View
 
-from kahoku_dx.params import ascii_int_or_default
-from kahoku_dx.spreadsheets import csv_chunks
+from portal_lib.params import ascii_int_or_default
+from portal_lib.sheet_writing import csv_chunks
 from reporting.audit_forms import AuditFilterForm, LoginFilterForm
 from reporting.selectors import audit
 from workgroups.access import SecretariatRequiredMixin, get_staff_for_user

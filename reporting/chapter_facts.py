@@ -19,7 +19,7 @@ from typing import Any
 from django.utils.functional import lazy
 from django.utils.translation import gettext, pgettext
 
-from kahoku_dx import era
+from portal_lib import era
 
 UNDECIDED = "（決定前）"
 

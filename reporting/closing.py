@@ -7,8 +7,8 @@ and initiative each year's progress, the indicators' targets and actuals with th
 and the approved PDCA reviews. A review that is not approved appears as 「未承認」 only.
 
 Word is built from reporting.docx_parts (A4 landscape, page numbers), PDF from that .docx by
-kahoku_dx.office.convert_to_pdf, Excel through kahoku_dx.spreadsheets.set_cell and laid out
-by kahoku_dx.xlsx_layout: fitted to the page width (never to one page), text wrapped,
+portal_lib.office.convert_to_pdf, Excel through portal_lib.sheet_writing.set_cell and laid out
+by portal_lib.xlsx_layout: fitted to the page width (never to one page), text wrapped,
 figures as numeric cells.
 """
 
@@ -25,9 +25,9 @@ from docx.shared import Mm, Pt
 from openpyxl.utils import get_column_letter
 
 from initiatives.selectors import rollup_figure, rollup_figure_kind
-from kahoku_dx import era, xlsx_layout
-from kahoku_dx.office import convert_to_pdf
-from kahoku_dx.spreadsheets import set_cell
+from portal_lib import era, xlsx_layout
+from portal_lib.office import convert_to_pdf
+from portal_lib.sheet_writing import set_cell
 from reporting import docx_parts
 from reporting.selectors.summary import (
     InitiativeSummary,

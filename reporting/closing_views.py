@@ -16,10 +16,10 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic import TemplateView
 
-from kahoku_dx.office import PDF_CONTENT_TYPE, OfficeError
-from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE
 from plans.models import Plan
 from plans.selectors import plan_and_year
+from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
+from portal_lib.sheet_writing import XLSX_CONTENT_TYPE
 from reporting import closing
 from reporting.docx_parts import DOCX_CONTENT_TYPE
 from reporting.selectors.summary import plan_summary

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
 
-from kahoku_dx.params import ascii_int_or_default
 from plans.models import Plan, PlanVersion
 from plans.selectors import current_plan
+from portal_lib.params import ascii_int_or_default
 from reporting.forms import bracketed
 from reporting.plan_content import NoContentError, has_content, plan_content, version_content
 

@@ -30,10 +30,10 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Font
 
 from initiatives.models import ENDING_DECISIONS, CarryOverDecision
-from kahoku_dx import era, xlsx_layout
-from kahoku_dx.office import convert_to_pdf
-from kahoku_dx.spreadsheets import clean_text, save_workbook, set_cell
 from plans.models import PlanChapter
+from portal_lib import era, xlsx_layout
+from portal_lib.office import convert_to_pdf
+from portal_lib.sheet_writing import clean_text, save_workbook, set_cell
 from reporting import docx_parts
 from reporting.comparison import Source
 from reporting.content_diff import LINE_DIFF_MAX_WORK, DiffBudget, FieldChange, _work, keyed_items
@@ -464,7 +464,7 @@ def comparison_docx(table: ComparisonTable, *, order: str = AFTER_LEFT) -> bytes
 
 
 def comparison_pdf(table: ComparisonTable, *, order: str = AFTER_LEFT) -> bytes:
-    """The .docx as PDF (LibreOffice); raises kahoku_dx.office.OfficeError."""
+    """The .docx as PDF (LibreOffice); raises portal_lib.office.OfficeError."""
     return convert_to_pdf(comparison_docx(table, order=order), suffix=".docx")
 
 

@@ -25,8 +25,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Emu, Mm, Pt
 
-from kahoku_dx import era
-from kahoku_dx.office import PDF_CONTENT_TYPE, convert_to_pdf
+from portal_lib import era
+from portal_lib.office import PDF_CONTENT_TYPE, convert_to_pdf
 from reporting import figures
 from reporting.chapter_facts import UNDECIDED, fill
 from reporting.docx_parts import (
@@ -352,7 +352,7 @@ def plan_document(content: dict[str, Any], *, for_pdf: bool = False) -> bytes:
 
 def plan_pdf(content: dict[str, Any]) -> bytes:
     """The PDF of a plan version (A4; fonts embedded by LibreOffice). Raises
-    kahoku_dx.office.OfficeError with a message for the user."""
+    portal_lib.office.OfficeError with a message for the user."""
     return convert_to_pdf(plan_document(content, for_pdf=True), suffix=".docx")
 
 

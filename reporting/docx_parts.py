@@ -17,7 +17,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from kahoku_dx.spreadsheets import clean_text
+from portal_lib.sheet_writing import clean_text
 
 DOCX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FONT = "游明朝"
@@ -156,7 +156,7 @@ def add_svg_picture(
     As Word 2016+ writes one: the PNG as the picture with the SVG in the blip's svgBlip
     extension (readers without SVG show the PNG). ``svg_main`` makes the SVG the picture
     itself, for LibreOffice before 7.6, which ignores svgBlip but reads an SVG blip: the
-    server's PDF (kahoku_dx.office) then keeps the figure as vectors and text.
+    server's PDF (portal_lib.office) then keeps the figure as vectors and text.
     """
     from docx.opc.packuri import PackURI
     from docx.opc.part import Part

@@ -9,10 +9,10 @@ from typing import Any
 from django import forms
 
 from initiatives.models import Indicator, Initiative
-from kahoku_dx import era
-from kahoku_dx.forms import FiscalYearField
-from kahoku_dx.versioning import VersionedFormMixin
 from plans.models import BasicPolicy, NationalItem, Plan, ScheduleCell
+from portal_lib import era
+from portal_lib.forms import FiscalYearField
+from portal_lib.versioning import VersionedFormMixin
 from workgroups.models import Section, WorkingGroup
 
 TEXT_LIMIT = 10000

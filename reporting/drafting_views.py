@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
-from kahoku_dx import era
-from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import BasicPolicy, Plan, ScheduleItem, ScheduleRow
+from portal_lib import era
+from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from reporting import chapter_facts
 from reporting.drafting_forms import (
     IndicatorForm,
@@ -501,7 +501,7 @@ class PredecessorChapterView(DraftPlanMixin, View):
     http_method_names = ["post"]
 
     def post(self, request: Any, code: str) -> Any:
-        from kahoku_dx.params import ascii_int_or_default
+        from portal_lib.params import ascii_int_or_default
 
         overwrite = request.POST.get("overwrite") == "1"
         revision = ascii_int_or_default(request.POST.get("revision", ""))

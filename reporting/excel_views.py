@@ -27,11 +27,12 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
-from kahoku_dx import upload_stash
-from kahoku_dx.reauth import require_recent_auth
-from kahoku_dx.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, SpreadsheetError
 from plans.models import Plan
 from plans.selectors import plan_and_year
+from portal_lib import upload_stash
+from portal_lib.reauth import require_recent_auth
+from portal_lib.sheet_reading import SpreadsheetError
+from portal_lib.sheet_writing import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from reporting import table41
 from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
@@ -185,7 +186,7 @@ def _spec(slug: str) -> columns.Spec:
 def _read_upload(upload: Any) -> bytes:
     from django.conf import settings
 
-    from kahoku_dx.spreadsheets import check_size
+    from portal_lib.sheet_reading import check_size
 
     check_size(upload.size, settings.MAX_UPLOAD_BYTES)
     return upload.read()

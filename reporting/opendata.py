@@ -24,7 +24,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from initiatives.models import ProgressStatus
-from kahoku_dx import era
+from portal_lib import era
 
 # Column types, as the data dictionary and the JSON metadata name them.
 TYPES: dict[str, Promise] = {

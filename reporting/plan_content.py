@@ -17,7 +17,6 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay, Review
-from kahoku_dx import era
 from plans.models import (
     BasicPolicy,
     Plan,
@@ -27,6 +26,7 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
+from portal_lib import era
 from reporting.chapter_facts import fill_chapters
 from workgroups.models import (
     ExternalAdvisor,

@@ -23,10 +23,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
-from kahoku_dx import era
-from kahoku_dx.spreadsheets import csv_safe
 from plans.models import Plan
 from plans.selectors import current_plan
+from portal_lib import era
+from portal_lib.sheet_writing import csv_safe
 from reporting.opendata import DATASETS, TYPES, Dataset, attribution, current_license, metadata
 from reporting.selectors.public import public_records
 from reporting.selectors.schedule import schedule_matrix

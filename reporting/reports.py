@@ -45,10 +45,10 @@ from initiatives.selectors import (
     rollup_figure_kind,
     value_of_year,
 )
-from kahoku_dx import era
-from kahoku_dx import xlsx_layout as xl
-from kahoku_dx.spreadsheets import set_cell
 from plans.models import Plan
+from portal_lib import era
+from portal_lib import xlsx_layout as xl
+from portal_lib.sheet_writing import set_cell
 from reporting.selectors.dashboard import dashboard_for, dashboard_initiatives
 
 # 2: rollups carry reported/unreported and grades; initiatives carry indicators and the

@@ -24,18 +24,18 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
-from kahoku_dx import era
-from kahoku_dx.spreadsheets import (
+from plans.models import LEASE_STATUSES, MARKERS, Plan, ScheduleCell, ScheduleItem, ScheduleRow
+from portal_lib import era
+from portal_lib.sheet_reading import (
     ImportLimits,
     SpreadsheetError,
     cell_error,
     column_letter,
     display_value,
     read_full_sheets,
-    set_cell,
 )
-from kahoku_dx.xlsx_layout import fit_row_heights, print_setup
-from plans.models import LEASE_STATUSES, MARKERS, Plan, ScheduleCell, ScheduleItem, ScheduleRow
+from portal_lib.sheet_writing import set_cell
+from portal_lib.xlsx_layout import fit_row_heights, print_setup
 
 SHEET_TITLE = "表4-1"
 ITEM_HEADER = "項目"

@@ -17,12 +17,12 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
-from kahoku_dx import era, xlsx_layout
-from kahoku_dx.office import PDF_CONTENT_TYPE, OfficeError
-from kahoku_dx.spreadsheets import XLSX_CONTENT_TYPE, set_cell
-from kahoku_dx.versioning import EditConflict, conflict_context, show_conflict
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import plan_in_force_on
+from portal_lib import era, xlsx_layout
+from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
+from portal_lib.sheet_writing import XLSX_CONTENT_TYPE, set_cell
+from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from reporting import comparison, comparison_document, figures
 from reporting.comparison import Source
 from reporting.content_diff import content_differences
@@ -235,7 +235,7 @@ class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
 
 
 class VersionPdfView(SecretariatOrHeadquartersMixin, View):
-    """The plan as the published PDF (LibreOffice on the server, kahoku_dx.office); when it
+    """The plan as the published PDF (LibreOffice on the server, portal_lib.office); when it
     cannot be made, back to the versions screen with the reason (the .docx stays there)."""
 
     def get(self, request, pk: int):

@@ -20,12 +20,12 @@ from django.views.generic import TemplateView
 
 from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
 from initiatives.services import initiative_publication_update
-from kahoku_dx import era
-from kahoku_dx.params import ascii_int_or_default
-from kahoku_dx.people import display_name
-from kahoku_dx.versioning import EditConflict, last_editor
 from plans.models import Plan, PlanStatus
 from plans.selectors import current_plan, default_fiscal_year, plan_and_year, plans_for_selection
+from portal_lib import era
+from portal_lib.params import ascii_int_or_default
+from portal_lib.people import display_name
+from portal_lib.versioning import EditConflict, last_editor
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
 from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
@@ -336,7 +336,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
                 continue
             fields = [k for k in PUBLIC_FIELDS if f"field-{pk}-{k}" in post]
             changes[pk] = (f"public-{pk}" in post, fields)
-            # the row's version when the page was shown (kahoku_dx.versioning)
+            # the row's version when the page was shown (portal_lib.versioning)
             versions[pk] = int(shown) if shown.isascii() and shown.isdigit() else None
         try:
             count = initiative_publication_update(

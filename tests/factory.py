@@ -196,7 +196,7 @@ def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None
 def make_totp_device(user: Any, *, confirmed: bool = True) -> Any:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from kahoku_dx.two_factor import TOTP_DEVICE_NAME
+    from portal_lib.two_factor import TOTP_DEVICE_NAME
 
     return TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=confirmed)
 

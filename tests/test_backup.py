@@ -22,7 +22,7 @@ from django.db import connection
 from django.test import override_settings
 
 from initiatives.models import ProgressEntry
-from kahoku_dx.backup_seal import new_key
+from portal_lib.backup_seal import new_key
 from tests.factory import initiative, make_personas, make_progress, make_review
 
 DUMPDATA_ARGS = [
@@ -72,7 +72,7 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> str:
 
 def _sqlite_round_trip(tmp_path) -> None:
     key = new_key()
-    backup = tmp_path / "kahoku_dx.backup"
+    backup = tmp_path / "portal_lib.backup"
     with override_settings(BACKUP_ENCRYPTION_KEY=[key]):
         call_command("make_backup", f"--output={backup}")
     dump = tmp_path / "backup.json"

@@ -250,7 +250,7 @@ def test_fiscal_years_rules_filters_and_errors_read_in_english(client, realistic
 def test_fiscal_year_labels_keep_japanese_and_translate_to_english():
     from django.utils import translation
 
-    from kahoku_dx import era
+    from portal_lib import era
 
     with translation.override("ja"):
         assert era.format_fiscal_year(2026) == "令和8年度 (2026年度)"

@@ -1,4 +1,4 @@
-"""Tests for kahoku_dx.era (no Django needed: the module is framework-free)."""
+"""Tests for portal_lib.era (no Django needed: the module is framework-free)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import date, datetime
 
 import pytest
 
-from kahoku_dx import era
-from kahoku_dx.era import (
+from portal_lib import era
+from portal_lib.era import (
     MAX_YEAR,
     MIN_YEAR,
     EraError,

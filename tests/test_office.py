@@ -1,4 +1,4 @@
-"""kahoku_dx.office: the one way a document becomes PDF on the server (LibreOffice headless)."""
+"""portal_lib.office: the one way a document becomes PDF on the server (LibreOffice headless)."""
 
 import io
 import os
@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from docx import Document
 
-from kahoku_dx import office
+from portal_lib import office
 
 
 def _docx(text: str) -> bytes:

@@ -4,7 +4,7 @@ import io
 
 import openpyxl
 
-from kahoku_dx import xlsx_layout as xl
+from portal_lib import xlsx_layout as xl
 
 
 def _roundtrip(wb):

@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy
 
-from kahoku_dx.people import PROFILE_NAME_CACHE, display_name
+from portal_lib.people import PROFILE_NAME_CACHE, display_name
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
 
 
@@ -101,7 +101,7 @@ def roles_for(user: Any) -> Roles:
         member_wg_ids=frozenset(wg for wg, _ in memberships),
     )
     user._portal_roles = roles
-    # The same query gave the person's display name: kahoku_dx.people need not ask again.
+    # The same query gave the person's display name: portal_lib.people need not ask again.
     setattr(user, PROFILE_NAME_CACHE, (rows[0][4] if rows else "") or "")
     return roles
 

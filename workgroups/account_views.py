@@ -1,5 +1,5 @@
 """Sign-in screens beside Django's: the second factor (login step, enrolment, the account's
-security page) and the re-authentication page (kahoku_dx.reauth, kahoku_dx.two_factor).
+security page) and the re-authentication page (portal_lib.reauth, portal_lib.two_factor).
 
 Superusers must use the second factor; the secretariat may (it is offered on their
 security page). Recovery codes are shown once, on the page that answers the POST that made
@@ -33,8 +33,8 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
-from kahoku_dx import two_factor
-from kahoku_dx.reauth import pop_replay, record_authentication, require_recent_auth, safe_next
+from portal_lib import two_factor
+from portal_lib.reauth import pop_replay, record_authentication, require_recent_auth, safe_next
 from workgroups import directory
 from workgroups.access import (
     MSG_SERVICE_ACCOUNT_LOGIN,

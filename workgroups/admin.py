@@ -16,7 +16,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from kahoku_dx.versioning_admin import VersionedAdminMixin
+from portal_lib.versioning_admin import VersionedAdminMixin
 from workgroups import services
 from workgroups.access import (
     MSG_SERVICE_ACCOUNT_PASSWORD,

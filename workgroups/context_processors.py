@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from kahoku_dx.people import display_name
+from portal_lib.people import display_name
 from workgroups.access import roles_for
 
 
@@ -12,7 +12,7 @@ def _user_name(request: HttpRequest) -> str:
 
 
 def portal_roles(request: HttpRequest) -> dict:
-    """`roles` and `user_name` (the header's name, kahoku_dx.people.display_name) in every
+    """`roles` and `user_name` (the header's name, portal_lib.people.display_name) in every
     template, lazily: pages whose view already asked pay no query."""
     return {
         "roles": SimpleLazyObject(lambda: roles_for(getattr(request, "user", None))),

@@ -18,8 +18,8 @@ The two backends (settings.AUTHENTICATION_BACKENDS, after axes): `LocalPasswordB
 first, Django's passwords under `workgroups.access.may_use_local_password`
 (LOCAL_PASSWORD_LOGIN), so a local account never waits for a directory that does not
 answer; then `DirectoryBackend`. Both run inside ``django.contrib.auth.authenticate``, so
-axes' lockout and the login throttles (kahoku_dx.login_throttle) count directory failures
-as any other, and the login view's second step (kahoku_dx.two_factor) follows either.
+axes' lockout and the login throttles (portal_lib.login_throttle) count directory failures
+as any other, and the login view's second step (portal_lib.two_factor) follows either.
 
 Why a login was refused is left on the request (`refusal_message`), for the login form.
 Every LDAP call is bounded by DIRECTORY_TIMEOUT_SECONDS (connect and each operation).

@@ -9,9 +9,9 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx import era
-from kahoku_dx.forms import EraDateField
-from kahoku_dx.versioning import VersionedFormMixin
+from portal_lib import era
+from portal_lib.forms import EraDateField
+from portal_lib.versioning import VersionedFormMixin
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
 
 User = get_user_model()
@@ -159,12 +159,12 @@ DATE_HELP = _("例: 令和9年4月1日、R9.4.1、2027/4/1(年度だけなら R9
 
 def wareki(day: date | None) -> str:
     """A date as the city writes it: 令和9年4月1日 (令和元年 for 2019), without the weekday
-    so that it reads back as typed (kahoku_dx.era.format_date)."""
+    so that it reads back as typed (portal_lib.era.format_date)."""
     return era.format_date(day, weekday=False) if day is not None else ""
 
 
 class EffectiveDateField(EraDateField):
-    """A date typed as people type it (kahoku_dx.forms.EraDateField), or a fiscal year alone
+    """A date typed as people type it (portal_lib.forms.EraDateField), or a fiscal year alone
     (R9, 令和9年度: its 1 April); cleans to a date."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

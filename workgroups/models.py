@@ -423,7 +423,7 @@ class StaffProfile(models.Model):
             "振り返りの提出・差戻し・確認・承認や一括作成を、次に対応する人にメールで知らせます。"
         ),
     )
-    # The optimistic-lock version of the whole staff record (kahoku_dx.versioning): every
+    # The optimistic-lock version of the whole staff record (portal_lib.versioning): every
     # write to the person's account, profile, WG roles or HQ seat moves it on
     # (workgroups.services.staff_version_bump), so a staff form opened before sees it.
     version = models.PositiveIntegerField(_("版数(同時編集の検出用)"), default=1, editable=False)

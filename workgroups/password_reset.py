@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from kahoku_dx.client_ip import client_ip
+from portal_lib.client_ip import client_ip
 from workgroups.access import directory_login_on, may_use_local_password
 from workgroups.models import PasswordResetRequest
 

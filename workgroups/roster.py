@@ -1,6 +1,6 @@
 """The staff roster (職員名簿) as the city keeps it in Excel, compared with the portal's staff.
 
-Reading is `kahoku_dx.spreadsheets.merged_sheet_rows` (bounded, merged 所属 filled down);
+Reading is `portal_lib.sheet_reading.merged_sheet_rows` (bounded, merged 所属 filled down);
 this module finds the columns by name, skips the notes and blank rows the city leaves in and
 under the table, checks every cell and works out who is new, who changed (field by field)
 and who leaves, in every plan the roster's 適用日 reaches (`plans.selectors.plans_from`).
@@ -22,11 +22,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_noop
 
-from kahoku_dx import era
-from kahoku_dx.people import display_name
-from kahoku_dx.spreadsheets import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from plans.models import Plan
 from plans.selectors import current_plan, plans_from
+from portal_lib import era
+from portal_lib.people import display_name
+from portal_lib.sheet_reading import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from workgroups.access import lockout_problems, may_change_account
 from workgroups.models import (
     Headquarters,

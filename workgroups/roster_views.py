@@ -22,9 +22,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kahoku_dx import upload_stash
-from kahoku_dx.reauth import require_recent_auth
-from kahoku_dx.spreadsheets import SpreadsheetError, check_size
+from portal_lib import upload_stash
+from portal_lib.reauth import require_recent_auth
+from portal_lib.sheet_reading import SpreadsheetError, check_size
 from workgroups import roster, services
 from workgroups.access import roles_for
 from workgroups.forms import RosterUploadForm

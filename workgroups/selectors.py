@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext, pgettext
 
-from kahoku_dx.people import display_name
 from plans.models import Plan
+from portal_lib.people import display_name
 from workgroups.models import (
     ExternalAdvisor,
     HeadquartersMember,
@@ -134,7 +134,7 @@ def staff_snapshot(user: Any, plan: Plan | None) -> list[tuple[str, str]]:
     return rows
 
 
-# --- login lockouts (django-axes records, kahoku_dx.login_throttle's limits) ---------------
+# --- login lockouts (django-axes records, portal_lib.login_throttle's limits) ---------------
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def lockouts(usernames: Iterable[str]) -> dict[str, Lockout]:
     from django.conf import settings
     from django.utils import timezone
 
-    from kahoku_dx.login_throttle import USER, group_limit
+    from portal_lib.login_throttle import USER, group_limit
 
     if not usernames:
         return {}

@@ -21,11 +21,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
-from kahoku_dx.accounts import portal_url, set_password_token_generator
-from kahoku_dx.history import save_with_user, set_history_user
-from kahoku_dx.people import display_name as person_name
-from kahoku_dx.versioning import EditConflict, version_bump
 from plans.models import Plan
+from portal_lib.accounts import portal_url, set_password_token_generator
+from portal_lib.history import save_with_user, set_history_user
+from portal_lib.people import display_name as person_name
+from portal_lib.versioning import EditConflict, version_bump
 from workgroups import access
 from workgroups.models import (
     ExternalAdvisor,
@@ -176,7 +176,7 @@ NO_PROFILE_VERSION = 1
 
 
 def staff_version_of(user: Any) -> int:
-    """The version a staff form opened now carries (kahoku_dx.versioning)."""
+    """The version a staff form opened now carries (portal_lib.versioning)."""
     version = StaffProfile.objects.filter(user=user).values_list("version", flat=True).first()
     return NO_PROFILE_VERSION if version is None else version
 
@@ -689,7 +689,7 @@ def _move_current_references(
     year, the plans that start in that year or later). Dated records (projects under way,
     history) and the bodies of a plan whose period is over keep ``source``: that is the point.
     """
-    from kahoku_dx import era
+    from portal_lib import era
 
     plans = plans_reached(era.fiscal_year_start(effective_fy))
     if effective_fy > today_fy:
@@ -842,7 +842,7 @@ def staff_roster_apply(
     Re-applying the same roster writes nothing at all. Leaving staff are deactivated, never
     deleted. Open reviews of a WG whose leader changed follow the leader.
     """
-    from kahoku_dx.spreadsheets import SpreadsheetError
+    from portal_lib.sheet_reading import SpreadsheetError
     from workgroups import roster
 
     roster.effective_check(effective, today)
@@ -1018,7 +1018,7 @@ def plans_reached(day: date) -> list[Plan]:
 
 
 def _plan_start(plan: Plan) -> date:
-    from kahoku_dx import era
+    from portal_lib import era
 
     return era.fiscal_year_start(plan.start_fy)
 
@@ -1198,7 +1198,7 @@ MSG_EFFECTIVE_RANGE = "適用日は今年度か来年度の日付にしてくだ
 
 
 def _reached_or_error(day: date) -> list[Plan]:
-    from kahoku_dx import era
+    from portal_lib import era
 
     today_fy = era.current_fiscal_year(timezone.localdate())
     if not today_fy <= era.fiscal_year_of(day) <= today_fy + 1:
@@ -1214,7 +1214,7 @@ def _reached_or_error(day: date) -> list[Plan]:
 
 def _mid_plan(plan: Plan, day: date) -> bool:
     """``day`` falls inside ``plan``'s period after its first day: records before it stay."""
-    from kahoku_dx import era
+    from portal_lib import era
 
     return plan.covers(era.fiscal_year_of(day)) and day > _plan_start(plan)
 
@@ -1234,7 +1234,7 @@ def wg_create(
     description: str = "",
 ) -> list[WorkingGroup]:
     """A new WG from ``effective`` in every plan that date reaches (one key across them)."""
-    from kahoku_dx import era
+    from portal_lib import era
 
     name = name.strip()
     if not name:

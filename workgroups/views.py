@@ -18,11 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kahoku_dx import era
-from kahoku_dx.people import display_name
-from kahoku_dx.reauth import ask_to_reauthenticate, authenticated_recently
-from kahoku_dx.versioning import EditConflict, last_editor, show_conflict
 from plans.selectors import current_plan, plan_and_year
+from portal_lib import era
+from portal_lib.people import display_name
+from portal_lib.reauth import ask_to_reauthenticate, authenticated_recently
+from portal_lib.versioning import EditConflict, last_editor, show_conflict
 from workgroups import selectors, services
 from workgroups.access import (
     MSG_SERVICE_ACCOUNT_PASSWORD,

@@ -19,8 +19,8 @@ from django.utils.translation import gettext
 from django.views import View
 from django.views.generic import TemplateView
 
-from kahoku_dx.people import display_name
-from kahoku_dx.reauth import require_recent_auth
+from portal_lib.people import display_name
+from portal_lib.reauth import require_recent_auth
 from reporting.api.accounts import (
     get_service_account,
     service_account_create,

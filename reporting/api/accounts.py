@@ -22,7 +22,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from kahoku_dx.history import set_history_user
+from portal_lib.history import set_history_user
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
 from workgroups.access import SERVICE_ACCOUNT_GROUP

@@ -9,14 +9,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 
-from kahoku_dx.params import parse_ascii_int
+from portal_lib.params import parse_ascii_int
 
 MAX_PAGE = 1_000_000  # far beyond any list here; the schema states it
 
 
 class ApiPagination(PageNumberPagination):
     """``page`` (1 to MAX_PAGE) and ``page_size`` (1 to API_MAX_PAGE_SIZE), ASCII digits
-    only (kahoku_dx.params); anything else is a 400, a page past the last one a 404."""
+    only (portal_lib.params); anything else is a 400, a page past the last one a 404."""
 
     page_size = settings.API_PAGE_SIZE
     page_size_query_param = "page_size"

@@ -3,7 +3,7 @@
 - ``CallerRateThrottle`` (scope ``api_token``): each token has its own count (keyed by the
   token's id, not its secret); a person calling with the session is counted per user.
 - ``AddressRateThrottle`` (scope ``api_address``): every call from one client address
-  (``kahoku_dx.client_ip.client_ip``, the proxy-aware address the lockout and the log use),
+  (``portal_lib.client_ip.client_ip``, the proxy-aware address the lockout and the log use),
   counted *before* authentication (ReadOnlyMixin.perform_authentication in views.py), so
   floods without a token, or with wrong ones, are limited too.
 
@@ -23,7 +23,7 @@ from rest_framework.exceptions import Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from kahoku_dx.client_ip import client_ip
+from portal_lib.client_ip import client_ip
 from reporting.api.models import ApiToken
 
 MSG_THROTTLED = _("リクエストが多すぎます。{wait}秒後にもう一度お試しください。")

@@ -42,10 +42,10 @@ from initiatives.selectors import (
     procedures_overview,
     systems_overview,
 )
-from kahoku_dx import era
-from kahoku_dx.codes import parse_initiative_code
-from kahoku_dx.params import parse_ascii_int
 from plans.selectors import current_plan
+from portal_lib import era
+from portal_lib.codes import parse_initiative_code
+from portal_lib.params import parse_ascii_int
 from reporting.api import serializers as s
 from reporting.api.permissions import ApiReader, SummaryReader, api_scope_for
 from reporting.api.throttling import AddressRateThrottle, ApiThrottled
@@ -61,7 +61,7 @@ FISCAL_YEAR_PARAM = OpenApiParameter(
 
 
 def fiscal_year_param(request: Request) -> int:
-    """The ``fiscal_year`` query parameter read like the screens read it (kahoku_dx.era)."""
+    """The ``fiscal_year`` query parameter read like the screens read it (portal_lib.era)."""
     raw = request.query_params.get("fiscal_year", "")
     if raw.strip() == "":
         return era.current_fiscal_year(timezone.localdate())
@@ -178,7 +178,7 @@ MAX_ID = 2**31 - 1  # the largest id a filter takes (an integer column's range)
 
 
 class AsciiIntegerField(serializers.IntegerField):
-    """An integer query parameter in ASCII digits only (kahoku_dx.params): DRF's own field
+    """An integer query parameter in ASCII digits only (portal_lib.params): DRF's own field
     takes whatever ``int()`` takes ("٣", " 3", "1_0"). Empty is not a number either."""
 
     default_error_messages = {
@@ -305,7 +305,7 @@ class InitiativeListView(_GradedMixin, ReadOnlyMixin, ListAPIView):
         return _with_indicators(api_scope_for(self.request.user).initiatives(qs), fy)
 
 
-# The documented form; every form kahoku_dx.codes reads (２．１, 2-1, 「2.1」) gets the same
+# The documented form; every form portal_lib.codes reads (２．１, 2-1, 「2.1」) gets the same
 # answer as its "2.1".
 CODE_PATTERN = r"^[0-9]{1,4}\.[0-9]{1,4}$"
 

@@ -21,10 +21,10 @@ from initiatives.models import (
     Initiative,
     SystemGroup,
 )
-from kahoku_dx import era
-from kahoku_dx.codes import normalise_initiative_code
-from kahoku_dx.spreadsheets import PercentCell, display_value
 from plans.models import Plan
+from portal_lib import era
+from portal_lib.codes import normalise_initiative_code
+from portal_lib.sheet_reading import PercentCell, display_value
 from workgroups.models import Section, WorkingGroup
 
 
@@ -50,7 +50,7 @@ NO_SUCH_INITIATIVE = (
 
 
 def p_initiative(value: Any, ctx: Context) -> Initiative:
-    """ "2.1", full-width "２．１", "2-1" and 「2.1」 all name initiative 2.1 (kahoku_dx.codes)."""
+    """ "2.1", full-width "２．１", "2-1" and 「2.1」 all name initiative 2.1 (portal_lib.codes)."""
     code = normalise_initiative_code(display_value(value))
     if code is None:
         raise RowError(NO_SUCH_INITIATIVE)
@@ -101,7 +101,7 @@ def p_choice(choices: type[models.TextChoices]) -> Callable[[Any, Context], str]
 
 
 def p_date(value: Any, ctx: Context) -> date:
-    """A date as people type it (kahoku_dx.era.parse_date), a date cell (also one shown in
+    """A date as people type it (portal_lib.era.parse_date), a date cell (also one shown in
     和暦), or an Excel serial number in a number cell."""
     if isinstance(value, datetime):
         return value.date()
@@ -119,7 +119,7 @@ def p_date(value: Any, ctx: Context) -> date:
 
 
 def p_bounded_date(value: Any, ctx: Context) -> date:
-    """As p_date, for a date with bounds (kahoku_dx.date_bounds): a real but far-off day
+    """As p_date, for a date with bounds (portal_lib.date_bounds): a real but far-off day
     (9999-12-31) is read, so that the model refuses it with its bounds, as the form does."""
     if isinstance(value, str):
         try:

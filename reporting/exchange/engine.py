@@ -20,9 +20,10 @@ from initiatives.models import (
     Indicator,
     Initiative,
 )
-from kahoku_dx import era
-from kahoku_dx.codes import normalise_initiative_code
-from kahoku_dx.spreadsheets import (
+from plans.models import Plan
+from portal_lib import era
+from portal_lib.codes import normalise_initiative_code
+from portal_lib.sheet_reading import (
     ImportLimits,
     SpreadsheetError,
     cell_error,
@@ -30,7 +31,6 @@ from kahoku_dx.spreadsheets import (
     read_upload,
     too_many_rows,
 )
-from plans.models import Plan
 from reporting.exchange.columns import (
     AMBIGUOUS,
     Column,
@@ -288,7 +288,7 @@ def parse_import(
     first MAX_KEPT_ERRORS with their cells, and how many there were per column).
 
     Bounded: the upload is refused while it streams when a sheet has too many rows, cells or
-    too much text (kahoku_dx.spreadsheets.ImportLimits); data rows are counted again here.
+    too much text (portal_lib.sheet_reading.ImportLimits); data rows are counted again here.
     Rows are validated CHUNK_ROWS at a time and only what the preview needs is kept (counts,
     the kept problems, the first PREVIEW_LIMIT changes, the fingerprint), so memory does not
     grow with the file. With ``write`` each chunk's objects are handed to it while no problem

@@ -1,6 +1,6 @@
 """Export of the bulk sheets (xlsx and CSV) and their empty templates.
 
-Every workbook is ready to print as a city office prints it (kahoku_dx.xlsx_layout): A4,
+Every workbook is ready to print as a city office prints it (portal_lib.xlsx_layout): A4,
 landscape when the sheet is wide, fitted to the page width, the header repeated on every
 page and frozen on screen, widths from the content, wrapped text with row heights that show
 it. Dates are date cells shown in 和暦, numbers are numbers and percents are % cells; the
@@ -20,10 +20,10 @@ from openpyxl.utils import get_column_letter
 
 from initiatives.models import UNGRADED, Indicator, SystemGroup, grade_text
 from initiatives.selectors import attach_counted_actuals, indicator_grade
-from kahoku_dx import xlsx_layout as xl
-from kahoku_dx.disk import write_only_workbook
-from kahoku_dx.spreadsheets import csv_bytes, csv_chunks, save_workbook, set_cell
 from plans.models import Plan
+from portal_lib import xlsx_layout as xl
+from portal_lib.disk import write_only_workbook
+from portal_lib.sheet_writing import csv_bytes, csv_chunks, save_workbook, set_cell
 from reporting.exchange.columns import DATE_PARSERS, Column, Spec, p_group, p_percent
 from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
 

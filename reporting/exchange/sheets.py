@@ -19,8 +19,8 @@ from initiatives.models import (
     StandardSystem,
     stamp_confirmation,
 )
-from kahoku_dx import date_bounds, era
-from kahoku_dx.codes import parse_initiative_code
+from portal_lib import date_bounds, era
+from portal_lib.codes import parse_initiative_code
 from reporting.exchange.columns import (
     Column,
     Context,

@@ -11,10 +11,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from initiatives.models import (
     Indicator,
 )
-from kahoku_dx.spreadsheets import (
-    SpreadsheetError,
-)
 from plans.models import Plan
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange.engine import Batch, ImportResult, parse_import
 from reporting.exchange.sheets import SPECS
 

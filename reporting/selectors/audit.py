@@ -44,9 +44,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
-from initiatives.templatetags.portal_format import wareki_time
-from kahoku_dx import era
-from kahoku_dx.people import display_name
+from portal_lib import era
+from portal_lib.people import display_name
+from portal_lib.templatetags.portal_format import wareki_time
 from workgroups.services import MSG_UNLOCKED
 
 PAGE_SIZE = 50

@@ -44,12 +44,12 @@ from initiatives.selectors import (
     stale_cutoff,
     target_rows,
 )
-from kahoku_dx import era
 from plans.models import (
     BasicPolicy,
     Plan,
     ScheduleCell,
 )
+from portal_lib import era
 from workgroups.models import WorkingGroup
 
 ONLINE_TARGET_CODE = "online-procedures"

@@ -20,10 +20,10 @@ from initiatives.selectors import (
     initiatives_with_latest_progress,
     progress_percent,
 )
-from kahoku_dx import era
 from plans.models import (
     Plan,
 )
+from portal_lib import era
 
 # --------------------------------------------------------------------------------------------
 # Public page: one serialiser for HTML, CSV and JSON, so nothing unpublished can leak

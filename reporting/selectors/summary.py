@@ -51,8 +51,8 @@ from initiatives.selectors import (
     rollup,
     target_rows,
 )
-from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
+from portal_lib import era
 
 STATUS_LABELS = dict(ProgressStatus.choices)
 

@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx import era
-from kahoku_dx.history import save_with_user
 from plans.models import (
     BasicPolicy,
     Plan,
     PlanStatus,
 )
+from portal_lib import era
+from portal_lib.history import save_with_user
 
 # --------------------------------------------------------------------------------------------
 # Carrying initiatives over into the next plan (issue 5)

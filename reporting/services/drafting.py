@@ -4,7 +4,7 @@ A plan is drafted while it is editable: a draft plan, or a plan with a draft rev
 unfrozen version newer than its last frozen one). Every write locks the plan row first, so
 that no write lands while the plan is being adopted, and refuses with MSG_NOT_EDITABLE when
 the plan is no longer editable. History names the actor (save_with_user); initiatives and
-indicators carry an optimistic-lock version (kahoku_dx.versioning).
+indicators carry an optimistic-lock version (portal_lib.versioning).
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from initiatives.models import CountableTarget, Indicator, Initiative, ProjectUnderWay
 from initiatives.services import indicator_create, indicator_update
-from kahoku_dx import era
-from kahoku_dx.history import delete_with_user, save_with_user, set_history_user
-from kahoku_dx.versioning import check_version, is_versioned, locked, version_bump
 from plans.models import (
     BasicPolicy,
     Plan,
@@ -34,6 +31,9 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
+from portal_lib import era
+from portal_lib.history import delete_with_user, save_with_user, set_history_user
+from portal_lib.versioning import check_version, is_versioned, locked, version_bump
 from reporting import chapter_facts
 from reporting.services.schedule import _delete_row
 

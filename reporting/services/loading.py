@@ -11,8 +11,6 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
-from kahoku_dx import era
-from kahoku_dx.history import save_with_user
 from plans.models import (
     MARKERS,
     BasicPolicy,
@@ -27,6 +25,8 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
+from portal_lib import era
+from portal_lib.history import save_with_user
 from reporting.services.versions import version_freeze
 
 DEFAULT_PLAN_FILE = Path(settings.BASE_DIR) / "fixtures" / "kahoku_dx_plan.json"

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.db import models, transaction
 
-from kahoku_dx.history import delete_with_user, save_with_user
 from plans.models import (
     Lease,
     Plan,
@@ -14,6 +13,7 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
+from portal_lib.history import delete_with_user, save_with_user
 
 # --------------------------------------------------------------------------------------------
 # Table 4-1 import (issue 4). The file is parsed and compared in reporting/table41.py; this writes.

@@ -27,10 +27,10 @@ from django.utils.translation import pgettext
 from initiatives.models import Initiative, Review
 from initiatives.selectors import initiatives_for_fiscal_year
 from initiatives.services import reminder_todos
-from kahoku_dx import era
-from kahoku_dx.people import display_name
 from plans import selectors as plan_selectors
 from plans.models import Plan, PlanStatus
+from portal_lib import era
+from portal_lib.people import display_name
 from workgroups.models import (
     Headquarters,
     HeadquartersMember,

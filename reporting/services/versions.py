@@ -16,10 +16,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx import date_bounds, era
-from kahoku_dx.history import save_with_user
-from kahoku_dx.versioning import check_version, locked, version_bump
 from plans.models import IssuedPrecision, Plan, PlanChapter, PlanStatus, PlanVersion
+from portal_lib import date_bounds, era
+from portal_lib.history import save_with_user
+from portal_lib.versioning import check_version, locked, version_bump
 from reporting.plan_content import plan_content
 from reporting.services.drafting import successor_chapter_text
 from workgroups import services as workgroups_services

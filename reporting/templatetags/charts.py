@@ -171,14 +171,14 @@ def object_url(urlname: str, *args: object) -> str:
 
 @register.filter
 def fy_label(fy: int) -> str:
-    from kahoku_dx import era
+    from portal_lib import era
 
     return era.format_fiscal_year(int(fy))
 
 
 @register.filter
 def fy_short(fy: int) -> str:
-    from kahoku_dx import era
+    from portal_lib import era
 
     return era.era_label(int(fy))
 

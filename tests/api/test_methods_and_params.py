@@ -1,7 +1,7 @@
 """Probes 9 and 13, the API's part: `?page_size=²` (or ①) answered 500 (`isdigit()` accepts,
 `int()` fails), and a session POST to /api/v1/* answered 415 where the README says 405.
 
-Now every numeric query parameter is ASCII digits within its bounds (kahoku_dx.params),
+Now every numeric query parameter is ASCII digits within its bounds (portal_lib.params),
 else a 400 that says why; and every write answers 405, whoever sends it, in any format.
 """
 
@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from initiatives.models import Initiative
 from kahoku_dx.middleware import CONTROL_CHARACTER_MESSAGE
-from kahoku_dx.params import parse_ascii_int
+from portal_lib.params import parse_ascii_int
 from tests.api.conftest import session_client
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from initiatives.models import ProgressEntry, Review
-from kahoku_dx import era
 from plans.models import ScheduleCell
+from portal_lib import era
 from tests.e2e.helpers import axe_check, e2e_login
 from tests.factory import initiative
 

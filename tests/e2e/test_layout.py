@@ -20,7 +20,7 @@ from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
 from initiatives.models import Review
-from kahoku_dx import era
+from portal_lib import era
 from reporting.reports import report_snapshot_create
 from tests.e2e.helpers import axe_check, e2e_login
 from tests.factory import REVIEW_COMPLETE, initiative, make_progress, make_review

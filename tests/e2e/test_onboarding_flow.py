@@ -7,7 +7,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from initiatives.models import Review
-from kahoku_dx import era
+from portal_lib import era
 from tests.e2e.helpers import axe_check, e2e_login
 from tests.factory import initiative
 from workgroups.models import WorkingGroupMembership

@@ -29,8 +29,8 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from initiatives.models import ProgressEntry, Review
-from kahoku_dx import era
 from plans.models import ScheduleCell
+from portal_lib import era
 from reporting.exchange import sheets
 from reporting.reports import report_snapshot_create
 from tests.e2e.helpers import axe_violations, e2e_login

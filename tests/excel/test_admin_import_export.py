@@ -22,7 +22,7 @@ from initiatives.models import (
     StandardSystem,
 )
 from initiatives.resources import ProgressEntryResource, SafeCSV, SafeXLSX
-from kahoku_dx.spreadsheets import NOT_SPREADSHEET
+from portal_lib.sheet_reading import NOT_SPREADSHEET
 from tests.factory import (
     initiative,
     make_indicator,

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from initiatives.models import Indicator, IndicatorValue, ProgressEntry
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, export, sheets, writer
 from tests.factory import initiative, make_progress, upload, xlsx_bytes
 
@@ -34,7 +34,7 @@ def test_every_error_is_reported_with_sheet_row_column_and_nothing_is_written(pl
     assert exc.value.messages == [
         "シート「進捗」3行目 A列(取り組み番号)の「9.9」: この番号の取り組みはありません。"
         "「2.1」のように基本方針番号.取り組み番号で入力してください。",
-        # The date rule's text now comes from kahoku_dx.era.parse_date (one home for dates).
+        # The date rule's text now comes from portal_lib.era.parse_date (one home for dates).
         "シート「進捗」3行目 B列(日付)の「2026/13/01」: 日付として読み取れません。その日付はありません。"
         "令和8年10月1日、R8.10.1、2026/10/1、2026-10-01 のように入力してください。",
         "シート「進捗」3行目 C列(状況)の「進行中」: 選択肢にありません。未着手、順調、遅れ、完了、中止 のいずれかを入力してください。",
@@ -306,7 +306,7 @@ def test_csv_upload_with_errors_shows_them_all_and_writes_nothing(client, plan, 
 
 
 def _bad_files():
-    from kahoku_dx import spreadsheets as ss
+    from portal_lib import sheet_reading as ss
     from tests.excel.test_spreadsheets import BILLION_LAUGHS, _with_member
 
     good = xlsx_bytes([HEADER, ["2.1", "2026-05-01", "順調"]])

@@ -14,7 +14,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from initiatives.models import Indicator, IndicatorValue, ProgressEntry
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, sheets, writer
 from tests.factory import initiative, make_progress, xlsx_bytes
 

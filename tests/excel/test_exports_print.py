@@ -20,7 +20,7 @@ from django.urls import reverse
 from openpyxl.utils import get_column_letter
 
 from initiatives.models import CountableTarget, IndicatorValue, SystemGroup
-from kahoku_dx import xlsx_layout as xl
+from portal_lib import xlsx_layout as xl
 from reporting.exchange import engine, export, sheets
 from reporting.exchange.columns import (
     DATE_PARSERS,

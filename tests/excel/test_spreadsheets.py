@@ -7,7 +7,8 @@ import openpyxl
 import pytest
 from defusedxml import EntitiesForbidden
 
-from kahoku_dx import spreadsheets as ss
+from portal_lib import sheet_reading as ss
+from portal_lib import sheet_writing as sw
 from tests.factory import xlsx_bytes
 
 NOT_XLSX = ss.NOT_SPREADSHEET
@@ -32,13 +33,13 @@ def reopen(data: bytes):
     ],
 )
 def test_formula_looking_text_is_stored_as_text_in_both_writers(text, stored):
-    data = ss.stream_workbook([("s", ["h"], [[text]])])
+    data = sw.stream_workbook([("s", ["h"], [[text]])])
     cell = reopen(data)["A2"]
     assert cell.data_type == "s"
     assert cell.value == stored
 
     wb = openpyxl.Workbook()
-    ss.set_cell(wb.active, 1, 1, text)
+    sw.set_cell(wb.active, 1, 1, text)
     buf = io.BytesIO()
     wb.save(buf)
     cell = reopen(buf.getvalue())["A1"]
@@ -47,7 +48,7 @@ def test_formula_looking_text_is_stored_as_text_in_both_writers(text, stored):
 
 
 def test_characters_xml_cannot_hold_are_removed_and_numbers_stay_numbers():
-    data = ss.stream_workbook([("s", ["h", "n"], [["a\x01b\x0bc\ufffe", 12]])])
+    data = sw.stream_workbook([("s", ["h", "n"], [["a\x01b\x0bc\ufffe", 12]])])
     ws = reopen(data)
     assert ws["A2"].value == "abc"
     assert ws["B2"].value == 12
@@ -55,7 +56,7 @@ def test_characters_xml_cannot_hold_are_removed_and_numbers_stay_numbers():
 
 
 def test_csv_has_bom_and_neutralises_formulas():
-    data = ss.csv_bytes(["名前", "値"], [["=1+1", 3], ["かほく", None]])
+    data = sw.csv_bytes(["名前", "値"], [["=1+1", 3], ["かほく", None]])
     assert data.startswith(b"\xef\xbb\xbf")
     assert data.decode("utf-8-sig") == "名前,値\r\n'=1+1,3\r\nかほく,\r\n"
 

@@ -7,8 +7,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from kahoku_dx.spreadsheets import SpreadsheetError
 from plans.models import Lease, ScheduleCell, ScheduleItem, ScheduleRow
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting import table41
 from reporting.services.schedule import schedule_import_apply
 from tests.factory import upload, xlsx_bytes

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from initiatives.models import ProgressEntry
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, sheets, writer
 
 HEADER = sheets.PROGRESS.header()

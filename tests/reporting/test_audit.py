@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.models import OnlineProcedure, ProgressEntry
-from kahoku_dx.history import set_history_user
+from portal_lib.history import set_history_user
 from reporting.exchange import sheets
 from reporting.selectors import audit
 from tests.factory import PASSWORD, initiative, make_procedure, make_progress, upload, xlsx_bytes

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives.models import Indicator, IndicatorValue, ProgressStatus
-from kahoku_dx.local_gov_code import check_digit, parse_local_gov_code
+from portal_lib.local_gov_code import check_digit, parse_local_gov_code
 from reporting.opendata import DATASETS
 from tests.factory import initiative, make_progress
 

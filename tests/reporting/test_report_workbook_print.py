@@ -18,7 +18,7 @@ import pytest
 
 from initiatives.models import GRADE_RULE_TEXT, Review, StandardSystem
 from initiatives.selectors import ROLLUP_RULE_TEXT
-from kahoku_dx import xlsx_layout as xl
+from portal_lib import xlsx_layout as xl
 from reporting.reports import TITLE_ROWS, report_snapshot_create, snapshot_workbook
 from tests.excel.test_table41_print import (
     A4_LANDSCAPE,

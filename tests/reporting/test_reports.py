@@ -9,7 +9,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from initiatives.models import ProgressEntry, ReportSnapshot, Review
-from kahoku_dx.spreadsheets import csv_safe
+from portal_lib.sheet_writing import csv_safe
 from tests.factory import initiative, make_progress, make_review
 
 pytestmark = pytest.mark.django_db

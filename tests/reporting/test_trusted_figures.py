@@ -30,7 +30,7 @@ from initiatives.models import (
     Review,
     StandardSystem,
 )
-from kahoku_dx import xlsx_layout as xl
+from portal_lib import xlsx_layout as xl
 from reporting.reports import snapshot_workbook
 from reporting.services.loading import plan_load_file
 from tests.factory import PLAN_CODE, initiative, make_progress, make_review

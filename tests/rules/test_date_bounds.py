@@ -1,4 +1,4 @@
-"""A date's bounds (kahoku_dx.date_bounds) hold on every path that writes it, with one message
+"""A date's bounds (portal_lib.date_bounds) hold on every path that writes it, with one message
 that states them in 和暦: the progress form, the service (the admin saves through the same
 model rule), the Excel import; a review's due date through the round-opening form and the
 service; a plan's decision date through the adopt service.
@@ -20,8 +20,8 @@ from django.urls import reverse
 
 from initiatives import services
 from initiatives.models import ProgressEntry, Review
-from kahoku_dx import date_bounds
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib import date_bounds
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, sheets
 from tests.factory import initiative
 

@@ -1,4 +1,4 @@
-"""Dates and moments are shown one way across the portal (kahoku_dx.era.format_date through
+"""Dates and moments are shown one way across the portal (portal_lib.era.format_date through
 the wareki / wareki_time filters): 和暦 with the weekday, a moment in Japan's time; ISO
 only in files for machines and in <time datetime>."""
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 
 from django.utils import translation
 
-from initiatives.templatetags.portal_format import wareki, wareki_full, wareki_time
+from portal_lib.templatetags.portal_format import wareki, wareki_full, wareki_time
 
 
 def test_a_date_and_a_moment_read_the_same_way_everywhere():

@@ -1,4 +1,4 @@
-"""One display name for a person (kahoku_dx.people.display_name): the header, the staff and WG
+"""One display name for a person (portal_lib.people.display_name): the header, the staff and WG
 lists, the meeting reports, the progress timeline and the API accounts screen all show the
 same name, whichever fallback the person needs."""
 
@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from kahoku_dx.people import display_name
+from portal_lib.people import display_name
 from reporting.api.accounts import service_account_create
 from reporting.reports import report_snapshot_create
 from tests.factory import initiative, make_membership, make_progress, make_user

@@ -1,4 +1,4 @@
-"""Who made a change (the history user) is named only through kahoku_dx.history: the staff
+"""Who made a change (the history user) is named only through portal_lib.history: the staff
 services, the admin import, the API's service accounts and the plan loader all use it."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""One initiative-code parser (kahoku_dx.codes): the Excel import, the admin import and the
+"""One initiative-code parser (portal_lib.codes): the Excel import, the admin import and the
 API read 2.1, ２．１, 2-1, 「2.1」 and spaced codes alike, and refuse the same non-codes."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from initiatives.models import ProgressEntry
 from initiatives.resources import ProgressEntryResource
-from kahoku_dx.codes import parse_initiative_code
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib.codes import parse_initiative_code
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, sheets, writer
 from tests.excel.test_typed_input import typed_workbook
 

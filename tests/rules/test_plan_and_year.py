@@ -9,8 +9,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from kahoku_dx import era
 from plans.selectors import plan_and_year
+from portal_lib import era
 from tests.factory import initiative
 
 pytestmark = pytest.mark.django_db

@@ -20,7 +20,7 @@ from initiatives.models import (
     Review,
     StandardSystem,
 )
-from kahoku_dx.versioning import is_versioned
+from portal_lib.versioning import is_versioned
 from tests.factory import (
     initiative,
     make_indicator,

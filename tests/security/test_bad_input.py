@@ -2,7 +2,7 @@
 
 - Numbers in addresses: `/initiatives/systems/?group=²` answered 500 (``"²".isdigit()`` is
   true, ``int("²")`` fails). Every number typed into an address goes through
-  kahoku_dx.params.ascii_int_or_default (ASCII digits only); a bad one is ignored like a missing
+  portal_lib.params.ascii_int_or_default (ASCII digits only); a bad one is ignored like a missing
   one (the page shows everything, as without the filter).
 - Control characters: `?plan=%00` on /plan/summary/ and /plan/compare/ and POST /plan/versions/
   with plan=NUL answered 500 on PostgreSQL (it refuses NUL in text). The edge
@@ -23,8 +23,8 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.models import ProgressEntry
-from kahoku_dx import upload_stash
-from kahoku_dx.params import ascii_int_or_default
+from portal_lib import upload_stash
+from portal_lib.params import ascii_int_or_default
 from reporting.exchange import engine, writer
 from tests import test_permissions_walk as walk
 from tests.factory import initiative, make_review, upload

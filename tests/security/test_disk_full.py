@@ -20,7 +20,7 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.models import ProgressEntry
-from kahoku_dx import upload_stash
+from portal_lib import upload_stash
 from tests.factory import upload
 from tests.security.test_double_confirm import progress_file
 

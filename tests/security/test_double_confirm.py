@@ -17,8 +17,8 @@ from django.test import Client
 from django.urls import reverse
 
 from initiatives.models import Initiative, ProgressEntry
-from kahoku_dx import upload_stash
 from plans.models import ScheduleCell, ScheduleRow
+from portal_lib import upload_stash
 from reporting.exchange import sheets
 from tests.excel.test_table41 import edited_export
 from tests.factory import upload, xlsx_bytes

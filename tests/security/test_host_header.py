@@ -3,7 +3,7 @@
 Before: production accepted ALLOWED_HOSTS='*', and POST /accounts/password_reset/ with
 ``Host: attacker.example`` mailed ``http://attacker.example/accounts/reset/…/<token>/``, a
 link valid for Django's default 3 days. Now production refuses '*', every mailed link is
-built from PORTAL_BASE_URL (kahoku_dx.accounts.portal_url), a reset link lives 3 hours and
+built from PORTAL_BASE_URL (portal_lib.accounts.portal_url), a reset link lives 3 hours and
 the secretariat's set-password link 72 hours.
 """
 

@@ -13,7 +13,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from kahoku_dx.session_timeout import LAST_ACTIVITY_KEY
+from portal_lib.session_timeout import LAST_ACTIVITY_KEY
 from tests.factory import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -23,8 +23,8 @@ from django.db import connection
 from django.urls import reverse
 
 from initiatives.models import Initiative, ProgressEntry
-from kahoku_dx import spreadsheets as ss
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib import sheet_reading as ss
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, sheets
 from tests.factory import initiative, upload
 
@@ -375,7 +375,7 @@ def test_100000_valid_rows_are_previewed_and_written_within_the_memory_bound(
     Both steps run in one child (so that on SQLite the confirm sees the session the preview
     saved), on SQLite with the database in a file as in production; the high-water mark is
     reset between them, so each step's peak is its own, measured from the same start."""
-    from kahoku_dx import upload_stash
+    from portal_lib import upload_stash
 
     monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "imports")
     codes = codes_for_valid_rows(plan, 100_000)
@@ -450,11 +450,11 @@ def codes_for_valid_rows(plan: Any, n: int) -> list[str]:
     """The plan's initiative codes, with load-test initiatives added where needed so that
     ``n`` rows of valid_rows (one per initiative and day from FIRST_DAY) all lie inside the
     plan's period and not after today: an entry dated otherwise is refused
-    (kahoku_dx.date_bounds), and a valid file must stay valid whatever the day it runs."""
+    (portal_lib.date_bounds), and a valid file must stay valid whatever the day it runs."""
     from django.utils import timezone
 
-    from kahoku_dx import era
     from plans.models import BasicPolicy
+    from portal_lib import era
 
     last = min(timezone.localdate(), era.fiscal_year_end(plan.end_fy))
     days = (last - FIRST_DAY).days + 1

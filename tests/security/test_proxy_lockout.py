@@ -19,8 +19,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-from kahoku_dx.client_ip import client_address, parse_networks
 from kahoku_dx.settings import env_networks
+from portal_lib.client_ip import client_address, parse_networks
 from tests.factory import PASSWORD, make_user
 from tests.servers import throwaway_database
 from tests.test_deploy import PRODUCTION_ENV, _free_ports, _manage, _wait_healthy

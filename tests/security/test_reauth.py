@@ -273,7 +273,7 @@ def test_a_password_in_a_form_is_never_kept_for_sending_again(rf):
     from django.contrib.messages.storage.fallback import FallbackStorage
     from django.contrib.sessions.backends.db import SessionStore
 
-    from kahoku_dx.reauth import REPLAY_KEY, ask_to_reauthenticate
+    from portal_lib.reauth import REPLAY_KEY, ask_to_reauthenticate
 
     url = "/organisation/staff/4/password/"
     request = rf.post(

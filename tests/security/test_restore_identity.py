@@ -29,10 +29,10 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from initiatives.models import Initiative
-from kahoku_dx import backup as backups
-from kahoku_dx.backup_seal import new_key, parse_key, seal
-from kahoku_dx.history import delete_with_user, save_with_user
 from plans.models import BasicPolicy, Plan
+from portal_lib import backup as backups
+from portal_lib.backup_seal import new_key, parse_key, seal
+from portal_lib.history import delete_with_user, save_with_user
 from reporting.services.carry_over import plan_carry_over
 from reporting.services.versions import plan_create_next
 from tests.factory import make_review

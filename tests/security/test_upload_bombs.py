@@ -4,7 +4,7 @@ Each bomb is a small file built here (a real workbook with one part edited in th
 posted through the real screen, the admin import or the command. Each post runs in a forked
 child with an address-space ceiling (`test_import_bounds.probe`), so a regression fails
 here instead of taking the runner down; the file is read in the reader process
-(`kahoku_dx.spreadsheets.run_bounded`), whose own peak comes back in
+(`portal_lib.sheet_reading.run_bounded`), whose own peak comes back in
 `spreadsheets.last_read`. Both peaks must stay <= 150 MB and the refusal <= 10 s.
 
 Before the fix: the merged range A4:XFD1048576 grew a worker to 5.4 GB, A4:J100000 took
@@ -29,7 +29,7 @@ from django.urls import reverse
 
 from initiatives.models import Initiative, ProgressEntry
 from initiatives.resources import admin_too_many_rows
-from kahoku_dx import spreadsheets as ss
+from portal_lib import sheet_reading as ss
 from reporting import table41
 from tests.factory import upload
 from tests.security import test_import_bounds as b

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from initiatives.selectors import home_for_user
-from kahoku_dx.spreadsheets import SpreadsheetError
+from portal_lib.sheet_reading import SpreadsheetError
 from tests.factory import make_review
 from workgroups import roster, services
 from workgroups.access import roles_for

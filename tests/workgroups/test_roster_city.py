@@ -318,7 +318,7 @@ def test_confirm_failure_inside_a_write_names_the_row(plan, monkeypatch):
     """Should a write refuse what the preview passed, the confirm still names the row."""
     from django.core.exceptions import ValidationError
 
-    from kahoku_dx.spreadsheets import SpreadsheetError
+    from portal_lib.sheet_reading import SpreadsheetError
 
     def refuse(**kwargs):
         raise ValidationError("テスト用の拒否")

@@ -1,4 +1,4 @@
-"""Absolute links in mail templates, from PORTAL_BASE_URL (kahoku_dx.accounts.portal_url)."""
+"""Absolute links in mail templates, from PORTAL_BASE_URL (portal_lib.accounts.portal_url)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from kahoku_dx.accounts import portal_url as _portal_url
+from portal_lib.accounts import portal_url as _portal_url
 
 register = template.Library()
 

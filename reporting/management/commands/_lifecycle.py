@@ -8,9 +8,9 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
 
-from kahoku_dx import era
 from plans.models import Plan
 from plans.selectors import plan_named
+from portal_lib import era
 
 
 class Problems:

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kahoku_dx.office import OfficeError
 from plans.selectors import plan_named
+from portal_lib.office import OfficeError
 from reporting import closing
 from reporting.selectors.summary import plan_summary
 

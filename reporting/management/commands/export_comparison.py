@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kahoku_dx.office import OfficeError
+from portal_lib.office import OfficeError
 from reporting import comparison, comparison_document
 
 WRITERS = {

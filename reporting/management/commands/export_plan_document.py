@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from kahoku_dx.office import OfficeError
 from plans.models import PlanVersion
+from portal_lib.office import OfficeError
 from reporting.document import plan_document, plan_pdf
 from reporting.plan_content import NoContentError, document_content
 

@@ -22,8 +22,8 @@ from initiatives.models import (
     ProgressStatus,
     Review,
 )
-from kahoku_dx import era
 from plans.models import BasicPolicy, Plan
+from portal_lib import era
 from reporting.services.loading import plan_load_file
 from workgroups.models import WorkingGroup
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from kahoku_dx.spreadsheets import SpreadsheetError
 from plans.models import Plan
 from plans.selectors import plan_named
+from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import writer
 from reporting.exchange.sheets import SPECS
 

@@ -13,8 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from kahoku_dx import era
 from plans.models import Plan
+from portal_lib import era
 from reporting.services import switch_check as checks
 
 BAD_ARGS = 2

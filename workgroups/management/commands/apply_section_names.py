@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from kahoku_dx import era
+from portal_lib import era
 from workgroups.services import section_names_apply
 
 

@@ -22,9 +22,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from kahoku_dx.spreadsheets import SpreadsheetError
 from plans.models import Plan
 from plans.selectors import plan_named
+from portal_lib.sheet_reading import SpreadsheetError
 from workgroups import roster, services
 
 

@@ -2,7 +2,7 @@
 
 Every primary key is kept, so each history row comes back attached to its own object;
 `restore_backup` checks that object by object. The file is sealed with the first key of
-`BACKUP_ENCRYPTION_KEY` (kahoku_dx.backup_seal): unreadable and unchangeable without it.
+`BACKUP_ENCRYPTION_KEY` (portal_lib.backup_seal): unreadable and unchangeable without it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS
 
-from kahoku_dx import backup
-from kahoku_dx.backup_seal import new_key, parse_key, seal
-from kahoku_dx.disk import write_atomic
+from portal_lib import backup
+from portal_lib.backup_seal import new_key, parse_key, seal
+from portal_lib.disk import write_atomic
 
 
 class Command(BaseCommand):
@@ -73,7 +73,7 @@ class Command(BaseCommand):
 
 def _write_private(path: Path, data: bytes) -> None:
     """Readable by the owner only (mkstemp's 0600), and never half-written under the
-    final name: the same atomic write as the upload stash (kahoku_dx.disk)."""
+    final name: the same atomic write as the upload stash (portal_lib.disk)."""
     try:
         write_atomic(path, data)
     except OSError as exc:

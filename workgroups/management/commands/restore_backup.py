@@ -3,7 +3,7 @@
 The file must open under `BACKUP_ENCRYPTION_KEY` (a changed byte anywhere refuses it). The
 rows are saved with their primary keys, in one transaction, with history recording off:
 the backup already holds the history tables (plain `loaddata` would add a history row for
-every many-to-many field it sets). Then, before committing, `kahoku_dx.backup.verify`
+every many-to-many field it sets). Then, before committing, `portal_lib.backup.verify`
 compares the database with the backup object by object — every row at its id with the same
 fields, nothing extra, and every history row attached to the same object as before — and
 any difference rolls the whole restore back. PostgreSQL's id sequences are moved past the
@@ -21,8 +21,8 @@ from django.core.serializers.base import DeserializationError
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, transaction
 from django.test.utils import override_settings
 
-from kahoku_dx import backup as backups
-from kahoku_dx.backup_seal import SealError, is_sealed, open_sealed, parse_key
+from portal_lib import backup as backups
+from portal_lib.backup_seal import SealError, is_sealed, open_sealed, parse_key
 
 
 class Command(BaseCommand):

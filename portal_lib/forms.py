@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx import date_bounds, era
+from portal_lib import date_bounds, era
 
 
 class FiscalYearField(forms.CharField):
@@ -94,10 +94,10 @@ def _as_date(value: Any) -> date | None:
 
 
 class EraDateField(forms.CharField):
-    """A date typed as people type it (`kahoku_dx.era.parse_date`: 令和8年11月2日, R8.11.2,
+    """A date typed as people type it (`portal_lib.era.parse_date`: 令和8年11月2日, R8.11.2,
     R8/11/2, ２０２６／１１／０２, 2026-11-02 …); cleans to a ``date``.
 
-    ``bounds`` (a `kahoku_dx.date_bounds.DateBounds`, set by the form when it knows them)
+    ``bounds`` (a `portal_lib.date_bounds.DateBounds`, set by the form when it knows them)
     refuses a date outside them with the bounds in 和暦; the services check them again.
     """
 

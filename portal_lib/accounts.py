@@ -33,7 +33,7 @@ class SetPasswordTokenGenerator(PasswordResetTokenGenerator):
     """Django's reset token with its own salt (a reset token is not accepted as one of
     these, nor the reverse) and its own lifetime, SET_PASSWORD_LINK_TIMEOUT."""
 
-    key_salt = "kahoku_dx.accounts.SetPasswordTokenGenerator"
+    key_salt = "portal_lib.accounts.SetPasswordTokenGenerator"
 
     def check_token(self, user: Any, token: str | None) -> bool:
         # Django's check_token compares the age with PASSWORD_RESET_TIMEOUT; this is the

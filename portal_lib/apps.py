@@ -4,20 +4,21 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
-class KahokuDxConfig(AppConfig):
-    """The project package as an app only to connect its login receivers at start-up
-    (before any request, so that a login in a test or a command starts the session clocks)."""
+class PortalLibConfig(AppConfig):
+    """The shared library as an app: its template filters (portal_format) load in every
+    template, and its login receivers connect at start-up (before any request, so that a
+    login in a test or a command starts the session clocks)."""
 
-    name = "kahoku_dx"
+    name = "portal_lib"
     verbose_name = _("かほく市DX推進ポータル")
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from kahoku_dx import session_timeout, two_factor
+        from portal_lib import session_timeout, two_factor
 
-        user_logged_in.connect(session_timeout.record_login, dispatch_uid="kahoku_dx.clocks")
-        user_logged_in.connect(two_factor.record_login, dispatch_uid="kahoku_dx.second_factor")
+        user_logged_in.connect(session_timeout.record_login, dispatch_uid="portal_lib.clocks")
+        user_logged_in.connect(two_factor.record_login, dispatch_uid="portal_lib.second_factor")
         _name_relationships_lazily()
         _third_party_admin_texts_lazily()
 

@@ -20,7 +20,7 @@ from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
-from kahoku_dx.reauth import record_authentication
+from portal_lib.reauth import record_authentication
 
 LOGIN_AT_KEY = "portal_login_at"
 LAST_ACTIVITY_KEY = "portal_last_activity"
@@ -30,7 +30,7 @@ security_log = logging.getLogger("kahoku_dx.security")
 
 
 def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """user_logged_in receiver (kahoku_dx.apps): the clocks start at every login."""
+    """user_logged_in receiver (portal_lib.apps): the clocks start at every login."""
     if request is None or not hasattr(request, "session"):
         return
     now = int(time.time())

@@ -1,4 +1,4 @@
-"""Optimistic locking in the admin: the same rule (kahoku_dx.versioning) as the portal's forms.
+"""Optimistic locking in the admin: the same rule (portal_lib.versioning) as the portal's forms.
 
 Models with a version carry it as a hidden field in the change form; a save from a form
 opened before someone else's save is refused with the other user's current values.
@@ -15,8 +15,8 @@ from django.db import router, transaction
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx.people import display_name
-from kahoku_dx.versioning import (
+from portal_lib.people import display_name
+from portal_lib.versioning import (
     FORM_FIELD,
     EditConflict,
     check_version,

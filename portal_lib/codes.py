@@ -2,7 +2,7 @@
 
 The one parser of the code, asked by the Excel import (reporting.exchange), the admin import
 (initiatives.resources), the API (``/api/v1/initiatives/<code>/``) and anything else that
-reads a code. Framework-free, like kahoku_dx.era.
+reads a code. Framework-free, like portal_lib.era.
 
 Accepted: "2.1", full-width "２．１", "2-1" (any dash or ー), 「2.1」 in brackets or quotes,
 and spaces anywhere around the parts ("2 . 1", "　２．１　").

@@ -9,11 +9,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from initiatives.models import GRADE_RULE_TEXT
-from initiatives.models import grade_label as label_of_grade
-from initiatives.selectors import rollup_figure
-from kahoku_dx import era
-from kahoku_dx.people import display_name
+from portal_lib import era
+from portal_lib.people import display_name
 
 register = template.Library()
 
@@ -62,22 +59,6 @@ def person(user: Any) -> str:
 
 
 @register.filter
-def status_label(value: Any) -> str:
-    """A ProgressStatus value as its Japanese label."""
-    from initiatives.models import ProgressStatus
-
-    return dict(ProgressStatus.choices).get(value, "") if value else ""
-
-
-@register.filter
-def review_label(value: Any) -> str:
-    """A Review.State value as its Japanese label."""
-    from initiatives.models import Review
-
-    return dict(Review.State.choices).get(value, "") if value else ""
-
-
-@register.filter
 def minutes(value: Any) -> int | str:
     """A timedelta as whole minutes, rounded up (used for the lockout cool-off)."""
     try:
@@ -87,18 +68,6 @@ def minutes(value: Any) -> int | str:
     return max(1, int(-(-seconds // 60)))
 
 
-@register.simple_tag
-def grade_rule() -> str:
-    """The grade rule (GRADE_RULE_TEXT) in the current language, for grade_rule.html."""
-    return _(GRADE_RULE_TEXT)
-
-
-@register.filter
-def grade_label(key: Any) -> str:
-    """A grade key ("A" … "D", "none") as its label: "D(評価できない)", "未評価"."""
-    return str(label_of_grade(str(key)))
-
-
 def _local_day(value: Any) -> date | None:
     """A date, or the local day of a moment (an aware datetime is shown in Japan's time)."""
     if isinstance(value, datetime):
@@ -106,15 +75,9 @@ def _local_day(value: Any) -> date | None:
     return value if isinstance(value, date) else None
 
 
-@register.filter(name="rollup_figure")
-def rollup_figure_filter(r: Any) -> str:
-    """A roll-up's figure ("—", 「未報告」, "53.3%"): initiatives.selectors.rollup_figure."""
-    return rollup_figure(r)
-
-
 @register.filter
 def wareki(value: Any) -> str:
-    """A date as the portal shows it: 2026-11-02 -> "令和8年11月2日(月)" (kahoku_dx.era)."""
+    """A date as the portal shows it: 2026-11-02 -> "令和8年11月2日(月)" (portal_lib.era)."""
     day = _local_day(value)
     return era.format_date(day) if day else ""
 

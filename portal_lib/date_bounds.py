@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from kahoku_dx import era
-from kahoku_dx.era import _, gettext_noop
+from portal_lib import era
+from portal_lib.era import _, gettext_noop
 
 __all__ = [
     "REVIEW_DUE_GRACE",

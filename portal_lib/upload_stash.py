@@ -20,8 +20,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx.disk import write_atomic
-from kahoku_dx.errors import StorageUnavailable
+from portal_lib.disk import StorageUnavailable, write_atomic
 
 SESSION_KEY = "excel_imports"
 UPLOAD_DIR = Path(settings.UPLOAD_STASH_DIR)  # /healthz watches its free space

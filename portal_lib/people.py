@@ -1,6 +1,6 @@
 """A person's name as staff know it: the one rule, for screens, workbooks, mails and the API.
 
-Framework-free like kahoku_dx.era: it reads the user object it is given and imports no app.
+Framework-free like portal_lib.era: it reads the user object it is given and imports no app.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def display_name(user: Any) -> str:
     """The staff profile's display name (表示名), else the account's name (a service account's
     用途, an account made in the admin), else the login name; "" for no user.
 
-    Templates ask it through the ``person`` filter (initiatives.templatetags.portal_format).
+    Templates ask it through the ``person`` filter (portal_lib.templatetags.portal_format).
     """
     if user is None:
         return ""

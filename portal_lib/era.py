@@ -414,7 +414,7 @@ def parse_date(value: str) -> date:
         raise error("その日付はありません") from None
     if not _in_range(d.year):
         exc = error(f"{MIN_YEAR}年から{MAX_YEAR}年までの日付を入力してください")
-        # A real calendar day, only far off: a caller with bounds (kahoku_dx.date_bounds)
+        # A real calendar day, only far off: a caller with bounds (portal_lib.date_bounds)
         # refuses it with those bounds instead.
         exc.date = d  # type: ignore[attr-defined]
         raise exc

@@ -52,7 +52,7 @@ def needs_second_factor(user: Any) -> bool:
 
 
 def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    """user_logged_in receiver (kahoku_dx.apps)."""
+    """user_logged_in receiver (portal_lib.apps)."""
     if request is not None and hasattr(request, "session"):
         request.session[REQUIRED_KEY] = needs_second_factor(user)
 

@@ -19,8 +19,8 @@ from django.db import models, transaction
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from kahoku_dx.history import save_with_user
-from kahoku_dx.people import display_name
+from portal_lib.history import save_with_user
+from portal_lib.people import display_name
 
 VERSION_FIELD = "version"
 FORM_FIELD = "version"  # the hidden field's name in every form, whatever the model calls it

@@ -2,7 +2,7 @@
 
 Role changes, API token issuance and roster or plan imports ask for the password (or the
 authenticator's code) again when the last authentication in this session is older than
-REAUTH_WINDOW_MINUTES. The time is recorded at login (kahoku_dx.session_timeout) and at
+REAUTH_WINDOW_MINUTES. The time is recorded at login (portal_lib.session_timeout) and at
 each re-authentication. `require_recent_auth` sends a GET to the confirmation page and
 back; a POST is not replayed (it may carry a file): it goes offered again after the
 confirmation, its fields kept, to send with one button; a POST with a file goes back to

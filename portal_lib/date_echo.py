@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
-from kahoku_dx import era
-from kahoku_dx.forms import EraDateField
+from portal_lib import era
+from portal_lib.forms import EraDateField
 
 
 @require_GET

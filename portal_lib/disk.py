@@ -18,12 +18,15 @@ from typing import Any
 
 import openpyxl
 
-from kahoku_dx.errors import StorageUnavailable
-
 try:  # openpyxl writes through lxml when it is installed; lxml reports a failed write so
     from lxml.etree import SerialisationError as _LxmlWriteError
 except ImportError:  # pragma: no cover - without lxml, openpyxl raises OSError itself
     _LxmlWriteError = OSError
+
+
+class StorageUnavailable(Exception):
+    """A file the request needs could not be written (disk full, folder gone or read-only):
+    answered with the Japanese 503 page (kahoku_dx.middleware.StorageFullMiddleware)."""
 
 
 def write_atomic(path: Path, data: bytes) -> None:

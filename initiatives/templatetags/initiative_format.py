@@ -1,0 +1,45 @@
+"""The initiatives' own template filters: grades and roll-up figures (the site-wide ones,
+dates, fiscal years and names, are portal_lib.templatetags.portal_format)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from initiatives.models import GRADE_RULE_TEXT, ProgressStatus, Review
+from initiatives.models import grade_label as label_of_grade
+from initiatives.selectors import rollup_figure
+
+register = template.Library()
+
+
+@register.simple_tag
+def grade_rule() -> str:
+    """The grade rule (GRADE_RULE_TEXT) in the current language, for grade_rule.html."""
+    return _(GRADE_RULE_TEXT)
+
+
+@register.filter
+def grade_label(key: Any) -> str:
+    """A grade key ("A" … "D", "none") as its label: "D(評価できない)", "未評価"."""
+    return str(label_of_grade(str(key)))
+
+
+@register.filter(name="rollup_figure")
+def rollup_figure_filter(r: Any) -> str:
+    """A roll-up's figure ("—", 「未報告」, "53.3%"): initiatives.selectors.rollup_figure."""
+    return rollup_figure(r)
+
+
+@register.filter
+def status_label(value: Any) -> str:
+    """A ProgressStatus value as its Japanese label."""
+    return dict(ProgressStatus.choices).get(value, "") if value else ""
+
+
+@register.filter
+def review_label(value: Any) -> str:
+    """A Review.State value as its Japanese label."""
+    return dict(Review.State.choices).get(value, "") if value else ""
