@@ -43,7 +43,7 @@ MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_MIN_BYTES = 1024 * 1024  # tiny members (styles, rels) may compress extremely well
 MAX_ZIP_MEMBERS = 2000
-_CHUNK = 1024 * 1024
+_CHUNK = 4 * 1024 * 1024
 MAX_SHOWN_VALUE = 100  # characters of a cell value quoted in an error message
 
 _DTD_RE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
@@ -173,6 +173,13 @@ _RANGE_TAG = re.compile(
 )
 _A1 = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
 _MAX_CARRY = 4 * 1024 * 1024
+# The fast path of `_SheetCounter` (see `_plain_piece`): byte counts and three regexes with
+# a literal start instead of a regex per tag. What it cannot prove exactly goes to the
+# regexes above, which stay the one definition of what is counted.
+_TAG_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r", b"\f", b"\v")  # what [\s>/] matches
+_PREFIXED_HINTS = (b":row", b":c")  # any prefixed row or cell tag contains one of these
+_ROW_NOT_NUMBERED = re.compile(rb'<row r="(?!\d)')
+_CELL_NOT_NAMED = re.compile(rb'<c r="(?![A-Za-z])')
 _BUILTIN_PERCENT_FORMATS = {9, 10}
 _RANGE_KIND = {b"dimension": "シートの使用範囲(dimension)", b"mergeCell": "結合セル"}
 
@@ -312,6 +319,26 @@ def _percent_styles(parts: _Parts) -> set[bytes]:
     return {str(i).encode() for i, fmt in enumerate(xfs) if fmt in percent}
 
 
+def _count_tags(piece: bytes, start: bytes, plain: bytes) -> tuple[int, int]:
+    """How many times ``start`` (b"<row", b"<c") opens a tag in ``piece``: what
+    ``len(re.findall(start + rb"[\\s>/]", piece))`` gives, with bytes.count. Usually every
+    ``start`` is the ``plain`` one (``<c r="``) and two counts suffice; otherwise each end
+    is counted (<cols>, <cfRule>… are not cells). Returns both counts."""
+    total, plain_total = piece.count(start), piece.count(plain)
+    if plain_total == total:
+        return total, plain_total
+    found = 0
+    for end in _TAG_ENDS:
+        if found == total:
+            break
+        found += piece.count(start + end)
+    return found, plain_total
+
+
+class _CountExactly(Exception):
+    """The fast path's bound passed a limit: the sheet is counted again exactly."""
+
+
 class _SheetCounter:
     """Counts what one worksheet expands to as it streams: rows, cells, the area the readers
     allocate (the furthest row and column any cell, row, <dimension> or range names: python-
@@ -326,12 +353,21 @@ class _SheetCounter:
         shared: Sequence[int],
         percent_styles: set[bytes],
         scan: XlsxScan,
+        *,
+        fast: bool = True,
     ) -> None:
         self.name, self.limits, self.shared = name, limits, shared
         self.rows = self.cells = self.text = self.range_cells = 0
         self.max_row = self.rowless = self.max_col = 0
         self.row_rless = self.row_named = self.max_rless = 0
         self.carry = b""
+        # The fast path (`_plain_refs`): the columns seen, by name; whether max_row may be
+        # a bound rather than the furthest row (then the sheet is counted again exactly
+        # before a refusal, with fast=False).
+        self.fast = fast
+        self.columns: dict[bytes, int] = {}
+        self.bounded_only = False
+        self._unusual_cache: tuple[Any, Any] | None = None
         self.percent_re = (
             re.compile(
                 _P
@@ -364,8 +400,14 @@ class _SheetCounter:
                     raise SpreadsheetError(BROKEN_XLSX)
                 return
         piece, self.carry = buf[:cut], buf[cut:]
-        rows = len(_ROW_TAG.findall(piece))
-        cells = len(_CELL_TAG.findall(piece))
+        plain = self.fast and not any(hint in piece for hint in _PREFIXED_HINTS)
+        if plain:  # no prefixed tag: the regexes' counts are those of "<row" and "<c"
+            rows, plain_rows = _count_tags(piece, b"<row", b'<row r="')
+            cells, plain_cells = _count_tags(piece, b"<c", b'<c r="')
+            plain = rows == plain_rows and cells == plain_cells  # each with its r="
+        else:
+            rows = len(_ROW_TAG.findall(piece))
+            cells = len(_CELL_TAG.findall(piece))
         self.rows += rows
         self.cells += cells
         limits = self.limits
@@ -374,7 +416,7 @@ class _SheetCounter:
                 raise SpreadsheetError(too_many_rows(limits.max_rows))
             if self.cells > limits.max_cells:
                 raise SpreadsheetError(too_many_cells(limits.max_cells))
-            self._extent(piece, rows, cells, limits)
+            self._extent(piece, rows, cells, limits, plain=plain)
             # The sheet's own XML (inline strings live there) plus the shared strings its
             # cells reference: what calamine will hold once the sheet is loaded.
             self.text += len(piece)
@@ -393,9 +435,89 @@ class _SheetCounter:
                 if ref:
                     percent.add((int(ref[2]), _column_index(ref[1])))
 
-    def _extent(self, piece: bytes, rows: int, cells: int, limits: ImportLimits) -> None:
+    def _extent(
+        self, piece: bytes, rows: int, cells: int, limits: ImportLimits, *, plain: bool = False
+    ) -> None:
         """Where the cells are (not only how many): refuse a rectangle too big to allocate."""
+        if not (plain and self._plain_refs(piece, rows, cells, limits)):
+            self._refs(piece, rows, cells)
+        if b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece:
+            for kind, ref in _RANGE_TAG.findall(piece):
+                for part in ref.split():
+                    self._range(kind, part, limits)
+        height = self.max_row + self.rowless
+        width = max(self.max_col, self.max_rless)
+        if height > limits.max_rows + limits.header_rows or height * width > limits.max_cells:
+            if self.bounded_only:  # an upper bound passed a limit: count this sheet exactly
+                raise _CountExactly
+        if height > limits.max_rows + limits.header_rows:
+            raise SpreadsheetError(too_many_rows(limits.max_rows))
+        if height * width > limits.max_cells:
+            ref = f"A1:{column_name(width)}{height}"
+            raise SpreadsheetError(range_too_big("セル", self.name, ref, height, width, limits))
+
+    def _plain_refs(self, piece: bytes, rows: int, cells: int, limits: ImportLimits) -> bool:
+        """The fast path of `_refs`, for a piece written the plain way (every row
+        ``<row r="5"``, every cell ``<c r="B5"``, as Excel, LibreOffice and openpyxl write
+        them): one regex finds only the references that are not "a known column and a row
+        number below a bound"; those few are read with `_ANY_REF`. The furthest column
+        comes out exact; the furthest row may be the bound (``self.bounded_only``), which
+        is never less than the truth, and `_extent` counts the sheet again exactly before
+        it refuses on a bound. False (nothing changed): the piece needs `_refs`."""
+        if _ROW_NOT_NUMBERED.search(piece) or _CELL_NOT_NAMED.search(piece):
+            return False  # a row without its number or a cell without its column
+        max_row, columns = 0, dict(self.columns)
+        bound, unusual = self._unusual(columns, limits)
+        pos, widest = 0, bound
+        while m := unusual.search(piece, pos):
+            ref = _ANY_REF.match(piece, m.start() - 1)
+            if ref is None:
+                return False  # an r="…" that is not a reference: let `_refs` judge it
+            letters, pos = ref[1], ref.end()
+            max_row = max(max_row, int(ref[2]))
+            if letters and letters not in columns:
+                columns[letters] = _column_index(letters)
+                bound, unusual = self._unusual(columns, limits)
+                if bound < widest:  # a wider sheet: what passed as below the bound may not
+                    pos, widest = 0, bound  # be, so the piece is read again from the start
+        # Every other reference is a known column and a row number <= bound.
+        self.columns = columns
+        if columns:
+            self.max_col = max(self.max_col, *columns.values())
+        if bound > max(max_row, self.max_row):
+            self.max_row, self.bounded_only = bound, True
+        else:
+            self.max_row = max(self.max_row, max_row)
+        return True
+
+    def _unusual(self, columns: dict[bytes, int], limits: ImportLimits) -> tuple[int, Any]:
+        """The row bound and the regex finding every r="…" that is not a known column
+        (or none) followed by a row number <= that bound, for `_plain_refs`. The bound is
+        the largest d·10^k - 1 within the rows and the area the limits allow."""
+        width = max([self.max_col, self.max_rless, *columns.values(), 1])
+        room = min(limits.max_rows + limits.header_rows, limits.max_cells // width)
+        room -= self.rowless
+        key = (frozenset(columns), room)
+        if self._unusual_cache and self._unusual_cache[0] == key:
+            return self._unusual_cache[1]
+        digits = str(max(room, 0) + 1)
+        k, lead = len(digits) - 1, int(digits[0]) - 1
+        numbers = [rb"[1-9]\d{0,%d}" % (k - 1)] if k else []
+        if lead and k:
+            numbers.append(rb"[1-%d]\d{%d}" % (lead, k))
+        bound = (lead + 1) * 10**k - 1 if lead else 10**k - 1
+        names = sorted(columns, key=len, reverse=True)
+        known = rb"(?:" + b"|".join(re.escape(c) for c in names) + rb")?" if names else b""
+        boring = known + rb"(?:" + b"|".join(numbers) + rb")(?!\d)" if numbers else rb"(?!)"
+        regex = re.compile(rb"r(?<=\sr)\s*=\s*[\"']\s*(?!" + boring + rb")")
+        self._unusual_cache = (key, (bound, regex))
+        return bound, regex
+
+    def _refs(self, piece: bytes, rows: int, cells: int) -> None:
+        """Every r="…" of the piece read with `_ANY_REF`: the furthest row and column, rows
+        and cells without one (placed after the one before)."""
         refs = _ANY_REF.findall(piece)
+        columns: set[bytes] = set()
         if refs:
             self.max_row = max(self.max_row, max(map(int, {r for _, r in refs})))
             letters = [c for c, _ in refs]
@@ -422,17 +544,8 @@ class _SheetCounter:
                 else:
                     self.row_rless, self.row_named = n, far
                 self.max_rless = max(self.max_rless, self.row_named + self.row_rless)
-        if b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece:
-            for kind, ref in _RANGE_TAG.findall(piece):
-                for part in ref.split():
-                    self._range(kind, part, limits)
-        height = self.max_row + self.rowless
-        width = max(self.max_col, self.max_rless)
-        if height > limits.max_rows + limits.header_rows:
-            raise SpreadsheetError(too_many_rows(limits.max_rows))
-        if height * width > limits.max_cells:
-            ref = f"A1:{column_name(width)}{height}"
-            raise SpreadsheetError(range_too_big("セル", self.name, ref, height, width, limits))
+        for c in columns:  # known to the fast path from now on
+            self.columns.setdefault(c, _column_index(c))
 
     def _range(self, kind: bytes, ref: bytes, limits: ImportLimits) -> None:
         corners = _A1.findall(ref)
@@ -550,38 +663,17 @@ def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
         # Shared strings first: a sheet's text is counted through them.
         ordered = sorted(parts.by_name.items(), key=lambda kv: kv[0] != shared_name)
         for key, info in ordered:
-            member = 0
-            is_xml = key.endswith((".xml", ".rels", ".vml"))
-            tail = b""
-            counter = (
-                _SheetCounter(sheets[key], limits, shared.sizes, percent_styles, scan)
-                if key in sheets
-                else None
-            )
-            is_shared = key == shared_name and limits is not None
-            with zf.open(info) as fh:
-                while chunk := fh.read(_CHUNK):
-                    member += len(chunk)
-                    total += len(chunk)
-                    if total > MAX_UNCOMPRESSED_BYTES:
-                        raise SpreadsheetError(ZIP_BOMB)
-                    if member > RATIO_CHECK_MIN_BYTES and member > MAX_COMPRESSION_RATIO * max(
-                        info.compress_size, 1
-                    ):
-                        raise SpreadsheetError(ZIP_BOMB)
-                    if is_xml:
-                        if tail == b"" and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                            # UTF-16 XML would hide a DOCTYPE from a byte scan; Excel never writes it.
-                            raise SpreadsheetError(XML_ENTITY)
-                        if _DTD_RE.search(tail + chunk):
-                            raise SpreadsheetError(XML_ENTITY)
-                        tail = chunk[-32:]
-                    if counter is not None:
-                        counter.feed(chunk)
-                    elif is_shared:
-                        shared.feed(chunk)
+            counter = None
+            if key in sheets:
+                counter = _SheetCounter(sheets[key], limits, shared.sizes, percent_styles, scan)
+            try:
+                total = _scan_member(zf, info, key, total, counter, shared_name, shared, limits)
+            except _CountExactly:  # counted again without the fast path's bound
+                counter = _SheetCounter(
+                    sheets[key], limits, shared.sizes, percent_styles, scan, fast=False
+                )
+                total = _scan_member(zf, info, key, total, counter, shared_name, shared, limits)
             if counter is not None:
-                counter.feed(b"", final=True)
                 workbook_cells += counter.cells + counter.range_cells
                 if limits is not None and limits.max_workbook_cells is not None:
                     if workbook_cells > limits.max_workbook_cells:
@@ -591,6 +683,50 @@ def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
         raise SpreadsheetError(BROKEN_XLSX) from exc
     return scan
+
+
+def _scan_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    key: str,
+    total: int,
+    counter: _SheetCounter | None,
+    shared_name: str | None,
+    shared: _SharedStringSizes,
+    limits: ImportLimits | None,
+) -> int:
+    """Decompress one member in _CHUNK pieces, bounding the bytes it expands to (alone and
+    with the members before: ``total``, returned updated) and its ratio, refusing a DTD or
+    entity in XML, and feeding a worksheet to its counter and the shared strings to their
+    sizes."""
+    member = 0
+    is_xml = key.endswith((".xml", ".rels", ".vml"))
+    tail = b""
+    is_shared = key == shared_name and limits is not None
+    with zf.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            member += len(chunk)
+            total += len(chunk)
+            if total > MAX_UNCOMPRESSED_BYTES:
+                raise SpreadsheetError(ZIP_BOMB)
+            if member > RATIO_CHECK_MIN_BYTES and member > MAX_COMPRESSION_RATIO * max(
+                info.compress_size, 1
+            ):
+                raise SpreadsheetError(ZIP_BOMB)
+            if is_xml:
+                if tail == b"" and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                    # UTF-16 XML would hide a DOCTYPE from a byte scan; Excel never writes it.
+                    raise SpreadsheetError(XML_ENTITY)
+                if _DTD_RE.search(tail + chunk):
+                    raise SpreadsheetError(XML_ENTITY)
+                tail = chunk[-32:]
+            if counter is not None:
+                counter.feed(chunk)
+            elif is_shared:
+                shared.feed(chunk)
+    if counter is not None:
+        counter.feed(b"", final=True)
+    return total
 
 
 def _decode_csv(data: bytes) -> str:
