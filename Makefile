@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test e2e install install-test browser lint ldap-build ldap-server
+.PHONY: run test e2e install install-test browser lint typecheck ldap-build ldap-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Types: mypy with django-stubs, strict on the library, services, selectors and access modules
+# (pyproject.toml [tool.mypy]); .ci/run runs it too
+typecheck: install-test
+	$(BIN)/mypy
 
 # --- Installing without internet (LGWAN server; docs/deploy.md) ---------------------------
 # `make bundle`          : on a machine that reaches the package registry: every wheel of

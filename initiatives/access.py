@@ -7,7 +7,7 @@ Reads are open to every logged-in member of staff, so a missing object is the on
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.http import Http404
 
@@ -24,6 +24,9 @@ from initiatives.models import (
 from initiatives.selectors import initiative_detail
 from initiatives.workflow import BY_HEADQUARTERS, BY_MANAGER, BY_SECRETARIAT, Move
 from workgroups.access import Roles, roles_for
+
+if TYPE_CHECKING:
+    from portal_lib.users import RequestUser
 
 # --- predicates (used by views *and* services) ---------------------------------------------
 
@@ -90,7 +93,7 @@ def review_moves_for(roles: Roles, review: Review) -> list[Move]:
 
 
 def get_initiative_for_user(
-    user: Any, pk: int, *, detail_year: int | None = None
+    user: RequestUser, pk: int, *, detail_year: int | None = None
 ) -> tuple[Initiative, bool]:
     """The initiative and whether the user may log progress on it.
 
@@ -107,7 +110,7 @@ def get_initiative_for_user(
 
 
 def get_progress_entry_for_user(
-    user: Any, initiative_pk: int, pk: int
+    user: RequestUser, initiative_pk: int, pk: int
 ) -> tuple[ProgressEntry, bool]:
     entry = (
         ProgressEntry.objects.select_related(
@@ -124,7 +127,7 @@ def get_progress_entry_for_user(
     return entry, can_log_progress(roles_for(user), entry.initiative)
 
 
-def get_indicator_for_user(user: Any, pk: int) -> tuple[Indicator, bool]:
+def get_indicator_for_user(user: RequestUser, pk: int) -> tuple[Indicator, bool]:
     ind = (
         Indicator.objects.select_related(
             "initiative", "initiative__policy", "initiative__working_group"
@@ -138,7 +141,7 @@ def get_indicator_for_user(user: Any, pk: int) -> tuple[Indicator, bool]:
     return ind, can_manage_initiative(roles_for(user), ind.initiative)
 
 
-def get_review_for_user(user: Any, pk: int) -> tuple[Review, bool]:
+def get_review_for_user(user: RequestUser, pk: int) -> tuple[Review, bool]:
     """The review and whether the user manages it (leader or secretariat); whether its text
     may be written now is workflow.text_editable."""
     review = (
@@ -153,7 +156,7 @@ def get_review_for_user(user: Any, pk: int) -> tuple[Review, bool]:
     return review, can_manage_initiative(roles_for(user), review.initiative)
 
 
-def get_procedure_for_user(user: Any, pk: int) -> tuple[OnlineProcedure, bool]:
+def get_procedure_for_user(user: RequestUser, pk: int) -> tuple[OnlineProcedure, bool]:
     proc = (
         OnlineProcedure.objects.select_related("target", "target__initiative", "section")
         .filter(pk=pk)
@@ -164,7 +167,7 @@ def get_procedure_for_user(user: Any, pk: int) -> tuple[OnlineProcedure, bool]:
     return proc, can_edit_countable(roles_for(user), proc.target)
 
 
-def get_system_for_user(user: Any, pk: int) -> tuple[StandardSystem, bool]:
+def get_system_for_user(user: RequestUser, pk: int) -> tuple[StandardSystem, bool]:
     system = (
         StandardSystem.objects.select_related(
             "group", "group__target", "group__target__initiative", "section"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -75,6 +75,9 @@ from portal_lib.versioning import (  # noqa: F401  (EditConflict: callers catch 
 from workgroups.access import can_log_in, roles_for
 from workgroups.models import Section, WorkingGroupMembership
 
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
+
 State = Review.State
 
 MSG_PROGRESS_DENIED = _("この取り組みの進捗は、担当WGのメンバーと事務局のみ記録できます。")
@@ -102,14 +105,13 @@ class ProgressDateTaken(ValidationError):
 def _progress_entry_on(
     initiative: Initiative, entry_date: date, *, exclude_pk: int | None
 ) -> ProgressEntry | None:
-    return (
-        ProgressEntry.objects.filter(initiative=initiative, entry_date=entry_date)
-        .exclude(pk=exclude_pk)
-        .first()
-    )
+    same_day = ProgressEntry.objects.filter(initiative=initiative, entry_date=entry_date)
+    if exclude_pk is not None:
+        same_day = same_day.exclude(pk=exclude_pk)
+    return same_day.first()
 
 
-def _save_progress_entry(entry: ProgressEntry, actor: Any) -> None:
+def _save_progress_entry(entry: ProgressEntry, actor: PortalUser) -> None:
     """Save, or raise ProgressDateTaken when the initiative already has an entry that day.
 
     Checked first for the usual case; when two saves race past the check, the database's
@@ -131,7 +133,7 @@ def _save_progress_entry(entry: ProgressEntry, actor: Any) -> None:
 @transaction.atomic
 def progress_entry_create(
     *,
-    actor: Any,
+    actor: PortalUser,
     initiative: Initiative,
     entry_date: date,
     status: str,
@@ -159,7 +161,7 @@ def progress_entry_create(
 @transaction.atomic
 def progress_entry_update(
     *,
-    actor: Any,
+    actor: PortalUser,
     entry: ProgressEntry,
     version: int | None,
     entry_date: date,
@@ -191,13 +193,16 @@ IndicatorValues = Mapping[int, tuple[Decimal | None, Decimal | None]]
 
 
 def _indicator_name_free(initiative: Initiative, name: str, exclude_pk: int | None = None) -> None:
-    if initiative.indicators.filter(name=name).exclude(pk=exclude_pk).exists():
+    same_name = initiative.indicators.filter(name=name)
+    if exclude_pk is not None:
+        same_name = same_name.exclude(pk=exclude_pk)
+    if same_name.exists():
         raise ValidationError(
             {"name": _("この取り組みには「%(name)s」という指標がすでにあります。") % {"name": name}}
         )
 
 
-def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: Any) -> None:
+def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: PortalUser) -> None:
     existing = {v.fiscal_year: v for v in indicator.values.all()}
     for fiscal_year, (target, actual) in sorted(values.items()):
         value = existing.get(fiscal_year)
@@ -214,7 +219,7 @@ def _indicator_values_set(indicator: Indicator, values: IndicatorValues, actor: 
 @transaction.atomic
 def indicator_create(
     *,
-    actor: Any,
+    actor: PortalUser,
     initiative: Initiative,
     name: str,
     unit: str = "",
@@ -244,7 +249,7 @@ def indicator_create(
 @transaction.atomic
 def indicator_update(
     *,
-    actor: Any,
+    actor: PortalUser,
     indicator: Indicator,
     version: int | None,
     name: str,
@@ -281,7 +286,9 @@ REVIEW_TEXT_FIELDS = (
 )
 
 
-def _event(review: Review, actor: Any, from_state: str, to_state: str, comment: str = "") -> None:
+def _event(
+    review: Review, actor: PortalUser, from_state: str, to_state: str, comment: str = ""
+) -> None:
     event = ReviewEvent(
         review=review, actor=actor, from_state=from_state, to_state=to_state, comment=comment
     )
@@ -303,7 +310,7 @@ def _locked_review(review: Review) -> Review:
 @transaction.atomic
 def review_save(
     *,
-    actor: Any,
+    actor: PortalUser,
     initiative: Initiative,
     fiscal_year: int,
     version: int | None,
@@ -373,7 +380,7 @@ def review_save(
 
 
 @transaction.atomic
-def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, int]:
+def reviews_open(*, actor: PortalUser, fiscal_year: int, due_date: date) -> tuple[int, int]:
     """Start the year's PDCA round: a draft review with a due date for every initiative.
 
     Secretariat only. Reviews already being written (draft/returned) get the new due date;
@@ -417,7 +424,7 @@ def reviews_open(*, actor: Any, fiscal_year: int, due_date: date) -> tuple[int, 
 
 
 @transaction.atomic
-def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> Review:
+def review_move(*, actor: PortalUser, review: Review, move: str, comment: str = "") -> Review:
     """Make one move of the transition table (workflow.MOVES) on a review.
 
     Lock, then check in the order a user can act on: locked, role, state, content.
@@ -447,7 +454,7 @@ def review_move(*, actor: Any, review: Review, move: str, comment: str = "") -> 
 
 def _require_complete(review: Review) -> None:
     missing = [
-        str(Review._meta.get_field(name).verbose_name)
+        str(Review._meta.get_field(name).verbose_name)  # type: ignore[union-attr]  # concrete
         for name in ("plan_text", "do_text", "check_text", "act_text", "self_grade")
         if not getattr(review, name).strip()
     ]
@@ -459,22 +466,22 @@ def _require_complete(review: Review) -> None:
         )
 
 
-def review_submit(*, actor: Any, review: Review, comment: str = "") -> Review:
+def review_submit(*, actor: PortalUser, review: Review, comment: str = "") -> Review:
     """下書き/差戻し → 提出済 (workflow.MOVES "submit")."""
     return review_move(actor=actor, review=review, move="submit", comment=comment)
 
 
-def review_return(*, actor: Any, review: Review, comment: str) -> Review:
+def review_return(*, actor: PortalUser, review: Review, comment: str) -> Review:
     """提出済 → 差戻し, always with the reason (workflow.MOVES "return")."""
     return review_move(actor=actor, review=review, move="return", comment=comment)
 
 
-def review_check(*, actor: Any, review: Review, comment: str = "") -> Review:
+def review_check(*, actor: PortalUser, review: Review, comment: str = "") -> Review:
     """提出済 → 確認済 (workflow.MOVES "check")."""
     return review_move(actor=actor, review=review, move="check", comment=comment)
 
 
-def review_approve(*, actor: Any, review: Review, comment: str = "") -> Review:
+def review_approve(*, actor: PortalUser, review: Review, comment: str = "") -> Review:
     """確認済 → 承認済; the review is locked from then on (workflow.MOVES "approve")."""
     return review_move(actor=actor, review=review, move="approve", comment=comment)
 
@@ -485,7 +492,7 @@ def review_approve(*, actor: Any, review: Review, comment: str = "") -> Review:
 @transaction.atomic
 def online_procedure_create(
     *,
-    actor: Any,
+    actor: PortalUser,
     target: CountableTarget,
     name: str,
     category: str = "",
@@ -518,7 +525,7 @@ def online_procedure_create(
 @transaction.atomic
 def online_procedure_update(
     *,
-    actor: Any,
+    actor: PortalUser,
     procedure: OnlineProcedure,
     version: int | None,
     name: str,
@@ -548,7 +555,7 @@ def online_procedure_update(
 @transaction.atomic
 def standard_system_update(
     *,
-    actor: Any,
+    actor: PortalUser,
     system: StandardSystem,
     version: int | None,
     phase: str,
@@ -575,14 +582,18 @@ def standard_system_update(
 
 @transaction.atomic
 def countable_confirm(
-    *, actor: Any, row: OnlineProcedure | StandardSystem, confirmed: bool, version: int | None
+    *,
+    actor: PortalUser,
+    row: OnlineProcedure | StandardSystem,
+    confirmed: bool,
+    version: int | None,
 ) -> OnlineProcedure | StandardSystem:
     """The 確認 button: the secretariat confirms where a procedure or system stands (or takes
     the confirmation back), recorded with who and when (models.Confirmation is the rule)."""
     if not can_confirm_countable(roles_for(actor)):
         raise PermissionDenied(MSG_CONFIRM_DENIED)
     current = type(row).objects.select_for_update(of=("self",)).get(pk=row.pk)
-    check_version(current, version, current._meta.verbose_name)
+    check_version(current, version, str(current._meta.verbose_name))
     current.confirmation = Confirmation.CONFIRMED if confirmed else Confirmation.UNCONFIRMED
     stamp_confirmation(current, by=actor, at=timezone.now())
     version_bump(current)
@@ -596,14 +607,14 @@ def countable_confirm(
 @dataclass
 class ReminderMail:
     to: str
-    user: Any
+    user: PortalUser
     subject: str
     body: str
 
 
 @dataclass
 class ReminderTodo:
-    user: Any
+    user: PortalUser
     due: list[Review] = field(default_factory=list)
     returned: list[Review] = field(default_factory=list)
     stale: list[Initiative] = field(default_factory=list)
@@ -642,14 +653,14 @@ def reminder_todos(*, today: date, days: int) -> list[ReminderTodo]:
         .select_related("user", "user__profile")
         if can_log_in(m.user)
     ]
-    leaders: dict[int, list[Any]] = {}
-    members: dict[int, list[Any]] = {}
+    leaders: dict[int | None, list[PortalUser]] = {}
+    members: dict[int | None, list[PortalUser]] = {}
     for m in memberships:
         members.setdefault(m.working_group_id, []).append(m.user)
         if m.role == WorkingGroupMembership.Role.LEADER:
             leaders.setdefault(m.working_group_id, []).append(m.user)
 
-    def todo(user: Any) -> ReminderTodo:
+    def todo(user: PortalUser) -> ReminderTodo:
         return todos.setdefault(user.pk, ReminderTodo(user))
 
     in_plan = Initiative.objects.for_plan(plan).filter(working_group__isnull=False)
@@ -693,6 +704,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
         if item.due:
             lines.append("■ 提出期限が近い(または過ぎた)PDCA振り返り")
             for r in item.due:
+                assert r.due_date is not None  # reminder_todos keeps only reviews with one
                 left = (r.due_date - today).days
                 when = f"あと{left}日" if left >= 0 else f"{-left}日超過"
                 lines.append(
@@ -713,7 +725,9 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
         if item.stale:
             lines.append(f"■ {days}日以上進捗が記録されていない取り組み")
             for ini in item.stale:
-                last = era.format_date(ini.last_entry_date) if ini.last_entry_date else "記録なし"
+                # last_entry_date: annotated by initiatives_with_list_columns
+                last_day = ini.last_entry_date  # type: ignore[attr-defined]
+                last = era.format_date(last_day) if last_day else "記録なし"
                 lines.append(f"・{ini}(最終記録日: {last})")
                 lines.append(f"  {_link(base_url, reverse('initiatives:detail', args=[ini.pk]))}")
             lines.append("")
@@ -755,7 +769,7 @@ def initiative_publication_update(
     *,
     changes: dict[int, tuple[bool, list[str]]],
     plan: Plan,
-    user: Any,
+    user: PortalUser,
     versions: Mapping[int, int | None] | None = None,
 ) -> int:
     """Set is_public / public_fields for initiatives of ``plan``; returns how many changed.

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from initiatives.models import Review
+from initiatives.models import Review, ReviewEvent
 
 State = Review.State
 
@@ -166,13 +165,13 @@ def states_acted_on_by(*by: str) -> tuple[str, ...]:
     return tuple(states)
 
 
-def text_editable(review: Any) -> bool:
+def text_editable(review: Review) -> bool:
     """Whether a review's text may still be written: in a state it can be submitted from, and
     not locked. Edit links, the edit page, review_save and reviews_open all ask this."""
     return review.state in EDITABLE_STATES and not review.is_locked
 
 
-def return_comment(events: Iterable[Any]) -> str:
+def return_comment(events: Iterable[ReviewEvent]) -> str:
     """The reason given with the last send-back (events in time order), or ""."""
     comments = [e.comment for e in events if e.to_state == SENT_BACK]
     return comments[-1] if comments else ""

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
+from django.http import HttpRequest
 from django.utils import timezone
 
 from plans.models import Plan, PlanStatus
@@ -87,7 +87,7 @@ PLAN_PARAM = "plan"
 YEAR_PARAM = "fy"
 
 
-def _param(request: Any, name: str) -> str:
+def _param(request: HttpRequest, name: str) -> str:
     value = request.GET.get(name) or getattr(request, "POST", {}).get(name) or ""
     return str(value).strip()[:50]
 
@@ -98,7 +98,7 @@ def default_fiscal_year(plan: Plan | None, today_fy: int) -> int:
 
 
 def plan_and_year(
-    request: Any,
+    request: HttpRequest,
     *,
     plans: list[Plan] | None = None,
     choose_plan: bool = True,

@@ -13,13 +13,16 @@ read the next working day). Both are void once the password changes or the perso
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.utils.crypto import constant_time_compare
 from django.utils.http import base36_to_int
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 
 def portal_url(path: str) -> str:
@@ -35,7 +38,7 @@ class SetPasswordTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "portal_lib.accounts.SetPasswordTokenGenerator"
 
-    def check_token(self, user: Any, token: str | None) -> bool:
+    def check_token(self, user: PortalUser | None, token: str | None) -> bool:
         # Django's check_token compares the age with PASSWORD_RESET_TIMEOUT; this is the
         # same check against this link's own lifetime.
         if not (user and token):
@@ -59,7 +62,7 @@ set_password_token_generator = SetPasswordTokenGenerator()
 class _EitherLink:
     """What the set-password page accepts: a reset token or a set-password token."""
 
-    def check_token(self, user: Any, token: str | None) -> bool:
+    def check_token(self, user: PortalUser | None, token: str | None) -> bool:
         return default_token_generator.check_token(
             user, token
         ) or set_password_token_generator.check_token(user, token)

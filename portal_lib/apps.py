@@ -60,7 +60,7 @@ def _third_party_admin_texts_lazily() -> None:
 
     forced = str(AdminPasswordChangeForm.usable_password_help_text)
     warning = forced[forced.find("<ul") :] if "<ul" in forced else ""
-    AdminPasswordChangeForm.usable_password_help_text = format_lazy(
+    AdminPasswordChangeForm.usable_password_help_text = format_lazy(  # type: ignore[assignment]
         "{}{}", SetUnusablePasswordMixin.usable_password_help_text, warning
     )
 
@@ -78,4 +78,4 @@ def _third_party_admin_texts_lazily() -> None:
         except FieldDoesNotExist:
             continue
         if fields:
-            model_admin.search_help_text = lazy(search_help, str)(fields)
+            model_admin.search_help_text = lazy(search_help, str)(fields)  # type: ignore[misc]

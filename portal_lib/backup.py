@@ -20,7 +20,7 @@ import datetime
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist
@@ -52,14 +52,14 @@ def backup_models() -> list[type[models.Model]]:
 class _Serializer(python.Serializer):
     """Django's Python serializer, with natural keys only towards per-database tables."""
 
-    def _per_database(self, field: models.Field) -> bool:
+    def _per_database(self, field: Any) -> bool:  # a relation field
         return field.remote_field.model._meta.label_lower in PER_DATABASE_MODELS
 
-    def handle_fk_field(self, obj, field):
+    def handle_fk_field(self, obj: Any, field: Any) -> None:
         self.use_natural_foreign_keys = self._per_database(field)
         super().handle_fk_field(obj, field)
 
-    def handle_m2m_field(self, obj, field):
+    def handle_m2m_field(self, obj: Any, field: Any) -> None:
         self.use_natural_foreign_keys = self._per_database(field)
         super().handle_m2m_field(obj, field)
 
@@ -67,7 +67,7 @@ class _Serializer(python.Serializer):
 class _Encoder(DjangoJSONEncoder):
     """DjangoJSONEncoder cuts times to the millisecond; a backup keeps them whole."""
 
-    def default(self, o):
+    def default(self, o: Any) -> Any:
         if isinstance(o, datetime.datetime | datetime.time):
             return o.isoformat()
         return super().default(o)
@@ -91,7 +91,7 @@ def dump(using: str) -> tuple[bytes, dict[str, Any]]:
         objects: list[dict[str, Any]] = []
         counts: dict[str, int] = {}
         for model in backup_models():
-            m2m = [f.name for f in model._meta.local_many_to_many if f.serialize]
+            m2m = [f.name for f in model._meta.local_many_to_many if f.serialize]  # type: ignore[attr-defined]  # not in django-stubs
             rows = model._base_manager.using(using).order_by("pk").prefetch_related(*m2m)
             part = _Serializer().serialize(rows.iterator(chunk_size=2000))
             counts[model._meta.label_lower] = len(part)
@@ -159,7 +159,7 @@ class _Resolver:
         self.using = using
         self.cache: dict[tuple[str, tuple[Any, ...]], Any] = {}
 
-    def __call__(self, field: models.Field, value: Any) -> Any:
+    def __call__(self, field: Any, value: Any) -> Any:  # a relation field
         if value is None:
             return None
         target = field.target_field
@@ -176,12 +176,15 @@ class _Resolver:
         return self.cache[key]
 
 
-def _fields_of(model: type[models.Model], names: Iterable[str]) -> list[models.Field]:
-    return [model._meta.get_field(name) for name in names]
+def _fields_of(model: type[models.Model], names: Iterable[str]) -> list[models.Field[Any, Any]]:
+    # a backup names concrete fields only (no reverse relations, no generic keys)
+    return [cast("models.Field[Any, Any]", model._meta.get_field(name)) for name in names]
 
 
-def _backup_values(model, fields: dict[str, Any], resolve: _Resolver) -> dict[str, Any]:
-    out = {}
+def _backup_values(
+    model: type[models.Model], fields: dict[str, Any], resolve: _Resolver
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for field in _fields_of(model, fields):
         value = fields[field.name]
         if field.many_to_many:
@@ -193,8 +196,8 @@ def _backup_values(model, fields: dict[str, Any], resolve: _Resolver) -> dict[st
     return out
 
 
-def _database_values(obj: models.Model, fields: list[models.Field]) -> dict[str, Any]:
-    out = {}
+def _database_values(obj: models.Model, fields: list[models.Field[Any, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for field in fields:
         if field.many_to_many:
             related = getattr(obj, field.name).all()
@@ -238,7 +241,7 @@ def verify(objects: list[dict[str, Any]], *, using: str) -> list[str]:
     for model in backup_models():
         label = model._meta.label_lower
         items = by_model.pop(label, [])
-        m2m = [f.name for f in model._meta.local_many_to_many if f.serialize]
+        m2m = [f.name for f in model._meta.local_many_to_many if f.serialize]  # type: ignore[attr-defined]  # not in django-stubs
         rows = {o.pk: o for o in model._base_manager.using(using).prefetch_related(*m2m)}
         loaded[label] = rows
         with_pk = [i for i in items if "pk" in i]
@@ -274,7 +277,12 @@ def verify(objects: list[dict[str, Any]], *, using: str) -> list[str]:
     return mismatches
 
 
-def _compare_without_ids(model, items, rows, resolve) -> list[str]:
+def _compare_without_ids(
+    model: type[models.Model],
+    items: list[dict[str, Any]],
+    rows: dict[Any, models.Model],
+    resolve: _Resolver,
+) -> list[str]:
     """Objects a `--natural-primary` dump wrote without ids: the same contents, as a multiset."""
     names = sorted({name for item in items for name in item["fields"]})
     fields = _fields_of(model, names)
@@ -292,12 +300,17 @@ def _compare_without_ids(model, items, rows, resolve) -> list[str]:
     ]
 
 
-def _history_attachment(history_model, loaded, backup_rows, pkless) -> list[str]:
+def _history_attachment(
+    history_model: Any,  # simple-history's generated model (untyped)
+    loaded: dict[str, dict[Any, models.Model]],
+    backup_rows: dict[str, dict[Any, dict[str, Any]]],
+    pkless: set[str],
+) -> list[str]:
     """Each history row must belong to the same object after the restore as in the backup."""
     tracked = history_model.instance_type
     label, tracked_label = history_model._meta.label_lower, tracked._meta.label_lower
     id_name = tracked._meta.pk.attname
-    history = loaded[label]
+    history: dict[Any, Any] = loaded[label]  # simple-history rows (untyped)
     objects = loaded.get(tracked_label, {})
     if tracked_label in pkless:
         before = _owners_by_last_change(history.values(), tracked, objects)
@@ -343,19 +356,17 @@ def _who(row: models.Model) -> str:
     return user.get_username() if user is not None else "利用者なし"
 
 
-def _from_values(model, pk: Any, values: dict[str, Any] | None) -> str:
+def _from_values(model: type[models.Model], pk: Any, values: dict[str, Any] | None) -> str:
     """The backup's object at `pk`, named by its natural key where it has one."""
     if values is None:
         return f"id={pk} (削除済み)"
-    plain = {
-        model._meta.get_field(name).attname: value
-        for name, value in values.items()
-        if not model._meta.get_field(name).many_to_many
-    }
+    plain = {f.attname: values[f.name] for f in _fields_of(model, values) if not f.many_to_many}
     return _natural(model(pk=pk, **plain))
 
 
-def _owners_by_last_change(rows, tracked, objects) -> dict[Any, models.Model | None]:
+def _owners_by_last_change(
+    rows: Iterable[Any], tracked: type[models.Model], objects: dict[Any, models.Model]
+) -> dict[Any, models.Model | None]:
     """For a dump without ids: which object each old id was, by the natural key recorded in
     its latest history row (none if that row records the deletion)."""
     id_name = tracked._meta.pk.attname
@@ -368,7 +379,7 @@ def _owners_by_last_change(rows, tracked, objects) -> dict[Any, models.Model | N
     by_natural = {}
     for obj in objects.values():
         try:
-            by_natural[tuple(obj.natural_key())] = obj
+            by_natural[tuple(obj.natural_key())] = obj  # type: ignore[attr-defined]
         except ObjectDoesNotExist:
             continue
     owners: dict[Any, models.Model | None] = {}
@@ -380,7 +391,7 @@ def _owners_by_last_change(rows, tracked, objects) -> dict[Any, models.Model | N
             natural = tuple(row.instance.natural_key())
         except (AttributeError, ObjectDoesNotExist):
             natural = None
-        owners[old_id] = by_natural.get(natural)
+        owners[old_id] = by_natural.get(natural) if natural is not None else None
     return owners
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
+from datetime import date as datetime_date
 
 __all__ = [
     "MAX_YEAR",
@@ -109,6 +110,11 @@ class EraError(ValueError):
     Subclasses ValueError so that callers (e.g. Django form ``clean`` methods) can catch it
     together with other conversion errors. The message is Japanese and user-facing.
     """
+
+    # parse_date: why the date was refused ("" when the value is unreadable as a date)
+    reason: str = ""
+    # parse_date: a real calendar day, only outside the years the portal accepts
+    date: datetime_date | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,7 +395,7 @@ def parse_date(value: str) -> date:
     def error(reason: str = "") -> EraError:
         reason_part = f"{reason}。" if reason else ""
         exc = EraError(f"「{_shown(value)}」は日付として解釈できません。{reason_part}{DATE_HINT}")
-        exc.reason = reason  # type: ignore[attr-defined]
+        exc.reason = reason
         return exc
 
     if not isinstance(value, str):
@@ -413,11 +419,11 @@ def parse_date(value: str) -> date:
     except ValueError:
         raise error("その日付はありません") from None
     if not _in_range(d.year):
-        exc = error(f"{MIN_YEAR}年から{MAX_YEAR}年までの日付を入力してください")
+        far_off = error(f"{MIN_YEAR}年から{MAX_YEAR}年までの日付を入力してください")
         # A real calendar day, only far off: a caller with bounds (portal_lib.date_bounds)
         # refuses it with those bounds instead.
-        exc.date = d  # type: ignore[attr-defined]
-        raise exc
+        far_off.date = d
+        raise far_off
     if era == "令和" and d < REIWA_FIRST_DAY:
         raise error("令和は2019年5月1日からです")
     if era == "平成" and not HEISEI_FIRST_DAY <= d < REIWA_FIRST_DAY:

@@ -125,7 +125,7 @@ class EraDateField(forms.CharField):
         try:
             return era.parse_date(value)
         except era.EraError as exc:
-            far = getattr(exc, "date", None)
+            far = exc.date
             if far is not None and self.bounds is not None:
                 return far  # refused by validate() with the bounds (9999-12-31)
             raise forms.ValidationError(str(exc), code="invalid") from exc

@@ -6,10 +6,13 @@ management commands, services called from tests) nothing else tells it who made 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 
-def set_history_user(obj: Any, user: Any, *, reason: str = "") -> Any:
+def set_history_user(obj: Any, user: PortalUser | None, *, reason: str = "") -> Any:
     """Name ``user`` (and ``reason``) in the history row the next write of ``obj`` records:
     for a write the caller makes itself (a save with update_fields, a many-to-many set, an
     import library's save). ``user`` None leaves simple-history's own guess (the request's)."""
@@ -20,13 +23,13 @@ def set_history_user(obj: Any, user: Any, *, reason: str = "") -> Any:
     return obj
 
 
-def save_with_user(obj: Any, user: Any) -> None:
+def save_with_user(obj: Any, user: PortalUser | None) -> None:
     """Validate with the model's own rules (``full_clean``), then save with ``user`` in history."""
     obj.full_clean()
     set_history_user(obj, user)
     obj.save()
 
 
-def delete_with_user(obj: Any, user: Any) -> None:
+def delete_with_user(obj: Any, user: PortalUser | None) -> None:
     set_history_user(obj, user)
     obj.delete()

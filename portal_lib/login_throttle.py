@@ -22,6 +22,7 @@ failures against other names by logging in with it).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -40,7 +41,7 @@ USER = ("username",)
 LOCKOUT_PARAMETERS = [list(USER_AND_ADDRESS), ADDRESS[0], USER[0]]
 
 
-def _group(parameter: str | list[str]) -> tuple[str, ...]:
+def _group(parameter: str | Sequence[str]) -> tuple[str, ...]:
     return (parameter,) if isinstance(parameter, str) else tuple(parameter)
 
 
@@ -52,10 +53,10 @@ def group_limit(group: tuple[str, ...]) -> int:
     return settings.AXES_FAILURE_LIMIT
 
 
-class PortalAxesHandler(AxesDatabaseHandler):
+class PortalAxesHandler(AxesDatabaseHandler):  # type: ignore[misc]  # axes ships no types
     """axes' database handler with one limit per lockout parameter group."""
 
-    def get_failures(self, request: HttpRequest, credentials: dict | None = None) -> int:
+    def get_failures(self, request: HttpRequest, credentials: dict[str, Any] | None = None) -> int:
         base = settings.AXES_FAILURE_LIMIT
         groups = [_group(p) for p in settings.AXES_LOCKOUT_PARAMETERS]
         worst, tripped = 0, None
@@ -68,19 +69,21 @@ class PortalAxesHandler(AxesDatabaseHandler):
             if scaled >= base and tripped is None:
                 tripped = group
         # The lockout page says which limit was reached (the first, in the settings' order).
-        request.portal_lockout_group = tripped or USER_AND_ADDRESS
+        request.portal_lockout_group = tripped or USER_AND_ADDRESS  # type: ignore[attr-defined]
         return worst
 
-    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+    def reset_user_attempts(
+        self, request: HttpRequest, credentials: dict[str, Any] | None = None
+    ) -> int:
         username = get_client_username(request, credentials)
-        count, _ = AccessAttempt.objects.filter(
-            username=username, ip_address=request.axes_ip_address
-        ).delete()
+        address = request.axes_ip_address  # type: ignore[attr-defined]  # set by axes' middleware
+        count: int
+        count, _ = AccessAttempt.objects.filter(username=username, ip_address=address).delete()
         return count
 
 
 def lockout_response(
-    request: HttpRequest, original_response: Any = None, credentials: dict | None = None
+    request: HttpRequest, original_response: Any = None, credentials: dict[str, Any] | None = None
 ) -> HttpResponse:
     """The Japanese lockout page (AXES_LOCKOUT_CALLABLE), naming the limit that was reached."""
     group = getattr(request, "portal_lockout_group", USER_AND_ADDRESS)

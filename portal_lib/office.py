@@ -52,7 +52,7 @@ def convert_to_pdf(data: bytes, *, suffix: str, timeout: float | None = None) ->
                 "Word / Excel のファイルをダウンロードしてください。"
             )
         )
-    limit = float(timeout or getattr(settings, "OFFICE_CONVERT_TIMEOUT", 120))
+    limit = float(timeout) if timeout else float(getattr(settings, "OFFICE_CONVERT_TIMEOUT", 120))
     if not _SLOTS.acquire(timeout=limit):
         raise OfficeError(
             _("PDF の作成が混み合っています。しばらくしてからもう一度お試しください。")

@@ -5,7 +5,10 @@ Framework-free like portal_lib.era: it reads the user object it is given and imp
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 __all__ = ["PROFILE_NAME_CACHE", "display_name"]
 
@@ -13,7 +16,7 @@ __all__ = ["PROFILE_NAME_CACHE", "display_name"]
 PROFILE_NAME_CACHE = "_portal_profile_name"
 
 
-def display_name(user: Any) -> str:
+def display_name(user: PortalUser | None) -> str:
     """The staff profile's display name (表示名), else the account's name (a service account's
     用途, an account made in the admin), else the login name; "" for no user.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +22,9 @@ from django.utils.translation import gettext as _
 
 from portal_lib.reauth import record_authentication
 
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
+
 LOGIN_AT_KEY = "portal_login_at"
 LAST_ACTIVITY_KEY = "portal_last_activity"
 ACTIVITY_WRITE_SECONDS = 60
@@ -29,7 +32,7 @@ ACTIVITY_WRITE_SECONDS = 60
 security_log = logging.getLogger("kahoku_dx.security")
 
 
-def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def record_login(sender: Any, request: HttpRequest | None, user: PortalUser, **kwargs: Any) -> None:
     """user_logged_in receiver (portal_lib.apps): the clocks start at every login."""
     if request is None or not hasattr(request, "session"):
         return

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from django.contrib.auth import SESSION_KEY
@@ -28,6 +28,9 @@ from django_otp import devices_for_user, user_has_device
 from django_otp import verify_token as otp_verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 REQUIRED_KEY = "portal_second_factor"
 RECOVERY_CODE_COUNT = 10
@@ -47,11 +50,11 @@ EXEMPT_URL_NAMES = {
 }
 
 
-def needs_second_factor(user: Any) -> bool:
+def needs_second_factor(user: PortalUser) -> bool:
     return bool(user.is_superuser) or user_has_device(user, confirmed=True)
 
 
-def record_login(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+def record_login(sender: Any, request: HttpRequest | None, user: PortalUser, **kwargs: Any) -> None:
     """user_logged_in receiver (portal_lib.apps)."""
     if request is not None and hasattr(request, "session"):
         request.session[REQUIRED_KEY] = needs_second_factor(user)
@@ -72,7 +75,7 @@ def throttle_message(device: Any) -> str | None:
     )
 
 
-def verify_code(user: Any, code: str) -> tuple[Any | None, str]:
+def verify_code(user: PortalUser, code: str) -> tuple[Any | None, str]:
     """The device that accepts `code` (a 6-digit TOTP code or a recovery code), or an error.
 
     Each device's own throttle (django-otp: a growing delay after each failure) applies.
@@ -94,7 +97,7 @@ def verify_code(user: Any, code: str) -> tuple[Any | None, str]:
     return None, _("コードが正しくありません。")
 
 
-def new_recovery_codes(user: Any) -> list[str]:
+def new_recovery_codes(user: PortalUser) -> list[str]:
     """Replace the user's recovery codes with ten new single-use ones (shown once)."""
     StaticDevice.objects.filter(user=user).delete()
     device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
@@ -103,8 +106,9 @@ def new_recovery_codes(user: Any) -> list[str]:
     return codes
 
 
-def recovery_codes_left(user: Any) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+def recovery_codes_left(user: PortalUser) -> int:
+    left: int = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return left
 
 
 def _exempt(request: HttpRequest) -> bool:
@@ -128,7 +132,9 @@ class SecondFactorMiddleware:
             required = session.get(REQUIRED_KEY)
             if required is None:  # a session from before the second factor
                 required = session[REQUIRED_KEY] = needs_second_factor(request.user)
-            if required and not request.user.is_verified() and not _exempt(request):
+            # is_verified: OTPMiddleware (before this one) adds it to the user
+            verified = request.user.is_verified()  # type: ignore[attr-defined]
+            if required and not verified and not _exempt(request):
                 has_device = user_has_device(request.user, confirmed=True)
                 if not has_device and not request.user.is_superuser:
                     # The device was removed (in another session): nothing is owed any more.

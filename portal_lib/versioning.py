@@ -11,27 +11,36 @@ Every other write to such a row (admin, import, batch) moves the version on too
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django.http import QueryDict
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from portal_lib.history import save_with_user
 from portal_lib.people import display_name
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+    from portal_lib.users import PortalUser
+
+M = TypeVar("M", bound=models.Model)
+
 VERSION_FIELD = "version"
 FORM_FIELD = "version"  # the hidden field's name in every form, whatever the model calls it
 
 
-def version_field(model_or_obj: Any) -> str:
+def version_field(model_or_obj: object) -> str:
     """The name of the model's optimistic-lock field."""
-    return getattr(model_or_obj, "VERSION_FIELD", VERSION_FIELD)
+    name: str = getattr(model_or_obj, "VERSION_FIELD", VERSION_FIELD)
+    return name
 
 
-def is_versioned(model_or_obj: Any) -> bool:
+def is_versioned(model_or_obj: models.Model | type[models.Model]) -> bool:
     """Whether the model carries an optimistic-lock version (an integer, not a relation)."""
     model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
     try:
@@ -41,14 +50,15 @@ def is_versioned(model_or_obj: Any) -> bool:
     return isinstance(field, models.IntegerField)
 
 
-def version_of(obj: Any) -> int:
-    return getattr(obj, version_field(obj))
+def version_of(obj: object) -> int:
+    version: int = getattr(obj, version_field(obj))
+    return version
 
 
 class EditConflict(Exception):
     """The object changed since the user opened the form; nothing was saved."""
 
-    def __init__(self, what: str, current: Any) -> None:
+    def __init__(self, what: str | StrPromise, current: models.Model) -> None:
         self.current = current
         super().__init__(
             _(
@@ -64,26 +74,28 @@ class EditConflict(Exception):
         return version_of(self.current)
 
 
-def check_version(current: Any, version: int | None, what: str) -> None:
+def check_version(current: models.Model, version: int | None, what: str | StrPromise) -> None:
     """EditConflict unless ``version`` (from the form) is the saved one. ``current`` is the
     row as locked now; no version at all (a form without the hidden field) is a conflict too."""
     if version is None or version_of(current) != version:
         raise EditConflict(what, current)
 
 
-def version_bump(obj: Any) -> None:
+def version_bump(obj: models.Model) -> None:
     """The one place a saved edit moves the optimistic-lock version on."""
     name = version_field(obj)
     setattr(obj, name, getattr(obj, name) + 1)
 
 
-def locked(obj: Any) -> Any:
+def locked(obj: M) -> M:
     """The row of ``obj`` as saved now, locked until the transaction ends."""
     return type(obj)._default_manager.select_for_update(of=("self",)).get(pk=obj.pk)
 
 
 @transaction.atomic
-def version_checked_save(*, actor: Any, obj: Any, version: int | None, what: str) -> Any:
+def version_checked_save(
+    *, actor: PortalUser, obj: M, version: int | None, what: str | StrPromise
+) -> M:
     """Save an edit made from a form that carried ``version``: EditConflict if someone saved
     first (the row is locked while checking), otherwise bump the version and save with history.
     """
@@ -108,7 +120,8 @@ def show_conflict(form: forms.BaseForm, exc: EditConflict) -> None:
     """Keep the user's input in the form, explain, and let a deliberate re-save win: the
     form now carries the saved version."""
     form.add_error(None, str(exc))
-    form.data = form.data.copy()
+    # a bound form's data: request.POST (a QueryDict) or, in tests, a dict; both copy mutable
+    form.data = cast(QueryDict, form.data).copy()
     form.data[FORM_FIELD] = str(exc.version)
 
 
@@ -133,14 +146,17 @@ def snapshot(obj: Any, names: tuple[str, ...] | list[str]) -> list[tuple[str, st
     ]
 
 
-def last_editor(obj: Any) -> Any:
+def last_editor(obj: models.Model) -> PortalUser | None:
     """Who saved ``obj`` last (its newest history row's user), or None."""
     history = getattr(obj, "history", None)
     last = history.first() if history is not None else None
-    return last.history_user if last is not None else None
+    editor: PortalUser | None = last.history_user if last is not None else None
+    return editor
 
 
-def conflict_context(exc: EditConflict | None, names: tuple[str, ...] | list[str]) -> dict:
+def conflict_context(
+    exc: EditConflict | None, names: tuple[str, ...] | list[str]
+) -> dict[str, Any]:
     """The conflict panel's context: the saved object, its values and who saved it last."""
     if exc is None:
         return {"conflict": None, "conflict_fields": [], "conflict_by": ""}

@@ -6,12 +6,13 @@ opened before someone else's save is refused with the other user's current value
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import router, transaction
+from django.db import models, router, transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,15 @@ from portal_lib.versioning import (
     version_checked_save,
     version_field,
 )
+
+if TYPE_CHECKING:
+    from django.contrib.admin import ModelAdmin
+
+    from portal_lib.users import PortalUser
+
+    _AdminBase = ModelAdmin[Any]
+else:
+    _AdminBase = object
 
 
 def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
@@ -46,11 +56,12 @@ def conflict_message(conflict: EditConflict, field_names: list[str]) -> str:
         except FieldDoesNotExist:  # a form-only field
             continue
         shown = display_value(current, name) or gettext("(空欄)")
-        values.append(f"{field.verbose_name}: {shown}")
+        label = getattr(field, "verbose_name", name)
+        values.append(f"{label}: {shown}")
     return f"{conflict} {who}" + gettext("現在保存されている内容") + " — " + " / ".join(values)
 
 
-class VersionedAdminMixin:
+class VersionedAdminMixin(_AdminBase):
     """For models with a version: a hidden version in the change form, checked on save.
 
     The check runs in the form's clean() under a row lock (the admin wraps the whole
@@ -60,11 +71,17 @@ class VersionedAdminMixin:
 
     conflict_what = _("データ")
 
-    def version_holder(self, obj: Any) -> Any:
+    def version_holder(self, obj: models.Model) -> models.Model:
         """The row whose version guards ``obj``'s change form (``obj`` itself by default)."""
         return obj
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
+    def get_form(
+        self,
+        request: HttpRequest,
+        obj: models.Model | None = None,
+        change: bool = False,
+        **kwargs: Any,
+    ) -> type[forms.ModelForm[Any]]:
         # The fieldsets list our hidden field too (get_fields reads this form); the model
         # form underneath must not be asked for the non-editable model field.
         if "fields" not in kwargs:
@@ -78,7 +95,7 @@ class VersionedAdminMixin:
         what = self.conflict_what
         holder_of = self.version_holder
 
-        class VersionedForm(form_class):
+        class VersionedForm(form_class):  # type: ignore[misc, valid-type]
             version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
             def __init__(self, *args: Any, **kw: Any) -> None:
@@ -94,7 +111,7 @@ class VersionedAdminMixin:
                 )
 
             def clean(self) -> dict[str, Any]:
-                cleaned = super().clean()
+                cleaned: dict[str, Any] = super().clean()
                 current = locked(holder_of(self.instance))
                 try:
                     check_version(current, cleaned.get(FORM_FIELD), what)
@@ -106,19 +123,25 @@ class VersionedAdminMixin:
         VersionedForm.__name__ = form_class.__name__
         return VersionedForm
 
-    def history_form_view(self, request, *args, **kwargs):
+    def history_form_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # The admin's change view runs in one transaction, simple-history's revert view does
         # not; the version check's row lock needs one (PostgreSQL refuses it otherwise).
         with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().history_form_view(request, *args, **kwargs)
+            # simple-history's admin, the other base of every versioned admin (untyped)
+            response: HttpResponse = super().history_form_view(  # type: ignore[misc]
+                request, *args, **kwargs
+            )
+            return response
 
-    def save_model(self, request, obj, form, change):
+    def save_model(
+        self, request: HttpRequest, obj: models.Model, form: forms.ModelForm[Any], change: bool
+    ) -> None:
         if not change or FORM_FIELD not in form.fields or self.version_holder(obj) is not obj:
             return super().save_model(request, obj, form, change)
         # the form's clean() checked the version under a lock; the shared rule checks it
         # again and bumps it, saving with the user in history.
         version_checked_save(
-            actor=request.user,
+            actor=cast("PortalUser", request.user),  # the admin serves signed-in staff only
             obj=obj,
             version=form.cleaned_data.get(FORM_FIELD),
             what=self.conflict_what,

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.http import Http404
 
 from initiatives.models import ReportSnapshot
 from workgroups.access import roles_for
 
+if TYPE_CHECKING:
+    from portal_lib.users import RequestUser
 
-def get_snapshot_for_user(user: Any, pk: int) -> tuple[ReportSnapshot, bool]:
+
+def get_snapshot_for_user(user: RequestUser, pk: int) -> tuple[ReportSnapshot, bool]:
     """A meeting report: secretariat and HQ read it; only the secretariat makes them."""
     roles = roles_for(user)
     if not roles.oversees:

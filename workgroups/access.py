@@ -8,17 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy
 
 from portal_lib.people import PROFILE_NAME_CACHE, display_name
 from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser, RequestUser
 
 
 @dataclass(frozen=True)
@@ -53,10 +57,10 @@ ANONYMOUS = Roles()
 SERVICE_ACCOUNT_ROLES = Roles()
 
 
-def roles_for(user: Any) -> Roles:
+def roles_for(user: RequestUser | None) -> Roles:
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
-    cached = getattr(user, "_portal_roles", None)
+    cached: Roles | None = getattr(user, "_portal_roles", None)
     if cached is not None:
         return cached
     # ONE query: the profile's role, every WG membership (one row each, or one row of NULLs),
@@ -83,11 +87,12 @@ def roles_for(user: Any) -> Roles:
             "service",
         )
     )
-    user._portal_service_account = bool(rows and rows[0][5])
-    if user._portal_service_account:
+    service_account = bool(rows and rows[0][5])
+    user._portal_service_account = service_account  # type: ignore[attr-defined]  # request cache
+    if service_account:
         # An API service account has no role on the screens: should it hold a session
         # (given a password before the rule), the screens show it nothing.
-        user._portal_roles = SERVICE_ACCOUNT_ROLES
+        user._portal_roles = SERVICE_ACCOUNT_ROLES  # type: ignore[attr-defined]  # request cache
         return SERVICE_ACCOUNT_ROLES
     role = (rows[0][0] if rows else None) or StaffProfile.Role.STAFF
     memberships = [(wg, r) for _role, wg, r, _hq, _name, _svc in rows if wg is not None]
@@ -100,13 +105,13 @@ def roles_for(user: Any) -> Roles:
         ),
         member_wg_ids=frozenset(wg for wg, _ in memberships),
     )
-    user._portal_roles = roles
+    user._portal_roles = roles  # type: ignore[attr-defined]  # the request's cache
     # The same query gave the person's display name: portal_lib.people need not ask again.
     setattr(user, PROFILE_NAME_CACHE, (rows[0][4] if rows else "") or "")
     return roles
 
 
-def can_log_in(user: Any) -> bool:
+def can_log_in(user: PortalUser) -> bool:
     """Whether ``user`` can sign in to the screens today: an active account with a usable
     password. The one predicate for "people who can log in" (the reminders and the review
     mails go only to them). API service accounts never pass: they are made without a
@@ -125,29 +130,33 @@ def can_log_in(user: Any) -> bool:
 class SecretariatRequiredMixin(AccessMixin):
     """Secretariat-only screens: anonymous → login, other staff → 403."""
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not roles_for(request.user).secretariat:
             raise PermissionDenied("この操作は事務局(情報推進課)のみ行えます。")
-        return super().dispatch(request, *args, **kwargs)
+        response: HttpResponseBase = super().dispatch(  # type: ignore[misc]  # the View's
+            request, *args, **kwargs
+        )
+        return response
 
 
 class SecretariatOrHeadquartersMixin(AccessMixin):
     """Management screens (dashboards, reports): secretariat and headquarters."""
 
-    def dispatch(self, request, *args, **kwargs):
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         if not roles_for(request.user).oversees:
             raise PermissionDenied("この画面は事務局と推進本部のみ閲覧できます。")
-        return super().dispatch(request, *args, **kwargs)
+        response: HttpResponseBase = super().dispatch(  # type: ignore[misc]  # the View's
+            request, *args, **kwargs
+        )
+        return response
 
 
-def get_staff_for_user(user: Any, pk: int) -> Any:
+def get_staff_for_user(user: RequestUser, pk: int) -> PortalUser:
     """A staff account for the staff screens: the secretariat manages everyone (else 403)."""
-    from django.http import Http404
-
     if not roles_for(user).secretariat:
         raise PermissionDenied("職員の管理は事務局(情報推進課)のみ行えます。")
     person = get_user_model().objects.select_related("profile").filter(pk=pk).first()
@@ -175,36 +184,36 @@ MSG_SERVICE_ACCOUNT_LOGIN = gettext_lazy(
 )
 
 
-def is_service_account(user: Any) -> bool:
+def is_service_account(user: RequestUser | None) -> bool:
     """An API service account: it reads the API with its token and never uses a screen
     (one query, cached on the user object for the request)."""
     if user is None or getattr(user, "pk", None) is None:
         return False
-    cached = getattr(user, "_portal_service_account", None)
+    cached: bool | None = getattr(user, "_portal_service_account", None)
     if cached is None:
         cached = user.groups.filter(name=SERVICE_ACCOUNT_GROUP).exists()
-        user._portal_service_account = cached
+        user._portal_service_account = cached  # type: ignore[union-attr]  # the request's cache
     return cached
 
 
-def may_change_account(actor: Any, person: Any) -> bool:
+def may_change_account(actor: PortalUser | None, person: PortalUser) -> bool:
     """Whether ``actor`` may change ``person``'s account (name, role, password, activity,
     WG roles, deletion): only a superuser changes a superuser. The one predicate; the staff
     screen, workgroups.services, the roster import and the admin all ask it."""
     return not person.is_superuser or bool(getattr(actor, "is_superuser", False))
 
 
-def may_change_privileges(actor: Any) -> bool:
+def may_change_privileges(actor: PortalUser | None) -> bool:
     """Superuser and staff flags, groups and permissions: granted by superusers only."""
     return bool(getattr(actor, "is_superuser", False))
 
 
-def may_have_password(person: Any) -> bool:
+def may_have_password(person: PortalUser) -> bool:
     """A service account is API-only: it is never given a password (nor a set-password link)."""
     return not is_service_account(person)
 
 
-def may_use_screens(person: Any) -> bool:
+def may_use_screens(person: PortalUser) -> bool:
     """Who may log in to the screens: every account but an API service account."""
     return not is_service_account(person)
 
@@ -228,18 +237,18 @@ MSG_LAST_SUPERUSER_FLAG = gettext_lazy(
 )
 
 
-def active_secretariat() -> Any:
+def active_secretariat() -> QuerySet[PortalUser]:
     """Active accounts whose office-wide role is 事務局 (the city's secretariat members)."""
     return get_user_model().objects.filter(
         is_active=True, profile__role=StaffProfile.Role.SECRETARIAT
     )
 
 
-def active_superusers() -> Any:
+def active_superusers() -> QuerySet[PortalUser]:
     return get_user_model().objects.filter(is_active=True, is_superuser=True)
 
 
-def guardians() -> Any:
+def guardians() -> QuerySet[PortalUser]:
     """The accounts the city cannot lose all of: active secretariat members and superusers."""
     return get_user_model().objects.filter(
         Q(is_active=True) & (Q(profile__role=StaffProfile.Role.SECRETARIAT) | Q(is_superuser=True))
@@ -248,9 +257,9 @@ def guardians() -> Any:
 
 def lockout_problems(
     *,
-    deactivate: Collection[Any] = (),
-    demote: Collection[Any] = (),
-    unsuper: Collection[Any] = (),
+    deactivate: Collection[PortalUser] = (),
+    demote: Collection[PortalUser] = (),
+    unsuper: Collection[PortalUser] = (),
 ) -> list[str]:
     """Why a change would leave no active secretariat member (role 事務局) or no active
     superuser: one message per person it would take, empty when someone stays.
@@ -298,7 +307,7 @@ def directory_login_on() -> bool:
     return bool(settings.AUTH_LDAP_SERVER_URI)
 
 
-def may_use_local_password(user: Any) -> bool:
+def may_use_local_password(user: PortalUser) -> bool:
     """Whether ``user`` may sign in with a portal password. LOCAL_PASSWORD_LOGIN=all:
     everyone; fallback: superusers and the secretariat only (the way in when the directory
     is down), everyone else uses the directory. The one rule: the login backends
@@ -309,7 +318,7 @@ def may_use_local_password(user: Any) -> bool:
     return bool(user.is_superuser) or roles_for(user).secretariat
 
 
-def may_use_directory(user: Any) -> bool:
+def may_use_directory(user: PortalUser) -> bool:
     """Whether the directory login could find ``user``: it is on, the account is active and
     used on the screens, and the person has what the directory is matched by (a 職員番号
     when DIRECTORY_STAFF_NUMBER_ATTR is set, a mail address when DIRECTORY_EMAIL_ATTR is)."""

@@ -6,20 +6,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext, pgettext
 
 from plans.models import Plan
+from portal_lib.login_throttle import USER, group_limit
 from portal_lib.people import display_name
 from workgroups.models import (
     ExternalAdvisor,
     HeadquartersMember,
+    Section,
     StaffProfile,
+    WorkingGroup,
     WorkingGroupMembership,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 
@@ -62,7 +68,7 @@ def staff_queryset(
     return users
 
 
-def staff_profile_of(user: Any) -> StaffProfile | None:
+def staff_profile_of(user: PortalUser) -> StaffProfile | None:
     return StaffProfile.objects.filter(user=user).select_related("section").first()
 
 
@@ -70,9 +76,6 @@ def sections_ended_in_use(fiscal_year: int) -> QuerySet[Any]:
     """Sections abolished before ``fiscal_year`` that still have active staff, or lead or take
     part in a WG: the set-up checklist's 「廃止されたのに職員・WGが残っている課」 and the
     sections page's ``?ended_in_use=1`` (the same rows)."""
-    from django.db.models import Q
-
-    from workgroups.models import Section
 
     referenced = (
         Q(staff__user__is_active=True)
@@ -85,9 +88,6 @@ def sections_ended_in_use(fiscal_year: int) -> QuerySet[Any]:
 def sections_with_history(*, ended_in_use_before: int | None = None) -> list[Any]:
     """Every section with its dated names, predecessors, successors and staff count; with
     ``ended_in_use_before``, only sections_ended_in_use(that fiscal year)."""
-    from django.db.models import Count
-
-    from workgroups.models import Section
 
     qs = Section.objects.all()
     if ended_in_use_before is not None:
@@ -99,10 +99,9 @@ def sections_with_history(*, ended_in_use_before: int | None = None) -> list[Any
     )
 
 
-def staff_snapshot(user: Any, plan: Plan | None) -> list[tuple[str, str]]:
+def staff_snapshot(user: PortalUser, plan: Plan | None) -> list[tuple[str, str]]:
     """A person's record as saved now, as (label, shown value) pairs: the staff screen's
     conflict panel (templates/includes/conflict.html)."""
-    from django.utils.translation import gettext
 
     user = get_user_model().objects.get(pk=user.pk)
     profile = StaffProfile.objects.filter(user=user).select_related("section").first()
@@ -112,7 +111,7 @@ def staff_snapshot(user: Any, plan: Plan | None) -> list[tuple[str, str]]:
         (gettext("所属課"), str(profile.section) if profile and profile.section else ""),
         (
             gettext("ポータルでの役割"),
-            profile.get_role_display() if profile else StaffProfile.Role.STAFF.label,
+            profile.get_role_display() if profile else str(StaffProfile.Role.STAFF.label),
         ),
         (gettext("状態"), gettext("有効") if user.is_active else gettext("無効")),
     ]
@@ -153,8 +152,6 @@ def lockouts(usernames: Iterable[str]) -> dict[str, Lockout]:
     from axes.models import AccessAttempt
     from django.conf import settings
     from django.utils import timezone
-
-    from portal_lib.login_throttle import USER, group_limit
 
     if not usernames:
         return {}
@@ -207,15 +204,12 @@ def _shown(field: Any, value: Any, names: dict[tuple[str, Any], str]) -> str:
     return str(value)
 
 
-def staff_history(user: Any, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]:
+def staff_history(user: PortalUser, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]:
     """Who changed what of a person's account, profile, WG roles and HQ seats, newest first:
     one line per field changed (from → to), at most ``limit`` lines."""
-    from django.utils.translation import gettext
-
-    from workgroups.models import Section, WorkingGroup
 
     sources = [
-        (gettext("アカウント"), User.history.filter(id=user.pk)),
+        (gettext("アカウント"), User.history.filter(id=user.pk)),  # type: ignore[attr-defined]
         (gettext("職員プロフィール"), StaffProfile.history.filter(user_id=user.pk)),
         (gettext("DX推進WG"), WorkingGroupMembership.history.filter(user_id=user.pk)),
         (gettext("DX推進本部"), HeadquartersMember.history.filter(user_id=user.pk)),
@@ -242,7 +236,7 @@ def staff_history(user: Any, *, limit: int = HISTORY_LIMIT) -> list[HistoryLine]
             f
             for f in model.instance_type._meta.concrete_fields
             if f.name not in _HIDDEN_FIELDS
-            or (f.name == "password" and model is User.history.model)
+            or (f.name == "password" and model is User.history.model)  # type: ignore[attr-defined]
         ]
         by_object: dict[Any, list[Any]] = {}
         for r in rows:
@@ -311,8 +305,6 @@ def wg_overview(plan: Plan | None) -> list[WGRow]:
     """Each WG of ``plan`` with its leaders, member count and warnings (no leader, two
     leaders, a leader from outside the WG's sections), in a fixed number of queries."""
 
-    from workgroups.models import WorkingGroup
-
     if plan is None:
         return []
     wgs = (
@@ -344,7 +336,6 @@ def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
     section is not one of the WG's (lead section or further sections). The one rule: the WG
     screen, a roster preview and the checklist ask it. Reads ``wg.sections`` (prefetch it)
     and each leader's ``profile`` (select it)."""
-    from django.utils.translation import gettext
 
     warnings: list[str] = []
     if not leaders:
@@ -368,9 +359,6 @@ def wg_leader_warnings(wg: Any, leaders: list[Any]) -> list[str]:
 def working_groups_without_leader(plans: Any) -> QuerySet[Any]:
     """The plans' WGs with no active leader (one query to count). The checklist counts it
     and the WG screen's 「WG長がいない」 filter lists it."""
-    from django.db.models import Exists, OuterRef
-
-    from workgroups.models import WorkingGroup
 
     leader = WorkingGroupMembership.objects.filter(
         working_group=OuterRef("pk"),
@@ -411,9 +399,6 @@ def staff_without_section(plan: Plan | None) -> QuerySet[Any]:
 
 def working_groups_with_two_leaders(plans: Any) -> QuerySet[Any]:
     """The plans' WGs led by more than one active person (one query to count)."""
-    from django.db.models import Count
-
-    from workgroups.models import WorkingGroup
 
     leaders = Count(
         "memberships",
@@ -432,9 +417,6 @@ def working_groups_with_two_leaders(plans: Any) -> QuerySet[Any]:
 def working_groups_led_from_outside(plans: Any) -> QuerySet[Any]:
     """The plans' WGs with an active leader whose section is neither the WG's lead section
     nor one of its sections (one query to count)."""
-    from django.db.models import Exists, F, OuterRef
-
-    from workgroups.models import WorkingGroup
 
     in_sections = WorkingGroup.sections.through.objects.filter(
         workinggroup_id=OuterRef("working_group_id"), section_id=OuterRef("user__profile__section")

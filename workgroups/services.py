@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
@@ -22,11 +22,14 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy
 
 from plans.models import Plan
+from plans.selectors import plans_from
+from portal_lib import era
 from portal_lib.accounts import portal_url, set_password_token_generator
 from portal_lib.history import save_with_user, set_history_user
 from portal_lib.people import display_name as person_name
+from portal_lib.sheet_reading import SpreadsheetError
 from portal_lib.versioning import EditConflict, version_bump
-from workgroups import access
+from workgroups import access, roster
 from workgroups.models import (
     ExternalAdvisor,
     Headquarters,
@@ -40,6 +43,9 @@ from workgroups.models import (
     WorkingGroupName,
     new_wg_key,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 
@@ -72,7 +78,7 @@ def staff_create(
     staff_number: str = "",
     kana: str = "",
     job_title: str = "",
-) -> User:
+) -> PortalUser:
     """Create a staff account with its profile. The secretariat also gets the admin."""
     user = User(username=username, email=email, last_name=display_name)
     if password:
@@ -101,7 +107,7 @@ def staff_create(
 
 
 @transaction.atomic
-def dev_login_ensure(*, username: str = "jimukyoku") -> tuple[User, str]:
+def dev_login_ensure(*, username: str = "jimukyoku") -> tuple[PortalUser, str]:
     """A secretariat login for local use, with a fresh random password each call.
 
     Refused in production: there is no default or demo account there.
@@ -138,13 +144,13 @@ MSG_SUPERUSER = access.MSG_SUPERUSER
 MSG_WG_PLAN = "このWGは選択した計画のWGではありません。"
 
 
-def _guard(actor: Any, user: Any) -> None:
+def _guard(actor: PortalUser, user: PortalUser) -> None:
     """Nobody but a superuser changes a superuser (access.may_change_account)."""
     if not access.may_change_account(actor, user):
         raise PermissionDenied(str(MSG_SUPERUSER))
 
 
-def _password_guard(actor: Any, user: Any) -> None:
+def _password_guard(actor: PortalUser, user: PortalUser) -> None:
     """_guard, and a service account is never given a password (access.may_have_password)."""
     _guard(actor, user)
     if not access.may_have_password(user):
@@ -164,7 +170,7 @@ def change_reason(reason: str) -> Iterator[None]:
         _CHANGE_REASON.reset(token)
 
 
-def _history(obj: Any, actor: Any) -> None:
+def _history(obj: Any, actor: PortalUser | None) -> None:
     set_history_user(obj, actor, reason=_CHANGE_REASON.get())
 
 
@@ -175,13 +181,13 @@ MSG_STAFF_WHAT = gettext_lazy("職員の情報")
 NO_PROFILE_VERSION = 1
 
 
-def staff_version_of(user: Any) -> int:
+def staff_version_of(user: PortalUser) -> int:
     """The version a staff form opened now carries (portal_lib.versioning)."""
     version = StaffProfile.objects.filter(user=user).values_list("version", flat=True).first()
     return NO_PROFILE_VERSION if version is None else version
 
 
-def staff_version_check(*, user: Any, version: int | None) -> None:
+def staff_version_check(*, user: PortalUser, version: int | None) -> None:
     """EditConflict when the person's record changed since the form was opened; the profile
     row stays locked until the transaction ends, so no other write slips in between."""
     current = StaffProfile.objects.select_for_update(of=("self",)).filter(user=user).first()
@@ -190,7 +196,7 @@ def staff_version_check(*, user: Any, version: int | None) -> None:
         raise EditConflict(MSG_STAFF_WHAT, current or StaffProfile(user=user, version=saved))
 
 
-def staff_version_bump(*, actor: Any, user: Any) -> None:
+def staff_version_bump(*, actor: PortalUser | None, user: PortalUser) -> None:
     """Every write to a person's account, profile, WG roles or HQ seat calls this once: the
     portal's staff screen, the roster import, the commands and the admin."""
     profile = StaffProfile.objects.select_for_update(of=("self",)).filter(user=user).first()
@@ -209,9 +215,9 @@ def staff_version_bump(*, actor: Any, user: Any) -> None:
 
 def lockout_check(
     *,
-    deactivate: Collection[Any] = (),
-    demote: Collection[Any] = (),
-    unsuper: Collection[Any] = (),
+    deactivate: Collection[PortalUser] = (),
+    demote: Collection[PortalUser] = (),
+    unsuper: Collection[PortalUser] = (),
 ) -> None:
     """``lockout_problems`` for a write: ValidationError with the reasons, nothing written.
 
@@ -232,8 +238,8 @@ def lockout_check(
 @transaction.atomic
 def staff_update(
     *,
-    actor: Any,
-    user: Any,
+    actor: PortalUser,
+    user: PortalUser,
     display_name: str,
     email: str,
     section: Section | None,
@@ -241,7 +247,7 @@ def staff_update(
     staff_number: str | None = None,
     kana: str | None = None,
     job_title: str | None = None,
-) -> Any:
+) -> PortalUser:
     """Change a person's name, mail, section and office-wide role, with history naming actor.
 
     ``staff_number``, ``kana`` and ``job_title`` (from the roster) stay as they are when None.
@@ -282,7 +288,7 @@ def staff_update(
 
 
 @transaction.atomic
-def staff_roles_release(*, actor: Any, user: Any, day: date) -> list[str]:
+def staff_roles_release(*, actor: PortalUser, user: PortalUser, day: date) -> list[str]:
     """Take ``user`` out of every WG and HQ seat of the plans ``day`` reaches (plans_from):
     what a person leaving the city gives up, from the staff screen or a roster alike. Plans
     whose period is over keep them: their records stay as they were."""
@@ -305,7 +311,9 @@ def staff_roles_release(*, actor: Any, user: Any, day: date) -> list[str]:
 
 
 @transaction.atomic
-def staff_set_active(*, actor: Any, user: Any, active: bool, day: date | None = None) -> Any:
+def staff_set_active(
+    *, actor: PortalUser, user: PortalUser, active: bool, day: date | None = None
+) -> PortalUser:
     """Activate or deactivate an account; a deactivated person's sessions end at once, and
     they leave their WGs and HQ seat in the plans from ``day`` (default today) on.
 
@@ -329,7 +337,7 @@ def staff_set_active(*, actor: Any, user: Any, active: bool, day: date | None = 
 
 
 @transaction.atomic
-def staff_review_mail_set(*, actor: Any, user: Any, on: bool) -> bool:
+def staff_review_mail_set(*, actor: PortalUser, user: PortalUser, on: bool) -> bool:
     """Turn a person's review mails (initiatives.notifications) on or off: the person on
     their own mail settings page, or the secretariat on the staff screen. Returns whether
     it changed; the change is kept in the person's history and moves their record's version."""
@@ -347,7 +355,7 @@ def staff_review_mail_set(*, actor: Any, user: Any, on: bool) -> bool:
     return True
 
 
-def sessions_end_for(user: Any) -> int:
+def sessions_end_for(user: PortalUser) -> int:
     """Delete every stored session of ``user`` (sessions live in the database only).
 
     An inactive user is refused by the authentication backend on the next request anyway.
@@ -365,7 +373,7 @@ def sessions_end_for(user: Any) -> int:
 
 
 @transaction.atomic
-def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
+def staff_set_password(*, actor: PortalUser, user: PortalUser, password: str) -> PortalUser:
     """Set a new password (validated by AUTH_PASSWORD_VALIDATORS); other sessions end and the
     person's login lockout lifts (the lockout page tells them to ask the secretariat)."""
     _password_guard(actor, user)
@@ -379,9 +387,10 @@ def staff_set_password(*, actor: Any, user: Any, password: str) -> Any:
     return user
 
 
-def _lockout_clear(user: Any) -> int:
+def _lockout_clear(user: PortalUser) -> int:
     from axes.models import AccessAttempt
 
+    count: int
     count, _ = AccessAttempt.objects.filter(username__iexact=user.get_username()).delete()
     return count
 
@@ -390,7 +399,7 @@ MSG_UNLOCKED = "ログインの制限を解除"
 
 
 @transaction.atomic
-def staff_unlock(*, actor: Any, user: Any) -> int:
+def staff_unlock(*, actor: PortalUser, user: PortalUser) -> int:
     """Lift a person's login lockout: forget their failed logins from every address (django-axes
     records). Returns how many records went; the lift is kept in the person's history."""
     _guard(actor, user)
@@ -401,7 +410,7 @@ def staff_unlock(*, actor: Any, user: Any) -> int:
     return count
 
 
-def staff_password_link(*, user: Any) -> str:
+def staff_password_link(*, user: PortalUser) -> str:
     """A one-time set-password link, valid SET_PASSWORD_LINK_TIMEOUT (void once the password
     changes), on PORTAL_BASE_URL."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
@@ -409,7 +418,7 @@ def staff_password_link(*, user: Any) -> str:
     return portal_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
 
 
-def staff_send_password_link(*, actor: Any, user: Any) -> str:
+def staff_send_password_link(*, actor: PortalUser, user: PortalUser) -> str:
     """Mail the person a one-time link to set their own password; returns the address used."""
     _password_guard(actor, user)
     if not user.email:
@@ -438,7 +447,7 @@ def staff_send_password_link(*, actor: Any, user: Any) -> str:
 
 @transaction.atomic
 def staff_set_wg_roles(
-    *, actor: Any, user: Any, plan: Plan, roles: dict[int, str | None]
+    *, actor: PortalUser, user: PortalUser, plan: Plan, roles: dict[int, str | None]
 ) -> list[str]:
     """Make ``user`` leader or member of the plan's WGs, or take them out (None).
 
@@ -479,7 +488,7 @@ def staff_set_wg_roles(
 
 @transaction.atomic
 def staff_set_hq_seat(
-    *, actor: Any, user: Any, plan: Plan, role: str | None, title: str = ""
+    *, actor: PortalUser, user: PortalUser, plan: Plan, role: str | None, title: str = ""
 ) -> HeadquartersMember | None:
     """Give ``user`` a seat at the plan's DX headquarters (role, 職名), or take it away."""
     _guard(actor, user)
@@ -520,8 +529,8 @@ def staff_set_hq_seat(
 @transaction.atomic
 def staff_save(
     *,
-    actor: Any,
-    user: Any | None,
+    actor: PortalUser,
+    user: PortalUser | None,
     plan: Plan | None,
     username: str = "",
     display_name: str,
@@ -536,7 +545,7 @@ def staff_save(
     job_title: str | None = None,
     version: int | None = None,
     review_mail: bool | None = None,
-) -> tuple[Any, list[str]]:
+) -> tuple[PortalUser, list[str]]:
     """The staff screen's one write: the person, their WG roles and HQ seat, all or nothing.
 
     ``user`` None creates the account (without a usable password: the secretariat then sets
@@ -588,8 +597,8 @@ def staff_save(
 
 def _roles_into_later_plans(
     *,
-    actor: Any,
-    user: Any,
+    actor: PortalUser,
+    user: PortalUser,
     plan: Plan,
     wg_roles: dict[int, str | None],
     hq_role: str | None,
@@ -634,7 +643,7 @@ def _section_names_in_use(exclude: Section | None = None) -> set[str]:
 
 @transaction.atomic
 def section_rename(
-    *, actor: Any, section: Section, new_name: str, effective_fy: int, today_fy: int
+    *, actor: PortalUser, section: Section, new_name: str, effective_fy: int, today_fy: int
 ) -> SectionName:
     """Rename ``section`` from ``effective_fy`` on; records of earlier years keep the old name.
 
@@ -666,7 +675,7 @@ def section_rename(
 
 
 def section_names_apply(
-    *, actor: Any, today_fy: int, sections: list[Section] | None = None
+    *, actor: PortalUser, today_fy: int, sections: list[Section] | None = None
 ) -> list[Section]:
     """Make each section's current name the one in force in ``today_fy``; returns changed."""
     changed = []
@@ -682,14 +691,13 @@ def section_names_apply(
 
 
 def _move_current_references(
-    *, actor: Any, source: Section, target: Section, effective_fy: int, today_fy: int
+    *, actor: PortalUser, source: Section, target: Section, effective_fy: int, today_fy: int
 ) -> int:
     """Point what is current at ``target``: staff (once the merge is in force), and the WGs
     and HQ seats of the plans the merge reaches (plans_from its first day; for a merge next
     year, the plans that start in that year or later). Dated records (projects under way,
     history) and the bodies of a plan whose period is over keep ``source``: that is the point.
     """
-    from portal_lib import era
 
     plans = plans_reached(era.fiscal_year_start(effective_fy))
     if effective_fy > today_fy:
@@ -722,7 +730,7 @@ def _move_current_references(
 @transaction.atomic
 def section_merge(
     *,
-    actor: Any,
+    actor: PortalUser,
     sources: list[Section],
     target_name: str,
     effective_fy: int,
@@ -770,7 +778,7 @@ def section_merge(
 
 @transaction.atomic
 def section_split(
-    *, actor: Any, source: Section, new_names: list[str], effective_fy: int, today_fy: int
+    *, actor: PortalUser, source: Section, new_names: list[str], effective_fy: int, today_fy: int
 ) -> list[Section]:
     """Split ``source`` into new sections from ``effective_fy``; ``source`` ends the year before.
 
@@ -822,14 +830,14 @@ def roster_change_reason(effective: date) -> str:
 @transaction.atomic
 def staff_roster_apply(
     *,
-    actor: Any,
+    actor: PortalUser,
     plan: Plan | None = None,
     data: bytes,
     filename: str,
     effective: date,
     today: date,
     expected_fingerprint: str | None = None,
-) -> Any:
+) -> roster.RosterPreview:
     """Apply a full roster now: the preview (`workgroups.roster.preview_roster`), then its
     writes: add the new, update the changed, deactivate the leaving, add unknown 所属 as new
     sections; WG roles and HQ seats in every plan the 適用日 reaches (``plan``: that one).
@@ -842,8 +850,6 @@ def staff_roster_apply(
     Re-applying the same roster writes nothing at all. Leaving staff are deactivated, never
     deleted. Open reviews of a WG whose leader changed follow the leader.
     """
-    from portal_lib.sheet_reading import SpreadsheetError
-    from workgroups import roster
 
     roster.effective_check(effective, today)
     preview = roster.preview_roster(
@@ -856,7 +862,7 @@ def staff_roster_apply(
     problems: list[str] = []
 
     @contextmanager
-    def row_of(person: Any) -> Iterator[None]:
+    def row_of(person: roster.PersonPlan) -> Iterator[None]:
         # Whatever a write refuses is reported with the person's row, never bare.
         try:
             yield
@@ -876,11 +882,13 @@ def staff_roster_apply(
             sections[name] = section
         plans = preview.plans
 
-        def roster_roles(plan: Plan, state: Any) -> dict[int, str | None]:
+        def roster_roles(plan: Plan, state: roster.PersonState | None) -> dict[int, str | None]:
             wanted = dict(state.wgs) if state is not None else {}
             return {wg.pk: wanted.get(wg.name) for wg in preview.plan_wgs[plan.pk].values()}
 
-        def losses(plan: Plan, user: Any, state: Any) -> dict[int, str | None]:
+        def losses(
+            plan: Plan, user: PortalUser, state: roster.PersonState | None
+        ) -> dict[int, str | None]:
             roles = roster_roles(plan, state)
             held = WorkingGroupMembership.objects.filter(user=user, working_group__plan=plan)
             return {
@@ -889,7 +897,7 @@ def staff_roster_apply(
                 if roles.get(pk) is None
             }
 
-        def release(user: Any, state: Any) -> None:
+        def release(user: PortalUser, state: roster.PersonState | None) -> None:
             for plan in plans:
                 lost = losses(plan, user, state)
                 if lost:
@@ -899,7 +907,7 @@ def staff_roster_apply(
                 ).exists():
                     staff_set_hq_seat(actor=actor, user=user, plan=plan, role=None)
 
-        def take(user: Any, state: Any) -> None:
+        def take(user: PortalUser, state: roster.PersonState) -> None:
             user = User.objects.select_related("profile__section").get(pk=user.pk)
             for plan in plans:
                 staff_set_wg_roles(
@@ -911,6 +919,7 @@ def staff_roster_apply(
 
         # 1. the leavers give up their roles and seats, and their accounts
         for person in preview.leaving:
+            assert person.user is not None  # a leaver is an account the portal has
             with row_of(person):
                 release(person.user, None)
                 # the one deactivation: roles go in the plans from the 適用日 on, never in a
@@ -918,11 +927,13 @@ def staff_roster_apply(
                 staff_set_active(actor=actor, user=person.user, active=False, day=effective)
         # 2. the changed give up the roles and seats they lose
         for person in preview.changed:
+            assert person.user is not None  # a changed person is an account the portal has
             with row_of(person):
                 release(person.user, person.state)
         # 3. the changed take their new section, title, roles and seats
         for person in preview.changed:
             user, state, fields = person.user, person.state, person.changed_fields
+            assert user is not None and state is not None  # on the roster and in the portal
             with row_of(person):
                 if "active" in fields:
                     staff_set_active(actor=actor, user=user, active=True)
@@ -944,6 +955,7 @@ def staff_roster_apply(
         # 4. the new arrive
         for person in preview.new:
             state = person.state
+            assert state is not None  # a new person is on the roster
             with row_of(person):
                 person.user, _changes = staff_save(
                     actor=actor,
@@ -968,15 +980,15 @@ def staff_roster_apply(
 
 
 def staff_password_links_send(
-    *, actor: Any, users: Collection[Any], dry_run: bool = False
-) -> tuple[list[Any], list[str]]:
+    *, actor: PortalUser, users: Collection[PortalUser], dry_run: bool = False
+) -> tuple[list[PortalUser], list[str]]:
     """Mail a set-password link (staff_send_password_link) to each of ``users`` who has no
     usable password yet: the new accounts of a roster import, in one action.
 
     Returns the people mailed (with ``dry_run``: who would be) and a line per person who
     cannot be (no e-mail address, deactivated); those with a password are left alone.
     """
-    sent: list[Any] = []
+    sent: list[PortalUser] = []
     problems: list[str] = []
     for user in users:
         if user.has_usable_password():
@@ -1012,18 +1024,16 @@ BODY_PARTS = ("secretariat", "headquarters", "working_groups", "advisors")
 
 def plans_reached(day: date) -> list[Plan]:
     """The plans an organisation change dated ``day`` is written into (plans_from)."""
-    from plans.selectors import plans_from
 
     return plans_from(day)
 
 
 def _plan_start(plan: Plan) -> date:
-    from portal_lib import era
 
     return era.fiscal_year_start(plan.start_fy)
 
 
-def _copy_members(*, actor: Any, source: WorkingGroup, target: WorkingGroup) -> int:
+def _copy_members(*, actor: PortalUser | None, source: WorkingGroup, target: WorkingGroup) -> int:
     made = 0
     present = set(target.memberships.values_list("user_id", flat=True))
     for m in source.memberships.select_related("user").order_by("pk"):
@@ -1038,7 +1048,7 @@ def _copy_members(*, actor: Any, source: WorkingGroup, target: WorkingGroup) -> 
 
 @transaction.atomic
 def bodies_continue(
-    *, actor: Any, source: Plan, target: Plan, parts: Collection[str] = BODY_PARTS
+    *, actor: PortalUser | None, source: Plan, target: Plan, parts: Collection[str] = BODY_PARTS
 ) -> dict[str, int]:
     """Copy ``source``'s secretariat, headquarters (with every seat), WGs (with sections and
     members) and advisors still under contract into ``target``; returns counts per kind.
@@ -1105,7 +1115,7 @@ def bodies_continue(
                 continue
             if "working_groups" not in parts:
                 continue
-            copy = WorkingGroup(
+            wg_copy = WorkingGroup(
                 plan=target,
                 name=wg.name,
                 key=wg.key,
@@ -1113,15 +1123,15 @@ def bodies_continue(
                 established_fy=wg.established_fy,
                 description=wg.description,
             )
-            save_with_user(copy, actor)
-            copy.sections.set(wg.sections.all())
+            save_with_user(wg_copy, actor)
+            wg_copy.sections.set(wg.sections.all())
             counts["working_groups"] += 1
-            made = _copy_members(actor=actor, source=wg, target=copy)
+            made = _copy_members(actor=actor, source=wg, target=wg_copy)
             counts["memberships"] += made
             if made:
-                touched.update(copy.memberships.values_list("user_id", flat=True))
-            wg_map[wg.pk] = copy
-            by_key[wg.key] = copy
+                touched.update(wg_copy.memberships.values_list("user_id", flat=True))
+            wg_map[wg.pk] = wg_copy
+            by_key[wg.key] = wg_copy
     if "advisors" in parts:
         start = _plan_start(target)
         present = {
@@ -1133,7 +1143,7 @@ def bodies_continue(
                 continue
             if (adv.name, adv.working_group.key if adv.working_group else "") in present:
                 continue
-            copy = ExternalAdvisor(
+            advisor_copy = ExternalAdvisor(
                 plan=target,
                 name=adv.name,
                 affiliation=adv.affiliation,
@@ -1143,7 +1153,7 @@ def bodies_continue(
                 end_date=adv.end_date,
                 user_id=adv.user_id,
             )
-            save_with_user(copy, actor)
+            save_with_user(advisor_copy, actor)
             counts["advisors"] += 1
     for user in User.objects.filter(pk__in=touched):
         staff_version_bump(actor=actor, user=user)
@@ -1163,7 +1173,7 @@ def bodies_missing(plan: Plan) -> list[str]:
 
 
 @transaction.atomic
-def bodies_ensure(plan: Plan, *, actor: Any = None) -> dict[str, int]:
+def bodies_ensure(plan: Plan, *, actor: PortalUser | None = None) -> dict[str, int]:
     """Give a plan found without bodies (a successor created before bodies continued) its
     predecessor's: only the kinds it has none of, so nothing it has is ever touched."""
     missing = bodies_missing(plan)
@@ -1171,7 +1181,9 @@ def bodies_ensure(plan: Plan, *, actor: Any = None) -> dict[str, int]:
         return {}
     if "working_groups" in missing:
         missing.append("advisors")
-    return bodies_continue(actor=actor, source=plan.predecessor, target=plan, parts=missing)
+    predecessor = plan.predecessor
+    assert predecessor is not None  # predecessor_id is set
+    return bodies_continue(actor=actor, source=predecessor, target=plan, parts=missing)
 
 
 BODY_LABELS = {
@@ -1198,7 +1210,6 @@ MSG_EFFECTIVE_RANGE = "適用日は今年度か来年度の日付にしてくだ
 
 
 def _reached_or_error(day: date) -> list[Plan]:
-    from portal_lib import era
 
     today_fy = era.current_fiscal_year(timezone.localdate())
     if not today_fy <= era.fiscal_year_of(day) <= today_fy + 1:
@@ -1214,7 +1225,6 @@ def _reached_or_error(day: date) -> list[Plan]:
 
 def _mid_plan(plan: Plan, day: date) -> bool:
     """``day`` falls inside ``plan``'s period after its first day: records before it stay."""
-    from portal_lib import era
 
     return plan.covers(era.fiscal_year_of(day)) and day > _plan_start(plan)
 
@@ -1226,7 +1236,7 @@ def _wg_in(plan: Plan, key: str) -> WorkingGroup | None:
 @transaction.atomic
 def wg_create(
     *,
-    actor: Any,
+    actor: PortalUser,
     name: str,
     lead_section: Section,
     sections: Collection[Section] = (),
@@ -1234,7 +1244,6 @@ def wg_create(
     description: str = "",
 ) -> list[WorkingGroup]:
     """A new WG from ``effective`` in every plan that date reaches (one key across them)."""
-    from portal_lib import era
 
     name = name.strip()
     if not name:
@@ -1264,7 +1273,7 @@ def wg_create(
 
 @transaction.atomic
 def wg_rename(
-    *, actor: Any, working_group: WorkingGroup, new_name: str, effective: date
+    *, actor: PortalUser, working_group: WorkingGroup, new_name: str, effective: date
 ) -> list[WorkingGroup]:
     """Rename a WG from ``effective``: in the plan whose period the date falls inside, records
     before it keep the old name (WorkingGroupName); later plans' rows take the new name."""
@@ -1301,7 +1310,7 @@ def wg_rename(
     return renamed
 
 
-def _move_initiatives(*, actor: Any, source: WorkingGroup, target: WorkingGroup) -> int:
+def _move_initiatives(*, actor: PortalUser, source: WorkingGroup, target: WorkingGroup) -> int:
     """Point the initiatives of ``source`` at ``target`` (the reverse relation keeps this layer
     free of the initiatives app)."""
     moved = 0
@@ -1313,7 +1322,7 @@ def _move_initiatives(*, actor: Any, source: WorkingGroup, target: WorkingGroup)
     return moved
 
 
-def _wg_close(*, actor: Any, wg: WorkingGroup, plan: Plan, effective: date) -> None:
+def _wg_close(*, actor: PortalUser, wg: WorkingGroup, plan: Plan, effective: date) -> None:
     """End ``wg`` from ``effective``: its people leave; the row stays (dissolved_on) where
     records before the date point at it, and goes from a plan that starts on or after it."""
     people = list(User.objects.filter(wg_memberships__working_group=wg))
@@ -1335,7 +1344,7 @@ def _wg_close(*, actor: Any, wg: WorkingGroup, plan: Plan, effective: date) -> N
 
 @transaction.atomic
 def wg_merge(
-    *, actor: Any, source: WorkingGroup, target: WorkingGroup, effective: date
+    *, actor: PortalUser, source: WorkingGroup, target: WorkingGroup, effective: date
 ) -> dict[str, int]:
     """Merge WG ``source`` into ``target`` from ``effective`` in every plan that date reaches:
     the initiatives move to ``target``, the members join it (as members, unless already in
@@ -1371,7 +1380,7 @@ def wg_merge(
 @transaction.atomic
 def wg_dissolve(
     *,
-    actor: Any,
+    actor: PortalUser,
     working_group: WorkingGroup,
     effective: date,
     reassign_to: WorkingGroup | None = None,
@@ -1379,8 +1388,8 @@ def wg_dissolve(
     """Dissolve a WG from ``effective``: only when it has no initiatives in the plans that date
     reaches, or they are reassigned to ``reassign_to``. Returns the number of plans changed."""
     plans = _reached_or_error(effective)
-    pairs = [(p, _wg_in(p, working_group.key)) for p in plans]
-    pairs = [(p, wg) for p, wg in pairs if wg is not None]
+    found = [(p, _wg_in(p, working_group.key)) for p in plans]
+    pairs = [(p, wg) for p, wg in found if wg is not None]
     if not pairs:
         raise ValidationError("このWGは対象の計画にありません。")
     if reassign_to is not None and reassign_to.key == working_group.key:
@@ -1410,7 +1419,9 @@ def wg_dissolve(
 
 
 @transaction.atomic
-def section_create(*, actor: Any, name: str, department: str = "", order: int = 0) -> Section:
+def section_create(
+    *, actor: PortalUser, name: str, department: str = "", order: int = 0
+) -> Section:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "課名を入力してください。"})
@@ -1425,7 +1436,7 @@ def section_create(*, actor: Any, name: str, department: str = "", order: int = 
 
 @transaction.atomic
 def organisation_set(
-    *, actor: Any, plan: Plan, secretariat_section: Section, hq_name: str
+    *, actor: PortalUser, plan: Plan, secretariat_section: Section, hq_name: str
 ) -> tuple[Secretariat, Headquarters]:
     """The plan's secretariat section and headquarters name (each created when missing)."""
     hq_name = hq_name.strip()
