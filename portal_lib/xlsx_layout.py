@@ -324,6 +324,8 @@ def _row_height(values: Sequence[Any], widths: Sequence[float]) -> float:
     lines = 1
     for value, width in zip(values, widths, strict=False):
         if isinstance(value, str) and value:
+            if "\r" in value:
+                value = value.replace("\r\n", "\n").replace("\r", "\n")  # as clean_text does
             lines = max(lines, lines_needed(value, width))
     return lines * LINE_HEIGHT_PT
 
@@ -490,9 +492,10 @@ def stream_table_xlsxwriter(
     )
     ws.set_row(0, _row_height(header, widths))
     write_cells(ws, 0, header, head_formats)
-    # A row's height stays in the sheet's row table after the row is written; the next row
-    # flushes it, so it is dropped then and nothing grows with the row count.
+    # A row's height stays in the sheet's row tables after the row is written; writing the
+    # next row flushes it to the file, so it is dropped then: nothing grows with the rows.
     row_info = getattr(ws, "row_info", {})
+    row_sizes = getattr(ws, "row_sizes", {})
     written = 0
     for row in itertools.chain(sample, iterator):
         written += 1
@@ -501,5 +504,6 @@ def stream_table_xlsxwriter(
             ws.set_row(written, height)
         write_cells(ws, written, row, body)
         row_info.pop(written - 1, None)
+        row_sizes.pop(written - 1, None)
     ws.autofilter(0, 0, written, max(len(header), 1) - 1)
     return written
