@@ -492,10 +492,6 @@ def stream_table_xlsxwriter(
     )
     ws.set_row(0, _row_height(header, widths))
     write_cells(ws, 0, header, head_formats)
-    # A row's height stays in the sheet's row tables after the row is written; writing the
-    # next row flushes it to the file, so it is dropped then: nothing grows with the rows.
-    row_info = getattr(ws, "row_info", {})
-    row_sizes = getattr(ws, "row_sizes", {})
     written = 0
     for row in itertools.chain(sample, iterator):
         written += 1
@@ -503,7 +499,5 @@ def stream_table_xlsxwriter(
         if height > LINE_HEIGHT_PT:  # a one-line row keeps the default height
             ws.set_row(written, height)
         write_cells(ws, written, row, body)
-        row_info.pop(written - 1, None)
-        row_sizes.pop(written - 1, None)
     ws.autofilter(0, 0, written, max(len(header), 1) - 1)
     return written
