@@ -23,6 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kahoku_dx.settings")
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", 10_000))
 BIG_ROWS = int(os.environ.get("BENCH_BIG_ROWS", 100_000))
 REPEATS = max(3, int(os.environ.get("BENCH_REPEATS", 3)))
+EXPORT_ONLY = os.environ.get("BENCH_EXPORT_ONLY") == "1"  # part 3 alone
 
 
 def progress_rows(codes: list[str], n: int) -> list[list]:
@@ -130,6 +131,85 @@ def stats(times: list[float]) -> str:
     return f"min {min(times):7.2f} s, median {statistics.median(times):7.2f} s"
 
 
+def load() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def export_part(plan, inits, codes) -> float:
+    """Part 3: the BIG_ROWS-row progress export with its print layout (export_xlsx) against
+    django-import-export's export of the same rows; each run in a forked child (peak RSS
+    growth), REPEATS times in alternating order. Returns the ratio of the medians."""
+    import statistics
+    import tempfile
+
+    from django.conf import settings
+    from django.db import transaction
+    from import_export.formats.base_formats import XLSX
+
+    from initiatives.models import ProgressEntry
+    from initiatives.resources import ProgressEntryResource
+    from reporting.exchange import export, sheets
+
+    objs = [
+        ProgressEntry(
+            initiative=inits[r[0]],
+            entry_date=r[1],
+            fiscal_year=r[1].year - (r[1].month < 4),
+            status="on_track",
+            percent=r[3],
+            done_text=r[4],
+            next_steps=r[5],
+        )
+        for r in progress_rows(codes, BIG_ROWS)
+    ]
+    with transaction.atomic():
+        ProgressEntry.objects.bulk_create(objs, batch_size=2000)  # setup only
+    del objs
+
+    def ours_export() -> int:
+        with tempfile.TemporaryFile() as fh:
+            export.export_xlsx(sheets.PROGRESS, plan, fh)
+            return fh.tell()
+
+    def ours_csv() -> int:
+        return sum(len(b) for b in export.export_csv_chunks(sheets.PROGRESS, plan))
+
+    def theirs_export() -> int:
+        qs = ProgressEntry.objects.select_related("initiative__policy")
+        return len(XLSX().export_data(ProgressEntryResource().export(queryset=qs)))
+
+    runs: dict[str, list[tuple[int, float, float]]] = {
+        "ours xlsx": [],
+        "ours csv": [],
+        "import-export xlsx": [],
+    }
+    fns = {"ours xlsx": ours_export, "ours csv": ours_csv, "import-export xlsx": theirs_export}
+    names = list(runs)
+    print(f"\n{BIG_ROWS:,}-row progress export, DEBUG={settings.DEBUG}, load before: {load()}")
+    for n in range(REPEATS):
+        for name in names if n % 2 == 0 else names[::-1]:  # alternate the order
+            runs[name].append(forked(fns[name]))
+    print(f"  load after: {load()}")
+    print(f"  (each run in a forked child; {REPEATS} runs each; peak RSS growth):")
+    for name in names:
+        size = runs[name][0][0]
+        times = [r[2] for r in runs[name]]
+        peaks = [r[1] for r in runs[name]]
+        print(
+            f"  {name:20s} {stats(times)}, peak RSS +{statistics.median(peaks):.0f} MiB median "
+            f"(max +{max(peaks):.0f}), {size / 2**20:.1f} MiB; runs "
+            + " ".join(f"{t:.1f}" for t in times)
+        )
+    med = {k: statistics.median(r[2] for r in v) for k, v in runs.items()}
+    ratio = med["ours xlsx"] / med["import-export xlsx"]
+    peak = max(r[1] for r in runs["ours xlsx"])
+    print(
+        f"  export ratio (medians) export_xlsx / import-export = {ratio:.2f} (goal <= 0.5), "
+        f"export_xlsx peak RSS +{peak:.0f} MiB (goal <= 60)"
+    )
+    return ratio
+
+
 def main() -> None:
     import django
 
@@ -152,7 +232,7 @@ def main() -> None:
         from initiatives.resources import ProgressEntryResource
         from plans.models import Plan
         from portal_lib.sheet_writing import stream_workbook
-        from reporting.exchange import columns, export, sheets, writer
+        from reporting.exchange import columns, sheets, writer
         from reporting.exchange.engine import parse_import
         from reporting.services.loading import plan_load_file
         from workgroups.models import StaffProfile
@@ -175,6 +255,9 @@ def main() -> None:
             f"{REPEATS} repeats"
         )
 
+        if EXPORT_ONLY:
+            export_part(plan, columns.Context.load(plan).initiatives, codes)
+            return
         rows = progress_rows(codes, IMPORT_ROWS)
         data = stream_workbook([("進捗記録", sheets.PROGRESS.header(), rows)])
         tables = [ProgressEntry._meta.db_table, ProgressEntry.history.model._meta.db_table]
@@ -259,54 +342,7 @@ def main() -> None:
         path.unlink()
 
         # --- 100,000-row export: time and peak memory, each in a forked child ------------
-        objs = [
-            ProgressEntry(
-                initiative=inits[r[0]],
-                entry_date=r[1],
-                fiscal_year=r[1].year - (r[1].month < 4),
-                status="on_track",
-                percent=r[3],
-                done_text=r[4],
-                next_steps=r[5],
-            )
-            for r in progress_rows(codes, BIG_ROWS)
-        ]
-        with transaction.atomic():
-            ProgressEntry.objects.bulk_create(objs, batch_size=2000)  # setup only
-        del objs
-
-        def ours_export() -> int:
-            import tempfile
-
-            with tempfile.TemporaryFile() as fh:
-                export.export_xlsx(sheets.PROGRESS, plan, fh)
-                return fh.tell()
-
-        def ours_csv() -> int:
-            return sum(len(b) for b in export.export_csv_chunks(sheets.PROGRESS, plan))
-
-        def theirs_export() -> int:
-            qs = ProgressEntry.objects.select_related("initiative__policy")
-            return len(XLSX().export_data(ProgressEntryResource().export(queryset=qs)))
-
-        runs: dict[str, list[tuple[int, float, float]]] = {
-            "ours xlsx": [],
-            "ours csv": [],
-            "import-export xlsx": [],
-        }
-        fns = {"ours xlsx": ours_export, "ours csv": ours_csv, "import-export xlsx": theirs_export}
-        names = list(runs)
-        for n in range(REPEATS):
-            for name in names if n % 2 == 0 else names[::-1]:
-                runs[name].append(forked(fns[name]))
-        print(f"\n{BIG_ROWS:,}-row progress export (each run in a forked child; peak RSS growth):")
-        for name in names:
-            size = runs[name][0][0]
-            peak = max(r[1] for r in runs[name])
-            print(
-                f"  {name:20s} {stats([r[2] for r in runs[name]])}, "
-                f"peak RSS +{peak:.0f} MiB, {size / 2**20:.1f} MiB"
-            )
+        export_ratio = export_part(plan, inits, codes)
 
         # --- 100,000-row import: preview and confirm, peak memory in a forked child --------
         clear()  # the export's rows go (TRUNCATE on PostgreSQL)
@@ -332,16 +368,13 @@ def main() -> None:
         clear()
 
         med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
-        ex = {k: sorted(r[2] for r in v)[len(v) // 2] for k, v in runs.items()}
         print("\nratios (medians; < 1 means faster):")
         print(f"  import: project / floor         = {med['project'] / med['floor']:.2f}")
         print(
             f"  import: project / import-export = {med['project'] / med['import-export']:.3f}"
             f" (import-export / project = {med['import-export'] / med['project']:.0f}x)"
         )
-        print(
-            f"  export: project / import-export = {ex['ours xlsx'] / ex['import-export xlsx']:.2f}"
-        )
+        print(f"  export: project / import-export = {export_ratio:.2f}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

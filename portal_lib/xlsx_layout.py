@@ -25,7 +25,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
-from portal_lib.sheet_writing import safe_value
+from portal_lib.sheet_writing import column_formats, safe_value, write_cells
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 THIN = Side(style="thin", color="808080")
@@ -46,9 +46,27 @@ PERCENT_FORMAT = "0%"
 PERCENT_1DP_FORMAT = "0.0%"
 
 
+class _CharWidths(dict[str, int]):
+    """Each character's display width, looked up once (a big export measures every text of
+    every row: unicodedata per character was a fifth of its time)."""
+
+    LIMIT = 50_000  # distinct characters remembered; past it they are looked up each time
+
+    def __missing__(self, ch: str) -> int:
+        width = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if len(self) < self.LIMIT:
+            self[ch] = width
+        return width
+
+
+_CHAR_WIDTHS = _CharWidths()
+
+
 def text_width(text: str) -> int:
     """Display width in spreadsheet columns: wide (CJK, full-width) characters count 2."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    if text.isascii():
+        return len(text)  # no ASCII character is wide
+    return sum(map(_CHAR_WIDTHS.__getitem__, text))
 
 
 def _display(value: Any) -> str:
@@ -64,6 +82,8 @@ def _display(value: Any) -> str:
 def lines_needed(text: str, width: float) -> int:
     """How many lines ``text`` takes in a column ``width`` wide (wrapping on every line)."""
     usable = max(width - 1.0, 1.0)  # cell padding
+    if 2 * len(text) <= usable and "\n" not in text:
+        return 1  # fits even if every character is wide: nothing to measure
     return sum(max(1, math.ceil(text_width(part) / usable)) for part in text.split("\n")) or 1
 
 
@@ -284,10 +304,28 @@ def _stream_cell(ws: Any, value: Any, style: StyleArray) -> Cell:
     return cell
 
 
+def _sample_widths(
+    header: Sequence[str], sample: Sequence[Sequence[Any]], min_width: float, max_width: float
+) -> list[float]:
+    """Each column's width from the header and the sampled rows, within bounds."""
+    widths: list[float] = []
+    for col, head in enumerate(header):
+        best = max(min_width, min(text_width(head) + 2.0, max_width))
+        for row in sample:
+            if col < len(row):
+                text = _display(row[col])
+                longest = max((text_width(p) for p in text.split("\n")), default=0)
+                best = max(best, min(longest + 2.0, max_width))
+        widths.append(best)
+    return widths
+
+
 def _row_height(values: Sequence[Any], widths: Sequence[float]) -> float:
     lines = 1
     for value, width in zip(values, widths, strict=False):
         if isinstance(value, str) and value:
+            if "\r" in value:
+                value = value.replace("\r\n", "\n").replace("\r", "\n")  # as clean_text does
             lines = max(lines, lines_needed(value, width))
     return lines * LINE_HEIGHT_PT
 
@@ -318,15 +356,8 @@ def stream_table(
     formats = number_formats or {}
     iterator = iter(rows)
     sample = [list(r) for _, r in zip(range(sample_rows), iterator, strict=False)]
-    widths: list[float] = []
-    for col, head in enumerate(header):
-        best = max(min_width, min(text_width(head) + 2.0, max_width))
-        for row in sample:
-            if col < len(row):
-                text = _display(row[col])
-                longest = max((text_width(p) for p in text.split("\n")), default=0)
-                best = max(best, min(longest + 2.0, max_width))
-        widths.append(best)
+    widths = _sample_widths(header, sample, min_width, max_width)
+    for col, best in enumerate(widths):
         ws.column_dimensions[get_column_letter(col + 1)].width = best
     print_setup(
         ws,
@@ -355,4 +386,118 @@ def stream_table(
         ws.row_dimensions.pop(written + 1, None)
     last = get_column_letter(max(len(header), 1))
     ws.auto_filter.ref = f"A1:{last}{written + 1}"  # written with the sheet's tail
+    return written
+
+
+# --------------------------------------------------------------------------------------------
+# The same look written with XlsxWriter (constant memory): the big exports
+# --------------------------------------------------------------------------------------------
+# Format properties matching the openpyxl styles above (one home for the colours).
+
+_BORDER_COLOR = "#" + THIN.color.rgb[-6:]
+XW_HEADER_STYLE = {
+    "bold": True,
+    "pattern": 1,
+    "bg_color": "#" + HEADER_FILL.fgColor.rgb[-6:],
+    "border": 1,
+    "border_color": _BORDER_COLOR,
+    "text_wrap": True,
+    "valign": "vcenter",
+    "align": "center",
+}
+XW_BODY_STYLE = {"border": 1, "border_color": _BORDER_COLOR, "text_wrap": True, "valign": "top"}
+PAPER_A4 = 9
+
+
+def xlsxwriter_width(width: float) -> int:
+    """The pixels to give XlsxWriter's ``set_column_pixels`` so that the file stores
+    ``width`` (as openpyxl does): XlsxWriter stores pixels * 256 // 7 / 256 characters."""
+    return round(width * 7)
+
+
+def print_setup_xlsxwriter(
+    ws: Any,
+    *,
+    landscape: bool,
+    header_rows: tuple[int, int] | None,
+    freeze: str | None = None,
+    title: str = "",
+) -> None:
+    """``print_setup`` for an XlsxWriter worksheet: the same page, read back the same."""
+    ws.set_paper(PAPER_A4)
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    # One page wide, as many pages down as needed. XlsxWriter leaves out fitToWidth="1" (the
+    # schema's default), which openpyxl then reads as unset: "1" as text is written out.
+    ws.fit_to_pages("1", 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.center_horizontally()
+    if header_rows:
+        ws.repeat_rows(header_rows[0] - 1, header_rows[1] - 1)
+    if freeze:
+        ws.freeze_panes(freeze)
+    header = "&L" + title[:200].replace("&", "&&") if title else ""
+    ws.set_header(header, {"margin": 0.3})
+    ws.set_footer("&C&P / &N&R印刷日 &D", {"margin": 0.3})
+
+
+def stream_table_xlsxwriter(
+    wb: Any,
+    ws: Any,
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    landscape: bool,
+    title: str = "",
+    number_formats: dict[int, str] | None = None,
+    freeze_column: int = 1,
+    sample_rows: int = SAMPLE_ROWS,
+    min_width: float = MIN_WIDTH,
+    max_width: float = MAX_WIDTH,
+) -> int:
+    """``stream_table`` for an XlsxWriter worksheet in constant-memory mode (a workbook of
+    ``sheet_writing.streamed_xlsxwriter``); returns the number of data rows written.
+
+    The same page and look: widths from the header and the first ``sample_rows`` rows, the
+    bold filled header repeated on every page and frozen, bordered wrapped body cells with
+    ``number_formats`` by 0-based column index, each row the height its wrapped text needs,
+    the auto filter over the whole table. One format per column, shared by its cells; every
+    value through the safe-cell rule (``sheet_writing.write_cells``).
+    """
+    formats = number_formats or {}
+    iterator = iter(rows)
+    sample = [list(r) for _, r in zip(range(sample_rows), iterator, strict=False)]
+    widths = _sample_widths(header, sample, min_width, max_width)
+    for col, width in enumerate(widths):
+        # A plain format of its own per column (it looks like the default): XlsxWriter joins
+        # neighbouring columns of equal settings into one <col min max>, which Excel reads
+        # but openpyxl gives only to the first column of the range.
+        ws.set_column_pixels(col, col, xlsxwriter_width(width), wb.add_format())
+    print_setup_xlsxwriter(
+        ws,
+        landscape=landscape,
+        header_rows=(1, 1),
+        freeze=f"{get_column_letter(freeze_column + 1)}2",
+        title=title,
+    )
+    head_formats = column_formats(wb, [XW_HEADER_STYLE] * len(header))
+    body = column_formats(
+        wb,
+        [
+            {**XW_BODY_STYLE, "num_format": formats[col]} if col in formats else XW_BODY_STYLE
+            for col in range(len(header))
+        ],
+    )
+    ws.set_row(0, _row_height(header, widths))
+    write_cells(ws, 0, header, head_formats)
+    written = 0
+    for row in itertools.chain(sample, iterator):
+        written += 1
+        height = _row_height(row, widths)
+        if height > LINE_HEIGHT_PT:  # a one-line row keeps the default height
+            ws.set_row(written, height)
+        write_cells(ws, written, row, body)
+    ws.autofilter(0, 0, written, max(len(header), 1) - 1)
     return written

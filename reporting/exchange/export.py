@@ -10,6 +10,7 @@ with nothing to change. Exports are streamed: memory stays bounded at 100,000 ro
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -22,8 +23,14 @@ from initiatives.models import UNGRADED, Indicator, SystemGroup, grade_text
 from initiatives.selectors import attach_counted_actuals, indicator_grade
 from plans.models import Plan
 from portal_lib import xlsx_layout as xl
-from portal_lib.disk import write_only_workbook
-from portal_lib.sheet_writing import csv_bytes, csv_chunks, save_workbook, set_cell
+from portal_lib.sheet_writing import (
+    clean_text,
+    csv_bytes,
+    csv_chunks,
+    save_workbook,
+    set_cell,
+    streamed_xlsxwriter,
+)
 from reporting.exchange.columns import DATE_PARSERS, Column, Spec, p_group, p_percent
 from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
 
@@ -105,9 +112,13 @@ def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> byte
     formats.update(
         {len(spec.columns) + i: e.number_format for i, e in enumerate(extras) if e.number_format}
     )
-    with write_only_workbook(f"export {spec.slug}") as wb:  # a full disk: the 503 page
-        ws = wb.create_sheet(title=spec.title[:31])
-        xl.stream_table(
+    out = target if target is not None else io.BytesIO()
+    # XlsxWriter in constant-memory mode: rows stream to a temporary file (a full disk: the
+    # 503 page), every cell through the safe-cell rule, the print layout of xlsx_layout.
+    with streamed_xlsxwriter(f"export {spec.slug}", out) as wb:
+        ws = wb.add_worksheet(clean_text(spec.title)[:31])
+        xl.stream_table_xlsxwriter(
+            wb,
             ws,
             header(spec, extras),
             _xlsx_rows(spec, export_rows(spec, plan, extras)),
@@ -115,7 +126,7 @@ def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> byte
             title=spec.title,
             number_formats=formats,
         )
-        return save_workbook(wb, target)
+    return b"" if target is not None else out.getvalue()
 
 
 def export_csv(spec: Spec, plan: Plan) -> bytes:
