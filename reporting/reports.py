@@ -24,15 +24,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from initiatives import workflow
-from initiatives.models import (
-    GRADE_RULE_TEXT,
-    UNGRADED,
-    Grade,
-    ProgressStatus,
-    ReportSnapshot,
-    Review,
-    grade_label,
-)
+from initiatives.models import GRADE_RULE_TEXT, UNGRADED, Grade, ProgressStatus, Review, grade_label
 from initiatives.selectors import (
     FIGURE_PERCENT,
     ROLLUP_RULE_TEXT,
@@ -49,6 +41,7 @@ from plans.models import Plan
 from portal_lib import era
 from portal_lib import xlsx_layout as xl
 from portal_lib.sheet_writing import set_cell
+from reporting.models import ReportSnapshot
 from reporting.selectors.dashboard import dashboard_for, dashboard_initiatives
 
 # 2: rollups carry reported/unreported and grades; initiatives carry indicators and the

@@ -13,7 +13,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from initiatives import workflow
-from initiatives.models import ReportSnapshot, Review
+from initiatives.models import Review
+from reporting.models import ReportSnapshot
 from reporting.reports import is_frozen_state, snapshot_view_data, snapshot_workbook
 from tests.factory import REVIEW_COMPLETE, initiative, make_progress, make_review
 

@@ -26,11 +26,11 @@ from initiatives.models import (
     IndicatorValue,
     Initiative,
     OnlineProcedure,
-    ReportSnapshot,
     Review,
     StandardSystem,
 )
 from portal_lib import xlsx_layout as xl
+from reporting.models import ReportSnapshot
 from reporting.reports import snapshot_workbook
 from reporting.services.loading import plan_load_file
 from tests.factory import PLAN_CODE, initiative, make_progress, make_review
