@@ -29,10 +29,12 @@ from portal_lib.versioning import EditConflict, last_editor
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
 from reporting.models import ReportSnapshot
-from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
 from reporting.selectors import dashboard, schedule
+from reporting.selectors.meeting_reports import snapshot_view_data
 from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
+from reporting.services.meeting_reports import report_snapshot_create
 from reporting.version_views import default_comparison
+from reporting.workbooks.meeting_report import snapshot_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
 
 

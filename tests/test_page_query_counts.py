@@ -41,7 +41,7 @@ from initiatives.models import (
 from plans.models import Plan, PlanVersion, ScheduleCell, ScheduleItem, ScheduleRow
 from reporting.api.accounts import service_account_create
 from reporting.models import ReportSnapshot
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from reporting.services.versions import plan_create_next, version_freeze
 from tests.factory import (
     PASSWORD,

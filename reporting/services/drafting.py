@@ -25,6 +25,7 @@ from initiatives.services import indicator_create, indicator_update
 from plans.models import (
     BasicPolicy,
     Plan,
+    PlanChapter,
     PlanStatus,
     PlanVersion,
     ScheduleCell,
@@ -35,6 +36,7 @@ from portal_lib import era
 from portal_lib.history import delete_with_user, save_with_user, set_history_user
 from portal_lib.versioning import check_version, is_versioned, locked, version_bump
 from reporting import chapter_facts
+from reporting.selectors.summary import plan_summary, rollup_text
 from reporting.services.schedule import _delete_row
 
 MSG_NOT_EDITABLE = gettext_lazy(
@@ -65,6 +67,8 @@ def _draft_among(plan: Plan, versions: list[PlanVersion]) -> PlanVersion | None:
 def editable(plan: Plan) -> bool:
     """A draft plan, or a plan with a draft revision open: the lifecycle's one rule
     (reporting.services.versions.plan_is_editable)."""
+    # Imported here, the one real cycle: reporting.services.versions imports this module
+    # (successor_chapter_text) at its top.
     from reporting.services.versions import plan_is_editable
 
     return plan_is_editable(plan)
@@ -665,8 +669,6 @@ def predecessor_results_text(summary: Any) -> str:
     (reporting.selectors.summary.PlanSummary): what was achieved per policy, the countable
     targets' results, what continues and why, and what is left to do. Plain chapter text
     (### sub-headings, - bullets), to be edited like any chapter."""
-    from reporting.closing import rollup_text
-
     plan = summary.plan
     last = summary.final_year
     period = f"{_year(plan.start_fy)}〜{_year(plan.end_fy)}"
@@ -768,8 +770,6 @@ def predecessor_chapter_fill(
     Text that differs from the generated text is replaced only with ``overwrite`` and the
     ``revision`` the person saw when confirming (EditConflict if it was saved since);
     otherwise ChapterWouldOverwrite. History names the actor."""
-    from plans.models import PlanChapter
-
     plan = _lock_editable(plan)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError(str(MSG_NOT_A_DRAFT))
@@ -806,7 +806,5 @@ def predecessor_chapter_fill(
 
 def predecessor_results_text_for(plan: Plan, today: Any = None) -> str:
     """predecessor_results_text of ``plan``'s previous plan ("" when it has none)."""
-    from reporting.selectors.summary import plan_summary
-
     source = plan.predecessor
     return predecessor_results_text(plan_summary(source, today)) if source is not None else ""

@@ -20,7 +20,7 @@ from plans.models import IssuedPrecision, Plan, PlanChapter, PlanStatus, PlanVer
 from portal_lib import date_bounds, era
 from portal_lib.history import save_with_user
 from portal_lib.versioning import check_version, locked, version_bump
-from reporting.plan_content import plan_content
+from reporting.selectors.plan_content import plan_content
 from reporting.services.drafting import successor_chapter_text
 from workgroups import services as workgroups_services
 

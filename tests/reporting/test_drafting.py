@@ -24,7 +24,7 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
-from reporting.plan_content import plan_content, version_content
+from reporting.selectors.plan_content import plan_content, version_content
 from reporting.services import drafting
 from reporting.services.versions import plan_adopt, plan_create_next, plan_revision_open
 from tests.factory import make_progress

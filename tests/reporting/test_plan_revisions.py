@@ -13,7 +13,7 @@ from django.urls import reverse
 from initiatives.models import Initiative
 from plans.models import IssuedPrecision, Plan, PlanStatus, PlanVersion
 from plans.selectors import current_plan, plan_in_force_on
-from reporting.plan_content import version_content
+from reporting.selectors.plan_content import version_content
 from reporting.services.versions import (
     chapter_update,
     open_revision,

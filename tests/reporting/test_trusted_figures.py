@@ -31,8 +31,8 @@ from initiatives.models import (
 )
 from portal_lib import xlsx_layout as xl
 from reporting.models import ReportSnapshot
-from reporting.reports import snapshot_workbook
 from reporting.services.loading import plan_load_file
+from reporting.workbooks.meeting_report import snapshot_workbook
 from tests.factory import PLAN_CODE, initiative, make_progress, make_review
 
 pytestmark = pytest.mark.django_db
