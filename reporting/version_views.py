@@ -17,6 +17,7 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from plans import services as plan_services
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import plan_in_force_on
 from portal_lib import era, xlsx_layout
@@ -189,7 +190,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
                     request, f"「{plan.name}」{version.label}を決定し、内容を確定しました。"
                 )
             elif action == "in_force":
-                services.plan_put_in_force(actor=request.user, plan=plan)
+                plan_services.plan_put_in_force(actor=request.user, plan=plan)
                 messages.success(request, f"「{plan.name}」を施行中にしました。")
             elif action == "revision_open":
                 form = RevisionOpenForm(request.POST, auto_id=_plan_auto_id(plan))
@@ -308,8 +309,8 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def _chapter(self, pk: int, number: int) -> PlanChapter:
         version = _version(pk)
-        if not services.chapter_is_editable(version):
-            raise PermissionDenied(services.MSG_CHAPTER_FROZEN)
+        if not plan_services.chapter_is_editable(version):
+            raise PermissionDenied(plan_services.MSG_CHAPTER_FROZEN)
         chapter = version.chapters.filter(number=number).first()
         if chapter is None:
             raise Http404("章が見つかりません。")
@@ -335,7 +336,7 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form, **kwargs))
         try:
-            saved = services.chapter_update(
+            saved = plan_services.chapter_update(
                 actor=request.user,
                 chapter=chapter,
                 version=form.cleaned_data["version"],

@@ -16,9 +16,9 @@ from plans.models import (
     Plan,
     PlanStatus,
 )
+from plans.services import locked_plan
 from portal_lib import era
 from portal_lib.history import save_with_user
-from reporting.services.versions import locked_plan
 from workgroups.models import WorkingGroup
 
 # --------------------------------------------------------------------------------------------

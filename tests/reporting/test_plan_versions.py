@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from initiatives.models import Initiative
 from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion
 from plans.selectors import current_plan, plan_in_force_on
+from plans.services import plan_put_in_force
 from reporting.content_diff import ADDED, CHANGED, REMOVED, content_differences
 from reporting.selectors.plan_content import plan_content, version_content
-from reporting.services.versions import plan_adopt, plan_create_next, plan_put_in_force
+from reporting.services.versions import plan_adopt, plan_create_next
 
 pytestmark = pytest.mark.django_db
 
