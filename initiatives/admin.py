@@ -31,7 +31,6 @@ from initiatives.models import (
     OnlineProcedure,
     ProgressEntry,
     ProjectUnderWay,
-    ReportSnapshot,
     Review,
     ReviewEvent,
     StandardSystem,
@@ -329,11 +328,3 @@ class StandardSystemAdmin(ImportExportHistoryAdmin):
     list_filter = ["group", "phase", "section"]
     search_fields = ["name", "note"]
     list_select_related = ["group", "section"]
-
-
-@admin.register(ReportSnapshot)
-class ReportSnapshotAdmin(admin.ModelAdmin):
-    list_display = ["title", "fiscal_year", "taken_on", "taken_by"]
-    list_filter = ["fiscal_year", "plan"]
-    search_fields = ["title"]
-    readonly_fields = ["data", "taken_at", "taken_by"]

@@ -992,41 +992,6 @@ class StandardSystem(models.Model):
             )
 
 
-REPORT_DOCUMENT_NUMBER_MAX = 20  # 「資料2」「資料2-1」「参考資料3」: short by nature
-
-
-class ReportSnapshot(models.Model):
-    """A frozen picture of progress for a headquarters meeting."""
-
-    plan = models.ForeignKey(
-        Plan, verbose_name=_("計画"), on_delete=models.CASCADE, related_name="snapshots"
-    )
-    fiscal_year = models.PositiveIntegerField(_("年度"), validators=FY_VALIDATORS)
-    title = models.CharField(_("表題"), max_length=200)
-    taken_on = models.DateField(_("基準日"), default=date.today)
-    taken_at = models.DateTimeField(_("作成日時"), auto_now_add=True)
-    taken_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("作成者"),
-        null=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    data = models.JSONField(_("内容"), default=dict)
-    # 「資料2」: the number the meeting's agenda gives the paper, printed at its top right.
-    document_number = models.CharField(
-        _("資料番号"), max_length=REPORT_DOCUMENT_NUMBER_MAX, blank=True, default=""
-    )
-
-    class Meta:
-        verbose_name = _("本部会議資料(スナップショット)")
-        verbose_name_plural = _("本部会議資料(スナップショット)")
-        ordering = ["-taken_at"]
-
-    def __str__(self) -> str:
-        return f"{self.title} ({self.taken_on})"
-
-
 def progress_dates_out_of_bounds(plans: Any, today: date) -> models.Q:
     """Progress entries dated outside their bounds (portal_lib.date_bounds.progress_entry),
     as one condition over ``plans`` (the admin's list filter, the data migration's report)."""

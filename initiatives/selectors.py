@@ -37,7 +37,6 @@ from initiatives.models import (
     ProgressEntry,
     ProgressStatus,
     ProjectUnderWay,
-    ReportSnapshot,
     Review,
     ReviewEvent,
     StandardSystem,
@@ -546,7 +545,9 @@ def headquarters_overview(fiscal_year: int, today: date) -> HeadquartersOverview
 
 def _since_last_report(plan: Plan) -> SinceReport | None:
     last = (
-        ReportSnapshot.objects.filter(plan=plan)
+        # The meeting reports through the plan's reverse relation: the model is reporting's
+        # (reporting.models.ReportSnapshot), a layer above, so it is not imported here.
+        plan.snapshots.all()
         .order_by("-taken_at", "-pk")
         .values("pk", "title", "taken_on", "taken_at", "data__overall__percent")
         .first()

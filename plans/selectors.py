@@ -11,7 +11,7 @@ from datetime import date
 from django.http import HttpRequest
 from django.utils import timezone
 
-from plans.models import Plan, PlanStatus
+from plans.models import Plan, PlanStatus, PlanVersion
 from portal_lib import era
 
 
@@ -148,3 +148,23 @@ def plans_from(day: date) -> list[Plan]:
         .exclude(status=PlanStatus.ENDED)
         .order_by("start_fy", "code")
     )
+
+
+def open_revision(plan: Plan) -> PlanVersion | None:
+    """The revision (第2.1版 …) being drafted on an adopted plan, if one is open."""
+    return (
+        plan.versions.filter(revision_of__isnull=False, frozen_at__isnull=True)
+        .order_by("-pk")
+        .first()
+    )
+
+
+def plan_is_editable(plan: Plan) -> bool:
+    """Whether the plan's content (policies, initiatives, indicators, table 4-1, chapters) may
+    be edited: a draft plan, or an adopted plan with an open draft revision. The adopted
+    versions' frozen content never changes either way."""
+    if plan.status == PlanStatus.DRAFT:
+        return True
+    if plan.status == PlanStatus.ENDED:
+        return False
+    return open_revision(plan) is not None

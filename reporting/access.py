@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.http import Http404
 
-from initiatives.models import ReportSnapshot
+from reporting.models import ReportSnapshot
 from workgroups.access import roles_for
 
 if TYPE_CHECKING:

@@ -1,7 +1,7 @@
 """Facts the data knows, written into a plan's chapter text, and years the text names.
 
 A chapter may hold placeholders such as 「{計画期間}」; they are filled from the plan's content
-(reporting.plan_content) wherever a chapter is shown or exported, so that the text never
+(reporting.selectors.plan_content) wherever a chapter is shown or exported, so that the text never
 states a period, a name or a version the data does not. Full-width braces (｛計画名｝, as a
 Japanese input method types them) are read too. Unknown names are left as typed.
 

@@ -2,7 +2,8 @@
 
 Secretariat and headquarters read it. The screen shows the whole report (a document, like
 the plan's print view) and prints on A4 landscape with every approved review's text;
-``?format=docx|pdf|xlsx`` downloads the same report (reporting.closing).
+``?format=docx|pdf|xlsx`` downloads the same report (reporting.documents.closing,
+reporting.workbooks.summary).
 """
 
 from __future__ import annotations
@@ -20,15 +21,16 @@ from plans.models import Plan
 from plans.selectors import plan_and_year
 from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
 from portal_lib.sheet_writing import XLSX_CONTENT_TYPE
-from reporting import closing
-from reporting.docx_parts import DOCX_CONTENT_TYPE
-from reporting.selectors.summary import plan_summary
+from reporting.documents.closing import closing_document, closing_pdf
+from reporting.documents.parts import DOCX_CONTENT_TYPE
+from reporting.selectors.summary import decision_total, filename, plan_summary
+from reporting.workbooks.summary import closing_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin
 
 FORMATS = {
-    "docx": (closing.closing_document, DOCX_CONTENT_TYPE),
-    "pdf": (closing.closing_pdf, PDF_CONTENT_TYPE),
-    "xlsx": (closing.closing_workbook, XLSX_CONTENT_TYPE),
+    "docx": (closing_document, DOCX_CONTENT_TYPE),
+    "pdf": (closing_pdf, PDF_CONTENT_TYPE),
+    "xlsx": (closing_workbook, XLSX_CONTENT_TYPE),
 }
 
 
@@ -60,10 +62,10 @@ class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
             except OfficeError as exc:
                 messages.error(request, str(exc))
                 return redirect(f"{reverse('reporting:summary')}?plan={quote(plan.code)}")
-            return _attachment(data, closing.filename(summary, fmt), content_type)
+            return _attachment(data, filename(summary, fmt), content_type)
         plans = Plan.objects.order_by("start_fy", "code")
         return self.render_to_response(
             self.get_context_data(
-                summary=summary, plans=plans, decision_total=closing.decision_total(summary)
+                summary=summary, plans=plans, decision_total=decision_total(summary)
             )
         )

@@ -1,4 +1,4 @@
-"""Differences between two plan contents (reporting.plan_content dicts), frozen or live.
+"""Differences between two plan contents (reporting.selectors.plan_content dicts), frozen or live.
 
 Items are matched by their keys in the plan (policy number, initiative number within its
 policy, project and indicator names, table 4-1 item title and line, chapter number), never
@@ -6,7 +6,7 @@ by database ids, so a version frozen years ago compares with today's draft. Chan
 carries a diff by tokens (``tokenize``: Japanese has no spaces to diff words by, so each
 kanji, hiragana and punctuation mark is a token, while a number, a Latin word and a katakana
 word are one token each), so 「2023年度」→「2031年度」 reads as a replaced number. The
-screen and the 新旧対照表 (``reporting.comparison_document``) both show these boundaries.
+screen and the 新旧対照表 (``reporting.selectors.comparison``) both show these boundaries.
 The token diff is bounded (size, cost, and a time budget per comparison); past it, a line
 diff with a note.
 """

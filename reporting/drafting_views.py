@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
+from plans import services as plan_services
 from plans.models import BasicPolicy, Plan, ScheduleItem, ScheduleRow
+from plans.selectors import plan_is_editable
 from portal_lib import era
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from reporting import chapter_facts
@@ -117,7 +119,7 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
         facts = services.plain_facts(plan, version)
         ctx.update(
             plan=plan,
-            editable=services.editable(plan),
+            editable=plan_is_editable(plan),
             version=version,
             chapters=[
                 (c, chapter_facts.fill(c.title, facts))
@@ -131,7 +133,7 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
             action_labels=ACTION_LABELS,
         )
         if not ctx["editable"]:
-            ctx["not_editable"] = services.not_editable_message(plan)
+            ctx["not_editable"] = plan_services.not_editable_message(plan)
         return ctx
 
 
@@ -148,8 +150,8 @@ class DraftFormView(DraftPlanMixin, TemplateView):
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # Who may come first (anonymous → login, others → 403), then whether the plan is drafted.
         if request.user.is_authenticated and roles_for(request.user).secretariat:
-            if not services.editable(self.plan):
-                return refused(request, self.plan, services.not_editable_message(self.plan))
+            if not plan_is_editable(self.plan):
+                return refused(request, self.plan, plan_services.not_editable_message(self.plan))
         return super().dispatch(request, *args, **kwargs)
 
     def get_object(self) -> Any:
@@ -191,7 +193,7 @@ class DraftFormView(DraftPlanMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form, obj=obj))
         try:
             saved = self.save(form, obj)
-        except services.NotEditable as exc:
+        except plan_services.NotEditable as exc:
             return refused(request, self.plan, str(exc))
         except EditConflict as exc:
             show_conflict(form, exc)
@@ -235,7 +237,7 @@ class PolicyFormView(DraftFormView):
         }
 
     def save(self, form: Any, obj: Any) -> Any:
-        return services.policy_save(
+        return plan_services.policy_save(
             actor=self.request.user, plan=self.plan, policy=obj, **form.cleaned_data
         )
 
@@ -366,7 +368,7 @@ class ScheduleItemFormView(DraftFormView):
         return {"title": obj.title} if obj is not None else {}
 
     def save(self, form: Any, obj: Any) -> Any:
-        return services.schedule_item_save(
+        return plan_services.schedule_item_save(
             actor=self.request.user, plan=self.plan, item=obj, **form.cleaned_data
         )
 
@@ -418,7 +420,7 @@ ACTIONS: dict[str, tuple[Any, str, Any, Any, str, str]] = {
     "policy": (
         BasicPolicy.objects,
         "plan",
-        lambda a, o, d: services.policy_move(actor=a, policy=o, direction=d),
+        lambda a, o, d: plan_services.policy_move(actor=a, policy=o, direction=d),
         lambda a, o: services.policy_delete(actor=a, policy=o),
         "基本方針",
         "policies",
@@ -450,7 +452,7 @@ ACTIONS: dict[str, tuple[Any, str, Any, Any, str, str]] = {
     "item": (
         ScheduleItem.objects.select_related("plan"),
         "plan",
-        lambda a, o, d: services.schedule_item_move(actor=a, item=o, direction=d),
+        lambda a, o, d: plan_services.schedule_item_move(actor=a, item=o, direction=d),
         lambda a, o: services.schedule_item_delete(actor=a, item=o),
         "表4-1の項目",
         "schedule",
@@ -485,7 +487,7 @@ class DraftActionView(DraftPlanMixin, View):
                 messages.info(request, f"{noun}「{label}」はこれ以上移動できません。")
             else:
                 messages.success(request, f"{noun}「{label}」を移動しました。")
-        except services.NotEditable as exc:
+        except plan_services.NotEditable as exc:
             return refused(request, self.plan, str(exc))
         except ValidationError as exc:
             for message in exc.messages:
@@ -509,7 +511,7 @@ class PredecessorChapterView(DraftPlanMixin, View):
             chapter = services.predecessor_chapter_fill(
                 actor=request.user, plan=self.plan, overwrite=overwrite, revision=revision
             )
-        except services.NotEditable as exc:
+        except plan_services.NotEditable as exc:
             return refused(request, self.plan, str(exc))
         except services.ChapterWouldOverwrite as exc:
             return render(

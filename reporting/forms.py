@@ -9,12 +9,12 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from initiatives.models import REPORT_DOCUMENT_NUMBER_MAX
 from plans.models import Plan, PlanStatus
 from portal_lib import era
 from portal_lib.forms import EraDateField, FiscalYearField
 from portal_lib.versioning import VersionedFormMixin
 from reporting.chapter_facts import PLACEHOLDER_HELP
+from reporting.models import REPORT_DOCUMENT_NUMBER_MAX
 from reporting.services.carry_over import carry_over_refusal
 
 

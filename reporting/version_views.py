@@ -17,16 +17,18 @@ from django.shortcuts import redirect
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
+from plans import services as plan_services
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import plan_in_force_on
 from portal_lib import era, xlsx_layout
 from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
 from portal_lib.sheet_writing import XLSX_CONTENT_TYPE, set_cell
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
-from reporting import comparison, comparison_document, figures
-from reporting.comparison import Source
 from reporting.content_diff import content_differences
-from reporting.document import (
+from reporting.documents import figures
+from reporting.documents.comparison import comparison_docx, comparison_pdf
+from reporting.documents.parts import DOCX_CONTENT_TYPE
+from reporting.documents.plan import (
     FIGURE_LINE,
     as_of_label,
     cover_date,
@@ -35,7 +37,6 @@ from reporting.document import (
     plan_pdf,
     schedule_grid,
 )
-from reporting.docx_parts import DOCX_CONTENT_TYPE
 from reporting.forms import (
     AdoptForm,
     ChapterForm,
@@ -44,12 +45,15 @@ from reporting.forms import (
     RevisionOpenForm,
     VersionCompareForm,
 )
-from reporting.plan_content import (
+from reporting.selectors import comparison
+from reporting.selectors.comparison import Source
+from reporting.selectors.plan_content import (
     NoContentError,
     document_content,
     version_content,
 )
 from reporting.services import versions as services
+from reporting.workbooks.comparison import comparison_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
 
 
@@ -186,7 +190,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
                     request, f"「{plan.name}」{version.label}を決定し、内容を確定しました。"
                 )
             elif action == "in_force":
-                services.plan_put_in_force(actor=request.user, plan=plan)
+                plan_services.plan_put_in_force(actor=request.user, plan=plan)
                 messages.success(request, f"「{plan.name}」を施行中にしました。")
             elif action == "revision_open":
                 form = RevisionOpenForm(request.POST, auto_id=_plan_auto_id(plan))
@@ -305,8 +309,8 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def _chapter(self, pk: int, number: int) -> PlanChapter:
         version = _version(pk)
-        if not services.chapter_is_editable(version):
-            raise PermissionDenied(services.MSG_CHAPTER_FROZEN)
+        if not plan_services.chapter_is_editable(version):
+            raise PermissionDenied(plan_services.MSG_CHAPTER_FROZEN)
         chapter = version.chapters.filter(number=number).first()
         if chapter is None:
             raise Http404("章が見つかりません。")
@@ -332,7 +336,7 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form, **kwargs))
         try:
-            saved = services.chapter_update(
+            saved = plan_services.chapter_update(
                 actor=request.user,
                 chapter=chapter,
                 version=form.cleaned_data["version"],
@@ -376,10 +380,8 @@ class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
             "form": form,
             "differences": None,
             "plan": None,
-            "order": order
-            if order in comparison_document.ORDERS
-            else comparison_document.AFTER_LEFT,
-            "order_choices": comparison_document.order_choices(),
+            "order": order if order in comparison.ORDERS else comparison.AFTER_LEFT,
+            "order_choices": comparison.order_choices(),
         }
         if form.is_bound and form.is_valid():
             a, b = _source(form.cleaned_data["a"]), _source(form.cleaned_data["b"])
@@ -409,26 +411,26 @@ class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def _document(self, ctx: dict[str, Any], kind: str) -> HttpResponse | None:
         """The 新旧対照表 file, or None with a message on the page (no PDF could be made)."""
-        table = comparison_document.comparison_table(ctx["a"], ctx["b"])
+        table = comparison.comparison_table(ctx["a"], ctx["b"])
         order = ctx["order"]
         if kind == "docx":
             data, content_type = (
-                comparison_document.comparison_docx(table, order=order),
+                comparison_docx(table, order=order),
                 DOCX_CONTENT_TYPE,
             )
         elif kind == "xlsx":
             data, content_type = (
-                comparison_document.comparison_workbook(table, order=order),
+                comparison_workbook(table, order=order),
                 XLSX_CONTENT_TYPE,
             )
         else:
             try:
-                data = comparison_document.comparison_pdf(table, order=order)
+                data = comparison_pdf(table, order=order)
             except OfficeError as exc:
                 messages.error(self.request, str(exc))
                 return None
             content_type = PDF_CONTENT_TYPE
-        return _attachment(data, comparison_document.filename(table, kind), content_type)
+        return _attachment(data, comparison.filename(table, kind), content_type)
 
 
 def _differences_workbook(ctx: dict[str, Any]) -> bytes:

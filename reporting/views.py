@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from initiatives.models import PUBLIC_FIELDS, Initiative, ReportSnapshot
+from initiatives.models import PUBLIC_FIELDS, Initiative
 from initiatives.services import initiative_publication_update
 from plans.models import Plan, PlanStatus
 from plans.selectors import current_plan, default_fiscal_year, plan_and_year, plans_for_selection
@@ -28,10 +28,13 @@ from portal_lib.people import display_name
 from portal_lib.versioning import EditConflict, last_editor
 from reporting.access import get_snapshot_for_user
 from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
-from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
+from reporting.models import ReportSnapshot
 from reporting.selectors import dashboard, schedule
+from reporting.selectors.meeting_reports import snapshot_view_data
 from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
+from reporting.services.meeting_reports import report_snapshot_create
 from reporting.version_views import default_comparison
+from reporting.workbooks.meeting_report import snapshot_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
 
 

@@ -4,13 +4,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from initiatives.models import (
-    Indicator,
-    IndicatorValue,
-    OnlineProcedure,
-    ReportSnapshot,
-    ReviewEvent,
-)
+from initiatives.models import Indicator, IndicatorValue, OnlineProcedure, ReviewEvent
+from reporting.models import ReportSnapshot
 from tests.factory import initiative, make_progress, make_review
 
 pytestmark = pytest.mark.django_db

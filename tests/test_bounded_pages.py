@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives.models import Initiative, ProgressEntry, ReportSnapshot, Review
+from initiatives.models import Initiative, ProgressEntry, Review
 from initiatives.selectors import HOME_LIST_LIMIT, PROGRESS_PAGE_SIZE
+from reporting.models import ReportSnapshot
 from reporting.public_views import PUBLIC_PAGE_SIZE
 from reporting.views import PUBLICATION_PAGE_SIZE, REPORT_PAGE_SIZE
 from tests.factory import PLAN_CODE, REVIEW_COMPLETE, initiative

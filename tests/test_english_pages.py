@@ -22,7 +22,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from initiatives import services
-from initiatives.models import IndicatorValue, ReportSnapshot, StandardSystem
+from initiatives.models import IndicatorValue, StandardSystem
+from reporting.models import ReportSnapshot
 from tests.factory import (
     initiative,
     make_indicator,

@@ -35,13 +35,13 @@ from initiatives.models import (
     Initiative,
     ProgressEntry,
     ProjectUnderWay,
-    ReportSnapshot,
     Review,
     StandardSystem,
 )
 from plans.models import Plan, PlanVersion, ScheduleCell, ScheduleItem, ScheduleRow
 from reporting.api.accounts import service_account_create
-from reporting.reports import report_snapshot_create
+from reporting.models import ReportSnapshot
+from reporting.services.meeting_reports import report_snapshot_create
 from reporting.services.versions import plan_create_next, version_freeze
 from tests.factory import (
     PASSWORD,

@@ -39,13 +39,13 @@ from initiatives.models import (
     IndicatorValue,
     OnlineProcedure,
     ProjectUnderWay,
-    ReportSnapshot,
     ReviewEvent,
     StandardSystem,
 )
 from plans.models import PlanVersion, ScheduleItem, ScheduleRow
 from reporting.api.accounts import service_account_create
-from reporting.reports import report_snapshot_create
+from reporting.models import ReportSnapshot
+from reporting.services.meeting_reports import report_snapshot_create
 from tests.factory import Personas, initiative, make_procedure, make_progress, make_review
 
 pytestmark = pytest.mark.django_db

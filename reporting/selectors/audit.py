@@ -47,6 +47,8 @@ from django.utils.translation import gettext, gettext_noop
 from portal_lib import era
 from portal_lib.people import display_name
 from portal_lib.templatetags.portal_format import wareki_time
+from workgroups.models import StaffProfile
+from workgroups.selectors import lockouts
 from workgroups.services import MSG_UNLOCKED
 
 PAGE_SIZE = 50
@@ -486,8 +488,6 @@ def _dated(qs: QuerySet, name: str, f: LoginFilter) -> QuerySet:
 def _login_union(f: LoginFilter) -> QuerySet | None:
     from axes.models import AccessFailureLog, AccessLog
 
-    from workgroups.models import StaffProfile
-
     def shape(qs: QuerySet, kind: Any, at: str, username: str, ip: Any, by: Any) -> QuerySet:
         return (
             qs.order_by()
@@ -606,8 +606,6 @@ def current_lockouts() -> list[LockedPerson]:
     newest first, at most LOCKED_SHOWN, with their account where there is one."""
     from axes.helpers import get_cool_off
     from axes.models import AccessAttempt
-
-    from workgroups.selectors import lockouts
 
     since = timezone.now() - (get_cool_off() or timedelta(0))
     recent = (

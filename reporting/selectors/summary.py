@@ -49,6 +49,7 @@ from initiatives.selectors import (
     initiatives_with_latest_progress,
     progress_percent,
     rollup,
+    rollup_figure,
     target_rows,
 )
 from plans.models import BasicPolicy, Plan
@@ -411,3 +412,33 @@ def plan_summary(plan: Plan, today: date | None = None) -> PlanSummary:
         decisions=decisions,
         as_of=as_of,
     )
+
+
+# How the summary reads in its files (reporting.documents.closing, reporting.workbooks.summary,
+# the download's name): the title, the PDCA columns, the file name and the one-line figures.
+
+TITLE = "計画期間の総括"
+PDCA = (
+    ("Plan(計画)", "plan_text"),
+    ("Do(実行)", "do_text"),
+    ("Check(評価)", "check_text"),
+    ("Act(改善)", "act_text"),
+)
+
+
+def filename(summary: PlanSummary, suffix: str) -> str:
+    return f"{summary.plan.name} {TITLE}.{suffix}"
+
+
+def rollup_text(r: Any) -> str:
+    """A roll-up in one line: its figure by the one rule (rollup_figure) and its basis."""
+    return f"{rollup_figure(r)}(報告 {r.reported}/{r.total}件)"
+
+
+def as_of_text(summary: PlanSummary) -> str:
+    return era.format_date(summary.as_of) if summary.as_of else ""
+
+
+def decision_total(summary: PlanSummary) -> int:
+    """The decisions table's 「計」: every initiative counted once, in one of its rows."""
+    return sum(n for _key, _label, n in summary.decisions)

@@ -9,13 +9,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from initiatives.models import Indicator, Initiative, ProjectUnderWay, Review
+from initiatives.selectors import attach_counted_actuals
 from plans.models import (
     BasicPolicy,
     Plan,
     PlanStatus,
 )
+from plans.services import locked_plan
 from portal_lib import era
 from portal_lib.history import save_with_user
+from workgroups.models import WorkingGroup
 
 # --------------------------------------------------------------------------------------------
 # Carrying initiatives over into the next plan (issue 5)
@@ -71,8 +75,6 @@ def _abolished_in_target(target_plan: Plan, initiatives: list[Any]) -> set[int]:
     running the carry-over again does not bring them back."""
     from django.db.models import Q, Subquery
 
-    from initiatives.models import Initiative
-
     if not initiatives:
         return set()
     policies_ever = BasicPolicy.history.filter(plan_id=target_plan.pk).values("id")
@@ -91,8 +93,6 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
     Only the source plan's final-year review (its end_fy) approved by headquarters decides:
     継続・拡充・見直し carry the initiative, 完了・廃止 end it; a decision not approved yet is
     「未承認」 and carries nothing."""
-    from initiatives.models import Initiative, Review
-
     initiatives = list(
         Initiative.objects.for_plan(source_plan)
         .select_related("policy", "working_group", "lead_section")
@@ -160,8 +160,6 @@ def _last_actual(indicator: Any) -> tuple[Any, int] | None:
 
 
 def _source_indicators(src: Any) -> list[Any]:
-    from initiatives.selectors import attach_counted_actuals
-
     indicators = list(src.indicators.prefetch_related("values"))
     attach_counted_actuals(indicators)
     return indicators
@@ -175,8 +173,6 @@ def _baseline(ind: Any) -> tuple[Any, Any]:
 def _carry_children(src: Any, ini: Any, user: Any) -> None:
     """The projects under way and the indicators go with the initiative; an indicator's last
     actual becomes its baseline (targets are set afresh in the new plan)."""
-    from initiatives.models import Indicator, ProjectUnderWay
-
     for project in src.projects.all():
         save_with_user(
             ProjectUnderWay(
@@ -209,8 +205,6 @@ def _refresh(src: Any, review: Any, user: Any, target_plan: Plan) -> Any | None:
     """Bring an initiative carried earlier up to date: the decision and Act text of the
     approved final-year review, indicator baselines from the latest actuals (indicators are
     matched by name; one the drafters removed is not brought back). Nothing is created."""
-    from initiatives.models import Initiative
-
     ini = (
         Initiative.objects.select_for_update(of=("self",))
         .filter(policy__plan=target_plan, carried_from=src)
@@ -264,10 +258,6 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> Carry
     concurrent runs write once. Policies are matched by number; an initiative keeps its
     number unless the target policy already uses it.
     """
-    from initiatives.models import Initiative
-    from reporting.services.versions import locked_plan
-    from workgroups.models import WorkingGroup
-
     refusal = carry_over_refusal(source_plan=source_plan, target_plan=target_plan)
     if refusal:
         raise ValidationError(refusal)

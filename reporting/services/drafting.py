@@ -3,8 +3,10 @@
 A plan is drafted while it is editable: a draft plan, or a plan with a draft revision (an
 unfrozen version newer than its last frozen one). Every write locks the plan row first, so
 that no write lands while the plan is being adopted, and refuses with MSG_NOT_EDITABLE when
-the plan is no longer editable. History names the actor (save_with_user); initiatives and
-indicators carry an optimistic-lock version (portal_lib.versioning).
+the plan is no longer editable (plans.services.lock_editable; the basic policies' and
+schedule items' own writes are plans.services too). History names the actor
+(save_with_user); initiatives and indicators carry an optimistic-lock version
+(portal_lib.versioning).
 """
 
 from __future__ import annotations
@@ -14,9 +16,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.db.models import Max
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
@@ -25,28 +26,20 @@ from initiatives.services import indicator_create, indicator_update
 from plans.models import (
     BasicPolicy,
     Plan,
+    PlanChapter,
     PlanStatus,
     PlanVersion,
     ScheduleCell,
     ScheduleItem,
     ScheduleRow,
 )
+from plans.services import lock_editable, move_row, next_number
 from portal_lib import era
 from portal_lib.history import delete_with_user, save_with_user, set_history_user
-from portal_lib.versioning import check_version, is_versioned, locked, version_bump
+from portal_lib.versioning import check_version, locked, version_bump
 from reporting import chapter_facts
+from reporting.selectors.summary import plan_summary, rollup_text
 from reporting.services.schedule import _delete_row
-
-MSG_NOT_EDITABLE = gettext_lazy(
-    "「%(name)s」は決定済みのため、内容を変更できません。"
-    "変更するには改定版(次の版)の下書きを作成してください。"
-)
-PARK = 30000  # a unique number or order parked out of the way while two rows swap
-
-
-class NotEditable(PermissionDenied):
-    """The plan is adopted (or in force, or ended) with no draft revision open."""
-
 
 # --- which plans are drafted -------------------------------------------------------------------
 
@@ -62,14 +55,6 @@ def _draft_among(plan: Plan, versions: list[PlanVersion]) -> PlanVersion | None:
     return max(unfrozen, key=lambda v: v.pk) if unfrozen else None
 
 
-def editable(plan: Plan) -> bool:
-    """A draft plan, or a plan with a draft revision open: the lifecycle's one rule
-    (reporting.services.versions.plan_is_editable)."""
-    from reporting.services.versions import plan_is_editable
-
-    return plan_is_editable(plan)
-
-
 def draft_version(plan: Plan) -> PlanVersion | None:
     """The version being drafted (its chapters are the draft's text), or None."""
     return _draft_among(plan, list(plan.versions.all()))
@@ -80,18 +65,6 @@ def text_version(plan: Plan) -> PlanVersion | None:
     versions = list(plan.versions.all())
     latest = max(versions, key=lambda v: (v.issued_fy, v.number), default=None)
     return _draft_among(plan, versions) or latest
-
-
-def not_editable_message(plan: Plan) -> str:
-    return MSG_NOT_EDITABLE % {"name": plan.name}
-
-
-def _lock_editable(plan: Plan) -> Plan:
-    """The plan row locked for this transaction; NotEditable unless it is being drafted."""
-    current = Plan.objects.select_for_update().get(pk=plan.pk)
-    if not editable(current):
-        raise NotEditable(not_editable_message(current))
-    return current
 
 
 # --- chapter text ------------------------------------------------------------------------------
@@ -197,82 +170,12 @@ def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list
     return warnings
 
 
-# --- moving rows with a unique number ------------------------------------------------------
-
-
-def _swap(actor: Any, a: Any, b: Any, field: str) -> None:
-    """Exchange ``field`` (unique among siblings) between rows ``a`` and ``b``."""
-    va, vb = getattr(a, field), getattr(b, field)
-    # Parked with a plain UPDATE: the parked value is never a real state, so not history.
-    type(a)._default_manager.filter(pk=a.pk).update(**{field: PARK + va})
-    for obj, value in ((b, va), (a, vb)):
-        setattr(obj, field, value)
-        if is_versioned(obj):
-            version_bump(obj)
-        save_with_user(obj, actor)
-
-
-def _neighbour(qs: models.QuerySet, obj: Any, field: str, direction: str) -> Any:
-    if direction == "up":
-        return qs.filter(**{f"{field}__lt": getattr(obj, field)}).order_by(f"-{field}").first()
-    if direction == "down":
-        return qs.filter(**{f"{field}__gt": getattr(obj, field)}).order_by(field).first()
-    raise ValidationError("移動の向きが不明です。")
-
-
-def _move(actor: Any, qs: models.QuerySet, obj: Any, field: str, direction: str) -> bool:
-    other = _neighbour(qs, obj, field, direction)
-    if other is None:
-        return False
-    _swap(actor, obj, other, field)
-    return True
-
-
-def _next_number(qs: models.QuerySet, field: str) -> int:
-    return (qs.aggregate(m=Max(field))["m"] or 0) + 1
-
-
 # --- basic policies ---------------------------------------------------------------------------
 
 
 @transaction.atomic
-def policy_save(
-    *,
-    actor: Any,
-    plan: Plan,
-    policy: BasicPolicy | None = None,
-    number: int | None,
-    title: str,
-    heading: str = "",
-    summary: str = "",
-    classification: str = "",
-) -> BasicPolicy:
-    """Add a basic policy (number None: after the last) or edit one."""
-    plan = _lock_editable(plan)
-    siblings = BasicPolicy.objects.filter(plan=plan)
-    if policy is not None:
-        policy = siblings.get(pk=policy.pk)
-    if number is None:
-        number = policy.number if policy else _next_number(siblings, "number")
-    if siblings.filter(number=number).exclude(pk=policy.pk if policy else None).exists():
-        raise ValidationError({"number": f"基本方針{number}はすでにあります。"})
-    policy = policy or BasicPolicy(plan=plan)
-    policy.number, policy.title, policy.heading = number, title, heading
-    policy.summary, policy.classification = summary, classification
-    save_with_user(policy, actor)
-    return policy
-
-
-@transaction.atomic
-def policy_move(*, actor: Any, policy: BasicPolicy, direction: str) -> bool:
-    plan = _lock_editable(policy.plan)
-    qs = BasicPolicy.objects.filter(plan=plan)
-    return _move(actor, qs, qs.get(pk=policy.pk), "number", direction)
-
-
-@transaction.atomic
 def policy_delete(*, actor: Any, policy: BasicPolicy) -> None:
-    _lock_editable(policy.plan)
+    lock_editable(policy.plan)
     if policy.initiatives.exists():
         raise ValidationError(
             f"基本方針{policy.number}には取り組みがあるため削除できません。"
@@ -310,7 +213,7 @@ def initiative_save(
     """Add an initiative or edit one (moving it to another policy or WG is an edit too).
 
     A number left empty is the next free one in the policy; a taken number is refused."""
-    plan = _lock_editable(plan)
+    plan = lock_editable(plan)
     _check_in_plan(plan, policy=policy, working_group=working_group)
     if initiative is not None:
         current = locked(initiative)
@@ -325,7 +228,7 @@ def initiative_save(
         number = (
             current.number
             if current.pk and current.policy_id == policy.pk
-            else _next_number(siblings, "number")
+            else next_number(siblings, "number")
         )
     if siblings.filter(number=number).exists():
         raise ValidationError(
@@ -346,16 +249,16 @@ def initiative_save(
 
 @transaction.atomic
 def initiative_move(*, actor: Any, initiative: Initiative, direction: str) -> bool:
-    _lock_editable(initiative.policy.plan)
+    lock_editable(initiative.policy.plan)
     qs = Initiative.objects.filter(policy_id=initiative.policy_id)
-    return _move(actor, qs, qs.get(pk=initiative.pk), "number", direction)
+    return move_row(actor, qs, qs.get(pk=initiative.pk), "number", direction)
 
 
 @transaction.atomic
 def initiative_delete(*, actor: Any, initiative: Initiative) -> None:
     """Abolish an initiative from the draft (one carried from the old plan too), with its
     projects and indicators; refused once it has progress records or PDCA reviews."""
-    _lock_editable(initiative.policy.plan)
+    lock_editable(initiative.policy.plan)
     if initiative.progress_entries.exists() or initiative.reviews.exists():
         raise ValidationError(
             f"取り組み{initiative.code}には進捗記録または振り返りがあるため削除できません。"
@@ -391,7 +294,7 @@ def project_save(
     name: str,
     section: Any,
 ) -> ProjectUnderWay:
-    _lock_editable(initiative.policy.plan)
+    lock_editable(initiative.policy.plan)
     siblings = ProjectUnderWay.objects.filter(initiative=initiative)
     if project is not None:
         project = siblings.get(pk=project.pk)
@@ -402,7 +305,7 @@ def project_save(
     except era.EraError as exc:
         raise ValidationError({"era_label": str(exc)}) from exc
     if project is None:
-        project = ProjectUnderWay(initiative=initiative, order=_next_number(siblings, "order"))
+        project = ProjectUnderWay(initiative=initiative, order=next_number(siblings, "order"))
     project.era_label, project.fiscal_year = era_label, fiscal_year
     project.name, project.section = name, section
     save_with_user(project, actor)
@@ -411,7 +314,7 @@ def project_save(
 
 @transaction.atomic
 def project_move(*, actor: Any, project: ProjectUnderWay, direction: str) -> bool:
-    _lock_editable(project.initiative.policy.plan)
+    lock_editable(project.initiative.policy.plan)
     projects = list(project.initiative.projects.order_by("order", "pk"))
     i = next(n for n, p in enumerate(projects) if p.pk == project.pk)
     j = i - 1 if direction == "up" else i + 1 if direction == "down" else -1
@@ -427,7 +330,7 @@ def project_move(*, actor: Any, project: ProjectUnderWay, direction: str) -> boo
 
 @transaction.atomic
 def project_delete(*, actor: Any, project: ProjectUnderWay) -> None:
-    _lock_editable(project.initiative.policy.plan)
+    lock_editable(project.initiative.policy.plan)
     delete_with_user(project, actor)
 
 
@@ -456,7 +359,7 @@ def indicator_save(
 ) -> Indicator:
     """An indicator with a target per fiscal year of the plan's period (the indicator rules
     themselves are initiatives.services')."""
-    plan = _lock_editable(initiative.policy.plan)
+    plan = lock_editable(initiative.policy.plan)
     years = set(plan.fiscal_years)
     if any(fy not in years for fy in targets):
         raise ValidationError("目標値は計画期間の年度にだけ設定できます。")
@@ -483,7 +386,7 @@ def indicator_save(
 
 @transaction.atomic
 def indicator_move(*, actor: Any, indicator: Indicator, direction: str) -> bool:
-    _lock_editable(indicator.initiative.policy.plan)
+    lock_editable(indicator.initiative.policy.plan)
     indicators = list(indicator.initiative.indicators.order_by("order", "name"))
     i = next(n for n, x in enumerate(indicators) if x.pk == indicator.pk)
     j = i - 1 if direction == "up" else i + 1 if direction == "down" else -1
@@ -506,7 +409,7 @@ def _indicator_delete(indicator: Indicator, actor: Any) -> None:
 
 @transaction.atomic
 def indicator_delete(*, actor: Any, indicator: Indicator) -> None:
-    _lock_editable(indicator.initiative.policy.plan)
+    lock_editable(indicator.initiative.policy.plan)
     if indicator.values.filter(actual__isnull=False).exists():
         raise ValidationError(f"指標「{indicator.name}」には実績値があるため削除できません。")
     _indicator_delete(indicator, actor)
@@ -525,30 +428,8 @@ class CellInput:
 
 
 @transaction.atomic
-def schedule_item_save(
-    *, actor: Any, plan: Plan, item: ScheduleItem | None = None, title: str
-) -> ScheduleItem:
-    plan = _lock_editable(plan)
-    siblings = ScheduleItem.objects.filter(plan=plan)
-    if item is not None:
-        item = siblings.get(pk=item.pk)
-    else:
-        item = ScheduleItem(plan=plan, order=_next_number(siblings, "order"))
-    item.title = title
-    save_with_user(item, actor)
-    return item
-
-
-@transaction.atomic
-def schedule_item_move(*, actor: Any, item: ScheduleItem, direction: str) -> bool:
-    plan = _lock_editable(item.plan)
-    qs = ScheduleItem.objects.filter(plan=plan)
-    return _move(actor, qs, qs.get(pk=item.pk), "order", direction)
-
-
-@transaction.atomic
 def schedule_item_delete(*, actor: Any, item: ScheduleItem) -> None:
-    _lock_editable(item.plan)
+    lock_editable(item.plan)
     for row in item.rows.all():
         _delete_row(row, actor)
     delete_with_user(item, actor)
@@ -602,14 +483,14 @@ def schedule_row_save(
     cells: Mapping[int, CellInput],
 ) -> ScheduleRow:
     """A line of table 4-1 with its cells for the new period's years (empty text: no cell)."""
-    plan = _lock_editable(item.plan)
+    plan = lock_editable(item.plan)
     if initiative is not None and initiative.policy.plan_id != plan.pk:
         raise ValidationError({"initiative": "この計画の取り組みを選んでください。"})
     siblings = ScheduleRow.objects.filter(item=item)
     if row is not None:
         row = siblings.get(pk=row.pk)
     else:
-        row = ScheduleRow(item=item, line=_next_number(siblings, "line"))
+        row = ScheduleRow(item=item, line=next_number(siblings, "line"))
     row.sub_title, row.initiative = sub_title, initiative
     save_with_user(row, actor)
     _set_cells(actor, plan, row, cells)
@@ -618,14 +499,14 @@ def schedule_row_save(
 
 @transaction.atomic
 def schedule_row_move(*, actor: Any, row: ScheduleRow, direction: str) -> bool:
-    _lock_editable(row.item.plan)
+    lock_editable(row.item.plan)
     qs = ScheduleRow.objects.filter(item_id=row.item_id)
-    return _move(actor, qs, qs.get(pk=row.pk), "line", direction)
+    return move_row(actor, qs, qs.get(pk=row.pk), "line", direction)
 
 
 @transaction.atomic
 def schedule_row_delete(*, actor: Any, row: ScheduleRow) -> None:
-    _lock_editable(row.item.plan)
+    lock_editable(row.item.plan)
     _delete_row(row, actor)
 
 
@@ -665,8 +546,6 @@ def predecessor_results_text(summary: Any) -> str:
     (reporting.selectors.summary.PlanSummary): what was achieved per policy, the countable
     targets' results, what continues and why, and what is left to do. Plain chapter text
     (### sub-headings, - bullets), to be edited like any chapter."""
-    from reporting.closing import rollup_text
-
     plan = summary.plan
     last = summary.final_year
     period = f"{_year(plan.start_fy)}〜{_year(plan.end_fy)}"
@@ -768,9 +647,7 @@ def predecessor_chapter_fill(
     Text that differs from the generated text is replaced only with ``overwrite`` and the
     ``revision`` the person saw when confirming (EditConflict if it was saved since);
     otherwise ChapterWouldOverwrite. History names the actor."""
-    from plans.models import PlanChapter
-
-    plan = _lock_editable(plan)
+    plan = lock_editable(plan)
     if plan.status != PlanStatus.DRAFT:
         raise ValidationError(str(MSG_NOT_A_DRAFT))
     source = plan.predecessor
@@ -784,7 +661,7 @@ def predecessor_chapter_fill(
     if chapter is None:
         chapter = PlanChapter(
             version=version,
-            number=_next_number(version.chapters.all(), "number"),
+            number=next_number(version.chapters.all(), "number"),
             title=PREDECESSOR_CHAPTER_TITLE,
             body=text,
         )
@@ -806,7 +683,5 @@ def predecessor_chapter_fill(
 
 def predecessor_results_text_for(plan: Plan, today: Any = None) -> str:
     """predecessor_results_text of ``plan``'s previous plan ("" when it has none)."""
-    from reporting.selectors.summary import plan_summary
-
     source = plan.predecessor
     return predecessor_results_text(plan_summary(source, today)) if source is not None else ""

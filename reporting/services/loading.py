@@ -11,6 +11,14 @@ from typing import Any
 from django.conf import settings
 from django.db import models, transaction
 
+from initiatives.models import (
+    CountableTarget,
+    Initiative,
+    OnlineProcedure,
+    ProjectUnderWay,
+    StandardSystem,
+    SystemGroup,
+)
 from plans.models import (
     MARKERS,
     BasicPolicy,
@@ -28,6 +36,7 @@ from plans.models import (
 from portal_lib import era
 from portal_lib.history import save_with_user
 from reporting.services.versions import version_freeze
+from workgroups.models import Headquarters, HeadquartersMember, Secretariat, Section, WorkingGroup
 
 DEFAULT_PLAN_FILE = Path(settings.BASE_DIR) / "fixtures" / "kahoku_dx_plan.json"
 # The national list of the 27 procedures (the plan names only the number).
@@ -120,21 +129,6 @@ def plan_load_document(
     ``reset`` is true, in which case document fields are restored to the document's text.
     Progress, reviews and other operational data are never touched.
     """
-    from initiatives.models import (
-        CountableTarget,
-        Initiative,
-        ProjectUnderWay,
-        StandardSystem,
-        SystemGroup,
-    )
-    from workgroups.models import (
-        Headquarters,
-        HeadquartersMember,
-        Secretariat,
-        Section,
-        WorkingGroup,
-    )
-
     report = LoadReport()
     up = _Upserter(reset=reset, report=report, user=user)
 
@@ -354,9 +348,6 @@ def procedures_load_document(
     default) with 未着手: the list says which procedures, not where the city stands.
     Status, dates and confirmation are never touched, not even with ``reset``.
     """
-    from initiatives.models import CountableTarget, OnlineProcedure
-    from workgroups.models import Section
-
     report = report or LoadReport()
     up = _Upserter(reset=reset, report=report, user=user)
     with transaction.atomic():

@@ -14,6 +14,8 @@ from plans.models import (
     ScheduleRow,
 )
 from portal_lib.history import delete_with_user, save_with_user
+from reporting import table41
+from reporting.table41 import linked_to_row
 
 # --------------------------------------------------------------------------------------------
 # Table 4-1 import (issue 4). The file is parsed and compared in reporting/table41.py; this writes.
@@ -33,8 +35,6 @@ def schedule_import_apply(
     browser re-posts); if the changes differ from the preview the user saw
     (``expected_fingerprint``), nothing is written and ScheduleChangedError is raised.
     """
-    from reporting import table41
-
     with transaction.atomic():
         # Lock the plan row so two confirmations cannot interleave.
         Plan.objects.select_for_update().filter(pk=plan.pk).first()
@@ -117,8 +117,6 @@ def schedule_import_apply(
 
 
 def _delete_row(row: ScheduleRow, user: Any) -> None:
-    from reporting.table41 import linked_to_row
-
     # SET_NULL would unlink these with a plain UPDATE and no history; do it visibly.
     for obj in linked_to_row(row):
         obj.schedule_row = None

@@ -1,4 +1,8 @@
-"""A plan's life in the portal: the next plan drafted from this one, adopted, in force.
+"""A plan's life in the portal: the next plan drafted from this one, adopted, revised.
+
+The steps here write beyond the plan (the next plan's bodies in workgroups) or freeze its
+content (which reads the initiatives); the lifecycle lock, putting a plan in force and the
+chapters' text write only the plan and are plans.services.
 
 A version freezes the plan's content when it is adopted (PlanVersion.content), so that a
 comparison or the printed document of 第1.0版 shows 第1.0版 whatever was edited since.
@@ -6,43 +10,26 @@ comparison or the printed document of 第1.0版 shows 第1.0版 whatever was edi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from plans.models import IssuedPrecision, Plan, PlanChapter, PlanStatus, PlanVersion
-from portal_lib import date_bounds, era
+from plans.selectors import open_revision
+from plans.services import (
+    check_decided_on,
+    check_no_overlap_in_force,
+    locked_plan,
+    unique_or_message,
+)
+from portal_lib import era
 from portal_lib.history import save_with_user
-from portal_lib.versioning import check_version, locked, version_bump
-from reporting.plan_content import plan_content
+from reporting.selectors.plan_content import plan_content
 from reporting.services.drafting import successor_chapter_text
 from workgroups import services as workgroups_services
-
-
-def open_revision(plan: Plan) -> PlanVersion | None:
-    """The revision (第2.1版 …) being drafted on an adopted plan, if one is open."""
-    return (
-        plan.versions.filter(revision_of__isnull=False, frozen_at__isnull=True)
-        .order_by("-pk")
-        .first()
-    )
-
-
-def plan_is_editable(plan: Plan) -> bool:
-    """Whether the plan's content (policies, initiatives, indicators, table 4-1, chapters) may
-    be edited: a draft plan, or an adopted plan with an open draft revision. The adopted
-    versions' frozen content never changes either way."""
-    if plan.status == PlanStatus.DRAFT:
-        return True
-    if plan.status == PlanStatus.ENDED:
-        return False
-    return open_revision(plan) is not None
 
 
 @transaction.atomic
@@ -72,68 +59,6 @@ def _copy_chapters(*, actor: Any, source: PlanVersion | None, target: PlanVersio
             ),
             actor,
         )
-
-
-# --------------------------------------------------------------------------------------------
-# Locks: any number of concurrent posts write once, the others get a clear message
-# --------------------------------------------------------------------------------------------
-
-# pg_advisory_xact_lock key of the plan lifecycle ("KHDX" + 1): taken by every step that
-# decides which plan is in force, so two steps never both see "no other plan in force".
-LIFECYCLE_LOCK = 0x4B484458_0001
-
-
-def lifecycle_lock() -> None:
-    """Serialise the plan lifecycle until the transaction ends (PostgreSQL; SQLite writes
-    are serialised by the database itself)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LIFECYCLE_LOCK])
-
-
-def locked_plan(plan: Plan) -> Plan:
-    """The plan's row as saved now, locked until the transaction ends (its state re-read)."""
-    lifecycle_lock()
-    current = Plan.objects.select_for_update(of=("self",)).filter(pk=plan.pk).first()
-    if current is None:
-        raise ValidationError("計画が見つかりません(削除された可能性があります)。")
-    return current
-
-
-@contextmanager
-def _once(what: str) -> Iterator[None]:
-    """A savepoint that turns a unique-constraint race into a clear message, never a 500."""
-    try:
-        with transaction.atomic():
-            yield
-    except IntegrityError as exc:
-        raise ValidationError(what) from exc
-
-
-def _check_no_overlap_in_force(
-    plan: Plan, statuses: tuple[str, ...] = (PlanStatus.ADOPTED, PlanStatus.IN_FORCE)
-) -> None:
-    """At most one plan in force on any date: no other plan adopted or in force (adoption),
-    or in force (putting in force) may share a fiscal year with ``plan`` (checked under the
-    lifecycle lock)."""
-    other = (
-        Plan.objects.exclude(pk=plan.pk)
-        .filter(status__in=statuses)
-        .filter(start_fy__lte=plan.end_fy, end_fy__gte=plan.start_fy)
-        .first()
-    )
-    if other is not None:
-        raise ValidationError(
-            f"「{other.name}」({other.period_label}、{other.get_status_display()})と計画期間が"
-            "重なるため、ふたつの計画を同時に施行することはできません。"
-        )
-
-
-def _check_decided_on(day: date) -> None:
-    try:
-        date_bounds.plan_decision(timezone.localdate()).check(day)
-    except date_bounds.DateOutOfBounds as exc:
-        raise ValidationError({"adopted_on": str(exc)}, code="out_of_bounds") from exc
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,7 +114,7 @@ def plan_create_next(
         predecessor=source,
         status=PlanStatus.DRAFT,
     )
-    with _once(f"「{source.name}」の次期計画はすでに作成されています。"):
+    with unique_or_message(f"「{source.name}」の次期計画はすでに作成されています。"):
         save_with_user(plan, actor)
     version = PlanVersion(
         plan=plan,
@@ -245,9 +170,9 @@ def plan_adopt(
     if not plan.policies.exists():
         raise ValidationError("基本方針がひとつもない計画は決定できません。")
     in_force_from = in_force_from or era.fiscal_year_start(plan.start_fy)
-    _check_decided_on(adopted_on)
+    check_decided_on(adopted_on)
     _check_in_force_from(plan, adopted_on, in_force_from)
-    _check_no_overlap_in_force(plan)
+    check_no_overlap_in_force(plan)
     version.issued_on = adopted_on
     version.issued_precision = IssuedPrecision.DAY
     version.issued_fy = era.fiscal_year_of(adopted_on)
@@ -260,35 +185,6 @@ def plan_adopt(
     plan.in_force_from = in_force_from
     save_with_user(plan, actor)
     return version
-
-
-@transaction.atomic
-def plan_put_in_force(*, actor: Any, plan: Plan) -> Plan:
-    """施行: records that the adopted plan is in force (its in_force_from has come) and the
-    plan it follows has ended. The plan in force on a day never waits for this step:
-    plans.selectors.plan_in_force_on counts an adopted plan from its in_force_from."""
-    plan = locked_plan(plan)
-    if plan.status == PlanStatus.IN_FORCE:
-        raise ValidationError(f"「{plan.name}」はすでに施行中です。")
-    if plan.status != PlanStatus.ADOPTED:
-        raise ValidationError("決定した計画だけを施行できます。")
-    today = timezone.localdate()
-    if plan.in_force_start > today:
-        raise ValidationError(
-            f"「{plan.name}」の施行日は{plan.in_force_start:%Y-%m-%d}です。"
-            "施行日になると自動的に施行中として扱われます。"
-        )
-    _check_no_overlap_in_force(plan, statuses=(PlanStatus.IN_FORCE,))
-    plan.status = PlanStatus.IN_FORCE
-    if plan.in_force_from is None:
-        plan.in_force_from = plan.in_force_start
-    save_with_user(plan, actor)
-    if plan.predecessor_id is not None:
-        predecessor = Plan.objects.select_for_update(of=("self",)).get(pk=plan.predecessor_id)
-        if predecessor.status in (PlanStatus.ADOPTED, PlanStatus.IN_FORCE):
-            predecessor.status = PlanStatus.ENDED
-            save_with_user(predecessor, actor)
-    return plan
 
 
 # --------------------------------------------------------------------------------------------
@@ -339,7 +235,7 @@ def plan_revision_open(*, actor: Any, plan: Plan, number: str, summary: str = ""
         summary=summary,
         revision_of=base,
     )
-    with _once(f"「{plan.name}」の改訂はすでに作成中です。"):
+    with unique_or_message(f"「{plan.name}」の改訂はすでに作成中です。"):
         save_with_user(version, actor)
     _copy_chapters(actor=actor, source=base, target=version)
     return version
@@ -359,7 +255,7 @@ def revision_adopt(*, actor: Any, plan: Plan, adopted_on: date, summary: str = "
         raise ValidationError(
             f"「{plan.name}」に作成中の改訂はありません(決定済みの可能性があります)。"
         )
-    _check_decided_on(adopted_on)
+    check_decided_on(adopted_on)
     base = version.revision_of
     if base is not None and base.issued_on and adopted_on < base.issued_on:
         raise ValidationError(
@@ -375,30 +271,3 @@ def revision_adopt(*, actor: Any, plan: Plan, adopted_on: date, summary: str = "
     save_with_user(version, actor)
     version_freeze(actor=actor, version=version)
     return version
-
-
-MSG_CHAPTER_FROZEN = "確定した版の本文は変更できません。次の版の下書きで編集してください。"
-
-
-def chapter_is_editable(version: PlanVersion) -> bool:
-    """A chapter may be edited on the draft version of a draft plan or on an open revision."""
-    if version.frozen_at is not None:
-        return False
-    return version.plan.status == PlanStatus.DRAFT or version.is_open_revision
-
-
-@transaction.atomic
-def chapter_update(
-    *, actor: Any, chapter: PlanChapter, version: int | None, title: str, body: str
-) -> PlanChapter:
-    """Save a draft chapter's title and text; EditConflict when someone saved it first."""
-    current = locked(chapter)
-    if not chapter_is_editable(
-        PlanVersion.objects.select_related("plan").get(pk=current.version_id)
-    ):
-        raise ValidationError(MSG_CHAPTER_FROZEN)
-    check_version(current, version, _("章"))
-    current.title, current.body = title, body
-    version_bump(current)
-    save_with_user(current, actor)
-    return current

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 
 from initiatives.models import Review
 from portal_lib import era
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from tests.e2e.helpers import axe_check, e2e_login
 from tests.factory import REVIEW_COMPLETE, initiative, make_progress, make_review
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from initiatives.models import Initiative, Review
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from tests.e2e.helpers import axe_check, e2e_login
 from tests.factory import REVIEW_COMPLETE, initiative, make_indicator, make_progress, make_review
 

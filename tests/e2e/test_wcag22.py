@@ -32,7 +32,7 @@ from initiatives.models import ProgressEntry, Review
 from plans.models import ScheduleCell
 from portal_lib import era
 from reporting.exchange import sheets
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from tests.e2e.helpers import axe_violations, e2e_login
 from tests.factory import (
     PASSWORD,

@@ -57,7 +57,7 @@ def test_viewer_and_hq(client, personas):
 
 
 def _snapshot(plan, *, percent, title="第2回本部会議"):
-    from initiatives.models import ReportSnapshot
+    from reporting.models import ReportSnapshot
 
     return ReportSnapshot.objects.create(
         plan=plan,

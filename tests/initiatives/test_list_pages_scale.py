@@ -8,14 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from initiatives.models import (
-    Initiative,
-    ProgressEntry,
-    ReportSnapshot,
-    Review,
-    StandardSystem,
-)
+from initiatives.models import Initiative, ProgressEntry, Review, StandardSystem
 from initiatives.views import INITIATIVE_PAGE_SIZE
+from reporting.models import ReportSnapshot
 from tests.factory import initiative, make_procedure, make_user
 
 pytestmark = pytest.mark.django_db

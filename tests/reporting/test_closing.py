@@ -20,9 +20,10 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from initiatives.models import CountableTarget, IndicatorValue
-from reporting.closing import closing_document, closing_workbook
+from reporting.documents.closing import closing_document
 from reporting.selectors.dashboard import dashboard_for
 from reporting.selectors.summary import plan_summary
+from reporting.workbooks.summary import closing_workbook
 from tests.excel.test_table41_print import (
     A4_LANDSCAPE,
     page_sizes,

@@ -1,4 +1,4 @@
-"""The 新旧対照表 (reporting.comparison_document): 第1.0版 against the next plan's draft 第2.0版,
+"""The 新旧対照表 (reporting.selectors.comparison): 第1.0版 against the next plan's draft 第2.0版,
 read back from the compare screen's Word file with python-docx, from its Excel file with
 openpyxl, and once through LibreOffice as the command's PDF."""
 
@@ -16,13 +16,9 @@ from django.urls import reverse
 
 from initiatives.models import Initiative
 from plans.models import BasicPolicy, PlanVersion
-from reporting import comparison
-from reporting.comparison_document import (
-    CUT,
-    MAX_CELL_CHARS,
-    comparison_docx,
-    comparison_table,
-)
+from reporting.documents.comparison import comparison_docx
+from reporting.selectors import comparison
+from reporting.selectors.comparison import CUT, MAX_CELL_CHARS, comparison_table
 from reporting.services.carry_over import plan_carry_over
 from tests.reporting.test_plan_compare import _decide, _next_plan
 

@@ -14,6 +14,7 @@ import time_machine
 from django.urls import reverse
 
 from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
+from plans import services as plan_services
 from plans.models import (
     BasicPolicy,
     NationalItem,
@@ -24,7 +25,8 @@ from plans.models import (
     ScheduleItem,
     ScheduleRow,
 )
-from reporting.plan_content import plan_content, version_content
+from plans.selectors import plan_is_editable
+from reporting.selectors.plan_content import plan_content, version_content
 from reporting.services import drafting
 from reporting.services.versions import plan_adopt, plan_create_next, plan_revision_open
 from tests.factory import make_progress
@@ -310,7 +312,7 @@ def test_adopted_plan_refuses_writes(client, personas, nxt):
     with time_machine.travel(datetime(2027, 2, 20, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False):
         plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
     nxt.refresh_from_db()
-    assert not drafting.editable(nxt)
+    assert not plan_is_editable(nxt)
     response = client.post(_url("draft_policy", policy.pk), {"number": "1", "title": "変更"})
     assert response.status_code == 403
     assert "決定済みのため、内容を変更できません" in response.content.decode()
@@ -320,7 +322,7 @@ def test_adopted_plan_refuses_writes(client, personas, nxt):
     assert policy.title == "産業・生活のデジタル化"
     # The in-force R3–R8 plan (第0.5版 never frozen, older than 第1.0版) is not a draft.
     r8 = Plan.objects.get(code="kahoku-dx-r3-r8")
-    assert not drafting.editable(r8)
+    assert not plan_is_editable(r8)
     page = client.get(reverse("reporting:draft", args=[r8.code])).content.decode()
     assert "決定済みのため" in page and "基本方針を追加" not in page
 
@@ -436,11 +438,11 @@ def test_draft_revision_of_an_adopted_plan_is_editable(personas, nxt):
     with time_machine.travel(datetime(2027, 2, 20, 10, tzinfo=ZoneInfo("Asia/Tokyo")), tick=False):
         plan_adopt(actor=personas.secretariat, plan=nxt, adopted_on=date(2027, 2, 20))
     nxt.refresh_from_db()
-    assert nxt.status == PlanStatus.ADOPTED and not drafting.editable(nxt)
+    assert nxt.status == PlanStatus.ADOPTED and not plan_is_editable(nxt)
     plan_revision_open(actor=personas.secretariat, plan=nxt, number="2.1", summary="改定")
-    assert drafting.editable(nxt)
+    assert plan_is_editable(nxt)
     assert drafting.draft_version(nxt).number == "2.1"
-    policy = drafting.policy_save(
+    policy = plan_services.policy_save(
         actor=personas.secretariat, plan=nxt, number=None, title="改定で追加"
     )
     assert policy.number == 3

@@ -17,8 +17,8 @@ from docx.enum.shape import WD_INLINE_SHAPE
 
 from initiatives.models import Initiative, ProjectUnderWay
 from plans.models import BasicPolicy, PlanChapter, PlanVersion
-from reporting.document import plan_document
-from reporting.plan_content import version_content
+from reporting.documents.plan import plan_document
+from reporting.selectors.plan_content import version_content
 from tests.factory import PLAN_CODE, load_plan
 
 CHAPTERS = [

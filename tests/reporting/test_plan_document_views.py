@@ -13,7 +13,7 @@ from django.test import override_settings
 from django.urls import reverse
 
 from plans.models import PlanChapter, PlanVersion
-from reporting.plan_content import document_content, organisation_as_of, plan_content
+from reporting.selectors.plan_content import document_content, organisation_as_of, plan_content
 from workgroups.models import ExternalAdvisor, SectionName, WorkingGroup, WorkingGroupName
 
 pytestmark = pytest.mark.django_db

@@ -12,15 +12,10 @@ from django.urls import reverse
 
 from initiatives.models import Initiative
 from plans.models import IssuedPrecision, Plan, PlanStatus, PlanVersion
-from plans.selectors import current_plan, plan_in_force_on
-from reporting.plan_content import version_content
-from reporting.services.versions import (
-    chapter_update,
-    open_revision,
-    plan_is_editable,
-    plan_revision_open,
-    revision_adopt,
-)
+from plans.selectors import current_plan, open_revision, plan_in_force_on, plan_is_editable
+from plans.services import chapter_update
+from reporting.selectors.plan_content import version_content
+from reporting.services.versions import plan_revision_open, revision_adopt
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,10 @@ from django.core.exceptions import ValidationError
 from initiatives.models import Initiative
 from plans.models import BasicPolicy, Plan, PlanStatus, PlanVersion
 from plans.selectors import current_plan, plan_in_force_on
+from plans.services import plan_put_in_force
 from reporting.content_diff import ADDED, CHANGED, REMOVED, content_differences
-from reporting.plan_content import plan_content, version_content
-from reporting.services.versions import plan_adopt, plan_create_next, plan_put_in_force
+from reporting.selectors.plan_content import plan_content, version_content
+from reporting.services.versions import plan_adopt, plan_create_next
 
 pytestmark = pytest.mark.django_db
 
@@ -143,7 +144,7 @@ def test_next_plan_must_follow_this_one(plan, personas, start, message):
 
 def test_a_version_without_content_is_never_shown_as_today_s_data(client, plan, personas):
     """第0.5版 predates the portal: no document, print view or comparison pretends to be it."""
-    from reporting.plan_content import NoContentError
+    from reporting.selectors.plan_content import NoContentError
 
     v05 = PlanVersion.objects.get(plan=plan, number="0.5")
     with pytest.raises(NoContentError):

@@ -134,8 +134,8 @@ def test_the_drafted_chapter_is_printed_after_chapter_6_in_the_document_and_prin
 
     from docx import Document
 
-    from reporting.document import plan_document
-    from reporting.plan_content import document_content
+    from reporting.documents.plan import plan_document
+    from reporting.selectors.plan_content import document_content
 
     client.force_login(personas.secretariat)
     _press(client)

@@ -19,7 +19,8 @@ import pytest
 from initiatives.models import GRADE_RULE_TEXT, Review, StandardSystem
 from initiatives.selectors import ROLLUP_RULE_TEXT
 from portal_lib import xlsx_layout as xl
-from reporting.reports import TITLE_ROWS, report_snapshot_create, snapshot_workbook
+from reporting.services.meeting_reports import report_snapshot_create
+from reporting.workbooks.meeting_report import TITLE_ROWS, snapshot_workbook
 from tests.excel.test_table41_print import (
     A4_LANDSCAPE,
     TOLERANCE,

@@ -8,8 +8,9 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from initiatives.models import ProgressEntry, ReportSnapshot, Review
+from initiatives.models import ProgressEntry, Review
 from portal_lib.sheet_writing import csv_safe
+from reporting.models import ReportSnapshot
 from tests.factory import initiative, make_progress, make_review
 
 pytestmark = pytest.mark.django_db

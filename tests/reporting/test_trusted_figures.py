@@ -26,13 +26,13 @@ from initiatives.models import (
     IndicatorValue,
     Initiative,
     OnlineProcedure,
-    ReportSnapshot,
     Review,
     StandardSystem,
 )
 from portal_lib import xlsx_layout as xl
-from reporting.reports import snapshot_workbook
+from reporting.models import ReportSnapshot
 from reporting.services.loading import plan_load_file
+from reporting.workbooks.meeting_report import snapshot_workbook
 from tests.factory import PLAN_CODE, initiative, make_progress, make_review
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from portal_lib.people import display_name
 from reporting.api.accounts import service_account_create
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from tests.factory import initiative, make_membership, make_progress, make_user
 from workgroups.models import StaffProfile
 

@@ -21,9 +21,10 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from initiatives.models import Indicator, IndicatorValue, ReportSnapshot
+from initiatives.models import Indicator, IndicatorValue
 from plans.models import Plan
 from reporting.exchange import export, sheets
+from reporting.models import ReportSnapshot
 from tests.factory import PLAN_CODE, initiative
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from reporting.access import get_snapshot_for_user
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from workgroups.access import Roles
 
 pytestmark = pytest.mark.django_db

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from reporting.reports import report_snapshot_create
+from reporting.services.meeting_reports import report_snapshot_create
 from tests.factory import initiative, make_progress
 
 pytestmark = pytest.mark.django_db
@@ -81,8 +81,8 @@ def test_the_figure_is_one_rule_on_screens_and_in_workbooks(saved, figure):
     from django.template.loader import render_to_string
 
     from initiatives.selectors import Rollup
-    from reporting.closing import rollup_text
-    from reporting.reports import _rollup_cells
+    from reporting.selectors.summary import rollup_text
+    from reporting.workbooks.meeting_report import _rollup_cells
 
     screen = render_to_string("includes/rollup.html", {"r": saved, "fy": "R8", "nolink": True})
     assert re.search(r'<span class="rollup-figure">([^<]*)</span>', screen)[1] == figure

@@ -23,7 +23,7 @@ from reporting.content_diff import (
     FieldChange,
     content_differences,
 )
-from reporting.plan_content import version_content
+from reporting.selectors.plan_content import version_content
 
 NOTE = "文章が長いため、行単位で比較しています。"
 LONG = "あい" * 5000  # 10,000 characters, two distinct ones

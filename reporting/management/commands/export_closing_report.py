@@ -6,13 +6,14 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plans.selectors import plan_named
 from portal_lib.office import OfficeError
-from reporting import closing
+from reporting.documents.closing import closing_document, closing_pdf
 from reporting.selectors.summary import plan_summary
+from reporting.workbooks.summary import closing_workbook
 
 WRITERS = {
-    "docx": closing.closing_document,
-    "pdf": closing.closing_pdf,
-    "xlsx": closing.closing_workbook,
+    "docx": closing_document,
+    "pdf": closing_pdf,
+    "xlsx": closing_workbook,
 }
 
 

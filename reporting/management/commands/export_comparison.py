@@ -5,12 +5,14 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from portal_lib.office import OfficeError
-from reporting import comparison, comparison_document
+from reporting.documents.comparison import comparison_docx, comparison_pdf
+from reporting.selectors import comparison
+from reporting.workbooks.comparison import comparison_workbook
 
 WRITERS = {
-    "docx": comparison_document.comparison_docx,
-    "pdf": comparison_document.comparison_pdf,
-    "xlsx": comparison_document.comparison_workbook,
+    "docx": comparison_docx,
+    "pdf": comparison_pdf,
+    "xlsx": comparison_workbook,
 }
 
 
@@ -35,8 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=sorted(WRITERS), default="docx")
         parser.add_argument(
             "--order",
-            choices=comparison_document.ORDERS,
-            default=comparison_document.AFTER_LEFT,
+            choices=comparison.ORDERS,
+            default=comparison.AFTER_LEFT,
             help="列の並び(既定: 改正後を左)",
         )
         parser.add_argument("--output", required=True, help="書き出すファイル")
@@ -53,7 +55,7 @@ class Command(BaseCommand):
             )
         except comparison.SourceNotFound as exc:
             raise CommandError(str(exc)) from exc
-        table = comparison_document.comparison_table(before, after)
+        table = comparison.comparison_table(before, after)
         try:
             data = WRITERS[options["format"]](table, order=options["order"])
         except OfficeError as exc:

@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plans.models import PlanVersion
 from portal_lib.office import OfficeError
-from reporting.document import plan_document, plan_pdf
-from reporting.plan_content import NoContentError, document_content
+from reporting.documents.plan import plan_document, plan_pdf
+from reporting.selectors.plan_content import NoContentError, document_content
 
 
 class Command(BaseCommand):

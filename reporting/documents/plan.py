@@ -3,14 +3,14 @@
 Structure, as the seed's: a cover (name, version, date of decision in 和暦), contents with
 page numbers, chapters 1–6 in the plan's numbering. Chapter text comes from the version's
 chapters; a caption line such as 「図2-1 DX推進計画の位置付け」 places that figure, drawn from
-the data (reporting.figures). Chapter 4 is followed by table 4-1 on an A4 landscape section
+the data (reporting.documents.figures). Chapter 4 is followed by table 4-1 on an A4 landscape section
 (a real table, merged cells kept), chapter 5 by the basic policies and chapter 6, after its
 opening note, by each policy's 概要 and each initiative's 取り組み and 既に取り組んでいる事業等.
 Pages are numbered in the footer (a PAGE field); the contents' numbers are PAGEREF fields to
 bookmarks on the chapter headings, which LibreOffice computes when it lays the document out
 (so the PDF is right in one conversion) and Word on updating fields (asked on opening).
 
-It renders a content dict (reporting.plan_content), so a frozen version prints exactly as it
+It renders a content dict (reporting.selectors.plan_content), so a frozen version prints exactly as it
 was adopted.
 """
 
@@ -27,9 +27,9 @@ from docx.shared import Emu, Mm, Pt
 
 from portal_lib import era
 from portal_lib.office import PDF_CONTENT_TYPE, convert_to_pdf
-from reporting import figures
 from reporting.chapter_facts import UNDECIDED, fill
-from reporting.docx_parts import (
+from reporting.documents import figures
+from reporting.documents.parts import (
     DOCX_CONTENT_TYPE,
     add_bookmark,
     add_field,
@@ -277,7 +277,7 @@ def plan_document(content: dict[str, Any], *, for_pdf: bool = False) -> bytes:
     """The .docx bytes of a plan version's content.
 
     ``for_pdf`` writes the figures with their SVG as the picture itself (for LibreOffice,
-    which makes the PDF: see docx_parts.add_svg_picture); the download keeps Word's form.
+    which makes the PDF: see parts.add_svg_picture); the download keeps Word's form.
     """
     document = new_document()
     first = document.sections[0]

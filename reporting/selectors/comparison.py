@@ -1,8 +1,14 @@
-"""The 新旧対照表: the changed passages of a plan, 改正後 beside 改正前, changes underlined.
+"""The 新旧対照表, read: its two sides and the changed passages between them.
 
-Cities revise a plan with this table: one row per changed passage (a chapter's paragraph, a
-basic policy, an initiative, a project under way, an indicator, a line of table 4-1), the
-place it stands in (箇所), the passage as it will read and as it read. The changed tokens are
+The two sides: a version (its frozen content) or a plan as it stands now. The compare
+screen, its files and ``export_comparison`` name a side the same way: "v<pk>" is a version,
+"p<code>" a plan as it stands now (the database with its latest version's chapters). A side
+that cannot be found raises SourceNotFound with a message for people.
+
+The table: the changed passages of a plan, 改正後 beside 改正前, changes underlined. Cities
+revise a plan with this table: one row per changed passage (a chapter's paragraph, a basic
+policy, an initiative, a project under way, an indicator, a line of table 4-1), the place it
+stands in (箇所), the passage as it will read and as it read. The changed tokens are
 underlined on both sides (added or rewritten in 改正後, removed or rewritten in 改正前) and
 long unchanged stretches are shortened to 「(略)」 with the sentence around each change kept.
 
@@ -10,7 +16,8 @@ Items are matched by ``content_diff.keyed_items`` and diffed by ``content_diff.F
 (the tokenizer, the bounds and the time budget the screen uses), so the table and the screen
 never disagree. The table is bounded: at most ``MAX_ROWS`` rows and ``MAX_CELL_CHARS``
 characters a cell, with a note saying what was left out. The same rows are written as Word
-(.docx, A4 landscape), PDF (LibreOffice from that .docx) and Excel (.xlsx).
+(.docx, A4 landscape) and PDF by reporting.documents.comparison, and as Excel (.xlsx) by
+reporting.workbooks.comparison.
 """
 
 from __future__ import annotations
@@ -19,24 +26,131 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-import openpyxl
+from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, Pt
-from openpyxl.cell.rich_text import CellRichText, TextBlock
-from openpyxl.cell.text import InlineFont
-from openpyxl.styles import Alignment, Font
 
 from initiatives.models import ENDING_DECISIONS, CarryOverDecision
-from plans.models import PlanChapter
-from portal_lib import era, xlsx_layout
-from portal_lib.office import convert_to_pdf
-from portal_lib.sheet_writing import clean_text, save_workbook, set_cell
-from reporting import docx_parts
-from reporting.comparison import Source
+from plans.models import Plan, PlanChapter, PlanVersion
+from plans.selectors import current_plan
+from portal_lib import era
+from portal_lib.params import ascii_int_or_default
 from reporting.content_diff import LINE_DIFF_MAX_WORK, DiffBudget, FieldChange, _work, keyed_items
+from reporting.forms import bracketed
+from reporting.selectors.plan_content import (
+    NoContentError,
+    has_content,
+    plan_content,
+    version_content,
+)
+
+
+class SourceNotFound(Exception):
+    """``str()`` says, in Japanese, which plan or version is missing."""
+
+
+@dataclass(frozen=True)
+class Source:
+    value: str  # "v<pk>" or "p<code>"
+    plan: Plan
+    content: dict[str, Any]
+    version: PlanVersion | None = None  # None: the plan as it stands now
+
+    @property
+    def label(self) -> str:
+        """「かほく市DX推進計画 第1.0版(確定)」, in the language active when asked."""
+        if self.version is None:
+            return f"{self.plan.name}{bracketed(gettext('現在の内容'))}"
+        state = gettext("確定") if self.version.frozen_at else gettext("下書き")
+        return f"{self.plan.name} {self.version.label}{bracketed(state)}"
+
+
+def _version(pk: int) -> PlanVersion | None:
+    return PlanVersion.objects.select_related("plan").filter(pk=pk).first()
+
+
+def plan_of(value: str) -> Plan | None:
+    """The plan a side belongs to, without reading its content."""
+    pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
+    if pk is not None:
+        version = _version(pk)
+        return version.plan if version else None
+    return Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
+
+
+def source(value: str) -> Source:
+    """The side named by ``value`` with its content, built in Japanese whoever asks: a frozen
+    version holds its text (計画期間 …) in Japanese, so the plan as it stands is read in the
+    same language, or a reader in English would see every such fact as changed."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _source(value)
+
+
+def _source(value: str) -> Source:
+    pk = ascii_int_or_default(value[1:]) if value.startswith("v") else None
+    if pk is not None:
+        version = _version(pk)
+        if version is None:
+            raise SourceNotFound(gettext("比較する計画の版が見つかりません。"))
+        try:
+            content = version_content(version)
+        except NoContentError as exc:
+            raise SourceNotFound(str(exc)) from exc
+        return Source(value, version.plan, content, version)
+    plan = Plan.objects.filter(code=value[1:]).first() if value.startswith("p") else None
+    if plan is None:
+        raise SourceNotFound(gettext("比較する計画が見つかりません。"))
+    return Source(value, plan, plan_content(plan, version=plan.latest_version))
+
+
+def default_comparison(plan: Plan | None = None) -> dict[str, str]:
+    """What the comparison opens on: the plan's first adopted version (第1.0版) against the
+    plan as it stands now ({} when there is no plan)."""
+    plan = plan or current_plan()
+    if plan is None:
+        return {}
+    versions = plan.versions.order_by("issued_fy", "number")
+    # The first version with a text of its own (0.5 before the plan had one is skipped).
+    first = versions.filter(frozen_at__isnull=False).first() or versions.first()
+    now = f"p{plan.code}"
+    return {"a": f"v{first.pk}" if first else now, "b": now}
+
+
+DRAFT = "draft"
+
+
+def source_value(plan_code: str, version: str) -> str:
+    """A side as a command names it: a plan's code and a version number ("1.0"), or
+    ``draft``: the plan's draft version being written (a draft plan's, or an open
+    revision), else the plan as it stands now."""
+    plan = Plan.objects.filter(code=plan_code).first()
+    if plan is None:
+        codes = "、".join(Plan.objects.order_by("start_fy").values_list("code", flat=True))
+        raise SourceNotFound(
+            gettext("計画「%(code)s」が見つかりません。登録されている計画: %(codes)s")
+            % {"code": plan_code, "codes": codes or gettext("なし")}
+        )
+    if version == DRAFT:
+        for v in plan.versions.order_by("-issued_fy", "-number"):
+            if not v.frozen_at and has_content(v):
+                return f"v{v.pk}"
+        return f"p{plan.code}"
+    found = plan.versions.filter(number=version).first()
+    if found is None:
+        numbers = "、".join(v.number for v in plan.versions.order_by("issued_fy", "number"))
+        raise SourceNotFound(
+            gettext(
+                "計画「%(plan)s」に第%(number)s版はありません。"
+                "版: %(numbers)s(作成中の内容は draft)"
+            )
+            % {"plan": plan.name, "number": version, "numbers": numbers or gettext("なし")}
+        )
+    return f"v{found.pk}"
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
 
 MAX_ROWS = 300  # rows a document holds; past it, a note and the screen for the rest
 MAX_CELL_CHARS = 2_000  # characters a cell shows; past it, 「(以下略)」
@@ -386,7 +500,7 @@ def comparison_table(
         )
 
 
-def _columns(table: ComparisonTable, order: str) -> list[tuple[str, str, str]]:
+def columns_in_order(table: ComparisonTable, order: str) -> list[tuple[str, str, str]]:
     """(header, label, which) of the two text columns in the chosen order."""
     after = ("改正後", table.after_label, "after")
     before = ("改正前", table.before_label, "before")
@@ -395,123 +509,3 @@ def _columns(table: ComparisonTable, order: str) -> list[tuple[str, str, str]]:
 
 def filename(table: ComparisonTable, extension: str) -> str:
     return f"{table.title}.{extension}"
-
-
-# --------------------------------------------------------------------------------------------
-# Word, PDF, Excel
-# --------------------------------------------------------------------------------------------
-
-PLACE_WIDTH, TEXT_WIDTH = Mm(45), Mm(106)  # A4 landscape within 20 mm margins: 257 mm
-KEEP_TOGETHER_CHARS = 600  # a row this short is kept on one page; a longer one may run on
-
-
-def _write(paragraph: Any, pieces: list[Piece]) -> None:
-    for piece in pieces:
-        run = paragraph.add_run(docx_parts.text(piece.text))
-        if piece.marked:
-            run.font.underline = True
-
-
-def comparison_docx(table: ComparisonTable, *, order: str = AFTER_LEFT) -> bytes:
-    document = docx_parts.new_document(landscape=True, font_size=10)
-    docx_parts.page_number_footer(document.sections[0], table.title)
-    title = document.add_paragraph()
-    title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    run = title.add_run(docx_parts.text(table.title))
-    run.bold, run.font.size = True, Pt(14)
-    columns = _columns(table, order)
-    for header, label, _which in columns:
-        document.add_paragraph(docx_parts.text(f"{header}:{label}"))
-    for line in legend():
-        paragraph = document.add_paragraph(docx_parts.text(f"※{line}"))
-        paragraph.runs[0].font.size = Pt(9)
-    if table.cut_note:
-        paragraph = document.add_paragraph(docx_parts.text(f"※{table.cut_note}"))
-        paragraph.runs[0].bold = True
-
-    grid = document.add_table(rows=1, cols=3)
-    grid.style = "Table Grid"
-    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-    grid.autofit = False
-    widths = [PLACE_WIDTH, TEXT_WIDTH, TEXT_WIDTH]
-    for column, width in zip(grid.columns, widths, strict=True):
-        column.width = width  # the grid LibreOffice lays out by; Word reads the cells'
-    headers = ["箇所"] + [c[0] for c in columns]
-    for cell, header, width in zip(grid.rows[0].cells, headers, widths, strict=True):
-        cell.width = width
-        cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
-        cell.paragraphs[0].add_run(header).bold = True
-        docx_parts.shade(cell)
-    docx_parts.repeat_header(grid.rows[0])
-    if not table.rows:
-        cells = grid.add_row().cells
-        merged = cells[0].merge(cells[2])
-        merged.paragraphs[0].add_run("違いはありません。")
-    for row in table.rows:
-        added = grid.add_row()
-        if sum(len(p.text) for p in row.after + row.before) <= KEEP_TOGETHER_CHARS:
-            docx_parts.cant_split(added)
-        cells = added.cells
-        for cell, width in zip(cells, widths, strict=True):
-            cell.width = width
-        cells[0].paragraphs[0].add_run(docx_parts.text(row.place))
-        if row.note:
-            cells[0].add_paragraph().add_run(docx_parts.text(row.note)).font.size = Pt(8)
-        for cell, (_h, _l, which) in zip(cells[1:], columns, strict=True):
-            _write(cell.paragraphs[0], row.after if which == "after" else row.before)
-    docx_parts.table_font_size(grid, 9)
-    return docx_parts.docx_bytes(document)
-
-
-def comparison_pdf(table: ComparisonTable, *, order: str = AFTER_LEFT) -> bytes:
-    """The .docx as PDF (LibreOffice); raises portal_lib.office.OfficeError."""
-    return convert_to_pdf(comparison_docx(table, order=order), suffix=".docx")
-
-
-UNDERLINE = InlineFont(u="single")
-
-
-def _rich(pieces: list[Piece]) -> Any:
-    parts = [(clean_text(p.text), p.marked) for p in pieces if p.text]
-    if not any(marked for _t, marked in parts):
-        return "".join(t for t, _m in parts)
-    return CellRichText([TextBlock(UNDERLINE, t) if marked else t for t, marked in parts])
-
-
-HEADER_ROW = 6
-
-
-def comparison_workbook(table: ComparisonTable, *, order: str = AFTER_LEFT) -> bytes:
-    """The table as an office prints it: A4 landscape, header repeated, underlines kept."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "新旧対照表"
-    columns = _columns(table, order)
-    top = [table.title] + [f"{h}:{label}" for h, label, _w in columns]
-    top.append("\n".join(f"※{line}" for line in legend()))
-    top.append(f"※{table.cut_note}" if table.cut_note else "")
-    for r, value in enumerate(top, start=1):
-        if value:
-            cell = set_cell(ws, r, 1, value)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=3)
-    ws.cell(1, 1).font = Font(bold=True, size=14)
-    for col, header in enumerate(["箇所"] + [c[0] for c in columns], start=1):
-        set_cell(ws, HEADER_ROW, col, header)
-    r = HEADER_ROW
-    for row in table.rows:
-        r += 1
-        set_cell(ws, r, 1, row.place + (f"\n{row.note}" if row.note else ""))
-        for col, (_h, _l, which) in enumerate(columns, start=2):
-            set_cell(ws, r, col, _rich(row.after if which == "after" else row.before))
-    if not table.rows:
-        set_cell(ws, HEADER_ROW + 1, 1, "違いはありません。")
-    xlsx_layout.layout_table(
-        ws,
-        header_row=HEADER_ROW,
-        landscape=True,
-        title=table.title,
-        fixed_widths={1: 18, 2: 60, 3: 60},
-    )
-    ws.auto_filter.ref = None  # a document to read, not a list to filter
-    return save_workbook(wb)
