@@ -192,7 +192,7 @@ def swap(actor: Any, a: Any, b: Any, field: str) -> None:
         save_with_user(obj, actor)
 
 
-def _neighbour(qs: models.QuerySet, obj: Any, field: str, direction: str) -> Any:
+def _neighbour(qs: models.QuerySet[Any], obj: Any, field: str, direction: str) -> Any:
     if direction == "up":
         return qs.filter(**{f"{field}__lt": getattr(obj, field)}).order_by(f"-{field}").first()
     if direction == "down":
@@ -200,7 +200,7 @@ def _neighbour(qs: models.QuerySet, obj: Any, field: str, direction: str) -> Any
     raise ValidationError("移動の向きが不明です。")
 
 
-def move_row(actor: Any, qs: models.QuerySet, obj: Any, field: str, direction: str) -> bool:
+def move_row(actor: Any, qs: models.QuerySet[Any], obj: Any, field: str, direction: str) -> bool:
     other = _neighbour(qs, obj, field, direction)
     if other is None:
         return False
@@ -208,7 +208,7 @@ def move_row(actor: Any, qs: models.QuerySet, obj: Any, field: str, direction: s
     return True
 
 
-def next_number(qs: models.QuerySet, field: str) -> int:
+def next_number(qs: models.QuerySet[Any], field: str) -> int:
     return (qs.aggregate(m=Max(field))["m"] or 0) + 1
 
 
@@ -231,7 +231,10 @@ def policy_save(
         policy = siblings.get(pk=policy.pk)
     if number is None:
         number = policy.number if policy else next_number(siblings, "number")
-    if siblings.filter(number=number).exclude(pk=policy.pk if policy else None).exists():
+    same_number = siblings.filter(number=number)
+    if policy is not None:
+        same_number = same_number.exclude(pk=policy.pk)
+    if same_number.exists():
         raise ValidationError({"number": f"基本方針{number}はすでにあります。"})
     policy = policy or BasicPolicy(plan=plan)
     policy.number, policy.title, policy.heading = number, title, heading

@@ -196,7 +196,7 @@ def column_formats(
         value = wb.add_format(dict(style)) if style else None
         fmt = style.get("num_format")
         if isinstance(fmt, str) and is_date_format(fmt):
-            out.append(ColumnFormats(value, value, value))  # type: ignore[arg-type]
+            out.append(ColumnFormats(value, value, value))
         else:
             out.append(
                 ColumnFormats(
