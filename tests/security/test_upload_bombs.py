@@ -30,7 +30,7 @@ from django.urls import reverse
 from initiatives.models import Initiative, ProgressEntry
 from initiatives.resources import admin_too_many_rows
 from portal_lib import sheet_reading as ss
-from reporting import table41
+from reporting.workbooks import table41
 from tests.factory import upload
 from tests.security import test_import_bounds as b
 from tests.workgroups.test_roster import BASE_ROWS, roster_xlsx
