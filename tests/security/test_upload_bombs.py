@@ -150,9 +150,9 @@ def page_errors(response: Any) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def admin_upload_dir(tmp_path, monkeypatch):
-    from initiatives import admin as initiatives_admin
+    from portal_lib import upload_stash
 
-    monkeypatch.setattr(initiatives_admin, "ADMIN_UPLOAD_DIR", tmp_path / "admin_imports")
+    monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "admin_imports")
 
 
 def post_roster(client: Any, data: bytes) -> Callable[[], Any]:
