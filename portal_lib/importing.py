@@ -13,7 +13,8 @@ code: this module reads and collects; column specs say what each column means; a
 - `Fingerprint` hashes what a preview decided, so a confirm refuses a file whose effect
   changed since; the confirm's one claim of the previewed upload is `portal_lib.upload_stash`
   (an atomic rename: of any number of concurrent confirms, one wins);
-- `ValueMemo` and `chunked` keep a 10,000-row import at the speed of the floor.
+- `ValueMemo` keeps a 10,000-row import at the speed of the floor (a parser runs once per
+  distinct value); the engines validate and write CHUNK_ROWS rows at a time.
 
 It imports no app: the bulk sheets (`reporting.exchange`), the staff roster
 (`workgroups.roster`) and table 4-1 (`reporting.table41`) are specs on top of it.
@@ -28,12 +29,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import islice
-from typing import Any, TypeVar
+from typing import Any
 
 from portal_lib.sheet_reading import SpreadsheetError, cell_error, display_value, too_many_rows
 
-T = TypeVar("T")
 Row = tuple[str, int, list]  # (sheet, 1-based row number, values), as the reader yields them
 
 # --------------------------------------------------------------------------------------------
@@ -285,10 +284,3 @@ class ValueMemo:
             self.memo[key] = value
         else:
             self.memo = None  # too many distinct values: stop remembering
-
-
-def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
-    """``items`` in lists of ``size`` (the last may be shorter)."""
-    it = iter(items)
-    while chunk := list(islice(it, size)):
-        yield chunk

@@ -14,7 +14,6 @@ from portal_lib.importing import (
     Fingerprint,
     Heading,
     ValueMemo,
-    chunked,
     data_rows,
     find_header,
     is_note,
@@ -190,10 +189,6 @@ def test_the_value_memo_remembers_short_values_only():
     assert memo.key("x" * 65) is None  # long text is never remembered
     assert memo.key([1]) is None  # nor what is not immutable
     assert memo.get(memo.key(1)) is not memo.get(key)  # 1 and "1" differ by class
-
-
-def test_chunked():
-    assert list(chunked(range(5), 2)) == [[0, 1], [2, 3], [4]]
 
 
 class _Request:
