@@ -109,6 +109,7 @@ def structural_bombs(plan: object, codes: list[str]) -> None:
     from portal_lib import sheet_reading as ss
     from reporting import table41
     from reporting.exchange import engine, sheets
+    from reporting.workbooks.table41 import export_schedule
     from tests.security import test_import_bounds as b
     from tests.security import test_upload_bombs as u
     from workgroups import roster
@@ -132,7 +133,7 @@ def structural_bombs(plan: object, codes: list[str]) -> None:
         ("roster merge A4:J100000", lambda: u.roster_bomb("A4:J100000"), roster_preview),
         (
             "table 4-1 merge AA100:AJ100000",
-            lambda: u.rewrite(table41.export_schedule(plan), u.add_merge("AA100:AJ100000")),
+            lambda: u.rewrite(export_schedule(plan), u.add_merge("AA100:AJ100000")),
             lambda data: table41.preview_schedule(plan, data, "t.xlsx").counts(),
         ),
         (

@@ -8,9 +8,6 @@ form opened before someone else's save is refused with the other user's current 
 from __future__ import annotations
 
 import re
-import secrets
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +45,13 @@ from initiatives.resources import (
     StandardSystemResource,
 )
 from plans.models import Plan
+from portal_lib import upload_stash
 from portal_lib.sheet_reading import SpreadsheetError
 from portal_lib.versioning_admin import VersionedAdminMixin
 
 # --- import/export ----------------------------------------------------------------------------
 
-ADMIN_UPLOAD_DIR = Path(tempfile.gettempdir()) / "kahoku_dx_admin_imports"
-UPLOAD_MAX_AGE_SECONDS = 24 * 3600
-_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{32}")
-SESSION_KEY = "admin_import_pending"
-MAX_PENDING = 20
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 MSG_IMPORT_FILE_GONE = gettext_noop(
     "取り込むファイルが見つかりません(有効期限切れ、取り込み済み、または不正な指定です)。"
     "もう一度ファイルを選んで、取り込みをやり直してください。"
@@ -65,38 +59,45 @@ MSG_IMPORT_FILE_GONE = gettext_noop(
 
 
 class AdminImportStorage(BaseStorage):
-    """The uploaded file between preview and confirm: named by a random token in a private
-    directory (never a path from the browser), read back as bytes. Files left over from
-    previews that were never confirmed are removed after a day."""
+    """django-import-export's temporary storage on the portal's one upload stash
+    (portal_lib.upload_stash), the store every preview-then-confirm import uses.
+
+    The preview reads the upload right away, so it stays in memory; a preview without
+    problems is stashed for this session under a random token
+    (``ImportExportHistoryAdmin.get_confirm_form_initial``). The confirm claims it first
+    (an atomic rename: one of any number of concurrent confirms wins) and reads the claimed
+    file here; nothing the browser re-posts names a path."""
+
+    data: bytes | None = None
 
     def save(self, data: bytes) -> None:
-        directory = ADMIN_UPLOAD_DIR
-        directory.mkdir(mode=0o700, exist_ok=True)
-        cutoff = time.time() - UPLOAD_MAX_AGE_SECONDS
-        for old in directory.iterdir():
-            if old.stat().st_mtime < cutoff:
-                old.unlink(missing_ok=True)
-        self.name = secrets.token_urlsafe(24)
-        (directory / self.name).write_bytes(data)
+        self.data = data
+        self.name = ""  # the stash's token replaces it once the preview has passed
 
-    def _path(self) -> Path:
+    def _claimed(self) -> Path:
         if not _TOKEN_RE.fullmatch(self.name or ""):
             raise FileNotFoundError(self.name)
-        return ADMIN_UPLOAD_DIR / self.name
+        return upload_stash.UPLOAD_DIR / f"{self.name}.claimed"
 
     def read(self) -> bytes:
-        return self._path().read_bytes()
+        if self.data is not None:
+            return self.data
+        return self._claimed().read_bytes()
 
     def remove(self) -> None:
-        self._path().unlink(missing_ok=True)
+        if self.data is None:
+            self._claimed().unlink(missing_ok=True)
 
 
 class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, SimpleHistoryAdmin):
     """Admin import/export (natural keys, safe files) on top of the history admin.
 
-    The confirm step trusts nothing the browser re-posts: the file token, its model, format
-    and resource must be exactly what this session previewed (kept in the session at
-    preview time); anything else answers 400 with a Japanese message, never a 500.
+    Files are read by the shared bounded reader (initiatives.resources.SafeXLSX/SafeCSV)
+    and kept between preview and confirm in the shared upload stash. The confirm step
+    trusts nothing the browser re-posts: the file token, its model, format and resource
+    must be exactly what this session previewed (the stash's entry, kept in the session),
+    and the file is claimed once; anything else answers 400 with a Japanese message, never
+    a 500.
     """
 
     formats = ADMIN_FORMATS
@@ -115,38 +116,41 @@ class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, Simp
         initial = super().get_confirm_form_initial(request, import_form)
         if import_form is None:  # the confirm POST itself, checked in process_import
             return initial
-        pending = dict(list(request.session.get(SESSION_KEY, {}).items())[-(MAX_PENDING - 1) :])
-        pending[initial["import_file_name"]] = self._preview_key(
-            initial.get("format"), initial.get("resource")
+        upload = import_form.cleaned_data["import_file"]
+        initial["import_file_name"] = upload_stash.stash(
+            request,
+            self._preview_key(initial.get("format"), initial.get("resource")),
+            b"".join(upload.chunks()),
+            upload.name,
+            "",
         )
-        request.session[SESSION_KEY] = pending
         return initial
 
     def _preview_key(self, fmt: Any, resource: Any) -> str:
-        return f"{self.opts.label}|{fmt or ''}|{resource or ''}"
+        return f"admin|{self.opts.label}|{fmt or ''}|{resource or ''}"
 
     def process_import(self, request, **kwargs):
-        if request.method == "POST" and self.has_import_permission(request):
-            token = request.POST.get("import_file_name", "")
-            pending = request.session.get(SESSION_KEY, {})
-            expected = self._preview_key(request.POST.get("format"), request.POST.get("resource"))
-            if (
-                not _TOKEN_RE.fullmatch(token)
-                or pending.get(token) != expected
-                or not (ADMIN_UPLOAD_DIR / token).is_file()
-            ):
-                context = {
-                    **self.admin_site.each_context(request),
-                    "title": _("インポート"),
-                    "opts": self.model._meta,
-                    "import_problem": _(MSG_IMPORT_FILE_GONE),
-                }
-                return TemplateResponse(
-                    request, ["admin/import_export/import_problem.html"], context, status=400
-                )
-            pending.pop(token)
-            request.session[SESSION_KEY] = pending
-        return super().process_import(request, **kwargs)
+        if request.method != "POST" or not self.has_import_permission(request):
+            return super().process_import(request, **kwargs)
+        token = request.POST.get("import_file_name", "")
+        kind = self._preview_key(request.POST.get("format"), request.POST.get("resource"))
+        if not isinstance(upload_stash.claim(request, kind, token), tuple):
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("インポート"),
+                "opts": self.model._meta,
+                "import_problem": _(MSG_IMPORT_FILE_GONE),
+            }
+            return TemplateResponse(
+                request, ["admin/import_export/import_problem.html"], context, status=400
+            )
+        try:
+            response = super().process_import(request, **kwargs)
+        except Exception:
+            upload_stash.release(token)  # nothing was written: the preview may be confirmed
+            raise
+        upload_stash.forget(request, token, done=True)
+        return response
 
 
 class VersionedHistoryAdmin(VersionedAdminMixin, SimpleHistoryAdmin):

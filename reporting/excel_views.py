@@ -36,6 +36,7 @@ from portal_lib.sheet_writing import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from reporting import table41
 from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
+from reporting.workbooks.table41 import export_schedule
 from workgroups.access import SecretariatRequiredMixin
 
 SCHEDULE = "schedule"
@@ -90,7 +91,7 @@ class ExcelIndexView(SecretariatRequiredMixin, View):
 class ScheduleExportView(SecretariatRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         plan = working_plan(request)
-        data = table41.export_schedule(plan, today=timezone.localdate())
+        data = export_schedule(plan, today=timezone.localdate())
         return download(data, f"表4-1_スケジュール_{plan.code}.xlsx", XLSX_CONTENT_TYPE)
 
 

@@ -1,155 +1,39 @@
-"""Table 4-1 (スケジュール予定) in the plan's own spreadsheet layout: export, read back, diff.
+"""Table 4-1 (スケジュール予定) read back and compared with the plan: a spec on the import
+framework (portal_lib.importing). The workbook itself is `reporting.workbooks.table41`.
 
-The layout: a title row, then the header 項目 / 副項目 / R3 (2021) … R8 (2026), then one
-spreadsheet row per schedule line. The 項目 cell is merged down over the item's lines; a
-ScheduleCell with row_span / col_span is a merged range. Reading accepts what Excel or
-LibreOffice save after a person edited it: any title rows above the header (the header is
-the row whose cell reads 項目), years in any form `era.parse_fiscal_year` accepts, merged
-cells, an empty 項目 cell continuing the item above, trailing empty rows and columns.
+Reading accepts what Excel or LibreOffice save after a person edited the export: any title
+rows above the header (the header is the row whose cell reads 項目), years in any form
+`era.parse_fiscal_year` accepts, merged cells, an empty 項目 cell continuing the item above,
+trailing empty rows and columns.
 
 Writes live in `reporting.services.schedule.schedule_import_apply`; this module only reads and compares.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import ValidationError
-from django.utils import timezone
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+from initiatives.models import CountableTarget, SystemGroup
 from plans.models import LEASE_STATUSES, MARKERS, Plan, ScheduleCell, ScheduleItem, ScheduleRow
 from portal_lib import era
+from portal_lib.importing import ErrorLog, Fingerprint, Heading, find_header, merged_spans
 from portal_lib.sheet_reading import (
+    FullSheet,
     ImportLimits,
     SpreadsheetError,
-    cell_error,
-    column_letter,
     display_value,
     read_full_sheets,
 )
-from portal_lib.sheet_writing import set_cell
-from portal_lib.xlsx_layout import fit_row_heights, print_setup
-
-SHEET_TITLE = "表4-1"
-ITEM_HEADER = "項目"
-SUB_HEADER = "副項目"
-TITLE_ROW = 1
-HEADER_ROW = 2
-
-_thin = Side(style="thin", color="808080")
-BORDER = Border(left=_thin, right=_thin, top=_thin, bottom=_thin)
-HEADER_FILL = PatternFill("solid", fgColor="E3E8EF")
-CURRENT_FY_FILL = PatternFill("solid", fgColor="FFF2B3")
-CURRENT_FY_HEADER_FILL = PatternFill("solid", fgColor="FFD966")
-
+from reporting.workbooks.table41 import ITEM_HEADER, SUB_HEADER, schedule_items
 
 TABLE41_LIMITS = ImportLimits(max_rows=2000, max_cells=100_000, max_text_bytes=8 * 1024 * 1024)
-
-
-def table_title(plan: Plan) -> str:
-    return (
-        f"表4-1 スケジュール予定({era.era_label(plan.start_fy, short=False)}〜"
-        f"{era.era_label(plan.end_fy, short=False)})"
-    )
-
-
-def schedule_items(plan: Plan) -> list[ScheduleItem]:
-    return list(
-        ScheduleItem.objects.filter(plan=plan)
-        .order_by("order")
-        .prefetch_related("rows__cells", "rows__lease")
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Export
-# --------------------------------------------------------------------------------------------
-
-
-def export_schedule(plan: Plan, *, today: date | None = None) -> bytes:
-    """The plan's table 4-1 as an .xlsx file (bytes)."""
-    years = plan.fiscal_years
-    current = era.current_fiscal_year(today or timezone.localdate())
-    last_col = 2 + len(years)
-    year_col = {fy: 3 + i for i, fy in enumerate(years)}
-
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = SHEET_TITLE
-
-    title = set_cell(ws, TITLE_ROW, 1, table_title(plan))
-    title.font = Font(bold=True, size=14)
-    ws.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=last_col)
-
-    headers = [ITEM_HEADER, SUB_HEADER] + [era.short_header(fy) for fy in years]
-    for col, text in enumerate(headers, start=1):
-        cell = set_cell(ws, HEADER_ROW, col, text)
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = BORDER
-        cell.fill = HEADER_FILL
-        if col >= 3 and years[col - 3] == current:
-            cell.fill = CURRENT_FY_HEADER_FILL
-
-    wrap = Alignment(wrap_text=True, vertical="top")
-    centre = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    r = HEADER_ROW
-    merges: list[tuple[int, int, int, int]] = []
-    for item in schedule_items(plan):
-        rows = sorted(item.rows.all(), key=lambda x: x.line)
-        first = r + 1
-        for row in rows:
-            r += 1
-            for col in range(1, last_col + 1):
-                cell = ws.cell(row=r, column=col)
-                cell.border = BORDER
-                cell.alignment = wrap
-                if col >= 3 and years[col - 3] == current:
-                    cell.fill = CURRENT_FY_FILL
-            set_cell(ws, r, 2, row.sub_title or None)
-            for c in row.cells.all():
-                if c.fiscal_year not in year_col:
-                    continue
-                col = year_col[c.fiscal_year]
-                cell = set_cell(ws, r, col, c.text)
-                if c.kind == ScheduleCell.Kind.MARKER:
-                    cell.alignment = centre
-                end_col = min(col + c.col_span - 1, last_col)
-                if c.col_span > 1 or c.row_span > 1:
-                    merges.append((r, col, r + c.row_span - 1, end_col))
-        if not rows:
-            continue
-        set_cell(ws, first, 1, item.title)
-        if r > first:
-            merges.append((first, 1, r, 1))
-    covered: set[tuple[int, int]] = set()
-    for r1, c1, r2, c2 in merges:
-        r2 = min(r2, max(r, r1))
-        area = {(rr, cc) for rr in range(r1, r2 + 1) for cc in range(c1, c2 + 1)}
-        # Never let a span swallow another cell's text or overlap another merge (Excel
-        # would call the file corrupt); such a span is left unmerged instead.
-        if area & covered or any(ws.cell(rr, cc).value is not None for rr, cc in area - {(r1, c1)}):
-            continue
-        covered |= area
-        ws.merge_cells(start_row=r1, start_column=c1, end_row=r2, end_column=c2)
-
-    ws.column_dimensions["A"].width = 42
-    ws.column_dimensions["B"].width = 30
-    for col in year_col.values():
-        ws.column_dimensions[column_letter(col)].width = 18
-    # Rows grow to show their wrapped text (merged ranges included): nothing prints cut.
-    fit_row_heights(ws, first_row=TITLE_ROW)
-    print_setup(ws, landscape=True, header_rows=(HEADER_ROW, HEADER_ROW), freeze="C3")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+HEADER_SEARCH_ROWS = 30  # the header is within a sheet's first rows, under any title rows
+MAX_KEPT_ERRORS = 200  # problems kept with their cells; the rest are only counted
+HEADINGS = [Heading("item", ITEM_HEADER, required=True), Heading("sub", SUB_HEADER)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -193,42 +77,50 @@ class ParsedSchedule:
 _text = display_value
 
 
+def _sheet_rows(ws: FullSheet) -> Any:
+    """Every row of a sheet from the top, empty ones too (the header search counts rows)."""
+    return ((ws.title, r, ws.row(r)) for r in range(1, ws.max_row + 1))
+
+
 def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
     """Parse an uploaded table 4-1 workbook. Raises SpreadsheetError with every problem."""
     # The full (not read-only) openpyxl load keeps every cell as an object: table 4-1 is a
     # one-page table, so its bounds are far below the bulk sheets'.
     # Read in the bounded reader process; the checks count merged ranges cell by cell.
     sheets = read_full_sheets(data, filename, TABLE41_LIMITS)
-    errors: list[str] = []
-    ws = None
-    header_row = None
-    for candidate in sheets:
-        for r in range(1, min(candidate.max_row, 30) + 1):
-            if any(_text(v) == ITEM_HEADER for v in candidate.row(r)):
-                ws, header_row = candidate, r
-                break
-        if ws is not None:
-            break
-    if ws is None or header_row is None:
+    errors = ErrorLog(MAX_KEPT_ERRORS, per_column=False)
+    found = next(
+        (
+            (candidate, match)
+            for candidate in sheets
+            if (
+                match := find_header(
+                    _sheet_rows(candidate), HEADINGS, search_rows=HEADER_SEARCH_ROWS
+                )
+            )
+        ),
+        None,
+    )
+    if found is None:
         raise SpreadsheetError(
             f"見出し行(「{ITEM_HEADER}」「{SUB_HEADER}」と年度の列)が見つかりません。"
             "表4-1のエクスポートファイルを編集して使ってください。"
         )
-    sheet = ws.title
+    ws, match = found
+    sheet, header_row = ws.title, match.number
     header = [_text(v) for v in ws.row(header_row)]
-    item_col = header.index(ITEM_HEADER) + 1
-    if SUB_HEADER not in header:
-        raise SpreadsheetError(
-            cell_error(
-                sheet,
-                header_row,
-                item_col + 1,
-                "",
-                header[item_col] if len(header) > item_col else "",
-                f"「{SUB_HEADER}」の列が見つかりません。",
-            )
+    item_col = match.first["item"] + 1
+    if "sub" not in match.first:
+        errors.add_cell(
+            sheet,
+            header_row,
+            item_col + 1,
+            "",
+            header[item_col] if len(header) > item_col else "",
+            f"「{SUB_HEADER}」の列が見つかりません。",
         )
-    sub_col = header.index(SUB_HEADER) + 1
+        raise errors.error()
+    sub_col = match.first["sub"] + 1
     year_cols: dict[int, int] = {}
     labels: dict[int, str] = {}
     for col in range(sub_col + 1, len(header) + 1):
@@ -238,46 +130,32 @@ def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
         try:
             fy = era.parse_fiscal_year(label)
         except era.EraError as exc:
-            errors.append(cell_error(sheet, header_row, col, "見出し", label, str(exc)))
+            errors.add_cell(sheet, header_row, col, "見出し", label, str(exc))
             continue
         if not plan.covers(fy):
-            errors.append(
-                cell_error(
-                    sheet,
-                    header_row,
-                    col,
-                    "見出し",
-                    label,
-                    f"計画期間({plan.period_label})外の年度です。",
-                )
+            errors.add_cell(
+                sheet,
+                header_row,
+                col,
+                "見出し",
+                label,
+                f"計画期間({plan.period_label})外の年度です。",
             )
             continue
         if fy in year_cols.values():
-            errors.append(
-                cell_error(sheet, header_row, col, "見出し", label, "年度が重複しています。")
-            )
+            errors.add_cell(sheet, header_row, col, "見出し", label, "年度が重複しています。")
             continue
         year_cols[col] = fy
         labels[fy] = label
     missing = [fy for fy in plan.fiscal_years if fy not in year_cols.values()]
     if missing and not errors:
-        errors.append(
+        errors.add(
             f"シート「{sheet}」{header_row}行目: 年度の列が足りません"
             f"({'、'.join(era.short_header(fy) for fy in missing)})。"
         )
-    if errors:
-        raise SpreadsheetError(*errors)
+    errors.raise_if_any()
 
-    # Merged ranges: anchor -> (row_span, col_span); covered cells -> anchor
-    anchors: dict[tuple[int, int], tuple[int, int]] = {}
-    covered: dict[tuple[int, int], tuple[int, int]] = {}
-    for min_row, min_col, max_row, max_col in ws.merged:
-        anchors[(min_row, min_col)] = (max_row - min_row + 1, max_col - min_col + 1)
-        for rr in range(min_row, max_row + 1):
-            for cc in range(min_col, max_col + 1):
-                if (rr, cc) != (min_row, min_col):
-                    covered[(rr, cc)] = (min_row, min_col)
-
+    anchors, covered = merged_spans(ws.merged)
     last_year_col = max(year_cols)
     items: list[ParsedItem] = []
     for r in range(header_row + 1, ws.max_row + 1):
@@ -305,20 +183,17 @@ def read_schedule(data: bytes, filename: str, plan: Plan) -> ParsedSchedule:
         if item_value and not item_covered:
             items.append(ParsedItem(item_value, r))
         elif not items:
-            errors.append(
-                cell_error(
-                    sheet,
-                    r,
-                    item_col,
-                    ITEM_HEADER,
-                    item_value,
-                    "最初の行の項目が空です。項目名を入力してください。",
-                )
+            errors.add_cell(
+                sheet,
+                r,
+                item_col,
+                ITEM_HEADER,
+                item_value,
+                "最初の行の項目が空です。項目名を入力してください。",
             )
             continue
         items[-1].rows.append(ParsedRow(sub_value, r, cells))
-    if errors:
-        raise SpreadsheetError(*errors)
+    errors.raise_if_any()
     if not items:
         raise SpreadsheetError(f"シート「{sheet}」にスケジュールの行がありません。")
     return ParsedSchedule(sheet, list(year_cols.values()), labels, items, sub_col)
@@ -370,7 +245,7 @@ class ScheduleDiff:
     @property
     def fingerprint(self) -> str:
         raw = json.dumps([c.__dict__ for c in self.changes], ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(raw.encode()).hexdigest()
+        return Fingerprint(raw).hexdigest()
 
     def counts(self) -> dict[str, int]:
         out = {"added": 0, "changed": 0, "removed": 0}
@@ -430,7 +305,7 @@ def diff_schedule(plan: Plan, parsed: ParsedSchedule) -> ScheduleDiff:
         by_title.setdefault(it.title, []).append(it)
     plans: list[ItemPlan] = []
     changes: list[Change] = []
-    errors: list[str] = []
+    errors = ErrorLog(MAX_KEPT_ERRORS, per_column=False)
     matched_ids: set[int] = set()
     year_col_label = parsed.header_labels
 
@@ -453,15 +328,13 @@ def diff_schedule(plan: Plan, parsed: ParsedSchedule) -> ScheduleDiff:
             ip.rows.append(RowPlan(p_row, row, line, is_lease))
             target = f"「{p_item.title}」{line}行目"
             if is_lease and not p_row.sub_title:
-                errors.append(
-                    cell_error(
-                        parsed.sheet,
-                        p_row.sheet_row,
-                        parsed.sub_col,
-                        SUB_HEADER,
-                        "",
-                        "リースの行には副項目(リース名)を入力してください。",
-                    )
+                errors.add_cell(
+                    parsed.sheet,
+                    p_row.sheet_row,
+                    parsed.sub_col,
+                    SUB_HEADER,
+                    "",
+                    "リースの行には副項目(リース名)を入力してください。",
                 )
             if row is None:
                 changes.append(Change("added", target, "行", "", p_row.sub_title or "(副項目なし)"))
@@ -494,15 +367,13 @@ def diff_schedule(plan: Plan, parsed: ParsedSchedule) -> ScheduleDiff:
                                 and pc.text not in LEASE_STATUSES
                             ):
                                 m = f"リースの状況は {'、'.join(LEASE_STATUSES)} のいずれかを入力してください。"
-                            errors.append(
-                                cell_error(
-                                    parsed.sheet,
-                                    pc.sheet_row,
-                                    pc.sheet_col,
-                                    year_col_label.get(fy, ""),
-                                    pc.text,
-                                    m,
-                                )
+                            errors.add_cell(
+                                parsed.sheet,
+                                pc.sheet_row,
+                                pc.sheet_col,
+                                year_col_label.get(fy, ""),
+                                pc.text,
+                                m,
                             )
                     continue
                 cell_target = f"{target} {_cell_label(fy)}"
@@ -578,15 +449,12 @@ def diff_schedule(plan: Plan, parsed: ParsedSchedule) -> ScheduleDiff:
                     "changed", f"{obj._meta.verbose_name}「{obj}」", "表4-1の行", str(row), "(なし)"
                 )
             )
-    if errors:
-        raise SpreadsheetError(*errors)
+    errors.raise_if_any()
     return ScheduleDiff(plans, removed_items, changes)
 
 
 def linked_to_row(row: ScheduleRow) -> list[Any]:
     """Countable targets and system groups pointing at a schedule line (unlinked on removal)."""
-    from initiatives.models import CountableTarget, SystemGroup
-
     return [
         *CountableTarget.objects.filter(schedule_row=row).order_by("pk"),
         *SystemGroup.objects.filter(schedule_row=row).order_by("pk"),

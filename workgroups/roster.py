@@ -10,9 +10,9 @@ preview without errors is a confirm that goes through.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +25,15 @@ from django.utils.translation import gettext_noop
 from plans.models import Plan
 from plans.selectors import current_plan, plans_from
 from portal_lib import era
+from portal_lib.importing import (
+    ErrorLog,
+    Fingerprint,
+    HeaderMatch,
+    Heading,
+    find_header,
+    is_note,
+    loose,
+)
 from portal_lib.people import display_name
 from portal_lib.sheet_reading import SpreadsheetError, cell_error, display_value, merged_sheet_rows
 from workgroups.access import lockout_problems, may_change_account
@@ -60,6 +69,10 @@ COLUMNS: dict[str, tuple[str, tuple[str, ...]]] = {
     "hq": ("DX推進本部", ("dx推進本部", "推進本部", "本部")),
 }
 REQUIRED = ("staff_number", "section", "name")
+HEADINGS = [
+    Heading(name, label, synonyms, required=name in REQUIRED)
+    for name, (label, synonyms) in COLUMNS.items()
+]
 
 # The words people write, compared after NFKC without spaces, case-insensitively.
 WG_ROLES = {
@@ -80,8 +93,6 @@ HQ_ROLES = {
 # One person in several WGs: 「情報推進課WG、総務課WG」, with 「,」「，」 or one per line. A
 # 「・」 is not a separator: it may be part of a WG's name.
 LIST_SPLIT = re.compile(r"[、,，\n]+")
-# A row under or inside the table that is a note, not a person (after NFKC).
-NOTE_PREFIXES = ("※", "注", "(注", "備考", "以上", "*", "出典", "作成")
 # 職名 that name the post on their own: the HQ title is the 職名 as given.
 STANDALONE_TITLES = frozenset(
     {"市長", "副市長", "教育長", "会計管理者", "議会事務局長", "本部長", "副本部長"}
@@ -108,8 +119,7 @@ def normalise(text: Any) -> str:
     return unicodedata.normalize("NFKC", display_value(text)).strip()
 
 
-def _key(text: Any) -> str:
-    return re.sub(r"\s+", "", normalise(text)).casefold()
+_key = loose  # NFKC, no spaces, case-insensitive: how a name in the roster is compared
 
 
 # --- the 適用日: previewed (rehearsed) months ahead, confirmed within 31 days --------------
@@ -269,8 +279,7 @@ class RosterPreview:
     changed: list[PersonPlan] = field(default_factory=list)
     leaving: list[PersonPlan] = field(default_factory=list)
     unchanged: int = 0
-    errors: list[str] = field(default_factory=list)
-    error_total: int = 0
+    log: ErrorLog = field(default_factory=lambda: ErrorLog(MAX_ERRORS_SHOWN, per_column=False))
     warnings: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     sections: dict[str, Section] = field(default_factory=dict)
@@ -300,51 +309,38 @@ class RosterPreview:
         return self.plans or ([self.stand_in] if self.stand_in else [])
 
     @property
+    def errors(self) -> list[str]:
+        """The problems kept for the page (the first MAX_ERRORS_SHOWN)."""
+        return self.log.messages
+
+    @property
+    def error_total(self) -> int:
+        return self.log.total
+
+    @property
     def fingerprint(self) -> str:
         """The planned writes: a confirm refuses when they differ from the preview's."""
-        h = hashlib.sha256(self.effective.isoformat().encode())
-        h.update(repr([p.pk for p in self.plans]).encode())
-        h.update(repr(sorted(self.new_sections)).encode())
+        h = Fingerprint(self.effective.isoformat())
+        h.add(repr([p.pk for p in self.plans]))
+        h.add(repr(sorted(self.new_sections)))
         for p in [*self.new, *self.changed, *self.leaving]:
-            h.update(repr((p.kind, p.staff_number, p.user.pk if p.user else None)).encode())
-            h.update(repr([(c.label, c.old, c.new) for c in p.changes]).encode())
+            h.add(repr((p.kind, p.staff_number, p.user.pk if p.user else None)))
+            h.add(repr([(c.label, c.old, c.new) for c in p.changes]))
         return h.hexdigest()
 
     def error(self) -> SpreadsheetError:
-        shown = list(self.errors)
-        if self.error_total > len(shown):
-            shown.append(
-                f"ほかにも問題があります。全部で{self.error_total:,}件のうち"
-                f"最初の{len(self.errors)}件を表示しています。"
-            )
-        return SpreadsheetError(*shown, total=self.error_total)
+        return self.log.error()
 
 
-class _Errors:
-    def __init__(self, preview: RosterPreview) -> None:
-        self.preview = preview
-
-    def add(self, message: str) -> None:
-        self.preview.error_total += 1
-        if len(self.preview.errors) < MAX_ERRORS_SHOWN:
-            self.preview.errors.append(message)
-
-
-def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[str, int]]:
-    spellings = {s.casefold(): name for name, (_, synonyms) in COLUMNS.items() for s in synonyms}
-    for index, (_number, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: dict[str, int] = {}
-        for col, value in enumerate(values):
-            name = spellings.get(_key(value))
-            if name is not None and name not in found:
-                found[name] = col
-        if all(r in found for r in REQUIRED):
-            return index, found
-    required = "、".join(COLUMNS[r][0] for r in REQUIRED)
-    raise SpreadsheetError(
-        f"見出し行が見つかりません。上から{HEADER_SEARCH_ROWS}行以内に、"
-        f"少なくとも {required} の列名が入った行を置いてください。"
-    )
+def _find_header(rows: Iterator[tuple[str, int, list]]) -> HeaderMatch:
+    match = find_header(rows, HEADINGS, search_rows=HEADER_SEARCH_ROWS, key=loose)
+    if match is None:
+        required = "、".join(COLUMNS[r][0] for r in REQUIRED)
+        raise SpreadsheetError(
+            f"見出し行が見つかりません。上から{HEADER_SEARCH_ROWS}行以内に、"
+            f"少なくとも {required} の列名が入った行を置いてください。"
+        )
+    return match
 
 
 @dataclass
@@ -400,11 +396,7 @@ def _is_note(text: dict[str, str], filled: list[tuple[int, str]], section_col: i
     is always a person; a person's row missing its number is an error, not a note."""
     if _STAFF_NUMBER_RE.fullmatch(text["staff_number"]):
         return False
-    own = [(i, t) for i, t in filled if i != section_col] or filled
-    first_col, first_text = own[0]
-    if len({t for _, t in own}) == 1:  # one remark (or one merged across the row)
-        return first_col == 0 or first_text.startswith(NOTE_PREFIXES)
-    return first_col == 0 and first_text.startswith(NOTE_PREFIXES)
+    return is_note(filled, ignore_column=section_col)  # 所属 is filled down from its merge
 
 
 def _is_header_again(values: list, cols: dict[str, int]) -> bool:
@@ -423,9 +415,11 @@ def _split(text: str) -> list[str]:
 
 
 def _parse_rows(
-    rows: list[tuple[int, list]], sheet: str, preview: RosterPreview, errors: _Errors
+    rows: list[tuple[int, list]], sheet: str, preview: RosterPreview, errors: ErrorLog
 ) -> list[tuple[int, PersonState]]:
-    header_index, cols = _find_header(rows)
+    remaining = ((sheet, number, values) for number, values in rows)
+    header = _find_header(remaining)
+    cols = header.first
     header_texts = {name: COLUMNS[name][0] for name in cols}
     sections = {_key(s.name): s for s in Section.objects.all()}
     checked = preview.checked_plans
@@ -433,8 +427,8 @@ def _parse_rows(
     parsed: list[tuple[int, PersonState]] = []
     seen: dict[str, int] = {}
     chief_row: int | None = None
-    previous = rows[header_index][0]
-    for number, values in rows[header_index + 1 :]:
+    previous = header.number
+    for _, number, values in remaining:
         preview.skipped.extend(Skipped(gap, "") for gap in range(previous + 1, number))
         previous = number
 
@@ -745,7 +739,7 @@ def preview_roster(
     checked = preview.checked_plans
     for p in checked:
         preview.plan_wgs[p.pk] = {_key(wg.name): wg for wg in p.working_groups.all()}
-    errors = _Errors(preview)
+    errors = preview.log
     parsed = _parse_rows(rows, sheet, preview, errors)
     holdings = [(p, _holding(p)) for p in checked]
     by_number, states = _current_states(holdings[0][1] if holdings else None)

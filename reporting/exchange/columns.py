@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models
 
@@ -24,6 +24,7 @@ from initiatives.models import (
 from plans.models import Plan
 from portal_lib import era
 from portal_lib.codes import normalise_initiative_code
+from portal_lib.importing import Heading
 from portal_lib.sheet_reading import PercentCell, display_value
 from workgroups.models import Section, WorkingGroup
 
@@ -250,6 +251,11 @@ class Column:
     period_warning: bool = False  # warn (not refuse) outside the plan period / this fiscal year
     blank_value: Any = None  # what a blank cell means, when not the model field's blank
 
+    @property
+    def heading(self) -> Heading:
+        """How the import framework finds this column: by its header, exactly as written."""
+        return Heading(self.attr, self.header, required=self.required)
+
 
 @dataclass
 class Context:
@@ -301,12 +307,32 @@ class Spec:
     before_write: Callable[[Any, dict[str, Any] | None, Context, Any], tuple[str, ...]] | None = (
         None
     )
+    # The key two rows of one file may not share, from the parsed row, when it is not the
+    # key columns' values (ids for references); e.g. an initiative code however it is typed.
+    row_key: Callable[[dict[str, Any]], tuple] | None = None
+    # Objects the rows refer to that a file may name first (a new indicator), made once
+    # per import: resolved after ``prepare``, created before the rows of each chunk.
+    linked: Callable[[Context], Linked] | None = None
 
     def header(self) -> list[str]:
         return [c.header for c in self.columns]
 
     def column(self, attr: str) -> Column | None:
         return next((c for c in self.columns if c.attr == attr), None)
+
+
+class Linked(Protocol):
+    """What ``Spec.linked`` makes for one import."""
+
+    problems: list[tuple[str, str]]  # (message, column), reported after the rows' problems
+
+    def resolve(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The row's values with the linked object in place of the columns naming it."""
+        ...
+
+    def take(self) -> list[Any]:
+        """The new linked objects named since the last call (saved before the chunk's rows)."""
+        ...
 
 
 def _code(i: Initiative) -> str:

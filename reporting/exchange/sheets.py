@@ -5,11 +5,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_noop
 
 from initiatives.models import (
     Confirmation,
     CountableTarget,
+    Indicator,
     IndicatorValue,
     Initiative,
     OnlineProcedure,
@@ -20,7 +22,7 @@ from initiatives.models import (
     stamp_confirmation,
 )
 from portal_lib import date_bounds, era
-from portal_lib.codes import parse_initiative_code
+from portal_lib.codes import normalise_initiative_code, parse_initiative_code
 from reporting.exchange.columns import (
     Column,
     Context,
@@ -90,7 +92,14 @@ def _initiative_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
     return values
 
 
+def _initiative_key(values: dict[str, Any]) -> tuple:
+    """「2.1」「２．１」「2-1」 are one initiative (portal_lib.codes): one row each."""
+    code = values["code"]
+    return (normalise_initiative_code(code) or unicodedata.normalize("NFKC", code),)
+
+
 INITIATIVES.prepare = _initiative_prepare
+INITIATIVES.row_key = _initiative_key
 
 PROJECTS = Spec(
     slug="projects",
@@ -253,6 +262,47 @@ INDICATOR_VALUES = Spec(
         )
     ),
 )
+
+
+class NewIndicators:
+    """The indicator sheet's 取り組み番号 + 指標名 (+ 単位): the stored indicator, or one the
+    file names first, created with the chunk that names it and validated by the model
+    (its problems are reported after the rows', one per indicator)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.known = {
+            (i.initiative_id, i.name): i
+            for i in Indicator.objects.filter(initiative__policy__plan=ctx.plan)
+        }
+        self.new: dict[tuple[int, str], Indicator] = {}
+        self.chunk: list[Indicator] = []
+        self.problems: list[tuple[str, str]] = []
+
+    def resolve(self, values: dict[str, Any]) -> dict[str, Any]:
+        ini = values.pop("initiative")
+        name = values.pop("indicator_name")
+        unit = values.pop("unit") or ""
+        ind = self.known.get((ini.pk, name)) or self.new.get((ini.pk, name))
+        if ind is None:
+            ind = Indicator(initiative=ini, name=name, unit=unit)
+            self.new[(ini.pk, name)] = ind
+            self.chunk.append(ind)
+            try:
+                ind.full_clean(
+                    exclude=["initiative"], validate_unique=False, validate_constraints=False
+                )
+            except ValidationError as exc:
+                for ms in exc.message_dict.values():
+                    self.problems.extend((f"指標「{ind.name}」: {m}", "指標名") for m in ms)
+        values["indicator"] = ind
+        return values
+
+    def take(self) -> list[Indicator]:
+        out, self.chunk = self.chunk, []
+        return out
+
+
+INDICATOR_VALUES.linked = NewIndicators
 
 # The 確認済み column of the procedures and systems sheets: the secretariat's confirmation,
 # the same one the list's 確認 button sets (initiatives.models.Confirmation is the rule).

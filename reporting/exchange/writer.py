@@ -8,9 +8,6 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from initiatives.models import (
-    Indicator,
-)
 from plans.models import Plan
 from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange.engine import Batch, ImportResult, parse_import
@@ -39,10 +36,10 @@ def is_unique_violation(exc: IntegrityError) -> bool:
 def write_batch(batch: Batch, *, user: Any) -> None:
     """Write one validated chunk, in bulk, with history naming ``user``. Runs inside the
     import's transaction (``bulk_import``)."""
-    if batch.new_indicators:
-        # Saved first; the values that name them pick up their ids when they are saved.
+    if batch.linked_new:
+        # Saved first; the rows that name them pick up their ids when they are saved.
         bulk_create_with_history(
-            batch.new_indicators, Indicator, batch_size=BATCH_SIZE, default_user=user
+            batch.linked_new, type(batch.linked_new[0]), batch_size=BATCH_SIZE, default_user=user
         )
     if batch.to_create:
         bulk_create_with_history(

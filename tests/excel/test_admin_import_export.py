@@ -74,9 +74,9 @@ def test_admin_import_roundtrip_and_bad_file(admin_client, plan):
 @pytest.fixture(autouse=True)
 def admin_upload_dir(tmp_path, monkeypatch):
     """Files between the admin's preview and confirm steps go to a per-test directory."""
-    from initiatives import admin as initiatives_admin
+    from portal_lib import upload_stash
 
-    monkeypatch.setattr(initiatives_admin, "ADMIN_UPLOAD_DIR", tmp_path / "admin_imports")
+    monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "admin_imports")
     return tmp_path / "admin_imports"
 
 

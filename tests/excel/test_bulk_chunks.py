@@ -11,7 +11,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from initiatives.models import Indicator, IndicatorValue, ProgressEntry
 from portal_lib.sheet_reading import SpreadsheetError
@@ -130,44 +129,3 @@ def test_the_preview_keeps_the_first_changes_only(plan, chunks_of_3, monkeypatch
         ("進捗率(%)", "1"),
     ]
     assert ProgressEntry.objects.count() == 0
-
-
-def _full_clean_problems(obj) -> dict | None:
-    try:
-        obj.full_clean(
-            exclude=["initiative", "author"], validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as exc:
-        return exc.message_dict
-    return None
-
-
-def test_full_clean_for_many_objects_gives_full_cleans_result(plan):
-    """engine.FullClean remembers a field's clean() per value; what it raises and what it
-    leaves on the object are Model.full_clean's, for the first and the repeated values."""
-    ini = initiative("2.1")
-    check = engine.FullClean(ProgressEntry, ["initiative", "author"])
-    cases = [
-        {"status": "on_track", "percent": 40},
-        {"status": "done", "percent": 80},  # clean(): 完了 needs 100
-        {"status": "nope", "percent": 140},  # choices, max value
-        {"status": "on_track", "percent": "40"},  # to_python turns it into 40
-        {"status": "", "percent": None},  # blank not allowed
-        {"status": "on_track", "percent": 40, "done_text": "x" * 70},
-    ]
-    for _ in range(2):  # the second time from the memo
-        for values in cases:
-            mine = ProgressEntry(initiative=ini, entry_date=date(2026, 5, 1), **values)
-            theirs = ProgressEntry(initiative=ini, entry_date=date(2026, 5, 1), **values)
-            expected = _full_clean_problems(theirs)
-            try:
-                check(mine)
-                got = None
-            except ValidationError as exc:
-                got = exc.message_dict
-            assert got == expected, values
-            assert (mine.percent, mine.status, mine.fiscal_year) == (
-                theirs.percent,
-                theirs.status,
-                theirs.fiscal_year,
-            )

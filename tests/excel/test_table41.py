@@ -11,6 +11,7 @@ from plans.models import Lease, ScheduleCell, ScheduleItem, ScheduleRow
 from portal_lib.sheet_reading import SpreadsheetError
 from reporting import table41
 from reporting.services.schedule import schedule_import_apply
+from reporting.workbooks.table41 import export_schedule
 from tests.factory import upload, xlsx_bytes
 
 TODAY = date(2026, 10, 1)  # FY2026 = R8
@@ -32,7 +33,7 @@ def find_row(ws, text: str, column: int = 1) -> int:
 
 
 def test_export_has_the_plan_layout(plan):
-    ws = sheet_of(table41.export_schedule(plan, today=TODAY))
+    ws = sheet_of(export_schedule(plan, today=TODAY))
     assert ws.title == "表4-1"
     assert ws["A1"].value == "表4-1 スケジュール予定(令和3年度〜令和8年度)"
     assert [c.value for c in ws[2]] == [
@@ -73,14 +74,14 @@ def test_formula_looking_schedule_text_is_exported_as_text(plan):
     cell = ScheduleCell.objects.get(row__item__title="オンライン申請", fiscal_year=2022)
     cell.text = '=HYPERLINK("http://evil.example","27")'
     cell.save()
-    ws = sheet_of(table41.export_schedule(plan, today=TODAY))
+    ws = sheet_of(export_schedule(plan, today=TODAY))
     c = ws.cell(find_row(ws, "オンライン申請"), 4)
     assert c.data_type == "s"
     assert c.value == '=HYPERLINK("http://evil.example","27")'
 
 
 def test_reimporting_an_unchanged_export_changes_nothing(plan, personas):
-    data = table41.export_schedule(plan, today=TODAY)
+    data = export_schedule(plan, today=TODAY)
     before = history_total()
     diff = schedule_import_apply(plan=plan, data=data, filename="t.xlsx", user=personas.secretariat)
     assert diff.changes == []
@@ -89,7 +90,7 @@ def test_reimporting_an_unchanged_export_changes_nothing(plan, personas):
 
 def edited_export(plan) -> bytes:
     """Cell changed, a lease line added at the bottom, one lease line cleared (= removed)."""
-    wb = openpyxl.load_workbook(io.BytesIO(table41.export_schedule(plan, today=TODAY)))
+    wb = openpyxl.load_workbook(io.BytesIO(export_schedule(plan, today=TODAY)))
     ws = wb.active
     ws.cell(find_row(ws, "オンライン申請"), 4).value = "年度末迄に30申請のオンライン化完了"
     removed = find_row(ws, "内部情報系財務会計システム等更改機器賃貸借", column=2)
@@ -158,7 +159,7 @@ def test_preview_then_confirm_applies_with_history_naming_the_user(client, plan,
     ).first()
     assert removed.history_type == "-" and removed.history_user == personas.secretariat
     # a fresh export now round-trips unchanged, and the token cannot be replayed
-    fresh = table41.export_schedule(plan, today=TODAY)
+    fresh = export_schedule(plan, today=TODAY)
     assert table41.preview_schedule(plan, fresh, "e.xlsx").changes == []
     response = client.post(reverse("excel:schedule_confirm"), {"token": token}, follow=True)
     assert "確認の期限が切れたか" in response.content.decode()
@@ -218,7 +219,7 @@ def test_bad_header_year_and_lease_status_are_all_reported(plan, personas):
         "シート「Sheet1」3行目 H列(見出し)の「令和9年度」: "
         "計画期間(令和3年度 (2021年度)〜令和8年度 (2026年度))外の年度です。"
     ]
-    wb = openpyxl.load_workbook(io.BytesIO(table41.export_schedule(plan, today=TODAY)))
+    wb = openpyxl.load_workbook(io.BytesIO(export_schedule(plan, today=TODAY)))
     ws = wb.active
     r = find_row(ws, "情報系及び基幹系資産管理システム更改機器賃貸借", column=2)
     ws.cell(r, 5).value = "リース"
@@ -289,7 +290,7 @@ def test_permissions(client, plan, personas):
 def test_removing_a_line_unlinks_targets_with_history(plan, personas):
     from initiatives.models import CountableTarget
 
-    wb = openpyxl.load_workbook(io.BytesIO(table41.export_schedule(plan, today=TODAY)))
+    wb = openpyxl.load_workbook(io.BytesIO(export_schedule(plan, today=TODAY)))
     ws = wb.active
     r = find_row(ws, "オンライン申請")
     for col in range(1, 9):
@@ -313,7 +314,7 @@ def test_overlapping_spans_are_not_merged_over_other_text(plan):
     cell.col_span = 3
     cell.save()
     ScheduleCell.objects.create(row=cell.row, fiscal_year=2023, text="中間確認")
-    ws = sheet_of(table41.export_schedule(plan, today=TODAY))
+    ws = sheet_of(export_schedule(plan, today=TODAY))
     r = find_row(ws, "オンライン申請")
     assert ws.cell(r, 5).value == "中間確認"
     assert not [m for m in ws.merged_cells.ranges if m.min_row == r and m.min_col == 4]

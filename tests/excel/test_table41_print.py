@@ -19,7 +19,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reporting import table41
+from reporting.workbooks import table41
 
 TODAY = date(2026, 10, 1)
 A4_LANDSCAPE = (841.89, 595.28)  # points

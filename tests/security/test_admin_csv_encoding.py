@@ -16,9 +16,9 @@ CSV_FORMAT = 1  # index of SafeCSV in ADMIN_FORMATS
 
 @pytest.fixture(autouse=True)
 def admin_upload_dir(tmp_path, monkeypatch):
-    from initiatives import admin as initiatives_admin
+    from portal_lib import upload_stash
 
-    monkeypatch.setattr(initiatives_admin, "ADMIN_UPLOAD_DIR", tmp_path / "admin_imports")
+    monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "admin_imports")
 
 
 def _csv_text(entry: ProgressEntry) -> str:

@@ -30,7 +30,7 @@ from django.urls import reverse
 from initiatives.models import Initiative, ProgressEntry
 from initiatives.resources import admin_too_many_rows
 from portal_lib import sheet_reading as ss
-from reporting import table41
+from reporting.workbooks import table41
 from tests.factory import upload
 from tests.security import test_import_bounds as b
 from tests.workgroups.test_roster import BASE_ROWS, roster_xlsx
@@ -150,9 +150,9 @@ def page_errors(response: Any) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def admin_upload_dir(tmp_path, monkeypatch):
-    from initiatives import admin as initiatives_admin
+    from portal_lib import upload_stash
 
-    monkeypatch.setattr(initiatives_admin, "ADMIN_UPLOAD_DIR", tmp_path / "admin_imports")
+    monkeypatch.setattr(upload_stash, "UPLOAD_DIR", tmp_path / "admin_imports")
 
 
 def post_roster(client: Any, data: bytes) -> Callable[[], Any]:
