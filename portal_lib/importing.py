@@ -33,7 +33,7 @@ from typing import Any
 
 from portal_lib.sheet_reading import SpreadsheetError, cell_error, display_value, too_many_rows
 
-Row = tuple[str, int, list]  # (sheet, 1-based row number, values), as the reader yields them
+Row = tuple[str, int, list[Any]]  # (sheet, 1-based row number, values), as the reader yields them
 
 # --------------------------------------------------------------------------------------------
 # Headers: found by name (with synonyms), under any title rows
@@ -105,7 +105,7 @@ def find_header(
     return None
 
 
-def data_rows(rows: Iterable[Row], sheet: str, max_rows: int) -> Iterator[tuple[int, list]]:
+def data_rows(rows: Iterable[Row], sheet: str, max_rows: int) -> Iterator[tuple[int, list[Any]]]:
     """The rows of ``sheet`` under its header, counted again (the reader's scan counts every
     row of the sheet; this refuses more than ``max_rows`` under the header)."""
     count = 0

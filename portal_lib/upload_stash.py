@@ -26,6 +26,9 @@ SESSION_KEY = "excel_imports"
 UPLOAD_DIR = Path(settings.UPLOAD_STASH_DIR)  # /healthz watches its free space
 
 STASH_MAX_AGE = 24 * 60 * 60  # seconds; abandoned previews are removed after this
+# Previews one session may keep waiting at once (every import screen and the admin's share
+# it): a new preview past this drops the session's oldest one, file and entry.
+STASH_MAX_PENDING = 20
 
 
 def sweep() -> None:
@@ -48,13 +51,16 @@ def stash(request: HttpRequest, kind: str, data: bytes, filename: str, fingerpri
         write_atomic(UPLOAD_DIR / token, data)
     except OSError as exc:
         raise StorageUnavailable(f"upload stash: {exc}") from exc
-    entries = request.session.get(SESSION_KEY, {})
+    entries: dict[str, Any] = request.session.get(SESSION_KEY, {})
     entries[token] = {
         "kind": kind,
         "sha256": hashlib.sha256(data).hexdigest(),
         "filename": filename,
         "fingerprint": fingerprint,
     }
+    for old in list(entries)[:-STASH_MAX_PENDING]:
+        del entries[old]
+        (UPLOAD_DIR / old).unlink(missing_ok=True)
     request.session[SESSION_KEY] = entries
     return token
 
