@@ -13,8 +13,8 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from tests.factory import PASSWORD, login_verified
+from tests.project.test_admin import populated  # noqa: F401  (fixture: a row in every admin model)
 from tests.security import admin_form_data, editable_fields
-from tests.test_admin import populated  # noqa: F401  (fixture: a row in every admin model)
 from workgroups.services import SECRETARIAT_GROUP
 
 pytestmark = pytest.mark.django_db
