@@ -26,6 +26,8 @@ from tests.project.test_deploy import _free_ports, _wait_healthy
 from tests.servers import exchange, throwaway_database
 from workgroups.models import StaffProfile
 
+pytestmark = pytest.mark.slow
+
 TOO_LARGE_PAGE = "送信されたファイルが大きすぎます。"
 
 

@@ -217,6 +217,7 @@ def gunicorn_behind_proxy(tmp_path):
                 proc.kill()
 
 
+@pytest.mark.slow
 def test_gunicorn_behind_the_proxy_locks_the_user_only_for_the_attackers_address(
     gunicorn_behind_proxy,
 ):

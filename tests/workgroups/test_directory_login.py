@@ -31,7 +31,7 @@ from workgroups.access import can_log_in
 from workgroups.models import StaffProfile
 
 User = get_user_model()
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 OFFICE = "10.1.2.3"
 
 DIRECTORY_USERS = [
