@@ -4,7 +4,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test e2e install install-test browser lint typecheck ldap-build ldap-server
+.PHONY: run test test-fast e2e install install-test browser lint typecheck ldap-build ldap-server
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ ldap-server:
 test: install-test browser ldap-server
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest
+
+# The suite without the tests marked `slow` (pyproject.toml): under half the time, for the
+# edit-test loop; `make test` (and CI) still runs everything
+test-fast: install-test
+	$(BIN)/python -m pytest -m "not slow"
 
 # Only the real-browser tests (Playwright + Debian chromium); failures leave screenshots in test-artifacts/
 e2e: install-test browser

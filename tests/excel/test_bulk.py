@@ -307,7 +307,7 @@ def test_csv_upload_with_errors_shows_them_all_and_writes_nothing(client, plan, 
 
 def _bad_files():
     from portal_lib import sheet_reading as ss
-    from tests.excel.test_spreadsheets import BILLION_LAUGHS, _with_member
+    from tests.portal_lib.test_spreadsheets import BILLION_LAUGHS, _with_member
 
     good = xlsx_bytes([HEADER, ["2.1", "2026-05-01", "順調"]])
     return [

@@ -16,7 +16,7 @@ from tests.factory import initiative
 from tests.security.test_import_bounds import probe
 
 # Committed rows: the forked child opens its own connection on PostgreSQL.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 ROWS = 100_000
 PEAK_MB = 60

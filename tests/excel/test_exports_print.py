@@ -298,6 +298,7 @@ def test_a_filled_in_template_imports(plan):
     assert added.entry_date == date(2026, 10, 1)
 
 
+@pytest.mark.slow
 def test_libreoffice_prints_the_progress_export_on_a4_landscape_with_the_long_text(
     filled, tmp_path
 ):

@@ -21,6 +21,8 @@ import pytest
 
 from reporting.workbooks import table41
 
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 10, 1)
 A4_LANDSCAPE = (841.89, 595.28)  # points
 TOLERANCE = 2.0  # pt: glyph boxes of one cell's successive lines touch by ~1 pt

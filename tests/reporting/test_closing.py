@@ -321,6 +321,7 @@ def test_workbook_holds_numbers_as_numbers(workbook):
     assert row[6].value == datetime(2026, 9, 1)
 
 
+@pytest.mark.slow
 def test_libreoffice_prints_the_workbook_readably_on_a4_landscape(workbook, tmp_path):
     xlsx = tmp_path / "closing.xlsx"
     xlsx.write_bytes(workbook)
@@ -341,6 +342,7 @@ def test_libreoffice_prints_the_workbook_readably_on_a4_landscape(workbook, tmp_
     assert page_text(pdf, 2).startswith("取り組みごとの進捗")
 
 
+@pytest.mark.slow
 def test_command_writes_pdf_docx_and_xlsx(plan, personas, tmp_path):
     six_years(plan)
     out = tmp_path / "closing.pdf"

@@ -221,6 +221,7 @@ def test_the_document_is_bounded_with_a_note(plan):
     assert sum(len(t) for t, _m in added[:-1]) == MAX_CELL_CHARS
 
 
+@pytest.mark.slow
 def test_the_command_writes_all_three_formats_and_the_pdf_reads_whole(personas, drafted, tmp_path):
     """The one LibreOffice conversion of this module: the command's PDF."""
     current, nxt, _params = drafted

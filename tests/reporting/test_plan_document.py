@@ -21,6 +21,8 @@ from reporting.documents.plan import plan_document
 from reporting.selectors.plan_content import version_content
 from tests.factory import PLAN_CODE, load_plan
 
+pytestmark = pytest.mark.slow
+
 CHAPTERS = [
     "1. かほく市DX推進計画の背景と目的",
     "2. かほく市DX推進計画の位置付け",

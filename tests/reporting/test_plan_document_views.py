@@ -19,6 +19,7 @@ from workgroups.models import ExternalAdvisor, SectionName, WorkingGroup, Workin
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_pdf_download_for_headquarters(client, personas, tmp_path):
     client.force_login(personas.hq)
     version = PlanVersion.objects.get(number="1.0")

@@ -32,7 +32,7 @@ from tests.excel.test_table41_print import (
 )
 from tests.factory import REVIEW_COMPLETE, initiative, make_progress, make_review
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 TODAY = date(2026, 11, 24)
 
 

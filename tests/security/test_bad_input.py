@@ -26,8 +26,8 @@ from initiatives.models import ProgressEntry
 from portal_lib import upload_stash
 from portal_lib.params import ascii_int_or_default
 from reporting.exchange import engine, writer
-from tests import test_permissions_walk as walk
 from tests.factory import initiative, make_review, upload
+from tests.pages import test_permissions_walk as walk
 from tests.security.test_double_confirm import progress_file
 
 # The every-URL walk's fixtures (its sample objects, every URL of the URLconf built).

@@ -22,6 +22,8 @@ from django.conf import settings
 from tests.security.live_site import Browser, RedisServer, gunicorn
 from tests.servers import throwaway_database
 
+pytestmark = pytest.mark.slow
+
 PASSWORD = "Kahoku-Outage-Test-2026!"
 
 

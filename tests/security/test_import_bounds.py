@@ -28,6 +28,8 @@ from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange import engine, sheets
 from tests.factory import initiative, upload
 
+pytestmark = pytest.mark.slow
+
 PEAK_MB = 120  # issue 13: a 100,000-row import, preview or confirm
 SECONDS = 10
 ROW_LIMIT_MESSAGE = (

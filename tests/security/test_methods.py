@@ -15,8 +15,8 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from tests import test_permissions_walk as walk
-from tests.test_permissions_walk import Route
+from tests.pages import test_permissions_walk as walk
+from tests.pages.test_permissions_walk import Route
 
 # The every-URL walk's fixtures: its sample objects and every URL of the URLconf, built.
 samples = walk.samples

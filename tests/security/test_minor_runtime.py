@@ -22,9 +22,11 @@ import pytest
 from django.conf import settings
 
 from tests.factory import PASSWORD, make_user
+from tests.project.test_deploy import _free_ports, _wait_healthy
 from tests.servers import exchange, throwaway_database
-from tests.test_deploy import _free_ports, _wait_healthy
 from workgroups.models import StaffProfile
+
+pytestmark = pytest.mark.slow
 
 TOO_LARGE_PAGE = "送信されたファイルが大きすぎます。"
 

@@ -22,8 +22,8 @@ from django.urls import reverse
 from kahoku_dx.settings import env_networks
 from portal_lib.client_ip import client_address, parse_networks
 from tests.factory import PASSWORD, make_user
+from tests.project.test_deploy import PRODUCTION_ENV, _free_ports, _manage, _wait_healthy
 from tests.servers import throwaway_database
-from tests.test_deploy import PRODUCTION_ENV, _free_ports, _manage, _wait_healthy
 
 PROXY = "127.0.0.1"
 ATTACKER = "203.0.113.7"  # address A
@@ -217,6 +217,7 @@ def gunicorn_behind_proxy(tmp_path):
                 proc.kill()
 
 
+@pytest.mark.slow
 def test_gunicorn_behind_the_proxy_locks_the_user_only_for_the_attackers_address(
     gunicorn_behind_proxy,
 ):

@@ -39,7 +39,8 @@ from tests.factory import make_review
 from tests.security.restore_snapshot import snapshot
 from workgroups.models import WorkingGroup
 
-pytestmark = pytest.mark.django_db(transaction=True)  # a child process reads the source
+# transaction: a child process reads the source
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 KEY = new_key()
 OLD_STYLE_DUMP = [

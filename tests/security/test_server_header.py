@@ -9,7 +9,11 @@ from __future__ import annotations
 import os
 import socket
 
+import pytest
+
 from tests.security.live_site import Browser, gunicorn
+
+pytestmark = pytest.mark.slow
 
 
 def _raw(port: int, request: bytes) -> bytes:

@@ -182,6 +182,7 @@ def post_admin(client: Any, data: bytes, name: str, fmt: int) -> Callable[[], An
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("ref", "rows", "columns"),
@@ -196,6 +197,7 @@ def test_roster_merged_range_bomb_is_refused_on_the_screen(client, personas, ref
     assert not StaffProfile.objects.filter(staff_number="1001").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_table41_merged_range_bomb_is_refused_on_the_screen(client, plan, personas):
     data = rewrite(table41.export_schedule(plan), add_merge("AA100:AJ100000"))
@@ -212,6 +214,7 @@ def test_table41_merged_range_bomb_is_refused_on_the_screen(client, plan, person
     assert merged("AA100:AJ100000", table41.SHEET_TITLE, "99,901", "10", 2_020, 100_000) in page
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # the probe child connects afresh on PG
 def test_import_staff_command_refuses_the_merged_range_bomb(plan, tmp_path, capsys):
     path = tmp_path / "meibo.xlsx"
@@ -236,6 +239,7 @@ def test_import_staff_command_refuses_the_merged_range_bomb(plan, tmp_path, caps
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_capitalised_shared_strings_are_counted_on_the_excel_screen(client, personas):
     data = capitalised_shared_strings()
@@ -254,6 +258,7 @@ def test_capitalised_shared_strings_are_counted_on_the_excel_screen(client, pers
     assert TEXT_LIMIT in page
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_capitalised_shared_strings_are_counted_in_the_admin_import(client, personas):
     """Within the admin's 1,000 rows (the issue's 3,000 cells are refused by that alone):
@@ -264,6 +269,7 @@ def test_capitalised_shared_strings_are_counted_in_the_admin_import(client, pers
     assert out["value"] == [200, [TEXT_LIMIT], False]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # the probe child connects afresh on PG
 def test_import_sheet_command_counts_capitalised_shared_strings(plan, tmp_path, capsys):
     path = tmp_path / "p.xlsx"
@@ -296,6 +302,7 @@ def test_two_parts_differing_only_by_letter_case_are_refused():
     assert exc.value.messages == [ss.DUPLICATE_PART]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_dimension_of_the_issue_is_refused_in_the_admin_import(client, plan, personas):
     """The 150 KB file of the issue (20,001 rows, <dimension ref="A1:XFD20001">): 33.8 s of
@@ -307,6 +314,7 @@ def test_dimension_of_the_issue_is_refused_in_the_admin_import(client, plan, per
     assert out["value"] == [200, [admin_too_many_rows(1_000)], False]
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_dimension_wider_than_the_cells_allow_is_refused_in_the_admin_import(client, personas):
     """Within the row limit, <dimension ref="A1:XFD1000"> would pad each of 1,000 rows to
@@ -330,6 +338,7 @@ def test_dimension_wider_than_the_cells_allow_is_refused_in_the_admin_import(cli
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_three_million_row_csv_is_refused_quickly_in_the_admin(client, personas):
     data = (",".join(b.HEADER) + "\r\n").encode() + b"1\r\n" * 3_000_000
@@ -340,6 +349,7 @@ def test_three_million_row_csv_is_refused_quickly_in_the_admin(client, personas)
     assert ProgressEntry.objects.count() == 0
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_100000_row_xlsx_within_import_max_rows_is_refused_with_the_admin_limit(
     client, plan, personas
@@ -374,6 +384,7 @@ def _no_range_count(self: Any, kind: bytes, ref: bytes, limits: Any) -> None:
 LIMIT = ss.reader_limit(ss.ReaderBounds())
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_with_the_merge_check_off_the_reader_bound_still_refuses(client, personas, monkeypatch):
     monkeypatch.setattr(ss._SheetCounter, "_range", _no_range_count)
@@ -383,6 +394,7 @@ def test_with_the_merge_check_off_the_reader_bound_still_refuses(client, persona
     assert out["reader"]["killed"] is True
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)  # the probe child connects afresh on PG
 def test_with_the_shared_string_check_off_the_reader_bound_still_refuses(plan, monkeypatch):
     from reporting.exchange import engine, sheets
@@ -446,6 +458,7 @@ def test_a_cell_far_away_is_refused_by_the_area_it_spans():
     ]
 
 
+@pytest.mark.slow
 def test_single_quoted_shared_string_references_are_counted():
     """XML allows t='s': the 30 KB x 90,000 shared-string file of issue 15, quoted so."""
     rows = (

@@ -31,7 +31,7 @@ from workgroups.access import can_log_in
 from workgroups.models import StaffProfile
 
 User = get_user_model()
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 OFFICE = "10.1.2.3"
 
 DIRECTORY_USERS = [
@@ -334,7 +334,7 @@ def test_fallback_password_reset_and_staff_screen_say_the_directory(client, on, 
     ],
 )
 def test_directory_settings_refuse_to_start_when_wrong(env, message):
-    from tests.test_settings import _load_settings
+    from tests.project.test_settings import _load_settings
 
     result = _load_settings(**env)
     assert result.returncode != 0

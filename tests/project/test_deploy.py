@@ -344,6 +344,7 @@ def production_site(tmp_path):
                     proc.kill()
 
 
+@pytest.mark.slow
 def test_production_site_two_processes_behave_as_one(production_site):
     a, b = production_site["ports"]
     password = production_site["env"]["SECRETARIAT_PASSWORD"]

@@ -494,7 +494,7 @@ def _walk_in_english(persona, user, built, data, columns) -> list[str]:
 def walk_samples(realistic, personas):
     from initiatives.models import Initiative
     from reporting.api.accounts import service_account_create
-    from tests.test_permissions_walk import Samples
+    from tests.pages.test_permissions_walk import Samples
 
     ini = realistic["initiative"]
     other = Initiative.objects.filter(working_group=personas.other_wg).order_by("pk").first()
@@ -514,7 +514,7 @@ def walk_samples(realistic, personas):
 
 
 def test_every_page_and_form_in_english_for_every_persona(walk_samples, personas, admin_user):
-    from tests.test_permissions_walk import _kwargs_for, _path_for, all_routes
+    from tests.pages.test_permissions_walk import _kwargs_for, _path_for, all_routes
 
     built = []
     for route in all_routes():

@@ -25,6 +25,8 @@ from initiatives.models import ProgressEntry
 from portal_lib.backup_seal import new_key
 from tests.factory import initiative, make_personas, make_progress, make_review
 
+pytestmark = pytest.mark.slow
+
 DUMPDATA_ARGS = [
     "--natural-foreign",
     "--exclude=contenttypes",

@@ -10,6 +10,8 @@ from docx import Document
 
 from portal_lib import office
 
+pytestmark = pytest.mark.slow
+
 
 def _docx(text: str) -> bytes:
     document = Document()

@@ -56,7 +56,7 @@ handler403 = "kahoku_dx.views.permission_denied"
 handler404 = "kahoku_dx.views.page_not_found"
 handler500 = "kahoku_dx.views.server_error"
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.test_security")]
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.security.test_security")]
 
 
 @pytest.fixture
