@@ -187,8 +187,8 @@ class Dashboard:
     status_counts: list[tuple[str, str, int]]  # (filter value, label, count)
     initiative_count: int
     milestones: list[ScheduleCell]
-    delayed: list[Initiative]
-    stale: list[Initiative]
+    delayed: list[ListedInitiative]
+    stale: list[ListedInitiative]
     review_counts: list[tuple[str, str, int]]
     burnup: BurnUp
     systems: SystemsBoard
@@ -559,7 +559,7 @@ def _history_sources(plan: Plan, policy_ids: list[int]) -> list[tuple[type, Quer
     return [
         (
             Initiative,
-            Initiative.history.filter(policy__plan=plan),
+            Initiative.history.filter(policy_id__in=ids),
             {"c_n1": "policy__number", "c_n2": "number", "c_s1": "title"},
             lambda r: f"{r['c_n1']}.{r['c_n2']} {r['c_s1']}",
         ),
