@@ -222,7 +222,8 @@ _SUM_FIELD = DecimalField(max_digits=30, decimal_places=2)
 
 def with_progress_value(queryset: QuerySet[Initiative], fiscal_year: int) -> QuerySet[Initiative]:
     """initiatives_with_latest_progress plus ``progress_value``: progress_percent() of the
-    latest entry of the year, computed by the database (ONE subquery, the same index probe)."""
+    latest entry of the year (the same rule, as SQL), computed by the database in ONE
+    subquery (the same index probe)."""
     value = Case(
         When(status=ProgressStatus.CANCELLED, then=Value(None)),
         When(percent__isnull=False, then=F("percent")),
@@ -239,36 +240,34 @@ def with_progress_value(queryset: QuerySet[Initiative], fiscal_year: int) -> Que
     )
 
 
-def rollup_aggregates(prefix: str = "", where: Q | None = None) -> dict[str, Any]:
-    """Aggregates (Count, Sum) giving the RollupSums of the initiatives matching ``where``
-    (all if None), named with ``prefix``: read them back with rollup_sums_from(row, prefix).
-    The queryset comes from with_progress_value."""
+def rollup_aggregates() -> dict[str, Any]:
+    """Aggregates (Count, Sum) giving the RollupSums of each group of a ``values(...)``
+    GROUP BY (read them back with rollup_sums_from). The queryset comes from
+    with_progress_value; the SQL twin of rollup(), pinned to it by
+    tests/reporting/test_dashboard_sql_rollup.py."""
     weight = Coalesce(F("weight"), Value(Decimal(1)), output_field=_SUM_FIELD)
-
     return {
-        f"{prefix}total": Count("pk", filter=where),
-        f"{prefix}reported": Count("latest_status", filter=where),
-        f"{prefix}counted": Count("progress_value", filter=where),
-        f"{prefix}wsum": Sum(
+        "total": Count("pk"),
+        "reported": Count("latest_status"),
+        "counted": Count("progress_value"),
+        "wsum": Sum(
             ExpressionWrapper(weight * F("progress_value"), output_field=_SUM_FIELD),
-            filter=where,
             output_field=_SUM_FIELD,
         ),
-        f"{prefix}wtotal": Sum(
+        "wtotal": Sum(
             Case(When(progress_value__isnull=False, then=weight), output_field=_SUM_FIELD),
-            filter=where,
             output_field=_SUM_FIELD,
         ),
     }
 
 
-def rollup_sums_from(row: dict[str, Any], prefix: str = "") -> RollupSums:
+def rollup_sums_from(row: dict[str, Any]) -> RollupSums:
     return RollupSums(
-        total=row[f"{prefix}total"] or 0,
-        reported=row[f"{prefix}reported"] or 0,
-        counted=row[f"{prefix}counted"] or 0,
-        weighted_sum=row[f"{prefix}wsum"] or Decimal(0),
-        weight_total=row[f"{prefix}wtotal"] or Decimal(0),
+        total=row["total"] or 0,
+        reported=row["reported"] or 0,
+        counted=row["counted"] or 0,
+        weighted_sum=row["wsum"] or Decimal(0),
+        weight_total=row["wtotal"] or Decimal(0),
     )
 
 
