@@ -9,16 +9,25 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
+    DecimalField,
     Exists,
+    ExpressionWrapper,
+    F,
     FilteredRelation,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
+    When,
     Window,
 )
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import In, IsNull
 from django.http import Http404
 from django.utils import timezone
@@ -29,6 +38,7 @@ from initiatives import workflow
 from initiatives.models import (
     ENDING_DECISIONS,
     GRADE_KEYS,
+    Confirmation,
     CountableTarget,
     Indicator,
     IndicatorValue,
@@ -46,6 +56,13 @@ from plans.selectors import current_plan
 from portal_lib import era
 from portal_lib.people import display_name
 from workgroups.access import Roles
+from workgroups.selectors import (
+    sections_ended_in_use,
+    staff_without_section,
+    working_groups_led_from_outside,
+    working_groups_with_two_leaders,
+    working_groups_without_leader,
+)
 
 # Marked, not translated: a plain str; pages show it via {% translate %}.
 ROLLUP_RULE_TEXT = gettext_noop(
@@ -145,7 +162,8 @@ def rollup_figure(r: Any) -> str:
 
 
 def rollup(initiatives: Iterable[Initiative]) -> Rollup:
-    """Roll annotated initiatives (see above) up into one percentage, by ROLLUP_RULE_TEXT."""
+    """Roll annotated initiatives (see above) up into one percentage, by ROLLUP_RULE_TEXT.
+    Pages roll up in the database (rollup_aggregates); this is for a few objects in hand."""
     weighted_sum = Decimal(0)
     weight_total = Decimal(0)
     counted = total = reported = 0
@@ -161,10 +179,95 @@ def rollup(initiatives: Iterable[Initiative]) -> Rollup:
         weighted_sum += weight * value
         weight_total += weight
         counted += 1
-    if not weight_total:
-        return Rollup(None, counted, total, reported)
-    percent = (weighted_sum / weight_total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    return Rollup(percent, counted, total, reported)
+    return RollupSums(total, reported, counted, weighted_sum, weight_total).rollup()
+
+
+@dataclass(frozen=True)
+class RollupSums:
+    """What a roll-up adds up, for any group of initiatives: sums of groups add up to the
+    sums of their union, so the database sums small groups once and pages add them."""
+
+    total: int = 0
+    reported: int = 0
+    counted: int = 0
+    weighted_sum: Decimal = Decimal(0)  # sum of weight × progress over the counted ones
+    weight_total: Decimal = Decimal(0)  # sum of their weights (1 where none is set)
+
+    def __add__(self, other: RollupSums) -> RollupSums:
+        return RollupSums(
+            self.total + other.total,
+            self.reported + other.reported,
+            self.counted + other.counted,
+            self.weighted_sum + other.weighted_sum,
+            self.weight_total + other.weight_total,
+        )
+
+    def rollup(self) -> Rollup:
+        """The (weighted) average to one decimal, half up: the one place it is computed."""
+        if not self.weight_total:
+            return Rollup(None, self.counted, self.total, self.reported)
+        percent = (self.weighted_sum / self.weight_total).quantize(
+            Decimal("0.1"), rounding=ROUND_HALF_UP
+        )
+        return Rollup(percent, self.counted, self.total, self.reported)
+
+
+# The roll-up in SQL: the same rule as progress_percent (cancelled and "no percentage" do not
+# count; a blank percentage is 100 for 完了 and 0 for 未着手), weights as in rollup() (none
+# set: 1). Weights have two decimals: the sums are read back as exact decimals on every
+# database, and RollupSums.rollup() divides them as rollup() does.
+_SUM_FIELD = DecimalField(max_digits=30, decimal_places=2)
+
+
+def with_progress_value(queryset: QuerySet[Initiative], fiscal_year: int) -> QuerySet[Initiative]:
+    """initiatives_with_latest_progress plus ``progress_value``: progress_percent() of the
+    latest entry of the year (the same rule, as SQL), computed by the database in ONE
+    subquery (the same index probe)."""
+    value = Case(
+        When(status=ProgressStatus.CANCELLED, then=Value(None)),
+        When(percent__isnull=False, then=F("percent")),
+        When(status=ProgressStatus.DONE, then=Value(100)),
+        When(status=ProgressStatus.NOT_STARTED, then=Value(0)),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+    latest = ProgressEntry.objects.filter(
+        initiative=OuterRef("pk"), fiscal_year=fiscal_year
+    ).order_by("-entry_date")
+    return initiatives_with_latest_progress(queryset, fiscal_year).annotate(
+        progress_value=Subquery(latest.annotate(v=value).values("v")[:1])
+    )
+
+
+def rollup_aggregates() -> dict[str, Any]:
+    """Aggregates (Count, Sum) giving the RollupSums of each group of a ``values(...)``
+    GROUP BY (read them back with rollup_sums_from). The queryset comes from
+    with_progress_value; the SQL twin of rollup(), pinned to it by
+    tests/reporting/test_dashboard_sql_rollup.py."""
+    weight = Coalesce(F("weight"), Value(Decimal(1)), output_field=_SUM_FIELD)
+    return {
+        "total": Count("pk"),
+        "reported": Count("latest_status"),
+        "counted": Count("progress_value"),
+        "wsum": Sum(
+            ExpressionWrapper(weight * F("progress_value"), output_field=_SUM_FIELD),
+            output_field=_SUM_FIELD,
+        ),
+        "wtotal": Sum(
+            Case(When(progress_value__isnull=False, then=weight), output_field=_SUM_FIELD),
+            output_field=_SUM_FIELD,
+        ),
+    }
+
+
+def rollup_sums_from(row: dict[str, Any]) -> RollupSums:
+    return RollupSums(
+        total=row["total"] or 0,
+        reported=row["reported"] or 0,
+        counted=row["counted"] or 0,
+        weighted_sum=row["wsum"] or Decimal(0),
+        weight_total=row["wtotal"] or Decimal(0),
+    )
 
 
 # --- screens (issue 3) ---------------------------------------------------------------------
@@ -314,34 +417,45 @@ class PlanProgress:
 
 
 def plan_progress(fiscal_year: int) -> PlanProgress:
-    """Roll-up of the whole plan and of each basic policy for one fiscal year (2 queries)."""
-    initiatives = list(
-        initiatives_with_latest_progress(
-            Initiative.objects.select_related("policy", "policy__plan").filter(
-                Plan.covering(fiscal_year, via="policy__plan")
-            ),
+    """Roll-up of the whole plan and of each basic policy for one fiscal year: ONE query,
+    summed in the database per basic policy (the plan's figure adds the policies' sums)."""
+    rows = (
+        with_progress_value(
+            Initiative.objects.filter(Plan.covering(fiscal_year, via="policy__plan")),
             fiscal_year,
         )
-        # Only what the roll-up and its headings read: at 1,000 initiatives building whole
-        # initiatives, policies and plans was most of the list page's time.
-        .only(
-            "weight",
+        .values(
+            "policy_id",
             "policy__number",
             "policy__title",
+            "policy__plan_id",
             "policy__plan__name",
+            "policy__plan__start_fy",
         )
-        .order_by("policy__plan__start_fy", "policy__number", "number")
+        .annotate(**rollup_aggregates())
+        .order_by("policy__plan__start_fy", "policy__number")
     )
-    by_policy: dict[int, list[Initiative]] = {}
-    policies: dict[int, BasicPolicy] = {}
-    for ini in initiatives:
-        by_policy.setdefault(ini.policy_id, []).append(ini)
-        policies[ini.policy_id] = ini.policy
+    policies: list[PolicyProgress] = []
+    plans: dict[int, Plan] = {}
+    overall = RollupSums()
+    for row in rows:
+        sums = rollup_sums_from(row)
+        overall += sums
+        plan_pk = row["policy__plan_id"]
+        if plan_pk not in plans:
+            plans[plan_pk] = Plan(pk=plan_pk, name=row["policy__plan__name"])
+        policy = BasicPolicy(
+            pk=row["policy_id"],
+            number=row["policy__number"],
+            title=row["policy__title"],
+            plan=plans[plan_pk],
+        )
+        policies.append(PolicyProgress(policy, sums.rollup()))
     return PlanProgress(
-        plan=initiatives[0].policy.plan if initiatives else None,
+        plan=next(iter(plans.values()), None),
         fiscal_year=fiscal_year,
-        overall=rollup(initiatives),
-        policies=[PolicyProgress(policies[pid], rollup(items)) for pid, items in by_policy.items()],
+        overall=overall.rollup(),
+        policies=policies,
     )
 
 
@@ -379,9 +493,6 @@ def initiative_detail(pk: int, fiscal_year: int) -> Initiative | None:
         .filter(pk=pk)
         .first()
     )
-
-
-PROGRESS_PAGE_SIZE = 20
 
 
 def timeline_years(initiative: Initiative) -> dict[int, int]:
@@ -854,9 +965,31 @@ def indicators_for_initiatives(
     ``known_rows`` as for attach_counted_actuals), in ONE query: the year's value row is
     joined (at most one: uniq per indicator and year) rather than prefetched, and held as the
     indicator's prefetched ``values``, so ``ind.values.all()`` costs no query."""
+    return _with_year_value(
+        Indicator.objects.filter(initiative_id__in=initiative_ids), fiscal_year, known_rows
+    )
+
+
+def indicators_of_plan(
+    plan: Plan, fiscal_year: int, *, known_rows: dict[int, list[Any]] | None = None
+) -> list[Indicator]:
+    """indicators_for_initiatives for every initiative of the plan, each indicator with
+    ``owner_policy_id`` and ``owner_working_group_id`` (its initiative's): ONE query."""
+    return _with_year_value(
+        Indicator.objects.filter(initiative__policy__plan=plan).annotate(
+            owner_policy_id=F("initiative__policy_id"),
+            owner_working_group_id=F("initiative__working_group_id"),
+        ),
+        fiscal_year,
+        known_rows,
+    )
+
+
+def _with_year_value(
+    queryset: QuerySet[Indicator], fiscal_year: int, known_rows: dict[int, list[Any]] | None
+) -> list[Indicator]:
     indicators = list(
-        Indicator.objects.filter(initiative_id__in=initiative_ids)
-        .annotate(
+        queryset.annotate(
             year_value=FilteredRelation("values", condition=Q(values__fiscal_year=fiscal_year))
         )
         .select_related("year_value")
@@ -904,15 +1037,6 @@ def setup_checklist(fiscal_year: int) -> list[ChecklistItem]:
     draft's beside it nor the ended plan's. Each counted item asks the same rule as the list
     its link opens, with the filter in its query string (tests/rules/test_checklist_links.py).
     """
-    from initiatives.models import Confirmation, OnlineProcedure, StandardSystem
-    from workgroups.selectors import (
-        sections_ended_in_use,
-        staff_without_section,
-        working_groups_led_from_outside,
-        working_groups_with_two_leaders,
-        working_groups_without_leader,
-    )
-
     plan = current_plan(fiscal_year)
     this_year = initiatives_for_fiscal_year(fiscal_year).filter(policy__plan=plan)
     published = Initiative.objects.filter(policy__plan=plan, is_public=True).exists()

@@ -12,7 +12,18 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import DateField, F, Field, IntegerField, QuerySet, TextField, Value
+from django.db.models import (
+    Count,
+    DateField,
+    F,
+    Field,
+    FilteredRelation,
+    IntegerField,
+    Q,
+    QuerySet,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -35,14 +46,18 @@ from initiatives.selectors import (
     ROLLUP_RULE_TEXT,
     CountableSummary,
     Rollup,
+    RollupSums,
     countable_summary,
     grade_distribution,
-    indicators_for_initiatives,
+    indicators_of_plan,
     initiatives_with_list_columns,
     is_stale,
-    rollup,
+    rollup_aggregates,
+    rollup_sums_from,
     stale_cutoff,
+    stale_filter,
     target_rows,
+    with_progress_value,
 )
 from plans.models import (
     BasicPolicy,
@@ -50,6 +65,7 @@ from plans.models import (
     ScheduleCell,
 )
 from portal_lib import era
+from portal_lib.codes import format_initiative_code
 from workgroups.models import WorkingGroup
 
 ONLINE_TARGET_CODE = "online-procedures"
@@ -171,8 +187,8 @@ class Dashboard:
     status_counts: list[tuple[str, str, int]]  # (filter value, label, count)
     initiative_count: int
     milestones: list[ScheduleCell]
-    delayed: list[Initiative]
-    stale: list[Initiative]
+    delayed: list[ListedInitiative]
+    stale: list[ListedInitiative]
     review_counts: list[tuple[str, str, int]]
     burnup: BurnUp
     systems: SystemsBoard
@@ -183,10 +199,6 @@ class Dashboard:
     rollup_rule: str = ROLLUP_RULE_TEXT
     grade_rule: str = GRADE_RULE_TEXT
     status_labels: dict[str, str] = field(default_factory=lambda: dict(ProgressStatus.choices))
-
-
-def _status_counts(initiatives: list[Initiative]) -> Counter[str]:
-    return Counter(ini.latest_status or NO_STATUS for ini in initiatives)
 
 
 def _status_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
@@ -220,6 +232,77 @@ DASHBOARD_FIELDS = (
 )
 
 
+@dataclass(frozen=True)
+class ListedInitiative:
+    """An initiative in the dashboard's lists (delayed, not logged for N days): what they
+    show, read as columns, not as whole objects."""
+
+    pk: int
+    code: str
+    title: str
+    working_group: str | None  # the WG's name
+    latest_status: str | None
+    latest_date: date | None
+    last_entry_date: date | None
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+@dataclass
+class Figures:
+    """The roll-ups the dashboard shows: the database's sums, added up per group."""
+
+    overall: RollupSums = field(default_factory=RollupSums)
+    status_counts: Counter[str] = field(default_factory=Counter)
+    review_counts: Counter[str] = field(default_factory=Counter)
+    # "p<pk>" (basic policy) / "w<pk>" (WG) -> its sums and its initiatives' statuses
+    groups: dict[str, tuple[RollupSums, Counter[str]]] = field(default_factory=dict)
+
+    def group(self, key: str) -> tuple[RollupSums, Counter[str]]:
+        return self.groups.get(key, (RollupSums(), Counter()))
+
+
+def dashboard_figures(plan: Plan, fiscal_year: int) -> Figures:
+    """ONE query: the plan's initiatives summed by the database per basic policy, WG and
+    latest status of the year (ROLLUP_RULE_TEXT, as initiatives.selectors.rollup; the year's
+    review counted by state), a few dozen rows whatever the number of initiatives; the plan's,
+    each policy's and each WG's figures add those sums up (RollupSums)."""
+    states = Review.State.values
+    rows = (
+        with_progress_value(Initiative.objects.for_plan(plan), fiscal_year)
+        .annotate(
+            # uniq_review_initiative_year: at most one row joined per initiative
+            year_review=FilteredRelation("reviews", condition=Q(reviews__fiscal_year=fiscal_year))
+        )
+        .values("policy_id", "working_group_id", "latest_status")
+        .annotate(
+            **rollup_aggregates(),
+            **{
+                f"review_{state}": Count("pk", filter=Q(year_review__state=state))
+                for state in states
+            },
+        )
+        .order_by()
+    )
+    figures = Figures()
+    for row in rows:
+        sums = rollup_sums_from(row)
+        status = row["latest_status"] or NO_STATUS
+        figures.overall += sums
+        figures.status_counts[status] += sums.total
+        for key in (f"p{row['policy_id']}", f"w{row['working_group_id']}"):
+            group_sums, statuses = figures.group(key)
+            statuses[status] += sums.total
+            figures.groups[key] = (group_sums + sums, statuses)
+        reviewed = 0
+        for state in states:
+            figures.review_counts[state] += row[f"review_{state}"]
+            reviewed += row[f"review_{state}"]
+        figures.review_counts[NO_STATUS] += sums.total - reviewed
+    return figures
+
+
 def dashboard_for(
     *,
     plan: Plan,
@@ -228,107 +311,136 @@ def dashboard_for(
     stale_days: int = DEFAULT_STALE_DAYS,
     changes_limit: int = RECENT_CHANGES_LIMIT,
 ) -> Dashboard:
-    initiatives = list(dashboard_initiatives(plan, fiscal_year))
+    policies, wgs, listed = policies_working_groups_and_lists(
+        plan, fiscal_year, today=today, stale_days=stale_days
+    )
+    figures = dashboard_figures(plan, fiscal_year)
     targets = {t.code: t for t in CountableTarget.objects.filter(plan=plan)}
-    policies, wgs = policies_and_working_groups(plan)
-
-    by_policy: dict[int, list[Initiative]] = defaultdict(list)
-    by_wg: dict[int | None, list[Initiative]] = defaultdict(list)
-    for ini in initiatives:
-        by_policy[ini.policy_id].append(ini)
-        by_wg[ini.working_group_id].append(ini)
     # The procedures and systems are read once: for their boards and for the indicators
     # whose actuals they count.
     known_rows = {t.pk: target_rows(t) for t in targets.values() if t.code in COUNTED_CODES}
-    indicators = indicators_for_initiatives(
-        [i.pk for i in initiatives], fiscal_year, known_rows=known_rows
-    )
-    ini_by_pk = {i.pk: i for i in initiatives}
+    indicators = indicators_of_plan(plan, fiscal_year, known_rows=known_rows)
     ind_by_policy: dict[int, list[Indicator]] = defaultdict(list)
     ind_by_wg: dict[int | None, list[Indicator]] = defaultdict(list)
     for ind in indicators:
-        owner = ini_by_pk[ind.initiative_id]
-        ind_by_policy[owner.policy_id].append(ind)
-        ind_by_wg[owner.working_group_id].append(ind)
+        ind_by_policy[ind.owner_policy_id].append(ind)  # type: ignore[attr-defined]
+        ind_by_wg[ind.owner_working_group_id].append(ind)  # type: ignore[attr-defined]
 
-    policy_groups = [
-        Group(
-            key=p.key,
-            label=p.label,
-            rollup=rollup(by_policy[p.pk]),
-            status_counts=dict(_status_counts(by_policy[p.pk])),
-            grades=grade_distribution(ind_by_policy[p.pk], fiscal_year, today),
-            name=p.name,
+    def group(part: PlanPart, key: str, indicators: list[Indicator], **kwargs: Any) -> Group:
+        sums, statuses = figures.group(key)
+        return Group(
+            key=part.key,
+            label=part.label,
+            rollup=sums.rollup(),
+            status_counts=dict(+statuses),  # the statuses that occur, as Counter() gave
+            grades=grade_distribution(indicators, fiscal_year, today),
+            name=part.name,
+            **kwargs,
         )
-        for p in policies
-    ]
-    wg_groups = [
-        Group(
-            key=wg.key,
-            label=wg.label,
-            rollup=rollup(by_wg[wg.pk]),
-            status_counts=dict(_status_counts(by_wg[wg.pk])),
-            grades=grade_distribution(ind_by_wg[wg.pk], fiscal_year, today),
-            filter_name="wg",
-            name=wg.name,
-        )
-        for wg in wgs
-    ]
 
-    delayed = [i for i in initiatives if i.latest_status == ProgressStatus.DELAYED]
-    stale = [i for i in initiatives if is_stale(i, today, stale_days)]
-
+    policy_groups = [group(p, f"p{p.pk}", ind_by_policy[p.pk]) for p in policies]
+    wg_groups = [group(wg, f"w{wg.pk}", ind_by_wg[wg.pk], filter_name="wg") for wg in wgs]
+    cutoff = stale_cutoff(today, stale_days)
     return Dashboard(
         plan=plan,
         fiscal_year=fiscal_year,
         today=today,
         stale_days=stale_days,
-        stale_cutoff=stale_cutoff(today, stale_days),
-        overall=rollup(initiatives),
+        stale_cutoff=cutoff,
+        overall=figures.overall.rollup(),
         policies=policy_groups,
         working_groups=wg_groups,
-        status_counts=_status_list(_status_counts(initiatives)),
-        initiative_count=len(initiatives),
+        status_counts=_status_list(figures.status_counts),
+        initiative_count=figures.overall.total,
         milestones=milestones_for(plan, fiscal_year),
-        delayed=delayed,
-        stale=stale,
-        review_counts=review_counts(initiatives),
+        delayed=[i for i in listed if i.latest_status == ProgressStatus.DELAYED],
+        stale=[i for i in listed if is_stale(i, today, stale_days)],
+        review_counts=_review_list(figures.review_counts),
         burnup=online_burnup(targets.get(ONLINE_TARGET_CODE), today, known_rows),
         systems=systems_board(targets.get(SYSTEMS_TARGET_CODE), today, known_rows),
-        changes=recent_changes(
-            plan, limit=changes_limit, initiative_ids=[i.pk for i in initiatives]
-        ),
+        changes=recent_changes(plan, limit=changes_limit, policy_ids=[p.pk for p in policies]),
         grades=grade_distribution(indicators, fiscal_year, today),
         indicators=indicators,
     )
 
 
-def policies_and_working_groups(plan: Plan) -> tuple[list[PlanPart], list[PlanPart]]:
-    """The plan's basic policies (by number) and WGs (by name): ONE query, a UNION ALL of
-    the two small tables."""
+def policies_working_groups_and_lists(
+    plan: Plan, fiscal_year: int, *, today: date, stale_days: int
+) -> tuple[list[PlanPart], list[PlanPart], list[ListedInitiative]]:
+    """The plan's basic policies (by number) and WGs (by name), and the initiatives the
+    dashboard lists (delayed, or not logged for ``stale_days``; by code), in ONE query: a
+    UNION ALL of the two small tables and of those initiatives' columns. The lists use the
+    initiative list's own filters (status=delayed, stale_filter), so each count equals the
+    length of the list it links to."""
+    columns = ("c_pk", "c_number", "c_number2", "c_name", "c_wg", "c_status", "c_d1", "c_d2")
 
-    def branch(qs: QuerySet, kind: int, number: str | None, name: str) -> QuerySet:
+    def branch(qs: QuerySet, kind: int, sources: dict[str, str]) -> QuerySet:
         values: dict[str, Any] = {"c_kind": Value(kind, output_field=IntegerField())}
-        for column, source, output in (
-            ("c_pk", "pk", _INT),
-            ("c_number", number, _INT),
-            ("c_name", name, _TEXT),
-        ):
+        for column in columns:
+            source = sources.get(column)
+            output = _COLUMN_TYPES[column]
             values[column] = Cast(F(source) if source else Value(None), output_field=output)
         return qs.order_by().annotate(**values).values(*values)
 
-    rows = branch(BasicPolicy.objects.filter(plan=plan), 0, "number", "title").union(
-        branch(WorkingGroup.objects.filter(plan=plan), 1, None, "name"), all=True
+    listed = initiatives_with_list_columns(Initiative.objects.for_plan(plan), fiscal_year).filter(
+        Q(latest_status=ProgressStatus.DELAYED) | stale_filter(today, stale_days)
+    )
+    rows = branch(
+        BasicPolicy.objects.filter(plan=plan),
+        0,
+        {"c_pk": "pk", "c_number": "number", "c_name": "title"},
+    ).union(
+        branch(WorkingGroup.objects.filter(plan=plan), 1, {"c_pk": "pk", "c_name": "name"}),
+        branch(
+            listed,
+            2,
+            {
+                "c_pk": "pk",
+                "c_number": "policy__number",
+                "c_number2": "number",
+                "c_name": "title",
+                "c_wg": "working_group__name",
+                "c_status": "latest_status",
+                "c_d1": "latest_date",
+                "c_d2": "last_entry_date",
+            },
+        ),
+        all=True,
     )
     policies: list[PlanPart] = []
     wgs: list[PlanPart] = []
-    for row in rows.order_by("c_kind", "c_number", "c_name"):
+    initiatives: list[ListedInitiative] = []
+    for row in rows.order_by("c_kind", "c_number", "c_number2", "c_name"):
         if row["c_kind"] == 0:
             label = str(BasicPolicy(number=row["c_number"], title=row["c_name"]))
             policies.append(PlanPart(row["c_pk"], row["c_number"], label, row["c_name"]))
-        else:
+        elif row["c_kind"] == 1:
             wgs.append(PlanPart(row["c_pk"], row["c_pk"], row["c_name"], row["c_name"]))
-    return policies, wgs
+        else:
+            initiatives.append(
+                ListedInitiative(
+                    pk=row["c_pk"],
+                    code=format_initiative_code(row["c_number"], row["c_number2"]),
+                    title=row["c_name"],
+                    working_group=row["c_wg"],
+                    latest_status=row["c_status"],
+                    latest_date=row["c_d1"],
+                    last_entry_date=row["c_d2"],
+                )
+            )
+    return policies, wgs, initiatives
+
+
+_COLUMN_TYPES: dict[str, Field] = {
+    "c_pk": _INT,
+    "c_number": _INT,
+    "c_number2": _INT,
+    "c_name": _TEXT,
+    "c_wg": _TEXT,
+    "c_status": _TEXT,
+    "c_d1": DateField(),
+    "c_d2": DateField(),
+}
 
 
 def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
@@ -339,8 +451,7 @@ def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
     return [c for c in cells if c.fiscal_year + c.col_span - 1 >= fiscal_year]
 
 
-def review_counts(initiatives: list[Initiative]) -> list[tuple[str, str, int]]:
-    counts = Counter(i.review_state or NO_STATUS for i in initiatives)
+def _review_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
     rows = [(value, str(label), counts.get(value, 0)) for value, label in Review.State.choices]
     rows.append((NO_STATUS, gettext("未作成"), counts.get(NO_STATUS, 0)))
     return rows
@@ -435,23 +546,26 @@ def _ini_code(row: dict[str, Any]) -> str:
     return f"{row['c_n1']}.{row['c_n2']}"
 
 
-def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, dict, Any]]:
+def _history_sources(plan: Plan, policy_ids: list[int]) -> list[tuple[type, QuerySet, dict, Any]]:
     """(model, historical queryset limited to the plan, columns, describe(row) -> str).
 
-    Rows are limited by the plan's initiative ids rather than by a join to the plan: with
-    the join the database sorts every history row of the plan; with the id list it walks
-    the history_date index backwards and stops after ``limit`` rows.
+    Rows are limited by the plan's basic policies (the initiative's ``policy_id`` among a
+    few ids) rather than by a join to the plan: with the join the database sorts every
+    history row of the plan; with the short id list it walks the history_date index
+    backwards and stops after ``limit`` rows. (A list of every initiative id did the same
+    but cost more to send than the query took: 3,000 parameters at 1,000 initiatives.)
     """
+    ids = policy_ids
     return [
         (
             Initiative,
-            Initiative.history.filter(policy__plan=plan),
+            Initiative.history.filter(policy_id__in=ids),
             {"c_n1": "policy__number", "c_n2": "number", "c_s1": "title"},
             lambda r: f"{r['c_n1']}.{r['c_n2']} {r['c_s1']}",
         ),
         (
             ProgressEntry,
-            ProgressEntry.history.filter(initiative_id__in=ids),
+            ProgressEntry.history.filter(initiative__policy_id__in=ids),
             {
                 "c_n1": "initiative__policy__number",
                 "c_n2": "initiative__number",
@@ -466,7 +580,7 @@ def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, d
         ),
         (
             Review,
-            Review.history.filter(initiative_id__in=ids),
+            Review.history.filter(initiative__policy_id__in=ids),
             {
                 "c_n1": "initiative__policy__number",
                 "c_n2": "initiative__number",
@@ -480,7 +594,7 @@ def _history_sources(plan: Plan, ids: list[int]) -> list[tuple[type, QuerySet, d
         ),
         (
             IndicatorValue,
-            IndicatorValue.history.filter(indicator__initiative_id__in=ids),
+            IndicatorValue.history.filter(indicator__initiative__policy_id__in=ids),
             {"c_n3": "fiscal_year", "c_s1": "indicator__name"},
             lambda r: (
                 f"{r['c_s1']} {era.era_label(r['c_n3'])}"
@@ -539,15 +653,15 @@ def _history_rows(qs: QuerySet, kind: int, columns: dict[str, str]) -> QuerySet:
 
 
 def recent_changes(
-    plan: Plan, *, limit: int = RECENT_CHANGES_LIMIT, initiative_ids: list[int] | None = None
+    plan: Plan, *, limit: int = RECENT_CHANGES_LIMIT, policy_ids: list[int] | None = None
 ) -> list[Change]:
     """The newest ``limit`` changes across the plan's models, with who made them: one query
     (UNION ALL of every history table, newest first, limited), whatever the history size."""
     if limit <= 0:
         return []
-    if initiative_ids is None:
-        initiative_ids = list(Initiative.objects.for_plan(plan).values_list("pk", flat=True))
-    sources = _history_sources(plan, initiative_ids)
+    if policy_ids is None:
+        policy_ids = list(BasicPolicy.objects.filter(plan=plan).values_list("pk", flat=True))
+    sources = _history_sources(plan, policy_ids)
     # Where the database allows it (PostgreSQL), each branch stops after ``limit`` rows
     # read backwards from its history_date index; otherwise the outer LIMIT bounds the result.
     per_branch = connection.features.supports_slicing_ordering_in_compound
