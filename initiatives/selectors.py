@@ -216,7 +216,7 @@ class RollupSums:
 # count; a blank percentage is 100 for 完了 and 0 for 未着手), weights as in rollup() (none
 # set: 1). Weights have two decimals: the sums are read back as exact decimals on every
 # database, and RollupSums.rollup() divides them as rollup() does.
-_SUM_FIELD = DecimalField(max_digits=30, decimal_places=2)
+_SUM_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=30, decimal_places=2)
 
 
 def with_progress_value(queryset: QuerySet[Initiative], fiscal_year: int) -> QuerySet[Initiative]:
