@@ -1,12 +1,16 @@
 # Routes for issue 5 — dashboards, schedule view, meeting reports, plan comparison.
 from django.urls import include, path
 
-from reporting import audit_views, closing_views, switch_views, version_views, views
+from reporting.views import audit as audit_views
+from reporting.views import closing as closing_views
+from reporting.views import dashboard as views
+from reporting.views import switch as switch_views
+from reporting.views import versions as version_views
 
 app_name = "reporting"
 
 urlpatterns = [
-    path("", include("reporting.drafting_urls")),
+    path("", include("reporting.urls.drafting")),
     path("dashboard/", views.DashboardView.as_view(), name="dashboard"),
     path("schedule/", views.ScheduleView.as_view(), name="schedule"),
     path("reports/", views.ReportListView.as_view(), name="report_list"),

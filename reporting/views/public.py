@@ -133,7 +133,7 @@ def _write_json(slug: str) -> HttpResponse:
     )
 
 
-# URL names of each dataset's files (reporting/public_urls.py): progress keeps its old names.
+# URL names of each dataset's files (reporting/urls/public.py): progress keeps its old names.
 URL_NAMES = {
     "progress": ("csv", "json"),
     "projects": ("projects_csv", "projects_json"),

@@ -31,7 +31,7 @@ from reporting.forms import CarryOverForm, DashboardFilterForm, SnapshotForm
 from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
 from reporting.selectors import dashboard, schedule
 from reporting.services.carry_over import plan_carry_over, plan_carry_over_preview
-from reporting.version_views import default_comparison
+from reporting.views.versions import default_comparison
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
 
 
