@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from initiatives.models import Initiative, ProgressEntry, ReportSnapshot, Review
 from initiatives.selectors import HOME_LIST_LIMIT, PROGRESS_PAGE_SIZE
-from reporting.views.dashboard import PUBLICATION_PAGE_SIZE, REPORT_PAGE_SIZE
 from reporting.views.public import PUBLIC_PAGE_SIZE
+from reporting.views.publication import PUBLICATION_PAGE_SIZE
+from reporting.views.reports import REPORT_PAGE_SIZE
 from tests.factory import PLAN_CODE, REVIEW_COMPLETE, initiative
 
 pytestmark = pytest.mark.django_db

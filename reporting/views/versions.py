@@ -14,11 +14,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
-from plans.selectors import plan_in_force_on
+from plans.selectors import plan_and_year, plan_in_force_on
 from portal_lib import era, xlsx_layout
 from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
 from portal_lib.sheet_writing import XLSX_CONTENT_TYPE, set_cell
@@ -359,6 +360,17 @@ def _source(value: str) -> Source:
 default_comparison = comparison.default_comparison
 
 DOCUMENT_FORMATS = ("docx", "pdf", "xlsx")
+
+
+class CompareView(SecretariatOrHeadquartersMixin, View):
+    """The old address of the plan comparison: the frozen-content comparison, opened on the
+    chosen plan's (or the current plan's) 第1.0版 against the plan as it stands now."""
+
+    def get(self, request):
+        chosen = plan_and_year(request)
+        query = urlencode(default_comparison(None if chosen.unknown_plan else chosen.plan))
+        url = reverse("reporting:version_compare")
+        return redirect(f"{url}?{query}" if query else url)
 
 
 class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
