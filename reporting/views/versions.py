@@ -5,11 +5,9 @@ Secretariat and HQ read; only the secretariat drafts, edits chapters, adopts and
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import openpyxl
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
@@ -20,9 +18,9 @@ from django.views.generic import TemplateView, View
 
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
 from plans.selectors import plan_and_year, plan_in_force_on
-from portal_lib import era, xlsx_layout
+from portal_lib import era
 from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
-from portal_lib.sheet_writing import XLSX_CONTENT_TYPE, set_cell
+from portal_lib.sheet_writing import XLSX_CONTENT_TYPE
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from reporting import comparison, comparison_document, figures
 from reporting.comparison import Source
@@ -51,6 +49,7 @@ from reporting.plan_content import (
     version_content,
 )
 from reporting.services import versions as services
+from reporting.workbooks.versions import differences_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
 
 
@@ -410,7 +409,11 @@ class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
         ctx = self._compare()
         if ctx["differences"] is not None:
             if request.GET.get("format") == "xlsx":
-                return _attachment(_differences_workbook(ctx), "計画の比較.xlsx", XLSX_CONTENT_TYPE)
+                return _attachment(
+                    differences_workbook(ctx["a_label"], ctx["b_label"], ctx["differences"]),
+                    "計画の比較.xlsx",
+                    XLSX_CONTENT_TYPE,
+                )
             kind = request.GET.get("shinkyu")
             if kind in DOCUMENT_FORMATS:
                 response = self._document(ctx, kind)
@@ -441,28 +444,3 @@ class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
                 return None
             content_type = PDF_CONTENT_TYPE
         return _attachment(data, comparison_document.filename(table, kind), content_type)
-
-
-def _differences_workbook(ctx: dict[str, Any]) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "比較"
-    set_cell(ws, 1, 1, f"{ctx['a_label']} → {ctx['b_label']}")
-    header = ["区分", "対象", "番号・位置", "名称", "項目", "変更前", "変更後"]
-    for col, text in enumerate(header, start=1):
-        set_cell(ws, 3, col, text)
-    row = 3
-    for d in ctx["differences"]:
-        for change in d.changes or [None]:
-            row += 1
-            kind = f"{d.kind_label}({d.ending_label})" if d.ending else d.kind_label
-            values = [kind, d.area, d.key, d.title]
-            values += [change.label, change.before, change.after] if change else ["", "", ""]
-            for col, value in enumerate(values, start=1):
-                set_cell(ws, row, col, str(value))
-    xlsx_layout.layout_table(
-        ws, header_row=3, landscape=True, title="計画の比較", fixed_widths={6: 50, 7: 50}
-    )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
