@@ -13,13 +13,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from initiatives.models import PUBLIC_FIELDS, Initiative
+from initiatives.models import PUBLIC_FIELDS
 from initiatives.services import initiative_publication_update
 from plans.models import Plan
 from plans.selectors import plan_and_year
 from portal_lib.params import ascii_int_or_default
 from portal_lib.people import display_name
 from portal_lib.versioning import EditConflict, last_editor
+from reporting.access import initiative_pks_of_plan, initiatives_for_publication
 from workgroups.access import SecretariatRequiredMixin
 
 PUBLICATION_PAGE_SIZE = 50
@@ -36,11 +37,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
         plan = self._plan()
         # A page of the plan's initiatives at a time: saving touches only the rows posted.
         page = Paginator(
-            Initiative.objects.for_plan(plan)
-            .select_related("policy")
-            .order_by("policy__number", "number")
-            if plan
-            else Initiative.objects.none(),
+            initiatives_for_publication(plan),
             PUBLICATION_PAGE_SIZE,
         ).get_page(self.request.GET.get("page"))
         initiatives = page.object_list
@@ -64,7 +61,7 @@ class PublicationView(SecretariatRequiredMixin, TemplateView):
         post = request.POST
         changes: dict[int, tuple[bool, list[str]]] = {}
         versions: dict[int, int | None] = {}
-        for pk in Initiative.objects.for_plan(plan).values_list("pk", flat=True):
+        for pk in initiative_pks_of_plan(plan):
             shown = post.get(f"row-{pk}")
             if shown is None:
                 continue

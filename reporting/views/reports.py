@@ -14,10 +14,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from initiatives.models import ReportSnapshot
 from plans.selectors import current_plan, default_fiscal_year, plans_for_selection
 from portal_lib import era
-from reporting.access import get_snapshot_for_user
+from reporting.access import get_snapshot_for_user, meeting_reports_newest_first
 from reporting.forms import SnapshotForm
 from reporting.reports import report_snapshot_create, snapshot_view_data, snapshot_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin, SecretariatRequiredMixin, roles_for
@@ -47,9 +46,7 @@ class ReportListView(SecretariatOrHeadquartersMixin, TemplateView):
         # A page at a time, newest first; each snapshot's content (the whole plan's figures)
         # is read only by its own page.
         page = Paginator(
-            ReportSnapshot.objects.select_related("plan", "taken_by", "taken_by__profile")
-            .defer("data")
-            .order_by("-taken_at", "-pk"),
+            meeting_reports_newest_first(),
             REPORT_PAGE_SIZE,
         ).get_page(self.request.GET.get("page"))
         ctx.update(

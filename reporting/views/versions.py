@@ -23,6 +23,12 @@ from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
 from portal_lib.sheet_writing import XLSX_CONTENT_TYPE
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from reporting import comparison, comparison_document, figures
+from reporting.access import (
+    get_plan_by_code,
+    get_plan_version,
+    get_version_chapter,
+    plans_with_versions,
+)
 from reporting.comparison import Source
 from reporting.content_diff import content_differences
 from reporting.document import (
@@ -57,13 +63,6 @@ def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
-
-
-def _version(pk: int) -> PlanVersion:
-    version = PlanVersion.objects.select_related("plan").filter(pk=pk).first()
-    if version is None:
-        raise Http404("計画の版が見つかりません。")
-    return version
 
 
 def _content(version: PlanVersion) -> dict[str, Any]:
@@ -117,11 +116,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        plans = list(
-            Plan.objects.prefetch_related("versions")
-            .select_related("predecessor")
-            .order_by("start_fy", "code")
-        )
+        plans = plans_with_versions()
         today = timezone.localdate()
         in_force = plan_in_force_on(today, plans=plans)
         # Each plan's section has its own forms with their own ids (two sections once showed
@@ -161,9 +156,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         _require_secretariat(request)
         action = request.POST.get("action")
-        plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
-        if plan is None:
-            raise Http404("計画が見つかりません。")
+        plan = get_plan_by_code(request.POST.get("plan", ""))
         try:
             if action == "next":
                 form = NextPlanForm(request.POST, source=plan, auto_id=NEXT_ID)
@@ -230,7 +223,7 @@ def _document_content(version: PlanVersion) -> dict[str, Any]:
 
 class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
     def get(self, request, pk: int):
-        content = _document_content(_version(pk))
+        content = _document_content(get_plan_version(pk))
         return _attachment(plan_document(content), document_filename(content), DOCX_CONTENT_TYPE)
 
 
@@ -239,7 +232,7 @@ class VersionPdfView(SecretariatOrHeadquartersMixin, View):
     cannot be made, back to the versions screen with the reason (the .docx stays there)."""
 
     def get(self, request, pk: int):
-        content = _document_content(_version(pk))
+        content = _document_content(get_plan_version(pk))
         try:
             data = plan_pdf(content)
         except OfficeError as exc:
@@ -278,7 +271,7 @@ class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        version = _version(kwargs["pk"])
+        version = get_plan_version(kwargs["pk"])
         content = _document_content(version)
         drawn = figures.figures_for(content, as_of_label(content))
         blocks = [{**c, "blocks": _print_blocks(c["body"], drawn)} for c in content["chapters"]]
@@ -304,13 +297,10 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
     FIELDS = ("title", "body")
 
     def _chapter(self, pk: int, number: int) -> PlanChapter:
-        version = _version(pk)
+        version = get_plan_version(pk)
         if not services.chapter_is_editable(version):
             raise PermissionDenied(services.MSG_CHAPTER_FROZEN)
-        chapter = version.chapters.filter(number=number).first()
-        if chapter is None:
-            raise Http404("章が見つかりません。")
-        return chapter
+        return get_version_chapter(version, number)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
