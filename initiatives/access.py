@@ -7,7 +7,7 @@ Reads are open to every logged-in member of staff, so a missing object is the on
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.http import Http404
 
@@ -23,6 +23,7 @@ from initiatives.models import (
 )
 from initiatives.selectors import initiative_detail
 from initiatives.workflow import BY_HEADQUARTERS, BY_MANAGER, BY_SECRETARIAT, Move
+from plans.models import BasicPolicy
 from workgroups.access import Roles, roles_for
 
 if TYPE_CHECKING:
@@ -178,3 +179,31 @@ def get_system_for_user(user: RequestUser, pk: int) -> tuple[StandardSystem, boo
     if system is None:
         raise Http404("システムが見つかりません。")
     return system, can_edit_countable(roles_for(user), system.group.target)
+
+
+# --- what the initiative screens read beside the object (views never query) -------------------
+
+
+def policy_headings() -> list[tuple[int, str]]:
+    """(number, title) of every basic policy, each number once, for the list's filter."""
+    return list(BasicPolicy.objects.order_by("number").values_list("number", "title").distinct())
+
+
+PROGRESS_HISTORY_SHOWN = 20
+
+
+def progress_entry_history(entry: ProgressEntry) -> Any:
+    """The entry's last changes (newest first) with who made them, for its edit page."""
+    return entry.history.select_related("history_user", "history_user__profile")[
+        :PROGRESS_HISTORY_SHOWN
+    ]
+
+
+def review_events(review: Review) -> list[Any]:
+    """The review's moves in order, each with its actor (the review page's timeline)."""
+    return list(review.events.select_related("actor", "actor__profile"))
+
+
+def review_of_year(initiative: Initiative, fiscal_year: int) -> Review | None:
+    """The initiative's review of the fiscal year, if it has been written."""
+    return Review.objects.filter(initiative=initiative, fiscal_year=fiscal_year).first()

@@ -138,8 +138,8 @@ FIGURE_PERCENT = "percent"
 
 def rollup_figure_kind(r: Any) -> str:
     """Which figure a roll-up shows: the one rule behind templates/includes/rollup.html
-    (the ``rollup_figure`` filter) and the workbooks' 進捗率 cells (reporting.reports,
-    reporting.version_views)."""
+    (the ``rollup_figure`` filter) and the workbooks' 進捗率 cells (reporting.workbooks.meeting_report,
+    reporting.workbooks.versions)."""
     get = r.get if isinstance(r, dict) else lambda key: getattr(r, key, None)
     if get("total") == 0:
         return FIGURE_NONE

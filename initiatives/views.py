@@ -36,7 +36,11 @@ from initiatives.access import (
     get_review_for_user,
     get_system_for_user,
     oversight_keys,
+    policy_headings,
+    progress_entry_history,
+    review_events,
     review_moves_for,
+    review_of_year,
 )
 from initiatives.forms import (
     IndicatorForm,
@@ -51,10 +55,8 @@ from initiatives.forms import (
 from initiatives.models import (
     IndicatorValue,
     OnlineProcedure,
-    Review,
     StandardSystem,
 )
-from plans.models import BasicPolicy
 from plans.selectors import plan_and_year
 from portal_lib import era
 from portal_lib.params import ascii_int_or_default
@@ -115,9 +117,7 @@ class InitiativeListView(LoginRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         policies = [
             (n, gettext("基本方針%(number)s %(title)s") % {"number": n, "title": t})
-            for n, t in BasicPolicy.objects.order_by("number")
-            .values_list("number", "title")
-            .distinct()
+            for n, t in policy_headings()
         ]
         form = InitiativeFilterForm(
             self.request.GET or None,
@@ -317,7 +317,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
             "entry": entry,
             "taken": taken,
             **conflict_context(conflict, PROGRESS_FIELDS),
-            "history": entry.history.select_related("history_user", "history_user__profile")[:20],
+            "history": progress_entry_history(entry),
         },
     )
 
@@ -417,7 +417,7 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
     moves = [
         workflow.offered(m, review.state) for m in review_moves_for(roles_for(request.user), review)
     ]
-    events = list(review.events.select_related("actor", "actor__profile"))
+    events = review_events(review)
     return render(
         request,
         "initiatives/review_detail.html",
@@ -443,7 +443,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     roles = roles_for(request.user)
     if not can_manage_initiative(roles, ini):
         raise PermissionDenied(services.MSG_MANAGE_DENIED)
-    review = Review.objects.filter(initiative=ini, fiscal_year=fy).first()
+    review = review_of_year(ini, fy)
     if review is not None and review.is_locked:
         return render(
             request,

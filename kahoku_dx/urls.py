@@ -18,9 +18,9 @@ urlpatterns = [
     path("dates/echo/", date_echo, name="date_echo"),
     path("initiatives/", include("initiatives.urls")),
     path("organisation/", include("workgroups.urls")),
-    path("excel/", include("reporting.excel_urls")),
-    path("plan/", include("reporting.urls")),
-    path("public/", include("reporting.public_urls")),
+    path("excel/", include("reporting.urls.excel")),
+    path("plan/", include("reporting.urls.plan")),
+    path("public/", include("reporting.urls.public")),
     path("api/v1/", include("reporting.api.urls")),
     path("api-accounts/", include("reporting.api.account_urls")),
     # Before Django's own: the set-password page also takes the secretariat's longer-lived

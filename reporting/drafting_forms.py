@@ -1,4 +1,4 @@
-"""Forms of the drafting workspace (reporting.drafting_views): they only read and bound input;
+"""Forms of the drafting workspace (reporting.views.drafting): they only read and bound input;
 the rules live in reporting.services.drafting."""
 
 from __future__ import annotations

@@ -17,9 +17,20 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal_lib import two_factor
 from portal_lib.people import PROFILE_NAME_CACHE, display_name
-from workgroups.models import HeadquartersMember, StaffProfile, WorkingGroupMembership
+from workgroups import selectors
+from workgroups.models import (
+    Headquarters,
+    HeadquartersMember,
+    Secretariat,
+    StaffProfile,
+    WorkingGroup,
+    WorkingGroupMembership,
+)
 
 if TYPE_CHECKING:
     from portal_lib.users import PortalUser, RequestUser
@@ -332,3 +343,99 @@ def may_use_directory(user: PortalUser) -> bool:
         (settings.DIRECTORY_STAFF_NUMBER_ATTR and number)
         or (settings.DIRECTORY_EMAIL_ATTR and user.email)
     )
+
+
+# --- what the staff and organisation screens read beside the object (views never query) ----
+
+
+def only_staff_without_section(users: Any, plan: Any) -> Any:
+    """``users`` narrowed to the staff without a section (the checklist's 「所属課のない職員」)."""
+    return users.filter(pk__in=selectors.staff_without_section(plan).values("pk"))
+
+
+def wg_pks_by_leader_filter(plan: Any, leader_filter: str) -> set[int]:
+    """The pks of the plan's WGs the checklist counts under ``?leader=`` (none, several,
+    outside: selectors.WG_LEADER_FILTERS)."""
+    narrow: Any = selectors.WG_LEADER_FILTERS[leader_filter]
+    return set(narrow([plan]).values_list("pk", flat=True))
+
+
+def wg_roles_of(person: Any, plan: Any) -> dict[int, str]:
+    """The person's role in each of the plan's WGs, by WG pk."""
+    return {
+        m.working_group_id: m.role
+        for m in WorkingGroupMembership.objects.filter(user=person, working_group__plan=plan)
+    }
+
+
+def hq_seat_of(person: Any, plan: Any) -> HeadquartersMember | None:
+    """The person's seat at the plan's headquarters, if any."""
+    return HeadquartersMember.objects.filter(user=person, headquarters__plan=plan).first()
+
+
+def working_groups_of(plan: Any) -> list[WorkingGroup]:
+    """The plan's WGs by name (none without a plan)."""
+    return list(WorkingGroup.objects.filter(plan=plan).order_by("name")) if plan else []
+
+
+def secretariat_of(plan: Any) -> Secretariat | None:
+    """The plan's secretariat with its section, if set."""
+    return Secretariat.objects.filter(plan=plan).select_related("section").first()
+
+
+def headquarters_of(plan: Any) -> Headquarters | None:
+    """The plan's headquarters, if set."""
+    return Headquarters.objects.filter(plan=plan).first()
+
+
+def headquarters_seats(hq: Headquarters | None) -> Any:
+    """The seats at the headquarters with their people and sections (none without one)."""
+    if hq is None:
+        return []
+    return HeadquartersMember.objects.filter(headquarters=hq).select_related("user", "section")
+
+
+def new_accounts(pks: list[int]) -> list[Any]:
+    """The accounts a roster import has just created, by username, with their sections."""
+    return list(
+        get_user_model()
+        .objects.filter(pk__in=pks)
+        .select_related("profile__section")
+        .order_by("username")
+    )
+
+
+def review_mail_setting(user: Any) -> bool | None:
+    """Whether the person wants review mails (None: no profile yet, the default applies)."""
+    return StaffProfile.objects.filter(user=user).values_list("review_mail", flat=True).first()
+
+
+# --- the second factor (the person's own devices; views never query) -------------------------
+
+
+def pending_login_user(pk: Any) -> Any:
+    """The active user whose password was accepted and who still owes the second factor."""
+    return get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
+
+
+def has_second_factor(user: Any) -> bool:
+    """Whether the person has a confirmed authenticator app."""
+    confirmed: bool = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return confirmed
+
+
+def device_to_confirm(user: Any) -> TOTPDevice:
+    """The person's authenticator device being set up (made unconfirmed on first visit)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(
+            user=user, name=two_factor.TOTP_DEVICE_NAME, confirmed=False
+        )
+    return device
+
+
+def second_factor_remove(user: Any) -> None:
+    """Remove the person's authenticator app and recovery codes (they give up the second
+    factor; the view refuses it to superusers)."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()

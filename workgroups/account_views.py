@@ -15,7 +15,7 @@ from typing import Any
 import qrcode
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import authenticate
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
@@ -38,9 +38,13 @@ from portal_lib.reauth import pop_replay, record_authentication, require_recent_
 from workgroups import directory
 from workgroups.access import (
     MSG_SERVICE_ACCOUNT_LOGIN,
+    device_to_confirm,
     directory_login_on,
+    has_second_factor,
     may_use_screens,
+    pending_login_user,
     roles_for,
+    second_factor_remove,
 )
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -134,7 +138,7 @@ def _pending_user(request: HttpRequest) -> tuple[Any | None, dict[str, Any] | No
     pending = request.session.get(PENDING_KEY)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None, None
-    user = get_user_model()._default_manager.filter(pk=pending["user"], is_active=True).first()
+    user = pending_login_user(pending["user"])
     return user, pending
 
 
@@ -211,13 +215,9 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not may_enrol(user):
         raise PermissionDenied(_("2段階認証は、事務局と管理者が設定できます。"))
-    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if has_second_factor(user):
         return redirect("account_security")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name=two_factor.TOTP_DEVICE_NAME, confirmed=False
-        )
+    device = device_to_confirm(user)
     form = CodeForm(request.POST or None)
     form.fields["code"].help_text = _("認証アプリに表示された6桁の数字を入力してください。")
     if request.method == "POST" and form.is_valid():
@@ -262,7 +262,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
         request,
         "registration/account_security.html",
         {
-            "enrolled": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
+            "enrolled": has_second_factor(user),
             "codes_left": two_factor.recovery_codes_left(user),
             "required": user.is_superuser,
         },
@@ -274,7 +274,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 @require_recent_auth
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+    if not has_second_factor(user):
         return redirect("account_security")
     return _codes_page(request, two_factor.new_recovery_codes(user), enrolled=False)
 
@@ -287,8 +287,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     if user.is_superuser:
         messages.error(request, _("管理者は2段階認証をやめることはできません。"))
         return redirect("account_security")
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()
+    second_factor_remove(user)
     request.session[two_factor.REQUIRED_KEY] = False
     messages.success(request, _("2段階認証をやめました。次からはパスワードだけでログインします。"))
     return redirect("account_security")

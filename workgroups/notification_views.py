@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from workgroups import services
-from workgroups.models import StaffProfile
+from workgroups.access import review_mail_setting
 
 
 class ReviewMailForm(forms.Form):
@@ -34,7 +34,7 @@ class ReviewMailForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def account_mail(request: HttpRequest) -> HttpResponse:
     user = request.user
-    current = StaffProfile.objects.filter(user=user).values_list("review_mail", flat=True).first()
+    current = review_mail_setting(user)
     on = True if current is None else current
     # An unticked box posts nothing: the form is bound on every POST, empty or not.
     data = request.POST if request.method == "POST" else None

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +25,7 @@ from portal_lib import upload_stash
 from portal_lib.reauth import require_recent_auth
 from portal_lib.sheet_reading import SpreadsheetError, check_size
 from workgroups import roster, services
-from workgroups.access import roles_for
+from workgroups.access import new_accounts, roles_for
 from workgroups.forms import RosterUploadForm
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -134,12 +133,7 @@ def staff_roster_confirm(request: HttpRequest) -> HttpResponse:
 
 def _new_accounts(request: HttpRequest) -> list[Any]:
     pks = [pk for pk in request.session.get(ROSTER_NEW, []) if isinstance(pk, int)]
-    return list(
-        get_user_model()
-        .objects.filter(pk__in=pks)
-        .select_related("profile__section")
-        .order_by("username")
-    )
+    return new_accounts(pks)
 
 
 @login_required

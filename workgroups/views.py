@@ -28,10 +28,18 @@ from workgroups.access import (
     MSG_SERVICE_ACCOUNT_PASSWORD,
     MSG_SUPERUSER,
     get_staff_for_user,
+    headquarters_of,
+    headquarters_seats,
+    hq_seat_of,
     may_change_account,
     may_have_password,
     may_use_local_password,
+    only_staff_without_section,
     roles_for,
+    secretariat_of,
+    wg_pks_by_leader_filter,
+    wg_roles_of,
+    working_groups_of,
 )
 from workgroups.forms import (
     OrganisationForm,
@@ -51,10 +59,6 @@ from workgroups.forms import (
 )
 from workgroups.models import (
     Headquarters,
-    HeadquartersMember,
-    Secretariat,
-    WorkingGroup,
-    WorkingGroupMembership,
 )
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -91,7 +95,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     )
     no_section = request.GET.get("no_section") == "1"  # the checklist's 「所属課のない職員」
     if no_section:
-        users = users.filter(pk__in=selectors.staff_without_section(plan).values("pk"))
+        users = only_staff_without_section(users, plan)
     page = Paginator(users, selectors.STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
     locks = selectors.lockouts([p.username for p in page.object_list])
     for p in page.object_list:
@@ -113,9 +117,9 @@ def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     if person is None or plan is None:
         return initial
-    for m in WorkingGroupMembership.objects.filter(user=person, working_group__plan=plan):
-        initial[f"wg_{m.working_group_id}"] = m.role
-    seat = HeadquartersMember.objects.filter(user=person, headquarters__plan=plan).first()
+    for wg_pk, role in wg_roles_of(person, plan).items():
+        initial[f"wg_{wg_pk}"] = role
+    seat = hq_seat_of(person, plan)
     if seat is not None:
         initial["hq_role"] = seat.role
         initial["hq_title"] = seat.title
@@ -124,7 +128,7 @@ def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
 
 def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
     plan = current_plan()
-    wgs = list(WorkingGroup.objects.filter(plan=plan).order_by("name")) if plan else []
+    wgs = working_groups_of(plan)
     if person is None:
         initial: dict[str, Any] = {}
     else:
@@ -442,9 +446,7 @@ def _wg_rows(plan: Any, leader_filter: str) -> list[Any]:
     """The WG screen's rows; with ``?leader=`` exactly the WGs the checklist counts."""
     rows = selectors.wg_overview(plan)
     if leader_filter and plan is not None:
-        chosen = set(
-            selectors.WG_LEADER_FILTERS[leader_filter]([plan]).values_list("pk", flat=True)
-        )
+        chosen = wg_pks_by_leader_filter(plan, leader_filter)
         rows = [row for row in rows if row.wg.pk in chosen]
     return rows
 
@@ -511,8 +513,8 @@ def organisation(request: HttpRequest) -> HttpResponse:
     plans, plan = _chosen_plan(request)
     if plan is None:
         raise Http404(gettext("計画がありません。"))
-    sec = Secretariat.objects.filter(plan=plan).select_related("section").first()
-    hq = Headquarters.objects.filter(plan=plan).first()
+    sec = secretariat_of(plan)
+    hq = headquarters_of(plan)
     initial = {
         "secretariat_section": sec.section if sec else None,
         "hq_name": hq.name if hq else Headquarters._meta.get_field("name").default,
@@ -533,11 +535,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
                 request, gettext("「%(plan)s」の事務局と本部を保存しました。") % {"plan": plan.name}
             )
             return redirect(f"{reverse('workgroups:organisation')}?plan={plan.code}")
-    seats = (
-        HeadquartersMember.objects.filter(headquarters=hq).select_related("user", "section")
-        if hq
-        else []
-    )
+    seats = headquarters_seats(hq)
     return render(
         request,
         "workgroups/organisation_form.html",

@@ -21,6 +21,7 @@ from django.views.generic import TemplateView
 
 from portal_lib.people import display_name
 from portal_lib.reauth import require_recent_auth
+from reporting.access import live_api_token
 from reporting.api.accounts import (
     get_service_account,
     service_account_create,
@@ -41,7 +42,7 @@ def _list_context(form: ServiceAccountForm) -> dict[str, Any]:
 
 
 def _token_page(request: HttpRequest, account: Any, key: str, *, created: bool) -> HttpResponse:
-    token = account.api_tokens.filter(revoked_at__isnull=True).first()  # the one just issued
+    token = live_api_token(account)  # the one just issued
     context = {"account": account, "key": key, "created": created, "token": token}
     response = render(request, TEMPLATE_TOKEN, context)
     add_never_cache_headers(response)  # the token must not stay in any cache

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import IntegerField, Prefetch, QuerySet, Value
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -25,7 +25,6 @@ from rest_framework.views import APIView
 
 from initiatives.models import (
     GRADE_RULE_TEXT,
-    Indicator,
     IndicatorValue,
     Initiative,
     OnlineProcedure,
@@ -46,6 +45,7 @@ from plans.selectors import current_plan
 from portal_lib import era
 from portal_lib.codes import parse_initiative_code
 from portal_lib.params import parse_ascii_int
+from reporting.access import empty_queryset, initiative_by_code, with_year_indicators
 from reporting.api import serializers as s
 from reporting.api.permissions import ApiReader, SummaryReader, api_scope_for
 from reporting.api.throttling import AddressRateThrottle, ApiThrottled
@@ -230,25 +230,6 @@ class InitiativeFilter(serializers.Serializer):
         return attrs
 
 
-def _with_indicators(queryset: QuerySet[Initiative], fiscal_year: int) -> QuerySet[Initiative]:
-    """Each initiative's indicators, each with its value of the year as ``year_values``."""
-    return queryset.prefetch_related(
-        Prefetch(
-            "indicators",
-            # asked_fiscal_year: the year a missing value is graded for (IndicatorSerializer)
-            Indicator.objects.order_by("order", "name")
-            .annotate(asked_fiscal_year=Value(fiscal_year, output_field=IntegerField()))
-            .prefetch_related(
-                Prefetch(
-                    "values",
-                    IndicatorValue.objects.filter(fiscal_year=fiscal_year),
-                    to_attr="year_values",
-                )
-            ),
-        )
-    )
-
-
 def _year_values(initiatives: Any, fiscal_year: int) -> None:
     """Each indicator's value of the asked year as ``year_value`` (an unsaved one for a year
     without a row), with a linked indicator's count of done rows attached: the API shows the
@@ -280,7 +261,7 @@ class InitiativeListView(_GradedMixin, ReadOnlyMixin, ListAPIView):
     """Initiatives of the plan covering the fiscal year, with progress, review and KPIs."""
 
     serializer_class = s.InitiativeSerializer
-    queryset = Initiative.objects.none()  # for the schema; get_queryset builds the real one
+    queryset = empty_queryset(Initiative)  # for the schema; get_queryset builds the real one
 
     @extend_schema(
         summary="取り組みの一覧(年度の進捗・振り返り・指標つき)",
@@ -302,7 +283,7 @@ class InitiativeListView(_GradedMixin, ReadOnlyMixin, ListAPIView):
             status=f.get("status"),
             review=f.get("review"),
         )
-        return _with_indicators(api_scope_for(self.request.user).initiatives(qs), fy)
+        return with_year_indicators(api_scope_for(self.request.user).initiatives(qs), fy)
 
 
 # The documented form; every form portal_lib.codes reads (２．１, 2-1, 「2.1」) gets the same
@@ -314,7 +295,7 @@ class InitiativeDetailView(_GradedMixin, ReadOnlyMixin, RetrieveAPIView):
     """One initiative by its code ("2.1"); outside the caller's scope it does not exist (404)."""
 
     serializer_class = s.InitiativeDetailSerializer
-    queryset = Initiative.objects.none()
+    queryset = empty_queryset(Initiative)
     lookup_field = "code"
 
     @extend_schema(
@@ -339,8 +320,7 @@ class InitiativeDetailView(_GradedMixin, ReadOnlyMixin, RetrieveAPIView):
         fy = fiscal_year_param(self.request)
         qs = initiatives_for_list(fiscal_year=fy, today=timezone.localdate())
         qs = api_scope_for(self.request.user).initiatives(qs)
-        qs = qs.filter(policy__number=code[0], number=code[1])
-        ini = _with_indicators(qs, fy).first()
+        ini = initiative_by_code(qs, code, fy)
         if ini is None:
             raise NotFound("取り組みが見つかりません。")
         return ini
@@ -353,7 +333,7 @@ class ProcedureListView(ReadOnlyMixin, ListAPIView):
     """The online procedures (target: 27 by R4年度末), as on the procedures screen."""
 
     serializer_class = s.ProcedureSerializer
-    queryset = OnlineProcedure.objects.none()
+    queryset = empty_queryset(OnlineProcedure)
 
     @extend_schema(summary="オンライン化手続の一覧")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -370,7 +350,7 @@ class SystemListView(ReadOnlyMixin, ListAPIView):
     """The standardised systems (target: 20 by R7年度末), as on the systems screen."""
 
     serializer_class = s.SystemSerializer
-    queryset = StandardSystem.objects.none()
+    queryset = empty_queryset(StandardSystem)
 
     @extend_schema(summary="標準化対象システムの一覧")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

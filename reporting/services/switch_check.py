@@ -4,7 +4,7 @@
 needs is in place on ``on`` for ``plan``: the plan in force, each initiative with its WG and
 WG leader, WGs without (or with two) leaders, the DX headquarters and the secretariat, people
 with a role who cannot log in, initiatives without an indicator or a WG, the reviews the first
-year's round will open and the reminders that will go. The screen (reporting.switch_views) and
+year's round will open and the reminders that will go. The screen (reporting.views.switch) and
 ``python manage.py plan_switch_check`` both print these checks; the command exits 1 while
 any check needs action.
 

@@ -17,8 +17,9 @@ from django.utils import timezone
 from initiatives.models import Initiative, ProgressEntry, Review
 from initiatives.selectors import HOME_LIST_LIMIT, PROGRESS_PAGE_SIZE
 from reporting.models import ReportSnapshot
-from reporting.public_views import PUBLIC_PAGE_SIZE
-from reporting.views import PUBLICATION_PAGE_SIZE, REPORT_PAGE_SIZE
+from reporting.views.public import PUBLIC_PAGE_SIZE
+from reporting.views.publication import PUBLICATION_PAGE_SIZE
+from reporting.views.reports import REPORT_PAGE_SIZE
 from tests.factory import PLAN_CODE, REVIEW_COMPLETE, initiative
 
 pytestmark = pytest.mark.django_db

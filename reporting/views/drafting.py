@@ -12,20 +12,25 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import TemplateView, View
 
-from initiatives.models import Indicator, IndicatorValue, Initiative, ProjectUnderWay
 from plans import services as plan_services
-from plans.models import BasicPolicy, Plan, ScheduleItem, ScheduleRow
+from plans.models import Plan
 from plans.selectors import plan_is_editable
 from portal_lib import era
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
 from reporting import chapter_facts
+from reporting.access import (
+    chapters_in_order,
+    draft_overview,
+    get_draft_row,
+    get_draft_row_to_move,
+    get_plan_by_code,
+)
 from reporting.drafting_forms import (
     IndicatorForm,
     InitiativeForm,
@@ -54,10 +59,7 @@ class DraftPlanMixin(SecretariatRequiredMixin):
 
     def setup(self, request: Any, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
-        plan = Plan.objects.filter(code=kwargs.get("code", "")).first()
-        if plan is None:
-            raise Http404("計画が見つかりません。")
-        self.plan = plan
+        self.plan = get_plan_by_code(kwargs.get("code", ""))
 
     def overview_url(self, anchor: str = "") -> str:
         url = reverse("reporting:draft", args=[self.plan.code])
@@ -70,40 +72,7 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
         plan = self.plan
-        initiatives = (
-            Initiative.objects.select_related("working_group", "lead_section")
-            .prefetch_related(
-                "national_items",
-                Prefetch(
-                    "projects",
-                    ProjectUnderWay.objects.select_related("section").order_by("order", "pk"),
-                ),
-                Prefetch(
-                    "indicators",
-                    Indicator.objects.order_by("order", "name").prefetch_related(
-                        Prefetch("values", IndicatorValue.objects.order_by("fiscal_year"))
-                    ),
-                ),
-            )
-            .order_by("number")
-        )
-        policies = (
-            BasicPolicy.objects.filter(plan=plan)
-            .order_by("number")
-            .prefetch_related(Prefetch("initiatives", initiatives))
-        )
-        items = (
-            ScheduleItem.objects.filter(plan=plan)
-            .order_by("order")
-            .prefetch_related(
-                Prefetch(
-                    "rows",
-                    ScheduleRow.objects.select_related("initiative__policy")
-                    .prefetch_related("cells")
-                    .order_by("line"),
-                )
-            )
-        )
+        policies, items = draft_overview(plan)
         years = plan.fiscal_years
         schedule = [
             (
@@ -121,10 +90,7 @@ class DraftOverviewView(DraftPlanMixin, TemplateView):
             plan=plan,
             editable=plan_is_editable(plan),
             version=version,
-            chapters=[
-                (c, chapter_facts.fill(c.title, facts))
-                for c in (version.chapters.order_by("number") if version else [])
-            ],
+            chapters=[(c, chapter_facts.fill(c.title, facts)) for c in chapters_in_order(version)],
             policies=policies,
             years=[(fy, era.short_header(fy)) for fy in years],
             schedule=schedule,
@@ -213,13 +179,6 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def _in_plan(qs: Any, plan: Plan, path: str, pk: Any) -> Any:
-    obj = qs.filter(**{path: plan}, pk=pk).first()
-    if obj is None:
-        raise Http404("この計画に見つかりません。")
-    return obj
-
-
 class PolicyFormView(DraftFormView):
     form_class = PolicyForm
     noun = "基本方針"
@@ -227,7 +186,7 @@ class PolicyFormView(DraftFormView):
 
     def get_object(self) -> Any:
         pk = self.kwargs.get("pk")
-        return _in_plan(BasicPolicy.objects, self.plan, "plan", pk) if pk else None
+        return get_draft_row("policy", self.plan, pk) if pk else None
 
     def initial(self, obj: Any) -> dict[str, Any]:
         if obj is None:
@@ -251,8 +210,7 @@ class InitiativeFormView(DraftFormView):
 
     def get_object(self) -> Any:
         pk = self.kwargs.get("pk")
-        qs = Initiative.objects.select_related("policy")
-        return _in_plan(qs, self.plan, "policy__plan", pk) if pk else None
+        return get_draft_row("initiative", self.plan, pk) if pk else None
 
     def initial(self, obj: Any) -> dict[str, Any]:
         if obj is None:
@@ -284,15 +242,13 @@ class ProjectFormView(DraftFormView):
 
     def get_object(self) -> Any:
         pk = self.kwargs.get("pk")
-        qs = ProjectUnderWay.objects.select_related("initiative__policy")
-        return _in_plan(qs, self.plan, "initiative__policy__plan", pk) if pk else None
+        return get_draft_row("project", self.plan, pk) if pk else None
 
     def get_parent(self) -> Any:
         obj = self.get_object()
         if obj is not None:
             return obj.initiative
-        qs = Initiative.objects.select_related("policy")
-        return _in_plan(qs, self.plan, "policy__plan", self.kwargs.get("parent"))
+        return get_draft_row("initiative", self.plan, self.kwargs.get("parent"))
 
     def initial(self, obj: Any) -> dict[str, Any]:
         if obj is None:
@@ -314,15 +270,13 @@ class IndicatorFormView(DraftFormView):
 
     def get_object(self) -> Any:
         pk = self.kwargs.get("pk")
-        qs = Indicator.objects.select_related("initiative__policy")
-        return _in_plan(qs, self.plan, "initiative__policy__plan", pk) if pk else None
+        return get_draft_row("indicator", self.plan, pk) if pk else None
 
     def get_parent(self) -> Any:
         obj = self.get_object()
         if obj is not None:
             return obj.initiative
-        qs = Initiative.objects.select_related("policy")
-        return _in_plan(qs, self.plan, "policy__plan", self.kwargs.get("parent"))
+        return get_draft_row("initiative", self.plan, self.kwargs.get("parent"))
 
     def initial(self, obj: Any) -> dict[str, Any]:
         if obj is None:
@@ -362,7 +316,7 @@ class ScheduleItemFormView(DraftFormView):
 
     def get_object(self) -> Any:
         pk = self.kwargs.get("pk")
-        return _in_plan(ScheduleItem.objects, self.plan, "plan", pk) if pk else None
+        return get_draft_row("item", self.plan, pk) if pk else None
 
     def initial(self, obj: Any) -> dict[str, Any]:
         return {"title": obj.title} if obj is not None else {}
@@ -381,14 +335,13 @@ class ScheduleRowFormView(DraftFormView):
 
     def get_object(self) -> Any:
         pk = self.kwargs.get("pk")
-        qs = ScheduleRow.objects.select_related("item")
-        return _in_plan(qs, self.plan, "item__plan", pk) if pk else None
+        return get_draft_row("row", self.plan, pk) if pk else None
 
     def get_parent(self) -> Any:
         obj = self.get_object()
         if obj is not None:
             return obj.item
-        return _in_plan(ScheduleItem.objects, self.plan, "plan", self.kwargs.get("parent"))
+        return get_draft_row("item", self.plan, self.kwargs.get("parent"))
 
     def initial(self, obj: Any) -> dict[str, Any]:
         if obj is None:
@@ -415,51 +368,40 @@ class ScheduleRowFormView(DraftFormView):
         )
 
 
-# kind in the URL -> (queryset, path to the plan, move service, delete service, noun, anchor)
-ACTIONS: dict[str, tuple[Any, str, Any, Any, str, str]] = {
+# kind in the URL -> (move service, delete service, noun, anchor); the row itself comes from
+# reporting.access.get_draft_row_to_move.
+ACTIONS: dict[str, tuple[Any, Any, str, str]] = {
     "policy": (
-        BasicPolicy.objects,
-        "plan",
         lambda a, o, d: plan_services.policy_move(actor=a, policy=o, direction=d),
         lambda a, o: services.policy_delete(actor=a, policy=o),
         "基本方針",
         "policies",
     ),
     "initiative": (
-        Initiative.objects.select_related("policy__plan"),
-        "policy__plan",
         lambda a, o, d: services.initiative_move(actor=a, initiative=o, direction=d),
         lambda a, o: services.initiative_delete(actor=a, initiative=o),
         "取り組み",
         "policies",
     ),
     "project": (
-        ProjectUnderWay.objects.select_related("initiative__policy__plan"),
-        "initiative__policy__plan",
         lambda a, o, d: services.project_move(actor=a, project=o, direction=d),
         lambda a, o: services.project_delete(actor=a, project=o),
         "既に取り組んでいる事業",
         "policies",
     ),
     "indicator": (
-        Indicator.objects.select_related("initiative__policy__plan"),
-        "initiative__policy__plan",
         lambda a, o, d: services.indicator_move(actor=a, indicator=o, direction=d),
         lambda a, o: services.indicator_delete(actor=a, indicator=o),
         "指標",
         "policies",
     ),
     "item": (
-        ScheduleItem.objects.select_related("plan"),
-        "plan",
         lambda a, o, d: plan_services.schedule_item_move(actor=a, item=o, direction=d),
         lambda a, o: services.schedule_item_delete(actor=a, item=o),
         "表4-1の項目",
         "schedule",
     ),
     "row": (
-        ScheduleRow.objects.select_related("item__plan"),
-        "item__plan",
         lambda a, o, d: services.schedule_row_move(actor=a, row=o, direction=d),
         lambda a, o: services.schedule_row_delete(actor=a, row=o),
         "表4-1の行",
@@ -476,8 +418,8 @@ class DraftActionView(DraftPlanMixin, View):
     def post(self, request: Any, code: str, kind: str, pk: int, action: str) -> Any:
         if kind not in ACTIONS or action not in ("up", "down", "delete"):
             raise Http404("不明な操作です。")
-        qs, path, move, delete, noun, anchor = ACTIONS[kind]
-        obj = _in_plan(qs, self.plan, path, pk)
+        move, delete, noun, anchor = ACTIONS[kind]
+        obj = get_draft_row_to_move(kind, self.plan, pk)
         label = str(obj)
         try:
             if action == "delete":

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from plans.models import Plan
-from plans.selectors import plan_and_year
+from plans.selectors import plan_and_year, plans_for_selection
 from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
 from portal_lib.sheet_writing import XLSX_CONTENT_TYPE
 from reporting.documents.closing import closing_document, closing_pdf
@@ -63,7 +63,7 @@ class SummaryView(SecretariatOrHeadquartersMixin, TemplateView):
                 messages.error(request, str(exc))
                 return redirect(f"{reverse('reporting:summary')}?plan={quote(plan.code)}")
             return _attachment(data, filename(summary, fmt), content_type)
-        plans = Plan.objects.order_by("start_fy", "code")
+        plans = plans_for_selection()
         return self.render_to_response(
             self.get_context_data(
                 summary=summary, plans=plans, decision_total=decision_total(summary)

@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from reporting import public_views
+from reporting.views import public as public_views
 
 app_name = "public"
 

@@ -1,8 +1,8 @@
-"""The drafting workspace's URLs under /plan/<code>/draft/ (included by reporting.urls)."""
+"""The drafting workspace's URLs under /plan/<code>/draft/ (included by reporting.urls.plan)."""
 
 from django.urls import path
 
-from reporting import drafting_views as views
+from reporting.views import drafting as views
 
 urlpatterns = [
     path("<slug:code>/draft/", views.DraftOverviewView.as_view(), name="draft"),

@@ -1,7 +1,7 @@
 # Routes for issue 4 — Excel/CSV import and export (secretariat only).
 from django.urls import path
 
-from reporting import excel_views as views
+from reporting.views import excel as views
 
 app_name = "excel"
 

@@ -27,6 +27,7 @@ from plans.models import Plan
 from plans.selectors import current_plan
 from portal_lib import era
 from portal_lib.sheet_writing import csv_safe
+from reporting.access import policies_in_order
 from reporting.opendata import DATASETS, TYPES, Dataset, attribution, current_license, metadata
 from reporting.selectors.public import public_records
 from reporting.selectors.schedule import schedule_matrix
@@ -60,7 +61,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "public/index.html",
         {
             "plan": plan,
-            "basic_policies": list(plan.policies.order_by("number")) if plan else [],
+            "basic_policies": policies_in_order(plan),
             "years": [(y, era.short_header(y), y == fy) for y in years],
             "schedule_rows": rows,
             "fiscal_year_label": era.format_fiscal_year(fy),
@@ -133,7 +134,7 @@ def _write_json(slug: str) -> HttpResponse:
     )
 
 
-# URL names of each dataset's files (reporting/public_urls.py): progress keeps its old names.
+# URL names of each dataset's files (reporting/urls/public.py): progress keeps its old names.
 URL_NAMES = {
     "progress": ("csv", "json"),
     "projects": ("projects_csv", "projects_json"),

@@ -5,25 +5,30 @@ Secretariat and HQ read; only the secretariat drafts, edits chapters, adopts and
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import openpyxl
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.views.generic import TemplateView, View
 
 from plans import services as plan_services
 from plans.models import Plan, PlanChapter, PlanStatus, PlanVersion
-from plans.selectors import plan_in_force_on
-from portal_lib import era, xlsx_layout
+from plans.selectors import plan_and_year, plan_in_force_on
+from portal_lib import era
 from portal_lib.office import PDF_CONTENT_TYPE, OfficeError
-from portal_lib.sheet_writing import XLSX_CONTENT_TYPE, set_cell
+from portal_lib.sheet_writing import XLSX_CONTENT_TYPE
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
+from reporting.access import (
+    get_plan_by_code,
+    get_plan_version,
+    get_version_chapter,
+    plans_with_versions,
+)
 from reporting.content_diff import content_differences
 from reporting.documents import figures
 from reporting.documents.comparison import comparison_docx, comparison_pdf
@@ -54,6 +59,7 @@ from reporting.selectors.plan_content import (
 )
 from reporting.services import versions as services
 from reporting.workbooks.comparison import comparison_workbook
+from reporting.workbooks.versions import differences_workbook
 from workgroups.access import SecretariatOrHeadquartersMixin, roles_for
 
 
@@ -61,13 +67,6 @@ def _attachment(data: bytes, filename: str, content_type: str) -> HttpResponse:
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
-
-
-def _version(pk: int) -> PlanVersion:
-    version = PlanVersion.objects.select_related("plan").filter(pk=pk).first()
-    if version is None:
-        raise Http404("計画の版が見つかりません。")
-    return version
 
 
 def _content(version: PlanVersion) -> dict[str, Any]:
@@ -121,11 +120,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        plans = list(
-            Plan.objects.prefetch_related("versions")
-            .select_related("predecessor")
-            .order_by("start_fy", "code")
-        )
+        plans = plans_with_versions()
         today = timezone.localdate()
         in_force = plan_in_force_on(today, plans=plans)
         # Each plan's section has its own forms with their own ids (two sections once showed
@@ -165,9 +160,7 @@ class VersionListView(SecretariatOrHeadquartersMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         _require_secretariat(request)
         action = request.POST.get("action")
-        plan = Plan.objects.filter(code=request.POST.get("plan", "")).first()
-        if plan is None:
-            raise Http404("計画が見つかりません。")
+        plan = get_plan_by_code(request.POST.get("plan", ""))
         try:
             if action == "next":
                 form = NextPlanForm(request.POST, source=plan, auto_id=NEXT_ID)
@@ -234,7 +227,7 @@ def _document_content(version: PlanVersion) -> dict[str, Any]:
 
 class VersionDocumentView(SecretariatOrHeadquartersMixin, View):
     def get(self, request, pk: int):
-        content = _document_content(_version(pk))
+        content = _document_content(get_plan_version(pk))
         return _attachment(plan_document(content), document_filename(content), DOCX_CONTENT_TYPE)
 
 
@@ -243,7 +236,7 @@ class VersionPdfView(SecretariatOrHeadquartersMixin, View):
     cannot be made, back to the versions screen with the reason (the .docx stays there)."""
 
     def get(self, request, pk: int):
-        content = _document_content(_version(pk))
+        content = _document_content(get_plan_version(pk))
         try:
             data = plan_pdf(content)
         except OfficeError as exc:
@@ -282,7 +275,7 @@ class VersionPrintView(SecretariatOrHeadquartersMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
-        version = _version(kwargs["pk"])
+        version = get_plan_version(kwargs["pk"])
         content = _document_content(version)
         drawn = figures.figures_for(content, as_of_label(content))
         blocks = [{**c, "blocks": _print_blocks(c["body"], drawn)} for c in content["chapters"]]
@@ -308,13 +301,10 @@ class ChapterEditView(SecretariatOrHeadquartersMixin, TemplateView):
     FIELDS = ("title", "body")
 
     def _chapter(self, pk: int, number: int) -> PlanChapter:
-        version = _version(pk)
+        version = get_plan_version(pk)
         if not plan_services.chapter_is_editable(version):
             raise PermissionDenied(plan_services.MSG_CHAPTER_FROZEN)
-        chapter = version.chapters.filter(number=number).first()
-        if chapter is None:
-            raise Http404("章が見つかりません。")
-        return chapter
+        return get_version_chapter(version, number)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         ctx = super().get_context_data(**kwargs)
@@ -365,6 +355,17 @@ default_comparison = comparison.default_comparison
 DOCUMENT_FORMATS = ("docx", "pdf", "xlsx")
 
 
+class CompareView(SecretariatOrHeadquartersMixin, View):
+    """The old address of the plan comparison: the frozen-content comparison, opened on the
+    chosen plan's (or the current plan's) 第1.0版 against the plan as it stands now."""
+
+    def get(self, request):
+        chosen = plan_and_year(request)
+        query = urlencode(default_comparison(None if chosen.unknown_plan else chosen.plan))
+        url = reverse("reporting:version_compare")
+        return redirect(f"{url}?{query}" if query else url)
+
+
 class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
     """Frozen contents compared (the plan comparison): with no choice made, 第1.0版 of the
     current plan against the plan as it stands now. ``?format=xlsx`` is the list of
@@ -400,7 +401,11 @@ class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
         ctx = self._compare()
         if ctx["differences"] is not None:
             if request.GET.get("format") == "xlsx":
-                return _attachment(_differences_workbook(ctx), "計画の比較.xlsx", XLSX_CONTENT_TYPE)
+                return _attachment(
+                    differences_workbook(ctx["a_label"], ctx["b_label"], ctx["differences"]),
+                    "計画の比較.xlsx",
+                    XLSX_CONTENT_TYPE,
+                )
             kind = request.GET.get("shinkyu")
             if kind in DOCUMENT_FORMATS:
                 response = self._document(ctx, kind)
@@ -431,28 +436,3 @@ class VersionCompareView(SecretariatOrHeadquartersMixin, TemplateView):
                 return None
             content_type = PDF_CONTENT_TYPE
         return _attachment(data, comparison.filename(table, kind), content_type)
-
-
-def _differences_workbook(ctx: dict[str, Any]) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "比較"
-    set_cell(ws, 1, 1, f"{ctx['a_label']} → {ctx['b_label']}")
-    header = ["区分", "対象", "番号・位置", "名称", "項目", "変更前", "変更後"]
-    for col, text in enumerate(header, start=1):
-        set_cell(ws, 3, col, text)
-    row = 3
-    for d in ctx["differences"]:
-        for change in d.changes or [None]:
-            row += 1
-            kind = f"{d.kind_label}({d.ending_label})" if d.ending else d.kind_label
-            values = [kind, d.area, d.key, d.title]
-            values += [change.label, change.before, change.after] if change else ["", "", ""]
-            for col, value in enumerate(values, start=1):
-                set_cell(ws, row, col, str(value))
-    xlsx_layout.layout_table(
-        ws, header_row=3, landscape=True, title="計画の比較", fixed_widths={6: 50, 7: 50}
-    )
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
