@@ -306,7 +306,8 @@ def _xf(fmt: Format | None) -> str:
 
 @functools.cache
 def _column_letter(col: int) -> str:
-    return xl_col_to_name(col)
+    letter: str = xl_col_to_name(col)  # XlsxWriter ships no types
+    return letter
 
 
 def write_cells(

@@ -169,7 +169,9 @@ def fit_row_heights(ws: Any, *, first_row: int, last_row: int | None = None) -> 
         ws.row_dimensions[row].height = round(height, 1)
 
 
-def style_header(ws: Any, *, row: int, first_column: int = 1, last_column: int | None = None):
+def style_header(
+    ws: Any, *, row: int, first_column: int = 1, last_column: int | None = None
+) -> None:
     """Bold, filled, bordered, centred header cells that wrap."""
     last_column = last_column or ws.max_column
     for col in range(first_column, last_column + 1):

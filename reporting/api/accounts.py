@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -27,6 +28,9 @@ from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
 from workgroups.access import SERVICE_ACCOUNT_GROUP
 from workgroups.models import WorkingGroup
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 log = logging.getLogger("reporting.api")
@@ -68,9 +72,9 @@ def scope_from_group_names(names: list[str]) -> AccountScope:
     return AccountScope(is_service_account=True)
 
 
-def account_scope(user: Any) -> AccountScope:
+def account_scope(user: PortalUser) -> AccountScope:
     """The scope of ``user`` (one query, cached on the user object for the request)."""
-    cached = getattr(user, "_api_account_scope", None)
+    cached: AccountScope | None = getattr(user, "_api_account_scope", None)
     if cached is not None:
         return cached
     names = list(user.groups.values_list("name", flat=True))
@@ -92,12 +96,12 @@ def scope_label(scope: AccountScope, wg_names: dict[int, str]) -> str:
 
 @dataclass
 class AccountRow:
-    user: Any
+    user: PortalUser
     scope_label: str
     token: ApiToken | None  # the token not revoked (perhaps expired); None: none
 
     @property
-    def token_created(self) -> Any:
+    def token_created(self) -> datetime | None:
         """When the token that works was issued; None: no token works (revoked or expired)."""
         return self.token.created_at if self.token and not self.token_expired else None
 
@@ -131,9 +135,9 @@ def service_accounts() -> list[AccountRow]:
     return rows
 
 
-def service_account_events(limit: int = 30) -> QuerySet:
+def service_account_events(limit: int = 30) -> QuerySet[Model]:
     """The audit trail: newest history rows of service accounts (who, when, what)."""
-    return (
+    events: QuerySet[Model] = (
         User.history.filter(
             id__in=User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP).values("pk")
         )
@@ -141,16 +145,17 @@ def service_account_events(limit: int = 30) -> QuerySet:
         .select_related("history_user", "history_user__profile")
         .order_by("-history_date", "-history_id")[:limit]
     )
+    return events
 
 
-def get_service_account(pk: int) -> Any | None:
+def get_service_account(pk: int) -> PortalUser | None:
     return User.objects.filter(pk=pk, groups__name=SERVICE_ACCOUNT_GROUP).first()
 
 
 # --- writes ---------------------------------------------------------------------------------
 
 
-def _record(account: Any, *, actor: Any, reason: str) -> None:
+def _record(account: PortalUser, *, actor: PortalUser, reason: str) -> None:
     """One history row on the account (simple-history saves a row on every save)."""
     set_history_user(account, actor, reason=reason)
     account.save()
@@ -163,7 +168,7 @@ def _record(account: Any, *, actor: Any, reason: str) -> None:
     )
 
 
-def _issue_token(account: Any, lifetime_days: int | None = None) -> str:
+def _issue_token(account: PortalUser, lifetime_days: int | None = None) -> str:
     """Revoke what the account had, issue a new token, return its secret (shown once)."""
     revoke_tokens(account)
     return issue_token(account, lifetime_days=lifetime_days)[1]
@@ -172,12 +177,12 @@ def _issue_token(account: Any, lifetime_days: int | None = None) -> str:
 @transaction.atomic
 def service_account_create(
     *,
-    actor: Any,
+    actor: PortalUser,
     username: str,
     display_name: str,
     working_group: WorkingGroup | None,
     lifetime_days: int | None = None,
-) -> tuple[Any, str]:
+) -> tuple[PortalUser, str]:
     """Create a service account reading everything (``working_group=None``) or one WG.
 
     Returns the account and its token (valid ``lifetime_days``, the setting when None);
@@ -210,7 +215,7 @@ def service_account_create(
 
 
 @transaction.atomic
-def service_account_token_regenerate(*, actor: Any, account: Any) -> str:
+def service_account_token_regenerate(*, actor: PortalUser, account: PortalUser) -> str:
     """A new token; the old one stops working at once."""
     if not account.is_active:
         raise ValidationError(gettext("停止中のアカウントにはトークンを発行できません。"))
@@ -220,7 +225,7 @@ def service_account_token_regenerate(*, actor: Any, account: Any) -> str:
 
 
 @transaction.atomic
-def service_account_token_revoke(*, actor: Any, account: Any) -> None:
+def service_account_token_revoke(*, actor: PortalUser, account: PortalUser) -> None:
     """The token stops working at once; the account stays, without a token (the revoked
     token's row stays too: prefix, dates, when it was revoked)."""
     revoke_tokens(account, now=timezone.now())

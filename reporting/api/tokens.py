@@ -13,13 +13,18 @@ import hmac
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from reporting.api.models import PREFIX_LENGTH, ApiToken
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    from portal_lib.users import PortalUser
 
 SECRET_BYTES = 20  # 40 hex characters, 160 bits
 _SECRET = re.compile(r"[0-9a-f]{40}")
@@ -35,7 +40,7 @@ def default_lifetime_days() -> int:
     return settings.API_TOKEN_LIFETIME_DAYS
 
 
-def issue_token(user: Any, *, lifetime_days: int | None = None) -> tuple[ApiToken, str]:
+def issue_token(user: PortalUser, *, lifetime_days: int | None = None) -> tuple[ApiToken, str]:
     """A new token for ``user``, valid ``lifetime_days`` (the setting when None).
 
     The caller revokes what it replaces; the secret is returned once and stored nowhere.
@@ -53,7 +58,7 @@ def issue_token(user: Any, *, lifetime_days: int | None = None) -> tuple[ApiToke
     return token, secret
 
 
-def revoke_tokens(user: Any, *, now: datetime | None = None) -> int:
+def revoke_tokens(user: PortalUser, *, now: datetime | None = None) -> int:
     """Every token of ``user`` not yet revoked stops working now; the rows stay."""
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=now or timezone.now()
@@ -85,12 +90,14 @@ def touch_last_used(token: ApiToken, now: datetime) -> None:
 PLAIN_TOKEN_TABLE = "authtoken_token"
 
 
-def convert_plain_tokens(connection: Any, token_model: Any, *, lifetime_days: int) -> int:
+def convert_plain_tokens(
+    connection: BaseDatabaseWrapper, token_model: type[ApiToken], *, lifetime_days: int
+) -> int:
     """Turn every row of DRF's ``authtoken_token`` into a digest and drop that table.
 
     Each plain token keeps working (same secret, now stored as its digest), with an expiry
     ``lifetime_days`` from now; afterwards no secret is left in the database, so none is in
-    the next backup. Returns how many were converted; without the table, does nothing.
+    the next backup. ``token_model`` is the migration's ApiToken (the same fields). Returns how many were converted; without the table, does nothing.
     """
     if PLAIN_TOKEN_TABLE not in connection.introspection.table_names():
         return 0

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
@@ -236,7 +236,7 @@ class PlanSummary:
     indicator_count: int = 0
     countables: list[CountableSummary] = field(default_factory=list)
     decisions: list[tuple[str, str, int]] = field(default_factory=list)  # (key, label, count)
-    as_of: date | None = None
+    as_of: date = field(kw_only=True)  # the closing day the figures are read on
     rule_text: str = ROLLUP_RULE_TEXT
     grade_rule: str = GRADE_RULE_TEXT
     final_grade_rule: str = FINAL_GRADE_RULE_TEXT
@@ -250,7 +250,7 @@ class PlanSummary:
         return self.years[-1]
 
 
-def _base(plan: Plan):
+def _base(plan: Plan) -> QuerySet[Initiative]:
     return Initiative.objects.filter(policy__plan=plan).select_related("policy", "working_group")
 
 
@@ -391,7 +391,7 @@ def plan_summary(plan: Plan, today: date | None = None) -> PlanSummary:
         DECISION_UNAPPROVED,
         DECISION_NO_REVIEW,
     ]
-    counted = defaultdict(int)
+    counted: defaultdict[str, int] = defaultdict(int)
     for s in ordered:
         counted[s.decision] += 1
     decisions = [

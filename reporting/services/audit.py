@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from reporting.selectors.audit import Kind, kinds
@@ -28,7 +28,7 @@ class PruneLine:
     count: int
 
 
-def history_to_prune(kind: Kind, cutoff: datetime) -> QuerySet:
+def history_to_prune(kind: Kind, cutoff: datetime) -> QuerySet[Model]:
     """``kind``'s history rows older than ``cutoff``, less each existing object's latest row."""
     history = kind.history._default_manager
     latest = (
@@ -37,12 +37,13 @@ def history_to_prune(kind: Kind, cutoff: datetime) -> QuerySet:
         .values("history_id")[:1]
     )
     alive = kind.model._base_manager.filter(pk=OuterRef("id"))
-    return history.filter(history_date__lt=cutoff).exclude(
+    rows: QuerySet[Model] = history.filter(history_date__lt=cutoff).exclude(
         Q(history_id=Subquery(latest)) & Q(Exists(alive))
     )
+    return rows
 
 
-def _login_records(cutoff: datetime) -> list[tuple[str, QuerySet]]:
+def _login_records(cutoff: datetime) -> list[tuple[str, QuerySet[Model]]]:
     from axes.models import AccessFailureLog, AccessLog
 
     return [
@@ -51,7 +52,7 @@ def _login_records(cutoff: datetime) -> list[tuple[str, QuerySet]]:
     ]
 
 
-def _delete(qs: QuerySet, key: str) -> None:
+def _delete(qs: QuerySet[Model], key: str) -> None:
     """In chunks, through Django's delete (a history row's many-to-many rows go with it)."""
     while True:
         ids = list(qs.order_by().values_list(key, flat=True)[:DELETE_CHUNK])

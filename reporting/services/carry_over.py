@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,6 +22,11 @@ from plans.services import locked_plan
 from portal_lib import era
 from portal_lib.history import save_with_user
 from workgroups.models import WorkingGroup
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+    from portal_lib.users import PortalUser
 
 # --------------------------------------------------------------------------------------------
 # Carrying initiatives over into the next plan (issue 5)
@@ -43,14 +50,16 @@ def carry_over_refusal(*, source_plan: Plan, target_plan: Plan) -> str | None:
 
 @dataclass
 class CarryOverLine:
-    initiative: Any
-    review: Any  # the initiative's final-year PDCA review in the source plan (None: none yet)
+    initiative: Initiative
+    review: (
+        Review | None
+    )  # the initiative's final-year PDCA review in the source plan (None: none yet)
     # "create" | "refresh" (carried before, refreshed while the target is a draft) |
     # "exists" (carried, the target is adopted: nothing changes) | "ended" (完了・廃止) |
     # "unapproved" (a decision headquarters has not approved: 未承認) |
     # "dropped" (carried once, then abolished in the draft: not carried again) | "skip"
     action: str
-    reason: str
+    reason: StrOrPromise
 
     @property
     def decision(self) -> str:
@@ -69,7 +78,7 @@ def _target_is_open(target_plan: Plan) -> bool:
     return target_plan.status == PlanStatus.DRAFT
 
 
-def _abolished_in_target(target_plan: Plan, initiatives: list[Any]) -> set[int]:
+def _abolished_in_target(target_plan: Plan, initiatives: list[Initiative]) -> set[int]:
     """The source initiatives carried into ``target_plan`` once and abolished there since
     (deleted on the drafting screens): read off the initiatives' history in one query, so
     running the carry-over again does not bring them back."""
@@ -98,7 +107,7 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
         .select_related("policy", "working_group", "lead_section")
         .order_by("policy__number", "number")
     )
-    final: dict[int, Any] = {
+    final: dict[int, Review] = {
         review.initiative_id: review
         for review in Review.objects.filter(
             initiative__policy__plan=source_plan, fiscal_year=source_plan.end_fy
@@ -113,6 +122,7 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
     open_target = _target_is_open(target_plan)
     final_year = era.era_label(source_plan.end_fy, short=False)
     lines = []
+    reason: StrOrPromise
     for ini in initiatives:
         review = final.get(ini.pk)
         if review is None:
@@ -150,7 +160,7 @@ def plan_carry_over_preview(*, source_plan: Plan, target_plan: Plan) -> list[Car
     return lines
 
 
-def _last_actual(indicator: Any) -> tuple[Any, int] | None:
+def _last_actual(indicator: Indicator) -> tuple[Decimal, int] | None:
     """The indicator's latest actual (the counted one when linked to a countable target)
     and its year, or None when no year has one."""
     for value in sorted(indicator.values.all(), key=lambda v: v.fiscal_year, reverse=True):
@@ -159,18 +169,18 @@ def _last_actual(indicator: Any) -> tuple[Any, int] | None:
     return None
 
 
-def _source_indicators(src: Any) -> list[Any]:
+def _source_indicators(src: Initiative) -> list[Indicator]:
     indicators = list(src.indicators.prefetch_related("values"))
     attach_counted_actuals(indicators)
     return indicators
 
 
-def _baseline(ind: Any) -> tuple[Any, Any]:
+def _baseline(ind: Indicator) -> tuple[Decimal | None, int | None]:
     last = _last_actual(ind)
     return last if last is not None else (ind.baseline, ind.baseline_fy)
 
 
-def _carry_children(src: Any, ini: Any, user: Any) -> None:
+def _carry_children(src: Initiative, ini: Initiative, user: PortalUser) -> None:
     """The projects under way and the indicators go with the initiative; an indicator's last
     actual becomes its baseline (targets are set afresh in the new plan)."""
     for project in src.projects.all():
@@ -201,7 +211,9 @@ def _carry_children(src: Any, ini: Any, user: Any) -> None:
         )
 
 
-def _refresh(src: Any, review: Any, user: Any, target_plan: Plan) -> Any | None:
+def _refresh(
+    src: Initiative, review: Review, user: PortalUser, target_plan: Plan
+) -> Initiative | None:
     """Bring an initiative carried earlier up to date: the decision and Act text of the
     approved final-year review, indicator baselines from the latest actuals (indicators are
     matched by name; one the drafters removed is not brought back). Nothing is created."""
@@ -232,10 +244,12 @@ def _refresh(src: Any, review: Any, user: Any, target_plan: Plan) -> Any | None:
 
 @dataclass
 class CarryOverResult:
-    created: list[Any]
-    refreshed: list[Any]
+    created: list[Initiative]
+    refreshed: list[Initiative]
 
-    def __iter__(self):  # ``(new,) = plan_carry_over(...)``: the initiatives created
+    def __iter__(
+        self,
+    ) -> Iterator[Initiative]:  # ``(new,) = plan_carry_over(...)``: the initiatives created
         return iter(self.created)
 
     def __len__(self) -> int:
@@ -247,7 +261,7 @@ MSG_TARGET_ADOPTED = (
 )
 
 
-def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> CarryOverResult:
+def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: PortalUser) -> CarryOverResult:
     """Create the next plan's policies and initiatives for initiatives whose approved
     final-year review carries them over, setting ``carried_from`` and recording the review's
     decision and Act text; projects and indicators go with them.
@@ -261,8 +275,8 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> Carry
     refusal = carry_over_refusal(source_plan=source_plan, target_plan=target_plan)
     if refusal:
         raise ValidationError(refusal)
-    created: list[Any] = []
-    refreshed: list[Any] = []
+    created: list[Initiative] = []
+    refreshed: list[Initiative] = []
     with transaction.atomic():
         target_plan = locked_plan(target_plan)
         if not _target_is_open(target_plan):
@@ -282,12 +296,14 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> Carry
             )
         )
         for line in lines:
+            if line.action not in ("refresh", "create"):
+                continue
+            review = line.review
+            assert review is not None  # a line that refreshes or creates has its review
             if line.action == "refresh":
-                ini = _refresh(line.initiative, line.review, user, target_plan)
+                ini = _refresh(line.initiative, review, user, target_plan)
                 if ini is not None:
                     refreshed.append(ini)
-                continue
-            if line.action != "create":
                 continue
             src = line.initiative
             policy = policies.get(src.policy.number)
@@ -320,8 +336,8 @@ def plan_carry_over(*, source_plan: Plan, target_plan: Plan, user: Any) -> Carry
                 lead_section=src.lead_section,
                 weight=src.weight,
                 carried_from=src,
-                carried_decision=line.review.carry_over,
-                carried_act_text=line.review.act_text,
+                carried_decision=review.carry_over,
+                carried_act_text=review.act_text,
             )
             save_with_user(ini, user)
             ini.national_items.set(src.national_items.all())

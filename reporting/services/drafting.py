@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +26,7 @@ from initiatives.models import CountableTarget, Indicator, Initiative, ProjectUn
 from initiatives.services import indicator_create, indicator_update
 from plans.models import (
     BasicPolicy,
+    NationalItem,
     Plan,
     PlanChapter,
     PlanStatus,
@@ -38,8 +40,12 @@ from portal_lib import era
 from portal_lib.history import delete_with_user, save_with_user, set_history_user
 from portal_lib.versioning import check_version, locked, version_bump
 from reporting import chapter_facts
-from reporting.selectors.summary import plan_summary, rollup_text
+from reporting.selectors.summary import PlanSummary, plan_summary, rollup_text
 from reporting.services.schedule import _delete_row
+from workgroups.models import Section, WorkingGroup
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 # --- which plans are drafted -------------------------------------------------------------------
 
@@ -174,7 +180,7 @@ def adoption_warnings(plan: Plan, *, version: PlanVersion | None = None) -> list
 
 
 @transaction.atomic
-def policy_delete(*, actor: Any, policy: BasicPolicy) -> None:
+def policy_delete(*, actor: PortalUser, policy: BasicPolicy) -> None:
     lock_editable(policy.plan)
     if policy.initiatives.exists():
         raise ValidationError(
@@ -187,7 +193,7 @@ def policy_delete(*, actor: Any, policy: BasicPolicy) -> None:
 # --- initiatives ------------------------------------------------------------------------------
 
 
-def _check_in_plan(plan: Plan, *, policy: BasicPolicy, working_group: Any) -> None:
+def _check_in_plan(plan: Plan, *, policy: BasicPolicy, working_group: WorkingGroup | None) -> None:
     if policy.plan_id != plan.pk:
         raise ValidationError({"policy": "この計画の基本方針を選んでください。"})
     if working_group is not None and working_group.plan_id != plan.pk:
@@ -197,7 +203,7 @@ def _check_in_plan(plan: Plan, *, policy: BasicPolicy, working_group: Any) -> No
 @transaction.atomic
 def initiative_save(
     *,
-    actor: Any,
+    actor: PortalUser,
     plan: Plan,
     initiative: Initiative | None = None,
     version: int | None = None,
@@ -206,9 +212,9 @@ def initiative_save(
     title: str,
     description: str = "",
     flag: str = "",
-    national_items: Iterable[Any] = (),
-    working_group: Any = None,
-    lead_section: Any = None,
+    national_items: Iterable[NationalItem] = (),
+    working_group: WorkingGroup | None = None,
+    lead_section: Section | None = None,
 ) -> Initiative:
     """Add an initiative or edit one (moving it to another policy or WG is an edit too).
 
@@ -248,14 +254,14 @@ def initiative_save(
 
 
 @transaction.atomic
-def initiative_move(*, actor: Any, initiative: Initiative, direction: str) -> bool:
+def initiative_move(*, actor: PortalUser, initiative: Initiative, direction: str) -> bool:
     lock_editable(initiative.policy.plan)
     qs = Initiative.objects.filter(policy_id=initiative.policy_id)
     return move_row(actor, qs, qs.get(pk=initiative.pk), "number", direction)
 
 
 @transaction.atomic
-def initiative_delete(*, actor: Any, initiative: Initiative) -> None:
+def initiative_delete(*, actor: PortalUser, initiative: Initiative) -> None:
     """Abolish an initiative from the draft (one carried from the old plan too), with its
     projects and indicators; refused once it has progress records or PDCA reviews."""
     lock_editable(initiative.policy.plan)
@@ -287,18 +293,19 @@ def initiative_delete(*, actor: Any, initiative: Initiative) -> None:
 @transaction.atomic
 def project_save(
     *,
-    actor: Any,
+    actor: PortalUser,
     initiative: Initiative,
     project: ProjectUnderWay | None = None,
     era_label: str,
     name: str,
-    section: Any,
+    section: Section,
 ) -> ProjectUnderWay:
     lock_editable(initiative.policy.plan)
     siblings = ProjectUnderWay.objects.filter(initiative=initiative)
     if project is not None:
         project = siblings.get(pk=project.pk)
-    if siblings.filter(name=name).exclude(pk=project.pk if project else None).exists():
+    others = siblings.exclude(pk=project.pk) if project else siblings
+    if others.filter(name=name).exists():
         raise ValidationError({"name": f"この取り組みには「{name}」がすでにあります。"})
     try:
         fiscal_year = era.parse_era_year(era_label)
@@ -313,7 +320,7 @@ def project_save(
 
 
 @transaction.atomic
-def project_move(*, actor: Any, project: ProjectUnderWay, direction: str) -> bool:
+def project_move(*, actor: PortalUser, project: ProjectUnderWay, direction: str) -> bool:
     lock_editable(project.initiative.policy.plan)
     projects = list(project.initiative.projects.order_by("order", "pk"))
     i = next(n for n, p in enumerate(projects) if p.pk == project.pk)
@@ -329,7 +336,7 @@ def project_move(*, actor: Any, project: ProjectUnderWay, direction: str) -> boo
 
 
 @transaction.atomic
-def project_delete(*, actor: Any, project: ProjectUnderWay) -> None:
+def project_delete(*, actor: PortalUser, project: ProjectUnderWay) -> None:
     lock_editable(project.initiative.policy.plan)
     delete_with_user(project, actor)
 
@@ -337,7 +344,9 @@ def project_delete(*, actor: Any, project: ProjectUnderWay) -> None:
 # --- indicators and their targets -------------------------------------------------------------
 
 
-def _values(indicator: Indicator | None, targets: Mapping[int, Decimal | None]) -> dict:
+def _values(
+    indicator: Indicator | None, targets: Mapping[int, Decimal | None]
+) -> dict[int, tuple[Decimal | None, Decimal | None]]:
     """Targets for the new period's years; actuals (if any) kept as they are."""
     actuals = {v.fiscal_year: v.actual for v in indicator.values.all()} if indicator else {}
     return {fy: (target, actuals.get(fy)) for fy, target in targets.items()}
@@ -346,7 +355,7 @@ def _values(indicator: Indicator | None, targets: Mapping[int, Decimal | None]) 
 @transaction.atomic
 def indicator_save(
     *,
-    actor: Any,
+    actor: PortalUser,
     initiative: Initiative,
     indicator: Indicator | None = None,
     version: int | None = None,
@@ -363,14 +372,16 @@ def indicator_save(
     years = set(plan.fiscal_years)
     if any(fy not in years for fy in targets):
         raise ValidationError("目標値は計画期間の年度にだけ設定できます。")
-    fields = dict(name=name, unit=unit, direction=direction, baseline=baseline)
     if indicator is None:
         return indicator_create(
             actor=actor,
             initiative=initiative,
             baseline_fy=baseline_fy,
             values=_values(None, targets),
-            **fields,
+            name=name,
+            unit=unit,
+            direction=direction,
+            baseline=baseline,
         )
     if indicator.initiative_id != initiative.pk:
         raise ValidationError("この取り組みの指標ではありません。")
@@ -380,12 +391,15 @@ def indicator_save(
         version=version,
         baseline_fy=baseline_fy,
         values=_values(indicator, targets),
-        **fields,
+        name=name,
+        unit=unit,
+        direction=direction,
+        baseline=baseline,
     )
 
 
 @transaction.atomic
-def indicator_move(*, actor: Any, indicator: Indicator, direction: str) -> bool:
+def indicator_move(*, actor: PortalUser, indicator: Indicator, direction: str) -> bool:
     lock_editable(indicator.initiative.policy.plan)
     indicators = list(indicator.initiative.indicators.order_by("order", "name"))
     i = next(n for n, x in enumerate(indicators) if x.pk == indicator.pk)
@@ -401,14 +415,14 @@ def indicator_move(*, actor: Any, indicator: Indicator, direction: str) -> bool:
     return True
 
 
-def _indicator_delete(indicator: Indicator, actor: Any) -> None:
+def _indicator_delete(indicator: Indicator, actor: PortalUser) -> None:
     for value in indicator.values.all():
         delete_with_user(value, actor)
     delete_with_user(indicator, actor)
 
 
 @transaction.atomic
-def indicator_delete(*, actor: Any, indicator: Indicator) -> None:
+def indicator_delete(*, actor: PortalUser, indicator: Indicator) -> None:
     lock_editable(indicator.initiative.policy.plan)
     if indicator.values.filter(actual__isnull=False).exists():
         raise ValidationError(f"指標「{indicator.name}」には実績値があるため削除できません。")
@@ -428,14 +442,16 @@ class CellInput:
 
 
 @transaction.atomic
-def schedule_item_delete(*, actor: Any, item: ScheduleItem) -> None:
+def schedule_item_delete(*, actor: PortalUser, item: ScheduleItem) -> None:
     lock_editable(item.plan)
     for row in item.rows.all():
         _delete_row(row, actor)
     delete_with_user(item, actor)
 
 
-def _set_cells(actor: Any, plan: Plan, row: ScheduleRow, cells: Mapping[int, CellInput]) -> None:
+def _set_cells(
+    actor: PortalUser, plan: Plan, row: ScheduleRow, cells: Mapping[int, CellInput]
+) -> None:
     years = plan.fiscal_years
     if any(fy not in years for fy in cells):
         raise ValidationError("セルは計画期間の年度にだけ入力できます。")
@@ -475,7 +491,7 @@ def _set_cells(actor: Any, plan: Plan, row: ScheduleRow, cells: Mapping[int, Cel
 @transaction.atomic
 def schedule_row_save(
     *,
-    actor: Any,
+    actor: PortalUser,
     item: ScheduleItem,
     row: ScheduleRow | None = None,
     sub_title: str,
@@ -498,14 +514,14 @@ def schedule_row_save(
 
 
 @transaction.atomic
-def schedule_row_move(*, actor: Any, row: ScheduleRow, direction: str) -> bool:
+def schedule_row_move(*, actor: PortalUser, row: ScheduleRow, direction: str) -> bool:
     lock_editable(row.item.plan)
     qs = ScheduleRow.objects.filter(item_id=row.item_id)
     return move_row(actor, qs, qs.get(pk=row.pk), "line", direction)
 
 
 @transaction.atomic
-def schedule_row_delete(*, actor: Any, row: ScheduleRow) -> None:
+def schedule_row_delete(*, actor: PortalUser, row: ScheduleRow) -> None:
     lock_editable(row.item.plan)
     _delete_row(row, actor)
 
@@ -523,7 +539,7 @@ class ChapterWouldOverwrite(Exception):
     """The chapter holds text that differs from the generated text: ask before replacing it.
     ``chapter`` is the chapter as saved now, ``text`` what would replace its body."""
 
-    def __init__(self, chapter: Any, text: str) -> None:
+    def __init__(self, chapter: PlanChapter, text: str) -> None:
         self.chapter = chapter
         self.text = text
         super().__init__(PREDECESSOR_CHAPTER_TITLE)
@@ -541,7 +557,7 @@ def _sentence(text: str) -> str:
     return text if text.endswith(("。", ".", "!", "?", "！", "？")) else text + "。"
 
 
-def predecessor_results_text(summary: Any) -> str:
+def predecessor_results_text(summary: PlanSummary) -> str:
     """The chapter's text from the close-out figures and the approved final reviews
     (reporting.selectors.summary.PlanSummary): what was achieved per policy, the countable
     targets' results, what continues and why, and what is left to do. Plain chapter text
@@ -624,7 +640,7 @@ def predecessor_results_text(summary: Any) -> str:
     return "\n".join(lines).strip() + "\n"
 
 
-def predecessor_chapter(plan: Plan) -> Any:
+def predecessor_chapter(plan: Plan) -> PlanChapter | None:
     """The draft's 「前計画の成果と課題」 chapter (by its title), or None."""
     version = draft_version(plan)
     if version is None:
@@ -635,12 +651,12 @@ def predecessor_chapter(plan: Plan) -> Any:
 @transaction.atomic
 def predecessor_chapter_fill(
     *,
-    actor: Any,
+    actor: PortalUser,
     plan: Plan,
     overwrite: bool = False,
     revision: int | None = None,
-    today: Any = None,
-) -> Any:
+    today: date | None = None,
+) -> PlanChapter:
     """Fill the draft's 「前計画の成果と課題」 chapter (created after the last chapter when
     there is none) with predecessor_results_text of the previous plan.
 
@@ -681,7 +697,7 @@ def predecessor_chapter_fill(
     return chapter
 
 
-def predecessor_results_text_for(plan: Plan, today: Any = None) -> str:
+def predecessor_results_text_for(plan: Plan, today: date | None = None) -> str:
     """predecessor_results_text of ``plan``'s previous plan ("" when it has none)."""
     source = plan.predecessor
     return predecessor_results_text(plan_summary(source, today)) if source is not None else ""

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models, transaction
@@ -37,6 +37,9 @@ from portal_lib import era
 from portal_lib.history import save_with_user
 from reporting.services.versions import version_freeze
 from workgroups.models import Headquarters, HeadquartersMember, Secretariat, Section, WorkingGroup
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 DEFAULT_PLAN_FILE = Path(settings.BASE_DIR) / "fixtures" / "kahoku_dx_plan.json"
 # The national list of the 27 procedures (the plan names only the number).
@@ -70,7 +73,7 @@ class _Upserter:
     Saving only real differences is what makes loading twice a no-op, history included.
     """
 
-    def __init__(self, *, reset: bool, report: LoadReport, user: Any) -> None:
+    def __init__(self, *, reset: bool, report: LoadReport, user: PortalUser | None) -> None:
         self.reset = reset
         self.report = report
         self.user = user
@@ -121,7 +124,7 @@ def _month(value: str | None) -> date | None:
 
 
 def plan_load_document(
-    *, data: dict[str, Any], reset: bool = False, user: Any = None
+    *, data: dict[str, Any], reset: bool = False, user: PortalUser | None = None
 ) -> LoadReport:
     """Load the plan document (fixtures/kahoku_dx_plan.json) into the database.
 
@@ -339,7 +342,11 @@ def plan_load_document(
 
 
 def procedures_load_document(
-    *, data: dict[str, Any], reset: bool = False, user: Any = None, report: LoadReport | None = None
+    *,
+    data: dict[str, Any],
+    reset: bool = False,
+    user: PortalUser | None = None,
+    report: LoadReport | None = None,
 ) -> LoadReport:
     """Load the national list of procedures (fixtures/online_procedures.json).
 
@@ -380,7 +387,7 @@ def plan_load_file(
     *,
     path: Path | None = None,
     reset: bool = False,
-    user: Any = None,
+    user: PortalUser | None = None,
     procedures_path: Path | None = None,
 ) -> LoadReport:
     with open(path or DEFAULT_PLAN_FILE, encoding="utf-8") as fh:

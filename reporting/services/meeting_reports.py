@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -15,12 +15,18 @@ from plans.models import Plan
 from reporting.models import ReportSnapshot
 from reporting.selectors.meeting_reports import snapshot_data
 
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
+
 
 def _plain_json(data: dict[str, Any]) -> dict[str, Any]:
     """A snapshot stores plain JSON text, in Japanese: labels that are lazy translations are
     rendered once, now, so the stored report never changes with the reader's language."""
     with translation.override("ja"):
-        return json.loads(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False))
+        plain: dict[str, Any] = json.loads(
+            json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False)
+        )
+    return plain
 
 
 def report_snapshot_create(
@@ -29,7 +35,7 @@ def report_snapshot_create(
     fiscal_year: int,
     title: str,
     today: date,
-    user: Any,
+    user: PortalUser,
     document_number: str = "",
 ) -> ReportSnapshot:
     with transaction.atomic():

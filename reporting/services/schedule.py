@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import models, transaction
 
@@ -17,6 +17,9 @@ from portal_lib.history import delete_with_user, save_with_user
 from reporting import table41
 from reporting.table41 import linked_to_row
 
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
+
 # --------------------------------------------------------------------------------------------
 # Table 4-1 import (issue 4). The file is parsed and compared in reporting/table41.py; this writes.
 # --------------------------------------------------------------------------------------------
@@ -27,8 +30,13 @@ class ScheduleChangedError(Exception):
 
 
 def schedule_import_apply(
-    *, plan: Plan, data: bytes, filename: str, user: Any, expected_fingerprint: str | None = None
-) -> Any:
+    *,
+    plan: Plan,
+    data: bytes,
+    filename: str,
+    user: PortalUser,
+    expected_fingerprint: str | None = None,
+) -> table41.ScheduleDiff:
     """Apply an uploaded table 4-1 file: everything or nothing, history naming ``user``.
 
     The file is parsed and compared again inside the transaction (never trusting what the
@@ -46,13 +54,13 @@ def schedule_import_apply(
         if not diff.changes:
             return diff
 
-        for item in diff.removed_items:
-            for row in item.rows.all():
-                _delete_row(row, user)
-            delete_with_user(item, user)
+        for gone_item in diff.removed_items:
+            for gone_row in gone_item.rows.all():
+                _delete_row(gone_row, user)
+            delete_with_user(gone_item, user)
         for ip in diff.items:
-            for row in ip.removed_rows:
-                _delete_row(row, user)
+            for gone_row in ip.removed_rows:
+                _delete_row(gone_row, user)
 
         # Orders and line numbers are unique; park the moving ones out of the way first
         # (a plain UPDATE: the parked value is never a real state, so it is not history).
@@ -116,7 +124,7 @@ def schedule_import_apply(
     return diff
 
 
-def _delete_row(row: ScheduleRow, user: Any) -> None:
+def _delete_row(row: ScheduleRow, user: PortalUser) -> None:
     # SET_NULL would unlink these with a plain UPDATE and no history; do it visibly.
     for obj in linked_to_row(row):
         obj.schedule_row = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef
@@ -40,6 +40,9 @@ from workgroups.models import (
     WorkingGroupMembership,
 )
 from workgroups.selectors import lockouts
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 ROW_LIMIT = 50  # rows shown per check; the total is given with them
 REMINDER_DAYS = 7  # send_reminders' default --days, the cron's setting
@@ -96,11 +99,11 @@ def default_day(plan: Plan, today: date) -> date:
     return first if first > today else today
 
 
-def _name(user: Any) -> str:
+def _name(user: PortalUser) -> str:
     return display_name(user)
 
 
-def _staff_url(user: Any) -> str:
+def _staff_url(user: PortalUser) -> str:
     return reverse("workgroups:staff_edit", args=[user.pk])
 
 
@@ -160,9 +163,9 @@ def _check_plan(plan: Plan, on: date) -> Check:
     )
 
 
-def _wg_leaders(plan: Plan) -> tuple[list[WorkingGroup], dict[int, list[Any]]]:
+def _wg_leaders(plan: Plan) -> tuple[list[WorkingGroup], dict[int, list[PortalUser]]]:
     wgs = list(WorkingGroup.objects.filter(plan=plan).order_by("name"))
-    leaders: dict[int, list[Any]] = defaultdict(list)
+    leaders: dict[int, list[PortalUser]] = defaultdict(list)
     for m in (
         WorkingGroupMembership.objects.filter(
             working_group__plan=plan,
@@ -186,13 +189,13 @@ def _initiatives(plan: Plan) -> list[Initiative]:
 
 
 def _check_initiatives(
-    initiatives: list[Initiative], leaders: dict[int, list[Any]], on: date
+    initiatives: list[Initiative], leaders: dict[int, list[PortalUser]], on: date
 ) -> Check:
     rows = []
     missing = 0
     for ini in initiatives:
         wg = ini.working_group
-        who = leaders.get(ini.working_group_id, []) if wg else []
+        who = leaders.get(wg.pk, []) if wg else []
         if wg is None:
             extra = _("(担当WGなし)")
         else:
@@ -213,7 +216,7 @@ def _check_initiatives(
 
 
 def _check_wg_leaders(
-    plan: Plan, wgs: list[WorkingGroup], leaders: dict[int, list[Any]], on: date
+    plan: Plan, wgs: list[WorkingGroup], leaders: dict[int, list[PortalUser]], on: date
 ) -> list[Check]:
     none = [Row(wg.name) for wg in wgs if not leaders.get(wg.pk)]
     two = [
@@ -307,6 +310,8 @@ def _check_logins(plan: Plan) -> Check:
     ):
         roles[m.user_id].append(f"{m.working_group.name} {m.get_role_display()}")
     for seat in HeadquartersMember.objects.filter(headquarters__plan=plan, user__isnull=False):
+        if seat.user_id is None:  # filtered out above; the field is nullable
+            continue
         roles[seat.user_id].append(f"{seat.get_role_display()}({seat.title})")
     for pk in (
         get_user_model()

@@ -11,7 +11,7 @@ comparison or the printed document of 第1.0版 shows 第1.0版 whatever was edi
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -31,9 +31,14 @@ from reporting.selectors.plan_content import plan_content
 from reporting.services.drafting import successor_chapter_text
 from workgroups import services as workgroups_services
 
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
+
 
 @transaction.atomic
-def version_freeze(*, actor: Any, version: PlanVersion, refreeze: bool = False) -> PlanVersion:
+def version_freeze(
+    *, actor: PortalUser | None, version: PlanVersion, refreeze: bool = False
+) -> PlanVersion:
     """Store the plan's content as it stands on ``version`` (once; ``refreeze`` to redo)."""
     if version.content and not refreeze:
         return version
@@ -46,7 +51,7 @@ def version_freeze(*, actor: Any, version: PlanVersion, refreeze: bool = False) 
     return version
 
 
-def _copy_chapters(*, actor: Any, source: PlanVersion | None, target: PlanVersion) -> None:
+def _copy_chapters(*, actor: PortalUser, source: PlanVersion | None, target: PlanVersion) -> None:
     if source is None:
         return
     for chapter in source.chapters.order_by("number"):
@@ -69,7 +74,7 @@ def _copy_chapters(*, actor: Any, source: PlanVersion | None, target: PlanVersio
 @transaction.atomic
 def plan_create_next(
     *,
-    actor: Any,
+    actor: PortalUser,
     source: Plan,
     code: str,
     name: str,
@@ -147,7 +152,7 @@ def _check_in_force_from(plan: Plan, adopted_on: date, in_force_from: date) -> N
 @transaction.atomic
 def plan_adopt(
     *,
-    actor: Any,
+    actor: PortalUser,
     plan: Plan,
     adopted_on: date,
     in_force_from: date | None = None,
@@ -203,7 +208,9 @@ VERSION_NUMBER_HELP = "版は「2.1」のように数字とピリオドで入力
 
 
 @transaction.atomic
-def plan_revision_open(*, actor: Any, plan: Plan, number: str, summary: str = "") -> PlanVersion:
+def plan_revision_open(
+    *, actor: PortalUser, plan: Plan, number: str, summary: str = ""
+) -> PlanVersion:
     """Open a revision of an adopted plan: a draft version whose chapters start as the
     adopted version's text. The plan's content is editable again while it is open; the
     adopted versions' frozen content stays as it was."""
@@ -247,7 +254,9 @@ def highest_label(plan: Plan) -> str:
 
 
 @transaction.atomic
-def revision_adopt(*, actor: Any, plan: Plan, adopted_on: date, summary: str = "") -> PlanVersion:
+def revision_adopt(
+    *, actor: PortalUser, plan: Plan, adopted_on: date, summary: str = ""
+) -> PlanVersion:
     """Adopt the open revision: it freezes the plan's content as it stands, with its date."""
     plan = locked_plan(plan)
     version = open_revision(plan)
