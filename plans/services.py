@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
@@ -28,6 +28,9 @@ from plans.selectors import plan_is_editable
 from portal_lib import date_bounds
 from portal_lib.history import save_with_user
 from portal_lib.versioning import check_version, is_versioned, locked, version_bump
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 # --------------------------------------------------------------------------------------------
 # Locks: any number of concurrent posts write once, the others get a clear message
@@ -97,7 +100,7 @@ def check_decided_on(day: date) -> None:
 
 
 @transaction.atomic
-def plan_put_in_force(*, actor: Any, plan: Plan) -> Plan:
+def plan_put_in_force(*, actor: PortalUser, plan: Plan) -> Plan:
     """施行: records that the adopted plan is in force (its in_force_from has come) and the
     plan it follows has ended. The plan in force on a day never waits for this step:
     plans.selectors.plan_in_force_on counts an adopted plan from its in_force_from."""
@@ -165,7 +168,7 @@ def chapter_is_editable(version: PlanVersion) -> bool:
 
 @transaction.atomic
 def chapter_update(
-    *, actor: Any, chapter: PlanChapter, version: int | None, title: str, body: str
+    *, actor: PortalUser, chapter: PlanChapter, version: int | None, title: str, body: str
 ) -> PlanChapter:
     """Save a draft chapter's title and text; EditConflict when someone saved it first."""
     current = locked(chapter)
@@ -180,7 +183,7 @@ def chapter_update(
     return current
 
 
-def swap(actor: Any, a: Any, b: Any, field: str) -> None:
+def swap(actor: PortalUser, a: Any, b: Any, field: str) -> None:
     """Exchange ``field`` (unique among siblings) between rows ``a`` and ``b``."""
     va, vb = getattr(a, field), getattr(b, field)
     # Parked with a plain UPDATE: the parked value is never a real state, so not history.
@@ -200,7 +203,9 @@ def _neighbour(qs: models.QuerySet[Any], obj: Any, field: str, direction: str) -
     raise ValidationError("移動の向きが不明です。")
 
 
-def move_row(actor: Any, qs: models.QuerySet[Any], obj: Any, field: str, direction: str) -> bool:
+def move_row(
+    actor: PortalUser, qs: models.QuerySet[Any], obj: Any, field: str, direction: str
+) -> bool:
     other = _neighbour(qs, obj, field, direction)
     if other is None:
         return False
@@ -215,7 +220,7 @@ def next_number(qs: models.QuerySet[Any], field: str) -> int:
 @transaction.atomic
 def policy_save(
     *,
-    actor: Any,
+    actor: PortalUser,
     plan: Plan,
     policy: BasicPolicy | None = None,
     number: int | None,
@@ -244,7 +249,7 @@ def policy_save(
 
 
 @transaction.atomic
-def policy_move(*, actor: Any, policy: BasicPolicy, direction: str) -> bool:
+def policy_move(*, actor: PortalUser, policy: BasicPolicy, direction: str) -> bool:
     plan = lock_editable(policy.plan)
     qs = BasicPolicy.objects.filter(plan=plan)
     return move_row(actor, qs, qs.get(pk=policy.pk), "number", direction)
@@ -252,7 +257,7 @@ def policy_move(*, actor: Any, policy: BasicPolicy, direction: str) -> bool:
 
 @transaction.atomic
 def schedule_item_save(
-    *, actor: Any, plan: Plan, item: ScheduleItem | None = None, title: str
+    *, actor: PortalUser, plan: Plan, item: ScheduleItem | None = None, title: str
 ) -> ScheduleItem:
     plan = lock_editable(plan)
     siblings = ScheduleItem.objects.filter(plan=plan)
@@ -266,7 +271,7 @@ def schedule_item_save(
 
 
 @transaction.atomic
-def schedule_item_move(*, actor: Any, item: ScheduleItem, direction: str) -> bool:
+def schedule_item_move(*, actor: PortalUser, item: ScheduleItem, direction: str) -> bool:
     plan = lock_editable(item.plan)
     qs = ScheduleItem.objects.filter(plan=plan)
     return move_row(actor, qs, qs.get(pk=item.pk), "order", direction)
