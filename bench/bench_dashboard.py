@@ -6,7 +6,9 @@
 Creates the schema, the plan and the bench data (manage.py generate_bench_data) unless
 --reuse is given, then times each page with Django's test client (server time only: no
 network, no browser) and prints min / median milliseconds, the query count and the page size; each pair of
-pages is requested ``--runs`` (≥ 3) times, the order alternated, with DEBUG off.
+pages is requested ``--runs`` (≥ 3) times, the order alternated, with DEBUG off. On
+PostgreSQL the tables are vacuumed and analysed first (as autovacuum leaves a production
+database); the machine's load average is printed before and after.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ def main() -> None:
             entries=args.entries,
         )
         print(f"data set up in {time.perf_counter() - t0:.1f}s")
+    if connection.vendor == "postgresql":
+        # A production database's tables have statistics and a visibility map (autovacuum);
+        # freshly bulk-loaded ones have neither until autovacuum comes by, which makes the
+        # timings depend on when it did. Give them both, the same for every side of an A/B.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
     from django.contrib import admin
     from django.contrib.auth import get_user_model
@@ -119,6 +127,7 @@ def main() -> None:
         assert response.status_code == 200, (url, response.status_code)
         return elapsed, len(counted), len(response.content)
 
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"{'page':36} {'min ms':>8} {'median ms':>10} {'queries':>8} {'KB':>6}")
     for pair in pairs:
         for _, url in pair:
@@ -137,6 +146,7 @@ def main() -> None:
             )
         a, b = (statistics.median(r[0] for r in results[label]) for label, _ in pair)
         print(f"  ratio {pair[0][0]} / {pair[1][0]}: {a / b:.2f}")
+    print("load average (1, 5, 15 min): {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 
 if __name__ == "__main__":

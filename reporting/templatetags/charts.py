@@ -13,36 +13,61 @@ from urllib.parse import urlencode
 from django import template
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import date_format
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 register = template.Library()
 
 
-def filtered_url(urlname: str, **params: object) -> str:
-    """reverse() plus the list's GET filters; "" while the list view does not exist yet."""
-    try:
-        url = reverse(urlname)
-    except NoReverseMatch:
+def filtered_url(urlname: str, _bases: dict[str, str] | None = None, **params: object) -> str:
+    """reverse() plus the list's GET filters; "" while the list view does not exist yet.
+
+    ``_bases`` is a page's cache of reversed names: a page of 200 links reverses each list
+    once and builds the rest by string formatting (the same hrefs as reversing every time).
+    """
+    if _bases is not None and urlname in _bases:
+        url = _bases[urlname]
+    else:
+        try:
+            url = reverse(urlname)
+        except NoReverseMatch:
+            url = ""
+        if _bases is not None:
+            _bases[urlname] = url
+    if not url:
         return ""
     query = {k: v for k, v in params.items() if v is not None and v != ""}
     return f"{url}?{urlencode(query)}" if query else url
 
 
-@register.simple_tag
-def list_url(urlname: str, **params: object) -> str:
-    return filtered_url(urlname, **params)
+_PAGE_URLS = object()  # the render context key of a page's reversed list URLs
 
 
-@register.simple_tag
-def count_link(value: object, urlname: str, label: str = "", **params: object) -> SafeString:
+def _page_bases(context: template.Context) -> dict[str, str]:
+    """The reversed URLs of the page being rendered: the render context's outermost dict
+    lives as long as one render (includes share it, as the include tag's own cache does)."""
+    return context.render_context.dicts[0].setdefault(_PAGE_URLS, {})
+
+
+@register.simple_tag(takes_context=True)
+def list_url(context: template.Context, urlname: str, **params: object) -> str:
+    return filtered_url(urlname, _page_bases(context), **params)
+
+
+@register.simple_tag(takes_context=True)
+def count_link(
+    context: template.Context, value: object, urlname: str, label: str = "", **params: object
+) -> SafeString:
     """A number that links to the list behind it, with the same filters."""
-    url = filtered_url(urlname, **params)
-    hidden = format_html('<span class="visually-hidden">{}</span>', label) if label else ""
+    url = filtered_url(urlname, _page_bases(context), **params)
+    # format_html's own escaping (conditional_escape), without its str.format per call
+    text = conditional_escape(value)
+    if label:
+        text = f'{text}<span class="visually-hidden">{conditional_escape(label)}</span>'
     if not url:
-        return format_html("{}{}", value, hidden)
-    return format_html('<a class="count-link" href="{}">{}{}</a>', url, value, hidden)
+        return mark_safe(text)
+    return mark_safe(f'<a class="count-link" href="{conditional_escape(url)}">{text}</a>')
 
 
 def _fmt(percent: Decimal | float | int | None) -> str:
