@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlencode
 
 from django import template
@@ -47,7 +48,9 @@ _PAGE_URLS = object()  # the render context key of a page's reversed list URLs
 def _page_bases(context: template.Context) -> dict[str, str]:
     """The reversed URLs of the page being rendered: the render context's outermost dict
     lives as long as one render (includes share it, as the include tag's own cache does)."""
-    return context.render_context.dicts[0].setdefault(_PAGE_URLS, {})
+    outermost: dict[Any, Any] = context.render_context.dicts[0]
+    bases: dict[str, str] = outermost.setdefault(_PAGE_URLS, {})
+    return bases
 
 
 @register.simple_tag(takes_context=True)
@@ -62,7 +65,7 @@ def count_link(
     """A number that links to the list behind it, with the same filters."""
     url = filtered_url(urlname, _page_bases(context), **params)
     # format_html's own escaping (conditional_escape), without its str.format per call
-    text = conditional_escape(value)
+    text = str(conditional_escape(str(value)))
     if label:
         text = f'{text}<span class="visually-hidden">{conditional_escape(label)}</span>'
     if not url:
