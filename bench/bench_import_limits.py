@@ -104,7 +104,7 @@ def structural_bombs(plan: object, codes: list[str]) -> None:
     """Issue 19: the files that expand (merged ranges, <dimension>, capitalised shared
     strings) and the admin import's big files, each through the path it attacked. Prints
     the worker's peak RSS growth (the probe child), the reader process's own peak
-    (spreadsheets.last_read; "killed" when its bound stopped it) and the wall time."""
+    (sheet_reading.last_read; "killed" when its bound stopped it) and the wall time."""
     from initiatives.resources import SafeCSV, SafeXLSX
     from portal_lib import sheet_reading as ss
     from reporting import table41

@@ -144,12 +144,8 @@ class ImportExportHistoryAdmin(VersionedAdminMixin, ImportExportModelAdmin, Simp
             return TemplateResponse(
                 request, ["admin/import_export/import_problem.html"], context, status=400
             )
-        try:
+        with upload_stash.confirming(request, token):
             response = super().process_import(request, **kwargs)
-        except Exception:
-            upload_stash.release(token)  # nothing was written: the preview may be confirmed
-            raise
-        upload_stash.forget(request, token, done=True)
         return response
 
 

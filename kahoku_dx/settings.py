@@ -141,7 +141,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
-    # Second factor: TOTP, and recovery codes as static tokens (kahoku_dx/two_factor.py).
+    # Second factor: TOTP, and recovery codes as static tokens (portal_lib/two_factor.py).
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
@@ -359,7 +359,7 @@ LOGOUT_REDIRECT_URL = "login"
 # mistyping cannot lock the whole office (they share the city's NAT address).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60  # hours
-# Beside it (kahoku_dx/login_throttle.py): one address across user names, and one user
+# Beside it (portal_lib/login_throttle.py): one address across user names, and one user
 # name across addresses, each with its own limit; every lock lifts after the cool-off.
 LOGIN_IP_FAILURE_LIMIT = env_int("LOGIN_IP_FAILURE_LIMIT", 15)
 LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 10)
@@ -450,11 +450,11 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
-# Beside that absolute lifetime (kahoku_dx/session_timeout.py): the session ends after this
+# Beside that absolute lifetime (portal_lib/session_timeout.py): the session ends after this
 # many minutes without a request.
 SESSION_IDLE_TIMEOUT_MINUTES = env_int("SESSION_IDLE_TIMEOUT_MINUTES", 30)
 # Role changes, token issuance and imports ask for the password (or the authenticator's
-# code) again when the last one in the session is older than this (kahoku_dx/reauth.py).
+# code) again when the last one in the session is older than this (portal_lib/reauth.py).
 REAUTH_WINDOW_MINUTES = env_int("REAUTH_WINDOW_MINUTES", 10)
 # The name authenticator apps show beside the account (TOTP, django-otp).
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "かほく市DX推進ポータル")

@@ -476,7 +476,7 @@ def short_header(fy: int) -> str:
 
 
 def pgettext_noop(context: str, message: str) -> str:
-    """Marks a message with its context for translation (tests/test_i18n.py reads it)."""
+    """Marks a message with its context for translation (tests/project/test_i18n.py reads it)."""
     return message
 
 

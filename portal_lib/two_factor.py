@@ -106,6 +106,29 @@ def new_recovery_codes(user: PortalUser) -> list[str]:
     return codes
 
 
+def device_to_confirm(user: PortalUser) -> TOTPDevice:
+    """The person's authenticator device being set up (made unconfirmed on first visit)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=TOTP_DEVICE_NAME, confirmed=False)
+    return device
+
+
+def confirm_device(user: PortalUser, device: TOTPDevice) -> list[str]:
+    """The device being set up answered a right code: confirm it and issue the recovery
+    codes (returned to be shown once)."""
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    return new_recovery_codes(user)
+
+
+def remove_second_factor(user: PortalUser) -> None:
+    """Remove the person's authenticator app and recovery codes (they give up the second
+    factor; the view refuses it to superusers)."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
 def recovery_codes_left(user: PortalUser) -> int:
     left: int = StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
     return left

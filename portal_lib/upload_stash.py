@@ -13,6 +13,8 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +119,25 @@ def forget(request: HttpRequest, token: str, *, done: bool = False) -> None:
         (UPLOAD_DIR / f"{token}.done").touch()
     for name in (token, f"{token}.claimed"):
         (UPLOAD_DIR / name).unlink(missing_ok=True)
+
+
+@contextmanager
+def confirming(
+    request: HttpRequest, token: str, *, refusals: tuple[type[BaseException], ...] = ()
+) -> Iterator[None]:
+    """Around the write of a claimed upload, the one rule of every confirm: written, the
+    stash is forgotten with its done-marker; refused (one of ``refusals``: nothing written,
+    the person is told why), it is forgotten; failed otherwise (nothing written), the claim
+    is given back so that the same preview may be confirmed again. The exception goes on."""
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, refusals):
+            forget(request, token)
+        else:
+            release(token)
+        raise
+    forget(request, token, done=True)
 
 
 EXPIRED = _(

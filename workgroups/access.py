@@ -17,10 +17,8 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy
-from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from portal_lib import two_factor
 from portal_lib.people import PROFILE_NAME_CACHE, display_name
 from workgroups import selectors
 from workgroups.models import (
@@ -410,7 +408,8 @@ def review_mail_setting(user: Any) -> bool | None:
     return StaffProfile.objects.filter(user=user).values_list("review_mail", flat=True).first()
 
 
-# --- the second factor (the person's own devices; views never query) -------------------------
+# --- the second factor (the person's own devices; views never query; the writes are in
+# portal_lib.two_factor) ---------------------------------------------------------------------
 
 
 def pending_login_user(pk: Any) -> Any:
@@ -422,20 +421,3 @@ def has_second_factor(user: Any) -> bool:
     """Whether the person has a confirmed authenticator app."""
     confirmed: bool = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     return confirmed
-
-
-def device_to_confirm(user: Any) -> TOTPDevice:
-    """The person's authenticator device being set up (made unconfirmed on first visit)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    if device is None:
-        device = TOTPDevice.objects.create(
-            user=user, name=two_factor.TOTP_DEVICE_NAME, confirmed=False
-        )
-    return device
-
-
-def second_factor_remove(user: Any) -> None:
-    """Remove the person's authenticator app and recovery codes (they give up the second
-    factor; the view refuses it to superusers)."""
-    TOTPDevice.objects.filter(user=user).delete()
-    StaticDevice.objects.filter(user=user).delete()

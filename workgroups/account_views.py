@@ -38,13 +38,11 @@ from portal_lib.reauth import pop_replay, record_authentication, require_recent_
 from workgroups import directory
 from workgroups.access import (
     MSG_SERVICE_ACCOUNT_LOGIN,
-    device_to_confirm,
     directory_login_on,
     has_second_factor,
     may_use_screens,
     pending_login_user,
     roles_for,
-    second_factor_remove,
 )
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -217,7 +215,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied(_("2段階認証は、事務局と管理者が設定できます。"))
     if has_second_factor(user):
         return redirect("account_security")
-    device = device_to_confirm(user)
+    device = two_factor.device_to_confirm(user)
     form = CodeForm(request.POST or None)
     form.fields["code"].help_text = _("認証アプリに表示された6桁の数字を入力してください。")
     if request.method == "POST" and form.is_valid():
@@ -226,9 +224,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
         if refused:
             form.add_error("code", refused)
         elif code.isdigit() and device.verify_token(code):
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            codes = two_factor.new_recovery_codes(user)
+            codes = two_factor.confirm_device(user, device)
             otp_login(request, device)
             record_authentication(request)
             request.session[two_factor.REQUIRED_KEY] = True
@@ -287,7 +283,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
     if user.is_superuser:
         messages.error(request, _("管理者は2段階認証をやめることはできません。"))
         return redirect("account_security")
-    second_factor_remove(user)
+    two_factor.remove_second_factor(user)
     request.session[two_factor.REQUIRED_KEY] = False
     messages.success(request, _("2段階認証をやめました。次からはパスワードだけでログインします。"))
     return redirect("account_security")

@@ -102,23 +102,20 @@ def staff_roster_confirm(request: HttpRequest) -> HttpResponse:
         return redirect("workgroups:staff_roster")
     data, entry = stashed
     effective_text = request.session.get(ROSTER, {}).get(token)
+    refusals = (SpreadsheetError, ValidationError)
     try:
-        preview = services.staff_roster_apply(
-            actor=request.user,
-            data=data,
-            filename=entry["filename"],
-            effective=date.fromisoformat(effective_text),
-            today=timezone.localdate(),
-            expected_fingerprint=entry["fingerprint"],
-        )
-    except BaseException as exc:
-        if not isinstance(exc, SpreadsheetError | ValidationError):
-            upload_stash.release(token)  # nothing was written: the preview may be confirmed again
-            raise
-        upload_stash.forget(request, token)
+        with upload_stash.confirming(request, token, refusals=refusals):
+            preview = services.staff_roster_apply(
+                actor=request.user,
+                data=data,
+                filename=entry["filename"],
+                effective=date.fromisoformat(effective_text),
+                today=timezone.localdate(),
+                expected_fingerprint=entry["fingerprint"],
+            )
+    except refusals as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect("workgroups:staff_roster")
-    upload_stash.forget(request, token, done=True)
     request.session[ROSTER_NEW] = [p.user.pk for p in preview.new if p.user][:MAX_NEW_KEPT]
     messages.success(
         request,

@@ -1,7 +1,7 @@
 """Meeting reports frozen before issue 22 held the text of reviews that were still drafts
 (下書き, or 差戻し and being rewritten): a WG leader's unsubmitted notes, printed as if they
 had been reported. From now on such a review is frozen as its state only
-(reporting.reports); this removes what the older reports hold of it: its Plan/Do/Check/Act
+(reporting.selectors.meeting_reports); this removes what the older reports hold of it: its Plan/Do/Check/Act
 texts, self grade and carry-over decision. The state, the figures and everything else stay.
 
 A review frozen as the version headquarters approved (``approved_version``) was not a draft

@@ -287,6 +287,15 @@ class Context:
         )
 
 
+@dataclass(frozen=True)
+class ExtraColumn:
+    """An export-only column: shown to people, ignored by the importer (not in the spec)."""
+
+    header: str
+    value: Callable[[Any], Any]
+    number_format: str | None = None
+
+
 @dataclass
 class Spec:
     slug: str
@@ -313,6 +322,11 @@ class Spec:
     # Objects the rows refer to that a file may name first (a new indicator), made once
     # per import: resolved after ``prepare``, created before the rows of each chunk.
     linked: Callable[[Context], Linked] | None = None
+    # Export only: the columns shown after the spec's own for one plan's export (the
+    # importer ignores them; e.g. the grade of each indicator value).
+    extra_columns: Callable[[Plan], list[ExtraColumn]] | None = None
+    # Export and template print layout: few, narrow columns print portrait, the rest landscape.
+    portrait: bool = False
 
     def header(self) -> list[str]:
         return [c.header for c in self.columns]

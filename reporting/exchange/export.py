@@ -11,16 +11,14 @@ with nothing to change. Exports are streamed: memory stays bounded at 100,000 ro
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import IO, Any
 
 import openpyxl
 from openpyxl.comments import Comment
 from openpyxl.utils import get_column_letter
 
-from initiatives.models import UNGRADED, Indicator, SystemGroup, grade_text
-from initiatives.selectors import attach_counted_actuals, indicator_grade
+from initiatives.models import SystemGroup
 from plans.models import Plan
 from portal_lib import xlsx_layout as xl
 from portal_lib.sheet_writing import (
@@ -31,49 +29,21 @@ from portal_lib.sheet_writing import (
     set_cell,
     streamed_xlsxwriter,
 )
-from reporting.exchange.columns import DATE_PARSERS, Column, Spec, p_group, p_percent
-from reporting.exchange.sheets import INDICATOR_VALUES, PROJECTS
+from reporting.exchange.columns import (
+    DATE_PARSERS,
+    Column,
+    ExtraColumn,
+    Spec,
+    p_group,
+    p_percent,
+)
 
 TEMPLATE_ROWS = 1000  # rows of a template that get the drop-down lists
-PORTRAIT = {PROJECTS.slug}  # few, narrow columns: the other sheets print landscape
-
-
-@dataclass(frozen=True)
-class ExtraColumn:
-    """An export-only column: shown to people, ignored by the importer (not in the spec)."""
-
-    header: str
-    value: Callable[[Any], Any]
-    number_format: str | None = None
-
-
-GRADE_HEADER = "評価(取込対象外)"
-COUNTED_HEADER = "数えた実績(取込対象外)"
-
-
-def _indicator_extras(plan: Plan) -> list[ExtraColumn]:
-    """The grade of each row and, for an indicator linked to a countable target, the actual
-    counted from the target's rows (the figure every page shows and grades)."""
-    indicators = list(
-        Indicator.objects.filter(initiative__policy__plan=plan).prefetch_related("values")
-    )
-    attach_counted_actuals(indicators)
-    shown: dict[int, tuple[str, Any]] = {}
-    for ind in indicators:
-        for value in ind.values.all():
-            grade = indicator_grade(ind, value.fiscal_year)
-            shown[value.pk] = (grade_text(grade), value.counted_actual)
-    empty = (grade_text(UNGRADED), None)
-    return [
-        ExtraColumn(GRADE_HEADER, lambda v: shown.get(v.pk, empty)[0]),
-        ExtraColumn(COUNTED_HEADER, lambda v: shown.get(v.pk, empty)[1]),
-    ]
 
 
 def extra_columns(spec: Spec, plan: Plan) -> list[ExtraColumn]:
-    if spec is INDICATOR_VALUES:
-        return _indicator_extras(plan)
-    return []
+    """The export-only columns of the sheet (Spec.extra_columns), none for most sheets."""
+    return spec.extra_columns(plan) if spec.extra_columns is not None else []
 
 
 def header(spec: Spec, extras: list[ExtraColumn]) -> list[str]:
@@ -122,7 +92,7 @@ def export_xlsx(spec: Spec, plan: Plan, target: IO[bytes] | None = None) -> byte
             ws,
             header(spec, extras),
             _xlsx_rows(spec, export_rows(spec, plan, extras)),
-            landscape=spec.slug not in PORTRAIT,
+            landscape=not spec.portrait,
             title=spec.title,
             number_formats=formats,
         )
@@ -196,7 +166,7 @@ def template_xlsx(spec: Spec, plan: Plan | None = None) -> bytes:
     ws.auto_filter.ref = f"A1:{get_column_letter(len(spec.columns))}1"
     xl.print_setup(
         ws,
-        landscape=spec.slug not in PORTRAIT,
+        landscape=not spec.portrait,
         header_rows=(1, 1),
         freeze="B2",
         title=spec.title,

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_noop
 
 from initiatives.models import (
+    UNGRADED,
     Confirmation,
     CountableTarget,
     Indicator,
@@ -19,13 +20,17 @@ from initiatives.models import (
     ProgressStatus,
     ProjectUnderWay,
     StandardSystem,
+    grade_text,
     stamp_confirmation,
 )
+from initiatives.selectors import attach_counted_actuals, indicator_grade
+from plans.models import Plan
 from portal_lib import date_bounds, era
 from portal_lib.codes import normalise_initiative_code, parse_initiative_code
 from reporting.exchange.columns import (
     Column,
     Context,
+    ExtraColumn,
     RowError,
     Spec,
     _code,
@@ -105,6 +110,7 @@ PROJECTS = Spec(
     slug="projects",
     title=gettext_noop("既に取り組んでいる事業"),
     model=ProjectUnderWay,
+    portrait=True,  # few, narrow columns: the other sheets print landscape
     columns=[
         Column(
             "取り組み番号",
@@ -303,6 +309,31 @@ class NewIndicators:
 
 
 INDICATOR_VALUES.linked = NewIndicators
+
+GRADE_HEADER = "評価(取込対象外)"
+COUNTED_HEADER = "数えた実績(取込対象外)"
+
+
+def _indicator_extras(plan: Plan) -> list[ExtraColumn]:
+    """The grade of each row and, for an indicator linked to a countable target, the actual
+    counted from the target's rows (the figure every page shows and grades)."""
+    indicators = list(
+        Indicator.objects.filter(initiative__policy__plan=plan).prefetch_related("values")
+    )
+    attach_counted_actuals(indicators)
+    shown: dict[int, tuple[str, Any]] = {}
+    for ind in indicators:
+        for value in ind.values.all():
+            grade = indicator_grade(ind, value.fiscal_year)
+            shown[value.pk] = (grade_text(grade), value.counted_actual)
+    empty = (grade_text(UNGRADED), None)
+    return [
+        ExtraColumn(GRADE_HEADER, lambda v: shown.get(v.pk, empty)[0]),
+        ExtraColumn(COUNTED_HEADER, lambda v: shown.get(v.pk, empty)[1]),
+    ]
+
+
+INDICATOR_VALUES.extra_columns = _indicator_extras
 
 # The 確認済み column of the procedures and systems sheets: the secretariat's confirmation,
 # the same one the list's 確認 button sets (initiatives.models.Confirmation is the rule).

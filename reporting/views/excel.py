@@ -149,25 +149,20 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
             messages.error(request, stashed)
             return redirect("excel:schedule_import")
         data, entry = stashed
+        refusals = (SpreadsheetError, ScheduleChangedError)
         try:
-            diff = schedule_import_apply(
-                plan=working_plan(request),
-                data=data,
-                filename=entry["filename"],
-                user=request.user,
-                expected_fingerprint=entry["fingerprint"],
-            )
-        except BaseException as exc:
-            if not isinstance(exc, SpreadsheetError | ScheduleChangedError):
-                upload_stash.release(
-                    token
-                )  # nothing was written: the same preview may be confirmed again
-                raise
-            upload_stash.forget(request, token)
+            with upload_stash.confirming(request, token, refusals=refusals):
+                diff = schedule_import_apply(
+                    plan=working_plan(request),
+                    data=data,
+                    filename=entry["filename"],
+                    user=request.user,
+                    expected_fingerprint=entry["fingerprint"],
+                )
+        except refusals as exc:
             text = " ".join(exc.messages) if isinstance(exc, SpreadsheetError) else str(exc)
             messages.error(request, text)
             return redirect("excel:schedule_import")
-        upload_stash.forget(request, token, done=True)
         c = diff.counts()
         messages.success(
             request,
@@ -305,24 +300,18 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
             return redirect("excel:bulk_import", slug=slug)
         data, entry = stashed
         try:
-            result = writer.bulk_import(
-                slug=slug,
-                plan=working_plan(request),
-                data=data,
-                filename=entry["filename"],
-                user=request.user,
-                expected_fingerprint=entry["fingerprint"],
-            )
-        except BaseException as exc:
-            if not isinstance(exc, SpreadsheetError):
-                upload_stash.release(
-                    token
-                )  # nothing was written: the same preview may be confirmed again
-                raise
-            upload_stash.forget(request, token)
+            with upload_stash.confirming(request, token, refusals=(SpreadsheetError,)):
+                result = writer.bulk_import(
+                    slug=slug,
+                    plan=working_plan(request),
+                    data=data,
+                    filename=entry["filename"],
+                    user=request.user,
+                    expected_fingerprint=entry["fingerprint"],
+                )
+        except SpreadsheetError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("excel:bulk_import", slug=slug)
-        upload_stash.forget(request, token, done=True)
         c = result.counts()
         messages.success(
             request,

@@ -1,5 +1,5 @@
 /*
- * era_date.js — the date fields (kahoku_dx.forms.EraDateInput); progressive enhancement.
+ * era_date.js — the date fields (portal_lib.forms.EraDateInput); progressive enhancement.
  * Loaded with `defer`, no inline script (strict CSP), nothing from a CDN.
  *
  * span.era-date > input.era-date-text + input.era-date-picker + output.era-date-echo

@@ -169,7 +169,7 @@ def test_indicator_export_shows_grade_and_counted_actual(client, filled, persona
     assert response.status_code == 200
     ws = _sheet(b"".join(response.streaming_content))
     header = [c.value for c in ws[1]]
-    assert header[-2:] == [export.GRADE_HEADER, export.COUNTED_HEADER]
+    assert header[-2:] == [sheets.GRADE_HEADER, sheets.COUNTED_HEADER]
     rows = {
         (r[1], r[3]): (r[4], r[5], r[-2], r[-1]) for r in ws.iter_rows(min_row=2, values_only=True)
     }
@@ -181,7 +181,7 @@ def test_indicator_export_shows_grade_and_counted_actual(client, filled, persona
     assert rows[("電子申請の利用件数", "R9")] == (150, None, "未評価", None)
     csv = client.get(reverse("excel:bulk_export", args=["indicators", "csv"]))
     assert (
-        export.GRADE_HEADER in b"".join(csv.streaming_content).decode("utf-8-sig").splitlines()[0]
+        sheets.GRADE_HEADER in b"".join(csv.streaming_content).decode("utf-8-sig").splitlines()[0]
     )
 
 

@@ -1,6 +1,6 @@
 """The list pages made bounded for issue 13: a page at a time (the links keep the filters), or
 a first part with the total and a link to the rest. Their query counts are pinned in
-tests/test_page_query_counts.py."""
+tests/pages/test_page_query_counts.py."""
 
 from __future__ import annotations
 
@@ -119,7 +119,7 @@ def test_report_list_is_paginated_without_reading_the_reports(client, personas):
 
 def test_summary_is_a_document_shown_whole_with_its_files(client, personas):
     """The close-out report is read and printed whole (every initiative, for the council),
-    its queries bounded by the plan (tests/test_page_query_counts.py); the files hold the same."""
+    its queries bounded by the plan (tests/pages/test_page_query_counts.py); the files hold the same."""
     more_initiatives(personas, 20)  # 13 + 20 = 33
     client.force_login(personas.hq)
     url = reverse("reporting:summary")

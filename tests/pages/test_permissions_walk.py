@@ -301,7 +301,7 @@ def built(samples) -> list[tuple[Route, str]]:
         out.append((route, _path_for(route, kwargs)))
     assert not unbuildable, (
         "No sample arguments for these URLs; add them to URL_SAMPLE_ARGS in "
-        "tests/test_permissions_walk.py:\n  " + "\n  ".join(unbuildable)
+        "tests/pages/test_permissions_walk.py:\n  " + "\n  ".join(unbuildable)
     )
     return out
 

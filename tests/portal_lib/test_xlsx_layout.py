@@ -1,4 +1,4 @@
-"""The print set-up helper every workbook uses (kahoku_dx/xlsx_layout.py)."""
+"""The print set-up helper every workbook uses (portal_lib/xlsx_layout.py)."""
 
 import io
 

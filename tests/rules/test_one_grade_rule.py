@@ -161,6 +161,6 @@ def test_the_indicator_export(personas, indicators, day):
     data = export.export_xlsx(sheets.INDICATOR_VALUES, Plan.objects.get(code=PLAN_CODE))
     ws = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
     header = [c.value for c in ws[1]]
-    col = header.index(export.GRADE_HEADER)
+    col = header.index(sheets.GRADE_HEADER)
     grades = {r[1]: r[col] for r in ws.iter_rows(min_row=2, values_only=True)}
     assert grades == {PAPER: text, ONLINE: "A"}

@@ -5,7 +5,7 @@ posted through the real screen, the admin import or the command. Each post runs 
 child with an address-space ceiling (`test_import_bounds.probe`), so a regression fails
 here instead of taking the runner down; the file is read in the reader process
 (`portal_lib.sheet_reading.run_bounded`), whose own peak comes back in
-`spreadsheets.last_read`. Both peaks must stay <= 150 MB and the refusal <= 10 s.
+`sheet_reading.last_read`. Both peaks must stay <= 150 MB and the refusal <= 10 s.
 
 Before the fix: the merged range A4:XFD1048576 grew a worker to 5.4 GB, A4:J100000 took
 20.6 s and 567 MB, table 4-1's AA100:AJ100000 14.6 s and 761 MB; the capitalised

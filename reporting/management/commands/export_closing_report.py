@@ -1,12 +1,10 @@
 """Write a plan's close-out report (計画期間の総括) as Word, PDF or Excel, as the screen does."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from plans.selectors import plan_named
-from portal_lib.office import OfficeError
 from reporting.documents.closing import closing_document, closing_pdf
+from reporting.management.commands._output import make_document, output_path, write_output
 from reporting.selectors.summary import plan_summary
 from reporting.workbooks.summary import closing_workbook
 
@@ -31,14 +29,9 @@ class Command(BaseCommand):
         plan = plan_named(options["plan"])
         if plan is None:
             raise CommandError(f"計画「{options['plan']}」が見つかりません。")
-        output = Path(options["output"])
-        if not output.parent.is_dir():
-            raise CommandError(f"書き出し先のフォルダ「{output.parent}」がありません。")
-        try:
-            data = WRITERS[options["format"]](plan_summary(plan))
-        except OfficeError as exc:
-            raise CommandError(str(exc)) from exc
-        output.write_bytes(data)
+        output = output_path(options["output"])
+        data = make_document(lambda: WRITERS[options["format"]](plan_summary(plan)))
+        write_output(output, data)
         self.stdout.write(
             f"「{plan.name}」の計画期間の総括を {output} に書き出しました({len(data):,} バイト)。"
         )

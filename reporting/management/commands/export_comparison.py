@@ -1,11 +1,9 @@
 """Write the 新旧対照表 between two versions or plans, as the compare screen's buttons do."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
-from portal_lib.office import OfficeError
 from reporting.documents.comparison import comparison_docx, comparison_pdf
+from reporting.management.commands._output import make_document, output_path, write_output
 from reporting.selectors import comparison
 from reporting.workbooks.comparison import comparison_workbook
 
@@ -44,6 +42,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", required=True, help="書き出すファイル")
 
     def handle(self, *args, **options):
+        output = output_path(options["output"])
         try:
             before = comparison.source(
                 comparison.source_value(options["plan"], options["from_version"])
@@ -56,15 +55,8 @@ class Command(BaseCommand):
         except comparison.SourceNotFound as exc:
             raise CommandError(str(exc)) from exc
         table = comparison.comparison_table(before, after)
-        try:
-            data = WRITERS[options["format"]](table, order=options["order"])
-        except OfficeError as exc:
-            raise CommandError(str(exc)) from exc
-        output = Path(options["output"])
-        try:
-            output.write_bytes(data)
-        except OSError as exc:
-            raise CommandError(f"{output} に書き込めません: {exc.strerror}") from exc
+        data = make_document(lambda: WRITERS[options["format"]](table, order=options["order"]))
+        write_output(output, data)
         self.stdout.write(
             f"{table.title}(改正後: {after.label}、改正前: {before.label}、"
             f"{len(table.rows)}件)を {output} に書き出しました({len(data):,} バイト)。"

@@ -1,12 +1,10 @@
 """Write a plan version as the published document (.docx or PDF), as the screen does."""
 
-from pathlib import Path
-
 from django.core.management.base import BaseCommand, CommandError
 
 from plans.models import PlanVersion
-from portal_lib.office import OfficeError
 from reporting.documents.plan import plan_document, plan_pdf
+from reporting.management.commands._output import make_document, output_path, write_output
 from reporting.selectors.plan_content import NoContentError, document_content
 
 
@@ -38,17 +36,11 @@ class Command(BaseCommand):
             raise CommandError(
                 f"計画「{options['plan']}」の第{options['version']}版が見つかりません。"
             )
-        output = Path(options["output"])
+        output = output_path(options["output"])
         fmt = options["format"] or ("pdf" if output.suffix.lower() == ".pdf" else "docx")
-        try:
-            content = document_content(version)
-            data = plan_pdf(content) if fmt == "pdf" else plan_document(content)
-        except (NoContentError, OfficeError) as exc:
-            raise CommandError(str(exc)) from exc
-        try:
-            output.write_bytes(data)
-        except OSError as exc:
-            raise CommandError(f"{output} に書き出せません: {exc.strerror or exc}") from exc
+        writer = plan_pdf if fmt == "pdf" else plan_document
+        data = make_document(lambda: writer(document_content(version)), NoContentError)
+        write_output(output, data)
         self.stdout.write(
             f"{version} を {options['output']} に書き出しました({len(data):,} バイト)。"
         )
