@@ -23,9 +23,10 @@ def output_path(value: str) -> Path:
 def make_document(make: Callable[[], bytes], *refusals: type[Exception]) -> bytes:
     """The document's bytes; a failed conversion (LibreOffice) or one of ``refusals`` is the
     command's error, with its own message."""
+    caught: tuple[type[Exception], ...] = (OfficeError, *refusals)
     try:
         return make()
-    except (OfficeError, *refusals) as exc:
+    except caught as exc:
         raise CommandError(str(exc)) from exc
 
 
