@@ -381,6 +381,7 @@ class _SheetCounter:
         self.columns: dict[bytes, int] = {}
         self.bounded_only = False
         self.text_bound = False
+        self.longest: int | None = None  # the longest shared string, once needed
         self._unusual_cache: tuple[Any, Any] | None = None
         self.percent_re = (
             re.compile(
@@ -454,18 +455,28 @@ class _SheetCounter:
         indices, resolved through ``self.shared``; an index past the end counts nothing).
 
         Fast path: every `_SHARED_REF` match holds its t value's quotes around the s; in a
-        piece without a single quote that is a ``"s"``. When each ``"s"`` of the piece is in
-        a cell written `` t="s"><v>N</v>`` (`_SHARED_PLAIN`, one regex with a literal
-        start), those cells hold every match, with the same N. They may also hold one that
-        `_SHARED_REF` would not count (the same text in another element), so the sum is an
-        upper bound (``self.text_bound``: the sheet is counted again exactly before it is
+        piece without a single quote that is a ``"s"``, each match its own. So the number
+        of ``"s"`` times the longest shared string is an upper bound, used while the text
+        stays within the limit with it. Past that, when each ``"s"`` of the piece is in a
+        cell written `` t="s"><v>N</v>`` (`_SHARED_PLAIN`, one regex with a literal start),
+        those cells hold every match, with the same N; they may also hold one that
+        `_SHARED_REF` would not count (the same text in another element). Both are upper
+        bounds (``self.text_bound``: the sheet is counted again exactly before it is
         refused for its text). Otherwise `_SHARED_REF` itself."""
         shared, size = self.shared, len(self.shared)
         if self.fast and b"'" not in piece:
+            quoted_s = piece.count(b'"s"')
+            if not quoted_s:
+                return 0
+            if self.longest is None:  # the shared strings are all measured by now
+                self.longest = max(shared)
+            limits = self.limits
+            bound = quoted_s * self.longest
+            if limits is not None and self.text + bound <= limits.max_text_bytes:
+                self.text_bound = True
+                return bound
             found = _SHARED_PLAIN.findall(piece)
-            if piece.count(b'"s"') == len(found):
-                if not found:
-                    return 0
+            if quoted_s == len(found):
                 self.text_bound = True
                 indices = list(map(int, found))
                 if max(indices) < size:
@@ -488,8 +499,8 @@ class _SheetCounter:
         height = self.max_row + self.rowless
         width = max(self.max_col, self.max_rless)
         if height > limits.max_rows + limits.header_rows or height * width > limits.max_cells:
-            if self.bounded_only or self.text_bound:  # a bound passed a limit: count this
-                raise _CountExactly  # sheet exactly
+            if self.bounded_only:  # an upper bound passed a limit: count this sheet exactly
+                raise _CountExactly
         if height > limits.max_rows + limits.header_rows:
             raise SpreadsheetError(too_many_rows(limits.max_rows))
         if height * width > limits.max_cells:
@@ -652,7 +663,8 @@ class _SharedStringSizes:
     """Byte length of every <si> of the shared strings, measured while it streams; their
     number and total size are bounded (python-calamine and openpyxl hold them all)."""
 
-    def __init__(self, limits: ImportLimits | None) -> None:
+    def __init__(self, limits: ImportLimits | None, *, fast: bool = True) -> None:
+        self.fast = fast  # False: `_SI_TAG` reads every piece (what `_plain` must match)
         self.sizes = array("q")
         self.offset = 0
         self.start: int | None = None
@@ -695,7 +707,7 @@ class _SharedStringSizes:
         every "</si" of the piece belong to one `_SI_PLAIN` match, the tags `_SI_TAG` finds
         are those matches' opening and closing ones in turn, and each size is the length
         of a match's text. False (nothing recorded): `_SI_TAG` reads the piece."""
-        if self.start is not None or b":si" in piece:
+        if not self.fast or self.start is not None or b":si" in piece:
             return False
         found = _SI_PLAIN.findall(piece)
         if piece.count(b"<si") != len(found) or piece.count(b"</si") != len(found):
