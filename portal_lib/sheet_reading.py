@@ -181,9 +181,13 @@ _OTHER_SPACES = (b"\t", b"\n", b"\r", b"\f", b"\v")  # \s but " " (one memchr ea
 # Any prefixed row or cell tag contains one of these (searched only when a ":" is there).
 _PREFIXED_HINT = re.compile(rb":(?:row|c)")
 # A row or cell start not written the plain way (a literal start: the regex engine finds
-# those faster than bytes.count finds "<c"); <cols>, <rowBreaks>… are found too.
-_ODD_ROW = re.compile(rb'<row(?! r=")')
+# those faster than bytes.count finds "<c"); <cols>, <rowBreaks>… are found too. A plain
+# row's number starts with a digit (else `_ROW_NOT_NUMBERED` decides).
+_ODD_ROW = re.compile(rb'<row(?! r="\d)')
 _ODD_CELL = re.compile(rb'<c(?! r=")')
+_ROW_NOT_NUMBERED = re.compile(rb'<row r="(?!\d)')
+# An r attribute, however written (`_plain_refs` skips a " r" that is not one).
+_R_ATTR = re.compile(rb"\sr\s*=\s*[\"']")
 # Every <dimension>, <mergeCell> and <hyperlink> that `_RANGE_TAG` reads has a "ref".
 _REF_HINT = re.compile(rb"ref")
 # A shared-string cell written the usual way (Excel, XlsxWriter): `_shared_text`.
@@ -329,22 +333,22 @@ def _percent_styles(parts: _Parts) -> set[bytes]:
     return {str(i).encode() for i, fmt in enumerate(xfs) if fmt in percent}
 
 
-def _count_tags(piece: bytes, start: bytes, plain: bytes, odd: re.Pattern) -> tuple[int, int]:
+def _count_tags(piece: bytes, start: bytes, plain: bytes, odd: re.Pattern) -> tuple[int, int, bool]:
     """How many times ``start`` (b"<row", b"<c") opens a tag in ``piece``: what
     ``len(re.findall(start + rb"[\\s>/]", piece))`` gives, with bytes.count. Usually every
     ``start`` is the ``plain`` one (``<c r="``: ``odd``, ``start`` not followed by the rest of
     ``plain``, finds none) and one count suffices; otherwise each end is counted (<cols>,
-    <cfRule>… are not cells). Returns both counts."""
+    <cfRule>… are not cells). Returns both counts and whether ``odd`` found one."""
     plain_total = piece.count(plain)
     if not odd.search(piece):
-        return plain_total, plain_total
+        return plain_total, plain_total, False
     total = piece.count(start)
     found = 0
     for end in _TAG_ENDS:
         if found == total:
             break
         found += piece.count(start + end)
-    return found, plain_total
+    return found, plain_total, True
 
 
 class _CountExactly(Exception):
@@ -419,9 +423,11 @@ class _SheetCounter:
         # regex looks for ":row" / ":c").
         plain = self.fast and not (b":" in piece and _PREFIXED_HINT.search(piece))
         if plain:  # no prefixed tag: the regexes' counts are those of "<row" and "<c"
-            rows, plain_rows = _count_tags(piece, b"<row", b'<row r="', _ODD_ROW)
-            cells, plain_cells = _count_tags(piece, b"<c", b'<c r="', _ODD_CELL)
+            rows, plain_rows, odd_rows = _count_tags(piece, b"<row", b'<row r="', _ODD_ROW)
+            cells, plain_cells, _ = _count_tags(piece, b"<c", b'<c r="', _ODD_CELL)
             plain = rows == plain_rows and cells == plain_cells  # each with its r="
+            if plain and odd_rows and _ROW_NOT_NUMBERED.search(piece):
+                plain = False  # a row whose r="…" does not start with a digit
         else:
             rows = len(_ROW_TAG.findall(piece))
             cells = len(_CELL_TAG.findall(piece))
@@ -525,6 +531,9 @@ class _SheetCounter:
         pos, widest = 0, bound
         while m := unusual.search(piece, pos):
             at = m.start(1)  # the r of r="…"
+            if not _R_ATTR.match(piece, at - 1):
+                pos = m.end()  # " r" in a text, not an attribute
+                continue
             ref = _ANY_REF.match(piece, at - 1)
             if ref is None:
                 return False  # an r="…" that is not a reference: let `_refs` judge it
@@ -573,19 +582,19 @@ class _SheetCounter:
             numbers.append(rb"[1-%d]\d{%d}" % (lead, k))
         bound = (lead + 1) * 10**k - 1 if lead else 10**k - 1
         names = sorted(columns, key=len, reverse=True)
+        # Rows with letters never come here (a plain piece's rows start with a digit).
+        end, head = (rb'"', rb' (r)(?!="') if spaces_only else (rb"(?!\d)", rb"(r)(?<=\sr)")
+        if not spaces_only:  # any spelling of r = "…"
+            head += rb"\s*=\s*[\"']\s*(?!"
         if numbers:
-            number = rb"(?:" + b"|".join(numbers) + rb")(?!\d)"
+            number = rb"(?:" + b"|".join(numbers) + rb")" + end
             boring = rb'(?<=<row r=")' + number
             if names:
                 known = rb"(?:" + b"|".join(re.escape(c) for c in names) + rb")"
-                boring += rb'|(?<!<row r=")' + known + number
+                boring = known + number + b"|" + boring
         else:
             boring = rb"(?!)"
-        if spaces_only:
-            head = rb" (r) *= *[\"'] *"
-        else:
-            head = rb"(r)(?<=\sr)\s*=\s*[\"']\s*"
-        regex = re.compile(head + rb"(?!" + boring + rb")")
+        regex = re.compile(head + rb"(?:" + boring + rb"))")
         self._unusual_cache = (key, (bound, regex))
         return bound, regex
 
