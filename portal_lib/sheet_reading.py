@@ -173,13 +173,27 @@ _RANGE_TAG = re.compile(
 )
 _A1 = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
 _MAX_CARRY = 4 * 1024 * 1024
-# The fast path of `_SheetCounter` (see `_plain_piece`): byte counts and three regexes with
+# The fast path of `_SheetCounter` (see `_plain_refs`): byte counts and a few regexes with
 # a literal start instead of a regex per tag. What it cannot prove exactly goes to the
 # regexes above, which stay the one definition of what is counted.
 _TAG_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r", b"\f", b"\v")  # what [\s>/] matches
-_PREFIXED_HINTS = (b":row", b":c")  # any prefixed row or cell tag contains one of these
+_OTHER_SPACES = (b"\t", b"\n", b"\r", b"\f", b"\v")  # \s but " " (one memchr each)
+# Any prefixed row or cell tag contains one of these (searched only when a ":" is there).
+_PREFIXED_HINT = re.compile(rb":(?:row|c)")
+# A row or cell start not written the plain way (a literal start: the regex engine finds
+# those faster than bytes.count finds "<c"); <cols>, <rowBreaks>… are found too. A plain
+# row's number starts with a digit (else `_ROW_NOT_NUMBERED` decides).
+_ODD_ROW = re.compile(rb'<row(?! r="\d)')
+_ODD_CELL = re.compile(rb'<c(?! r=")')
 _ROW_NOT_NUMBERED = re.compile(rb'<row r="(?!\d)')
-_CELL_NOT_NAMED = re.compile(rb'<c r="(?![A-Za-z])')
+# An r attribute, however written (`_plain_refs` skips a " r" that is not one).
+_R_ATTR = re.compile(rb"\sr\s*=\s*[\"']")
+# Every <dimension>, <mergeCell> and <hyperlink> that `_RANGE_TAG` reads has a "ref".
+_REF_HINT = re.compile(rb"ref")
+# A shared-string cell written the usual way (Excel, XlsxWriter): `_shared_text`.
+_SHARED_PLAIN = re.compile(rb' t="s"><v>(\d+)</v>')
+# A shared string written the usual way: `_SharedStringSizes._plain`.
+_SI_PLAIN = re.compile(rb"<si>(.*?)</si>", re.DOTALL)
 _BUILTIN_PERCENT_FORMATS = {9, 10}
 _RANGE_KIND = {b"dimension": "シートの使用範囲(dimension)", b"mergeCell": "結合セル"}
 
@@ -319,20 +333,22 @@ def _percent_styles(parts: _Parts) -> set[bytes]:
     return {str(i).encode() for i, fmt in enumerate(xfs) if fmt in percent}
 
 
-def _count_tags(piece: bytes, start: bytes, plain: bytes) -> tuple[int, int]:
+def _count_tags(piece: bytes, start: bytes, plain: bytes, odd: re.Pattern) -> tuple[int, int, bool]:
     """How many times ``start`` (b"<row", b"<c") opens a tag in ``piece``: what
     ``len(re.findall(start + rb"[\\s>/]", piece))`` gives, with bytes.count. Usually every
-    ``start`` is the ``plain`` one (``<c r="``) and two counts suffice; otherwise each end
-    is counted (<cols>, <cfRule>… are not cells). Returns both counts."""
-    total, plain_total = piece.count(start), piece.count(plain)
-    if plain_total == total:
-        return total, plain_total
+    ``start`` is the ``plain`` one (``<c r="``: ``odd``, ``start`` not followed by the rest of
+    ``plain``, finds none) and one count suffices; otherwise each end is counted (<cols>,
+    <cfRule>… are not cells). Returns both counts and whether ``odd`` found one."""
+    plain_total = piece.count(plain)
+    if not odd.search(piece):
+        return plain_total, plain_total, False
+    total = piece.count(start)
     found = 0
     for end in _TAG_ENDS:
         if found == total:
             break
         found += piece.count(start + end)
-    return found, plain_total
+    return found, plain_total, True
 
 
 class _CountExactly(Exception):
@@ -361,12 +377,15 @@ class _SheetCounter:
         self.max_row = self.rowless = self.max_col = 0
         self.row_rless = self.row_named = self.max_rless = 0
         self.carry = b""
-        # The fast path (`_plain_refs`): the columns seen, by name; whether max_row may be
-        # a bound rather than the furthest row (then the sheet is counted again exactly
-        # before a refusal, with fast=False).
+        # The fast path (`_plain_refs`, `_shared_text`): the columns seen, by name; whether
+        # max_row may be a bound rather than the furthest row, and whether the text may be
+        # a bound rather than the exact sum (then the sheet is counted again exactly before
+        # a refusal, with fast=False).
         self.fast = fast
         self.columns: dict[bytes, int] = {}
         self.bounded_only = False
+        self.text_bound = False
+        self.longest: int | None = None  # the longest shared string, once needed
         self._unusual_cache: tuple[Any, Any] | None = None
         self.percent_re = (
             re.compile(
@@ -400,11 +419,15 @@ class _SheetCounter:
                     raise SpreadsheetError(BROKEN_XLSX)
                 return
         piece, self.carry = buf[:cut], buf[cut:]
-        plain = self.fast and not any(hint in piece for hint in _PREFIXED_HINTS)
+        # A prefixed tag holds a ":" (one memchr; Excel's rows have spans="1:7", then the
+        # regex looks for ":row" / ":c").
+        plain = self.fast and not (b":" in piece and _PREFIXED_HINT.search(piece))
         if plain:  # no prefixed tag: the regexes' counts are those of "<row" and "<c"
-            rows, plain_rows = _count_tags(piece, b"<row", b'<row r="')
-            cells, plain_cells = _count_tags(piece, b"<c", b'<c r="')
+            rows, plain_rows, odd_rows = _count_tags(piece, b"<row", b'<row r="', _ODD_ROW)
+            cells, plain_cells, _ = _count_tags(piece, b"<c", b'<c r="', _ODD_CELL)
             plain = rows == plain_rows and cells == plain_cells  # each with its r="
+            if plain and odd_rows and _ROW_NOT_NUMBERED.search(piece):
+                plain = False  # a row whose r="…" does not start with a digit
         else:
             rows = len(_ROW_TAG.findall(piece))
             cells = len(_CELL_TAG.findall(piece))
@@ -421,12 +444,10 @@ class _SheetCounter:
             # cells reference: what calamine will hold once the sheet is loaded.
             self.text += len(piece)
             if self.shared:
-                shared, size = self.shared, len(self.shared)
-                for index in _SHARED_REF.findall(piece):
-                    i = int(index)
-                    if i < size:
-                        self.text += shared[i]
+                self.text += self._shared_text(piece)
             if self.text > limits.max_text_bytes:
+                if self.text_bound:  # the fast path's sum may be above the truth
+                    raise _CountExactly
                 raise SpreadsheetError(too_much_text(limits.max_text_bytes))
         if self.percent_re is not None:
             percent = self.scan.percent_cells.setdefault(self.name, set())
@@ -435,13 +456,49 @@ class _SheetCounter:
                 if ref:
                     percent.add((int(ref[2]), _column_index(ref[1])))
 
+    def _shared_text(self, piece: bytes) -> int:
+        """The bytes of the shared strings the piece's cells reference (`_SHARED_REF`'s
+        indices, resolved through ``self.shared``; an index past the end counts nothing).
+
+        Fast path: every `_SHARED_REF` match holds its t value's quotes around the s; in a
+        piece without a single quote that is a ``"s"``, each match its own. So the number
+        of ``"s"`` times the longest shared string is an upper bound, used while the text
+        stays within the limit with it. Past that, when each ``"s"`` of the piece is in a
+        cell written `` t="s"><v>N</v>`` (`_SHARED_PLAIN`, one regex with a literal start),
+        those cells hold every match, with the same N; they may also hold one that
+        `_SHARED_REF` would not count (the same text in another element). Both are upper
+        bounds (``self.text_bound``: the sheet is counted again exactly before it is
+        refused for its text). Otherwise `_SHARED_REF` itself."""
+        shared, size = self.shared, len(self.shared)
+        if self.fast and b"'" not in piece:
+            quoted_s = piece.count(b'"s"')
+            if not quoted_s:
+                return 0
+            if self.longest is None:  # the shared strings are all measured by now
+                self.longest = max(shared)
+            limits = self.limits
+            bound = quoted_s * self.longest
+            if limits is not None and self.text + bound <= limits.max_text_bytes:
+                self.text_bound = True
+                return bound
+            found = _SHARED_PLAIN.findall(piece)
+            if quoted_s == len(found):
+                self.text_bound = True
+                indices = list(map(int, found))
+                if max(indices) < size:
+                    return sum(map(shared.__getitem__, indices))
+                return sum(shared[i] for i in indices if i < size)
+        return sum(shared[i] for i in map(int, _SHARED_REF.findall(piece)) if i < size)
+
     def _extent(
         self, piece: bytes, rows: int, cells: int, limits: ImportLimits, *, plain: bool = False
     ) -> None:
         """Where the cells are (not only how many): refuse a rectangle too big to allocate."""
         if not (plain and self._plain_refs(piece, rows, cells, limits)):
             self._refs(piece, rows, cells)
-        if b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece:
+        if _REF_HINT.search(piece) and (
+            b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece
+        ):
             for kind, ref in _RANGE_TAG.findall(piece):
                 for part in ref.split():
                     self._range(kind, part, limits)
@@ -459,28 +516,41 @@ class _SheetCounter:
     def _plain_refs(self, piece: bytes, rows: int, cells: int, limits: ImportLimits) -> bool:
         """The fast path of `_refs`, for a piece written the plain way (every row
         ``<row r="5"``, every cell ``<c r="B5"``, as Excel, LibreOffice and openpyxl write
-        them): one regex finds only the references that are not "a known column and a row
-        number below a bound"; those few are read with `_ANY_REF`. The furthest column
-        comes out exact; the furthest row may be the bound (``self.bounded_only``), which
-        is never less than the truth, and `_extent` counts the sheet again exactly before
-        it refuses on a bound. False (nothing changed): the piece needs `_refs`."""
-        if _ROW_NOT_NUMBERED.search(piece) or _CELL_NOT_NAMED.search(piece):
-            return False  # a row without its number or a cell without its column
+        them): one regex (`_unusual`) finds only the references that are not "a row's number
+        below a bound" or "a known column and a row number below the bound"; those few are
+        read with `_ANY_REF`, and a row among them whose r="…" does not start with a digit,
+        or a cell whose r="…" does not start with a letter, sends the piece to `_refs`. The
+        furthest column comes out exact; the furthest row may be the bound
+        (``self.bounded_only``), which is never less than the truth, and `_extent` counts
+        the sheet again exactly before it refuses on a bound. False (nothing changed): the
+        piece needs `_refs`."""
         max_row, columns = 0, dict(self.columns)
-        bound, unusual = self._unusual(columns, limits)
+        # Whitespace is only " " (five memchr): the regex may start with the literal " r".
+        spaces_only = not any(space in piece for space in _OTHER_SPACES)
+        bound, unusual = self._unusual(columns, limits, spaces_only)
         pos, widest = 0, bound
         while m := unusual.search(piece, pos):
-            ref = _ANY_REF.match(piece, m.start() - 1)
+            at = m.start(1)  # the r of r="…"
+            if not _R_ATTR.match(piece, at - 1):
+                pos = m.end()  # " r" in a text, not an attribute
+                continue
+            ref = _ANY_REF.match(piece, at - 1)
             if ref is None:
                 return False  # an r="…" that is not a reference: let `_refs` judge it
+            if piece.startswith(b'<row r="', at - 5):
+                if not piece[at + 3 : at + 4].isdigit():
+                    return False  # a row without its number
+            elif piece.startswith(b'<c r="', at - 3):
+                if not piece[at + 3 : at + 4].isalpha():
+                    return False  # a cell without its column
             letters, pos = ref[1], ref.end()
             max_row = max(max_row, int(ref[2]))
             if letters and letters not in columns:
                 columns[letters] = _column_index(letters)
-                bound, unusual = self._unusual(columns, limits)
+                bound, unusual = self._unusual(columns, limits, spaces_only)
                 if bound < widest:  # a wider sheet: what passed as below the bound may not
                     pos, widest = 0, bound  # be, so the piece is read again from the start
-        # Every other reference is a known column and a row number <= bound.
+        # Every other reference is a row's number, or a known column and a row number, <= bound.
         self.columns = columns
         if columns:
             self.max_col = max(self.max_col, *columns.values())
@@ -490,14 +560,19 @@ class _SheetCounter:
             self.max_row = max(self.max_row, max_row)
         return True
 
-    def _unusual(self, columns: dict[bytes, int], limits: ImportLimits) -> tuple[int, Any]:
-        """The row bound and the regex finding every r="…" that is not a known column
-        (or none) followed by a row number <= that bound, for `_plain_refs`. The bound is
-        the largest d·10^k - 1 within the rows and the area the limits allow."""
+    def _unusual(
+        self, columns: dict[bytes, int], limits: ImportLimits, spaces_only: bool = False
+    ) -> tuple[int, Any]:
+        """The row bound and the regex finding every r="…" that is not "a row's number <=
+        that bound" (after ``<row r="``) or "a known column and a row number <= the bound"
+        (anywhere else), for `_plain_refs`; group 1 is the r. The bound is the largest
+        d·10^k - 1 within the rows and the area the limits allow. With ``spaces_only`` (no
+        whitespace but " " in the piece) the regex starts with the literal " r", which the
+        regex engine finds faster than every "r"."""
         width = max([self.max_col, self.max_rless, *columns.values(), 1])
         room = min(limits.max_rows + limits.header_rows, limits.max_cells // width)
         room -= self.rowless
-        key = (frozenset(columns), room)
+        key = (frozenset(columns), room, spaces_only)
         if self._unusual_cache and self._unusual_cache[0] == key:
             return self._unusual_cache[1]
         digits = str(max(room, 0) + 1)
@@ -507,9 +582,19 @@ class _SheetCounter:
             numbers.append(rb"[1-%d]\d{%d}" % (lead, k))
         bound = (lead + 1) * 10**k - 1 if lead else 10**k - 1
         names = sorted(columns, key=len, reverse=True)
-        known = rb"(?:" + b"|".join(re.escape(c) for c in names) + rb")?" if names else b""
-        boring = known + rb"(?:" + b"|".join(numbers) + rb")(?!\d)" if numbers else rb"(?!)"
-        regex = re.compile(rb"r(?<=\sr)\s*=\s*[\"']\s*(?!" + boring + rb")")
+        # Rows with letters never come here (a plain piece's rows start with a digit).
+        end, head = (rb'"', rb' (r)(?!="') if spaces_only else (rb"(?!\d)", rb"(r)(?<=\sr)")
+        if not spaces_only:  # any spelling of r = "…"
+            head += rb"\s*=\s*[\"']\s*(?!"
+        if numbers:
+            number = rb"(?:" + b"|".join(numbers) + rb")" + end
+            boring = rb'(?<=<row r=")' + number
+            if names:
+                known = rb"(?:" + b"|".join(re.escape(c) for c in names) + rb")"
+                boring = known + number + b"|" + boring
+        else:
+            boring = rb"(?!)"
+        regex = re.compile(head + rb"(?:" + boring + rb"))")
         self._unusual_cache = (key, (bound, regex))
         return bound, regex
 
@@ -587,30 +672,36 @@ class _SharedStringSizes:
     """Byte length of every <si> of the shared strings, measured while it streams; their
     number and total size are bounded (python-calamine and openpyxl hold them all)."""
 
-    def __init__(self, limits: ImportLimits | None) -> None:
+    def __init__(self, limits: ImportLimits | None, *, fast: bool = True) -> None:
+        self.fast = fast  # False: `_SI_TAG` reads every piece (what `_plain` must match)
         self.sizes = array("q")
         self.offset = 0
         self.start: int | None = None
         self.carry = b""
         self.limits = limits
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes, *, final: bool = False) -> None:
         buf = self.carry + chunk
-        cut = buf.rfind(b"<")
+        # Cut before the last string's start when it is near the end (the fast path wants
+        # each string whole in one piece), else before the last tag.
+        cut = len(buf) if final else buf.rfind(b"<si", max(0, len(buf) - 65536))
+        if cut <= 0:
+            cut = buf.rfind(b"<")
         if cut <= 0:
             cut = len(buf)
         piece, self.carry = buf[:cut], buf[cut:]
         if len(self.carry) > _MAX_CARRY:
             raise SpreadsheetError(BROKEN_XLSX)
-        for m in _SI_TAG.finditer(piece):
-            if m[1]:
-                if self.start is not None:
-                    self.sizes.append(self.offset + m.start() - self.start)
-                    self.start = None
-            elif m[0].endswith(b"/"):
-                self.sizes.append(0)
-            else:
-                self.start = self.offset + m.end()
+        if not self._plain(piece):
+            for m in _SI_TAG.finditer(piece):
+                if m[1]:
+                    if self.start is not None:
+                        self.sizes.append(self.offset + m.start() - self.start)
+                        self.start = None
+                elif m[0].endswith(b"/"):
+                    self.sizes.append(0)
+                else:
+                    self.start = self.offset + m.end()
         self.offset += len(piece)
         limits = self.limits
         if limits is not None:
@@ -618,6 +709,20 @@ class _SharedStringSizes:
                 raise SpreadsheetError(too_many_cells(limits.max_cells))
             if self.offset > limits.max_text_bytes:
                 raise SpreadsheetError(too_much_text(limits.max_text_bytes))
+
+    def _plain(self, piece: bytes) -> bool:
+        """The fast path of `feed`, for a piece written the plain way (``<si>…</si>``, no
+        prefix, no attribute, outside any string when it starts): when every "<si" and
+        every "</si" of the piece belong to one `_SI_PLAIN` match, the tags `_SI_TAG` finds
+        are those matches' opening and closing ones in turn, and each size is the length
+        of a match's text. False (nothing recorded): `_SI_TAG` reads the piece."""
+        if not self.fast or self.start is not None or b":si" in piece:
+            return False
+        found = _SI_PLAIN.findall(piece)
+        if piece.count(b"<si") != len(found) or piece.count(b"</si") != len(found):
+            return False
+        self.sizes.extend(map(len, found))
+        return True
 
 
 def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
@@ -726,6 +831,8 @@ def _scan_member(
                 shared.feed(chunk)
     if counter is not None:
         counter.feed(b"", final=True)
+    elif is_shared:
+        shared.feed(b"", final=True)
     return total
 
 

@@ -198,3 +198,137 @@ def test_the_fast_path_matches_the_exact_scan_on_a_real_progress_sheet():
     xml = b"".join(r.encode() for r in b.numeric_rows(2_000, columns=7)).decode()
     limits = ss.ImportLimits()
     assert same(sheet([xml]), chunk=65_536, limits=limits)["rows"] == 2_001
+
+
+# Sharper probes (issue 24, round 2): each fails when one shortcut of the fast path is
+# broken, which the probes above did not all notice (checked by breaking it).
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 4096])
+def test_row_breaks_and_columns_next_to_the_limits_are_not_rows_or_cells(chunk):
+    """Exactly the row and cell limits, with <rowBreaks>, <cols>, <colBreaks> and a
+    <cfRule> in the same piece: counting "<row" or "<c" without the character after it
+    would pass a limit."""
+    limits = ss.ImportLimits(max_rows=20, max_cells=60, max_text_bytes=200_000, header_rows=0)
+    xml = sheet(
+        ["<cols><col min='1' max='3'/></cols>"]
+        + plain_rows(20)
+        + ['<rowBreaks count="1"><brk id="3"/></rowBreaks>', '<colBreaks count="1"/>']
+        + ['<conditionalFormatting sqref="A1"><cfRule type="x"/></conditionalFormatting>']
+    )
+    result = same(xml, chunk=chunk, limits=limits)
+    assert (result["rows"], result["cells"]) == (20, 60)
+
+
+def test_rows_whose_reference_has_letters_are_placed_like_rows_without_one():
+    """<row r="A1"> is not a numbered row for the exact scan (it comes after the row
+    before): six of them after row 45 make the sheet 51 rows high. The fast path must hand
+    such a piece to the exact scan, not take "A1" for a known column and a near row."""
+    rows = (
+        plain_rows(5) + plain_rows(1, start=45) + ['<row r="A1"><c r="A1"><v>1</v></c></row>'] * 6
+    )
+    for chunk in (7, 4096):
+        assert same(sheet(rows), chunk=chunk) == [ss.too_many_rows(50)]
+
+
+def test_cells_whose_reference_has_no_column_are_placed_like_cells_without_one():
+    """<c r="4"> has no column: for the exact scan it takes the column after the one before,
+    so 200 of them make the sheet 200 columns wide."""
+    rows = plain_rows(3) + ['<row r="4">' + '<c r="4"><v>1</v></c>' * 200 + "</row>"]
+    assert same(sheet(rows), chunk=4096) == [
+        ss.range_too_big("セル", "S", "A1:FV4", 4, 178, SMALL)  # where the limit is passed
+    ]
+
+
+def test_a_column_that_narrows_the_bound_rereads_the_rows_before_it():
+    """Rows 10-12 pass as "below the bound" (49) until column AN, later in the same piece,
+    narrows the bound to 9 (40 columns): they must be read again, or the sheet's 12 x 40
+    cells pass as 9 x 40."""
+    rows = plain_rows(12) + ['<row r="5"><c r="AN5"><v>1</v></c></row>'] + plain_rows(1, start=6)
+    expected = [ss.range_too_big("セル", "S", "A1:AN12", 12, 40, SMALL)]
+    assert same(sheet(rows), chunk=4096) == expected
+    assert count(sheet(rows), fast=True, chunk=4096, recount=False) == expected
+
+
+def sizes(xml: str, *, fast: bool, chunk: int) -> list[int]:
+    measured = ss._SharedStringSizes(None, fast=fast)
+    data = xml.encode()
+    for i in range(0, len(data), chunk):
+        measured.feed(data[i : i + chunk])
+    measured.feed(b"", final=True)
+    return list(measured.sizes)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 7, 64, 4096])
+@pytest.mark.parametrize(
+    "items",
+    [
+        "<si><t>abc</t></si><si><t>de</t></si>",
+        "<si><t>abc</t></si><si/><si><t>de</t></si>",  # an empty one
+        '<si><t>a</t></si><si foo="1"><t>bcd</t></si>',  # an attribute
+        "<x:si><x:t>abc</x:t></x:si><si><t>de</t></si>",  # a prefix
+        "<si><t>a</t><si><t>bc</t></si></si>",  # nested: the inner one counts
+        "<si><t>a</t></si ><si\n><t>bc</t></si>",  # whitespace in the tags
+        "</si><si><t>abc</t></si></si>",  # stray closings
+        "<si><t>a</t></si><sir/><si><t>b</t></si>",  # not an si
+    ],
+)
+def test_shared_string_sizes_fast_and_exact_agree(items, chunk):
+    xml = f'<sst xmlns="urn:x" xmlns:x="urn:x">{items}{"<si><t>xyz</t></si>" * 5}</sst>'
+    assert sizes(xml, fast=True, chunk=chunk) == sizes(xml, fast=False, chunk=chunk)
+
+
+def test_the_last_shared_string_is_measured():
+    xml = "<sst>" + "<si><t>ab</t></si>" * 3 + "<si><t>" + "x" * 500 + "</t></si></sst>"
+    assert sizes(xml, fast=True, chunk=4096) == [9, 9, 9, 507]
+
+
+def test_an_upper_bound_on_shared_text_is_counted_again_before_a_refusal():
+    """` t="s"><v>0</v>` in an element that is not a cell: the fast path may count it (an
+    upper bound on the text), `_SHARED_REF` does not; the sheet is counted again exactly
+    and accepted (and refused when the cells themselves reference too much)."""
+    other = '<row r="{r}"><c r="A{r}"><v>1</v></c><x t="s"><v>0</v></x></row>'
+    data = b.raw_xlsx(iter(other.format(r=r) for r in range(1, 41)), shared=["x" * 10_000])
+    ss.check_xlsx(data, SMALL)
+    cells = '<row r="{r}"><c r="A{r}" t="s"><v>0</v></c></row>'
+    data = b.raw_xlsx(iter(cells.format(r=r) for r in range(1, 41)), shared=["x" * 10_000])
+    with pytest.raises(ss.SpreadsheetError) as exc:
+        ss.check_xlsx(data, SMALL)
+    assert exc.value.messages == [ss.too_much_text(SMALL.max_text_bytes)]
+
+
+def test_a_bound_on_shared_text_that_fits_is_not_less_than_the_text():
+    """Many short references and one long string: the bound (references x longest) is used
+    while it fits; past that the exact sum refuses what is too much."""
+    rows = [f'<row r="{r}"><c r="A{r}" t="s"><v>{r % 2}</v></c></row>' for r in range(1, 41)]
+    limits = ss.ImportLimits(max_rows=50, max_cells=400, max_text_bytes=30_000, header_rows=0)
+    ss.check_xlsx(b.raw_xlsx(iter(rows), shared=["x" * 100, "y" * 500]), limits)
+    with pytest.raises(ss.SpreadsheetError) as exc:
+        ss.check_xlsx(b.raw_xlsx(iter(rows), shared=["x" * 100, "y" * 2_000]), limits)
+    assert exc.value.messages == [ss.too_much_text(30_000)]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<c r="A{r}" t="s" ><v>0</v></c>',
+        '<c r="A{r}" t = "s"><v>0</v></c>',
+        '<c r="A{r}" t="s"><v> 0 </v></c>',
+        '<c r="A{r}" t="s"><x:v>0</x:v></c>',
+        '<c r="A{r}" t="s"><v>0</v></c><c r="B{r}" t="s" s="1"><v>0</v></c>',
+    ],
+)
+def test_shared_references_written_otherwise_are_counted(cell):
+    """Each `"s"` not in a plain ` t="s"><v>N</v>` sends the piece to `_SHARED_REF`."""
+    rows = [f'<row r="{r}">{cell.format(r=r)}</row>' for r in range(1, 41)]
+    with pytest.raises(ss.SpreadsheetError) as exc:
+        ss.check_xlsx(b.raw_xlsx(iter(rows), shared=["x" * 10_000]), SMALL)
+    assert exc.value.messages == [ss.too_much_text(SMALL.max_text_bytes)]
+
+
+@pytest.mark.parametrize("attribute", ['\tr="900"', '\nr="A900"', ' r\n="900"', ' r=\r"900"'])
+def test_a_far_reference_after_other_whitespace_in_a_plain_piece_is_found(attribute):
+    """Plain rows and cells, and one other element whose r="…" follows a tab or a line
+    break: the regex that starts with " r" only serves pieces whose whitespace is " "."""
+    rows = plain_rows(4) + [f"<x{attribute}/>"] + plain_rows(1, start=5)
+    assert same(sheet(rows), chunk=4096) == [ss.too_many_rows(50)]
