@@ -192,6 +192,15 @@ def wrap_body(ws: Any, *, first_row: int, last_row: int | None = None) -> None:
                 cell.alignment = WRAP_TOP
 
 
+# The printed page, one set of values for both writers (print_setup, print_setup_xlsxwriter):
+# margins in inches, the page number in the footer's centre and the print date on its right.
+PAGE_MARGINS = {"left": 0.4, "right": 0.4, "top": 0.6, "bottom": 0.6}
+HEADER_FOOTER_MARGIN = 0.3
+FOOTER_CENTRE = "&P / &N"
+FOOTER_RIGHT = "印刷日 &D"
+TITLE_MAX = 200  # characters of a title in the page header
+
+
 def print_setup(
     ws: Any,
     *,
@@ -209,16 +218,18 @@ def print_setup(
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.3, footer=0.3)
+    ws.page_margins = PageMargins(
+        **PAGE_MARGINS, header=HEADER_FOOTER_MARGIN, footer=HEADER_FOOTER_MARGIN
+    )
     ws.print_options.horizontalCentered = True
     if header_rows:
         ws.print_title_rows = f"{header_rows[0]}:{header_rows[1]}"
     if freeze:
         ws.freeze_panes = freeze
     if title:
-        ws.oddHeader.left.text = title[:200]
-    ws.oddFooter.center.text = "&P / &N"
-    ws.oddFooter.right.text = "印刷日 &D"
+        ws.oddHeader.left.text = title[:TITLE_MAX]
+    ws.oddFooter.center.text = FOOTER_CENTRE
+    ws.oddFooter.right.text = FOOTER_RIGHT
 
 
 def add_choices(
@@ -434,15 +445,15 @@ def print_setup_xlsxwriter(
     # One page wide, as many pages down as needed. XlsxWriter leaves out fitToWidth="1" (the
     # schema's default), which openpyxl then reads as unset: "1" as text is written out.
     ws.fit_to_pages("1", 0)
-    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_margins(**PAGE_MARGINS)
     ws.center_horizontally()
     if header_rows:
         ws.repeat_rows(header_rows[0] - 1, header_rows[1] - 1)
     if freeze:
         ws.freeze_panes(freeze)
-    header = "&L" + title[:200].replace("&", "&&") if title else ""
-    ws.set_header(header, {"margin": 0.3})
-    ws.set_footer("&C&P / &N&R印刷日 &D", {"margin": 0.3})
+    header = "&L" + title[:TITLE_MAX].replace("&", "&&") if title else ""
+    ws.set_header(header, {"margin": HEADER_FOOTER_MARGIN})
+    ws.set_footer(f"&C{FOOTER_CENTRE}&R{FOOTER_RIGHT}", {"margin": HEADER_FOOTER_MARGIN})
 
 
 def stream_table_xlsxwriter(
