@@ -7,6 +7,7 @@ A fixed number of queries whatever the number of initiatives, entries or history
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -64,7 +65,7 @@ from plans.models import (
     Plan,
     ScheduleCell,
 )
-from portal_lib import era
+from portal_lib import compiled, era
 from portal_lib.codes import format_initiative_code
 from workgroups.models import WorkingGroup
 
@@ -269,24 +270,30 @@ def dashboard_figures(plan: Plan, fiscal_year: int) -> Figures:
     review counted by state), a few dozen rows whatever the number of initiatives; the plan's,
     each policy's and each WG's figures add those sums up (RollupSums)."""
     states = Review.State.values
-    rows = (
-        with_progress_value(Initiative.objects.for_plan(plan), fiscal_year)
-        .annotate(
-            # uniq_review_initiative_year: at most one row joined per initiative
-            year_review=FilteredRelation("reviews", condition=Q(reviews__fiscal_year=fiscal_year))
+
+    def by_group() -> QuerySet:
+        return (
+            with_progress_value(Initiative.objects.for_plan(plan), fiscal_year)
+            .annotate(
+                # uniq_review_initiative_year: at most one row joined per initiative
+                year_review=FilteredRelation(
+                    "reviews", condition=Q(reviews__fiscal_year=fiscal_year)
+                )
+            )
+            .values("policy_id", "working_group_id", "latest_status")
+            .annotate(
+                **rollup_aggregates(),
+                **{
+                    f"review_{state}": Count("pk", filter=Q(year_review__state=state))
+                    for state in states
+                },
+            )
+            .order_by()
         )
-        .values("policy_id", "working_group_id", "latest_status")
-        .annotate(
-            **rollup_aggregates(),
-            **{
-                f"review_{state}": Count("pk", filter=Q(year_review__state=state))
-                for state in states
-            },
-        )
-        .order_by()
-    )
+
     figures = Figures()
-    for row in rows:
+    # The statement depends on the plan and the year only: compiled once (portal_lib.compiled).
+    for row in compiled.values_rows(("dashboard_figures", plan.pk, fiscal_year), by_group):
         sums = rollup_sums_from(row)
         status = row["latest_status"] or NO_STATUS
         figures.overall += sums
@@ -382,35 +389,46 @@ def policies_working_groups_and_lists(
             values[column] = Cast(F(source) if source else Value(None), output_field=output)
         return qs.order_by().annotate(**values).values(*values)
 
-    listed = initiatives_with_list_columns(Initiative.objects.for_plan(plan), fiscal_year).filter(
-        Q(latest_status=ProgressStatus.DELAYED) | stale_filter(today, stale_days)
-    )
-    rows = branch(
-        BasicPolicy.objects.filter(plan=plan),
-        0,
-        {"c_pk": "pk", "c_number": "number", "c_name": "title"},
-    ).union(
-        branch(WorkingGroup.objects.filter(plan=plan), 1, {"c_pk": "pk", "c_name": "name"}),
-        branch(
-            listed,
-            2,
-            {
-                "c_pk": "pk",
-                "c_number": "policy__number",
-                "c_number2": "number",
-                "c_name": "title",
-                "c_wg": "working_group__name",
-                "c_status": "latest_status",
-                "c_d1": "latest_date",
-                "c_d2": "last_entry_date",
-            },
-        ),
-        all=True,
-    )
+    stale = stale_filter(today, stale_days)
+
+    def union() -> QuerySet:
+        listed = initiatives_with_list_columns(
+            Initiative.objects.for_plan(plan), fiscal_year
+        ).filter(Q(latest_status=ProgressStatus.DELAYED) | stale)
+        return (
+            branch(
+                BasicPolicy.objects.filter(plan=plan),
+                0,
+                {"c_pk": "pk", "c_number": "number", "c_name": "title"},
+            )
+            .union(
+                branch(WorkingGroup.objects.filter(plan=plan), 1, {"c_pk": "pk", "c_name": "name"}),
+                branch(
+                    listed,
+                    2,
+                    {
+                        "c_pk": "pk",
+                        "c_number": "policy__number",
+                        "c_number2": "number",
+                        "c_name": "title",
+                        "c_wg": "working_group__name",
+                        "c_status": "latest_status",
+                        "c_d1": "latest_date",
+                        "c_d2": "last_entry_date",
+                    },
+                ),
+                all=True,
+            )
+            .order_by("c_kind", "c_number", "c_number2", "c_name")
+        )
+
     policies: list[PlanPart] = []
     wgs: list[PlanPart] = []
     initiatives: list[ListedInitiative] = []
-    for row in rows.order_by("c_kind", "c_number", "c_number2", "c_name"):
+    # The statement depends on the plan, the year and the stale rule's condition for today
+    # only (a Q compares by value): compiled once (portal_lib.compiled).
+    key = ("dashboard_lists", plan.pk, fiscal_year, stale)
+    for row in compiled.values_rows(key, union):
         if row["c_kind"] == 0:
             label = str(BasicPolicy(number=row["c_number"], title=row["c_name"]))
             policies.append(PlanPart(row["c_pk"], row["c_number"], label, row["c_name"]))
@@ -546,93 +564,99 @@ def _ini_code(row: dict[str, Any]) -> str:
     return f"{row['c_n1']}.{row['c_n2']}"
 
 
-def _history_sources(plan: Plan, policy_ids: list[int]) -> list[tuple[type, QuerySet, dict, Any]]:
-    """(model, historical queryset limited to the plan, columns, describe(row) -> str).
+@dataclass(frozen=True)
+class _HistorySource:
+    """A history table in the recent changes: its model, the plan's rows of it, the shared
+    columns it fills and how a row reads."""
 
-    Rows are limited by the plan's basic policies (the initiative's ``policy_id`` among a
-    few ids) rather than by a join to the plan: with the join the database sorts every
-    history row of the plan; with the short id list it walks the history_date index
-    backwards and stops after ``limit`` rows. (A list of every initiative id did the same
-    but cost more to send than the query took: 3,000 parameters at 1,000 initiatives.)
-    """
-    ids = policy_ids
-    return [
-        (
-            Initiative,
-            Initiative.history.filter(policy_id__in=ids),
-            {"c_n1": "policy__number", "c_n2": "number", "c_s1": "title"},
-            lambda r: f"{r['c_n1']}.{r['c_n2']} {r['c_s1']}",
+    model: type
+    rows: Callable[[Plan, list[int]], QuerySet]
+    columns: dict[str, str]
+    describe: Callable[[dict[str, Any]], str]
+
+
+# Rows are limited by the plan's basic policies (the initiative's ``policy_id`` among a few
+# ids) rather than by a join to the plan: with the join the database sorts every history
+# row of the plan; with the short id list it walks the history_date index backwards and
+# stops after ``limit`` rows. (A list of every initiative id did the same but cost more to
+# send than the query took: 3,000 parameters at 1,000 initiatives.)
+_HISTORY_SOURCES: list[_HistorySource] = [
+    _HistorySource(
+        Initiative,
+        lambda plan, ids: Initiative.history.filter(policy_id__in=ids),
+        {"c_n1": "policy__number", "c_n2": "number", "c_s1": "title"},
+        lambda r: f"{r['c_n1']}.{r['c_n2']} {r['c_s1']}",
+    ),
+    _HistorySource(
+        ProgressEntry,
+        lambda plan, ids: ProgressEntry.history.filter(initiative__policy_id__in=ids),
+        {
+            "c_n1": "initiative__policy__number",
+            "c_n2": "initiative__number",
+            "c_n3": "percent",
+            "c_date": "entry_date",
+            "c_s1": "status",
+        },
+        lambda r: (
+            f"{_ini_code(r)} {era.format_date(r['c_date'])} {ProgressStatus(r['c_s1']).label}"
+            + (f" {r['c_n3']}%" if r["c_n3"] is not None else "")
         ),
-        (
-            ProgressEntry,
-            ProgressEntry.history.filter(initiative__policy_id__in=ids),
-            {
-                "c_n1": "initiative__policy__number",
-                "c_n2": "initiative__number",
-                "c_n3": "percent",
-                "c_date": "entry_date",
-                "c_s1": "status",
-            },
-            lambda r: (
-                f"{_ini_code(r)} {era.format_date(r['c_date'])} {ProgressStatus(r['c_s1']).label}"
-                + (f" {r['c_n3']}%" if r["c_n3"] is not None else "")
-            ),
+    ),
+    _HistorySource(
+        Review,
+        lambda plan, ids: Review.history.filter(initiative__policy_id__in=ids),
+        {
+            "c_n1": "initiative__policy__number",
+            "c_n2": "initiative__number",
+            "c_n3": "fiscal_year",
+            "c_s1": "state",
+        },
+        lambda r: (
+            f"{_ini_code(r)} {era.era_label(r['c_n3'], short=False)}"
+            f"({Review.State(r['c_s1']).label})"
         ),
-        (
-            Review,
-            Review.history.filter(initiative__policy_id__in=ids),
-            {
-                "c_n1": "initiative__policy__number",
-                "c_n2": "initiative__number",
-                "c_n3": "fiscal_year",
-                "c_s1": "state",
-            },
-            lambda r: (
-                f"{_ini_code(r)} {era.era_label(r['c_n3'], short=False)}"
-                f"({Review.State(r['c_s1']).label})"
-            ),
+    ),
+    _HistorySource(
+        IndicatorValue,
+        lambda plan, ids: IndicatorValue.history.filter(indicator__initiative__policy_id__in=ids),
+        {"c_n3": "fiscal_year", "c_s1": "indicator__name"},
+        lambda r: (
+            f"{r['c_s1']} {era.era_label(r['c_n3'])}"
+            if r["c_s1"] is not None
+            else era.era_label(r["c_n3"])
         ),
-        (
-            IndicatorValue,
-            IndicatorValue.history.filter(indicator__initiative__policy_id__in=ids),
-            {"c_n3": "fiscal_year", "c_s1": "indicator__name"},
-            lambda r: (
-                f"{r['c_s1']} {era.era_label(r['c_n3'])}"
-                if r["c_s1"] is not None
-                else era.era_label(r["c_n3"])
-            ),
+    ),
+    _HistorySource(
+        OnlineProcedure,
+        lambda plan, ids: OnlineProcedure.history.filter(target__plan=plan),
+        {"c_n2": "number", "c_s1": "name"},
+        lambda r: f"{r['c_n2']}. {r['c_s1']}",
+    ),
+    _HistorySource(
+        StandardSystem,
+        lambda plan, ids: StandardSystem.history.filter(group__target__plan=plan),
+        {"c_n2": "number", "c_s1": "name", "c_s2": "phase"},
+        lambda r: (
+            f"{StandardSystem(number=r['c_n2']).marker}{r['c_s1']} "
+            f"({StandardSystem.Phase(r['c_s2']).label})"
         ),
-        (
-            OnlineProcedure,
-            OnlineProcedure.history.filter(target__plan=plan),
-            {"c_n2": "number", "c_s1": "name"},
-            lambda r: f"{r['c_n2']}. {r['c_s1']}",
+    ),
+    _HistorySource(
+        ScheduleCell,
+        lambda plan, ids: ScheduleCell.history.filter(row__item__plan=plan),
+        {"c_n3": "fiscal_year", "c_s1": "row__item__title", "c_s2": "text"},
+        lambda r: (
+            f"{r['c_s1'][:20] if r['c_s1'] is not None else ''} "
+            f"{era.era_label(r['c_n3'])}: {r['c_s2']}"
         ),
-        (
-            StandardSystem,
-            StandardSystem.history.filter(group__target__plan=plan),
-            {"c_n2": "number", "c_s1": "name", "c_s2": "phase"},
-            lambda r: (
-                f"{StandardSystem(number=r['c_n2']).marker}{r['c_s1']} "
-                f"({StandardSystem.Phase(r['c_s2']).label})"
-            ),
-        ),
-        (
-            ScheduleCell,
-            ScheduleCell.history.filter(row__item__plan=plan),
-            {"c_n3": "fiscal_year", "c_s1": "row__item__title", "c_s2": "text"},
-            lambda r: (
-                f"{r['c_s1'][:20] if r['c_s1'] is not None else ''} "
-                f"{era.era_label(r['c_n3'])}: {r['c_s2']}"
-            ),
-        ),
-        (
-            BasicPolicy,
-            BasicPolicy.history.filter(plan=plan),
-            {"c_n2": "number", "c_s1": "title"},
-            lambda r: _("基本方針%(number)s %(title)s") % {"number": r["c_n2"], "title": r["c_s1"]},
-        ),
-    ]
+    ),
+    _HistorySource(
+        BasicPolicy,
+        lambda plan, ids: BasicPolicy.history.filter(plan=plan),
+        {"c_n2": "number", "c_s1": "title"},
+        lambda r: _("基本方針%(number)s %(title)s") % {"number": r["c_n2"], "title": r["c_s1"]},
+    ),
+]
 
 
 def _history_rows(qs: QuerySet, kind: int, columns: dict[str, str]) -> QuerySet:
@@ -661,20 +685,24 @@ def recent_changes(
         return []
     if policy_ids is None:
         policy_ids = list(BasicPolicy.objects.filter(plan=plan).values_list("pk", flat=True))
-    sources = _history_sources(plan, policy_ids)
     # Where the database allows it (PostgreSQL), each branch stops after ``limit`` rows
     # read backwards from its history_date index; otherwise the outer LIMIT bounds the result.
     per_branch = connection.features.supports_slicing_ordering_in_compound
-    branches = []
-    for kind, (_model, qs, columns, _describe) in enumerate(sources):
-        branch = _history_rows(qs, kind, columns)
-        if per_branch:
-            branch = branch.order_by("-c_when", "-c_id")[:limit]
-        branches.append(branch)
-    union = branches[0].union(*branches[1:], all=True).order_by("-c_when", "-c_id")[:limit]
+
+    def union() -> QuerySet:
+        branches = []
+        for kind, source in enumerate(_HISTORY_SOURCES):
+            branch = _history_rows(source.rows(plan, policy_ids), kind, source.columns)
+            if per_branch:
+                branch = branch.order_by("-c_when", "-c_id")[:limit]
+            branches.append(branch)
+        return branches[0].union(*branches[1:], all=True).order_by("-c_when", "-c_id")[:limit]
+
     changes: list[Change] = []
-    for row in union:
-        model, _qs, _columns, describe = sources[row["c_kind"]]
+    # The statement depends on the plan, its policies and the limit only: compiled once.
+    key = ("recent_changes", plan.pk, tuple(policy_ids), limit)
+    for row in compiled.values_rows(key, union):
+        source = _HISTORY_SOURCES[row["c_kind"]]
         if row["c_user"] is None:
             who = str(_("システム"))
         else:
@@ -683,9 +711,9 @@ def recent_changes(
             Change(
                 when=row["c_when"],
                 who=who,
-                model=str(model._meta.verbose_name),
+                model=str(source.model._meta.verbose_name),
                 action=HISTORY_ACTIONS.get(row["c_type"], row["c_type"]),
-                what=describe(row),
+                what=source.describe(row),
             )
         )
     return changes

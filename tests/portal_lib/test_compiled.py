@@ -1,0 +1,151 @@
+"""portal_lib.compiled: a values() queryset compiled once per key, run again on every call.
+
+What it must never do: return another call's rows (stale data), reuse a statement across
+threads (a connection belongs to one thread), or grow without bound."""
+
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Count, DecimalField, F, IntegerField, Max, Sum, Value
+from django.test.utils import CaptureQueriesContext
+
+from initiatives.models import ProgressEntry, ProgressStatus
+from plans.models import BasicPolicy, Plan
+from portal_lib import compiled
+from tests.factory import PLAN_CODE, initiative, make_progress
+
+pytestmark = pytest.mark.django_db
+_DECIMAL = DecimalField(max_digits=12, decimal_places=2)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_store():
+    compiled.forget()
+    yield
+    compiled.forget()
+
+
+def _policies(plan):
+    return BasicPolicy.objects.filter(plan=plan).order_by("number").values("pk", "number", "title")
+
+
+def test_rows_equal_the_orm_read_and_each_call_reads_the_database_again():
+    plan = Plan.objects.get(code=PLAN_CODE)
+    calls = []
+
+    def build():
+        calls.append(1)
+        return _policies(plan)
+
+    first = compiled.values_rows(("policies", plan.pk), build)
+    assert first == list(_policies(plan))
+    assert len(first) == 4
+    BasicPolicy.objects.create(plan=plan, number=9, title="追加の基本方針")
+    with CaptureQueriesContext(connection) as queries:
+        second = compiled.values_rows(("policies", plan.pk), build)
+    assert len(calls) == 1  # composed once ...
+    assert len(queries) == 1  # ... and read again: the new policy is there
+    assert second == list(_policies(plan))
+    assert second[-1]["title"] == "追加の基本方針"
+
+
+def test_a_new_key_composes_its_own_statement():
+    plan = Plan.objects.get(code=PLAN_CODE)
+    numbers = {}
+    for number in (1, 2):
+        numbers[number] = compiled.values_rows(
+            ("one policy", plan.pk, number),
+            lambda n=number: _policies(plan).filter(number=n),
+        )
+    assert [r["number"] for r in numbers[1]] == [1]
+    assert [r["number"] for r in numbers[2]] == [2]
+
+
+def test_converters_run_dates_and_decimals_come_back_typed():
+    ini = initiative("1.1")
+    make_progress(ini, entry_date=date(2026, 6, 1), status=ProgressStatus.ON_TRACK, percent=40)
+    make_progress(ini, entry_date=date(2026, 7, 1), status=ProgressStatus.DELAYED, percent=45)
+
+    def build():
+        return (
+            ProgressEntry.objects.filter(initiative=ini)
+            .values("initiative_id")
+            .annotate(
+                n=Count("pk"),
+                last=Max("entry_date"),
+                weighted=Sum(F("percent") * Value(Decimal("1.50")), output_field=_DECIMAL),
+            )
+            .order_by()
+        )
+
+    rows = compiled.values_rows(("typed", ini.pk), build)
+    assert rows == list(build())
+    assert rows[0]["last"] == date(2026, 7, 1)
+    assert rows[0]["weighted"] == Decimal("127.50")
+    assert isinstance(rows[0]["weighted"], Decimal)
+
+
+def test_a_union_and_a_queryset_that_matches_nothing():
+    plan = Plan.objects.get(code=PLAN_CODE)
+
+    def union():
+        kind = Value(0, output_field=IntegerField())
+        a = _policies(plan).filter(number=1).order_by().annotate(k=kind).values("pk", "k")
+        b = _policies(plan).filter(number=2).order_by().annotate(k=kind).values("pk", "k")
+        return a.union(b, all=True).order_by("pk")
+
+    assert compiled.values_rows(("union", plan.pk), union) == list(union())
+    assert len(compiled.values_rows(("union", plan.pk), union)) == 2
+    # pk__in=[] can match nothing: Django skips the database; so does the store.
+    with CaptureQueriesContext(connection) as queries:
+        assert compiled.values_rows(("none",), lambda: _policies(plan).filter(pk__in=[])) == []
+        assert compiled.values_rows(("none",), lambda: _policies(plan).filter(pk__in=[])) == []
+    assert len(queries) == 0
+
+
+def test_the_store_is_bounded_least_recently_used_first_out(monkeypatch):
+    monkeypatch.setattr(compiled, "MAX_COMPILED", 3)
+    plan = Plan.objects.get(code=PLAN_CODE)
+    built = []
+
+    def builder(n):
+        def build():
+            built.append(n)
+            return _policies(plan).filter(number=n)
+
+        return build
+
+    for n in (1, 2, 3):
+        compiled.values_rows(("n", n), builder(n))
+    compiled.values_rows(("n", 1), builder(1))  # 1 is now the most recently used
+    compiled.values_rows(("n", 4), builder(4))  # pushes out 2, the least recently used
+    assert len(compiled._store.compiled) == 3
+    compiled.values_rows(("n", 1), builder(1))
+    compiled.values_rows(("n", 2), builder(2))
+    assert built == [1, 2, 3, 4, 2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_thread_compiles_for_its_own_connection():
+    plan = Plan.objects.get(code=PLAN_CODE)
+    key = ("policies", plan.pk)
+    mine = compiled.values_rows(key, lambda: _policies(plan))
+    seen = {}
+
+    def other():
+        try:
+            seen["rows"] = compiled.values_rows(key, lambda: _policies(plan))
+            seen["store"] = dict(compiled._store.compiled)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen["rows"] == mine
+    ours = compiled._store.compiled[("default", key)]
+    theirs = seen["store"][("default", key)]
+    assert theirs.connection is not ours.connection
