@@ -53,7 +53,7 @@ from initiatives.models import (
 )
 from plans.models import BasicPolicy, Plan
 from plans.selectors import current_plan
-from portal_lib import era
+from portal_lib import compiled, era
 from portal_lib.people import display_name
 from workgroups.access import Roles
 from workgroups.selectors import (
@@ -418,27 +418,31 @@ class PlanProgress:
 
 def plan_progress(fiscal_year: int) -> PlanProgress:
     """Roll-up of the whole plan and of each basic policy for one fiscal year: ONE query,
-    summed in the database per basic policy (the plan's figure adds the policies' sums)."""
-    rows = (
-        with_progress_value(
-            Initiative.objects.filter(Plan.covering(fiscal_year, via="policy__plan")),
-            fiscal_year,
+    summed in the database per basic policy (the plan's figure adds the policies' sums).
+    The statement depends on the year only: compiled once (portal_lib.compiled)."""
+
+    def by_policy() -> QuerySet[Initiative, dict[str, Any]]:
+        return (
+            with_progress_value(
+                Initiative.objects.filter(Plan.covering(fiscal_year, via="policy__plan")),
+                fiscal_year,
+            )
+            .values(
+                "policy_id",
+                "policy__number",
+                "policy__title",
+                "policy__plan_id",
+                "policy__plan__name",
+                "policy__plan__start_fy",
+            )
+            .annotate(**rollup_aggregates())
+            .order_by("policy__plan__start_fy", "policy__number")
         )
-        .values(
-            "policy_id",
-            "policy__number",
-            "policy__title",
-            "policy__plan_id",
-            "policy__plan__name",
-            "policy__plan__start_fy",
-        )
-        .annotate(**rollup_aggregates())
-        .order_by("policy__plan__start_fy", "policy__number")
-    )
+
     policies: list[PolicyProgress] = []
     plans: dict[int, Plan] = {}
     overall = RollupSums()
-    for row in rows:
+    for row in compiled.values_rows(("plan_progress", fiscal_year), by_policy):
         sums = rollup_sums_from(row)
         overall += sums
         plan_pk = row["policy__plan_id"]
