@@ -3,7 +3,6 @@ need (house style: views never query; tests/rules/test_views_do_not_query.py).""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import IntegerField, Model, Prefetch, QuerySet, Value
@@ -153,41 +152,26 @@ def draft_overview(plan: Plan) -> tuple[QuerySet[BasicPolicy], QuerySet[Schedule
     return policies, items
 
 
-# kind -> (the rows of that kind, the path from a row to its plan): the draft's edit forms
-# and (DRAFT_ROWS_TO_MOVE, with the plan joined for the services) its move/delete buttons.
-DRAFT_ROWS: dict[str, tuple[Callable[[], QuerySet[Any]], str]] = {
-    "policy": (lambda: BasicPolicy.objects.all(), "plan"),
-    "initiative": (lambda: Initiative.objects.select_related("policy"), "policy__plan"),
-    "project": (
-        lambda: ProjectUnderWay.objects.select_related("initiative__policy"),
-        "initiative__policy__plan",
-    ),
-    "indicator": (
-        lambda: Indicator.objects.select_related("initiative__policy"),
-        "initiative__policy__plan",
-    ),
-    "item": (lambda: ScheduleItem.objects.all(), "plan"),
-    "row": (lambda: ScheduleRow.objects.select_related("item"), "item__plan"),
-}
-DRAFT_ROWS_TO_MOVE: dict[str, tuple[Callable[[], QuerySet[Any]], str]] = {
-    "policy": (lambda: BasicPolicy.objects.all(), "plan"),
-    "initiative": (lambda: Initiative.objects.select_related("policy__plan"), "policy__plan"),
-    "project": (
-        lambda: ProjectUnderWay.objects.select_related("initiative__policy__plan"),
-        "initiative__policy__plan",
-    ),
-    "indicator": (
-        lambda: Indicator.objects.select_related("initiative__policy__plan"),
-        "initiative__policy__plan",
-    ),
-    "item": (lambda: ScheduleItem.objects.select_related("plan"), "plan"),
-    "row": (lambda: ScheduleRow.objects.select_related("item__plan"), "item__plan"),
+# kind -> (the model of that kind, the path from a row to its plan): the draft's edit forms
+# (the row with its parent joined) and its move/delete buttons (with the plan joined, for
+# the services), from one table.
+DRAFT_ROWS: dict[str, tuple[type[Model], str]] = {
+    "policy": (BasicPolicy, "plan"),
+    "initiative": (Initiative, "policy__plan"),
+    "project": (ProjectUnderWay, "initiative__policy__plan"),
+    "indicator": (Indicator, "initiative__policy__plan"),
+    "item": (ScheduleItem, "plan"),
+    "row": (ScheduleRow, "item__plan"),
 }
 
 
-def _in_plan(rows: tuple[Callable[[], QuerySet[Any]], str], plan: Plan, pk: Any) -> Any:
-    queryset, path = rows
-    obj = queryset().filter(**{path: plan}, pk=pk).first()
+def _in_plan(kind: str, plan: Plan, pk: Any, *, with_plan: bool) -> Any:
+    model, path = DRAFT_ROWS[kind]
+    queryset: QuerySet[Any] = model._default_manager.all()
+    joined = path if with_plan else path.rpartition("__")[0]
+    if joined:
+        queryset = queryset.select_related(joined)
+    obj = queryset.filter(**{path: plan}, pk=pk).first()
     if obj is None:
         raise Http404("この計画に見つかりません。")
     return obj
@@ -196,12 +180,12 @@ def _in_plan(rows: tuple[Callable[[], QuerySet[Any]], str], plan: Plan, pk: Any)
 def get_draft_row(kind: str, plan: Plan, pk: Any) -> Any:
     """A row of the draft (policy, initiative, project, indicator, item, row) by pk, only
     inside ``plan`` (else 404), for its edit form."""
-    return _in_plan(DRAFT_ROWS[kind], plan, pk)
+    return _in_plan(kind, plan, pk, with_plan=False)
 
 
 def get_draft_row_to_move(kind: str, plan: Plan, pk: Any) -> Any:
     """The same row with its plan joined, for moving or abolishing it."""
-    return _in_plan(DRAFT_ROWS_TO_MOVE[kind], plan, pk)
+    return _in_plan(kind, plan, pk, with_plan=True)
 
 
 # --- the API ---------------------------------------------------------------------------------
