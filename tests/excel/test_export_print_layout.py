@@ -23,6 +23,7 @@ from initiatives.models import ProgressEntry
 from portal_lib import xlsx_layout as xl
 from portal_lib.sheet_writing import streamed_xlsxwriter
 from reporting.exchange import export, sheets
+from tests.excel.openpyxl_oracle import stream_table
 from tests.excel.test_table41_print import (
     A4_LANDSCAPE,
     page_sizes,
@@ -127,7 +128,7 @@ def test_xlsxwriter_table_has_the_openpyxl_tables_widths_heights_and_formats():
     header = ["番号", "日付", "進捗率", "内容"]
     _, ours = _xlsxwriter_table(header, iter(rows), **kwargs)
     wb = openpyxl.Workbook(write_only=True)
-    xl.stream_table(wb.create_sheet("s"), header, iter(rows), **kwargs)
+    stream_table(wb.create_sheet("s"), header, iter(rows), **kwargs)
     buf = io.BytesIO()
     wb.save(buf)
     new = openpyxl.load_workbook(io.BytesIO(ours)).active
