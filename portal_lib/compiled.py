@@ -85,7 +85,10 @@ def values_rows(
         cursor.execute(compiled.sql, compiled.params)
         fetched = cursor.fetchall()
     names = compiled.names
-    return [dict(zip(names, row, strict=True)) for row in compiled.compiler.results_iter(results=[fetched])]
+    return [
+        dict(zip(names, row, strict=True))
+        for row in compiled.compiler.results_iter(results=[fetched])
+    ]
 
 
 def forget() -> None:
