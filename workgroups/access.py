@@ -31,6 +31,7 @@ from workgroups.models import (
 )
 
 if TYPE_CHECKING:
+    from plans.models import Plan
     from portal_lib.users import PortalUser, RequestUser
 
 
@@ -346,7 +347,9 @@ def may_use_directory(user: PortalUser) -> bool:
 # --- what the staff and organisation screens read beside the object (views never query) ----
 
 
-def only_staff_without_section(users: Any, plan: Any) -> Any:
+def only_staff_without_section(
+    users: QuerySet[PortalUser], plan: Plan | None
+) -> QuerySet[PortalUser]:
     """``users`` narrowed to the staff without a section (the checklist's 「所属課のない職員」)."""
     return users.filter(pk__in=selectors.staff_without_section(plan).values("pk"))
 
@@ -403,7 +406,7 @@ def new_accounts(pks: list[int]) -> list[Any]:
     )
 
 
-def review_mail_setting(user: Any) -> bool | None:
+def review_mail_setting(user: PortalUser) -> bool | None:
     """Whether the person wants review mails (None: no profile yet, the default applies)."""
     return StaffProfile.objects.filter(user=user).values_list("review_mail", flat=True).first()
 
@@ -417,7 +420,7 @@ def pending_login_user(pk: Any) -> Any:
     return get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
 
 
-def has_second_factor(user: Any) -> bool:
+def has_second_factor(user: PortalUser) -> bool:
     """Whether the person has a confirmed authenticator app."""
     confirmed: bool = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     return confirmed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import qrcode
 from django import forms
@@ -44,6 +44,9 @@ from workgroups.access import (
     pending_login_user,
     roles_for,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser, RequestUser
 
 GET_POST = require_http_methods(["GET", "POST"])
 PENDING_KEY = "portal_second_factor_pending"
@@ -79,7 +82,7 @@ class ReauthForm(forms.Form):
     )
 
 
-def may_enrol(user: Any) -> bool:
+def may_enrol(user: RequestUser) -> bool:
     """Superusers must, the secretariat may, use the second factor."""
     return bool(user.is_superuser) or roles_for(user).secretariat
 
@@ -102,7 +105,7 @@ class PortalAuthenticationForm(AuthenticationForm):
             return forms.ValidationError(message, code="refused")
         return super().get_invalid_login_error()
 
-    def confirm_login_allowed(self, user: Any) -> None:
+    def confirm_login_allowed(self, user: PortalUser) -> None:
         super().confirm_login_allowed(user)
         if not may_use_screens(user):
             raise forms.ValidationError(MSG_SERVICE_ACCOUNT_LOGIN, code="service_account")

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -60,6 +60,9 @@ from workgroups.forms import (
 from workgroups.models import (
     Headquarters,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -290,7 +293,7 @@ SECTION_FORMS = {
 }
 
 
-def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
+def _section_write(kind: str, form: Any, actor: PortalUser, today_fy: int) -> str:
     """Sections change by fiscal year: the typed date (和暦 or not) gives the year it falls in."""
     data = form.cleaned_data
     if kind == "create":
@@ -394,7 +397,7 @@ def _chosen_plan(request: HttpRequest) -> Any:
     return chosen.plans, chosen.plan
 
 
-def _wg_write(kind: str, form: Any, actor: Any) -> str:
+def _wg_write(kind: str, form: Any, actor: PortalUser) -> str:
     data = form.cleaned_data
     day = wareki(data["effective"])
     if kind == "create":
