@@ -165,6 +165,16 @@ class SecretariatOrHeadquartersMixin(AccessMixin):
         return response
 
 
+def signed_in(request: HttpRequest) -> PortalUser:
+    """The person behind ``request``, for a view a login check guards (the mixins above,
+    @login_required), typed as the person the services take. Anonymous here means the view
+    lost its guard: refused (403), never handed on as a person."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("ログインが必要です。")
+    return user
+
+
 def get_staff_for_user(user: RequestUser, pk: int) -> PortalUser:
     """A staff account for the staff screens: the secretariat manages everyone (else 403)."""
     if not roles_for(user).secretariat:

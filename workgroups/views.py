@@ -37,6 +37,7 @@ from workgroups.access import (
     only_staff_without_section,
     roles_for,
     secretariat_of,
+    signed_in,
     wg_pks_by_leader_filter,
     wg_roles_of,
     working_groups_of,
@@ -158,7 +159,7 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             return ask_to_reauthenticate(request)
         try:
             saved, changes = services.staff_save(
-                actor=request.user,
+                actor=signed_in(request),
                 user=person,
                 plan=plan,
                 username=form.cleaned_data.get("username", ""),
@@ -212,7 +213,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if not may_change_account(request.user, person):
+    if not may_change_account(signed_in(request), person):
         raise PermissionDenied(MSG_SUPERUSER)
     return _staff_form_page(request, person)
 
@@ -223,7 +224,7 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
     active = request.POST.get("active") == "1"
     try:
-        services.staff_set_active(actor=request.user, user=person, active=active)
+        services.staff_set_active(actor=signed_in(request), user=person, active=active)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -247,7 +248,7 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if not may_change_account(request.user, person):
+    if not may_change_account(signed_in(request), person):
         raise PermissionDenied(MSG_SUPERUSER)
     if not may_have_password(person):
         raise PermissionDenied(MSG_SERVICE_ACCOUNT_PASSWORD)
@@ -257,7 +258,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "link":
             try:
-                address = services.staff_send_password_link(actor=request.user, user=person)
+                address = services.staff_send_password_link(actor=signed_in(request), user=person)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -269,7 +270,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("workgroups:staff_edit", pk=pk)
         elif form.is_valid():
             services.staff_set_password(
-                actor=request.user, user=person, password=form.cleaned_data["password1"]
+                actor=signed_in(request), user=person, password=form.cleaned_data["password1"]
             )
             messages.success(
                 request,
@@ -358,7 +359,7 @@ def sections(request: HttpRequest) -> HttpResponse:
         form = forms_by_kind[kind]
         if form.is_valid():
             try:
-                done = _section_write(kind, form, request.user, today_fy)
+                done = _section_write(kind, form, signed_in(request), today_fy)
             except ValidationError as exc:
                 _form_error(form, exc)
             else:
@@ -470,7 +471,7 @@ def working_groups(request: HttpRequest) -> HttpResponse:
     }
     status = 200
     if kind == "continue" and plan is not None:
-        counts = services.bodies_ensure(plan, actor=request.user)
+        counts = services.bodies_ensure(plan, actor=signed_in(request))
         if counts:
             messages.success(
                 request,
@@ -486,7 +487,7 @@ def working_groups(request: HttpRequest) -> HttpResponse:
         form = forms_by_kind[kind]
         if form.is_valid():
             try:
-                done = _wg_write(kind, form, request.user)
+                done = _wg_write(kind, form, signed_in(request))
             except ValidationError as exc:
                 _form_error(form, exc)
             else:
@@ -526,7 +527,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_set(
-                actor=request.user,
+                actor=signed_in(request),
                 plan=plan,
                 secretariat_section=form.cleaned_data["secretariat_section"],
                 hq_name=form.cleaned_data["hq_name"],
@@ -555,7 +556,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
 def unlock_with_message(request: HttpRequest, person: Any) -> None:
     """Lift ``person``'s lockout (services.staff_unlock) and say what happened; the staff
     screen and the audit trail's login records both lift a lockout through here."""
-    count = services.staff_unlock(actor=request.user, user=person)
+    count = services.staff_unlock(actor=signed_in(request), user=person)
     if count:
         messages.success(
             request,
