@@ -371,7 +371,7 @@ def wg_pks_by_leader_filter(plan: Any, leader_filter: str) -> set[int]:
     return set(narrow([plan]).values_list("pk", flat=True))
 
 
-def wg_roles_of(person: Any, plan: Any) -> dict[int, str]:
+def wg_roles_of(person: PortalUser, plan: Plan) -> dict[int, str]:
     """The person's role in each of the plan's WGs, by WG pk."""
     return {
         m.working_group_id: m.role
@@ -379,7 +379,7 @@ def wg_roles_of(person: Any, plan: Any) -> dict[int, str]:
     }
 
 
-def hq_seat_of(person: Any, plan: Any) -> HeadquartersMember | None:
+def hq_seat_of(person: PortalUser, plan: Plan) -> HeadquartersMember | None:
     """The person's seat at the plan's headquarters, if any."""
     return HeadquartersMember.objects.filter(user=person, headquarters__plan=plan).first()
 

@@ -63,6 +63,7 @@ from workgroups.models import (
 )
 
 if TYPE_CHECKING:
+    from plans.models import Plan
     from portal_lib.users import PortalUser
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -117,7 +118,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
+def _roles_initial(person: PortalUser | None, plan: Plan | None) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     if person is None or plan is None:
         return initial
@@ -130,7 +131,7 @@ def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
     return initial
 
 
-def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
+def _staff_form_page(request: HttpRequest, person: PortalUser | None) -> HttpResponse:
     plan = current_plan()
     wgs = working_groups_of(plan)
     if person is None:
@@ -189,7 +190,12 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             if person is None:
                 return redirect("workgroups:staff_password", pk=saved.pk)
             return redirect("workgroups:staff_edit", pk=saved.pk)
-    context = {"form": form, "roles_form": roles_form, "person": person, "plan": plan}
+    context: dict[str, Any] = {
+        "form": form,
+        "roles_form": roles_form,
+        "person": person,
+        "plan": plan,
+    }
     if person is not None:
         context["lockout"] = selectors.lockouts([person.username]).get(person.username.lower())
     if conflict is not None:
@@ -553,7 +559,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-def unlock_with_message(request: HttpRequest, person: Any) -> None:
+def unlock_with_message(request: HttpRequest, person: PortalUser) -> None:
     """Lift ``person``'s lockout (services.staff_unlock) and say what happened; the staff
     screen and the audit trail's login records both lift a lockout through here."""
     count = services.staff_unlock(actor=signed_in(request), user=person)
