@@ -33,7 +33,12 @@ class InitiativeQuerySet(models.QuerySet["Initiative"]):
         ).prefetch_related("national_items")
 
 
-class InitiativeManager(models.Manager.from_queryset(InitiativeQuerySet)):  # type: ignore[misc]
+# Named before it is subclassed: django-stubs types from_queryset() only in an assignment (as
+# a base class written inline it was Any, and so was every Initiative.objects query).
+_InitiativeManagerBase = models.Manager.from_queryset(InitiativeQuerySet)
+
+
+class InitiativeManager(_InitiativeManagerBase):
     def get_by_natural_key(self, plan_code: str, policy_number: int, number: int) -> Initiative:
         return self.get(policy__plan__code=plan_code, policy__number=policy_number, number=number)
 

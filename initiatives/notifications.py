@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +37,9 @@ from portal_lib.accounts import portal_url
 from portal_lib.people import display_name
 from workgroups.access import can_log_in
 from workgroups.models import StaffProfile, WorkingGroupMembership
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 log = logging.getLogger(__name__)
 
@@ -75,20 +78,20 @@ RECIPIENTS: dict[str, Callable[[Review], Q | None]] = {
 }
 
 
-def wants_review_mail(user: Any) -> bool:
+def wants_review_mail(user: PortalUser) -> bool:
     """Whether ``user`` gets review mails at all: can log in, has an address, did not opt out."""
     profile = getattr(user, "profile", None)
     return can_log_in(user) and bool(user.email) and (profile is None or profile.review_mail)
 
 
-def _people(condition: Q | None, *, actor: Any) -> list[Any]:
+def _people(condition: Q | None, *, actor: PortalUser) -> list[PortalUser]:
     if condition is None:
         return []
     users = (
         get_user_model()
         .objects.filter(condition, is_active=True)
         .exclude(email="")
-        .exclude(pk=getattr(actor, "pk", None))
+        .exclude(pk=actor.pk)
         .select_related("profile")
         .distinct()
         .order_by("username")
@@ -131,7 +134,7 @@ def _send_on_commit(build: Callable[[], list[EmailMessage]], what: str) -> None:
         transaction.on_commit(lambda: _deliver(messages))
 
 
-def review_moved(*, review: Review, move: Move, actor: Any, comment: str = "") -> None:
+def review_moved(*, review: Review, move: Move, actor: PortalUser, comment: str = "") -> None:
     """Mail those who must act after ``move`` (services.review_move calls it after the move)."""
 
     def build() -> list[EmailMessage]:
@@ -142,7 +145,7 @@ def review_moved(*, review: Review, move: Move, actor: Any, comment: str = "") -
             "initiative": review.initiative,
             "fiscal_year": era.format_fiscal_year(review.fiscal_year),
             "state": review.get_state_display(),
-            "actor": display_name(actor) if actor is not None else "",
+            "actor": display_name(actor),
             "comment": comment.strip(),
             "url": portal_url(reverse("initiatives:review", args=[review.pk])),
         }
@@ -153,12 +156,12 @@ def review_moved(*, review: Review, move: Move, actor: Any, comment: str = "") -
 
 @dataclass
 class _Digest:
-    user: Any
+    user: PortalUser
     reviews: list[Review] = field(default_factory=list)
 
 
 def reviews_opened(
-    *, reviews: Iterable[Review], fiscal_year: int, due_date: date, actor: Any
+    *, reviews: Iterable[Review], fiscal_year: int, due_date: date, actor: PortalUser
 ) -> None:
     """One mail per WG leader listing their initiatives whose review was opened (or whose due
     date moved) by one bulk 「一括作成」 (services.reviews_open), instead of one per review."""
@@ -176,7 +179,7 @@ def reviews_opened(
                 working_group_id__in=by_wg, role=WorkingGroupMembership.Role.LEADER
             )
             .exclude(user__email="")
-            .exclude(user_id=getattr(actor, "pk", None))
+            .exclude(user_id=actor.pk)
             .select_related("user", "user__profile")
             .order_by("user__username")
         )
@@ -196,7 +199,7 @@ def reviews_opened(
                     (r.initiative, portal_url(reverse("initiatives:review", args=[r.pk])))
                     for r in items
                 ],
-                "actor": display_name(actor) if actor is not None else "",
+                "actor": display_name(actor),
             }
             messages.append(_message("reviews_opened", context, digest.user))
         return messages

@@ -61,7 +61,7 @@ from plans.selectors import plan_and_year
 from portal_lib import era
 from portal_lib.params import ascii_int_or_default
 from portal_lib.versioning import EditConflict, conflict_context, show_conflict
-from workgroups.access import roles_for
+from workgroups.access import roles_for, signed_in
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -251,7 +251,7 @@ def progress_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.progress_entry_create(
-                actor=request.user, initiative=ini, **_fields(form, *PROGRESS_FIELDS)
+                actor=signed_in(request), initiative=ini, **_fields(form, *PROGRESS_FIELDS)
             )
         except services.ProgressDateTaken as exc:
             taken = exc.existing
@@ -288,7 +288,7 @@ def progress_edit(request: HttpRequest, pk: int, entry_pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.progress_entry_update(
-                actor=request.user,
+                actor=signed_in(request),
                 entry=entry,
                 version=form.cleaned_data["version"],
                 **_fields(form, *PROGRESS_FIELDS),
@@ -340,7 +340,7 @@ def indicator_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.indicator_create(
-                actor=request.user,
+                actor=signed_in(request),
                 initiative=ini,
                 values=form.values(),
                 **_fields(form, *INDICATOR_FIELDS),
@@ -379,7 +379,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.indicator_update(
-                actor=request.user,
+                actor=signed_in(request),
                 indicator=ind,
                 version=form.cleaned_data["version"],
                 values=form.values(),
@@ -474,7 +474,7 @@ def review_edit(request: HttpRequest, pk: int, fy: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             saved = services.review_save(
-                actor=request.user,
+                actor=signed_in(request),
                 initiative=ini,
                 fiscal_year=fy,
                 version=form.cleaned_data["version"],
@@ -513,7 +513,7 @@ def reviews_open(request: HttpRequest) -> HttpResponse:
         fy = form.cleaned_data["fiscal_year"]
         try:
             created, updated = services.reviews_open(
-                actor=request.user, fiscal_year=fy, due_date=form.cleaned_data["due_date"]
+                actor=signed_in(request), fiscal_year=fy, due_date=form.cleaned_data["due_date"]
             )
         except ValidationError as exc:
             for message in exc.messages:
@@ -543,7 +543,7 @@ def review_move(request: HttpRequest, pk: int, move: str) -> HttpResponse:
     form.is_valid()
     try:
         services.review_move(
-            actor=request.user,
+            actor=signed_in(request),
             review=review,
             move=move,
             comment=form.cleaned_data.get("comment", ""),
@@ -591,7 +591,7 @@ def countable_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     back = back if back.startswith("?") else ""
     try:
         done = services.countable_confirm(
-            actor=request.user,
+            actor=signed_in(request),
             row=row,
             confirmed=request.POST.get("confirmed") == "1",
             version=ascii_int_or_default(request.POST.get("version")),
@@ -701,10 +701,10 @@ class ProcedureFormView(CountableItemFormView):
     def save(self, form: BaseForm, item: Any, target: Any) -> str:
         values = _fields(form, *self.fields)
         if item is None:
-            services.online_procedure_create(actor=self.request.user, target=target, **values)
+            services.online_procedure_create(actor=signed_in(self.request), target=target, **values)
             return gettext("手続を登録しました。")
         services.online_procedure_update(
-            actor=self.request.user,
+            actor=signed_in(self.request),
             procedure=item,
             version=form.cleaned_data["version"],
             **values,
@@ -734,7 +734,7 @@ class SystemFormView(CountableItemFormView):
 
     def save(self, form: BaseForm, item: Any, target: Any) -> str:
         services.standard_system_update(
-            actor=self.request.user,
+            actor=signed_in(self.request),
             system=item,
             version=form.cleaned_data["version"],
             **_fields(form, *self.fields),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 
@@ -19,6 +19,9 @@ from workgroups.models import (
     WorkingGroupMembership,
 )
 from workgroups.services import staff_create
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 PLAN_CODE = "kahoku-dx-r3-r8"
@@ -50,7 +53,9 @@ def make_user(
     )
 
 
-def make_membership(user: Any, wg: WorkingGroup, *, leader: bool = False) -> WorkingGroupMembership:
+def make_membership(
+    user: PortalUser, wg: WorkingGroup, *, leader: bool = False
+) -> WorkingGroupMembership:
     role = WorkingGroupMembership.Role.LEADER if leader else WorkingGroupMembership.Role.MEMBER
     return WorkingGroupMembership.objects.create(working_group=wg, user=user, role=role)
 
@@ -193,7 +198,7 @@ def set_system_phase(number: int, phase: str, *, migrated_on: date | None = None
 # --- issue 19: the second factor ------------------------------------------------------------
 
 
-def make_totp_device(user: Any, *, confirmed: bool = True) -> Any:
+def make_totp_device(user: PortalUser, *, confirmed: bool = True) -> Any:
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from portal_lib.two_factor import TOTP_DEVICE_NAME
@@ -212,7 +217,7 @@ def totp_code(device: Any, *, at: float | None = None) -> str:
     return f"{generator.token():0{device.digits}d}"
 
 
-def login_verified(client: Any, user: Any) -> Any:
+def login_verified(client: Any, user: PortalUser) -> Any:
     """Log a superuser (or anyone with a second factor) in as a finished sign-in leaves them:
     password and code given. Superusers reach nothing but enrolment otherwise."""
     from django_otp import DEVICE_ID_SESSION_KEY, devices_for_user

@@ -31,6 +31,7 @@ from workgroups.models import (
 )
 
 if TYPE_CHECKING:
+    from plans.models import Plan
     from portal_lib.users import PortalUser, RequestUser
 
 
@@ -162,6 +163,16 @@ class SecretariatOrHeadquartersMixin(AccessMixin):
             request, *args, **kwargs
         )
         return response
+
+
+def signed_in(request: HttpRequest) -> PortalUser:
+    """The person behind ``request``, for a view a login check guards (the mixins above,
+    @login_required), typed as the person the services take. Anonymous here means the view
+    lost its guard: refused (403), never handed on as a person."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("ログインが必要です。")
+    return user
 
 
 def get_staff_for_user(user: RequestUser, pk: int) -> PortalUser:
@@ -346,7 +357,9 @@ def may_use_directory(user: PortalUser) -> bool:
 # --- what the staff and organisation screens read beside the object (views never query) ----
 
 
-def only_staff_without_section(users: Any, plan: Any) -> Any:
+def only_staff_without_section(
+    users: QuerySet[PortalUser], plan: Plan | None
+) -> QuerySet[PortalUser]:
     """``users`` narrowed to the staff without a section (the checklist's 「所属課のない職員」)."""
     return users.filter(pk__in=selectors.staff_without_section(plan).values("pk"))
 
@@ -358,7 +371,7 @@ def wg_pks_by_leader_filter(plan: Any, leader_filter: str) -> set[int]:
     return set(narrow([plan]).values_list("pk", flat=True))
 
 
-def wg_roles_of(person: Any, plan: Any) -> dict[int, str]:
+def wg_roles_of(person: PortalUser, plan: Plan) -> dict[int, str]:
     """The person's role in each of the plan's WGs, by WG pk."""
     return {
         m.working_group_id: m.role
@@ -366,7 +379,7 @@ def wg_roles_of(person: Any, plan: Any) -> dict[int, str]:
     }
 
 
-def hq_seat_of(person: Any, plan: Any) -> HeadquartersMember | None:
+def hq_seat_of(person: PortalUser, plan: Plan) -> HeadquartersMember | None:
     """The person's seat at the plan's headquarters, if any."""
     return HeadquartersMember.objects.filter(user=person, headquarters__plan=plan).first()
 
@@ -403,7 +416,7 @@ def new_accounts(pks: list[int]) -> list[Any]:
     )
 
 
-def review_mail_setting(user: Any) -> bool | None:
+def review_mail_setting(user: PortalUser) -> bool | None:
     """Whether the person wants review mails (None: no profile yet, the default applies)."""
     return StaffProfile.objects.filter(user=user).values_list("review_mail", flat=True).first()
 
@@ -417,7 +430,7 @@ def pending_login_user(pk: Any) -> Any:
     return get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
 
 
-def has_second_factor(user: Any) -> bool:
+def has_second_factor(user: PortalUser) -> bool:
     """Whether the person has a confirmed authenticator app."""
     confirmed: bool = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     return confirmed

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import qrcode
 from django import forms
@@ -43,7 +43,11 @@ from workgroups.access import (
     may_use_screens,
     pending_login_user,
     roles_for,
+    signed_in,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser, RequestUser
 
 GET_POST = require_http_methods(["GET", "POST"])
 PENDING_KEY = "portal_second_factor_pending"
@@ -79,7 +83,7 @@ class ReauthForm(forms.Form):
     )
 
 
-def may_enrol(user: Any) -> bool:
+def may_enrol(user: RequestUser) -> bool:
     """Superusers must, the secretariat may, use the second factor."""
     return bool(user.is_superuser) or roles_for(user).secretariat
 
@@ -102,7 +106,7 @@ class PortalAuthenticationForm(AuthenticationForm):
             return forms.ValidationError(message, code="refused")
         return super().get_invalid_login_error()
 
-    def confirm_login_allowed(self, user: Any) -> None:
+    def confirm_login_allowed(self, user: PortalUser) -> None:
         super().confirm_login_allowed(user)
         if not may_use_screens(user):
             raise forms.ValidationError(MSG_SERVICE_ACCOUNT_LOGIN, code="service_account")
@@ -210,7 +214,7 @@ def _codes_page(request: HttpRequest, codes: list[str], *, enrolled: bool) -> Ht
 @GET_POST
 @require_recent_auth
 def otp_setup(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     if not may_enrol(user):
         raise PermissionDenied(_("2段階認証は、事務局と管理者が設定できます。"))
     if has_second_factor(user):
@@ -251,7 +255,7 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET"])
 def account_security(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     if not may_enrol(user):
         raise PermissionDenied(_("2段階認証は、事務局と管理者が設定できます。"))
     return render(
@@ -269,7 +273,7 @@ def account_security(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @require_recent_auth
 def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     if not has_second_factor(user):
         return redirect("account_security")
     return _codes_page(request, two_factor.new_recovery_codes(user), enrolled=False)
@@ -279,7 +283,7 @@ def recovery_codes_regenerate(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 @require_recent_auth
 def otp_disable(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     if user.is_superuser:
         messages.error(request, _("管理者は2段階認証をやめることはできません。"))
         return redirect("account_security")
@@ -296,7 +300,7 @@ def otp_disable(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def reauthenticate(request: HttpRequest) -> HttpResponse:
     """Confirm the password (or the authenticator's code), then back to where it was asked."""
-    user = request.user
+    user = signed_in(request)
     has_device = user_has_device(user, confirmed=True)
     form = ReauthForm(request.POST or None)
     if not has_device:

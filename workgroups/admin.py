@@ -4,7 +4,9 @@ before sees the conflict), the staff record's own forms check that version, and 
 can take the last active secretariat member or superuser (workgroups.services.lockout_check).
 """
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -35,12 +37,15 @@ from workgroups.models import (
     WorkingGroupMembership,
 )
 
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
+
 User = get_user_model()
 STAFF_WHAT = _("職員の情報")
 SECRETARIAT = StaffProfile.Role.SECRETARIAT
 
 
-def _bump(actor: Any, user_ids: set[Any]) -> None:
+def _bump(actor: PortalUser, user_ids: set[int | None]) -> None:
     for user in User.objects.filter(pk__in={pk for pk in user_ids if pk is not None}):
         services.staff_version_bump(actor=actor, user=user)
 

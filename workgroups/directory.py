@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ldap
 from django.conf import settings
@@ -46,6 +46,9 @@ from workgroups.access import (
     may_use_local_password,
     may_use_screens,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 logger = logging.getLogger(__name__)
 
@@ -215,7 +218,12 @@ class DirectoryBackend(LDAPBackend):
 
 
 def _on_ldap_error(
-    sender: Any, context: str, user: Any, request: Any = None, exception: Any = None, **kw: Any
+    sender: Any,
+    context: str,
+    user: PortalUser | None,
+    request: HttpRequest | None = None,
+    exception: Any = None,
+    **kw: Any,
 ) -> None:
     kind = UNREACHABLE if isinstance(exception, _UNREACHABLE_ERRORS) else DIRECTORY_ERROR
     refuse(request, kind)
@@ -230,7 +238,7 @@ ldap_error.connect(_on_ldap_error, sender=DirectoryBackend, dispatch_uid="portal
 SESSION_KEY = "portal_directory_login"
 
 
-def remember_login(request: HttpRequest, user: Any) -> None:
+def remember_login(request: HttpRequest, user: PortalUser) -> None:
     """Keep, in the session, the directory name a person signed in with (the re-entry of the
     password for a sensitive action asks the directory under that name)."""
     name = getattr(user, "ldap_username", None)
@@ -240,7 +248,7 @@ def remember_login(request: HttpRequest, user: Any) -> None:
         request.session.pop(SESSION_KEY, None)
 
 
-def confirm_password(request: HttpRequest, user: Any, password: str) -> bool:
+def confirm_password(request: HttpRequest, user: PortalUser, password: str) -> bool:
     """Whether ``password`` is the directory password of ``user`` (who signed in with it)."""
     remembered = request.session.get(SESSION_KEY)
     if not isinstance(remembered, dict) or remembered.get("user") != user.pk:

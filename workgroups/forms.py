@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
@@ -13,6 +13,9 @@ from portal_lib import era
 from portal_lib.forms import EraDateField
 from portal_lib.versioning import VersionedFormMixin
 from workgroups.models import HeadquartersMember, Section, StaffProfile, WorkingGroupMembership
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 
@@ -136,7 +139,7 @@ class SetPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: PortalUser, **kwargs: Any) -> None:
         self.user = user
         super().__init__(*args, **kwargs)
 

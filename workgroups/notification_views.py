@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from workgroups import services
-from workgroups.access import review_mail_setting
+from workgroups.access import review_mail_setting, signed_in
 
 
 class ReviewMailForm(forms.Form):
@@ -33,7 +33,7 @@ class ReviewMailForm(forms.Form):
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_mail(request: HttpRequest) -> HttpResponse:
-    user = request.user
+    user = signed_in(request)
     current = review_mail_setting(user)
     on = True if current is None else current
     # An unticked box posts nothing: the form is bound on every POST, empty or not.

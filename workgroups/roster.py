@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -45,6 +45,9 @@ from workgroups.models import (
     WorkingGroup,
     WorkingGroupMembership,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 
@@ -255,7 +258,7 @@ class PersonPlan:
     staff_number: str
     name: str
     row: int | None
-    user: Any | None
+    user: PortalUser | None  # None: a new person, not yet an account
     state: PersonState | None  # the roster's (None when leaving)
     changes: list[FieldChange] = field(default_factory=list)
     changed_fields: frozenset[str] = frozenset()
@@ -715,7 +718,7 @@ def preview_roster(
     filename: str,
     effective: date,
     today: date,
-    actor: Any = None,
+    actor: PortalUser | None = None,
 ) -> RosterPreview:
     """Read a full roster and work out every change the confirm would write, in every plan
     the 適用日 reaches (``plan``: that plan only); errors and warnings are listed, nothing

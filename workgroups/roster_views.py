@@ -25,7 +25,7 @@ from portal_lib import upload_stash
 from portal_lib.reauth import require_recent_auth
 from portal_lib.sheet_reading import SpreadsheetError, check_size
 from workgroups import roster, services
-from workgroups.access import new_accounts, roles_for
+from workgroups.access import new_accounts, roles_for, signed_in
 from workgroups.forms import RosterUploadForm
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -66,7 +66,7 @@ def staff_roster(request: HttpRequest) -> HttpResponse:
             filename=upload.name,
             effective=effective,
             today=today,
-            actor=request.user,
+            actor=signed_in(request),
         )
     except ValidationError as exc:
         form.add_error("effective", exc.messages)
@@ -106,7 +106,7 @@ def staff_roster_confirm(request: HttpRequest) -> HttpResponse:
     try:
         with upload_stash.confirming(request, token, refusals=refusals):
             preview = services.staff_roster_apply(
-                actor=request.user,
+                actor=signed_in(request),
                 data=data,
                 filename=entry["filename"],
                 effective=date.fromisoformat(effective_text),
@@ -141,7 +141,7 @@ def staff_roster_done(request: HttpRequest) -> HttpResponse:
     _require_secretariat(request)
     people = _new_accounts(request)
     if request.method == "POST":
-        sent, problems = services.staff_password_links_send(actor=request.user, users=people)
+        sent, problems = services.staff_password_links_send(actor=signed_in(request), users=people)
         if sent:
             messages.success(
                 request,

@@ -22,6 +22,7 @@ from workgroups.models import (
     StaffProfile,
     WorkingGroup,
     WorkingGroupMembership,
+    account_history,
 )
 
 if TYPE_CHECKING:
@@ -209,7 +210,7 @@ def staff_history(user: PortalUser, *, limit: int = HISTORY_LIMIT) -> list[Histo
     one line per field changed (from → to), at most ``limit`` lines."""
 
     sources = [
-        (gettext("アカウント"), User.history.filter(id=user.pk)),  # type: ignore[attr-defined]
+        (gettext("アカウント"), account_history().filter(id=user.pk)),
         (gettext("職員プロフィール"), StaffProfile.history.filter(user_id=user.pk)),
         (gettext("DX推進WG"), WorkingGroupMembership.history.filter(user_id=user.pk)),
         (gettext("DX推進本部"), HeadquartersMember.history.filter(user_id=user.pk)),

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +37,7 @@ from workgroups.access import (
     only_staff_without_section,
     roles_for,
     secretariat_of,
+    signed_in,
     wg_pks_by_leader_filter,
     wg_roles_of,
     working_groups_of,
@@ -60,6 +61,10 @@ from workgroups.forms import (
 from workgroups.models import (
     Headquarters,
 )
+
+if TYPE_CHECKING:
+    from plans.models import Plan
+    from portal_lib.users import PortalUser
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -113,7 +118,7 @@ def staff_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
+def _roles_initial(person: PortalUser | None, plan: Plan | None) -> dict[str, Any]:
     initial: dict[str, Any] = {}
     if person is None or plan is None:
         return initial
@@ -126,7 +131,7 @@ def _roles_initial(person: Any, plan: Any) -> dict[str, Any]:
     return initial
 
 
-def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
+def _staff_form_page(request: HttpRequest, person: PortalUser | None) -> HttpResponse:
     plan = current_plan()
     wgs = working_groups_of(plan)
     if person is None:
@@ -155,7 +160,7 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             return ask_to_reauthenticate(request)
         try:
             saved, changes = services.staff_save(
-                actor=request.user,
+                actor=signed_in(request),
                 user=person,
                 plan=plan,
                 username=form.cleaned_data.get("username", ""),
@@ -185,7 +190,12 @@ def _staff_form_page(request: HttpRequest, person: Any | None) -> HttpResponse:
             if person is None:
                 return redirect("workgroups:staff_password", pk=saved.pk)
             return redirect("workgroups:staff_edit", pk=saved.pk)
-    context = {"form": form, "roles_form": roles_form, "person": person, "plan": plan}
+    context: dict[str, Any] = {
+        "form": form,
+        "roles_form": roles_form,
+        "person": person,
+        "plan": plan,
+    }
     if person is not None:
         context["lockout"] = selectors.lockouts([person.username]).get(person.username.lower())
     if conflict is not None:
@@ -209,7 +219,7 @@ def staff_create(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if not may_change_account(request.user, person):
+    if not may_change_account(signed_in(request), person):
         raise PermissionDenied(MSG_SUPERUSER)
     return _staff_form_page(request, person)
 
@@ -220,7 +230,7 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
     active = request.POST.get("active") == "1"
     try:
-        services.staff_set_active(actor=request.user, user=person, active=active)
+        services.staff_set_active(actor=signed_in(request), user=person, active=active)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -244,7 +254,7 @@ def staff_set_active(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_staff_for_user(request.user, pk)
-    if not may_change_account(request.user, person):
+    if not may_change_account(signed_in(request), person):
         raise PermissionDenied(MSG_SUPERUSER)
     if not may_have_password(person):
         raise PermissionDenied(MSG_SERVICE_ACCOUNT_PASSWORD)
@@ -254,7 +264,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if request.POST.get("action") == "link":
             try:
-                address = services.staff_send_password_link(actor=request.user, user=person)
+                address = services.staff_send_password_link(actor=signed_in(request), user=person)
             except ValidationError as exc:
                 messages.error(request, " ".join(exc.messages))
             else:
@@ -266,7 +276,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("workgroups:staff_edit", pk=pk)
         elif form.is_valid():
             services.staff_set_password(
-                actor=request.user, user=person, password=form.cleaned_data["password1"]
+                actor=signed_in(request), user=person, password=form.cleaned_data["password1"]
             )
             messages.success(
                 request,
@@ -290,7 +300,7 @@ SECTION_FORMS = {
 }
 
 
-def _section_write(kind: str, form: Any, actor: Any, today_fy: int) -> str:
+def _section_write(kind: str, form: Any, actor: PortalUser, today_fy: int) -> str:
     """Sections change by fiscal year: the typed date (和暦 or not) gives the year it falls in."""
     data = form.cleaned_data
     if kind == "create":
@@ -355,7 +365,7 @@ def sections(request: HttpRequest) -> HttpResponse:
         form = forms_by_kind[kind]
         if form.is_valid():
             try:
-                done = _section_write(kind, form, request.user, today_fy)
+                done = _section_write(kind, form, signed_in(request), today_fy)
             except ValidationError as exc:
                 _form_error(form, exc)
             else:
@@ -394,7 +404,7 @@ def _chosen_plan(request: HttpRequest) -> Any:
     return chosen.plans, chosen.plan
 
 
-def _wg_write(kind: str, form: Any, actor: Any) -> str:
+def _wg_write(kind: str, form: Any, actor: PortalUser) -> str:
     data = form.cleaned_data
     day = wareki(data["effective"])
     if kind == "create":
@@ -467,7 +477,7 @@ def working_groups(request: HttpRequest) -> HttpResponse:
     }
     status = 200
     if kind == "continue" and plan is not None:
-        counts = services.bodies_ensure(plan, actor=request.user)
+        counts = services.bodies_ensure(plan, actor=signed_in(request))
         if counts:
             messages.success(
                 request,
@@ -483,7 +493,7 @@ def working_groups(request: HttpRequest) -> HttpResponse:
         form = forms_by_kind[kind]
         if form.is_valid():
             try:
-                done = _wg_write(kind, form, request.user)
+                done = _wg_write(kind, form, signed_in(request))
             except ValidationError as exc:
                 _form_error(form, exc)
             else:
@@ -523,7 +533,7 @@ def organisation(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.organisation_set(
-                actor=request.user,
+                actor=signed_in(request),
                 plan=plan,
                 secretariat_section=form.cleaned_data["secretariat_section"],
                 hq_name=form.cleaned_data["hq_name"],
@@ -549,10 +559,10 @@ def organisation(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
-def unlock_with_message(request: HttpRequest, person: Any) -> None:
+def unlock_with_message(request: HttpRequest, person: PortalUser) -> None:
     """Lift ``person``'s lockout (services.staff_unlock) and say what happened; the staff
     screen and the audit trail's login records both lift a lockout through here."""
-    count = services.staff_unlock(actor=request.user, user=person)
+    count = services.staff_unlock(actor=signed_in(request), user=person)
     if count:
         messages.success(
             request,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import template
 from django.utils import timezone
@@ -11,6 +11,9 @@ from django.utils.translation import gettext as _
 
 from portal_lib import era
 from portal_lib.people import display_name
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 register = template.Library()
 
@@ -51,7 +54,7 @@ def badge(value: Any) -> str:
 
 
 @register.filter
-def person(user: Any) -> str:
+def person(user: PortalUser | None) -> str:
     """A user as staff know them: the profile's display name, else the login name."""
     if user is None:
         return _("(削除されたユーザー)")

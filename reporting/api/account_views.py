@@ -31,7 +31,7 @@ from reporting.api.accounts import (
     service_accounts,
 )
 from reporting.api.forms import ServiceAccountForm
-from workgroups.access import SecretariatRequiredMixin
+from workgroups.access import SecretariatRequiredMixin, signed_in
 
 TEMPLATE_LIST = "reporting/api_account_list.html"
 TEMPLATE_TOKEN = "reporting/api_account_token.html"
@@ -65,7 +65,7 @@ class ServiceAccountCreateView(SecretariatRequiredMixin, View):
         if form.is_valid():
             try:
                 account, key = service_account_create(
-                    actor=request.user,
+                    actor=signed_in(request),
                     username=form.cleaned_data["username"],
                     display_name=form.cleaned_data["display_name"],
                     working_group=form.cleaned_data["scope"],
@@ -94,7 +94,7 @@ class TokenRegenerateView(_AccountAction):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         account = self.account(pk)
         try:
-            key = service_account_token_regenerate(actor=request.user, account=account)
+            key = service_account_token_regenerate(actor=signed_in(request), account=account)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("api_accounts:list")
@@ -104,7 +104,7 @@ class TokenRegenerateView(_AccountAction):
 class TokenRevokeView(_AccountAction):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         account = self.account(pk)
-        service_account_token_revoke(actor=request.user, account=account)
+        service_account_token_revoke(actor=signed_in(request), account=account)
         messages.success(
             request,
             gettext("「%(name)s」のトークンを失効させました。") % {"name": display_name(account)},

@@ -27,7 +27,7 @@ from portal_lib.history import set_history_user
 from reporting.api.models import ApiToken
 from reporting.api.tokens import issue_token, revoke_tokens
 from workgroups.access import SERVICE_ACCOUNT_GROUP
-from workgroups.models import WorkingGroup
+from workgroups.models import WorkingGroup, account_history
 
 if TYPE_CHECKING:
     from portal_lib.users import PortalUser
@@ -79,7 +79,7 @@ def account_scope(user: PortalUser) -> AccountScope:
         return cached
     names = list(user.groups.values_list("name", flat=True))
     scope = scope_from_group_names(names)
-    user._api_account_scope = scope
+    user._api_account_scope = scope  # type: ignore[attr-defined]  # the request's cache, as roles_for
     return scope
 
 
@@ -116,11 +116,15 @@ def service_accounts() -> list[AccountRow]:
     live = ApiToken.objects.filter(user=OuterRef("pk"), revoked_at__isnull=True).order_by(
         "-created_at", "-pk"
     )
-    fields = ("prefix", "created_at", "expires_at", "last_used_at")
     users = list(
         User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP)
         .select_related("profile")
-        .annotate(**{f"token_{f}": Subquery(live.values(f)[:1]) for f in fields})
+        .annotate(
+            token_prefix=Subquery(live.values("prefix")[:1]),
+            token_created_at=Subquery(live.values("created_at")[:1]),
+            token_expires_at=Subquery(live.values("expires_at")[:1]),
+            token_last_used_at=Subquery(live.values("last_used_at")[:1]),
+        )
         .prefetch_related(Prefetch("groups", Group.objects.only("name")))
         .order_by("username")
     )
@@ -130,7 +134,13 @@ def service_accounts() -> list[AccountRow]:
         scope = scope_from_group_names([g.name for g in u.groups.all()])
         token = None
         if u.token_prefix is not None:
-            token = ApiToken(user=u, **{f: getattr(u, f"token_{f}") for f in fields})
+            token = ApiToken(
+                user=u,
+                prefix=u.token_prefix,
+                created_at=u.token_created_at,
+                expires_at=u.token_expires_at,
+                last_used_at=u.token_last_used_at,
+            )
         rows.append(AccountRow(u, scope_label(scope, wg_names), token))
     return rows
 
@@ -138,9 +148,8 @@ def service_accounts() -> list[AccountRow]:
 def service_account_events(limit: int = 30) -> QuerySet[Model]:
     """The audit trail: newest history rows of service accounts (who, when, what)."""
     events: QuerySet[Model] = (
-        User.history.filter(
-            id__in=User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP).values("pk")
-        )
+        account_history()
+        .filter(id__in=User.objects.filter(groups__name=SERVICE_ACCOUNT_GROUP).values("pk"))
         .exclude(history_change_reason__isnull=True)
         .select_related("history_user", "history_user__profile")
         .order_by("-history_date", "-history_id")[:limit]

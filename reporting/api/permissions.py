@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from drf_spectacular.authentication import SessionScheme
@@ -23,6 +23,9 @@ from rest_framework.permissions import BasePermission
 
 from reporting.api.accounts import account_scope
 from workgroups.access import roles_for
+
+if TYPE_CHECKING:
+    from portal_lib.users import RequestUser
 
 MSG_NO_API = "このAPIを利用する権限がありません。"
 MSG_SUMMARY = "計画全体の集計は事務局・推進本部(と全体を読めるサービスアカウント)のみ取得できます。"
@@ -45,7 +48,7 @@ class ApiScope:
 NO_SCOPE = ApiScope(reads=False, summary=False, wg_id=None)
 
 
-def api_scope_for(user: Any) -> ApiScope:
+def api_scope_for(user: RequestUser | None) -> ApiScope:
     if user is None or not user.is_authenticated or not user.is_active:
         return NO_SCOPE
     account = account_scope(user)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import models
 
@@ -27,6 +27,9 @@ from portal_lib.codes import normalise_initiative_code
 from portal_lib.importing import Heading
 from portal_lib.sheet_reading import PercentCell, display_value
 from workgroups.models import Section, WorkingGroup
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 
 class RowError(ValueError):
@@ -260,14 +263,14 @@ class Column:
 @dataclass
 class Context:
     plan: Plan
-    user: Any
+    user: PortalUser | None  # who the history names; None: a command run without --user
     initiatives: dict[str, Initiative]
     sections: dict[str, Section]
     wgs: dict[str, WorkingGroup]
     groups: dict[int, SystemGroup]
 
     @classmethod
-    def load(cls, plan: Plan, user: Any = None) -> Context:
+    def load(cls, plan: Plan, user: PortalUser | None = None) -> Context:
         initiatives = {
             i.code: i
             for i in Initiative.objects.filter(policy__plan=plan).select_related("policy__plan")

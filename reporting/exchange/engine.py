@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -34,6 +34,9 @@ from reporting.exchange.columns import (
     Spec,
     _unique_or_ambiguous,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 PREVIEW_LIMIT = 300  # changed rows kept for the preview page
 CHUNK_ROWS = 2000  # rows validated (and, when confirmed, written) together
@@ -130,7 +133,7 @@ def parse_import(
     filename: str,
     *,
     plan: Plan,
-    user: Any = None,
+    user: PortalUser | None = None,
     engine: str = "calamine",
     limits: ImportLimits | None = None,
     today: date | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
@@ -12,6 +12,9 @@ from plans.models import Plan
 from portal_lib.sheet_reading import SpreadsheetError
 from reporting.exchange.engine import Batch, ImportResult, parse_import
 from reporting.exchange.sheets import SPECS
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 BATCH_SIZE = 2000  # rows per INSERT / UPDATE statement
 # PostgreSQL's SQLSTATE for a unique constraint (uniq_progress_date and the like) refusing a row.
@@ -33,7 +36,7 @@ def is_unique_violation(exc: IntegrityError) -> bool:
     return str(exc).startswith("UNIQUE constraint failed")  # SQLite
 
 
-def write_batch(batch: Batch, *, user: Any) -> None:
+def write_batch(batch: Batch, *, user: PortalUser | None) -> None:
     """Write one validated chunk, in bulk, with history naming ``user``. Runs inside the
     import's transaction (``bulk_import``)."""
     if batch.linked_new:
@@ -61,7 +64,7 @@ def bulk_import(
     plan: Plan,
     data: bytes,
     filename: str,
-    user: Any,
+    user: PortalUser | None,
     expected_fingerprint: str | None = None,
 ) -> ImportResult:
     """Parse, validate and write in one transaction (the confirm step of the preview screens,
@@ -95,7 +98,13 @@ def bulk_import(
 
 
 def sheet_import(
-    *, slug: str, plan: Plan, data: bytes, filename: str, user: Any, dry_run: bool = False
+    *,
+    slug: str,
+    plan: Plan,
+    data: bytes,
+    filename: str,
+    user: PortalUser | None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Parse, validate and (unless ``dry_run``) write: the management command's one call."""
     if dry_run:

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
@@ -31,7 +31,9 @@ from django.db.models import (
     Case,
     CharField,
     F,
+    Field,
     GenericIPAddressField,
+    Model,
     OuterRef,
     Q,
     QuerySet,
@@ -50,6 +52,9 @@ from portal_lib.templatetags.portal_format import wareki_time
 from workgroups.models import StaffProfile
 from workgroups.selectors import lockouts
 from workgroups.services import MSG_UNLOCKED
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 PAGE_SIZE = 50
 # The CSV holds at most this many changes (history rows); past it, a last line says so.
@@ -113,15 +118,42 @@ OBJECT_PAGES: dict[str, Callable[[Any], str | None]] = {
 }
 
 
+# A UNION of history or login rows, read as dicts (values()): the common columns only.
+Rows: TypeAlias = "QuerySet[Model, dict[str, Any]]"
+
+
+class HistoryRow(Protocol):
+    """A row of one of simple-history's generated models, as read here: the generated
+    classes have no static type, so a row is typed by what this module reads of it."""
+
+    id: Any  # the object's pk
+    history_id: int
+    history_date: datetime
+    history_type: str  # "+" created, "~" changed, "-" deleted
+    history_change_reason: str | None
+    history_user: PortalUser | None
+    history_user_id: int | None
+
+    @property
+    def instance(self) -> Model: ...
+
+    def diff_against(self, old_history: HistoryRow, included_fields: list[str]) -> Any: ...
+
+
 @dataclass(frozen=True)
 class Kind:
     key: str  # "initiatives.initiative"
-    model: Any
-    history: Any  # the historical model
+    model: type[Model]
+    history: type[Model]  # the historical model simple-history generated
+    tracked_fields: tuple[Field[Any, Any], ...]  # the fields its history keeps
 
     @property
     def label(self) -> str:
         return str(self.model._meta.verbose_name)
+
+    def rows(self) -> QuerySet[Any]:
+        """The history rows, each read as a HistoryRow (the generated class is not typed)."""
+        return self.history._default_manager.all()
 
 
 def kinds() -> dict[str, Kind]:
@@ -131,7 +163,8 @@ def kinds() -> dict[str, Kind]:
         attribute = getattr(model._meta, "simple_history_manager_attribute", None)
         if attribute:
             key = model._meta.label_lower
-            out[key] = Kind(key, model, getattr(model, attribute).model)
+            history = getattr(model, attribute).model  # untyped: simple-history's class
+            out[key] = Kind(key, model, history, tuple(history.tracked_fields))
     return out
 
 
@@ -139,7 +172,7 @@ def kind_choices() -> list[tuple[str, str]]:
     return sorted(((k.key, k.label) for k in kinds().values()), key=lambda c: c[1])
 
 
-def kind_key(obj: Any) -> str:
+def kind_key(obj: Model) -> str:
     return obj._meta.label_lower
 
 
@@ -162,7 +195,7 @@ def day_start(day: date) -> datetime:
 # --------------------------------------------------------------------------------------------
 
 
-def _previous(history: Any) -> Subquery:
+def _previous(history: type[Model]) -> Subquery:
     """The history_id of the same object's row just before this one (None for its first)."""
     return Subquery(
         history._default_manager.filter(id=OuterRef("id"))
@@ -192,8 +225,8 @@ def _login_only() -> Q:
     )
 
 
-def _branch(kind: Kind, f: AuditFilter, *, with_order: bool) -> QuerySet:
-    qs = kind.history._default_manager.order_by()
+def _branch(kind: Kind, f: AuditFilter, *, with_order: bool) -> Rows:
+    qs: QuerySet[Model] = kind.rows().order_by()
     if f.person == SYSTEM:
         qs = qs.filter(history_user__isnull=True)
     elif f.person:
@@ -208,12 +241,14 @@ def _branch(kind: Kind, f: AuditFilter, *, with_order: bool) -> QuerySet:
         qs = qs.exclude(_login_only())
     if not with_order:
         return qs.values("history_id")
-    return qs.annotate(k=Value(kind.key, output_field=CharField())).values(
+    # The plugin types annotate() on a plain Model as Any: the rows are named here.
+    rows: Rows = qs.annotate(k=Value(kind.key, output_field=CharField())).values(
         "history_id", "history_date", "k"
     )
+    return rows
 
 
-def _union(f: AuditFilter, *, with_order: bool) -> QuerySet | None:
+def _union(f: AuditFilter, *, with_order: bool) -> Rows | None:
     every = kinds()
     chosen = [every[f.kind]] if f.kind else list(every.values())
     if not chosen:
@@ -246,11 +281,11 @@ class Entry:
     reason: str = ""
 
 
-def _shown_fields(kind: Kind) -> list[Any]:
+def _shown_fields(kind: Kind) -> list[Field[Any, Any]]:
     """The fields the history keeps that a person edits (diff_against reads editable ones)."""
     return [
         f
-        for f in kind.history.tracked_fields
+        for f in kind.tracked_fields
         if f.concrete and f.editable and f.name not in HIDDEN_FIELDS and not f.primary_key
     ]
 
@@ -279,19 +314,19 @@ def entries(rows: list[dict[str, Any]]) -> list[Entry]:
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
         by_kind[r["k"]].append(r)
-    records: dict[tuple[str, int], Any] = {}
-    previous: dict[tuple[str, int], Any] = {}
+    records: dict[tuple[str, int], HistoryRow] = {}
+    previous: dict[tuple[str, int], HistoryRow] = {}
     live: dict[tuple[str, Any], Any] = {}
     for key, kind_rows in by_kind.items():
         kind = every[key]
-        history = kind.history._default_manager
+        history = kind.rows()
         ids = [r["history_id"] for r in kind_rows]
         # The page's rows and, in the same query, each one's predecessor.
         # (One IN over a UNION: an OR of two IN lists would scan the whole table.)
         page = history.order_by().filter(history_id__in=ids)
         before = page.annotate(p=_previous(kind.history)).values("p")
         wanted = page.values("history_id").union(before, all=True)
-        fetched = list(
+        fetched: list[HistoryRow] = list(
             history.filter(history_id__in=wanted)
             .select_related("history_user__profile")
             .order_by("id", "history_date", "history_id")
@@ -302,8 +337,8 @@ def entries(rows: list[dict[str, Any]]) -> list[Entry]:
                 previous[(key, rec.history_id)] = fetched[n - 1]
         object_ids = {records[(key, i)].id for i in ids}
         objects = kind.model._default_manager.select_related(*STR_RELATED.get(key, ()))
-        for obj in objects.filter(pk__in=object_ids):
-            live[(key, obj.pk)] = obj
+        for live_obj in objects.filter(pk__in=object_ids):
+            live[(key, live_obj.pk)] = live_obj
     # The changes in raw values first, then the related rows they name, one query a model.
     raw: list[tuple[Entry, str, list[tuple[Any, Any, Any]]]] = []
     wanted_names: dict[Any, set[Any]] = defaultdict(set)
@@ -365,7 +400,7 @@ def entries(rows: list[dict[str, Any]]) -> list[Entry]:
     return out
 
 
-def _object_label(kind: Kind, obj: Any, rec: Any) -> str:
+def _object_label(kind: Kind, obj: Any, rec: HistoryRow) -> str:
     if obj is not None:
         return display_name(obj) if kind.model is get_user_model() else str(obj)
     if not STR_RELATED.get(kind.key):  # its name reads only its own fields: no query
@@ -477,7 +512,7 @@ class LoginRow:
         return gettext(LOGIN_KINDS[self.kind])
 
 
-def _dated(qs: QuerySet, name: str, f: LoginFilter) -> QuerySet:
+def _dated(qs: QuerySet[Model], name: str, f: LoginFilter) -> QuerySet[Model]:
     if f.date_from:
         qs = qs.filter(**{f"{name}__gte": day_start(f.date_from)})
     if f.date_to:
@@ -485,11 +520,11 @@ def _dated(qs: QuerySet, name: str, f: LoginFilter) -> QuerySet:
     return qs
 
 
-def _login_union(f: LoginFilter) -> QuerySet | None:
+def _login_union(f: LoginFilter) -> Rows | None:
     from axes.models import AccessFailureLog, AccessLog
 
-    def shape(qs: QuerySet, kind: Any, at: str, username: str, ip: Any, by: Any) -> QuerySet:
-        return (
+    def shape(qs: QuerySet[Model], kind: Any, at: str, username: str, ip: Any, by: Any) -> Rows:
+        rows: Rows = (
             qs.order_by()
             .annotate(
                 r_kind=kind,
@@ -500,6 +535,7 @@ def _login_union(f: LoginFilter) -> QuerySet | None:
             )
             .values("r_kind", "r_at", "r_user", "r_ip", "r_by")
         )
+        return rows
 
     # Typed NULLs (NULL::bigint): PostgreSQL matches a UNION's column types left to right,
     # and two untyped NULLs would make a text column that an id cannot join.
@@ -592,7 +628,7 @@ class LoginList:
 
 @dataclass
 class LockedPerson:
-    user: Any  # None: the name is no account (someone guessing)
+    user: PortalUser | None  # None: the name is no account (someone guessing)
     username: str
     failures: int
     last_at: datetime

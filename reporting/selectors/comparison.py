@@ -23,6 +23,7 @@ reporting.workbooks.comparison.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -363,6 +364,7 @@ def _chapter_pairs(
             )
         )
         old_blocks, new_blocks = _blocks(old), _blocks(new)
+        opcodes: Sequence[tuple[str, int, int, int, int]]
         if _work(old_blocks, new_blocks) > LINE_DIFF_MAX_WORK:
             opcodes = [("replace", 0, len(old_blocks), 0, len(new_blocks))]
         else:

@@ -16,22 +16,20 @@ from initiatives.models import (
     ProgressStatus,
     ProjectUnderWay,
 )
-from initiatives.selectors import (
-    initiatives_with_latest_progress,
-    progress_percent,
-)
+from initiatives.selectors import progress_percent
 from plans.models import (
     Plan,
 )
 from portal_lib import era
+from reporting.selectors.latest_progress import InitiativeWithProgress, with_latest_progress
 
 # --------------------------------------------------------------------------------------------
 # Public page: one serialiser for HTML, CSV and JSON, so nothing unpublished can leak
 # --------------------------------------------------------------------------------------------
 
 
-def public_initiatives_queryset(plan: Plan, fiscal_year: int) -> QuerySet[Initiative]:
-    return initiatives_with_latest_progress(
+def public_initiatives_queryset(plan: Plan, fiscal_year: int) -> QuerySet[InitiativeWithProgress]:
+    return with_latest_progress(
         Initiative.objects.filter(policy__plan=plan, is_public=True)
         .select_related("policy__plan")
         .prefetch_related(
@@ -57,7 +55,7 @@ def _number(value: Decimal | None) -> int | float | None:
     return int(value) if value == value.to_integral() else float(value)
 
 
-def public_record(ini: Initiative, fiscal_year: int) -> dict[str, Any]:
+def public_record(ini: InitiativeWithProgress, fiscal_year: int) -> dict[str, Any]:
     """What citizens may see of one initiative: title and policy, plus the allowed fields.
 
     Values are data (numbers, codes, dates); the page's wording beside them (``status``,

@@ -15,6 +15,7 @@ initiatives: one per fiscal year for progress plus a fixed number for the rest.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -46,7 +47,6 @@ from initiatives.selectors import (
     countable_summary,
     grade_distribution,
     indicator_grade,
-    initiatives_with_latest_progress,
     progress_percent,
     rollup,
     rollup_figure,
@@ -54,6 +54,7 @@ from initiatives.selectors import (
 )
 from plans.models import BasicPolicy, Plan
 from portal_lib import era
+from reporting.selectors.latest_progress import InitiativeWithProgress, with_latest_progress
 
 STATUS_LABELS = dict(ProgressStatus.choices)
 
@@ -301,12 +302,12 @@ def plan_summary(plan: Plan, today: date | None = None) -> PlanSummary:
         )
         .order_by("policy__number", "number")
     )
-    by_year: dict[int, dict[int, Initiative]] = {}
+    by_year: dict[int, dict[int, InitiativeWithProgress]] = {}
     for fy in years:
-        annotated = initiatives_with_latest_progress(_base(plan), fy)
+        annotated = with_latest_progress(_base(plan), fy)
         by_year[fy] = {ini.pk: ini for ini in annotated}
 
-    def group(label: str, members: list[Initiative]) -> GroupRow:
+    def group(label: str, members: Sequence[Initiative]) -> GroupRow:
         return GroupRow(label, [rollup(by_year[fy][m.pk] for m in members) for fy in years])
 
     policy_objects = list(BasicPolicy.objects.filter(plan=plan).order_by("number"))

@@ -30,7 +30,7 @@ class PruneLine:
 
 def history_to_prune(kind: Kind, cutoff: datetime) -> QuerySet[Model]:
     """``kind``'s history rows older than ``cutoff``, less each existing object's latest row."""
-    history = kind.history._default_manager
+    history = kind.rows()
     latest = (
         history.filter(id=OuterRef("id"))
         .order_by("-history_date", "-history_id")

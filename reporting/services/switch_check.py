@@ -14,9 +14,10 @@ Reads only: nothing is written here. Each list is bounded (ROW_LIMIT rows and th
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, cast
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef
@@ -42,6 +43,8 @@ from workgroups.models import (
 from workgroups.selectors import lockouts
 
 if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
     from portal_lib.users import PortalUser
 
 ROW_LIMIT = 50  # rows shown per check; the total is given with them
@@ -179,17 +182,29 @@ def _wg_leaders(plan: Plan) -> tuple[list[WorkingGroup], dict[int, list[PortalUs
     return wgs, leaders
 
 
-def _initiatives(plan: Plan) -> list[Initiative]:
-    return list(
+class _IndicatorCount(TypedDict):
+    indicator_count: int
+
+
+# An initiative with how many indicators it has (_initiatives() annotates it).
+CountedInitiative: TypeAlias = "WithAnnotations[Initiative, _IndicatorCount]"
+
+
+def _initiatives(plan: Plan) -> list[CountedInitiative]:
+    counted = (
         Initiative.objects.filter(policy__plan=plan)
         .select_related("policy", "working_group")
         .annotate(indicator_count=Count("indicators"))
         .order_by("policy__number", "number")
     )
+    # InitiativeQuerySet is QuerySet["Initiative"], not generic in its rows, so iterating it
+    # drops the annotation django-stubs inferred (and Count() is typed Any there): the cast
+    # only names the annotation made just above.
+    return cast("list[CountedInitiative]", list(counted))
 
 
 def _check_initiatives(
-    initiatives: list[Initiative], leaders: dict[int, list[PortalUser]], on: date
+    initiatives: Sequence[Initiative], leaders: dict[int, list[PortalUser]], on: date
 ) -> Check:
     rows = []
     missing = 0
@@ -353,7 +368,7 @@ def _check_logins(plan: Plan) -> Check:
     )
 
 
-def _check_initiative_gaps(plan: Plan, initiatives: list[Initiative]) -> list[Check]:
+def _check_initiative_gaps(plan: Plan, initiatives: list[CountedInitiative]) -> list[Check]:
     no_indicator = [_initiative_row(i) for i in initiatives if not i.indicator_count]
     no_wg = [_initiative_row(i) for i in initiatives if i.working_group_id is None]
     sheet = f"python manage.py import_sheet initiatives 取り組み.xlsx --plan {plan.code}"

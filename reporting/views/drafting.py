@@ -41,7 +41,7 @@ from reporting.drafting_forms import (
     target_field,
 )
 from reporting.services import drafting as services
-from workgroups.access import SecretariatRequiredMixin, roles_for
+from workgroups.access import SecretariatRequiredMixin, roles_for, signed_in
 
 ACTION_LABELS = [("up", _("上へ")), ("down", _("下へ")), ("delete", _("削除"))]
 
@@ -197,7 +197,7 @@ class PolicyFormView(DraftFormView):
 
     def save(self, form: Any, obj: Any) -> Any:
         return plan_services.policy_save(
-            actor=self.request.user, plan=self.plan, policy=obj, **form.cleaned_data
+            actor=signed_in(self.request), plan=self.plan, policy=obj, **form.cleaned_data
         )
 
 
@@ -231,7 +231,7 @@ class InitiativeFormView(DraftFormView):
     def save(self, form: Any, obj: Any) -> Any:
         data = dict(form.cleaned_data)
         return services.initiative_save(
-            actor=self.request.user, plan=self.plan, initiative=obj, **data
+            actor=signed_in(self.request), plan=self.plan, initiative=obj, **data
         )
 
 
@@ -257,7 +257,10 @@ class ProjectFormView(DraftFormView):
 
     def save(self, form: Any, obj: Any) -> Any:
         return services.project_save(
-            actor=self.request.user, initiative=self.get_parent(), project=obj, **form.cleaned_data
+            actor=signed_in(self.request),
+            initiative=self.get_parent(),
+            project=obj,
+            **form.cleaned_data,
         )
 
 
@@ -296,7 +299,7 @@ class IndicatorFormView(DraftFormView):
     def save(self, form: Any, obj: Any) -> Any:
         data = form.cleaned_data
         return services.indicator_save(
-            actor=self.request.user,
+            actor=signed_in(self.request),
             initiative=self.get_parent(),
             indicator=obj,
             version=data.get("version"),
@@ -323,7 +326,7 @@ class ScheduleItemFormView(DraftFormView):
 
     def save(self, form: Any, obj: Any) -> Any:
         return plan_services.schedule_item_save(
-            actor=self.request.user, plan=self.plan, item=obj, **form.cleaned_data
+            actor=signed_in(self.request), plan=self.plan, item=obj, **form.cleaned_data
         )
 
 
@@ -359,7 +362,7 @@ class ScheduleRowFormView(DraftFormView):
             for fy, (text, kind, span) in form.cells().items()
         }
         return services.schedule_row_save(
-            actor=self.request.user,
+            actor=signed_in(self.request),
             item=self.get_parent(),
             row=obj,
             sub_title=form.cleaned_data["sub_title"],

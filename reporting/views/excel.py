@@ -37,7 +37,7 @@ from reporting import table41
 from reporting.exchange import columns, engine, export, sheets, writer
 from reporting.services.schedule import ScheduleChangedError, schedule_import_apply
 from reporting.workbooks.table41 import export_schedule
-from workgroups.access import SecretariatRequiredMixin
+from workgroups.access import SecretariatRequiredMixin, signed_in
 
 SCHEDULE = "schedule"
 
@@ -156,7 +156,7 @@ class ScheduleConfirmView(SecretariatRequiredMixin, View):
                     plan=working_plan(request),
                     data=data,
                     filename=entry["filename"],
-                    user=request.user,
+                    user=signed_in(request),
                     expected_fingerprint=entry["fingerprint"],
                 )
         except refusals as exc:
@@ -259,7 +259,7 @@ class BulkImportView(SecretariatRequiredMixin, View):
         try:
             data = _read_upload(upload)
             result = engine.parse_import(
-                spec, data, upload.name, plan=working_plan(request), user=request.user
+                spec, data, upload.name, plan=working_plan(request), user=signed_in(request)
             )
         except SpreadsheetError as exc:
             ctx["file_errors"] = exc.messages
@@ -306,7 +306,7 @@ class BulkConfirmView(SecretariatRequiredMixin, View):
                     plan=working_plan(request),
                     data=data,
                     filename=entry["filename"],
-                    user=request.user,
+                    user=signed_in(request),
                     expected_fingerprint=entry["fingerprint"],
                 )
         except SpreadsheetError as exc:

@@ -11,13 +11,16 @@ def test_member_records_progress(page, live_server, personas):
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.factory import PASSWORD
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 # WCAG 2.1 A and AA: the success criteria JIS X 8341-3:2016 builds on.
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -26,7 +29,7 @@ BLOCKING_IMPACTS = {"serious", "critical"}
 _axe = Axe()  # axe-core's axe.min.js ships inside the package: injected, never fetched
 
 
-def e2e_login(page: Page, live_server: Any, user: Any, password: str = PASSWORD) -> None:
+def e2e_login(page: Page, live_server: Any, user: PortalUser, password: str = PASSWORD) -> None:
     """Log in through the real login form and wait for the home page."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("ユーザー名").fill(user.get_username())

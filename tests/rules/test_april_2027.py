@@ -25,7 +25,7 @@ import io
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -47,6 +47,9 @@ from workgroups.models import (
     WorkingGroup,
     WorkingGroupMembership,
 )
+
+if TYPE_CHECKING:
+    from portal_lib.users import PortalUser
 
 User = get_user_model()
 pytestmark = pytest.mark.django_db
@@ -215,7 +218,7 @@ def write_review(client: Client, ini: Initiative, decision: str) -> Review:
     return Review.objects.get(initiative=ini, fiscal_year=2026)
 
 
-def set_password(client: Client, user: Any) -> None:
+def set_password(client: Client, user: PortalUser) -> None:
     ok(
         client.post(
             reverse("workgroups:staff_password", args=[user.pk]),

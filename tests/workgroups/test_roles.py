@@ -1,6 +1,8 @@
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 
-from workgroups.access import roles_for
+from workgroups.access import roles_for, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +85,12 @@ def test_superuser_is_secretariat_without_a_profile_role(personas):
 
     root = get_user_model().objects.create_superuser("root", "root@example.com", "x" * 20)
     assert roles_for(_fresh(root)).secretariat
+
+
+def test_signed_in_is_the_person_and_refuses_an_anonymous_request(personas, rf):
+    request = rf.get("/")
+    request.user = personas.secretariat
+    assert signed_in(request) == personas.secretariat
+    request.user = AnonymousUser()
+    with pytest.raises(PermissionDenied):
+        signed_in(request)
