@@ -180,6 +180,7 @@ _ANY_REF = re.compile(rb"\sr\s*=\s*" + _Q + rb"\s*([A-Za-z]*)\$?(\d+)")
 _RANGE_TAG = re.compile(
     _P + rb"(dimension|mergeCell|hyperlink)\s[^>]*?\bref\s*=\s*" + _Q + rb"([^\"']*)" + _Q
 )
+_RANGE_NAMES = (b"dimension", b"mergeCell", b"hyperlink")  # what `_RANGE_TAG` reads
 _A1 = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
 _MAX_CARRY = 4 * 1024 * 1024
 # The fast path of `_SheetCounter` (see `_plain_refs`): byte counts and a few regexes with
@@ -540,14 +541,17 @@ class _SheetCounter:
         if not (plain and self._plain_refs(piece, rows, cells, limits)):
             self._refs(piece, rows, cells)
         # Every "ref" holds an "f", which a sheet's data seldom does (one memchr).
-        if (
-            b"f" in piece
-            and _REF_HINT.search(piece)
-            and (b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece)
-        ):
-            for kind, ref in _RANGE_TAG.findall(piece):
-                for part in ref.split():
-                    self._range(kind, part, limits)
+        if b"f" in piece and _REF_HINT.search(piece):
+            found = [at for at in map(piece.find, _RANGE_NAMES) if at >= 0]
+            if found:
+                # A match starts at the "<" before its name (only a prefix between them), so
+                # none starts before the "<" before the first name: the regex, which tries
+                # every "<", starts there (Excel's <dimension> is near the start, its
+                # <mergeCells> at the end).
+                start = max(0, piece.rfind(b"<", 0, min(found)))
+                for kind, ref in _RANGE_TAG.findall(piece, start):
+                    for part in ref.split():
+                        self._range(kind, part, limits)
         height = self.max_row + self.rowless
         width = max(self.max_col, self.max_rless)
         if height > limits.max_rows + limits.header_rows or height * width > limits.max_cells:

@@ -399,3 +399,13 @@ def test_a_cells_bound_too_big_falls_back_to_the_references():
     with pytest.raises(ss.SpreadsheetError) as exc:
         ss.check_xlsx(b.raw_xlsx(iter(rows), shared=["x" * 10, "y" * 5_000]), limits)
     assert exc.value.messages == [ss.too_much_text(30_000)]
+
+
+@pytest.mark.parametrize("before", ["", "<x:foo a='dimension'/>", "<hyperlinks/>"])
+def test_a_range_is_read_from_the_tag_start_before_its_name(before):
+    """The range regex starts at the "<" before the first of its names in the piece, not
+    at the name: a prefixed <x:mergeCell> (its name the first one) is still read."""
+    xml = sheet(plain_rows(3) + [before, "<x:mergeCell ref='A1:Z99'/>"])
+    expected = [ss.range_too_big("結合セル", "S", "A1:Z99", 99, 26, SMALL)]
+    assert count(xml, fast=True, chunk=4096) == expected
+    assert count(xml, fast=False, chunk=4096) == expected
