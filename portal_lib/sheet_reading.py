@@ -43,10 +43,19 @@ MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
 RATIO_CHECK_MIN_BYTES = 1024 * 1024  # tiny members (styles, rels) may compress extremely well
 MAX_ZIP_MEMBERS = 2000
-_CHUNK = 4 * 1024 * 1024
+# Members decompress in 1 MB pieces: zipfile copies less per read than with 4 MB ones, and
+# each pass over a piece runs in the core's cache (issue 24: measured faster than 4 MB).
+_CHUNK = 1024 * 1024
 MAX_SHOWN_VALUE = 100  # characters of a cell value quoted in an error message
 
 _DTD_RE = re.compile(rb"<!\s*(doctype|entity)", re.IGNORECASE)
+
+
+def _has_dtd(data: bytes) -> bool:
+    """`_DTD_RE` finds a declaration in ``data``. Every match holds a "!": where there is
+    none (one memchr, most XML parts) the regex, a pass over every "<", is not needed."""
+    return b"!" in data and _DTD_RE.search(data) is not None
+
 
 if not openpyxl.xml.DEFUSEDXML:  # pragma: no cover - guarded by requirements.txt
     raise ImportError("defusedxml must be installed so that openpyxl parses XML safely.")
@@ -171,6 +180,7 @@ _ANY_REF = re.compile(rb"\sr\s*=\s*" + _Q + rb"\s*([A-Za-z]*)\$?(\d+)")
 _RANGE_TAG = re.compile(
     _P + rb"(dimension|mergeCell|hyperlink)\s[^>]*?\bref\s*=\s*" + _Q + rb"([^\"']*)" + _Q
 )
+_RANGE_NAMES = (b"dimension", b"mergeCell", b"hyperlink")  # what `_RANGE_TAG` reads
 _A1 = re.compile(rb"\$?([A-Za-z]{1,7})\$?([0-9]{1,12})")
 _MAX_CARRY = 4 * 1024 * 1024
 # The fast path of `_SheetCounter` (see `_plain_refs`): byte counts and a few regexes with
@@ -186,6 +196,9 @@ _PREFIXED_HINT = re.compile(rb":(?:row|c)")
 _ODD_ROW = re.compile(rb'<row(?! r="\d)')
 _ODD_CELL = re.compile(rb'<c(?! r=")')
 _ROW_NOT_NUMBERED = re.compile(rb'<row r="(?!\d)')
+# Every "<row", its group " " when a numbered r="…" follows (else b""): `_count_rows`.
+# It starts with the "w" (rarer in a sheet than "<", where the regex engine stops).
+_ROW_STARTS = re.compile(rb'w(?<=<row)( (?=r="\d))?')
 # An r attribute, however written (`_plain_refs` skips a " r" that is not one).
 _R_ATTR = re.compile(rb"\sr\s*=\s*[\"']")
 # Every <dimension>, <mergeCell> and <hyperlink> that `_RANGE_TAG` reads has a "ref".
@@ -244,7 +257,7 @@ class _Parts:
             data = fh.read(limit + 1)
         if len(data) > limit:
             raise SpreadsheetError(ZIP_BOMB)
-        if _DTD_RE.search(data) or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        if _has_dtd(data) or data[:2] in (b"\xff\xfe", b"\xfe\xff"):
             raise SpreadsheetError(XML_ENTITY)
         return data
 
@@ -351,6 +364,17 @@ def _count_tags(piece: bytes, start: bytes, plain: bytes, odd: re.Pattern) -> tu
     return found, plain_total, True
 
 
+def _count_rows(piece: bytes) -> tuple[int, int, bool]:
+    """`_count_tags` for rows in one pass: when every "<row" of the piece is followed by a
+    numbered `` r="…`` (no b"" among `_ROW_STARTS`' groups, which are one-byte or empty
+    bytes: no new object per row), they are all rows and all plain. Otherwise
+    `_count_tags` itself."""
+    found = _ROW_STARTS.findall(piece)
+    if b"" not in found:
+        return len(found), len(found), False
+    return _count_tags(piece, b"<row", b'<row r="', _ODD_ROW)
+
+
 class _CountExactly(Exception):
     """The fast path's bound passed a limit: the sheet is counted again exactly."""
 
@@ -371,8 +395,12 @@ class _SheetCounter:
         scan: XlsxScan,
         *,
         fast: bool = True,
+        size_hint: int = 0,
     ) -> None:
         self.name, self.limits, self.shared = name, limits, shared
+        # The part's size as its zip header declares it (0: unknown): only which bound on
+        # the shared-string text `_shared_text` tries first depends on it.
+        self.size_hint, self.seen = size_hint, 0
         self.rows = self.cells = self.text = self.range_cells = 0
         self.max_row = self.rowless = self.max_col = 0
         self.row_rless = self.row_named = self.max_rless = 0
@@ -423,7 +451,7 @@ class _SheetCounter:
         # regex looks for ":row" / ":c").
         plain = self.fast and not (b":" in piece and _PREFIXED_HINT.search(piece))
         if plain:  # no prefixed tag: the regexes' counts are those of "<row" and "<c"
-            rows, plain_rows, odd_rows = _count_tags(piece, b"<row", b'<row r="', _ODD_ROW)
+            rows, plain_rows, odd_rows = _count_rows(piece)
             cells, plain_cells, _ = _count_tags(piece, b"<c", b'<c r="', _ODD_CELL)
             plain = rows == plain_rows and cells == plain_cells  # each with its r="
             if plain and odd_rows and _ROW_NOT_NUMBERED.search(piece):
@@ -443,8 +471,9 @@ class _SheetCounter:
             # The sheet's own XML (inline strings live there) plus the shared strings its
             # cells reference: what calamine will hold once the sheet is loaded.
             self.text += len(piece)
+            self.seen += len(piece)
             if self.shared:
-                self.text += self._shared_text(piece)
+                self.text += self._shared_text(piece, cells)
             if self.text > limits.max_text_bytes:
                 if self.text_bound:  # the fast path's sum may be above the truth
                     raise _CountExactly
@@ -456,27 +485,42 @@ class _SheetCounter:
                 if ref:
                     percent.add((int(ref[2]), _column_index(ref[1])))
 
-    def _shared_text(self, piece: bytes) -> int:
+    def _shared_text(self, piece: bytes, cells: int) -> int:
         """The bytes of the shared strings the piece's cells reference (`_SHARED_REF`'s
         indices, resolved through ``self.shared``; an index past the end counts nothing).
 
-        Fast path: every `_SHARED_REF` match holds its t value's quotes around the s; in a
-        piece without a single quote that is a ``"s"``, each match its own. So the number
-        of ``"s"`` times the longest shared string is an upper bound, used while the text
-        stays within the limit with it. Past that, when each ``"s"`` of the piece is in a
+        Fast path: every `_SHARED_REF` match starts at a cell tag, so ``cells`` (the piece's
+        `_CELL_TAG` count) times the longest shared string is an upper bound, found without
+        a pass over the piece. It is used while the sheet's text so bounded stays within
+        the limit's share of the part read so far (by the declared size: a loose bound must
+        not spend the room the rest of a big sheet needs; a false size, or a sheet much
+        denser at its end, only costs a recount). Else: every `_SHARED_REF` match holds its t value's quotes around the s;
+        in a piece without a single quote that is a ``"s"``, each match its own. So the
+        number of ``"s"`` times the longest shared string is an upper bound, used while the
+        text stays within the limit with it. Past that, when each ``"s"`` of the piece is in a
         cell written `` t="s"><v>N</v>`` (`_SHARED_PLAIN`, one regex with a literal start),
         those cells hold every match, with the same N; they may also hold one that
         `_SHARED_REF` would not count (the same text in another element). Both are upper
         bounds (``self.text_bound``: the sheet is counted again exactly before it is
         refused for its text). Otherwise `_SHARED_REF` itself."""
         shared, size = self.shared, len(self.shared)
+        limits = self.limits
+        if self.fast and limits is not None and self.size_hint > 0:
+            if not cells:
+                return 0
+            if self.longest is None:  # the shared strings are all measured by now
+                self.longest = max(shared)
+            share = min(1.0, self.seen / self.size_hint) * limits.max_text_bytes
+            bound = cells * self.longest
+            if self.text + bound <= share:
+                self.text_bound = True
+                return bound
         if self.fast and b"'" not in piece:
             quoted_s = piece.count(b'"s"')
             if not quoted_s:
                 return 0
             if self.longest is None:  # the shared strings are all measured by now
                 self.longest = max(shared)
-            limits = self.limits
             bound = quoted_s * self.longest
             if limits is not None and self.text + bound <= limits.max_text_bytes:
                 self.text_bound = True
@@ -496,12 +540,18 @@ class _SheetCounter:
         """Where the cells are (not only how many): refuse a rectangle too big to allocate."""
         if not (plain and self._plain_refs(piece, rows, cells, limits)):
             self._refs(piece, rows, cells)
-        if _REF_HINT.search(piece) and (
-            b"dimension" in piece or b"mergeCell" in piece or b"hyperlink" in piece
-        ):
-            for kind, ref in _RANGE_TAG.findall(piece):
-                for part in ref.split():
-                    self._range(kind, part, limits)
+        # Every "ref" holds an "f", which a sheet's data seldom does (one memchr).
+        if b"f" in piece and _REF_HINT.search(piece):
+            found = [at for at in map(piece.find, _RANGE_NAMES) if at >= 0]
+            if found:
+                # A match starts at the "<" before its name (only a prefix between them), so
+                # none starts before the "<" before the first name: the regex, which tries
+                # every "<", starts there (Excel's <dimension> is near the start, its
+                # <mergeCells> at the end).
+                start = max(0, piece.rfind(b"<", 0, min(found)))
+                for kind, ref in _RANGE_TAG.findall(piece, start):
+                    for part in ref.split():
+                        self._range(kind, part, limits)
         height = self.max_row + self.rowless
         width = max(self.max_col, self.max_rless)
         if height > limits.max_rows + limits.header_rows or height * width > limits.max_cells:
@@ -527,10 +577,10 @@ class _SheetCounter:
         max_row, columns = 0, dict(self.columns)
         # Whitespace is only " " (five memchr): the regex may start with the literal " r".
         spaces_only = not any(space in piece for space in _OTHER_SPACES)
-        bound, unusual = self._unusual(columns, limits, spaces_only)
+        bound, unusual, skip = self._unusual(columns, limits, spaces_only)
         pos, widest = 0, bound
         while m := unusual.search(piece, pos):
-            at = m.start(1)  # the r of r="…"
+            at = m.start() + skip  # the r of r="…"
             if not _R_ATTR.match(piece, at - 1):
                 pos = m.end()  # " r" in a text, not an attribute
                 continue
@@ -547,7 +597,7 @@ class _SheetCounter:
             max_row = max(max_row, int(ref[2]))
             if letters and letters not in columns:
                 columns[letters] = _column_index(letters)
-                bound, unusual = self._unusual(columns, limits, spaces_only)
+                bound, unusual, skip = self._unusual(columns, limits, spaces_only)
                 if bound < widest:  # a wider sheet: what passed as below the bound may not
                     pos, widest = 0, bound  # be, so the piece is read again from the start
         # Every other reference is a row's number, or a known column and a row number, <= bound.
@@ -562,13 +612,15 @@ class _SheetCounter:
 
     def _unusual(
         self, columns: dict[bytes, int], limits: ImportLimits, spaces_only: bool = False
-    ) -> tuple[int, Any]:
-        """The row bound and the regex finding every r="…" that is not "a row's number <=
+    ) -> tuple[int, Any, int]:
+        """The row bound, the regex finding every r="…" that is not "a row's number <=
         that bound" (after ``<row r="``) or "a known column and a row number <= the bound"
-        (anywhere else), for `_plain_refs`; group 1 is the r. The bound is the largest
-        d·10^k - 1 within the rows and the area the limits allow. With ``spaces_only`` (no
-        whitespace but " " in the piece) the regex starts with the literal " r", which the
-        regex engine finds faster than every "r"."""
+        (anywhere else), for `_plain_refs`, and where in a match its r is. The bound is the
+        largest d·10^k - 1 within the rows and the area the limits allow. With
+        ``spaces_only`` (no whitespace but " " in the piece) the regex starts with the
+        literal " r", which the regex engine finds faster than every "r". No group and
+        possessive digits: the engine does the least work on each of the many boring
+        references (a digit left over could not be the closing quote or end anyway)."""
         width = max([self.max_col, self.max_rless, *columns.values(), 1])
         room = min(limits.max_rows + limits.header_rows, limits.max_cells // width)
         room -= self.rowless
@@ -577,13 +629,13 @@ class _SheetCounter:
             return self._unusual_cache[1]
         digits = str(max(room, 0) + 1)
         k, lead = len(digits) - 1, int(digits[0]) - 1
-        numbers = [rb"[1-9]\d{0,%d}" % (k - 1)] if k else []
+        numbers = [rb"[1-9]\d{0,%d}+" % (k - 1)] if k else []
         if lead and k:
             numbers.append(rb"[1-%d]\d{%d}" % (lead, k))
         bound = (lead + 1) * 10**k - 1 if lead else 10**k - 1
         names = sorted(columns, key=len, reverse=True)
         # Rows with letters never come here (a plain piece's rows start with a digit).
-        end, head = (rb'"', rb' (r)(?!="') if spaces_only else (rb"(?!\d)", rb"(r)(?<=\sr)")
+        end, head = (rb'"', rb' r(?!="') if spaces_only else (rb"(?!\d)", rb"r(?<=\sr)")
         if not spaces_only:  # any spelling of r = "…"
             head += rb"\s*=\s*[\"']\s*(?!"
         if numbers:
@@ -595,8 +647,9 @@ class _SheetCounter:
         else:
             boring = rb"(?!)"
         regex = re.compile(head + rb"(?:" + boring + rb"))")
-        self._unusual_cache = (key, (bound, regex))
-        return bound, regex
+        found = (bound, regex, 1 if spaces_only else 0)
+        self._unusual_cache = (key, found)
+        return found
 
     def _refs(self, piece: bytes, rows: int, cells: int) -> None:
         """Every r="…" of the piece read with `_ANY_REF`: the furthest row and column, rows
@@ -715,9 +768,22 @@ class _SharedStringSizes:
         prefix, no attribute, outside any string when it starts): when every "<si" and
         every "</si" of the piece belong to one `_SI_PLAIN` match, the tags `_SI_TAG` finds
         are those matches' opening and closing ones in turn, and each size is the length
-        of a match's text. False (nothing recorded): `_SI_TAG` reads the piece."""
-        if not self.fast or self.start is not None or b":si" in piece:
+        of a match's text. False (nothing recorded): `_SI_TAG` reads the piece.
+
+        First the way Excel and XlsxWriter write them, one right after the other: the
+        text from the first ``<si>`` to the last ``</si>`` split at ``</si><si>`` gives n
+        texts; when the piece holds exactly n "<si" and n "</si" (those of the split and
+        the two ends), they are every tag, in turn, and the n texts are the strings (byte
+        counts and one split instead of a regex match and an object per string)."""
+        if not self.fast or self.start is not None or (b":" in piece and b":si" in piece):
             return False
+        first, last = piece.find(b"<si>"), piece.rfind(b"</si>")
+        if 0 <= first and first + 4 <= last:
+            texts = piece[first + 4 : last].split(b"</si><si>")
+            n = len(texts)
+            if piece.count(b"<si") == n and piece.count(b"</si") == n:
+                self.sizes.fromlist(list(map(len, texts)))  # faster than extend(map(…))
+                return True
         found = _SI_PLAIN.findall(piece)
         if piece.count(b"<si") != len(found) or piece.count(b"</si") != len(found):
             return False
@@ -770,7 +836,14 @@ def check_xlsx(data: bytes, limits: ImportLimits | None = None) -> XlsxScan:
         for key, info in ordered:
             counter = None
             if key in sheets:
-                counter = _SheetCounter(sheets[key], limits, shared.sizes, percent_styles, scan)
+                counter = _SheetCounter(
+                    sheets[key],
+                    limits,
+                    shared.sizes,
+                    percent_styles,
+                    scan,
+                    size_hint=info.file_size,
+                )
             try:
                 total = _scan_member(zf, info, key, total, counter, shared_name, shared, limits)
             except _CountExactly:  # counted again without the fast path's bound
@@ -822,7 +895,8 @@ def _scan_member(
                 if tail == b"" and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
                     # UTF-16 XML would hide a DOCTYPE from a byte scan; Excel never writes it.
                     raise SpreadsheetError(XML_ENTITY)
-                if _DTD_RE.search(tail + chunk):
+                # A declaration across the pieces' border has its "!" in one of them.
+                if (b"!" in chunk or b"!" in tail) and _DTD_RE.search(tail + chunk):
                     raise SpreadsheetError(XML_ENTITY)
                 tail = chunk[-32:]
             if counter is not None:

@@ -11,6 +11,9 @@ recount, the reference regex taking a known column for any column, and so on.
 
 from __future__ import annotations
 
+import io
+import random
+import zipfile
 from typing import Any
 
 import pytest
@@ -271,6 +274,11 @@ def sizes(xml: str, *, fast: bool, chunk: int) -> list[int]:
         "<si><t>a</t></si ><si\n><t>bc</t></si>",  # whitespace in the tags
         "</si><si><t>abc</t></si></si>",  # stray closings
         "<si><t>a</t></si><sir/><si><t>b</t></si>",  # not an si
+        # Issue 24, third pass: what a split at "</si><si>" alone would misread.
+        "<si><t>a</t></si> <si><t>bc</t></si>",  # something between two strings
+        "<si><t>a</t></si><si><t>b</si></t></si>",  # a stray closing inside the last one
+        "<si><t>a</t></si><si><t>b</t></si><si>",  # the last one left open
+        "<si><t>a</t><si>b</si></si><si>c</si>",  # an opening inside the first one
     ],
 )
 def test_shared_string_sizes_fast_and_exact_agree(items, chunk):
@@ -332,3 +340,72 @@ def test_a_far_reference_after_other_whitespace_in_a_plain_piece_is_found(attrib
     break: the regex that starts with " r" only serves pieces whose whitespace is " "."""
     rows = plain_rows(4) + [f"<x{attribute}/>"] + plain_rows(1, start=5)
     assert same(sheet(rows), chunk=4096) == [ss.too_many_rows(50)]
+
+
+# Issue 24, third pass: the checks' cheaper shortcuts, each against what it must not miss.
+
+
+def with_part(xlsx: bytes, name: str, data: bytes) -> bytes:
+    """A copy of ``xlsx`` with one more part."""
+    src = zipfile.ZipFile(io.BytesIO(xlsx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in src.infolist():
+            zf.writestr(info.filename, src.read(info.filename))
+        zf.writestr(name, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("before", [1, 2, 5, 11])
+def test_a_declaration_across_two_pieces_is_found(before):
+    """The regex only runs on a piece (with the previous one's tail) that holds a "!":
+    a DOCTYPE whose "<!" ends the first piece and whose name starts the next has its one
+    "!" in the tail, not in the piece being read."""
+    rnd = random.Random(24)
+    filler = bytes(rnd.choice(b"abcdefgh ") for _ in range(ss._CHUNK - before))
+    part = filler + b"<!DOCTYPE x><x/>"
+    data = with_part(b.raw_xlsx(iter(plain_rows(3))), "xl/custom.xml", part)
+    with pytest.raises(ss.SpreadsheetError) as exc:
+        ss.check_xlsx(data, SMALL)
+    assert exc.value.messages == [ss.XML_ENTITY]
+
+
+def test_the_cells_bound_on_shared_text_counts_every_cell():
+    """Three cells a row, each referencing the one long string (2,007 bytes with its <t>):
+    the bound found without a pass (the piece's cells x the longest string) is the text
+    itself here; 33 rows pass the 200,000 bytes, 30 do not. Counting rows, or stopping at
+    the first reference of a row, would accept the 33."""
+    row = '<row r="{r}">' + "".join(f'<c r="{c}{{r}}" t="s"><v>0</v></c>' for c in "ABC")
+    for n, refused in ((30, False), (33, True)):
+        rows = (row.format(r=r) + "</row>" for r in range(1, n + 1))
+        data = b.raw_xlsx(rows, shared=["x" * 2_000])
+        if refused:
+            with pytest.raises(ss.SpreadsheetError) as exc:
+                ss.check_xlsx(data, SMALL)
+            assert exc.value.messages == [ss.too_much_text(SMALL.max_text_bytes)]
+        else:
+            ss.check_xlsx(data, SMALL)
+
+
+def test_a_cells_bound_too_big_falls_back_to_the_references():
+    """One cell of 40 references a 5,000-byte string, the others a short one: the cells
+    bound (40 x 5,007) passes the 30,000 bytes, the references' text (5.7 KB) does not, and
+    the sheet is accepted; with the long string in every cell it is refused."""
+    limits = ss.ImportLimits(max_rows=50, max_cells=400, max_text_bytes=30_000, header_rows=0)
+    cell = '<row r="{r}"><c r="A{r}" t="s"><v>{i}</v></c></row>'
+    rows = [cell.format(r=r, i=1 if r == 7 else 0) for r in range(1, 41)]
+    ss.check_xlsx(b.raw_xlsx(iter(rows), shared=["x" * 10, "y" * 5_000]), limits)
+    rows = [cell.format(r=r, i=1) for r in range(1, 41)]
+    with pytest.raises(ss.SpreadsheetError) as exc:
+        ss.check_xlsx(b.raw_xlsx(iter(rows), shared=["x" * 10, "y" * 5_000]), limits)
+    assert exc.value.messages == [ss.too_much_text(30_000)]
+
+
+@pytest.mark.parametrize("before", ["", "<x:foo a='dimension'/>", "<hyperlinks/>"])
+def test_a_range_is_read_from_the_tag_start_before_its_name(before):
+    """The range regex starts at the "<" before the first of its names in the piece, not
+    at the name: a prefixed <x:mergeCell> (its name the first one) is still read."""
+    xml = sheet(plain_rows(3) + [before, "<x:mergeCell ref='A1:Z99'/>"])
+    expected = [ss.range_too_big("結合セル", "S", "A1:Z99", 99, 26, SMALL)]
+    assert count(xml, fast=True, chunk=4096) == expected
+    assert count(xml, fast=False, chunk=4096) == expected
