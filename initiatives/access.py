@@ -101,6 +101,7 @@ def get_initiative_for_user(
     ``detail_year`` reads everything the initiative page shows, with the latest progress of
     that fiscal year (selectors.initiative_detail).
     """
+    ini: Initiative | None  # with the year's latest progress annotated when detail_year
     if detail_year is not None:
         ini = initiative_detail(pk, detail_year)
     else:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypedDict
 
 from django.db.models import (
     Case,
@@ -64,6 +64,9 @@ from workgroups.selectors import (
     working_groups_without_leader,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 # Marked, not translated: a plain str; pages show it via {% translate %}.
 ROLLUP_RULE_TEXT = gettext_noop(
     "各取り組みの進捗率は、その年度の最新の進捗記録の進捗率です"
@@ -73,9 +76,41 @@ ROLLUP_RULE_TEXT = gettext_noop(
 )
 
 
+# What the selectors below annotate, named once: a misspelt or missing annotation is a type
+# error where it is read, not an AttributeError on a page. django-stubs types each
+# Subquery() annotation as Any, so the function returning the annotated queryset is where
+# the column's type is stated.
+class LatestProgress(TypedDict):
+    """initiatives_with_latest_progress(): the year's latest entry (None: nothing logged)."""
+
+    latest_status: str | None
+    latest_percent: int | None
+    latest_date: date | None
+
+
+class ProgressValue(LatestProgress):
+    """with_progress_value(): and progress_percent() of that entry, as SQL."""
+
+    progress_value: int | None
+
+
+class ListColumns(LatestProgress):
+    """initiatives_with_list_columns(): and the year's review, and the last entry of any year."""
+
+    review_state: str | None
+    review_pk: int | None
+    review_due: date | None
+    last_entry_date: date | None
+
+
+InitiativeWithProgress: TypeAlias = "WithAnnotations[Initiative, LatestProgress]"
+InitiativeWithProgressValue: TypeAlias = "WithAnnotations[Initiative, ProgressValue]"
+InitiativeWithListColumns: TypeAlias = "WithAnnotations[Initiative, ListColumns]"
+
+
 def initiatives_with_latest_progress(
     queryset: QuerySet[Initiative], fiscal_year: int
-) -> QuerySet[Initiative]:
+) -> QuerySet[InitiativeWithProgress]:
     """Annotate each initiative with its latest progress entry of the fiscal year.
 
     Adds ``latest_status``, ``latest_percent``, ``latest_date`` (None when nothing logged).
@@ -140,7 +175,10 @@ def rollup_figure_kind(r: Any) -> str:
     """Which figure a roll-up shows: the one rule behind templates/includes/rollup.html
     (the ``rollup_figure`` filter) and the workbooks' 進捗率 cells (reporting.workbooks.meeting_report,
     reporting.workbooks.versions)."""
-    get = r.get if isinstance(r, dict) else lambda key: getattr(r, key, None)
+
+    def get(key: str) -> Any:
+        return r.get(key) if isinstance(r, dict) else getattr(r, key, None)
+
     if get("total") == 0:
         return FIGURE_NONE
     if get("reported") == 0:
@@ -161,7 +199,7 @@ def rollup_figure(r: Any) -> str:
     return "—"
 
 
-def rollup(initiatives: Iterable[Initiative]) -> Rollup:
+def rollup(initiatives: Iterable[InitiativeWithProgress]) -> Rollup:
     """Roll annotated initiatives (see above) up into one percentage, by ROLLUP_RULE_TEXT.
     Pages roll up in the database (rollup_aggregates); this is for a few objects in hand."""
     weighted_sum = Decimal(0)
@@ -169,10 +207,10 @@ def rollup(initiatives: Iterable[Initiative]) -> Rollup:
     counted = total = reported = 0
     for ini in initiatives:
         total += 1
-        status = getattr(ini, "latest_status", None)
+        status = ini.latest_status
         if status is not None:
             reported += 1
-        value = progress_percent(status, getattr(ini, "latest_percent", None))
+        value = progress_percent(status, ini.latest_percent)
         if value is None:
             continue
         weight = ini.weight if ini.weight is not None else Decimal(1)
@@ -219,7 +257,9 @@ class RollupSums:
 _SUM_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=30, decimal_places=2)
 
 
-def with_progress_value(queryset: QuerySet[Initiative], fiscal_year: int) -> QuerySet[Initiative]:
+def with_progress_value(
+    queryset: QuerySet[Initiative], fiscal_year: int
+) -> QuerySet[InitiativeWithProgressValue]:
     """initiatives_with_latest_progress plus ``progress_value``: progress_percent() of the
     latest entry of the year (the same rule, as SQL), computed by the database in ONE
     subquery (the same index probe)."""
@@ -340,14 +380,22 @@ def stale_filter(today: date, days: int) -> Q:
     return Q(last_entry_date__isnull=True) | Q(last_entry_date__lt=cutoff)
 
 
-def is_stale(initiative: Initiative, today: date, days: int) -> bool:
-    last = initiative.last_entry_date  # type: ignore[attr-defined]
+class HasLastEntry(Protocol):
+    """An initiative with the day of its last entry of any year (None: none), as
+    initiatives_with_list_columns() annotates it or the dashboard lists it."""
+
+    @property
+    def last_entry_date(self) -> date | None: ...
+
+
+def is_stale(initiative: HasLastEntry, today: date, days: int) -> bool:
+    last = initiative.last_entry_date
     return last is None or last < stale_cutoff(today, days)
 
 
 def initiatives_with_list_columns(
     queryset: QuerySet[Initiative], fiscal_year: int
-) -> QuerySet[Initiative]:
+) -> QuerySet[InitiativeWithListColumns]:
     """Latest progress of the FY, the FY's review (state, pk) and the last entry of any FY."""
     # .order_by() drops Review's default ordering, whose joins to initiative, policy and
     # plan would otherwise be repeated in every row's subquery (uniq_review_initiative_year
@@ -373,7 +421,7 @@ def initiatives_for_list(
     status: str | None = None,
     review: str | None = None,
     stale_days: int | None = None,
-) -> QuerySet[Initiative]:
+) -> QuerySet[InitiativeWithListColumns]:
     """The initiative list with its GET filters (the dashboards link here with the same names)."""
     qs = initiatives_with_list_columns(initiatives_for_fiscal_year(fiscal_year), fiscal_year)
     if policy is not None:
@@ -384,15 +432,17 @@ def initiatives_for_list(
         qs = qs.filter(working_group__isnull=True)
     if section is not None:
         qs = qs.filter(lead_section_id=section)
+    # The two __isnull filters: django-stubs 5.2.9 expects an annotation's own type for every
+    # lookup on it, a bool included (typeddjango/django-stubs#3098, fixed after 5.2.9).
     if status:
         qs = (
-            qs.filter(latest_status__isnull=True)
+            qs.filter(latest_status__isnull=True)  # type: ignore[misc]
             if status == NONE
             else qs.filter(latest_status=status)
         )
     if review:
         qs = (
-            qs.filter(review_state__isnull=True)
+            qs.filter(review_state__isnull=True)  # type: ignore[misc]
             if review == NONE
             else qs.filter(review_state=review)
         )
@@ -466,7 +516,7 @@ def plan_progress(fiscal_year: int) -> PlanProgress:
 PROGRESS_PAGE_SIZE = 20  # the initiative page's timeline: newest first, a page at a time
 
 
-def initiative_detail(pk: int, fiscal_year: int) -> Initiative | None:
+def initiative_detail(pk: int, fiscal_year: int) -> InitiativeWithProgress | None:
     """One initiative with everything its page shows, in a fixed number of queries; its
     latest progress of ``fiscal_year`` as annotations (``latest_status``, ``latest_percent``,
     ``latest_date``). The timeline is read a page at a time: progress_timeline()."""
@@ -582,7 +632,13 @@ def home_for_user(
 HOME_LIST_LIMIT = 50  # rows of each list on the home page; the total is shown with them
 
 
-def _first_reviews(states: tuple[str, ...]) -> tuple[list[Review], int]:
+class _WindowTotal(TypedDict):
+    total: int
+
+
+def _first_reviews(
+    states: tuple[str, ...],
+) -> tuple[list[WithAnnotations[Review, _WindowTotal]], int]:
     """The first HOME_LIST_LIMIT reviews in ``states`` (every fiscal year, newest year first)
     and how many there are, in ONE query (the total is a window count over the filter)."""
     rows = list(
@@ -992,11 +1048,13 @@ def indicators_of_plan(
 def _with_year_value(
     queryset: QuerySet[Indicator], fiscal_year: int, known_rows: dict[int, list[Any]] | None
 ) -> list[Indicator]:
-    indicators = list(
+    indicators: list[Indicator] = list(
         queryset.annotate(
             year_value=FilteredRelation("values", condition=Q(values__fiscal_year=fiscal_year))
         )
-        .select_related("year_value")
+        # django-stubs checks select_related() against the model's relations only, not a
+        # FilteredRelation annotated just above.
+        .select_related("year_value")  # type: ignore[misc]
         .order_by("initiative_id", "order", "name")
     )
     for ind in indicators:
@@ -1009,9 +1067,11 @@ def _with_year_value(
 def _hold_prefetched_values(indicator: Indicator, values: list[IndicatorValue]) -> None:
     """What prefetch_related("values") leaves on an indicator, from rows already read."""
     qs = indicator.values.all()  # lazy: no query
+    # Django's private prefetch state, which the stubs do not declare: what
+    # prefetch_related_objects() itself sets.
     qs._result_cache = values
-    qs._prefetch_done = True
-    indicator._prefetched_objects_cache = {"values": qs}
+    qs._prefetch_done = True  # type: ignore[attr-defined]
+    indicator._prefetched_objects_cache = {"values": qs}  # type: ignore[attr-defined]
 
 
 # --------------------------------------------------------------------------------------------

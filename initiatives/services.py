@@ -48,6 +48,7 @@ from initiatives.models import (
     stamp_confirmation,
 )
 from initiatives.selectors import (
+    InitiativeWithListColumns,
     initiatives_for_fiscal_year,
     initiatives_with_list_columns,
     reviews_of_running_initiatives,
@@ -617,7 +618,7 @@ class ReminderTodo:
     user: PortalUser
     due: list[Review] = field(default_factory=list)
     returned: list[Review] = field(default_factory=list)
-    stale: list[Initiative] = field(default_factory=list)
+    stale: list[InitiativeWithListColumns] = field(default_factory=list)
 
 
 def _link(base_url: str, path: str) -> str:
@@ -725,8 +726,7 @@ def reminder_mails(*, today: date, days: int, base_url: str) -> list[ReminderMai
         if item.stale:
             lines.append(f"■ {days}日以上進捗が記録されていない取り組み")
             for ini in item.stale:
-                # last_entry_date: annotated by initiatives_with_list_columns
-                last_day = ini.last_entry_date  # type: ignore[attr-defined]
+                last_day = ini.last_entry_date
                 last = era.format_date(last_day) if last_day else "記録なし"
                 lines.append(f"・{ini}(最終記録日: {last})")
                 lines.append(f"  {_link(base_url, reverse('initiatives:detail', args=[ini.pk]))}")

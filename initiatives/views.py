@@ -529,8 +529,8 @@ def reviews_open(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('initiatives:list')}?fy={fy}")
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}: {error}" if label else error)
+        for error in errors:  # an ErrorList gives its messages as text
+            messages.error(request, f"{label}: {error}" if label else str(error))
     return redirect("initiatives:list")
 
 
@@ -583,6 +583,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def countable_confirm(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """The 確認 button of a procedure or system row (``confirmed`` 1 or 0), back to its list."""
+    row: OnlineProcedure | StandardSystem
     if kind == "procedures":
         row, _can_edit = get_procedure_for_user(request.user, pk)
     else:
@@ -727,6 +728,8 @@ class SystemFormView(CountableItemFormView):
     list_label = gettext_lazy("標準化対象システム")
 
     def get_item(self, pk: int | None) -> tuple[Any, Any]:
+        if pk is None:  # no URL adds a system (urls.py): there is only the edit page
+            raise Http404
         system, can_edit = get_system_for_user(self.request.user, pk)
         if not can_edit:
             raise PermissionDenied(services.MSG_COUNTABLE_DENIED)

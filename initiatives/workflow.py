@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from initiatives.models import Review, ReviewEvent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 State = Review.State
 
@@ -41,16 +44,16 @@ class Move:
     sources: tuple[str, ...]
     target: str
     by: str  # a BY_* role key
-    verb: str | Promise  # "…のため、<verb>できません。"
-    denied: str | Promise  # PermissionDenied message for the wrong role
-    done: str | Promise  # flash message after the move
-    title: str | Promise  # heading of the form on the review page
-    button: str | Promise
-    title_again: str | Promise = ""  # heading/button when moving from 差戻し (resubmission)
-    button_again: str | Promise = ""
-    hint: str | Promise = ""
-    confirm: str | Promise = ""
-    comment_label: str | Promise = _("コメント（任意）")
+    verb: StrOrPromise  # "…のため、<verb>できません。"
+    denied: StrOrPromise  # PermissionDenied message for the wrong role
+    done: StrOrPromise  # flash message after the move
+    title: StrOrPromise  # heading of the form on the review page
+    button: StrOrPromise
+    title_again: StrOrPromise = ""  # heading/button when moving from 差戻し (resubmission)
+    button_again: StrOrPromise = ""
+    hint: StrOrPromise = ""
+    confirm: StrOrPromise = ""
+    comment_label: StrOrPromise = _("コメント（任意）")
     comment_required: bool = False
     requires_complete: bool = False  # Plan–Act and the self grade must be written
     danger: bool = False
@@ -131,8 +134,8 @@ class MoveForm:
     """A move as the review page offers it for the review's current state."""
 
     move: Move
-    title: str | Promise
-    button: str | Promise
+    title: StrOrPromise
+    button: StrOrPromise
 
 
 def offered(move: Move, state: str) -> MoveForm:

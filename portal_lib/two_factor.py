@@ -142,6 +142,14 @@ def _exempt(request: HttpRequest) -> bool:
     return match.url_name in EXEMPT_URL_NAMES and not match.namespace
 
 
+def session_verified(request: HttpRequest) -> bool:
+    """Whether this session gave its second factor. django-otp's OTPMiddleware (before
+    SecondFactorMiddleware) gives ``request.user`` an ``is_verified()`` the stubs do not know;
+    it is read here only."""
+    verified: bool = request.user.is_verified()  # type: ignore[union-attr]
+    return verified
+
+
 class SecondFactorMiddleware:
     """Send a session that owes the second factor to the code page (or, for a superuser
     without a device, to the enrolment page) until it is given. After OTPMiddleware."""
@@ -155,8 +163,7 @@ class SecondFactorMiddleware:
             required = session.get(REQUIRED_KEY)
             if required is None:  # a session from before the second factor
                 required = session[REQUIRED_KEY] = needs_second_factor(request.user)
-            # is_verified: OTPMiddleware (before this one) adds it to the user
-            verified = request.user.is_verified()  # type: ignore[attr-defined]
+            verified = session_verified(request)
             if required and not verified and not _exempt(request):
                 has_device = user_has_device(request.user, confirmed=True)
                 if not has_device and not request.user.is_superuser:

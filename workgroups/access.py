@@ -425,7 +425,7 @@ def review_mail_setting(user: PortalUser) -> bool | None:
 # portal_lib.two_factor) ---------------------------------------------------------------------
 
 
-def pending_login_user(pk: Any) -> Any:
+def pending_login_user(pk: Any) -> PortalUser | None:
     """The active user whose password was accepted and who still owes the second factor."""
     return get_user_model()._default_manager.filter(pk=pk, is_active=True).first()
 

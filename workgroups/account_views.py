@@ -136,7 +136,7 @@ class PortalLoginView(LoginView):
         return redirect("otp_login")
 
 
-def _pending_user(request: HttpRequest) -> tuple[Any | None, dict[str, Any] | None]:
+def _pending_user(request: HttpRequest) -> tuple[PortalUser | None, dict[str, Any] | None]:
     pending = request.session.get(PENDING_KEY)
     if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
         return None, None
@@ -148,8 +148,9 @@ def _pending_user(request: HttpRequest) -> tuple[Any | None, dict[str, Any] | No
 def otp_login_view(request: HttpRequest) -> HttpResponse:
     """The second step: after the password at login, or for a session that owes the code."""
     pending = None
+    user: PortalUser | None
     if request.user.is_authenticated:
-        if request.user.is_verified():
+        if two_factor.session_verified(request):
             return redirect(_next(request))
         user = request.user
     else:

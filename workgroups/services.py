@@ -144,13 +144,13 @@ MSG_SUPERUSER = access.MSG_SUPERUSER
 MSG_WG_PLAN = "このWGは選択した計画のWGではありません。"
 
 
-def _guard(actor: PortalUser, user: PortalUser) -> None:
+def _guard(actor: PortalUser | None, user: PortalUser) -> None:
     """Nobody but a superuser changes a superuser (access.may_change_account)."""
     if not access.may_change_account(actor, user):
         raise PermissionDenied(str(MSG_SUPERUSER))
 
 
-def _password_guard(actor: PortalUser, user: PortalUser) -> None:
+def _password_guard(actor: PortalUser | None, user: PortalUser) -> None:
     """_guard, and a service account is never given a password (access.may_have_password)."""
     _guard(actor, user)
     if not access.may_have_password(user):
@@ -418,8 +418,9 @@ def staff_password_link(*, user: PortalUser) -> str:
     return portal_url(reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token}))
 
 
-def staff_send_password_link(*, actor: PortalUser, user: PortalUser) -> str:
-    """Mail the person a one-time link to set their own password; returns the address used."""
+def staff_send_password_link(*, actor: PortalUser | None, user: PortalUser) -> str:
+    """Mail the person a one-time link to set their own password; returns the address used.
+    ``actor`` None: IT staff's command run without --user (no superuser: may_change_account)."""
     _password_guard(actor, user)
     if not user.email:
         raise ValidationError("メールアドレスが登録されていないため、リンクを送れません。")
@@ -980,7 +981,7 @@ def staff_roster_apply(
 
 
 def staff_password_links_send(
-    *, actor: PortalUser, users: Collection[PortalUser], dry_run: bool = False
+    *, actor: PortalUser | None, users: Collection[PortalUser], dry_run: bool = False
 ) -> tuple[list[PortalUser], list[str]]:
     """Mail a set-password link (staff_send_password_link) to each of ``users`` who has no
     usable password yet: the new accounts of a roster import, in one action.

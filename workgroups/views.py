@@ -199,6 +199,7 @@ def _staff_form_page(request: HttpRequest, person: PortalUser | None) -> HttpRes
     if person is not None:
         context["lockout"] = selectors.lockouts([person.username]).get(person.username.lower())
     if conflict is not None:
+        assert person is not None  # only a saved person's record conflicts (staff_version_check)
         editor = last_editor(conflict.current) if conflict.current.pk else None
         context.update(
             conflict=conflict.current,

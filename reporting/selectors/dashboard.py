@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db import connection
 from django.db.models import (
@@ -46,6 +46,7 @@ from initiatives.selectors import (
     NONE,
     ROLLUP_RULE_TEXT,
     CountableSummary,
+    InitiativeWithListColumns,
     Rollup,
     RollupSums,
     countable_summary,
@@ -69,13 +70,21 @@ from portal_lib import compiled, era
 from portal_lib.codes import format_initiative_code
 from workgroups.models import WorkingGroup
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 ONLINE_TARGET_CODE = "online-procedures"
 SYSTEMS_TARGET_CODE = "standard-systems"
 COUNTED_CODES = (ONLINE_TARGET_CODE, SYSTEMS_TARGET_CODE)
 DEFAULT_STALE_DAYS = 60
 RECENT_CHANGES_LIMIT = 15
 NO_STATUS = NONE  # the initiative list's filter value for "nothing logged" / "no review"
-_INT, _TEXT = IntegerField(), TextField()  # the typed columns of the UNION ALL reads below
+# The typed columns of the UNION ALL reads below.
+_INT: IntegerField[int, int] = IntegerField()
+_TEXT: TextField[str, str] = TextField()
+# A values() queryset, read as dict rows (portal_lib.compiled.values_rows); the rows of a
+# UNION or GROUP BY of several models are no one model's.
+ValuesQuerySet: TypeAlias = "QuerySet[Any, dict[str, Any]]"
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +208,9 @@ class Dashboard:
     indicators: list[Indicator] = field(default_factory=list)
     rollup_rule: str = ROLLUP_RULE_TEXT
     grade_rule: str = GRADE_RULE_TEXT
-    status_labels: dict[str, str] = field(default_factory=lambda: dict(ProgressStatus.choices))
+    status_labels: dict[str, StrOrPromise] = field(
+        default_factory=lambda: dict(ProgressStatus.choices)
+    )
 
 
 def _status_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
@@ -208,7 +219,7 @@ def _status_list(counts: Counter[str]) -> list[tuple[str, str, int]]:
     return rows
 
 
-def dashboard_initiatives(plan: Plan, fiscal_year: int) -> QuerySet[Initiative]:
+def dashboard_initiatives(plan: Plan, fiscal_year: int) -> QuerySet[InitiativeWithListColumns]:
     """The plan's initiatives with the same annotations the initiative list filters on
     (latest progress of the year, the year's review, the last entry of any year), so every
     number on the dashboard equals the length of the list it links to."""
@@ -271,7 +282,7 @@ def dashboard_figures(plan: Plan, fiscal_year: int) -> Figures:
     each policy's and each WG's figures add those sums up (RollupSums)."""
     states = Review.State.values
 
-    def by_group() -> QuerySet:
+    def by_group() -> ValuesQuerySet:
         return (
             with_progress_value(Initiative.objects.for_plan(plan), fiscal_year)
             .annotate(
@@ -381,17 +392,19 @@ def policies_working_groups_and_lists(
     length of the list it links to."""
     columns = ("c_pk", "c_number", "c_number2", "c_name", "c_wg", "c_status", "c_d1", "c_d2")
 
-    def branch(qs: QuerySet, kind: int, sources: dict[str, str]) -> QuerySet:
+    def branch(qs: QuerySet[Any], kind: int, sources: dict[str, str]) -> ValuesQuerySet:
         values: dict[str, Any] = {"c_kind": Value(kind, output_field=IntegerField())}
         for column in columns:
             source = sources.get(column)
             output = _COLUMN_TYPES[column]
             values[column] = Cast(F(source) if source else Value(None), output_field=output)
-        return qs.order_by().annotate(**values).values(*values)
+        # The model is any of three: django-stubs types annotate() on a QuerySet[Any] as Any.
+        rows: ValuesQuerySet = qs.order_by().annotate(**values).values(*values)
+        return rows
 
     stale = stale_filter(today, stale_days)
 
-    def union() -> QuerySet:
+    def union() -> ValuesQuerySet:
         listed = initiatives_with_list_columns(
             Initiative.objects.for_plan(plan), fiscal_year
         ).filter(Q(latest_status=ProgressStatus.DELAYED) | stale)
@@ -449,7 +462,7 @@ def policies_working_groups_and_lists(
     return policies, wgs, initiatives
 
 
-_COLUMN_TYPES: dict[str, Field] = {
+_COLUMN_TYPES: dict[str, Field[Any, Any]] = {
     "c_pk": _INT,
     "c_number": _INT,
     "c_number2": _INT,
@@ -548,7 +561,7 @@ HISTORY_ACTIONS = {
 }
 
 # The columns every branch of the union selects, in this order (same names, same types).
-_COLUMNS: dict[str, Field] = {
+_COLUMNS: dict[str, Field[Any, Any]] = {
     "c_n1": _INT,  # policy number of the initiative (None: initiative deleted)
     "c_n2": _INT,  # number (initiative, procedure, system, policy)
     "c_n3": _INT,  # fiscal year or percent
@@ -570,7 +583,7 @@ class _HistorySource:
     columns it fills and how a row reads."""
 
     model: type
-    rows: Callable[[Plan, list[int]], QuerySet]
+    rows: Callable[[Plan, list[int]], QuerySet[Any]]
     columns: dict[str, str]
     describe: Callable[[dict[str, Any]], str]
 
@@ -659,7 +672,7 @@ _HISTORY_SOURCES: list[_HistorySource] = [
 ]
 
 
-def _history_rows(qs: QuerySet, kind: int, columns: dict[str, str]) -> QuerySet:
+def _history_rows(qs: QuerySet[Any], kind: int, columns: dict[str, str]) -> ValuesQuerySet:
     """One branch of the union: the shared columns, NULL (typed) where the model has none."""
     annotations: dict[str, Any] = {
         "c_kind": Value(kind, output_field=IntegerField()),
@@ -673,7 +686,9 @@ def _history_rows(qs: QuerySet, kind: int, columns: dict[str, str]) -> QuerySet:
     for name, output in _COLUMNS.items():
         source = columns.get(name)
         annotations[name] = Cast(F(source) if source else Value(None), output_field=output)
-    return qs.order_by().annotate(**annotations).values(*annotations)
+    # The model is any history model: django-stubs types annotate() on a QuerySet[Any] as Any.
+    rows: ValuesQuerySet = qs.order_by().annotate(**annotations).values(*annotations)
+    return rows
 
 
 def recent_changes(
@@ -689,7 +704,7 @@ def recent_changes(
     # read backwards from its history_date index; otherwise the outer LIMIT bounds the result.
     per_branch = connection.features.supports_slicing_ordering_in_compound
 
-    def union() -> QuerySet:
+    def union() -> ValuesQuerySet:
         branches = []
         for kind, source in enumerate(_HISTORY_SOURCES):
             branch = _history_rows(source.rows(plan, policy_ids), kind, source.columns)

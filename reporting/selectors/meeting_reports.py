@@ -29,7 +29,6 @@ from initiatives.selectors import (
 from plans.models import Plan
 from portal_lib import era
 from reporting.selectors.dashboard import dashboard_for, dashboard_initiatives
-from reporting.selectors.latest_progress import annotated_with_progress
 
 # 2: rollups carry reported/unreported and grades; initiatives carry indicators and the
 # review's PDCA texts; the countable targets carry confirmed/overdue.
@@ -122,7 +121,7 @@ def snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any
 def _snapshot_data(*, plan: Plan, fiscal_year: int, today: date) -> dict[str, Any]:
     d = dashboard_for(plan=plan, fiscal_year=fiscal_year, today=today, changes_limit=0)
     reviews = _reviews_of_year(plan, fiscal_year)
-    rows = list(annotated_with_progress(dashboard_initiatives(plan, fiscal_year)))
+    rows = list(dashboard_initiatives(plan, fiscal_year))
     indicators = indicators_for_initiatives([i.pk for i in rows], fiscal_year)
     by_initiative: dict[int, list[Any]] = {}
     for ind in indicators:

@@ -16,12 +16,15 @@ from initiatives.models import (
     ProgressStatus,
     ProjectUnderWay,
 )
-from initiatives.selectors import progress_percent
+from initiatives.selectors import (
+    InitiativeWithProgress,
+    initiatives_with_latest_progress,
+    progress_percent,
+)
 from plans.models import (
     Plan,
 )
 from portal_lib import era
-from reporting.selectors.latest_progress import InitiativeWithProgress, with_latest_progress
 
 # --------------------------------------------------------------------------------------------
 # Public page: one serialiser for HTML, CSV and JSON, so nothing unpublished can leak
@@ -29,7 +32,7 @@ from reporting.selectors.latest_progress import InitiativeWithProgress, with_lat
 
 
 def public_initiatives_queryset(plan: Plan, fiscal_year: int) -> QuerySet[InitiativeWithProgress]:
-    return with_latest_progress(
+    return initiatives_with_latest_progress(
         Initiative.objects.filter(policy__plan=plan, is_public=True)
         .select_related("policy__plan")
         .prefetch_related(

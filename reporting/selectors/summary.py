@@ -42,11 +42,13 @@ from initiatives.selectors import (
     ROLLUP_RULE_TEXT,
     SYSTEMS_CODE,
     CountableSummary,
+    InitiativeWithProgress,
     Rollup,
     attach_counted_actuals,
     countable_summary,
     grade_distribution,
     indicator_grade,
+    initiatives_with_latest_progress,
     progress_percent,
     rollup,
     rollup_figure,
@@ -54,7 +56,6 @@ from initiatives.selectors import (
 )
 from plans.models import BasicPolicy, Plan
 from portal_lib import era
-from reporting.selectors.latest_progress import InitiativeWithProgress, with_latest_progress
 
 STATUS_LABELS = dict(ProgressStatus.choices)
 
@@ -304,7 +305,7 @@ def plan_summary(plan: Plan, today: date | None = None) -> PlanSummary:
     )
     by_year: dict[int, dict[int, InitiativeWithProgress]] = {}
     for fy in years:
-        annotated = with_latest_progress(_base(plan), fy)
+        annotated = initiatives_with_latest_progress(_base(plan), fy)
         by_year[fy] = {ini.pk: ini for ini in annotated}
 
     def group(label: str, members: Sequence[Initiative]) -> GroupRow:
