@@ -13,9 +13,9 @@ from django.db.models import Count, DecimalField, F, IntegerField, Max, Sum, Val
 from django.test.utils import CaptureQueriesContext
 
 from initiatives.models import ProgressEntry, ProgressStatus
-from plans.models import BasicPolicy, Plan
+from plans.models import BasicPolicy
 from portal_lib import compiled
-from tests.factory import PLAN_CODE, initiative, make_progress
+from tests.factory import initiative, make_progress
 
 pytestmark = pytest.mark.django_db
 _DECIMAL = DecimalField(max_digits=12, decimal_places=2)
@@ -32,8 +32,7 @@ def _policies(plan):
     return BasicPolicy.objects.filter(plan=plan).order_by("number").values("pk", "number", "title")
 
 
-def test_rows_equal_the_orm_read_and_each_call_reads_the_database_again():
-    plan = Plan.objects.get(code=PLAN_CODE)
+def test_rows_equal_the_orm_read_and_each_call_reads_the_database_again(plan):
     calls = []
 
     def build():
@@ -52,8 +51,7 @@ def test_rows_equal_the_orm_read_and_each_call_reads_the_database_again():
     assert second[-1]["title"] == "追加の基本方針"
 
 
-def test_a_new_key_composes_its_own_statement():
-    plan = Plan.objects.get(code=PLAN_CODE)
+def test_a_new_key_composes_its_own_statement(plan):
     numbers = {}
     for number in (1, 2):
         numbers[number] = compiled.values_rows(
@@ -64,7 +62,7 @@ def test_a_new_key_composes_its_own_statement():
     assert [r["number"] for r in numbers[2]] == [2]
 
 
-def test_converters_run_dates_and_decimals_come_back_typed():
+def test_converters_run_dates_and_decimals_come_back_typed(plan):
     ini = initiative("1.1")
     make_progress(ini, entry_date=date(2026, 6, 1), status=ProgressStatus.ON_TRACK, percent=40)
     make_progress(ini, entry_date=date(2026, 7, 1), status=ProgressStatus.DELAYED, percent=45)
@@ -88,8 +86,7 @@ def test_converters_run_dates_and_decimals_come_back_typed():
     assert isinstance(rows[0]["weighted"], Decimal)
 
 
-def test_a_union_and_a_queryset_that_matches_nothing():
-    plan = Plan.objects.get(code=PLAN_CODE)
+def test_a_union_and_a_queryset_that_matches_nothing(plan):
 
     def union():
         kind = Value(0, output_field=IntegerField())
@@ -106,9 +103,8 @@ def test_a_union_and_a_queryset_that_matches_nothing():
     assert len(queries) == 0
 
 
-def test_the_store_is_bounded_least_recently_used_first_out(monkeypatch):
+def test_the_store_is_bounded_least_recently_used_first_out(monkeypatch, plan):
     monkeypatch.setattr(compiled, "MAX_COMPILED", 3)
-    plan = Plan.objects.get(code=PLAN_CODE)
     built = []
 
     def builder(n):
@@ -129,8 +125,7 @@ def test_the_store_is_bounded_least_recently_used_first_out(monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_thread_compiles_for_its_own_connection():
-    plan = Plan.objects.get(code=PLAN_CODE)
+def test_each_thread_compiles_for_its_own_connection(plan):
     key = ("policies", plan.pk)
     mine = compiled.values_rows(key, lambda: _policies(plan))
     seen = {}
