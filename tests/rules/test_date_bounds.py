@@ -142,3 +142,27 @@ def test_plan_decision_date_is_not_after_today():
     with pytest.raises(date_bounds.DateOutOfBounds) as exc:
         bounds.check(date(2026, 12, 7))
     assert "令和8年12月6日(日)までの日付にしてください。" in str(exc.value)
+
+
+def test_progress_bounds_are_built_once_per_plan_day_and_language():
+    """date_bounds.progress_entry keeps the bounds it built (an import asks twice a row):
+    the same plan, day and language give the same bounds; another day or language its own."""
+    from datetime import date as _date
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from portal_lib import date_bounds
+
+    plan = SimpleNamespace(start_fy=2021, end_fy=2026)
+    day = _date(2026, 12, 7)
+    with translation.override("ja"):
+        ja = date_bounds.progress_entry(plan, day)
+        assert date_bounds.progress_entry(plan, day) is ja  # built once
+        assert "計画期間は" in ja.why
+    with translation.override("en"):
+        en = date_bounds.progress_entry(plan, day)
+        assert en is not ja
+        assert en.why.startswith("the plan runs from")
+    other_day = date_bounds.progress_entry(plan, _date(2026, 12, 8))
+    assert other_day.last == _date(2026, 12, 8) and ja.last == day
