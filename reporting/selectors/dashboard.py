@@ -6,19 +6,21 @@ A fixed number of queries whatever the number of initiatives, entries or history
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db import connection
 from django.db.models import (
     Count,
     DateField,
+    DecimalField,
     F,
     Field,
-    FilteredRelation,
     IntegerField,
     Q,
     QuerySet,
@@ -28,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Cast
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django_cte import CTE, with_cte
 
 from initiatives.models import (
     GRADE_RULE_TEXT,
@@ -82,6 +85,7 @@ NO_STATUS = NONE  # the initiative list's filter value for "nothing logged" / "n
 # The typed columns of the UNION ALL reads below.
 _INT: IntegerField[int, int] = IntegerField()
 _TEXT: TextField[str, str] = TextField()
+_SUM: DecimalField[Decimal, Decimal] = DecimalField(max_digits=30, decimal_places=2)
 # A values() queryset, read as dict rows (portal_lib.compiled.values_rows); the rows of a
 # UNION or GROUP BY of several models are no one model's.
 ValuesQuerySet: TypeAlias = "QuerySet[Any, dict[str, Any]]"
@@ -274,51 +278,30 @@ class Figures:
     def group(self, key: str) -> tuple[RollupSums, Counter[str]]:
         return self.groups.get(key, (RollupSums(), Counter()))
 
-
-def dashboard_figures(plan: Plan, fiscal_year: int) -> Figures:
-    """ONE query: the plan's initiatives summed by the database per basic policy, WG and
-    latest status of the year (ROLLUP_RULE_TEXT, as initiatives.selectors.rollup; the year's
-    review counted by state), a few dozen rows whatever the number of initiatives; the plan's,
-    each policy's and each WG's figures add those sums up (RollupSums)."""
-    states = Review.State.values
-
-    def by_group() -> ValuesQuerySet:
-        return (
-            with_progress_value(Initiative.objects.for_plan(plan), fiscal_year)
-            .annotate(
-                # uniq_review_initiative_year: at most one row joined per initiative
-                year_review=FilteredRelation(
-                    "reviews", condition=Q(reviews__fiscal_year=fiscal_year)
-                )
-            )
-            .values("policy_id", "working_group_id", "latest_status")
-            .annotate(
-                **rollup_aggregates(),
-                **{
-                    f"review_{state}": Count("pk", filter=Q(year_review__state=state))
-                    for state in states
-                },
-            )
-            .order_by()
-        )
-
-    figures = Figures()
-    # The statement depends on the plan and the year only: compiled once (portal_lib.compiled).
-    for row in compiled.values_rows(("dashboard_figures", plan.pk, fiscal_year), by_group):
-        sums = rollup_sums_from(row)
-        status = row["latest_status"] or NO_STATUS
-        figures.overall += sums
-        figures.status_counts[status] += sums.total
-        for key in (f"p{row['policy_id']}", f"w{row['working_group_id']}"):
-            group_sums, statuses = figures.group(key)
-            statuses[status] += sums.total
-            figures.groups[key] = (group_sums + sums, statuses)
-        reviewed = 0
-        for state in states:
-            figures.review_counts[state] += row[f"review_{state}"]
-            reviewed += row[f"review_{state}"]
-        figures.review_counts[NO_STATUS] += sums.total - reviewed
-    return figures
+    @classmethod
+    def from_rows(cls, rows: list[dict[str, Any]]) -> Figures:
+        """The figures of the database's sums, one row per basic policy × WG × latest status
+        of the year (rollup_aggregates, prefixed c_): each added to the plan's, its policy's
+        and its WG's."""
+        parts: dict[str, list[RollupSums]] = defaultdict(list)
+        statuses: dict[str, Counter[str]] = defaultdict(Counter)
+        figures = cls()
+        for row in rows:
+            sums = rollup_sums_from({name: row[f"c_{name}"] for name in _SUM_NAMES})
+            status = row["c_status"] or NO_STATUS
+            figures.status_counts[status] += sums.total
+            for key in ("", f"p{row['c_pk']}", f"w{row['c_number']}"):
+                parts[key].append(sums)
+                statuses[key][status] += sums.total
+            reviewed = 0
+            for state, column in _REVIEW_COLUMNS:
+                figures.review_counts[state] += row[column]
+                reviewed += row[column]
+            figures.review_counts[NO_STATUS] += sums.total - reviewed
+        totals = {key: sum(sums, RollupSums()) for key, sums in parts.items()}
+        figures.overall = totals.pop("", RollupSums())
+        figures.groups = {key: (total, statuses[key]) for key, total in totals.items()}
+        return figures
 
 
 def dashboard_for(
@@ -329,10 +312,9 @@ def dashboard_for(
     stale_days: int = DEFAULT_STALE_DAYS,
     changes_limit: int = RECENT_CHANGES_LIMIT,
 ) -> Dashboard:
-    policies, wgs, listed = policies_working_groups_and_lists(
+    policies, wgs, listed, figures = plan_parts_lists_and_figures(
         plan, fiscal_year, today=today, stale_days=stale_days
     )
-    figures = dashboard_figures(plan, fiscal_year)
     targets = {t.code: t for t in CountableTarget.objects.filter(plan=plan)}
     # The procedures and systems are read once: for their boards and for the indicators
     # whose actuals they count.
@@ -382,72 +364,124 @@ def dashboard_for(
     )
 
 
-def policies_working_groups_and_lists(
+def plan_parts_lists_and_figures(
     plan: Plan, fiscal_year: int, *, today: date, stale_days: int
-) -> tuple[list[PlanPart], list[PlanPart], list[ListedInitiative]]:
-    """The plan's basic policies (by number) and WGs (by name), and the initiatives the
-    dashboard lists (delayed, or not logged for ``stale_days``; by code), in ONE query: a
-    UNION ALL of the two small tables and of those initiatives' columns. The lists use the
-    initiative list's own filters (status=delayed, stale_filter), so each count equals the
-    length of the list it links to."""
-    columns = ("c_pk", "c_number", "c_number2", "c_name", "c_wg", "c_status", "c_d1", "c_d2")
+) -> tuple[list[PlanPart], list[PlanPart], list[ListedInitiative], Figures]:
+    """The plan's basic policies (by number) and WGs (by name), the initiatives the dashboard
+    lists (delayed, or not logged for ``stale_days``; by code) and the roll-ups, in ONE
+    query.
 
-    def branch(qs: QuerySet[Any], kind: int, sources: dict[str, str]) -> ValuesQuerySet:
-        values: dict[str, Any] = {"c_kind": Value(kind, output_field=IntegerField())}
-        for column in columns:
-            source = sources.get(column)
-            output = _COLUMN_TYPES[column]
-            values[column] = Cast(F(source) if source else Value(None), output_field=output)
-        # The model is any of three: django-stubs types annotate() on a QuerySet[Any] as Any.
-        rows: ValuesQuerySet = qs.order_by().annotate(**values).values(*values)
-        return rows
-
+    Each initiative of the plan is read once, with the initiative list's own columns for the
+    year (initiatives_with_list_columns: the latest progress of the year, the year's review,
+    the last entry of any year; with_progress_value: the entry's figure), into a
+    materialised common table expression. From it the database both sums the roll-ups per
+    basic policy, WG and latest status (rollup_aggregates, ROLLUP_RULE_TEXT; the year's
+    reviews counted by state), a few dozen rows whatever the number of initiatives, and
+    selects the listed initiatives with the list's own filters (status=delayed,
+    stale_filter), so every count equals the length of the list it links to. A UNION ALL
+    adds the two small tables. Read from the initiatives twice instead (once per purpose),
+    the database looked up each initiative's latest entry five to eight times."""
     stale = stale_filter(today, stale_days)
 
     def union() -> ValuesQuerySet:
-        listed = initiatives_with_list_columns(
-            Initiative.objects.for_plan(plan), fiscal_year
-        ).filter(Q(latest_status=ProgressStatus.DELAYED) | stale)
-        return (
-            branch(
+        per_initiative = CTE(
+            with_progress_value(
+                initiatives_with_list_columns(Initiative.objects.for_plan(plan), fiscal_year),
+                fiscal_year,
+            )
+            .order_by()
+            .values(
+                "pk",
+                "number",
+                "title",
+                "weight",
+                "policy_id",
+                "working_group_id",
+                "latest_status",
+                "latest_date",
+                "last_entry_date",
+                "progress_value",
+                "review_state",
+                policy_number=F("policy__number"),
+                working_group_name=F("working_group__name"),
+            ),
+            name="dashboard_initiative",
+            materialized=_MATERIALIZED_CTE.get(connection.vendor, True),
+        )
+        figures = (
+            per_initiative.queryset()
+            .order_by()
+            .values("policy_id", "working_group_id", "latest_status")
+            .annotate(
+                **rollup_aggregates(),
+                **{
+                    f"review_{state}": Count("pk", filter=Q(review_state=state))
+                    for state in Review.State.values
+                },
+            )
+        )
+        listed = (
+            per_initiative.queryset()
+            .order_by()
+            .filter(Q(latest_status=ProgressStatus.DELAYED) | stale)
+        )
+        review_columns = {column: f"review_{state}" for state, column in _REVIEW_COLUMNS}
+        branches = [
+            _branch(
                 BasicPolicy.objects.filter(plan=plan),
-                0,
+                _POLICY,
                 {"c_pk": "pk", "c_number": "number", "c_name": "title"},
-            )
-            .union(
-                branch(WorkingGroup.objects.filter(plan=plan), 1, {"c_pk": "pk", "c_name": "name"}),
-                branch(
-                    listed,
-                    2,
-                    {
-                        "c_pk": "pk",
-                        "c_number": "policy__number",
-                        "c_number2": "number",
-                        "c_name": "title",
-                        "c_wg": "working_group__name",
-                        "c_status": "latest_status",
-                        "c_d1": "latest_date",
-                        "c_d2": "last_entry_date",
-                    },
-                ),
-                all=True,
-            )
+            ),
+            _branch(WorkingGroup.objects.filter(plan=plan), _WG, {"c_pk": "pk", "c_name": "name"}),
+            _branch(
+                listed,
+                _LISTED,
+                {
+                    "c_pk": "pk",
+                    "c_number": "policy_number",
+                    "c_number2": "number",
+                    "c_name": "title",
+                    "c_wg": "working_group_name",
+                    "c_status": "latest_status",
+                    "c_d1": "latest_date",
+                    "c_d2": "last_entry_date",
+                },
+            ),
+            _branch(
+                figures,
+                _FIGURES,
+                {
+                    "c_pk": "policy_id",
+                    "c_number": "working_group_id",
+                    "c_status": "latest_status",
+                    **{f"c_{name}": name for name in _SUM_NAMES},
+                    **review_columns,
+                },
+            ),
+        ]
+        combined = (
+            branches[0]
+            .union(*branches[1:], all=True)
             .order_by("c_kind", "c_number", "c_number2", "c_name")
         )
+        rows: ValuesQuerySet = with_cte(per_initiative, select=combined)
+        return rows
 
     policies: list[PlanPart] = []
     wgs: list[PlanPart] = []
     initiatives: list[ListedInitiative] = []
+    figure_rows: list[dict[str, Any]] = []
     # The statement depends on the plan, the year and the stale rule's condition for today
     # only (a Q compares by value): compiled once (portal_lib.compiled).
-    key = ("dashboard_lists", plan.pk, fiscal_year, stale)
+    key = ("dashboard", plan.pk, fiscal_year, stale)
     for row in compiled.values_rows(key, union):
-        if row["c_kind"] == 0:
+        kind = row["c_kind"]
+        if kind == _POLICY:
             label = str(BasicPolicy(number=row["c_number"], title=row["c_name"]))
             policies.append(PlanPart(row["c_pk"], row["c_number"], label, row["c_name"]))
-        elif row["c_kind"] == 1:
+        elif kind == _WG:
             wgs.append(PlanPart(row["c_pk"], row["c_pk"], row["c_name"], row["c_name"]))
-        else:
+        elif kind == _LISTED:
             initiatives.append(
                 ListedInitiative(
                     pk=row["c_pk"],
@@ -459,18 +493,50 @@ def policies_working_groups_and_lists(
                     last_entry_date=row["c_d2"],
                 )
             )
-    return policies, wgs, initiatives
+        else:
+            figure_rows.append(row)
+    return policies, wgs, initiatives, Figures.from_rows(figure_rows)
+
+
+# The names of rollup_aggregates(), prefixed c_ in the dashboard's one read.
+_SUM_NAMES = ("total", "reported", "counted", "wsum", "wtotal")
+_REVIEW_COLUMNS = tuple((state, f"c_review_{state}") for state in Review.State.values)
+# The kinds of row in the dashboard's one read.
+_POLICY, _WG, _LISTED, _FIGURES = range(4)
+# MATERIALIZED keeps the database from folding the per-initiative columns into each use,
+# which would repeat every latest-entry lookup (PostgreSQL 12+; SQLite 3.35+, older SQLite
+# rejects the word).
+_MATERIALIZED_CTE = {"sqlite": sqlite3.sqlite_version_info >= (3, 35)}
+
+
+def _branch(qs: QuerySet[Any], kind: int, sources: dict[str, str]) -> ValuesQuerySet:
+    """One branch of the dashboard's UNION ALL: every column of _COLUMN_TYPES, typed, NULL
+    where the branch has no value for it."""
+    values: dict[str, Any] = {"c_kind": Value(kind, output_field=IntegerField())}
+    for column, output in _COLUMN_TYPES.items():
+        source = sources.get(column)
+        values[column] = Cast(F(source) if source else Value(None), output_field=output)
+    # The model is any of three: django-stubs types annotate() on a QuerySet[Any] as Any.
+    rows: ValuesQuerySet = qs.order_by().annotate(**values).values(*values)
+    return rows
 
 
 _COLUMN_TYPES: dict[str, Field[Any, Any]] = {
-    "c_pk": _INT,
-    "c_number": _INT,
-    "c_number2": _INT,
+    "c_pk": _INT,  # policy / WG / initiative pk; figures: the policy's pk
+    "c_number": _INT,  # policy number; figures: the WG's pk
+    "c_number2": _INT,  # the initiative's number
     "c_name": _TEXT,
-    "c_wg": _TEXT,
-    "c_status": _TEXT,
-    "c_d1": DateField(),
-    "c_d2": DateField(),
+    "c_wg": _TEXT,  # the initiative's WG's name
+    "c_status": _TEXT,  # the latest status of the year
+    "c_d1": DateField(),  # its date
+    "c_d2": DateField(),  # the last entry of any year
+    # figures: the database's sums of the group (rollup_aggregates) and its reviews by state
+    "c_total": _INT,
+    "c_reported": _INT,
+    "c_counted": _INT,
+    "c_wsum": _SUM,
+    "c_wtotal": _SUM,
+    **{f"c_review_{state}": _INT for state in Review.State.values},
 }
 
 
