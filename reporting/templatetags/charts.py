@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -71,6 +71,26 @@ def count_link(
     if not url:
         return mark_safe(text)
     return mark_safe(f'<a class="count-link" href="{conditional_escape(url)}">{text}</a>')
+
+
+@register.simple_tag
+def grade_counts(grades: Any) -> SafeString:
+    """The indicators' grades with their counts, ``grades`` = [(key, label, count)] (a
+    dashboard group's, or a saved report's): A–D as badges, 未評価 in the reader's language.
+    A tag rather than an included template: the dashboard shows it on every policy and WG
+    row, where the include cost more than the rest of the row."""
+    items = []
+    for key, label, n in grades:
+        k = conditional_escape(key)
+        if key == "none":  # initiatives.models.UNGRADED: a label held as its Japanese source
+            shown = str(conditional_escape(_(str(label)) if label else ""))
+        else:
+            shown = f'<span class="badge grade grade-{k}">{conditional_escape(label)}</span>'
+        items.append(
+            f'<span class="grade-count grade-count-{k}">{shown} '
+            f"{conditional_escape(localize(n))}</span>"
+        )
+    return mark_safe(f'<span class="grade-counts">{" ".join(items)}</span>')
 
 
 def _fmt(percent: Decimal | float | int | None) -> str:
