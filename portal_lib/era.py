@@ -22,6 +22,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from datetime import date as datetime_date
+from functools import lru_cache
 
 __all__ = [
     "MAX_YEAR",
@@ -197,6 +198,19 @@ def _(message: str) -> str:
     from django.utils.translation import gettext
 
     return gettext(message)
+
+
+def _language() -> str | None:
+    """The active language once Django's settings are configured (else None: the source)."""
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - Django is always installed for the portal
+        return None
+    if not settings.configured:
+        return None
+    from django.utils.translation import get_language
+
+    return get_language()
 
 
 def _weekday(d: date) -> str:
@@ -499,7 +513,13 @@ def format_date(d: date, *, weekday: bool = True) -> str:
     the supported years (a typo such as 0002-08-11 already saved) is shown as ISO with its
     four-digit year, so that it is recognisable rather than silently shortened.
     """
-    d = _as_date(d)
+    return _format_date(_as_date(d), weekday, _language())
+
+
+@lru_cache(maxsize=4096)
+def _format_date(d: date, weekday: bool, language: str | None) -> str:
+    """format_date, once per day, form and language (``language``: the key only; a page or
+    an export shows the same few hundred days many times)."""
     if d >= REIWA_FIRST_DAY:
         era, n = "令和", d.year - REIWA_OFFSET
     elif d >= HEISEI_FIRST_DAY:
