@@ -19,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from portal_lib import compiled
 from portal_lib.people import PROFILE_NAME_CACHE, display_name
 from workgroups import selectors
 from workgroups.models import (
@@ -67,6 +68,17 @@ ANONYMOUS = Roles()
 SERVICE_ACCOUNT_ROLES = Roles()
 
 
+# What roles_for reads, in this order (one row per WG membership, or one row of NULLs).
+_ROLE_COLUMNS = (
+    "profile__role",
+    "wg_memberships__working_group_id",
+    "wg_memberships__role",
+    "hq_seat",
+    "profile__display_name",
+    "service",
+)
+
+
 def roles_for(user: RequestUser | None) -> Roles:
     if user is None or not user.is_authenticated or not user.is_active:
         return ANONYMOUS
@@ -77,26 +89,28 @@ def roles_for(user: RequestUser | None) -> Roles:
     # whether the user holds an HQ seat and whether it is an API service account. Cached on
     # the user object, i.e. for the request.
     User = get_user_model()
-    rows = list(
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))),
-            service=Exists(
-                User.groups.through.objects.filter(
-                    user_id=OuterRef("pk"), group__name=SERVICE_ACCOUNT_GROUP
-                )
-            ),
+
+    def build(pk: int) -> QuerySet[Any, dict[str, Any]]:
+        return (
+            User.objects.filter(pk=pk)
+            .annotate(
+                hq_seat=Exists(HeadquartersMember.objects.filter(user=OuterRef("pk"))),
+                service=Exists(
+                    User.groups.through.objects.filter(
+                        user_id=OuterRef("pk"), group__name=SERVICE_ACCOUNT_GROUP
+                    )
+                ),
+            )
+            .order_by()
+            .values(*_ROLE_COLUMNS)
         )
-        .order_by()
-        .values_list(
-            "profile__role",
-            "wg_memberships__working_group_id",
-            "wg_memberships__role",
-            "hq_seat",
-            "profile__display_name",
-            "service",
-        )
-    )
+
+    # Every page asks this: the statement is composed once per thread (portal_lib.compiled)
+    # with the user's pk as its one changing value, and read anew every time.
+    rows = [
+        tuple(row[name] for name in _ROLE_COLUMNS)
+        for row in compiled.values_rows("roles_for", build, int_args=(user.pk,))
+    ]
     service_account = bool(rows and rows[0][5])
     user._portal_service_account = service_account  # type: ignore[attr-defined]  # request cache
     if service_account:

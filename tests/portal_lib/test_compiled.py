@@ -144,3 +144,73 @@ def test_each_thread_compiles_for_its_own_connection(plan):
     ours = compiled._store.compiled[("default", key)]
     theirs = seen["store"][("default", key)]
     assert theirs.connection is not ours.connection
+
+
+def test_int_args_are_put_in_their_places_without_composing_again(plan):
+    """A statement that names a changing whole number (a user's pk) is composed once, and each
+    call reads its own rows."""
+    calls = []
+
+    def build(number):
+        calls.append(number)
+        return _policies(plan).filter(number=number)
+
+    for number in (3, 1, 4, 2, 3):
+        rows = compiled.values_rows(("policy by number", plan.pk), build, int_args=(number,))
+        assert rows == list(_policies(plan).filter(number=number))
+        assert [r["number"] for r in rows] == [number]
+    assert len(calls) == 2  # composed once, twice over: with 3 and with 4, to find its place
+    # A number no row has: no rows, not the rows of an earlier call.
+    assert compiled.values_rows(("policy by number", plan.pk), build, int_args=(99,)) == []
+
+
+def test_int_args_twice_in_a_statement_and_beside_equal_constants(plan):
+    """Both places of an argument are filled; a constant equal to a caller's value (the
+    number 1 of the LIMIT-like filter below) is left alone."""
+
+    def build(number):
+        return (
+            BasicPolicy.objects.filter(plan=plan, number__gte=number, number__lte=number)
+            .filter(number__gte=1)
+            .order_by()
+            .values("number")
+        )
+
+    for number in (1, 2, 4):
+        rows = compiled.values_rows("twice", build, int_args=(number,))
+        assert rows == [{"number": number}]
+
+
+def test_a_statement_that_drops_or_reshapes_its_int_arg_is_never_kept(plan):
+    """An argument that never reaches the parameters, or changes the statement's text, cannot
+    be put in its place: each call is composed with its own value (correct, not kept)."""
+    calls = []
+
+    def ignores(number):
+        calls.append(number)
+        return _policies(plan)
+
+    for number in (1, 2):
+        assert compiled.values_rows("ignored", ignores, int_args=(number,)) == list(_policies(plan))
+    assert len(calls) == 4
+
+    def reshapes(number):
+        qs = _policies(plan)
+        return qs.filter(number=number) if number % 2 else qs.filter(number__lte=number)
+
+    for number in (1, 2, 3, 4):
+        expected = (
+            list(_policies(plan).filter(number=number))
+            if number % 2
+            else list(_policies(plan).filter(number__lte=number))
+        )
+        assert compiled.values_rows("reshaped", reshapes, int_args=(number,)) == expected
+
+
+def test_two_equal_int_args_each_find_their_own_place(plan):
+    def build(low, high):
+        return _policies(plan).filter(number__gte=low, number__lte=high)
+
+    for low, high in ((2, 2), (1, 3), (3, 3), (4, 1)):
+        rows = compiled.values_rows("range", build, int_args=(low, high))
+        assert rows == list(_policies(plan).filter(number__gte=low, number__lte=high))
