@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -837,17 +837,22 @@ def target_rows(target: CountableTarget) -> list[Any]:
     """The rows a countable target counts (one query), each able to reach its target, with
     ``confirmed_by_name``: who confirmed it (the lists show it beside 確認済)."""
     rows: list[Any]
+    # Composed once per target and thread (portal_lib.compiled); read anew every time.
     if target.code == PROCEDURES_CODE:
-        rows = list(
-            OnlineProcedure.objects.filter(target=target).select_related(
+        rows = compiled.objects(
+            ("target_rows", PROCEDURES_CODE, target.pk),
+            lambda: OnlineProcedure.objects.filter(target=target).select_related(
                 "section", "target", "confirmed_by__profile"
-            )
+            ),
         )
     else:
-        rows = list(
-            StandardSystem.objects.filter(group__target=target)
-            .select_related("group", "group__target", "section", "confirmed_by__profile")
-            .order_by("number")
+        rows = compiled.objects(
+            ("target_rows", SYSTEMS_CODE, target.pk),
+            lambda: (
+                StandardSystem.objects.filter(group__target=target)
+                .select_related("group", "group__target", "section", "confirmed_by__profile")
+                .order_by("number")
+            ),
         )
     for row in rows:
         row.confirmed_by_name = display_name(row.confirmed_by) if row.confirmed_by_id else ""
@@ -1042,21 +1047,30 @@ def indicators_of_plan(
         ),
         fiscal_year,
         known_rows,
+        # The statement names the plan and the year only: composed once (portal_lib.compiled).
+        key=("indicators_of_plan", plan.pk, fiscal_year),
     )
 
 
 def _with_year_value(
-    queryset: QuerySet[Indicator], fiscal_year: int, known_rows: dict[int, list[Any]] | None
+    queryset: QuerySet[Indicator],
+    fiscal_year: int,
+    known_rows: dict[int, list[Any]] | None,
+    *,
+    key: Hashable | None = None,
 ) -> list[Indicator]:
-    indicators: list[Indicator] = list(
-        queryset.annotate(
-            year_value=FilteredRelation("values", condition=Q(values__fiscal_year=fiscal_year))
+    def build() -> QuerySet[Indicator]:
+        return (
+            queryset.annotate(
+                year_value=FilteredRelation("values", condition=Q(values__fiscal_year=fiscal_year))
+            )
+            # django-stubs checks select_related() against the model's relations only, not a
+            # FilteredRelation annotated just above.
+            .select_related("year_value")  # type: ignore[misc]
+            .order_by("initiative_id", "order", "name")
         )
-        # django-stubs checks select_related() against the model's relations only, not a
-        # FilteredRelation annotated just above.
-        .select_related("year_value")  # type: ignore[misc]
-        .order_by("initiative_id", "order", "name")
-    )
+
+    indicators = compiled.objects(key, build) if key is not None else list(build())
     for ind in indicators:
         value = getattr(ind, "year_value", None)  # not set when the year has no row
         _hold_prefetched_values(ind, [value] if value is not None else [])

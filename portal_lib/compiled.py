@@ -22,15 +22,40 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+
+# ModelIterable's own helper (private: the stubs do not declare it).
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.models.sql.compiler import SQLCompiler
 
 MAX_COMPILED = 64
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class _Objects:
+    """How ModelIterable turns a row into a model instance (with its select_related objects
+    and annotations), worked out once with the statement."""
+
+    model: type[Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list[Any]  # django.db.models.query.RelatedPopulator
+    annotations: dict[str, int]
+
+    def build(self, db: str, row: Any) -> Model:
+        obj = self.model.from_db(db, self.init_list, row[self.start : self.end])
+        for populator in self.populators:
+            populator.populate(row, obj)
+        for name, at in self.annotations.items():
+            setattr(obj, name, row[at])
+        return obj
 
 
 @dataclass(frozen=True)
@@ -40,19 +65,20 @@ class _Compiled:
     sql: str
     params: tuple[Any, ...]
     names: tuple[str, ...]
+    objects: _Objects | None = None  # for objects(): how a row becomes a model instance
     # where each of the call's int_args stands in params: {index in params: index in args}
     slots: dict[int, int] = field(default_factory=dict)
 
 
 class _Store(threading.local):
     def __init__(self) -> None:
-        self.compiled: OrderedDict[tuple[str, Hashable], _Compiled] = OrderedDict()
+        self.compiled: OrderedDict[tuple[str, str, Hashable], _Compiled] = OrderedDict()
 
 
 _store = _Store()
 
 
-def _compile(queryset: QuerySet[Any, Any]) -> _Compiled:
+def _compile(queryset: QuerySet[Any, Any], *, as_objects: bool) -> _Compiled:
     query = queryset.query
     connection = connections[queryset.db]
     # The names ValuesIterable gives the columns of a values() queryset.
@@ -60,25 +86,46 @@ def _compile(queryset: QuerySet[Any, Any]) -> _Compiled:
         names = tuple(query.selected)
     else:
         names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    # QuerySet's private state, which the stubs do not declare.
+    prefetch = queryset._prefetch_related_lookups  # type: ignore[attr-defined]
+    known = queryset._known_related_objects  # type: ignore[attr-defined]
+    if as_objects and (prefetch or known):
+        # Both are filled in by ModelIterable or after it, from other queries.
+        raise ValueError("compiled.objects() takes no prefetch_related() or related manager")
     compiler = query.get_compiler(using=queryset.db)
     try:
-        sql, params = compiler.as_sql()
+        sql, params = compiler.as_sql()  # also fills compiler.select and klass_info
     except EmptyResultSet:
         return _Compiled(connection, None, "", (), names)
-    return _Compiled(connection, compiler, sql, tuple(params), names)
+    objects = None
+    if as_objects:
+        # As ModelIterable.__iter__ (Django 5.2) works them out for each read.
+        select, klass_info = compiler.select, compiler.klass_info
+        assert klass_info is not None
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        objects = _Objects(
+            model=klass_info["model"],
+            init_list=[f[0].target.attname for f in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, queryset.db),
+            annotations=dict(compiler.annotation_col_map or {}),
+        )
+    return _Compiled(connection, compiler, sql, tuple(params), names, objects)
 
 
 def _with_slots(
-    build: Callable[..., QuerySet[Any, dict[str, Any]]], int_args: tuple[int, ...]
+    build: Callable[..., QuerySet[Any, Any]], int_args: tuple[int, ...], *, as_objects: bool
 ) -> tuple[_Compiled, bool]:
     """``build(*int_args)`` compiled, and whether it can be kept: composed a second time with
     other numbers, the same SQL whose parameters differ exactly where the arguments stand
     (constants that happen to equal an argument stay put). A statement whose text depends on
     the numbers, or which drops one of them, is run as composed, not kept."""
-    first = _compile(build(*int_args))
+    first = _compile(build(*int_args), as_objects=as_objects)
     # Each argument moved by its own amount, so that equal arguments are told apart.
     others = tuple(a + i + 1 if a < 2**31 - 64 else a - i - 1 for i, a in enumerate(int_args))
-    second = _compile(build(*others))
+    second = _compile(build(*others), as_objects=as_objects)
     if first.compiler is None or first.sql != second.sql:
         return first, False
     pairs = {(a, b): i for i, (a, b) in enumerate(zip(int_args, others, strict=True))}
@@ -94,6 +141,44 @@ def _with_slots(
     return replace(first, slots=slots), True
 
 
+def _read(
+    key: Hashable,
+    build: Callable[..., QuerySet[Any, Any]],
+    using: str,
+    int_args: tuple[int, ...],
+    *,
+    as_objects: bool,
+) -> tuple[_Compiled, list[Any]]:
+    """The kept (or newly composed) statement of ``key`` and its rows, converted."""
+    store = _store.compiled
+    slot = ("objects" if as_objects else "values", using, key)
+    compiled = store.get(slot)
+    if compiled is None or compiled.connection is not connections[using]:
+        keep = True
+        if int_args:
+            compiled, keep = _with_slots(build, int_args, as_objects=as_objects)
+        else:
+            compiled = _compile(build(), as_objects=as_objects)
+        if keep:
+            store[slot] = compiled
+            while len(store) > MAX_COMPILED:
+                store.popitem(last=False)
+    else:
+        store.move_to_end(slot)
+    if compiled.compiler is None:
+        return compiled, []
+    params = compiled.params
+    if compiled.slots:
+        given = list(params)
+        for at, arg in compiled.slots.items():
+            given[at] = int_args[arg]
+        params = tuple(given)
+    with compiled.connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        fetched = cursor.fetchall()
+    return compiled, list(compiled.compiler.results_iter(results=[fetched]))
+
+
 def values_rows(
     key: Hashable,
     build: Callable[..., QuerySet[Any, dict[str, Any]]],
@@ -107,37 +192,26 @@ def values_rows(
     ``int_args``: whole numbers that change from call to call (a user's pk) and are not in
     the key: each call puts its own in their places among the kept statement's parameters
     (see _with_slots)."""
-    store = _store.compiled
-    slot = (using, key)
-    compiled = store.get(slot)
-    if compiled is None or compiled.connection is not connections[using]:
-        keep = True
-        if int_args:
-            compiled, keep = _with_slots(build, int_args)
-        else:
-            compiled = _compile(build())
-        if keep:
-            store[slot] = compiled
-            while len(store) > MAX_COMPILED:
-                store.popitem(last=False)
-    else:
-        store.move_to_end(slot)
-    if compiled.compiler is None:
-        return []
-    params = compiled.params
-    if compiled.slots:
-        given = list(params)
-        for at, arg in compiled.slots.items():
-            given[at] = int_args[arg]
-        params = tuple(given)
-    with compiled.connection.cursor() as cursor:
-        cursor.execute(compiled.sql, params)
-        fetched = cursor.fetchall()
+    compiled, rows = _read(key, build, using, int_args, as_objects=False)
     names = compiled.names
-    return [
-        dict(zip(names, row, strict=True))
-        for row in compiled.compiler.results_iter(results=[fetched])
-    ]
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def objects(
+    key: Hashable,
+    build: Callable[..., QuerySet[M]],
+    *,
+    using: str = "default",
+    int_args: tuple[int, ...] = (),
+) -> list[M]:
+    """The model instances of ``build(*int_args)`` (select_related objects and annotations
+    included, as list(queryset) gives them), compiled once per ``key``; ``int_args`` as for
+    values_rows. Not for prefetch_related() or a related manager's querysets."""
+    compiled, rows = _read(key, build, using, int_args, as_objects=True)
+    if compiled.objects is None:
+        return []
+    made = compiled.objects
+    return [made.build(using, row) for row in rows]  # type: ignore[misc]
 
 
 def forget() -> None:

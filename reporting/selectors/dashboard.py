@@ -315,7 +315,12 @@ def dashboard_for(
     policies, wgs, listed, figures = plan_parts_lists_and_figures(
         plan, fiscal_year, today=today, stale_days=stale_days
     )
-    targets = {t.code: t for t in CountableTarget.objects.filter(plan=plan)}
+    targets = {
+        t.code: t
+        for t in compiled.objects(
+            ("countable_targets", plan.pk), lambda: CountableTarget.objects.filter(plan=plan)
+        )
+    }
     # The procedures and systems are read once: for their boards and for the indicators
     # whose actuals they count.
     known_rows = {t.pk: target_rows(t) for t in targets.values() if t.code in COUNTED_CODES}
@@ -542,9 +547,16 @@ _COLUMN_TYPES: dict[str, Field[Any, Any]] = {
 
 def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
     """Cells of table 4-1 for the year, including cells merged across it."""
-    cells = ScheduleCell.objects.filter(row__item__plan=plan, fiscal_year__lte=fiscal_year)
-    cells = cells.select_related("row__item", "row__initiative__policy")
-    cells = cells.order_by("row__item__order", "row__line")
+
+    def build() -> QuerySet[ScheduleCell]:
+        return (
+            ScheduleCell.objects.filter(row__item__plan=plan, fiscal_year__lte=fiscal_year)
+            .select_related("row__item", "row__initiative__policy")
+            .order_by("row__item__order", "row__line")
+        )
+
+    # The statement names the plan and the year only: composed once (portal_lib.compiled).
+    cells = compiled.objects(("milestones", plan.pk, fiscal_year), build)
     return [c for c in cells if c.fiscal_year + c.col_span - 1 >= fiscal_year]
 
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from initiatives.models import ProgressEntry, ProgressStatus
 from plans.models import BasicPolicy
 from portal_lib import compiled
-from tests.factory import initiative, make_progress
+from tests.factory import initiative, make_progress, make_user
 
 pytestmark = pytest.mark.django_db
 _DECIMAL = DecimalField(max_digits=12, decimal_places=2)
@@ -141,8 +141,8 @@ def test_each_thread_compiles_for_its_own_connection(plan):
     thread.start()
     thread.join()
     assert seen["rows"] == mine
-    ours = compiled._store.compiled[("default", key)]
-    theirs = seen["store"][("default", key)]
+    ours = compiled._store.compiled[("values", "default", key)]
+    theirs = seen["store"][("values", "default", key)]
     assert theirs.connection is not ours.connection
 
 
@@ -214,3 +214,73 @@ def test_two_equal_int_args_each_find_their_own_place(plan):
     for low, high in ((2, 2), (1, 3), (3, 3), (4, 1)):
         rows = compiled.values_rows("range", build, int_args=(low, high))
         assert rows == list(_policies(plan).filter(number__gte=low, number__lte=high))
+
+
+# --- objects(): model instances, as list(queryset) gives them -----------------------------
+
+
+def _same_objects(got, expected, related=()):
+    assert [type(o) for o in got] == [type(o) for o in expected]
+    assert [o.pk for o in got] == [o.pk for o in expected]
+    for a, b in zip(got, expected, strict=True):
+        assert a.__dict__.keys() - {"_state"} == b.__dict__.keys() - {"_state"}
+        for name in a.__dict__.keys() - {"_state"}:
+            assert getattr(a, name) == getattr(b, name), name
+        assert a._state.adding is False and a._state.db == b._state.db
+        for path in related:
+            x, y = a, b
+            for part in path.split("__"):
+                x, y = getattr(x, part), getattr(y, part)
+            assert (x.pk if x is not None else None) == (y.pk if y is not None else None), path
+            if x is not None:
+                assert x.__dict__.keys() - {"_state"} == y.__dict__.keys() - {"_state"}
+
+
+def test_objects_equal_list_of_the_queryset_with_select_related_and_annotations(plan):
+    author = make_user("compiled-author")
+    first = initiative("1.1")
+    make_progress(first, author=author, entry_date=date(2026, 5, 1), percent=10)
+    make_progress(initiative("2.1"), author=None, entry_date=date(2026, 6, 1))  # NULL author
+
+    def build():
+        return (
+            ProgressEntry.objects.filter(initiative__policy__plan=plan)
+            .select_related("initiative__policy", "author")
+            .annotate(policy_number=F("initiative__policy__number"))
+            .order_by("entry_date")
+        )
+
+    with CaptureQueriesContext(connection) as queries:
+        got = compiled.objects(("entries", plan.pk), build)
+    assert len(queries) == 1
+    _same_objects(got, list(build()), related=("initiative__policy", "author"))
+    assert [e.policy_number for e in got] == [1, 2]
+    assert got[1].author is None
+    # Read again: new rows are there, and the instances are new ones.
+    make_progress(first, author=author, entry_date=date(2026, 7, 1))
+    again = compiled.objects(("entries", plan.pk), build)
+    _same_objects(again, list(build()), related=("initiative__policy", "author"))
+    assert len(again) == 3 and again[0] is not got[0]
+    # The instances behave as the ORM's: saved back, they update their own row.
+    again[0].percent = 20
+    again[0].save(update_fields=["percent"])
+    assert ProgressEntry.objects.get(pk=again[0].pk).percent == 20
+
+
+def test_objects_with_deferred_fields_and_int_args(plan):
+    def build(number):
+        return BasicPolicy.objects.filter(plan=plan, number=number).only("number")
+
+    for number in (2, 4, 1):
+        got = compiled.objects("policy only number", build, int_args=(number,))
+        _same_objects(got, list(build(number)))
+        assert got[0].get_deferred_fields() == {*list(build(number))[0].get_deferred_fields()}
+        assert got[0].title == BasicPolicy.objects.get(plan=plan, number=number).title
+
+
+def test_objects_refuses_prefetch_related_and_reads_nothing_for_an_empty_filter(plan):
+    with pytest.raises(ValueError):
+        compiled.objects("prefetch", lambda: BasicPolicy.objects.prefetch_related("initiatives"))
+    with CaptureQueriesContext(connection) as queries:
+        assert compiled.objects("none", lambda: BasicPolicy.objects.filter(pk__in=[])) == []
+    assert len(queries) == 0
