@@ -115,16 +115,29 @@ def initiatives_with_latest_progress(
 
     Adds ``latest_status``, ``latest_percent``, ``latest_date`` (None when nothing logged).
     """
+    latest = latest_progress_columns(fiscal_year)
+    return queryset.annotate(
+        latest_status=latest["latest_status"],
+        latest_percent=latest["latest_percent"],
+        latest_date=latest["latest_date"],
+    )
+
+
+def latest_progress_columns(fiscal_year: int) -> dict[str, Subquery]:
+    """``latest_status``, ``latest_percent`` and ``latest_date`` of an initiative's latest
+    progress entry of the fiscal year, as expressions on a queryset whose ``pk`` is the
+    initiative's (initiatives_with_latest_progress; the dashboard's lists read the date only
+    for the initiatives they show)."""
     # (initiative, entry_date) is unique, so "-entry_date" alone picks one row; the index
     # progress_init_fy_date answers each subquery with one index probe.
     latest = ProgressEntry.objects.filter(
         initiative=OuterRef("pk"), fiscal_year=fiscal_year
     ).order_by("-entry_date")
-    return queryset.annotate(
-        latest_status=Subquery(latest.values("status")[:1]),
-        latest_percent=Subquery(latest.values("percent")[:1]),
-        latest_date=Subquery(latest.values("entry_date")[:1]),
-    )
+    return {
+        "latest_status": Subquery(latest.values("status")[:1]),
+        "latest_percent": Subquery(latest.values("percent")[:1]),
+        "latest_date": Subquery(latest.values("entry_date")[:1]),
+    }
 
 
 def progress_percent(status: str | None, percent: int | None) -> int | None:

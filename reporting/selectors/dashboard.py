@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Count,
     DateField,
     DecimalField,
+    ExpressionWrapper,
     F,
     Field,
     IntegerField,
@@ -26,8 +28,9 @@ from django.db.models import (
     QuerySet,
     TextField,
     Value,
+    Window,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, RowNumber
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_cte import CTE, with_cte
@@ -57,6 +60,7 @@ from initiatives.selectors import (
     indicators_of_plan,
     initiatives_with_list_columns,
     is_stale,
+    latest_progress_columns,
     rollup_aggregates,
     rollup_sums_from,
     stale_cutoff,
@@ -81,6 +85,8 @@ SYSTEMS_TARGET_CODE = "standard-systems"
 COUNTED_CODES = (ONLINE_TARGET_CODE, SYSTEMS_TARGET_CODE)
 DEFAULT_STALE_DAYS = 60
 RECENT_CHANGES_LIMIT = 15
+# The dashboard page lists the first 20 delayed and unlogged initiatives (its text says 20).
+DASHBOARD_LIST_LIMIT = 20
 NO_STATUS = NONE  # the initiative list's filter value for "nothing logged" / "no review"
 # The typed columns of the UNION ALL reads below.
 _INT: IntegerField[int, int] = IntegerField()
@@ -201,8 +207,10 @@ class Dashboard:
     status_counts: list[tuple[str, str, int]]  # (filter value, label, count)
     initiative_count: int
     milestones: list[ScheduleCell]
-    delayed: list[ListedInitiative]
+    delayed: list[ListedInitiative]  # by code; the first ``list_limit`` when one was given
     stale: list[ListedInitiative]
+    delayed_count: int  # all of them: the initiative list's status=delayed
+    stale_count: int  # the initiative list's stale_days filter
     review_counts: list[tuple[str, str, int]]
     burnup: BurnUp
     systems: SystemsBoard
@@ -272,6 +280,7 @@ class Figures:
     overall: RollupSums = field(default_factory=RollupSums)
     status_counts: Counter[str] = field(default_factory=Counter)
     review_counts: Counter[str] = field(default_factory=Counter)
+    stale_count: int = 0  # initiatives not logged for the dashboard's stale_days
     # "p<pk>" (basic policy) / "w<pk>" (WG) -> its sums and its initiatives' statuses
     groups: dict[str, tuple[RollupSums, Counter[str]]] = field(default_factory=dict)
 
@@ -293,6 +302,7 @@ class Figures:
             for key in ("", f"p{row['c_pk']}", f"w{row['c_number']}"):
                 parts[key].append(sums)
                 statuses[key][status] += sums.total
+            figures.stale_count += row["c_stale"]
             reviewed = 0
             for state, column in _REVIEW_COLUMNS:
                 figures.review_counts[state] += row[column]
@@ -311,9 +321,12 @@ def dashboard_for(
     today: date,
     stale_days: int = DEFAULT_STALE_DAYS,
     changes_limit: int = RECENT_CHANGES_LIMIT,
+    list_limit: int | None = None,
 ) -> Dashboard:
+    """The dashboard's figures, boards and lists; ``list_limit``: read only the first so
+    many of the delayed and the unlogged initiatives (their counts are always all)."""
     policies, wgs, listed, figures = plan_parts_lists_and_figures(
-        plan, fiscal_year, today=today, stale_days=stale_days
+        plan, fiscal_year, today=today, stale_days=stale_days, list_limit=list_limit
     )
     targets = {
         t.code: t
@@ -358,8 +371,12 @@ def dashboard_for(
         status_counts=_status_list(figures.status_counts),
         initiative_count=figures.overall.total,
         milestones=milestones_for(plan, fiscal_year),
-        delayed=[i for i in listed if i.latest_status == ProgressStatus.DELAYED],
-        stale=[i for i in listed if is_stale(i, today, stale_days)],
+        # By code; with a limit the read may hold an initiative beyond it that the other
+        # list brought (delayed and unlogged), which the slice leaves out.
+        delayed=[i for i in listed if i.latest_status == ProgressStatus.DELAYED][:list_limit],
+        stale=[i for i in listed if is_stale(i, today, stale_days)][:list_limit],
+        delayed_count=figures.status_counts[ProgressStatus.DELAYED],
+        stale_count=figures.stale_count,
         review_counts=_review_list(figures.review_counts),
         burnup=online_burnup(targets.get(ONLINE_TARGET_CODE), today, known_rows),
         systems=systems_board(targets.get(SYSTEMS_TARGET_CODE), today, known_rows),
@@ -370,7 +387,7 @@ def dashboard_for(
 
 
 def plan_parts_lists_and_figures(
-    plan: Plan, fiscal_year: int, *, today: date, stale_days: int
+    plan: Plan, fiscal_year: int, *, today: date, stale_days: int, list_limit: int | None = None
 ) -> tuple[list[PlanPart], list[PlanPart], list[ListedInitiative], Figures]:
     """The plan's basic policies (by number) and WGs (by name), the initiatives the dashboard
     lists (delayed, or not logged for ``stale_days``; by code) and the roll-ups, in ONE
@@ -385,8 +402,14 @@ def plan_parts_lists_and_figures(
     selects the listed initiatives with the list's own filters (status=delayed,
     stale_filter), so every count equals the length of the list it links to. A UNION ALL
     adds the two small tables. Read from the initiatives twice instead (once per purpose),
-    the database looked up each initiative's latest entry five to eight times."""
+    the database looked up each initiative's latest entry five to eight times.
+
+    With ``list_limit`` the database numbers each list's initiatives by code (a second
+    expression over the first) and returns the first ``list_limit`` of each: the dashboard
+    shows 20 of several hundred; the counts come with the roll-ups. The date of the latest
+    entry is looked up for the listed initiatives only."""
     stale = stale_filter(today, stale_days)
+    delayed = Q(latest_status=ProgressStatus.DELAYED)
 
     def union() -> ValuesQuerySet:
         per_initiative = CTE(
@@ -403,7 +426,6 @@ def plan_parts_lists_and_figures(
                 "policy_id",
                 "working_group_id",
                 "latest_status",
-                "latest_date",
                 "last_entry_date",
                 "progress_value",
                 "review_state",
@@ -419,17 +441,34 @@ def plan_parts_lists_and_figures(
             .values("policy_id", "working_group_id", "latest_status")
             .annotate(
                 **rollup_aggregates(),
+                stale_count=Count("pk", filter=stale),
                 **{
                     f"review_{state}": Count("pk", filter=Q(review_state=state))
                     for state in Review.State.values
                 },
             )
         )
-        listed = (
-            per_initiative.queryset()
-            .order_by()
-            .filter(Q(latest_status=ProgressStatus.DELAYED) | stale)
-        )
+        ctes = [per_initiative]
+        listed = per_initiative.queryset().order_by().filter(delayed | stale)
+        if list_limit is not None:
+            by_code = [F("policy_number").asc(), F("number").asc()]
+            ranked = CTE(
+                listed.annotate(
+                    delayed_rank=_rank_within(delayed, by_code),
+                    stale_rank=_rank_within(stale, by_code),
+                ).values(*_LISTED_COLUMNS, "delayed_rank", "stale_rank"),
+                name="dashboard_listed",
+            )
+            ctes.append(ranked)
+            listed = (
+                ranked.queryset()
+                .order_by()
+                .filter(
+                    (delayed & Q(delayed_rank__lte=list_limit))
+                    | (stale & Q(stale_rank__lte=list_limit))
+                )
+            )
+        listed = listed.annotate(latest_date=latest_progress_columns(fiscal_year)["latest_date"])
         review_columns = {column: f"review_{state}" for state, column in _REVIEW_COLUMNS}
         branches = [
             _branch(
@@ -460,6 +499,7 @@ def plan_parts_lists_and_figures(
                     "c_number": "working_group_id",
                     "c_status": "latest_status",
                     **{f"c_{name}": name for name in _SUM_NAMES},
+                    "c_stale": "stale_count",
                     **review_columns,
                 },
             ),
@@ -469,7 +509,7 @@ def plan_parts_lists_and_figures(
             .union(*branches[1:], all=True)
             .order_by("c_kind", "c_number", "c_number2", "c_name")
         )
-        rows: ValuesQuerySet = with_cte(per_initiative, select=combined)
+        rows: ValuesQuerySet = with_cte(*ctes, select=combined)
         return rows
 
     policies: list[PlanPart] = []
@@ -478,7 +518,7 @@ def plan_parts_lists_and_figures(
     figure_rows: list[dict[str, Any]] = []
     # The statement depends on the plan, the year and the stale rule's condition for today
     # only (a Q compares by value): compiled once (portal_lib.compiled).
-    key = ("dashboard", plan.pk, fiscal_year, stale)
+    key = ("dashboard", plan.pk, fiscal_year, stale, list_limit)
     for row in compiled.values_rows(key, union):
         kind = row["c_kind"]
         if kind == _POLICY:
@@ -501,6 +541,28 @@ def plan_parts_lists_and_figures(
         else:
             figure_rows.append(row)
     return policies, wgs, initiatives, Figures.from_rows(figure_rows)
+
+
+# What the dashboard's lists show of an initiative (the per-initiative expression's names).
+_LISTED_COLUMNS = (
+    "pk",
+    "number",
+    "title",
+    "policy_number",
+    "working_group_name",
+    "latest_status",
+    "last_entry_date",
+)
+
+
+def _rank_within(condition: Q, order_by: list[Any]) -> Window:
+    """1, 2, … by ``order_by`` among the rows meeting ``condition`` (the others are numbered
+    apart)."""
+    return Window(
+        RowNumber(),
+        partition_by=[ExpressionWrapper(condition, output_field=BooleanField())],
+        order_by=order_by,
+    )
 
 
 # The names of rollup_aggregates(), prefixed c_ in the dashboard's one read.
@@ -541,6 +603,7 @@ _COLUMN_TYPES: dict[str, Field[Any, Any]] = {
     "c_counted": _INT,
     "c_wsum": _SUM,
     "c_wtotal": _SUM,
+    "c_stale": _INT,  # figures: how many of the group are not logged for stale_days
     **{f"c_review_{state}": _INT for state in Review.State.values},
 }
 

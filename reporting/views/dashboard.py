@@ -44,7 +44,12 @@ class DashboardView(SecretariatOrHeadquartersMixin, TemplateView):
             year_choices=_year_choices(plans),
             current_fy=current,
             dashboard=dashboard.dashboard_for(
-                plan=plan, fiscal_year=fy, today=today, stale_days=stale_days
+                plan=plan,
+                fiscal_year=fy,
+                today=today,
+                stale_days=stale_days,
+                # the page shows the first 20 of each list (and says so) with their counts
+                list_limit=dashboard.DASHBOARD_LIST_LIMIT,
             )
             if plan
             else None,

@@ -198,6 +198,51 @@ def test_dashboard_sums_equal_the_per_initiative_rollup(varied, fiscal_year, sta
     ]
     assert [(i.code, i.title, i.latest_date) for i in d.delayed] == expected["delayed"]
     assert [(i.code, i.last_entry_date) for i in d.stale] == expected["stale"]
+    assert (d.delayed_count, d.stale_count) == (len(expected["delayed"]), len(expected["stale"]))
+
+
+@pytest.mark.parametrize("list_limit", [1, 2, 5, 100])
+@pytest.mark.parametrize("fiscal_year,stale_days", [(2025, 30), (2026, 60), (2026, 400)])
+def test_a_list_limit_reads_the_first_of_each_list_and_counts_them_all(
+    varied, list_limit, fiscal_year, stale_days
+):
+    """The dashboard page reads the first 20 of each list; the database numbers each list by
+    code on its own (an initiative both delayed and unlogged is in both), and the counts
+    are those of the whole lists."""
+    expected = _reference(varied, fiscal_year, stale_days)
+    full = dashboard_for(plan=varied, fiscal_year=fiscal_year, today=TODAY, stale_days=stale_days)
+    d = dashboard_for(
+        plan=varied,
+        fiscal_year=fiscal_year,
+        today=TODAY,
+        stale_days=stale_days,
+        list_limit=list_limit,
+    )
+    assert [(i.code, i.title, i.latest_date) for i in d.delayed] == (
+        expected["delayed"][:list_limit]
+    )
+    assert [(i.code, i.last_entry_date) for i in d.stale] == expected["stale"][:list_limit]
+    assert d.delayed == full.delayed[:list_limit] and d.stale == full.stale[:list_limit]
+    assert (d.delayed_count, d.stale_count) == (len(expected["delayed"]), len(expected["stale"]))
+    assert (d.overall, d.status_counts, d.review_counts) == (
+        full.overall,
+        full.status_counts,
+        full.review_counts,
+    )
+    assert [g.rollup for g in d.policies + d.working_groups] == [
+        g.rollup for g in full.policies + full.working_groups
+    ]
+
+
+def test_the_lists_overlap_and_outgrow_small_limits(varied):
+    """The limits above cut both lists, and some initiative is in both (so each list's own
+    numbering is what is tested)."""
+    for fiscal_year, stale_days in [(2025, 30), (2026, 60)]:
+        expected = _reference(varied, fiscal_year, stale_days)
+        delayed = {code for code, _, _ in expected["delayed"]}
+        stale = {code for code, _ in expected["stale"]}
+        assert len(delayed) > 2 and len(stale) > 5
+        assert delayed & stale
 
 
 def test_the_varied_plan_covers_what_it_claims(varied):
