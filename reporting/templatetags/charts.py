@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 from django.utils.formats import date_format, localize
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -210,11 +213,40 @@ def burnup_chart(burnup, today: date) -> SafeString:
 
 @register.simple_tag
 def object_url(urlname: str, *args: object) -> str:
-    """reverse() with args; "" while the target view does not exist yet."""
+    """reverse() with args; "" while the target view does not exist yet.
+
+    A page of lists links to many objects of one view ("/initiatives/<pk>/"): for one
+    whole-number argument the URL is reverse()'s own, worked out once per view, address
+    prefix and language (_pk_url_form) and filled in with the number."""
+    if len(args) == 1 and type(args[0]) is int and args[0] >= 0:
+        urlconf = get_urlconf() or settings.ROOT_URLCONF
+        form = _pk_url_form(urlname, get_script_prefix(), urlconf, get_language())
+        if form is not None:
+            return f"{form[0]}{args[0]}{form[1]}"
     try:
         return reverse(urlname, args=args)
     except NoReverseMatch:
         return ""
+
+
+@lru_cache(maxsize=256)
+def _pk_url_form(
+    urlname: str, prefix: str, urlconf: str | None, language: str | None
+) -> tuple[str, str] | None:
+    """What reverse(urlname, args=[n]) puts before and after n, when that is all it does:
+    checked with numbers of one, two and ten digits (a converter that pads or reshapes them
+    gives None, and object_url reverses every time)."""
+    try:
+        probe = reverse(urlname, args=[1234567890])
+        if probe.count("1234567890") != 1:
+            return None
+        before, after = probe.split("1234567890")
+        for n in (0, 7, 42):
+            if reverse(urlname, args=[n]) != f"{before}{n}{after}":
+                return None
+    except NoReverseMatch:
+        return None
+    return before, after
 
 
 @register.filter

@@ -158,3 +158,58 @@ def test_list_url_is_reverse_plus_its_filters():
         ]
     )
     assert tpl.render(Context({})) == html.escape(expected)
+
+
+def _object_url(urlname, *args):
+    return Template(
+        "{% load charts %}{% object_url urlname "
+        + " ".join(f"a{i}" for i in range(len(args)))
+        + " %}"
+    ).render(Context({"urlname": urlname, **{f"a{i}": a for i, a in enumerate(args)}}))
+
+
+@pytest.mark.parametrize("pk", [0, 1, 9, 10, 42, 7777, 1234567890, 10**12])
+def test_object_url_is_reverse_for_every_number(pk):
+    assert _object_url("initiatives:detail", pk) == reverse("initiatives:detail", args=[pk])
+
+
+def test_object_url_falls_back_to_reverse_where_the_form_does_not_hold(settings):
+    from django.urls import set_script_prefix
+
+    # not a whole number, a bool, a negative number, no such view
+    assert _object_url("initiatives:detail", "12") == reverse("initiatives:detail", args=["12"])
+    assert _object_url("initiatives:detail", True) == ""  # not the form's 1: reverse() refuses it
+    assert _object_url("initiatives:detail", -3) == ""  # <int:pk> takes no sign
+    assert _object_url("no-such:view", 5) == ""
+    # the site under a prefix (SCRIPT_NAME): the prefix is part of the form's key
+    try:
+        set_script_prefix("/dx/")
+        assert _object_url("initiatives:detail", 8) == reverse("initiatives:detail", args=[8])
+        assert _object_url("initiatives:detail", 8).startswith("/dx/")
+    finally:
+        set_script_prefix("/")
+    assert _object_url("initiatives:detail", 8) == reverse("initiatives:detail", args=[8])
+
+
+def test_a_converter_that_reshapes_numbers_is_reversed_every_time(settings):
+    """A view whose converter pads its number is never filled in by the form."""
+    from django.urls import path, register_converter
+
+    class Padded:
+        regex = "[0-9]{4}"
+
+        def to_python(self, value):
+            return int(value)
+
+        def to_url(self, value):
+            return f"{value:04d}"
+
+    register_converter(Padded, "padded4")
+    urls = type(
+        "urls",
+        (),
+        {"urlpatterns": [path("r/<padded4:n>/", lambda request, n: None, name="padded")]},
+    )
+    settings.ROOT_URLCONF = urls
+    assert _object_url("padded", 7) == "/r/0007/"
+    assert _object_url("padded", 42) == "/r/0042/"
