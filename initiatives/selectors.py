@@ -410,15 +410,15 @@ def initiatives_with_list_columns(
     queryset: QuerySet[Initiative], fiscal_year: int
 ) -> QuerySet[InitiativeWithListColumns]:
     """Latest progress of the FY, the FY's review (state, pk) and the last entry of any FY."""
-    # .order_by() drops Review's default ordering, whose joins to initiative, policy and
-    # plan would otherwise be repeated in every row's subquery (uniq_review_initiative_year
-    # makes the row unique; its index answers the subquery).
-    review = Review.objects.filter(initiative=OuterRef("pk"), fiscal_year=fiscal_year).order_by()
+    # The year's review is joined, once for its three columns (uniq_review_initiative_year:
+    # at most one row per initiative, so the join never repeats an initiative); as three
+    # subqueries the database looked it up three times per initiative.
     last_entry = ProgressEntry.objects.filter(initiative=OuterRef("pk")).order_by("-entry_date")
     return initiatives_with_latest_progress(queryset, fiscal_year).annotate(
-        review_state=Subquery(review.values("state")[:1]),
-        review_pk=Subquery(review.values("pk")[:1]),
-        review_due=Subquery(review.values("due_date")[:1]),
+        year_review=FilteredRelation("reviews", condition=Q(reviews__fiscal_year=fiscal_year)),
+        review_state=F("year_review__state"),
+        review_pk=F("year_review__pk"),
+        review_due=F("year_review__due_date"),
         last_entry_date=Subquery(last_entry.values("entry_date")[:1]),
     )
 
