@@ -346,7 +346,9 @@ def _percent_styles(parts: _Parts) -> set[bytes]:
     return {str(i).encode() for i, fmt in enumerate(xfs) if fmt in percent}
 
 
-def _count_tags(piece: bytes, start: bytes, plain: bytes, odd: re.Pattern) -> tuple[int, int, bool]:
+def _count_tags(
+    piece: bytes, start: bytes, plain: bytes, odd: re.Pattern[bytes]
+) -> tuple[int, int, bool]:
     """How many times ``start`` (b"<row", b"<c") opens a tag in ``piece``: what
     ``len(re.findall(start + rb"[\\s>/]", piece))`` gives, with bytes.count. Usually every
     ``start`` is the ``plain`` one (``<c r="``: ``odd``, ``start`` not followed by the rest of
@@ -414,7 +416,7 @@ class _SheetCounter:
         self.bounded_only = False
         self.text_bound = False
         self.longest: int | None = None  # the longest shared string, once needed
-        self._unusual_cache: tuple[Any, Any] | None = None
+        self._unusual_cache: tuple[Any, tuple[int, Any, int]] | None = None
         self.percent_re = (
             re.compile(
                 _P
@@ -960,7 +962,7 @@ class Upload:
     limits: ImportLimits
     scan: XlsxScan = field(default_factory=XlsxScan)
 
-    def rows(self, *, engine: str = "calamine") -> Iterator[tuple[str, int, list]]:
+    def rows(self, *, engine: str = "calamine") -> Iterator[tuple[str, int, list[Any]]]:
         """The rows, read in the bounded reader process (`run_bounded`) and streamed here."""
         return _flatten(
             run_bounded(_rows_job, self.data, self.kind, engine, self.limits, self.scan)
@@ -974,7 +976,7 @@ def read_upload(
     allow_csv: bool = False,
     limits: ImportLimits | None = None,
     engine: str = "calamine",
-) -> Iterator[tuple[str, int, list]]:
+) -> Iterator[tuple[str, int, list[Any]]]:
     """Every check of `open_upload` and then the reading, both in one bounded reader process
     (`run_bounded`): the rows (sheet name, 1-based row number, values) stream from it in
     batches. A refused file raises SpreadsheetError here, before any row is returned; a
@@ -1015,8 +1017,8 @@ def validate_upload(
 
 
 def _bounded(
-    rows: Iterator[tuple[str, int, list]], limits: ImportLimits | None
-) -> Iterator[tuple[str, int, list]]:
+    rows: Iterator[tuple[str, int, list[Any]]], limits: ImportLimits | None
+) -> Iterator[tuple[str, int, list[Any]]]:
     """Second guard behind the scan (and the only one for CSV): rows and cells per sheet."""
     if limits is None:
         yield from rows
@@ -1040,7 +1042,7 @@ def iter_rows(
     engine: str = "calamine",
     limits: ImportLimits | None = None,
     scan: XlsxScan | None = None,
-) -> Iterator[tuple[str, int, list]]:
+) -> Iterator[tuple[str, int, list[Any]]]:
     """(sheet name, 1-based row number, values) for every non-empty row, streamed.
 
     Call only after `validate_upload`. "calamine" is fast; "openpyxl" uses read-only mode.
@@ -1049,7 +1051,7 @@ def iter_rows(
     return _bounded(_iter_rows(data, kind, engine=engine, scan=scan or XlsxScan()), limits)
 
 
-def _with_percent(name: str, number: int, values: list, scan: XlsxScan) -> list:
+def _with_percent(name: str, number: int, values: list[Any], scan: XlsxScan) -> list[Any]:
     cells = scan.percent_cells.get(name)
     if cells:
         for i, v in enumerate(values):
@@ -1060,12 +1062,12 @@ def _with_percent(name: str, number: int, values: list, scan: XlsxScan) -> list:
 
 def _iter_rows(
     data: bytes, kind: str, *, engine: str, scan: XlsxScan
-) -> Iterator[tuple[str, int, list]]:
+) -> Iterator[tuple[str, int, list[Any]]]:
     if kind == "csv":
         text = _decode_csv(data)
         try:
-            for number, values in enumerate(csv.reader(io.StringIO(text)), start=1):
-                trimmed = _trim(values)
+            for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+                trimmed = _trim(fields)
                 if trimmed:
                     yield "CSV", number, trimmed
         except csv.Error as exc:
@@ -1140,7 +1142,8 @@ class FullSheet:
 def read_full_sheets(data: bytes, filename: str, limits: ImportLimits) -> list[FullSheet]:
     """Every sheet of a workbook read in openpyxl's full mode (merged cells), bounded: the
     checks with ``limits`` (all sheets together) and the load run in the reader process."""
-    return run_bounded_once(_full_sheets_job, data, filename, limits)
+    sheets: list[FullSheet] = run_bounded_once(_full_sheets_job, data, filename, limits)
+    return sheets
 
 
 def _full_sheets_job(data: bytes, filename: str, limits: ImportLimits) -> Iterator[Any]:
@@ -1191,12 +1194,12 @@ def column_letter(index: int) -> str:
     """1 -> A, 27 -> AA."""
     from openpyxl.utils import get_column_letter
 
-    return get_column_letter(index)
+    return str(get_column_letter(index))
 
 
 def merged_sheet_rows(
     data: bytes, filename: str, *, max_rows: int, max_columns: int = 64
-) -> tuple[str, list[tuple[int, list]]]:
+) -> tuple[str, list[tuple[int, list[Any]]]]:
     """The first sheet's non-empty rows with merged cells filled from their top-left cell.
 
     Merged ranges need openpyxl's normal (not read-only) mode, which holds the whole
@@ -1210,12 +1213,15 @@ def merged_sheet_rows(
         max_cells=(max_rows + ImportLimits.header_rows) * max_columns,
         max_text_bytes=8 * 1024 * 1024,
     )
-    return run_bounded_once(_merged_rows_job, data, filename, limits, max_columns)
+    merged: tuple[str, list[tuple[int, list[Any]]]] = run_bounded_once(
+        _merged_rows_job, data, filename, limits, max_columns
+    )
+    return merged
 
 
 def _merged_rows_job(
     data: bytes, filename: str, limits: ImportLimits, max_columns: int
-) -> Iterator[tuple[str, list[tuple[int, list]]]]:
+) -> Iterator[tuple[str, list[tuple[int, list[Any]]]]]:
     max_rows = limits.max_rows
     wb = load_full_workbook(data, filename, limits)
     try:
@@ -1226,7 +1232,7 @@ def _merged_rows_job(
             for r in range(merged.min_row, min(merged.max_row, ws.max_row) + 1):
                 for c in range(merged.min_col, min(merged.max_col, max_columns) + 1):
                     fill[(r, c)] = value
-        rows: list[tuple[int, list]] = []
+        rows: list[tuple[int, list[Any]]] = []
         for number, values in enumerate(
             ws.iter_rows(max_col=max_columns, values_only=True), start=1
         ):
@@ -1283,8 +1289,8 @@ last_read: dict[str, Any] = {}
 _EXIT_MEMORY = 70
 
 
-def _batched(rows: Iterator[tuple[str, int, list]]) -> Iterator[list]:
-    batch: list = []
+def _batched(rows: Iterator[tuple[str, int, list[Any]]]) -> Iterator[list[Any]]:
+    batch: list[Any] = []
     for row in rows:
         batch.append(row)
         if len(batch) >= READER_BATCH_ROWS:
@@ -1294,7 +1300,7 @@ def _batched(rows: Iterator[tuple[str, int, list]]) -> Iterator[list]:
         yield batch
 
 
-def _flatten(batches: Iterator[list]) -> Iterator[tuple[str, int, list]]:
+def _flatten(batches: Iterator[list[Any]]) -> Iterator[tuple[str, int, list[Any]]]:
     try:
         for batch in batches:
             yield from batch
@@ -1314,7 +1320,7 @@ def _read_job(
 
 def _rows_job(
     data: bytes, kind: str, engine: str, limits: ImportLimits, scan: XlsxScan
-) -> Iterator[list]:
+) -> Iterator[list[Any]]:
     yield from _batched(iter_rows(data, kind, engine=engine, limits=limits, scan=scan))
 
 
@@ -1361,7 +1367,7 @@ def _bound_this_process(bounds: ReaderBounds) -> int:
     return _status_kb("VmRSS")
 
 
-def _reader_process(job: Any, args: tuple, send: Any, bounds: ReaderBounds) -> None:
+def _reader_process(job: Any, args: tuple[Any, ...], send: Any, bounds: ReaderBounds) -> None:
     """The child's whole life: run ``job``, send what it yields, exit without cleanup (the
     parent's database connections, files and handlers are never touched here)."""
     code = 0
