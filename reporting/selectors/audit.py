@@ -172,10 +172,6 @@ def kind_choices() -> list[tuple[str, str]]:
     return sorted(((k.key, k.label) for k in kinds().values()), key=lambda c: c[1])
 
 
-def kind_key(obj: Model) -> str:
-    return obj._meta.label_lower
-
-
 @dataclass(frozen=True)
 class AuditFilter:
     person: str = ""  # a user's pk, SYSTEM, or "" for everyone
