@@ -22,6 +22,7 @@ from portal_lib.importing import (
     ErrorLog,
     Fingerprint,
     HeaderMatch,
+    ModelCleaner,
     ValueMemo,
     data_rows,
     find_header,
@@ -150,7 +151,8 @@ def parse_import(
     has been found; the caller runs this in a transaction, which the SpreadsheetError raised
     at the end (a problem in a later chunk) rolls back.
 
-    Each new or changed object is validated by the model's own full_clean(), so a rule has
+    Each new or changed object is validated by the model's own full_clean() (through
+    ModelCleaner: the same checks, a field's clean() once per distinct value), so a rule has
     one home; the parsers only turn what people type into values.
     """
     limits = limits or ImportLimits.from_settings()
@@ -217,7 +219,9 @@ class _SheetImport:
             )
             for i, c in self.col_map.items()
         ]
-        self.clean_exclude = list(spec.fk_fields)  # references are checked by the lookups
+        # The model's full_clean(), a field's clean() once per distinct value (ModelCleaner);
+        # references are checked by the lookups.
+        self.cleaner = ModelCleaner(spec.model, spec.fk_fields)
         self.has_version = "version" in self.model_fields
         self.has_updated_at = "updated_at" in self.model_fields
         self.now = timezone.now()
@@ -363,8 +367,7 @@ class _SheetImport:
                 else:
                     parsed[attr] = blank
                 continue
-            mkey = memo.key(raw)
-            value = memo.get(mkey)
+            mkey, value = memo.find(raw)
             if value is MISSING:
                 try:
                     value = parse(raw, ctx)
@@ -484,12 +487,9 @@ class _SheetImport:
             ):
                 old_values.setdefault(name, None)  # written with the row (batch_fields)
         try:
-            # The model's own full_clean(): the rules' one home. A hand-made copy that
-            # remembered clean() per value saved under 2 % of a 10,000-row import
-            # (bench/README.md, "Import framework"), so it went.
-            obj.full_clean(
-                exclude=self.clean_exclude, validate_unique=False, validate_constraints=False
-            )
+            # The model's own rules, as full_clean() runs them (bench/README.md, "Import on
+            # PostgreSQL, fourth pass": full_clean() was over 5 % of a 10,000-row import).
+            self.cleaner.full_clean(obj)
         except ValidationError as exc:
             self.model_errors(exc, parsed, obj, number)
             return
