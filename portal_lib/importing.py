@@ -342,6 +342,7 @@ class ModelCleaner:
                 f.attname,
                 f.blank,
                 f.empty_values,
+                f.blank and None in f.empty_values,  # None: not validated
                 ValueMemo(_CLEAN_MEMO_TYPES)
                 if not f.is_relation
                 and type(f).clean is models.Field.clean
@@ -359,8 +360,10 @@ class ModelCleaner:
             obj.full_clean(exclude=self.exclude, validate_unique=False, validate_constraints=False)
             return
         errors: dict[str, Any] = {}
-        for f, name, attname, blank, empty, values in self.fields:
+        for f, name, attname, blank, empty, skips_none, values in self.fields:
             raw = getattr(obj, attname)
+            if raw is None and skips_none:
+                continue
             key = None
             memo = values.memo if values is not None else None
             if memo is not None:

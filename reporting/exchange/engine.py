@@ -158,6 +158,9 @@ def parse_import(
     limits = limits or ImportLimits.from_settings()
     # The checks and the reading run in the bounded reader process; rows stream from it.
     rows = read_upload(data, filename, allow_csv=True, limits=limits, engine=engine)
+    # The lookups and the stored keys are read while the reader process reads the sheet.
+    ctx = Context.load(plan, user)
+    existing = _unique_or_ambiguous(spec.existing(ctx))  # natural key -> pk
     match = find_header(rows, [c.heading for c in spec.columns], search_rows=HEADER_SEARCH_ROWS)
     if match is None:
         names = "、".join(c.header for c in spec.columns if c.required)
@@ -165,7 +168,7 @@ def parse_import(
             f"見出し行が見つかりません。1行目に列名({names} ほか)を入れてください。"
             "テンプレートをダウンロードして使うと確実です。"
         )
-    run = _SheetImport(spec, match, Context.load(plan, user), today=today, write=write)
+    run = _SheetImport(spec, match, ctx, existing, today=today, write=write)
     return run.run(data_rows(rows, match.sheet, limits.max_rows))
 
 
@@ -183,6 +186,7 @@ class _SheetImport:
         spec: Spec,
         match: HeaderMatch,
         ctx: Context,
+        existing: dict[tuple, Any],
         *,
         today: date | None,
         write: Callable[[Batch], None] | None,
@@ -194,7 +198,7 @@ class _SheetImport:
         self.col_map = {i: by_attr[attr] for i, attr in match.columns.items()}
         self.header_index = {c.attr: i for i, c in self.col_map.items()}
         self.first_col = self.header_index[spec.key[-1]]
-        self.existing = _unique_or_ambiguous(spec.existing(ctx))  # natural key -> pk
+        self.existing = existing  # natural key -> pk (or AMBIGUOUS)
         self.fetch = spec.model._default_manager.select_related(*spec.related)
         self.defaults = spec.new_defaults(ctx)
         self.linked = spec.linked(ctx) if spec.linked is not None else None
