@@ -288,9 +288,13 @@ class ProgressEntry(models.Model):
 
     def entry_date_bounds(self, today: date | None = None) -> date_bounds.DateBounds:
         """Where this entry's date may lie (portal_lib.date_bounds.progress_entry)."""
-        return date_bounds.progress_entry(
-            self.initiative.policy.plan, today or timezone.localdate()
-        )
+        return self.date_bounds_in(self.initiative.policy.plan, today)
+
+    @staticmethod
+    def date_bounds_in(plan: Plan, today: date | None = None) -> date_bounds.DateBounds:
+        """Where an entry of an initiative of ``plan`` may be dated: the bounds clean()
+        checks, for a caller that has the plan but no entry (the Excel import's rows)."""
+        return date_bounds.progress_entry(plan, today or timezone.localdate())
 
     @staticmethod
     def fiscal_year_for(entry_date: date) -> int:
@@ -301,7 +305,10 @@ class ProgressEntry(models.Model):
     def clean(self) -> None:
         if self.entry_date and self.initiative_id is not None:
             try:
-                self.entry_date_bounds().check(self.entry_date)
+                # entry_date_bounds().check(), the bounds' text built only for a refusal
+                date_bounds.check_progress_entry(
+                    self.initiative.policy.plan, timezone.localdate(), self.entry_date
+                )
             except date_bounds.DateOutOfBounds as exc:
                 raise ValidationError({"entry_date": str(exc)}, code="out_of_bounds") from exc
         if self.entry_date:

@@ -30,6 +30,7 @@ __all__ = [
     "REVIEW_DUE_GRACE",
     "DateBounds",
     "DateOutOfBounds",
+    "check_progress_entry",
     "plan_decision",
     "progress_entry",
     "review_due",
@@ -99,20 +100,35 @@ def progress_entry(plan: Any, today: date) -> DateBounds:
     """Within the plan's period (1 April of its first year to 31 March after its last) and
     not after today.
 
-    Asked twice for every row of an import (the row's own check and the model's clean()):
-    the bounds of a plan, a day and a language are built once (their text costs a dozen
+    The bounds of a plan, a day and a language are built once (their text costs a dozen
     translations and era labels; 40 % of a 10,000-row import's validation before)."""
     return _progress_entry(plan.start_fy, plan.end_fy, today, _(_PROGRESS_WHY))
+
+
+def check_progress_entry(plan: Any, today: date, d: date) -> date:
+    """``progress_entry(plan, today).check(d)``; the bounds (their text is in the current
+    language, which costs a look-up of its own) are only fetched for a date outside them.
+    The model's clean() asks this for every row of an import."""
+    first, last = _progress_span(plan.start_fy, plan.end_fy, today)
+    if not first <= d <= last:
+        progress_entry(plan, today).check(d)  # raises DateOutOfBounds with the message
+    return d
+
+
+@lru_cache(maxsize=128)
+def _progress_span(start_fy: int, end_fy: int, today: date) -> tuple[date, date]:
+    """The first and last day of `progress_entry`'s bounds: its one rule."""
+    return era.fiscal_year_start(start_fy), min(era.fiscal_year_end(end_fy), today)
 
 
 @lru_cache(maxsize=128)
 def _progress_entry(start_fy: int, end_fy: int, today: date, why: str) -> DateBounds:
     # ``why`` is the reason's text in the current language: the language is in the key.
-    end = era.fiscal_year_end(end_fy)
+    first, last = _progress_span(start_fy, end_fy, today)
     return DateBounds(
         _PROGRESS,
-        era.fiscal_year_start(start_fy),
-        min(end, today),
+        first,
+        last,
         why
         % {
             "start": era.era_label(start_fy, short=False),

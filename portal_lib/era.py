@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from datetime import date as datetime_date
 from functools import lru_cache
@@ -187,8 +188,18 @@ def _era_to_year(era: str, num: str) -> int:
     return REIWA_OFFSET + n
 
 
+_gettext: Callable[[str], str] | None = None  # Django's gettext, once settings are configured
+
+
 def _(message: str) -> str:
     """Django's gettext when settings are configured, else the Japanese source text."""
+    if _gettext is not None:  # every call after the first with settings configured
+        return _gettext(message)
+    return _first_gettext(message)
+
+
+def _first_gettext(message: str) -> str:
+    global _gettext
     try:
         from django.conf import settings
     except ImportError:  # pragma: no cover - Django is always installed for the portal
@@ -197,6 +208,7 @@ def _(message: str) -> str:
         return message
     from django.utils.translation import gettext
 
+    _gettext = gettext
     return gettext(message)
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Protocol
 
 from django.db import models
+from django.utils import timezone
 
 from initiatives.models import (
     Initiative,
@@ -268,6 +269,19 @@ class Context:
     sections: dict[str, Section]
     wgs: dict[str, WorkingGroup]
     groups: dict[int, SystemGroup]
+    # The import's day (local date when it started): what "today" means for every row's
+    # date bounds, asked once instead of for each row.
+    today: date = field(default_factory=timezone.localdate)
+    # What the specs' hooks work out once per import (``once``), by key.
+    derived: dict[Hashable, Any] = field(default_factory=dict)
+
+    def once(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """``make()`` the first time ``key`` is asked in this import, then what it gave."""
+        try:
+            return self.derived[key]
+        except KeyError:
+            value = self.derived[key] = make()
+            return value
 
     @classmethod
     def load(cls, plan: Plan, user: PortalUser | None = None) -> Context:

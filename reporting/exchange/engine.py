@@ -22,6 +22,7 @@ from portal_lib.importing import (
     ErrorLog,
     Fingerprint,
     HeaderMatch,
+    ModelCleaner,
     ValueMemo,
     data_rows,
     find_header,
@@ -150,12 +151,16 @@ def parse_import(
     has been found; the caller runs this in a transaction, which the SpreadsheetError raised
     at the end (a problem in a later chunk) rolls back.
 
-    Each new or changed object is validated by the model's own full_clean(), so a rule has
+    Each new or changed object is validated by the model's own full_clean() (through
+    ModelCleaner: the same checks, a field's clean() once per distinct value), so a rule has
     one home; the parsers only turn what people type into values.
     """
     limits = limits or ImportLimits.from_settings()
     # The checks and the reading run in the bounded reader process; rows stream from it.
     rows = read_upload(data, filename, allow_csv=True, limits=limits, engine=engine)
+    # The lookups and the stored keys are read while the reader process reads the sheet.
+    ctx = Context.load(plan, user)
+    existing = _unique_or_ambiguous(spec.existing(ctx))  # natural key -> pk
     match = find_header(rows, [c.heading for c in spec.columns], search_rows=HEADER_SEARCH_ROWS)
     if match is None:
         names = "、".join(c.header for c in spec.columns if c.required)
@@ -163,7 +168,7 @@ def parse_import(
             f"見出し行が見つかりません。1行目に列名({names} ほか)を入れてください。"
             "テンプレートをダウンロードして使うと確実です。"
         )
-    run = _SheetImport(spec, match, Context.load(plan, user), today=today, write=write)
+    run = _SheetImport(spec, match, ctx, existing, today=today, write=write)
     return run.run(data_rows(rows, match.sheet, limits.max_rows))
 
 
@@ -181,6 +186,7 @@ class _SheetImport:
         spec: Spec,
         match: HeaderMatch,
         ctx: Context,
+        existing: dict[tuple, Any],
         *,
         today: date | None,
         write: Callable[[Batch], None] | None,
@@ -192,7 +198,7 @@ class _SheetImport:
         self.col_map = {i: by_attr[attr] for i, attr in match.columns.items()}
         self.header_index = {c.attr: i for i, c in self.col_map.items()}
         self.first_col = self.header_index[spec.key[-1]]
-        self.existing = _unique_or_ambiguous(spec.existing(ctx))  # natural key -> pk
+        self.existing = existing  # natural key -> pk (or AMBIGUOUS)
         self.fetch = spec.model._default_manager.select_related(*spec.related)
         self.defaults = spec.new_defaults(ctx)
         self.linked = spec.linked(ctx) if spec.linked is not None else None
@@ -217,7 +223,9 @@ class _SheetImport:
             )
             for i, c in self.col_map.items()
         ]
-        self.clean_exclude = list(spec.fk_fields)  # references are checked by the lookups
+        # The model's full_clean(), a field's clean() once per distinct value (ModelCleaner);
+        # references are checked by the lookups.
+        self.cleaner = ModelCleaner(spec.model, spec.fk_fields)
         self.has_version = "version" in self.model_fields
         self.has_updated_at = "updated_at" in self.model_fields
         self.now = timezone.now()
@@ -363,8 +371,7 @@ class _SheetImport:
                 else:
                     parsed[attr] = blank
                 continue
-            mkey = memo.key(raw)
-            value = memo.get(mkey)
+            mkey, value = memo.find(raw)
             if value is MISSING:
                 try:
                     value = parse(raw, ctx)
@@ -484,12 +491,9 @@ class _SheetImport:
             ):
                 old_values.setdefault(name, None)  # written with the row (batch_fields)
         try:
-            # The model's own full_clean(): the rules' one home. A hand-made copy that
-            # remembered clean() per value saved under 2 % of a 10,000-row import
-            # (bench/README.md, "Import framework"), so it went.
-            obj.full_clean(
-                exclude=self.clean_exclude, validate_unique=False, validate_constraints=False
-            )
+            # The model's own rules, as full_clean() runs them (bench/README.md, "Import on
+            # PostgreSQL, fourth pass": full_clean() was over 5 % of a 10,000-row import).
+            self.cleaner.full_clean(obj)
         except ValidationError as exc:
             self.model_errors(exc, parsed, obj, number)
             return

@@ -480,9 +480,13 @@ def _project_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
 def _progress_prepare(values: dict[str, Any], ctx: Context) -> dict[str, Any]:
     # The model's bounds (ProgressEntry.clean asks the same), checked here first so that a
     # far-off date (9999-12-31) is one problem on its own cell, not on a derived year too.
-    entry = ProgressEntry(initiative=values["initiative"], entry_date=values["entry_date"])
+    # No entry is built for it: the bounds are the plan's, on the import's day, once.
+    plan = values["initiative"].policy.plan
+    bounds = ctx.once(
+        ("progress_bounds", plan.pk), lambda: ProgressEntry.date_bounds_in(plan, ctx.today)
+    )
     try:
-        entry.entry_date_bounds().check(values["entry_date"])
+        bounds.check(values["entry_date"])
     except date_bounds.DateOutOfBounds as exc:
         raise RowError(str(exc), "entry_date") from None
     values["fiscal_year"] = ProgressEntry.fiscal_year_for(values["entry_date"])

@@ -5,14 +5,18 @@ and the previewed upload claimed once however many confirms race for it."""
 from __future__ import annotations
 
 import threading
+from datetime import date
+from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from portal_lib import upload_stash
 from portal_lib.importing import (
     ErrorLog,
     Fingerprint,
     Heading,
+    ModelCleaner,
     ValueMemo,
     data_rows,
     find_header,
@@ -189,6 +193,71 @@ def test_the_value_memo_remembers_short_values_only():
     assert memo.key("x" * 65) is None  # long text is never remembered
     assert memo.key([1]) is None  # nor what is not immutable
     assert memo.get(memo.key(1)) is not memo.get(key)  # 1 and "1" differ by class
+
+
+def _full_clean_outcome(obj, exclude):
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+    except ValidationError as exc:
+        return exc.message_dict
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+
+
+def _cleaner_outcome(cleaner, obj):
+    try:
+        cleaner.full_clean(obj)
+    except ValidationError as exc:
+        return exc.message_dict
+    return {k: v for k, v in vars(obj).items() if not k.startswith("_")}
+
+
+@pytest.mark.django_db
+def test_the_model_cleaner_is_full_clean_for_every_object_of_an_import(plan):
+    """ModelCleaner runs a field's clean() once per distinct value: every object still gets
+    full_clean()'s messages and cleaned values, a value seen before included; and the
+    model's clean() runs for each (its cross-field rules and the date's bounds)."""
+    from initiatives.models import ProgressEntry
+    from tests.factory import initiative
+
+    ini = initiative("2.1")
+    day = date(2024, 5, 1)
+    rows = [
+        {"entry_date": day, "fiscal_year": 2024, "status": "on_track", "percent": 10},
+        {"entry_date": day, "fiscal_year": 2024, "status": "on_track", "percent": 150},
+        {"entry_date": day, "fiscal_year": 2024, "status": "on_track", "percent": 150},
+        {"entry_date": day, "fiscal_year": 2024, "status": "nonsense", "percent": 10},
+        {"entry_date": day, "fiscal_year": 2024, "status": "done", "percent": 10},  # clean()
+        {"entry_date": day, "fiscal_year": 2024, "status": "done", "percent": 100},
+        {"entry_date": date(2020, 4, 1), "fiscal_year": 2020, "status": "on_track"},  # bounds
+        {"entry_date": day, "fiscal_year": 9999, "status": "on_track", "done_text": "x" * 70},
+        {"entry_date": day, "fiscal_year": 2024, "status": "on_track", "percent": 10},
+    ]
+    exclude = ("initiative", "author")
+    cleaner = ModelCleaner(ProgressEntry, exclude)
+    outcomes = []
+    for values in rows * 2:  # the second time every value is remembered
+        theirs = _full_clean_outcome(ProgressEntry(initiative=ini, **values), exclude)
+        ours = _cleaner_outcome(cleaner, ProgressEntry(initiative=ini, **values))
+        assert ours == theirs
+        outcomes.append(ours)
+    assert outcomes[1] == {"percent": ["この値は 100 以下でなければなりません。"]}
+    assert "status" in outcomes[3] and "percent" in outcomes[4]
+    assert "entry_date" in outcomes[6] and "fiscal_year" in outcomes[7]
+
+
+@pytest.mark.django_db
+def test_the_model_cleaner_tells_equal_decimals_with_other_places_apart():
+    """1.00 and 1.000 are equal, but a field with two decimal places takes one of them:
+    decimals are never remembered."""
+    from initiatives.models import Initiative
+
+    cleaner = ModelCleaner(Initiative, ("policy", "working_group", "lead_section", "carried_from"))
+    exclude = ("policy", "working_group", "lead_section", "carried_from")
+    for weight in (Decimal("1.00"), Decimal("1.000"), Decimal("1.00"), Decimal("1.000")):
+        obj = Initiative(number=1, title="t", weight=weight)
+        theirs = _full_clean_outcome(Initiative(number=1, title="t", weight=weight), exclude)
+        assert _cleaner_outcome(cleaner, obj) == theirs
+    assert "weight" in theirs
 
 
 class _Request:
