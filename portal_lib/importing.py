@@ -365,16 +365,12 @@ class ModelCleaner:
             if raw is None and skips_none:
                 continue
             key = None
-            memo = values.memo if values is not None else None
-            if memo is not None:
-                cls = raw.__class__
-                if cls in _CLEAN_MEMO_TYPES and (cls is not str or len(raw) <= MEMO_TEXT):
-                    key = (cls, raw)
-                    cleaned = memo.get(key, MISSING)
-                    if cleaned is not MISSING:  # an equal value passed: so does this one
-                        if cleaned is not _SAME:
-                            setattr(obj, attname, cleaned)
-                        continue
+            if values is not None:
+                key, cleaned = values.find(raw)
+                if cleaned is not MISSING:  # an equal value passed: so does this one
+                    if cleaned is not _SAME:
+                        setattr(obj, attname, cleaned)
+                    continue
             # Django's clean_fields: a blank field that may be blank, or a database
             # default, is not validated.
             if blank and raw in empty:
