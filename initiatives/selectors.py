@@ -857,6 +857,7 @@ def target_rows(target: CountableTarget) -> list[Any]:
             lambda: OnlineProcedure.objects.filter(target=target).select_related(
                 "section", "target", "confirmed_by__profile"
             ),
+            prepare=True,
         )
     else:
         rows = compiled.objects(
@@ -866,6 +867,7 @@ def target_rows(target: CountableTarget) -> list[Any]:
                 .select_related("group", "group__target", "section", "confirmed_by__profile")
                 .order_by("number")
             ),
+            prepare=True,
         )
     for row in rows:
         row.confirmed_by_name = display_name(row.confirmed_by) if row.confirmed_by_id else ""
@@ -1083,7 +1085,7 @@ def _with_year_value(
             .order_by("initiative_id", "order", "name")
         )
 
-    indicators = compiled.objects(key, build) if key is not None else list(build())
+    indicators = compiled.objects(key, build, prepare=True) if key is not None else list(build())
     for ind in indicators:
         value = getattr(ind, "year_value", None)  # not set when the year has no row
         _hold_prefetched_values(ind, [value] if value is not None else [])

@@ -230,6 +230,11 @@ else:
         }
     }
 
+# The few statements every dashboard runs unchanged are prepared on their connection
+# (portal_lib.compiled, prepare=True). Off for a transaction-pooling PgBouncer older than
+# 1.21, which cannot hand a connection's prepared statements on.
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()

@@ -109,7 +109,7 @@ def roles_for(user: RequestUser | None) -> Roles:
     # with the user's pk as its one changing value, and read anew every time.
     rows = [
         tuple(row[name] for name in _ROLE_COLUMNS)
-        for row in compiled.values_rows("roles_for", build, int_args=(user.pk,))
+        for row in compiled.values_rows("roles_for", build, int_args=(user.pk,), prepare=True)
     ]
     service_account = bool(rows and rows[0][5])
     user._portal_service_account = service_account  # type: ignore[attr-defined]  # request cache

@@ -331,7 +331,9 @@ def dashboard_for(
     targets = {
         t.code: t
         for t in compiled.objects(
-            ("countable_targets", plan.pk), lambda: CountableTarget.objects.filter(plan=plan)
+            ("countable_targets", plan.pk),
+            lambda: CountableTarget.objects.filter(plan=plan),
+            prepare=True,
         )
     }
     # The procedures and systems are read once: for their boards and for the indicators
@@ -519,7 +521,7 @@ def plan_parts_lists_and_figures(
     # The statement depends on the plan, the year and the stale rule's condition for today
     # only (a Q compares by value): compiled once (portal_lib.compiled).
     key = ("dashboard", plan.pk, fiscal_year, stale, list_limit)
-    for row in compiled.values_rows(key, union):
+    for row in compiled.values_rows(key, union, prepare=True):
         kind = row["c_kind"]
         if kind == _POLICY:
             label = str(BasicPolicy(number=row["c_number"], title=row["c_name"]))
@@ -619,7 +621,7 @@ def milestones_for(plan: Plan, fiscal_year: int) -> list[ScheduleCell]:
         )
 
     # The statement names the plan and the year only: composed once (portal_lib.compiled).
-    cells = compiled.objects(("milestones", plan.pk, fiscal_year), build)
+    cells = compiled.objects(("milestones", plan.pk, fiscal_year), build, prepare=True)
     return [c for c in cells if c.fiscal_year + c.col_span - 1 >= fiscal_year]
 
 
@@ -855,9 +857,10 @@ def recent_changes(
         return branches[0].union(*branches[1:], all=True).order_by("-c_when", "-c_id")[:limit]
 
     changes: list[Change] = []
-    # The statement depends on the plan, its policies and the limit only: compiled once.
+    # The statement depends on the plan, its policies and the limit only: compiled once,
+    # and prepared (PostgreSQL took 5-8 ms to plan the nine tables' union, 1 ms to run it).
     key = ("recent_changes", plan.pk, tuple(policy_ids), limit)
-    for row in compiled.values_rows(key, union):
+    for row in compiled.values_rows(key, union, prepare=True):
         source = _HISTORY_SOURCES[row["c_kind"]]
         if row["c_user"] is None:
             who = str(_("システム"))

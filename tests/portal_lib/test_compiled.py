@@ -284,3 +284,73 @@ def test_objects_refuses_prefetch_related_and_reads_nothing_for_an_empty_filter(
     with CaptureQueriesContext(connection) as queries:
         assert compiled.objects("none", lambda: BasicPolicy.objects.filter(pk__in=[])) == []
     assert len(queries) == 0
+
+
+def _prepared_runs(marker: str) -> int | None:
+    """How often PostgreSQL ran the statement prepared on this connection whose text holds
+    ``marker`` (None: none is prepared here; two would fail)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT custom_plans + generic_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            [f"%{marker}%"],
+        )
+        rows = cursor.fetchall()
+    assert len(rows) <= 1, rows
+    return rows[0][0] if rows else None
+
+
+def test_prepare_reads_the_same_rows_through_the_counted_cursor(plan, settings):
+    """prepare=True: the same rows (converters included), each read seen by the query
+    counters; on PostgreSQL the statement is prepared on the connection and run prepared
+    from then on, Django's own statements are not, and DB_PREPARED_STATEMENTS=False (a
+    pooler that cannot keep them) turns it off. On SQLite it changes nothing."""
+    make_progress(initiative("1.1"), entry_date=date(2026, 5, 1), percent=40)
+
+    def build(number):
+        return (
+            BasicPolicy.objects.filter(plan=plan, number__gte=number)
+            .annotate(prepared_probe_total=Sum(Value(Decimal("1.25"), output_field=_DECIMAL)))
+            .annotate(prepared_probe_last=Max("initiatives__progress_entries__entry_date"))
+            .order_by("number")
+            .values("number", "title", "prepared_probe_total", "prepared_probe_last")
+        )
+
+    for run, number in enumerate((1, 3, 2, 1, 1, 4, 2), start=1):
+        with CaptureQueriesContext(connection) as queries:
+            got = compiled.values_rows("prepared", build, int_args=(number,), prepare=True)
+        assert len(queries) == 1
+        assert got == list(build(number))
+        if number == 1:
+            assert got[0]["prepared_probe_last"] == date(2026, 5, 1)
+            assert type(got[0]["prepared_probe_total"]) is Decimal  # the converter ran
+        if connection.vendor == "postgresql":
+            assert _prepared_runs("prepared_probe_last") == run
+    objects = compiled.objects(
+        "prepared objects",
+        lambda: BasicPolicy.objects.filter(plan=plan).select_related("plan").order_by("number"),
+        prepare=True,
+    )
+    assert [(p.number, p.plan.code) for p in objects] == [(n, plan.code) for n in (1, 2, 3, 4)]
+    if connection.vendor != "postgresql":
+        return
+    # Django's own reads of the same queryset, run as often (list(build(n)) above), were
+    # never prepared: _prepared_runs found one statement with the marker, not two.
+    # Another connection (here: another thread's) prepares it for itself; with
+    # DB_PREPARED_STATEMENTS off (a pooler that cannot keep them), nothing is prepared.
+    seen = {}
+
+    def other():
+        try:
+            for switch in (True, False):
+                settings.DB_PREPARED_STATEMENTS = switch
+                got = compiled.values_rows("prepared", build, int_args=(2,), prepare=True)
+                seen[switch] = (got == list(build(2)), _prepared_runs("prepared_probe_last"))
+                connection.close()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert seen == {True: (True, 1), False: (True, None)}
