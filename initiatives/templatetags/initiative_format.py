@@ -33,13 +33,19 @@ def rollup_figure_filter(r: Any) -> str:
     return rollup_figure(r)
 
 
+# The labels are lazy translations, read in the language of each render; built once, not
+# for every row of a list (choices builds its list anew at each call).
+_STATUS_LABELS: dict[str, Any] = dict(ProgressStatus.choices)
+_REVIEW_LABELS: dict[str, Any] = dict(Review.State.choices)
+
+
 @register.filter
 def status_label(value: Any) -> str:
-    """A ProgressStatus value as its Japanese label."""
-    return dict(ProgressStatus.choices).get(value, "") if value else ""
+    """A ProgressStatus value as its label (in the reader's language)."""
+    return _STATUS_LABELS.get(value, "") if value else ""
 
 
 @register.filter
 def review_label(value: Any) -> str:
-    """A Review.State value as its Japanese label."""
-    return dict(Review.State.choices).get(value, "") if value else ""
+    """A Review.State value as its label (in the reader's language)."""
+    return _REVIEW_LABELS.get(value, "") if value else ""

@@ -97,3 +97,18 @@ def test_rollup_and_rule_text_on_the_list(client, personas, today):
     body = response.content.decode()
     assert "70.0%" in body
     assert "中止を除く取り組みの平均です" in body
+
+
+def test_status_and_review_labels_are_read_in_the_language_of_each_render():
+    """The list's label filters keep their labels once, as lazy translations: each render
+    reads them in its own language, one after the other in the same process."""
+    from django.utils import translation
+
+    from initiatives.templatetags.initiative_format import review_label, status_label
+
+    shown = []
+    for language in ("ja", "en", "ja"):
+        with translation.override(language):
+            shown.append((str(status_label("on_track")), str(review_label("submitted"))))
+    assert shown == [("順調", "提出済"), ("On track", "Submitted"), ("順調", "提出済")]
+    assert (status_label(""), status_label("no_such"), review_label(None)) == ("", "", "")
