@@ -37,7 +37,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorWrapper
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import Model, QuerySet
 
 # ModelIterable's own helper (private: the stubs do not declare it).
@@ -212,8 +212,20 @@ def _cursor(connection: BaseDatabaseWrapper, *, prepare: bool) -> CursorWrapper:
             pg.prepare_threshold = _ONLY_WHEN_ASKED
         raw = _preparing_cursor_class()(pg)
         if connection.queries_logged:
-            return connection.make_debug_cursor(raw)
+            return _LoggedPreparedCursor(raw, connection)
         return connection.make_cursor(raw)
+
+
+class _LoggedPreparedCursor(CursorDebugWrapper):
+    """Django's debug wrapper (DEBUG, CaptureQueriesContext) for the preparing cursor. A
+    prepared run carries no query text for last_executed_query() to read back (it logged
+    None), so the statement is logged with its values put in by the driver, the text Django's
+    own cursors log."""
+
+    def execute(self, sql: Any, params: Any = None) -> Any:
+        ops: Any = self.db.ops  # the PostgreSQL backend's: compose_sql is psycopg's mogrify
+        with self.debug_sql(ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
 
 
 _ONLY_WHEN_ASKED = 2**31 - 1

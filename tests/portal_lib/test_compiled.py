@@ -319,7 +319,9 @@ def test_prepare_reads_the_same_rows_through_the_counted_cursor(plan, settings):
     for run, number in enumerate((1, 3, 2, 1, 1, 4, 2), start=1):
         with CaptureQueriesContext(connection) as queries:
             got = compiled.values_rows("prepared", build, int_args=(number,), prepare=True)
+        # Counted and logged as Django logs its own reads: the SQL with the values in it.
         assert len(queries) == 1
+        assert '"plans_basicpolicy"."number" >= ' + str(number) in queries[0]["sql"]
         assert got == list(build(number))
         if number == 1:
             assert got[0]["prepared_probe_last"] == date(2026, 5, 1)
