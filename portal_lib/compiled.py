@@ -16,9 +16,9 @@ thread) and per database alias, and holds at most MAX_COMPILED statements (least
 used first out). Not for querysets whose SQL depends on data read while building them.
 
 ``prepare=True`` (PostgreSQL; a no-op elsewhere): the statement is sent through a
-server-binding cursor, so psycopg prepares it on the connection from its fifth run
-(``prepare_threshold``) and PostgreSQL plans it once, keeping a generic plan where that costs
-no more than planning each time. For statements whose planning costs more than their run:
+server-binding cursor that prepares it on its connection at its first run; PostgreSQL plans
+each of its first five runs and from then on keeps one generic plan where that costs no
+more than planning each time. For statements whose planning costs more than their run:
 the dashboard's nine-table recent changes took 5–8 ms to plan and ~1 ms to run. Only for
 statements the tests run on PostgreSQL: Django's SQL is not always preparable (its
 parameters in GROUP BY, Django ticket #20516), which shows as an error on the first run.
